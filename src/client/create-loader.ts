@@ -1,0 +1,112 @@
+import * as Comlink from 'comlink';
+import { AbortError } from '../core/errors.js';
+import { type LoaderWorkerApi, registerErrorTransfer } from '../protocol.js';
+import type { AdapterSummary, LoadProgress, MemoryInfo, UploadStrategy } from '../types.js';
+import { GpuTable } from './gpu-table.js';
+import { WorkerGuard } from './worker-guard.js';
+
+/** Options of `createLoader`. */
+export interface LoaderOptions {
+  /** Default upload strategy of this loader's loads. Default `'staging'`. */
+  upload?: UploadStrategy;
+  /** Where the worker script is, when the bundled one cannot be found next to this module. */
+  workerUrl?: string | URL;
+}
+
+/** Options of one `load`. */
+export interface LoadOptions {
+  /** Columns to upload, by name, in this order; default all. Columns left out may have any type. */
+  columns?: readonly string[];
+  /** Cancels fetch, decode and upload; the load rejects with an `AbortError` (code `ABORTED`). */
+  signal?: AbortSignal;
+  /** Called from the worker at most every ~50 ms, and once at the end. */
+  onProgress?: (progress: LoadProgress) => void;
+  /** Overrides the loader's upload strategy for this load. */
+  upload?: UploadStrategy;
+  /** Fails with `NETWORK` when the server sends no byte for this many milliseconds. */
+  timeoutMs?: number;
+}
+
+/** A worker that owns a GPU device and loads Arrow IPC into it. */
+export interface Loader {
+  /** Fetches `url` (IPC stream or file format) and uploads its columns as they arrive. */
+  load(url: string | URL, options?: LoadOptions): Promise<GpuTable>;
+  /** The adapter the device runs on. */
+  adapterInfo(): Promise<AdapterSummary>;
+  /** GPU buffers alive in the worker (tables, staging buffers). */
+  memory(): Promise<MemoryInfo>;
+  /** Destroys every buffer and terminates the worker. */
+  close(): Promise<void>;
+  /** @internal Test hooks. */
+  readonly testing: { loseDevice(): Promise<void>; crashWorker(): Promise<void>; terminateWorker(): void };
+}
+
+/** Starts the worker and its GPU device. Rejects when WebGPU is unavailable. */
+export async function createLoader(options: LoaderOptions = {}): Promise<Loader> {
+  registerErrorTransfer();
+  const worker = options.workerUrl
+    ? new Worker(options.workerUrl, { type: 'module', name: 'arrow-webgpu' })
+    : new Worker(new URL('../../workers/loader.worker.ts', import.meta.url), { type: 'module', name: 'arrow-webgpu' });
+  const guard = new WorkerGuard(worker);
+  const remote = Comlink.wrap<LoaderWorkerApi>(worker);
+  let nextLoadId = 1;
+  let closed = false;
+
+  try {
+    await guard.run(() => remote.init({ upload: options.upload ?? 'staging' }));
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
+
+  const terminate = (why: string) => {
+    guard.fail(why);
+    worker.terminate();
+  };
+
+  return {
+    async load(url, loadOptions = {}) {
+      const { signal, onProgress } = loadOptions;
+      const href = new URL(url, globalThis.location?.href).href;
+      if (signal?.aborted) throw new AbortError(`Load of ${href} was aborted before it started`, { url: href });
+      const loadId = nextLoadId++;
+      const onAbort = () => void guard.run(async () => remote.cancel(loadId)).catch(() => {});
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const progress = onProgress ? Comlink.proxy(onProgress) : undefined;
+      try {
+        const snapshot = await guard.run(() =>
+          remote.load(
+            {
+              loadId,
+              url: href,
+              columns: loadOptions.columns ? [...loadOptions.columns] : undefined,
+              upload: loadOptions.upload,
+              timeoutMs: loadOptions.timeoutMs,
+            },
+            progress,
+          ),
+        );
+        return new GpuTable(snapshot, remote, guard);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    },
+    adapterInfo: () => guard.run(() => remote.adapterInfo()),
+    memory: () => guard.run(() => remote.memory()),
+    async close() {
+      if (closed) return;
+      closed = true;
+      try {
+        await guard.run(() => remote.close());
+      } finally {
+        remote[Comlink.releaseProxy]();
+        terminate('The loader was closed');
+      }
+    },
+    testing: {
+      loseDevice: () => guard.run(() => remote.loseDevice()),
+      crashWorker: () => guard.run(async () => remote.crash()),
+      terminateWorker: () => terminate('The arrow-webgpu worker was terminated'),
+    },
+  };
+}

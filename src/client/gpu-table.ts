@@ -1,0 +1,53 @@
+import type * as Comlink from 'comlink';
+import type { LoaderWorkerApi, TableSnapshot } from '../protocol.js';
+import type { ColumnInfo, GpuType, LoadStats } from '../types.js';
+import type { WorkerGuard } from './worker-guard.js';
+
+/** Typed array matching a column's `gpuType`. */
+export type ColumnArray = Float32Array | Int32Array | Uint32Array;
+
+const ARRAYS: Record<GpuType, new (buffer: ArrayBuffer) => ColumnArray> = {
+  f32: Float32Array,
+  i32: Int32Array,
+  u32: Uint32Array,
+};
+
+/** A table loaded onto the GPU in the worker; its metadata is plain data, its bytes stay on the GPU. */
+export class GpuTable {
+  /** Rows loaded. */
+  readonly numRows: number;
+  /** Uploaded columns, in the order requested. */
+  readonly columns: readonly ColumnInfo[];
+  /** Measurements of the load that made this table. */
+  readonly stats: LoadStats;
+  readonly #id: number;
+  readonly #remote: Comlink.Remote<LoaderWorkerApi>;
+  readonly #guard: WorkerGuard;
+
+  /** @internal Made by `Loader.load`. */
+  constructor(snapshot: TableSnapshot, remote: Comlink.Remote<LoaderWorkerApi>, guard: WorkerGuard) {
+    this.numRows = snapshot.numRows;
+    this.columns = snapshot.columns;
+    this.stats = snapshot.stats;
+    this.#id = snapshot.tableId;
+    this.#remote = remote;
+    this.#guard = guard;
+  }
+
+  /** Reads a column's values back from its GPU buffer. */
+  async readColumn(name: string): Promise<ColumnArray> {
+    const { gpuType, buffer } = await this.#guard.run(() => this.#remote.readColumn(this.#id, name));
+    return new ARRAYS[gpuType](buffer);
+  }
+
+  /** Reads a column's validity bitmap (bit i of word i>>5 set = row i valid), or `null` if it has no nulls. */
+  async readValidity(name: string): Promise<Uint32Array | null> {
+    const buffer = await this.#guard.run(() => this.#remote.readValidity(this.#id, name));
+    return buffer ? new Uint32Array(buffer) : null;
+  }
+
+  /** Frees the table's GPU buffers. */
+  async destroy(): Promise<void> {
+    await this.#guard.run(() => this.#remote.destroyTable(this.#id));
+  }
+}

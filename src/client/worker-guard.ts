@@ -1,0 +1,42 @@
+import { WorkerFailedError } from '../core/errors.js';
+
+/**
+ * Settles every pending call with `WORKER_FAILED` when the worker dies. Comlink alone would leave
+ * them pending forever: it has no notion of a dead endpoint.
+ */
+export class WorkerGuard {
+  readonly #pending = new Set<(error: WorkerFailedError) => void>();
+  #failure: WorkerFailedError | null = null;
+
+  constructor(worker: Worker) {
+    worker.addEventListener('error', (event) => {
+      event.preventDefault();
+      this.fail(`The arrow-webgpu worker failed: ${event.message || 'uncaught error (or the script did not load)'}`);
+    });
+    worker.addEventListener('messageerror', () => this.fail('The arrow-webgpu worker sent a message that could not be read'));
+  }
+
+  /** The failure, once there was one. */
+  get failure(): WorkerFailedError | null {
+    return this.#failure;
+  }
+
+  /** Runs `call`, rejecting with `WORKER_FAILED` as soon as the worker dies. */
+  run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.add(reject);
+      call()
+        .then(resolve, reject)
+        .finally(() => this.#pending.delete(reject));
+    });
+  }
+
+  /** Marks the worker dead and rejects every pending call. */
+  fail(message: string): void {
+    if (this.#failure) return;
+    this.#failure = new WorkerFailedError(message);
+    for (const reject of this.#pending) reject(this.#failure);
+    this.#pending.clear();
+  }
+}

@@ -1,0 +1,67 @@
+import type { AdapterSummary } from '../types.js';
+import { BufferTracker } from './buffer-tracker.js';
+import { GpuError } from './errors.js';
+import { StagingRing } from './staging-ring.js';
+
+/**
+ * One adapter and device with everything loads share on it: the buffer tracker and the staging ring.
+ * The device is requested with the adapter's own buffer limits, never WebGPU's smaller defaults.
+ */
+export class GpuContext {
+  readonly device: GPUDevice;
+  readonly tracker: BufferTracker;
+  readonly ring: StagingRing;
+  readonly summary: AdapterSummary;
+  /** Why the device was lost, once it was. */
+  lostReason: string | null = null;
+
+  private constructor(device: GPUDevice, summary: AdapterSummary) {
+    this.device = device;
+    this.summary = summary;
+    this.tracker = new BufferTracker(device);
+    this.ring = new StagingRing(device, this.tracker);
+  }
+
+  /** Requests an adapter and a device; `onLost` runs once if the device is lost later. */
+  static async open(gpu: GPU | undefined, onLost: (context: GpuContext) => void): Promise<GpuContext> {
+    if (!gpu) {
+      throw new GpuError('DEVICE_LOST', 'WebGPU is not available here (navigator.gpu is undefined)');
+    }
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) throw new GpuError('DEVICE_LOST', 'WebGPU returned no adapter (requestAdapter() gave null)');
+    const device = await adapter.requestDevice({
+      label: 'arrow-webgpu',
+      requiredLimits: {
+        maxBufferSize: adapter.limits.maxBufferSize,
+        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      },
+    });
+    const info = adapter.info;
+    const context = new GpuContext(device, {
+      vendor: info.vendor,
+      architecture: info.architecture,
+      description: info.description,
+      isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+      maxBufferSize: device.limits.maxBufferSize,
+      maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+    });
+    void device.lost.then((lost) => {
+      context.lostReason = lost.message || String(lost.reason);
+      context.ring.destroy(context.lostError());
+      onLost(context);
+    });
+    return context;
+  }
+
+  /** The error that loads and reads on this context raise once the device is lost. */
+  lostError(): GpuError {
+    return new GpuError('DEVICE_LOST', `The GPU device was lost: ${this.lostReason ?? 'unknown reason'}`);
+  }
+
+  /** Destroys every buffer and the device. */
+  destroy(): void {
+    this.ring.destroy();
+    this.tracker.destroyAll();
+    this.device.destroy();
+  }
+}

@@ -1,0 +1,65 @@
+import type { BufferTracker } from './buffer-tracker.js';
+import { alignUp } from './column-layout.js';
+
+/** Usage of every column buffer: bindable as storage or vertex data, copyable both ways. */
+export const COLUMN_USAGE = (): GPUBufferUsageFlags =>
+  GPUBufferUsage.STORAGE | GPUBufferUsage.VERTEX | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+
+/**
+ * A GPU buffer that grows as rows arrive. Growing makes a larger buffer, copies the bytes written so
+ * far on the GPU, and destroys the old one; callers submit pending writes to the old buffer first.
+ */
+export class GrowableBuffer {
+  readonly #device: GPUDevice;
+  readonly #tracker: BufferTracker;
+  readonly label: string;
+  #buffer: GPUBuffer | null = null;
+
+  constructor(device: GPUDevice, tracker: BufferTracker, label: string) {
+    this.#device = device;
+    this.#tracker = tracker;
+    this.label = label;
+  }
+
+  /** The current buffer (throws before the first `reserve`). */
+  get buffer(): GPUBuffer {
+    if (!this.#buffer) throw new Error(`${this.label} has no GPU buffer yet`);
+    return this.#buffer;
+  }
+
+  /** The current buffer, or `null` before the first `reserve`. */
+  get current(): GPUBuffer | null {
+    return this.#buffer;
+  }
+
+  /** Bytes the current buffer holds. */
+  get capacity(): number {
+    return this.#buffer?.size ?? 0;
+  }
+
+  /**
+   * Makes room for `bytes`, keeping the first `usedBytes`. A new buffer takes `preferredBytes` when that
+   * is larger, else doubles, within the device's `maxBufferSize`.
+   */
+  async reserve(bytes: number, usedBytes: number, preferredBytes: number): Promise<void> {
+    if (bytes <= this.capacity) return;
+    const max = this.#device.limits.maxBufferSize;
+    const wanted = alignUp(Math.max(bytes, preferredBytes, this.capacity * 2, 4));
+    const size = bytes <= max ? Math.min(wanted, Math.floor(max / 4) * 4) : alignUp(bytes);
+    const next = await this.#tracker.create({ label: this.label, size, usage: COLUMN_USAGE() });
+    const old = this.#buffer;
+    if (old && usedBytes > 0) {
+      const encoder = this.#device.createCommandEncoder({ label: `grow ${this.label}` });
+      encoder.copyBufferToBuffer(old, 0, next, 0, alignUp(usedBytes));
+      this.#device.queue.submit([encoder.finish()]);
+    }
+    if (old) this.#tracker.destroy(old);
+    this.#buffer = next;
+  }
+
+  /** Destroys the buffer. */
+  destroy(): void {
+    if (this.#buffer) this.#tracker.destroy(this.#buffer);
+    this.#buffer = null;
+  }
+}

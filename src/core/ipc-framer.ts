@@ -1,0 +1,236 @@
+import { ByteReader } from './byte-reader.js';
+import { DecodeError, GpuError, formatBytes } from './errors.js';
+import { FlatbufferBoundsError } from './flatbuffer-view.js';
+import { HeaderFault, type MessageHeaderInfo, readMessageHeader } from './message-header.js';
+
+/** Which IPC container the bytes use. */
+export type IpcFormat = 'stream' | 'file';
+
+/** One IPC message, re-encoded as the stream format expects it. */
+export interface FramedMessage {
+  /** Continuation marker, metadata length and metadata flatbuffer. */
+  prefix: Uint8Array;
+  body: Uint8Array;
+  header: MessageHeaderInfo;
+  /** Offset of the message in the source bytes. */
+  byteOffset: number;
+}
+
+/** Caps that keep a lying length from turning into a huge allocation. */
+export interface FramerLimits {
+  maxMetadataBytes: number;
+  maxBodyBytes: number;
+}
+
+/** Default caps: 16 MiB of metadata and 2 GiB of body per message. */
+export const DEFAULT_FRAMER_LIMITS: FramerLimits = {
+  maxMetadataBytes: 16 << 20,
+  maxBodyBytes: 2 ** 31,
+};
+
+const CONTINUATION = 0xffffffff;
+const FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
+const FILE_PREAMBLE_BYTES = 8; // magic padded to 8
+
+/**
+ * Splits Arrow IPC bytes (stream or file format) into messages as they arrive, checking every length
+ * against the bytes and the caps before anything is allocated. The file format is read front to back as
+ * the stream it contains, so it never needs the whole file: its footer is only checked for its magic.
+ */
+export class IpcFramer implements AsyncIterable<FramedMessage> {
+  readonly #reader: ByteReader;
+  readonly #url: string;
+  readonly #limits: FramerLimits;
+  /** Container format, known after the first message has been read. */
+  format: IpcFormat | null = null;
+
+  constructor(source: AsyncIterable<Uint8Array>, url: string, limits: FramerLimits = DEFAULT_FRAMER_LIMITS) {
+    this.#reader = new ByteReader(source);
+    this.#url = url;
+    this.#limits = limits;
+  }
+
+  /** Bytes received from the source so far. */
+  get bytesReceived(): number {
+    return this.#reader.received;
+  }
+
+  /** Stops reading the source. */
+  cancel(): Promise<void> {
+    return this.#reader.cancel();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<FramedMessage> {
+    this.format = await this.#readPreamble();
+    for (;;) {
+      const message = await this.#readMessage();
+      if (message === null) break;
+      yield message;
+    }
+    if (this.format === 'file') await this.#checkFooter();
+  }
+
+  async #readPreamble(): Promise<IpcFormat> {
+    const head = await this.#reader.read(FILE_PREAMBLE_BYTES);
+    if (head.byteLength === 0) {
+      throw new DecodeError('NOT_ARROW', `${this.#url} is empty: expected Arrow IPC bytes`, {
+        url: this.#url,
+        byteOffset: 0,
+        actual: 0,
+      });
+    }
+    if (FILE_MAGIC.every((b, i) => head[i] === b)) {
+      if (head.byteLength < FILE_PREAMBLE_BYTES) this.#truncated(head.byteLength, FILE_PREAMBLE_BYTES);
+      return 'file';
+    }
+    if (head.byteLength >= 4 && readU32(head, 0) === CONTINUATION) {
+      this.#pushBack = head;
+      return 'stream';
+    }
+    const shown = Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new DecodeError(
+      'NOT_ARROW',
+      `${this.#url} is not Arrow IPC: expected a stream (starts ff ff ff ff) or a file (starts "ARROW1"), ` +
+        `got bytes ${shown}${looksLikeText(head) ? ` ("${asText(head)}…")` : ''}`,
+      { url: this.#url, byteOffset: 0 },
+    );
+  }
+
+  #pushBack: Uint8Array | null = null;
+
+  async #read(length: number): Promise<Uint8Array> {
+    const pending = this.#pushBack;
+    if (pending === null) return this.#reader.read(length);
+    this.#pushBack = null;
+    if (pending.byteLength >= length) {
+      if (pending.byteLength > length) this.#pushBack = pending.subarray(length);
+      return pending.subarray(0, length);
+    }
+    const rest = await this.#reader.read(length - pending.byteLength);
+    const out = new Uint8Array(pending.byteLength + rest.byteLength);
+    out.set(pending);
+    out.set(rest, pending.byteLength);
+    return out;
+  }
+
+  get #offset(): number {
+    return this.#reader.position - (this.#pushBack?.byteLength ?? 0);
+  }
+
+  async #readMessage(): Promise<FramedMessage | null> {
+    const byteOffset = this.#offset;
+    const marker = await this.#read(8);
+    if (marker.byteLength === 0) {
+      if (this.format === 'file') this.#truncated(byteOffset, 8);
+      return null; // a stream may end without its end-of-stream marker
+    }
+    if (marker.byteLength < 8) this.#truncated(byteOffset + marker.byteLength, 8 - marker.byteLength);
+    if (readU32(marker, 0) !== CONTINUATION) {
+      if (this.format === 'file') {
+        // Writers that omit the end-of-stream marker go straight on to the footer.
+        this.#pushBack = marker;
+        return null;
+      }
+      throw this.#corrupt(byteOffset, `expected the message continuation marker ff ff ff ff`);
+    }
+    const metadataLength = readI32(marker, 4);
+    if (metadataLength === 0) return null; // end-of-stream marker
+    if (metadataLength < 0 || metadataLength > this.#limits.maxMetadataBytes) {
+      throw this.#corrupt(
+        byteOffset + 4,
+        `message metadata length ${metadataLength} is outside [1, ${this.#limits.maxMetadataBytes}]`,
+      );
+    }
+    const metadata = await this.#read(metadataLength);
+    if (metadata.byteLength < metadataLength) this.#truncated(this.#offset, metadataLength - metadata.byteLength);
+    const header = this.#parseHeader(metadata, byteOffset + 8);
+    if (header.bodyLength > this.#limits.maxBodyBytes) {
+      throw new GpuError(
+        'LIMIT_EXCEEDED',
+        `${this.#url}: message at byte ${byteOffset} declares a body of ${formatBytes(header.bodyLength)}, ` +
+          `over the cap of ${formatBytes(this.#limits.maxBodyBytes)}`,
+        { url: this.#url, byteOffset, expected: this.#limits.maxBodyBytes, actual: header.bodyLength },
+      );
+    }
+    const body = await this.#read(header.bodyLength);
+    if (body.byteLength < header.bodyLength) {
+      this.#truncated(this.#offset, header.bodyLength - body.byteLength);
+    }
+    const prefix = new Uint8Array(8 + metadataLength);
+    prefix.set(marker);
+    prefix.set(metadata, 8);
+    return { prefix, body, header, byteOffset };
+  }
+
+  #parseHeader(metadata: Uint8Array, metadataOffset: number): MessageHeaderInfo {
+    try {
+      return readMessageHeader(metadata);
+    } catch (error) {
+      if (error instanceof FlatbufferBoundsError) {
+        throw this.#corrupt(metadataOffset + error.position, `invalid message metadata flatbuffer (${error.message})`);
+      }
+      if (error instanceof HeaderFault) throw this.#corrupt(metadataOffset, error.message);
+      throw error;
+    }
+  }
+
+  async #checkFooter(): Promise<void> {
+    // The footer is small (a schema and one block entry per batch): keep only its closing bytes.
+    let tail = this.#pushBack ?? new Uint8Array(0);
+    this.#pushBack = null;
+    for (;;) {
+      const next = await this.#reader.read(64 << 10);
+      if (next.byteLength === 0) break;
+      tail = lastBytes(tail, next, FILE_MAGIC.length + 4);
+    }
+    const end = this.#reader.position;
+    const magicAt = tail.byteLength - FILE_MAGIC.length;
+    if (magicAt < 4 || !FILE_MAGIC.every((b, i) => tail[magicAt + i] === b)) {
+      throw new DecodeError(
+        'TRUNCATED',
+        `${this.#url} ends at byte ${end} without the Arrow file footer (its closing "ARROW1" magic is missing)`,
+        { url: this.#url, byteOffset: end },
+      );
+    }
+  }
+
+  #truncated(byteOffset: number, missing: number): never {
+    throw new DecodeError(
+      'TRUNCATED',
+      `${this.#url} ends early: ${formatBytes(missing)} more expected at byte offset ${byteOffset}`,
+      { url: this.#url, byteOffset, expected: missing, actual: 0 },
+    );
+  }
+
+  #corrupt(byteOffset: number, what: string): DecodeError {
+    return new DecodeError('CORRUPT', `${this.#url} is corrupt at byte offset ${byteOffset}: ${what}`, {
+      url: this.#url,
+      byteOffset,
+    });
+  }
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return new DataView(bytes.buffer, bytes.byteOffset + at, 4).getUint32(0, true);
+}
+
+function readI32(bytes: Uint8Array, at: number): number {
+  return new DataView(bytes.buffer, bytes.byteOffset + at, 4).getInt32(0, true);
+}
+
+function lastBytes(a: Uint8Array, b: Uint8Array, n: number): Uint8Array {
+  if (b.byteLength >= n) return b.slice(b.byteLength - n);
+  const keepA = Math.min(a.byteLength, n - b.byteLength);
+  const out = new Uint8Array(keepA + b.byteLength);
+  out.set(a.subarray(a.byteLength - keepA));
+  out.set(b, keepA);
+  return out;
+}
+
+function looksLikeText(bytes: Uint8Array): boolean {
+  return bytes.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
+}
+
+function asText(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes).replace(/\s+/g, ' ');
+}

@@ -1,0 +1,200 @@
+import type { LoadProgress, LoadStats, UploadStrategy } from '../types.js';
+import { type BatchStream, type DecodedBatch, openBatchStream } from './batch-stream.js';
+import { checkBatch } from './batch-check.js';
+import { BoundedQueue } from './bounded-queue.js';
+import type { BufferTracker } from './buffer-tracker.js';
+import { planColumns } from './column-layout.js';
+import { AbortError, ArrowGpuError, DecodeError } from './errors.js';
+import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from './ipc-framer.js';
+import { ProgressThrottle } from './progress-throttle.js';
+import { StagingTransport } from './staging-transport.js';
+import type { StagingRing } from './staging-ring.js';
+import { TableUploader, type UploadedColumn } from './table-uploader.js';
+import type { UploadTransport } from './upload-transport.js';
+import { WriteBufferTransport } from './write-buffer-transport.js';
+
+/** The GPU side a load writes into: one device, its buffer tracker and its shared staging ring. */
+export interface GpuTarget {
+  device: GPUDevice;
+  tracker: BufferTracker;
+  ring: StagingRing;
+}
+
+/** Everything one load needs; nothing here depends on the DOM or a worker scope. */
+export interface PipelineInput {
+  gpu: GpuTarget;
+  /** The IPC bytes as they arrive. */
+  source: AsyncIterable<Uint8Array>;
+  /** Names the source in errors. */
+  url: string;
+  /** Total bytes expected (`Content-Length`), used to size column buffers up front. */
+  bytesTotal: number | null;
+  columns?: readonly string[];
+  upload: UploadStrategy;
+  signal?: AbortSignal;
+  onProgress?: (progress: LoadProgress) => void;
+  queueCapacity?: number;
+  limits?: FramerLimits;
+}
+
+/** A table whose columns are on the GPU. */
+export interface LoadedTable {
+  numRows: number;
+  columns: UploadedColumn[];
+  stats: LoadStats;
+}
+
+/**
+ * Streams IPC bytes into GPU buffers: decode → bounded queue → upload, the stages running concurrently.
+ * On failure or abort every buffer the load made is destroyed before the error is thrown.
+ */
+export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
+  const { gpu, url, signal } = input;
+  const t0 = performance.now();
+  const aborted = () => new AbortError(`Load of ${url} was aborted`, { url });
+  if (signal?.aborted) throw aborted();
+
+  const framer = new IpcFramer(input.source, url, input.limits ?? DEFAULT_FRAMER_LIMITS);
+  const queue = new BoundedQueue<DecodedBatch>(input.queueCapacity ?? 2);
+  const uploadAbort = new AbortController();
+  const onAbort = () => {
+    const error = aborted();
+    queue.abort(error);
+    uploadAbort.abort(error);
+    void framer.cancel().catch(() => {});
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  let uploader: TableUploader | null = null;
+  let transport: UploadTransport | null = null;
+  try {
+    const stream = await abortable(openBatchStream(framer, url), signal, aborted);
+    const plans = planColumns(stream.schema, input.columns, url);
+    const preferredSlot = { bytes: 0 };
+    transport =
+      input.upload === 'staging'
+        ? new StagingTransport(gpu.device, gpu.ring, () => preferredSlot.bytes, uploadAbort.signal)
+        : new WriteBufferTransport(gpu.device, gpu.ring.size);
+    let lastEndOffset = 0;
+    const expectedRows = (rowsAfter: number) =>
+      input.bytesTotal && lastEndOffset > 0 ? Math.ceil((rowsAfter * input.bytesTotal) / lastEndOffset) : 0;
+    const up = new TableUploader(gpu.device, gpu.tracker, transport, plans, expectedRows);
+    uploader = up;
+    const tr = transport;
+
+    let batches = 0;
+    let firstOnGpu = -1;
+    const progress = input.onProgress ? new ProgressThrottle(input.onProgress) : null;
+    const snapshot = (): LoadProgress => ({
+      bytesFetched: framer.bytesReceived,
+      bytesTotal: input.bytesTotal,
+      batches,
+      rows: up.rows,
+      bytesUploaded: up.bytesUploaded,
+      queueDepth: queue.size,
+      stagingInFlight: tr.inFlight,
+      elapsedMs: performance.now() - t0,
+    });
+
+    const produce = async () => {
+      for await (const decoded of stream.batches) {
+        checkBatch(decoded.batch, plans, { url, batch: decoded.index, byteOffset: decoded.byteOffset });
+        await queue.enqueue(decoded);
+        progress?.tick(performance.now(), snapshot);
+      }
+      queue.close();
+    };
+    const consume = async () => {
+      for await (const decoded of queue) {
+        lastEndOffset = decoded.endOffset;
+        preferredSlot.bytes = Math.max(preferredSlot.bytes, decoded.batch.numRows * up.bytesPerRow * 2);
+        await up.append(decoded.batch);
+        batches++;
+        // Submit at once when nothing else is ready (and for the first batch, so it shows early);
+        // otherwise keep filling the same staging buffer.
+        if (batches === 1 || queue.size === 0) {
+          tr.flush();
+          if (firstOnGpu < 0) {
+            firstOnGpu = 0;
+            void gpu.device.queue.onSubmittedWorkDone().then(() => {
+              firstOnGpu = performance.now() - t0;
+            });
+          }
+        }
+        progress?.tick(performance.now(), snapshot);
+      }
+      await tr.finish();
+    };
+    await settleBoth(
+      produce().catch((error: unknown) => {
+        queue.abort(error);
+        throw error;
+      }),
+      consume().catch((error: unknown) => {
+        queue.abort(error);
+        throw error;
+      }),
+    );
+    if (signal?.aborted) throw aborted();
+
+    const msTotal = performance.now() - t0;
+    progress?.final(performance.now(), snapshot());
+    return {
+      numRows: up.rows,
+      columns: up.columns(),
+      stats: {
+        upload: input.upload,
+        batches,
+        bytesFetched: framer.bytesReceived,
+        bytesUploaded: up.bytesUploaded,
+        maxQueueDepth: queue.peakSize,
+        maxStagingInFlight: tr.maxInFlight,
+        msToFirstBatch: firstOnGpu > 0 ? firstOnGpu : msTotal,
+        msTotal,
+        stages: {
+          fetchWaitMs: stream.fetchWaitMs,
+          decodeMs: stream.decodeMs,
+          encodeMs: up.encodeMs,
+          gpuWaitMs: tr.waitMs,
+        },
+      },
+    };
+  } catch (error) {
+    transport?.release();
+    uploader?.destroy();
+    void framer.cancel().catch(() => {});
+    if (signal?.aborted) throw aborted();
+    throw asLoaderError(error, url);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** Waits for both tasks; rethrows the first failure once neither is still running. */
+async function settleBoth(a: Promise<void>, b: Promise<void>): Promise<void> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, aborted: () => Error): Promise<T> {
+  if (!signal) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(aborted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Internal faults never reach the caller raw: anything unexpected is reported as corrupt input. */
+function asLoaderError(error: unknown, url: string): ArrowGpuError {
+  if (error instanceof ArrowGpuError) return error;
+  return new DecodeError(
+    'CORRUPT',
+    `Loading ${url} failed: ${String((error as Error)?.message ?? error)}`,
+    { url },
+    { cause: error },
+  );
+}
+
+export type { BatchStream };

@@ -1,0 +1,170 @@
+import type { Data, RecordBatch } from 'apache-arrow';
+import type { BufferTracker } from './buffer-tracker.js';
+import { type SourceValues, encodeValues, sourceBytes } from './column-encoder.js';
+import { type ColumnPlan, GPU_BYTES_PER_VALUE, validityWordCount } from './column-layout.js';
+import { GrowableBuffer } from './growable-buffer.js';
+import type { UploadTransport } from './upload-transport.js';
+import { ValidityPacker } from './validity-packer.js';
+
+/** One column as uploaded: its values buffer and, when it had nulls, its validity words. */
+export interface UploadedColumn {
+  plan: ColumnPlan;
+  /** `null` when the table has no rows. */
+  values: GPUBuffer | null;
+  validity: GPUBuffer | null;
+  nullCount: number;
+}
+
+class ColumnSink {
+  readonly values: GrowableBuffer;
+  validity: GrowableBuffer | null = null;
+  readonly packer = new ValidityPacker();
+  nullCount = 0;
+
+  constructor(
+    readonly plan: ColumnPlan,
+    device: GPUDevice,
+    tracker: BufferTracker,
+  ) {
+    this.values = new GrowableBuffer(device, tracker, `column ${JSON.stringify(plan.name)}`);
+  }
+}
+
+/**
+ * Appends decoded batches to per-column GPU buffers through an `UploadTransport`. Batches larger than
+ * the transport's chunk are split by rows; buffers grow ahead of the rows using `expectedRows`.
+ */
+export class TableUploader {
+  readonly #device: GPUDevice;
+  readonly #tracker: BufferTracker;
+  readonly #transport: UploadTransport;
+  readonly #sinks: ColumnSink[];
+  readonly #expectedRows: (rowsAfterBatch: number) => number;
+  /** Rows appended so far. */
+  rows = 0;
+  /** Bytes handed to the transport so far. */
+  bytesUploaded = 0;
+  /** Milliseconds spent encoding values into transport memory. */
+  encodeMs = 0;
+
+  constructor(
+    device: GPUDevice,
+    tracker: BufferTracker,
+    transport: UploadTransport,
+    plans: readonly ColumnPlan[],
+    expectedRows: (rowsAfterBatch: number) => number,
+  ) {
+    this.#device = device;
+    this.#tracker = tracker;
+    this.#transport = transport;
+    this.#expectedRows = expectedRows;
+    this.#sinks = plans.map((plan) => new ColumnSink(plan, device, tracker));
+  }
+
+  /** GPU bytes one row of this table takes, validity words included. */
+  get bytesPerRow(): number {
+    return this.#sinks.length * GPU_BYTES_PER_VALUE + this.#sinks.filter((s) => s.validity).length / 8;
+  }
+
+  /** Appends every row of `batch`. */
+  async append(batch: RecordBatch): Promise<void> {
+    const count = batch.numRows;
+    if (count === 0 || this.#sinks.length === 0) {
+      this.rows += count;
+      return;
+    }
+    const columns = this.#sinks.map((sink) => batch.getChildAt(sink.plan.fieldIndex)?.data[0] as Data);
+    await this.#reserve(columns, this.rows + count);
+    const rowsPerChunk = Math.max(1, Math.floor(this.#transport.maxChunkBytes / (this.#sinks.length * 4 + 8)));
+    for (let first = 0; first < count; first += rowsPerChunk) {
+      await this.#appendChunk(columns, first, Math.min(rowsPerChunk, count - first));
+    }
+    this.rows += count;
+    this.#transport.endBatch();
+  }
+
+  /** The uploaded columns; valid once the transport has finished. */
+  columns(): UploadedColumn[] {
+    return this.#sinks.map((s) => ({
+      plan: s.plan,
+      values: s.values.current,
+      validity: s.validity?.current ?? null,
+      nullCount: s.nullCount,
+    }));
+  }
+
+  /** Destroys every buffer this uploader made. */
+  destroy(): void {
+    for (const sink of this.#sinks) {
+      sink.values.destroy();
+      sink.validity?.destroy();
+    }
+  }
+
+  async #reserve(columns: Data[], rowsAfter: number): Promise<void> {
+    const needsGrowth = this.#sinks.some(
+      (s, i) =>
+        rowsAfter * GPU_BYTES_PER_VALUE > s.values.capacity ||
+        ((s.validity !== null || (columns[i] as Data).nullCount > 0) &&
+          validityWordCount(rowsAfter) * 4 > (s.validity?.capacity ?? 0)),
+    );
+    if (!needsGrowth) return;
+    // Writes already staged for the old buffers must reach the queue before the copy that grows them.
+    this.#transport.flush();
+    const expected = Math.max(rowsAfter, this.#expectedRows(rowsAfter));
+    for (const [i, sink] of this.#sinks.entries()) {
+      await sink.values.reserve(rowsAfter * 4, this.rows * 4, expected * 4);
+      const validityBytes = validityWordCount(rowsAfter) * 4;
+      if (sink.validity === null && (columns[i] as Data).nullCount > 0) {
+        await this.#startValidity(sink, validityBytes, validityWordCount(expected) * 4);
+      } else {
+        await sink.validity?.reserve(validityBytes, validityWordCount(this.rows) * 4, validityWordCount(expected) * 4);
+      }
+    }
+  }
+
+  /** A column's first null: earlier rows were all valid, so its bitmap starts as ones up to here. */
+  async #startValidity(sink: ColumnSink, bytes: number, preferredBytes: number): Promise<void> {
+    const label = `validity of column ${JSON.stringify(sink.plan.name)}`;
+    sink.validity = new GrowableBuffer(this.#device, this.#tracker, label);
+    await sink.validity.reserve(bytes, 0, preferredBytes);
+    if (this.rows === 0) return;
+    const words = new Uint32Array(sink.packer.wordsFor(this.rows));
+    sink.packer.append(null, 0, this.rows, words);
+    // Direct write: the buffer is new, so no staged copy to it can be pending.
+    this.#device.queue.writeBuffer(sink.validity.buffer, 0, words);
+  }
+
+  async #appendChunk(columns: Data[], first: number, count: number): Promise<void> {
+    const validityBytes = this.#sinks.reduce((n, s) => n + (s.validity ? s.packer.wordsFor(count) * 4 : 0), 0);
+    const chunkBytes = this.#sinks.length * count * GPU_BYTES_PER_VALUE + validityBytes;
+    await this.#transport.begin(chunkBytes);
+    const started = performance.now();
+    const dstOffset = (this.rows + first) * GPU_BYTES_PER_VALUE;
+    for (const [i, sink] of this.#sinks.entries()) {
+      const data = columns[i] as Data;
+      const values = data.values as SourceValues;
+      const start = data.offset + first;
+      if (sink.plan.conversion === 'copy') {
+        this.#transport.writeBytes(sink.values.buffer, dstOffset, sourceBytes(values, start, count));
+      } else {
+        this.#transport.write(sink.values.buffer, dstOffset, count * 4, (target, offset) =>
+          encodeValues(sink.plan.conversion, values, start, count, target, offset),
+        );
+      }
+      if (sink.validity) this.#appendValidity(sink, data, start, count);
+      if (first === 0) sink.nullCount += data.nullCount;
+    }
+    this.bytesUploaded += chunkBytes;
+    this.encodeMs += performance.now() - started;
+  }
+
+  #appendValidity(sink: ColumnSink, data: Data, start: number, count: number): void {
+    const validity = sink.validity as GrowableBuffer;
+    const words = sink.packer.wordsFor(count);
+    const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
+    this.#transport.write(validity.buffer, sink.packer.nextWord * 4, words * 4, (target, offset) => {
+      sink.packer.append(bitmap, start, count, new Uint32Array(target, offset, words));
+    });
+  }
+}

@@ -1,0 +1,31 @@
+/** Writes `byteLength` bytes into `target` starting at `offset`. */
+export type Fill = (target: ArrayBuffer, offset: number) => void;
+
+/**
+ * How an uploader's bytes reach GPU buffers. Every `write` is ordered after the ones before it on the
+ * device queue, so a later write to the same range wins.
+ */
+export interface UploadTransport {
+  /** Largest total of writes between two `begin` calls. */
+  readonly maxChunkBytes: number;
+  /** Prepares room for a chunk of `bytes` (≤ `maxChunkBytes`); may wait for the GPU. */
+  begin(bytes: number): Promise<void>;
+  /** Queues `byteLength` bytes (a multiple of 4) for `dst` at `dstOffset`, produced by `fill`. */
+  write(dst: GPUBuffer, dstOffset: number, byteLength: number, fill: Fill): void;
+  /** Queues bytes that need no conversion. */
+  writeBytes(dst: GPUBuffer, dstOffset: number, bytes: Uint8Array): void;
+  /** Marks the end of one batch. */
+  endBatch(): void;
+  /** Submits everything written so far. */
+  flush(): void;
+  /** Submits everything and waits until the GPU has done it. */
+  finish(): Promise<void>;
+  /** Gives back any held resources without submitting (cancellation). */
+  release(): void;
+  /** Staging buffers (or batches) submitted or held but not done, now. */
+  readonly inFlight: number;
+  /** Largest `inFlight` seen. */
+  readonly maxInFlight: number;
+  /** Milliseconds spent waiting for the GPU (a free staging buffer or submitted work). */
+  readonly waitMs: number;
+}

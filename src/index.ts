@@ -1,0 +1,26 @@
+export { createLoader } from './client/create-loader.js';
+export type { Loader, LoaderOptions, LoadOptions } from './client/create-loader.js';
+export { GpuTable } from './client/gpu-table.js';
+export type { ColumnArray } from './client/gpu-table.js';
+export {
+  AbortError,
+  ArrowGpuError,
+  ColumnError,
+  DecodeError,
+  GpuError,
+  HttpStatusError,
+  NetworkError,
+  UnsupportedTypeError,
+  WorkerFailedError,
+} from './core/errors.js';
+export type { ErrorCode, ErrorDetails } from './core/errors.js';
+export type {
+  AdapterSummary,
+  ColumnInfo,
+  GpuType,
+  LoadProgress,
+  LoadStats,
+  MemoryInfo,
+  StageTimes,
+  UploadStrategy,
+} from './types.js';

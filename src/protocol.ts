@@ -1,0 +1,81 @@
+import * as Comlink from 'comlink';
+import { ArrowGpuError, type SerializedError, deserializeError, serializeError } from './core/errors.js';
+import type { AdapterSummary, ColumnInfo, GpuType, LoadProgress, LoadStats, MemoryInfo, UploadStrategy } from './types.js';
+
+/** Options the main thread passes when the worker starts. */
+export interface WorkerInit {
+  upload: UploadStrategy;
+}
+
+/** One `load` call as it crosses to the worker (an `AbortSignal` cannot: cancellation is `cancel(loadId)`). */
+export interface WorkerLoadRequest {
+  loadId: number;
+  /** Absolute URL (resolved against the page, not the worker). */
+  url: string;
+  columns?: string[];
+  upload?: UploadStrategy;
+  /** Fail with `NETWORK` when no byte arrives for this long. */
+  timeoutMs?: number;
+}
+
+/** A loaded table as plain data; its GPU buffers stay in the worker under `tableId`. */
+export interface TableSnapshot {
+  tableId: number;
+  numRows: number;
+  columns: ColumnInfo[];
+  stats: LoadStats;
+}
+
+/** Column bytes read back from the GPU, transferred (not copied) to the main thread. */
+export interface ColumnBytes {
+  gpuType: GpuType;
+  buffer: ArrayBuffer;
+}
+
+/** The worker's API, called through a Comlink proxy. */
+export interface LoaderWorkerApi {
+  init(options: WorkerInit): Promise<AdapterSummary>;
+  adapterInfo(): Promise<AdapterSummary>;
+  load(request: WorkerLoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<TableSnapshot>;
+  cancel(loadId: number): void;
+  readColumn(tableId: number, name: string): Promise<ColumnBytes>;
+  readValidity(tableId: number, name: string): Promise<ArrayBuffer | null>;
+  destroyTable(tableId: number): Promise<void>;
+  memory(): Promise<MemoryInfo>;
+  close(): Promise<void>;
+  /** Test hook: destroys the device as a driver reset would. */
+  loseDevice(): Promise<void>;
+  /** Test hook: throws an uncaught error in the worker. */
+  crash(): void;
+}
+
+interface ThrownValue {
+  value: unknown;
+}
+
+type WireThrown = { arrowGpu: SerializedError } | { other: unknown };
+
+let registered = false;
+
+/**
+ * Makes `ArrowGpuError`s cross the worker boundary with their class, `code` and `details` intact.
+ * Comlink's own handler keeps only name, message and stack. Both sides call this once.
+ */
+export function registerErrorTransfer(): void {
+  if (registered) return;
+  registered = true;
+  const base = Comlink.transferHandlers.get('throw') as Comlink.TransferHandler<ThrownValue, unknown>;
+  const handler: Comlink.TransferHandler<ThrownValue, WireThrown> = {
+    canHandle: (value): value is ThrownValue => base.canHandle(value),
+    serialize(thrown) {
+      if (thrown.value instanceof ArrowGpuError) return [{ arrowGpu: serializeError(thrown.value) }, []];
+      const [other, transferables] = base.serialize(thrown);
+      return [{ other }, transferables];
+    },
+    deserialize(wire) {
+      if ('arrowGpu' in wire) throw deserializeError(wire.arrowGpu);
+      return base.deserialize(wire.other);
+    },
+  };
+  Comlink.transferHandlers.set('throw', handler as Comlink.TransferHandler<unknown, unknown>);
+}

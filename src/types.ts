@@ -1,0 +1,73 @@
+import type { GpuType } from './core/column-layout.js';
+
+export type { GpuType } from './core/column-layout.js';
+
+/** How column bytes reach GPU buffers: a ring of two mapped staging buffers, or `queue.writeBuffer`. */
+export type UploadStrategy = 'staging' | 'writeBuffer';
+
+/** A snapshot of a load in progress, sent at most every ~50 ms and once at the end. */
+export interface LoadProgress {
+  bytesFetched: number;
+  /** From `Content-Length`; `null` when the server did not say. */
+  bytesTotal: number | null;
+  batches: number;
+  rows: number;
+  bytesUploaded: number;
+  queueDepth: number;
+  stagingInFlight: number;
+  elapsedMs: number;
+}
+
+/** Milliseconds each stage of a load spent busy; stages overlap, so these may add up to more than `msTotal`. */
+export interface StageTimes {
+  /** Waiting for bytes from the source. */
+  fetchWaitMs: number;
+  /** apache-arrow decoding messages into batches (network wait excluded). */
+  decodeMs: number;
+  /** Writing column values (widened where needed) into staging memory or `writeBuffer`. */
+  encodeMs: number;
+  /** Waiting for a free staging buffer or for submitted GPU work. */
+  gpuWaitMs: number;
+}
+
+/** Measurements of one finished load. */
+export interface LoadStats {
+  upload: UploadStrategy;
+  batches: number;
+  bytesFetched: number;
+  bytesUploaded: number;
+  maxQueueDepth: number;
+  /** Most staging buffers (or `writeBuffer` submissions) in flight at once during this load. */
+  maxStagingInFlight: number;
+  /** From the start of `load` until the first batch's bytes had been copied on the GPU. */
+  msToFirstBatch: number;
+  msTotal: number;
+  stages: StageTimes;
+}
+
+/** One column as it lies on the GPU. */
+export interface ColumnInfo {
+  name: string;
+  /** The Arrow type as apache-arrow prints it, e.g. `Float64`. */
+  arrowType: string;
+  gpuType: GpuType;
+  /** Bytes of values: `numRows * 4`. */
+  byteLength: number;
+  nullCount: number;
+}
+
+/** The GPU adapter the worker's device runs on. */
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  description: string;
+  isFallbackAdapter: boolean;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+/** GPU buffers currently alive in the worker. */
+export interface MemoryInfo {
+  liveBuffers: number;
+  liveBytes: number;
+}

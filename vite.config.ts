@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+// `vite build` makes the library: dist/index.js plus its worker chunk, every dependency bundled, so that a
+// page can import it by URL with no bundler. `vite` (dev) serves the demo page, index.html.
+export default defineConfig(({ command }) => ({
+  // Relative, so that the worker chunk is found next to dist/index.js wherever dist/ is served from.
+  base: command === 'build' ? './' : '/',
+  build: {
+    target: 'es2022',
+    lib: {
+      entry: 'src/index.ts',
+      formats: ['es'],
+      fileName: () => 'index.js',
+    },
+    sourcemap: true,
+    emptyOutDir: true,
+  },
+  worker: {
+    format: 'es',
+  },
+  server: {
+    host: 'localhost',
+    port: 5173,
+  },
+  test: {
+    include: ['test/unit/**/*.test.ts'],
+    environment: 'node',
+  },
+}));
