@@ -9,6 +9,7 @@ import {
   Int8,
   Int16,
   Int32,
+  makeData,
   RecordBatch,
   RecordBatchFileWriter,
   RecordBatchStreamWriter,
@@ -18,7 +19,6 @@ import {
   Uint16,
   Uint32,
   Utf8,
-  makeData,
 } from 'apache-arrow';
 
 /** Column types the generator can make. */
@@ -40,7 +40,17 @@ export const MIXED_COLUMNS: Record<string, ColumnKind> = { x: 'f32', y: 'f64', i
 
 /** Bytes a row of `columns` takes in Arrow, validity bits not counted. */
 export function arrowBytesPerRow(columns: Record<string, ColumnKind>): number {
-  const size: Record<ColumnKind, number> = { f32: 4, f64: 8, i32: 4, u32: 4, i16: 2, u16: 2, i8: 1, u8: 1, utf8: 8 };
+  const size: Record<ColumnKind, number> = {
+    f32: 4,
+    f64: 8,
+    i32: 4,
+    u32: 4,
+    i16: 2,
+    u16: 2,
+    i8: 1,
+    u8: 1,
+    utf8: 8,
+  };
   return Object.values(columns).reduce((n, kind) => n + size[kind], 0);
 }
 
@@ -123,7 +133,9 @@ function validity(n: number, fraction: number, next: () => number): { bitmap: Ui
 /** The schema of a spec. */
 export function schemaOf(spec: DatasetSpec): Schema {
   return new Schema(
-    Object.entries(spec.columns).map(([name, kind]) => new Field(name, arrowType(kind), (spec.nulls?.[name] ?? 0) > 0)),
+    Object.entries(spec.columns).map(
+      ([name, kind]) => new Field(name, arrowType(kind), (spec.nulls?.[name] ?? 0) > 0),
+    ),
   );
 }
 
@@ -139,7 +151,13 @@ export function* batchesOf(spec: DatasetSpec): Generator<RecordBatch> {
       const data = values(kind, n, next, row0);
       if (fraction <= 0) return makeData({ type: arrowType(kind), length: n, data } as never);
       const { bitmap, nulls } = validity(n, fraction, next);
-      return makeData({ type: arrowType(kind), length: n, data, nullBitmap: bitmap, nullCount: nulls } as never);
+      return makeData({
+        type: arrowType(kind),
+        length: n,
+        data,
+        nullBitmap: bitmap,
+        nullCount: nulls,
+      } as never);
     });
     const struct = makeData({ type: new Struct(schema.fields), length: n, children, nullCount: 0 });
     yield new RecordBatch(schema, struct);
@@ -152,7 +170,9 @@ export async function writeDataset(path: string, spec: DatasetSpec): Promise<voi
   const partial = `${path}.partial`;
   const out = createWriteStream(partial);
   const writer =
-    spec.format === 'file' ? new RecordBatchFileWriter({ autoDestroy: true }) : new RecordBatchStreamWriter({ autoDestroy: true });
+    spec.format === 'file'
+      ? new RecordBatchFileWriter({ autoDestroy: true })
+      : new RecordBatchStreamWriter({ autoDestroy: true });
   writer.reset(undefined, schemaOf(spec));
   const done = new Promise<void>((resolve, reject) => {
     out.on('finish', resolve);

@@ -1,5 +1,5 @@
 // Writes the demo's default data set, public/demo.arrow, if it is absent.
-import { MIXED_COLUMNS, ensureDataset } from './datasets.js';
+import { ensureDataset, MIXED_COLUMNS } from './datasets.js';
 
 /** ~72 MiB: 4.2 M rows of four mixed numeric columns in 64 batches. */
 export const DEMO = {
@@ -7,5 +7,9 @@ export const DEMO = {
   spec: { rows: 64 * 65536, batchRows: 65536, format: 'stream', columns: MIXED_COLUMNS, nulls: { y: 0.01 } },
 } as const;
 
-const made = await ensureDataset(DEMO.path, { ...DEMO.spec, columns: { ...DEMO.spec.columns }, nulls: { ...DEMO.spec.nulls } });
+const made = await ensureDataset(DEMO.path, {
+  ...DEMO.spec,
+  columns: { ...DEMO.spec.columns },
+  nulls: { ...DEMO.spec.nulls },
+});
 console.log(made ? `wrote ${DEMO.path}` : `${DEMO.path} exists`);

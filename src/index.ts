@@ -1,7 +1,8 @@
-export { createLoader } from './client/create-loader.js';
 export type { Loader, LoaderOptions, LoadOptions } from './client/create-loader.js';
-export { GpuTable } from './client/gpu-table.js';
+export { createLoader } from './client/create-loader.js';
 export type { ColumnArray } from './client/gpu-table.js';
+export { GpuTable } from './client/gpu-table.js';
+export type { ErrorCode, ErrorDetails } from './core/errors.js';
 export {
   AbortError,
   ArrowGpuError,
@@ -13,7 +14,6 @@ export {
   UnsupportedTypeError,
   WorkerFailedError,
 } from './core/errors.js';
-export type { ErrorCode, ErrorDetails } from './core/errors.js';
 export type {
   AdapterSummary,
   ColumnInfo,

@@ -1,6 +1,14 @@
 import * as Comlink from 'comlink';
-import { ArrowGpuError, type SerializedError, deserializeError, serializeError } from './core/errors.js';
-import type { AdapterSummary, ColumnInfo, GpuType, LoadProgress, LoadStats, MemoryInfo, UploadStrategy } from './types.js';
+import { ArrowGpuError, deserializeError, type SerializedError, serializeError } from './core/errors.js';
+import type {
+  AdapterSummary,
+  ColumnInfo,
+  GpuType,
+  LoadProgress,
+  LoadStats,
+  MemoryInfo,
+  UploadStrategy,
+} from './types.js';
 
 /** Options the main thread passes when the worker starts. */
 export interface WorkerInit {

@@ -1,5 +1,5 @@
-import type { ByteSource } from '../src/core/loader-service.js';
 import { AbortError, HttpStatusError, NetworkError } from '../src/core/errors.js';
+import type { ByteSource } from '../src/core/loader-service.js';
 
 /**
  * Opens `url` with `fetch` and yields its body as it arrives. Failures become typed errors naming the
@@ -62,7 +62,13 @@ async function* readBody(
   }
 }
 
-function failure(error: unknown, url: string, signal: AbortSignal, stall: StallTimer, received: number): Error {
+function failure(
+  error: unknown,
+  url: string,
+  signal: AbortSignal,
+  stall: StallTimer,
+  received: number,
+): Error {
   stall.disarm();
   if (signal.aborted) return new AbortError(`Load of ${url} was aborted`, { url });
   if (stall.fired) {

@@ -46,7 +46,10 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
   registerErrorTransfer();
   const worker = options.workerUrl
     ? new Worker(options.workerUrl, { type: 'module', name: 'arrow-webgpu' })
-    : new Worker(new URL('../../workers/loader.worker.ts', import.meta.url), { type: 'module', name: 'arrow-webgpu' });
+    : new Worker(new URL('../../workers/loader.worker.ts', import.meta.url), {
+        type: 'module',
+        name: 'arrow-webgpu',
+      });
   const guard = new WorkerGuard(worker);
   const remote = Comlink.wrap<LoaderWorkerApi>(worker);
   let nextLoadId = 1;
@@ -68,7 +71,8 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
     async load(url, loadOptions = {}) {
       const { signal, onProgress } = loadOptions;
       const href = new URL(url, globalThis.location?.href).href;
-      if (signal?.aborted) throw new AbortError(`Load of ${href} was aborted before it started`, { url: href });
+      if (signal?.aborted)
+        throw new AbortError(`Load of ${href} was aborted before it started`, { url: href });
       const loadId = nextLoadId++;
       const onAbort = () => void guard.run(async () => remote.cancel(loadId)).catch(() => {});
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -11,9 +11,13 @@ export class WorkerGuard {
   constructor(worker: Worker) {
     worker.addEventListener('error', (event) => {
       event.preventDefault();
-      this.fail(`The arrow-webgpu worker failed: ${event.message || 'uncaught error (or the script did not load)'}`);
+      this.fail(
+        `The arrow-webgpu worker failed: ${event.message || 'uncaught error (or the script did not load)'}`,
+      );
     });
-    worker.addEventListener('messageerror', () => this.fail('The arrow-webgpu worker sent a message that could not be read'));
+    worker.addEventListener('messageerror', () =>
+      this.fail('The arrow-webgpu worker sent a message that could not be read'),
+    );
   }
 
   /** The failure, once there was one. */

@@ -43,7 +43,11 @@ export function checkBatch(batch: RecordBatch, plans: readonly ColumnPlan[], ori
     }
     const bitmap = data.nullBitmap as Uint8Array | undefined;
     if (data.nullCount > 0 && (!bitmap || bitmap.byteLength === 0)) {
-      throw new DecodeError('CORRUPT', `${at}: ${data.nullCount} nulls declared but no validity bitmap`, where);
+      throw new DecodeError(
+        'CORRUPT',
+        `${at}: ${data.nullCount} nulls declared but no validity bitmap`,
+        where,
+      );
     }
     if (bitmap && bitmap.byteLength > 0 && bitmap.byteLength * 8 < needed) {
       throw new DecodeError(

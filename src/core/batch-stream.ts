@@ -1,4 +1,5 @@
 import { type RecordBatch, RecordBatchReader, type Schema } from 'apache-arrow';
+import { registerCompressionCodecs } from './compression-codecs.js';
 import { ArrowGpuError, DecodeError } from './errors.js';
 import type { FramedMessage, IpcFramer } from './ipc-framer.js';
 import { MessageKind } from './message-header.js';
@@ -30,8 +31,13 @@ export interface BatchStream {
  * `CORRUPT` error naming the batch and byte offset.
  */
 export async function openBatchStream(framer: IpcFramer, url: string): Promise<BatchStream> {
-  let current: FramedMessage | null = null;
-  let batchIndex = -1;
+  registerCompressionCodecs();
+  // apache-arrow may pull the next message before it yields a batch, so the record batch messages
+  // pulled but not yet yielded wait here, oldest first.
+  const pulled: FramedMessage[] = [];
+  let last: FramedMessage | null = null;
+  let recordBatches = 0;
+  let yielded = 0;
   let fetchWaitMs = 0;
   let decodeMs = 0;
 
@@ -42,22 +48,25 @@ export async function openBatchStream(framer: IpcFramer, url: string): Promise<B
       const next = await messages.next();
       fetchWaitMs += performance.now() - waitStart;
       if (next.done) return;
-      current = next.value;
-      if (current.header.kind === MessageKind.RecordBatch) batchIndex++;
-      yield current.prefix;
-      if (current.body.byteLength > 0) yield current.body;
+      const message = next.value;
+      last = message;
+      if (message.header.kind === MessageKind.RecordBatch) {
+        recordBatches++;
+        pulled.push(message);
+      }
+      yield message.prefix;
+      if (message.body.byteLength > 0) yield message.body;
     }
   }
 
   const fail = (error: unknown): never => {
     if (error instanceof ArrowGpuError) throw error;
-    const where = current
-      ? `batch ${Math.max(batchIndex, 0)} (message at byte ${current.byteOffset})`
-      : 'the schema message';
+    const at = pulled[0] ?? last;
+    const where = at ? `batch ${yielded} (message at byte ${at.byteOffset})` : 'the schema message';
     throw new DecodeError(
       'CORRUPT',
       `${url} is corrupt in ${where}: apache-arrow could not decode it (${String((error as Error)?.message ?? error)})`,
-      { url, batch: Math.max(batchIndex, 0), byteOffset: current?.byteOffset ?? 0 },
+      { url, batch: yielded, byteOffset: at?.byteOffset ?? 0 },
       { cause: error },
     );
   };
@@ -80,10 +89,12 @@ export async function openBatchStream(framer: IpcFramer, url: string): Promise<B
         const next = await iterator.next().catch(fail);
         decodeMs += performance.now() - t0 - (fetchWaitMs - waitBefore);
         if (next.done) return;
-        const message = current as FramedMessage | null;
-        const byteOffset = message?.byteOffset ?? 0;
-        const endOffset = byteOffset + (message ? message.prefix.byteLength + message.body.byteLength : 0);
-        yield { batch: next.value, index: batchIndex, byteOffset, endOffset };
+        // apache-arrow yields an empty placeholder batch for a source with no batches at all.
+        if (recordBatches === 0) continue;
+        const message = pulled.shift() as FramedMessage;
+        const byteOffset = message.byteOffset;
+        const endOffset = byteOffset + message.prefix.byteLength + message.body.byteLength;
+        yield { batch: next.value, index: yielded++, byteOffset, endOffset };
       }
     } finally {
       await iterator.return?.().catch(() => {});

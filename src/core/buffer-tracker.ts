@@ -1,4 +1,4 @@
-import { GpuError, formatBytes } from './errors.js';
+import { formatBytes, GpuError } from './errors.js';
 
 /**
  * Creates GPU buffers inside error scopes and keeps count of those alive, so that a failed or

@@ -28,7 +28,8 @@ export class GpuContext {
       throw new GpuError('DEVICE_LOST', 'WebGPU is not available here (navigator.gpu is undefined)');
     }
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (!adapter) throw new GpuError('DEVICE_LOST', 'WebGPU returned no adapter (requestAdapter() gave null)');
+    if (!adapter)
+      throw new GpuError('DEVICE_LOST', 'WebGPU returned no adapter (requestAdapter() gave null)');
     const device = await adapter.requestDevice({
       label: 'arrow-webgpu',
       requiredLimits: {

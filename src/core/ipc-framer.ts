@@ -1,7 +1,8 @@
 import { ByteReader } from './byte-reader.js';
-import { DecodeError, GpuError, formatBytes } from './errors.js';
+import { DecodeError, formatBytes, GpuError } from './errors.js';
+import { FILE_TRAILER_BYTES, footerLength, schemaMessageFromFooter } from './file-footer.js';
 import { FlatbufferBoundsError } from './flatbuffer-view.js';
-import { HeaderFault, type MessageHeaderInfo, readMessageHeader } from './message-header.js';
+import { HeaderFault, type MessageHeaderInfo, MessageKind, readMessageHeader } from './message-header.js';
 
 /** Which IPC container the bytes use. */
 export type IpcFormat = 'stream' | 'file';
@@ -22,6 +23,9 @@ export interface FramerLimits {
   maxBodyBytes: number;
 }
 
+/** Reads the last `length` bytes of the source (an HTTP Range request, a file read). */
+export type ReadTail = (length: number) => Promise<Uint8Array>;
+
 /** Default caps: 16 MiB of metadata and 2 GiB of body per message. */
 export const DEFAULT_FRAMER_LIMITS: FramerLimits = {
   maxMetadataBytes: 16 << 20,
@@ -41,13 +45,21 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
   readonly #reader: ByteReader;
   readonly #url: string;
   readonly #limits: FramerLimits;
+  readonly #readTail: ReadTail | undefined;
   /** Container format, known after the first message has been read. */
   format: IpcFormat | null = null;
 
-  constructor(source: AsyncIterable<Uint8Array>, url: string, limits: FramerLimits = DEFAULT_FRAMER_LIMITS) {
+  /** `readTail` is needed only for files whose schema is in the footer alone (as apache-arrow JS writes them). */
+  constructor(
+    source: AsyncIterable<Uint8Array>,
+    url: string,
+    limits: FramerLimits = DEFAULT_FRAMER_LIMITS,
+    readTail?: ReadTail,
+  ) {
     this.#reader = new ByteReader(source);
     this.#url = url;
     this.#limits = limits;
+    this.#readTail = readTail;
   }
 
   /** Bytes received from the source so far. */
@@ -62,8 +74,11 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
 
   async *[Symbol.asyncIterator](): AsyncGenerator<FramedMessage> {
     this.format = await this.#readPreamble();
-    for (;;) {
+    for (let first = true; ; first = false) {
       const message = await this.#readMessage();
+      if (first && this.format === 'file' && message?.header.kind !== MessageKind.Schema) {
+        yield await this.#schemaFromFooter();
+      }
       if (message === null) break;
       yield message;
     }
@@ -79,10 +94,10 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
         actual: 0,
       });
     }
-    if (FILE_MAGIC.every((b, i) => head[i] === b)) {
-      if (head.byteLength < FILE_PREAMBLE_BYTES) this.#truncated(head.byteLength, FILE_PREAMBLE_BYTES);
-      return 'file';
+    if (head.byteLength < FILE_PREAMBLE_BYTES && isPrefixOfPreamble(head)) {
+      this.#truncated(head.byteLength, FILE_PREAMBLE_BYTES - head.byteLength);
     }
+    if (FILE_MAGIC.every((b, i) => head[i] === b)) return 'file';
     if (head.byteLength >= 4 && readU32(head, 0) === CONTINUATION) {
       this.#pushBack = head;
       return 'stream';
@@ -142,7 +157,8 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
       );
     }
     const metadata = await this.#read(metadataLength);
-    if (metadata.byteLength < metadataLength) this.#truncated(this.#offset, metadataLength - metadata.byteLength);
+    if (metadata.byteLength < metadataLength)
+      this.#truncated(this.#offset, metadataLength - metadata.byteLength);
     const header = this.#parseHeader(metadata, byteOffset + 8);
     if (header.bodyLength > this.#limits.maxBodyBytes) {
       throw new GpuError(
@@ -167,11 +183,45 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
       return readMessageHeader(metadata);
     } catch (error) {
       if (error instanceof FlatbufferBoundsError) {
-        throw this.#corrupt(metadataOffset + error.position, `invalid message metadata flatbuffer (${error.message})`);
+        throw this.#corrupt(
+          metadataOffset + error.position,
+          `invalid message metadata flatbuffer (${error.message})`,
+        );
       }
       if (error instanceof HeaderFault) throw this.#corrupt(metadataOffset, error.message);
       throw error;
     }
+  }
+
+  async #schemaFromFooter(): Promise<FramedMessage> {
+    const at = this.#offset;
+    if (!this.#readTail) {
+      throw this.#corrupt(
+        at,
+        'the file has no schema message before its first batch, and its footer cannot be read',
+      );
+    }
+    const length = footerLength(await this.#readTail(FILE_TRAILER_BYTES));
+    if (length === null || length <= 0 || length > this.#limits.maxMetadataBytes) {
+      throw new DecodeError(
+        'TRUNCATED',
+        `${this.#url} has no valid Arrow file footer (footer length ${length})`,
+        {
+          url: this.#url,
+        },
+      );
+    }
+    let prefix: Uint8Array;
+    try {
+      prefix = schemaMessageFromFooter(await this.#readTail(length + FILE_TRAILER_BYTES));
+    } catch (error) {
+      throw this.#corrupt(
+        at,
+        `the schema in the file footer cannot be read (${String((error as Error).message)})`,
+      );
+    }
+    const header = this.#parseHeader(prefix.subarray(8), at);
+    return { prefix, body: new Uint8Array(0), header, byteOffset: at };
   }
 
   async #checkFooter(): Promise<void> {
@@ -216,6 +266,13 @@ function readU32(bytes: Uint8Array, at: number): number {
 
 function readI32(bytes: Uint8Array, at: number): number {
   return new DataView(bytes.buffer, bytes.byteOffset + at, 4).getInt32(0, true);
+}
+
+/** True when `head` (shorter than 8 bytes) could be the start of a file magic or a stream's first message. */
+function isPrefixOfPreamble(head: Uint8Array): boolean {
+  const magic = head.every((b, i) => i >= FILE_MAGIC.length || b === FILE_MAGIC[i]);
+  const continuation = head.every((b, i) => i >= 4 || b === 0xff);
+  return magic || continuation;
 }
 
 function lastBytes(a: Uint8Array, b: Uint8Array, n: number): Uint8Array {

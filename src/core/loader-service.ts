@@ -1,19 +1,32 @@
-import type { ColumnBytes, LoaderWorkerApi, TableSnapshot, WorkerInit, WorkerLoadRequest } from '../protocol.js';
+import type {
+  ColumnBytes,
+  LoaderWorkerApi,
+  TableSnapshot,
+  WorkerInit,
+  WorkerLoadRequest,
+} from '../protocol.js';
 import type { AdapterSummary, LoadProgress, MemoryInfo, UploadStrategy } from '../types.js';
+import { validityWordCount } from './column-layout.js';
 import { AbortError, ColumnError } from './errors.js';
 import { GpuContext } from './gpu-context.js';
+import type { ReadTail } from './ipc-framer.js';
 import { type LoadedTable, runPipeline } from './pipeline.js';
 import { readBack } from './readback.js';
-import { validityWordCount } from './column-layout.js';
 
 /** An opened byte source: the body as it arrives and its announced length. */
 export interface ByteSource {
   body: AsyncIterable<Uint8Array>;
   bytesTotal: number | null;
+  /** Reads the last `length` bytes (for files whose schema is only in their footer). */
+  readTail?: ReadTail;
 }
 
 /** Opens `url` (fetch in a worker, a file in Node); rejects with `HTTP_STATUS` / `NETWORK` / `ABORTED`. */
-export type OpenSource = (url: string, signal: AbortSignal, options: { timeoutMs?: number }) => Promise<ByteSource>;
+export type OpenSource = (
+  url: string,
+  signal: AbortSignal,
+  options: { timeoutMs?: number },
+) => Promise<ByteSource>;
 
 interface StoredTable {
   table: LoadedTable;
@@ -47,7 +60,10 @@ export class LoaderService implements LoaderWorkerApi {
     return (await this.#device()).summary;
   }
 
-  async load(request: WorkerLoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<TableSnapshot> {
+  async load(
+    request: WorkerLoadRequest,
+    onProgress?: (progress: LoadProgress) => void,
+  ): Promise<TableSnapshot> {
     const controller = new AbortController();
     const entry: { controller: AbortController; context: GpuContext | null } = { controller, context: null };
     this.#loads.set(request.loadId, entry);
@@ -60,11 +76,13 @@ export class LoaderService implements LoaderWorkerApi {
     try {
       const context = await this.#device();
       entry.context = context;
-      if (controller.signal.aborted) throw new AbortError(`Load of ${request.url} was aborted`, { url: request.url });
+      if (controller.signal.aborted)
+        throw new AbortError(`Load of ${request.url} was aborted`, { url: request.url });
       const source = await this.#openSource(request.url, controller.signal, { timeoutMs: request.timeoutMs });
       const table = await runPipeline({
         gpu: context,
         source: source.body,
+        readTail: source.readTail,
         url: request.url,
         bytesTotal: source.bytesTotal,
         columns: request.columns,
@@ -95,7 +113,13 @@ export class LoaderService implements LoaderWorkerApi {
     const { table, context, column } = this.#column(tableId, name);
     const byteLength = table.numRows * 4;
     const buffer = column.values
-      ? await readBack(context.device, context.tracker, column.values, byteLength, `column ${JSON.stringify(name)}`)
+      ? await readBack(
+          context.device,
+          context.tracker,
+          column.values,
+          byteLength,
+          `column ${JSON.stringify(name)}`,
+        )
       : new ArrayBuffer(0);
     this.#checkAlive(context);
     return { gpuType: column.plan.gpuType, buffer };
@@ -105,7 +129,13 @@ export class LoaderService implements LoaderWorkerApi {
     const { table, context, column } = this.#column(tableId, name);
     if (!column.validity) return null;
     const byteLength = validityWordCount(table.numRows) * 4;
-    const buffer = await readBack(context.device, context.tracker, column.validity, byteLength, `validity of ${name}`);
+    const buffer = await readBack(
+      context.device,
+      context.tracker,
+      column.validity,
+      byteLength,
+      `validity of ${name}`,
+    );
     this.#checkAlive(context);
     return buffer;
   }
@@ -171,9 +201,13 @@ export class LoaderService implements LoaderWorkerApi {
     const column = stored.table.columns.find((c) => c.plan.name === name);
     if (!column) {
       const names = stored.table.columns.map((c) => JSON.stringify(c.plan.name)).join(', ');
-      throw new ColumnError('NO_SUCH_COLUMN', `No column ${JSON.stringify(name)} in this table; it has ${names}`, {
-        column: name,
-      });
+      throw new ColumnError(
+        'NO_SUCH_COLUMN',
+        `No column ${JSON.stringify(name)} in this table; it has ${names}`,
+        {
+          column: name,
+        },
+      );
     }
     return { ...stored, column };
   }
@@ -204,4 +238,3 @@ function snapshot(tableId: number, table: LoadedTable): TableSnapshot {
     stats: table.stats,
   };
 }
-

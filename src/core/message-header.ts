@@ -49,7 +49,9 @@ export function readMessageHeader(metadata: Uint8Array): MessageHeaderInfo {
     }
     rows = checkRecordBatch(fb, batch, bodyLength);
   } else if (kind !== MessageKind.Schema) {
-    throw new HeaderFault(`unsupported message type ${kind} (expected Schema, DictionaryBatch or RecordBatch)`);
+    throw new HeaderFault(
+      `unsupported message type ${kind} (expected Schema, DictionaryBatch or RecordBatch)`,
+    );
   }
   return { kind, bodyLength, rows };
 }

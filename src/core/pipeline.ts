@@ -1,14 +1,14 @@
 import type { LoadProgress, LoadStats, UploadStrategy } from '../types.js';
-import { type BatchStream, type DecodedBatch, openBatchStream } from './batch-stream.js';
 import { checkBatch } from './batch-check.js';
+import { type BatchStream, type DecodedBatch, openBatchStream } from './batch-stream.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { BufferTracker } from './buffer-tracker.js';
 import { planColumns } from './column-layout.js';
 import { AbortError, ArrowGpuError, DecodeError } from './errors.js';
-import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from './ipc-framer.js';
+import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer, type ReadTail } from './ipc-framer.js';
 import { ProgressThrottle } from './progress-throttle.js';
-import { StagingTransport } from './staging-transport.js';
 import type { StagingRing } from './staging-ring.js';
+import { StagingTransport } from './staging-transport.js';
 import { TableUploader, type UploadedColumn } from './table-uploader.js';
 import type { UploadTransport } from './upload-transport.js';
 import { WriteBufferTransport } from './write-buffer-transport.js';
@@ -25,6 +25,8 @@ export interface PipelineInput {
   gpu: GpuTarget;
   /** The IPC bytes as they arrive. */
   source: AsyncIterable<Uint8Array>;
+  /** Reads the source's last bytes; needed for files whose schema is only in the footer. */
+  readTail?: ReadTail;
   /** Names the source in errors. */
   url: string;
   /** Total bytes expected (`Content-Length`), used to size column buffers up front. */
@@ -54,7 +56,7 @@ export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
   const aborted = () => new AbortError(`Load of ${url} was aborted`, { url });
   if (signal?.aborted) throw aborted();
 
-  const framer = new IpcFramer(input.source, url, input.limits ?? DEFAULT_FRAMER_LIMITS);
+  const framer = new IpcFramer(input.source, url, input.limits ?? DEFAULT_FRAMER_LIMITS, input.readTail);
   const queue = new BoundedQueue<DecodedBatch>(input.queueCapacity ?? 2);
   const uploadAbort = new AbortController();
   const onAbort = () => {
@@ -177,7 +179,11 @@ async function settleBoth(a: Promise<void>, b: Promise<void>): Promise<void> {
   if (rb.status === 'rejected') throw rb.reason;
 }
 
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, aborted: () => Error): Promise<T> {
+function abortable<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  aborted: () => Error,
+): Promise<T> {
   if (!signal) return promise;
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(aborted());

@@ -137,7 +137,7 @@ export class StagingRing {
 
   #own(held: StagingSlot): Slot {
     const slot = this.#slots.find((s) => s === held);
-    if (!slot || slot.state !== 'held') throw new Error('staging slot is not held by this ring');
+    if (slot?.state !== 'held') throw new Error('staging slot is not held by this ring');
     return slot;
   }
 

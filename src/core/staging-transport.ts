@@ -55,7 +55,12 @@ export class StagingTransport implements UploadTransport {
     fill(slot.mapped, srcOffset);
     this.#used = alignUp(srcOffset + byteLength);
     const last = this.#copies[this.#copies.length - 1];
-    if (last && last.dst === dst && last.srcOffset + last.size === srcOffset && last.dstOffset + last.size === dstOffset) {
+    if (
+      last &&
+      last.dst === dst &&
+      last.srcOffset + last.size === srcOffset &&
+      last.dstOffset + last.size === dstOffset
+    ) {
       last.size += byteLength; // contiguous in both buffers: one copy command
     } else {
       this.#copies.push({ dst, dstOffset, srcOffset, size: byteLength });

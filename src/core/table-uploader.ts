@@ -1,6 +1,6 @@
 import type { Data, RecordBatch } from 'apache-arrow';
 import type { BufferTracker } from './buffer-tracker.js';
-import { type SourceValues, encodeValues, sourceBytes } from './column-encoder.js';
+import { encodeValues, type SourceValues, sourceBytes } from './column-encoder.js';
 import { type ColumnPlan, GPU_BYTES_PER_VALUE, validityWordCount } from './column-layout.js';
 import { GrowableBuffer } from './growable-buffer.js';
 import type { UploadTransport } from './upload-transport.js';
@@ -75,7 +75,10 @@ export class TableUploader {
     }
     const columns = this.#sinks.map((sink) => batch.getChildAt(sink.plan.fieldIndex)?.data[0] as Data);
     await this.#reserve(columns, this.rows + count);
-    const rowsPerChunk = Math.max(1, Math.floor(this.#transport.maxChunkBytes / (this.#sinks.length * 4 + 8)));
+    const rowsPerChunk = Math.max(
+      1,
+      Math.floor(this.#transport.maxChunkBytes / (this.#sinks.length * 4 + 8)),
+    );
     for (let first = 0; first < count; first += rowsPerChunk) {
       await this.#appendChunk(columns, first, Math.min(rowsPerChunk, count - first));
     }
@@ -118,7 +121,11 @@ export class TableUploader {
       if (sink.validity === null && (columns[i] as Data).nullCount > 0) {
         await this.#startValidity(sink, validityBytes, validityWordCount(expected) * 4);
       } else {
-        await sink.validity?.reserve(validityBytes, validityWordCount(this.rows) * 4, validityWordCount(expected) * 4);
+        await sink.validity?.reserve(
+          validityBytes,
+          validityWordCount(this.rows) * 4,
+          validityWordCount(expected) * 4,
+        );
       }
     }
   }
@@ -136,7 +143,10 @@ export class TableUploader {
   }
 
   async #appendChunk(columns: Data[], first: number, count: number): Promise<void> {
-    const validityBytes = this.#sinks.reduce((n, s) => n + (s.validity ? s.packer.wordsFor(count) * 4 : 0), 0);
+    const validityBytes = this.#sinks.reduce(
+      (n, s) => n + (s.validity ? s.packer.wordsFor(count) * 4 : 0),
+      0,
+    );
     const chunkBytes = this.#sinks.length * count * GPU_BYTES_PER_VALUE + validityBytes;
     await this.#transport.begin(chunkBytes);
     const started = performance.now();

@@ -32,7 +32,8 @@ export class WriteBufferTransport implements UploadTransport {
   }
 
   async begin(bytes: number): Promise<void> {
-    if (this.#scratch.byteLength < bytes) this.#scratch = new ArrayBuffer(Math.max(bytes, this.#scratch.byteLength * 2));
+    if (this.#scratch.byteLength < bytes)
+      this.#scratch = new ArrayBuffer(Math.max(bytes, this.#scratch.byteLength * 2));
     if (this.#inFlight.length < this.#limit) return;
     const started = performance.now();
     await this.#inFlight[0];

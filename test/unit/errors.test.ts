@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AbortError,
+  ArrowGpuError,
+  ColumnError,
+  DecodeError,
+  deserializeError,
+  type ErrorCode,
+  GpuError,
+  HttpStatusError,
+  NetworkError,
+  serializeError,
+  UnsupportedTypeError,
+  WorkerFailedError,
+} from '../../src/core/errors.js';
+
+const samples: ArrowGpuError[] = [
+  new HttpStatusError('GET u answered HTTP 404', { url: 'u', status: 404 }),
+  new NetworkError('broke', { url: 'u', byteOffset: 10 }),
+  new DecodeError('NOT_ARROW', 'not arrow', { url: 'u' }),
+  new DecodeError('TRUNCATED', 'short', { url: 'u', byteOffset: 5, expected: 8 }),
+  new DecodeError('CORRUPT', 'bad', { url: 'u', batch: 3, byteOffset: 99 }),
+  new UnsupportedTypeError('nope', { column: 's', arrowType: 'Utf8' }),
+  new ColumnError('NO_SUCH_COLUMN', 'missing', { column: 'x' }),
+  new ColumnError('SCHEMA_MISMATCH', 'mismatch', { column: 'x' }),
+  new AbortError(),
+  new GpuError('DEVICE_LOST', 'lost'),
+  new GpuError('GPU_OUT_OF_MEMORY', 'oom', { actual: 1 }),
+  new GpuError('LIMIT_EXCEEDED', 'big', { expected: 1, actual: 2 }),
+  new WorkerFailedError('dead'),
+];
+
+describe('error hierarchy', () => {
+  it('covers every code once, each an ArrowGpuError and an Error', () => {
+    const codes = samples.map((e) => e.code);
+    const all: ErrorCode[] = [
+      'HTTP_STATUS',
+      'NETWORK',
+      'NOT_ARROW',
+      'TRUNCATED',
+      'CORRUPT',
+      'UNSUPPORTED_TYPE',
+      'NO_SUCH_COLUMN',
+      'SCHEMA_MISMATCH',
+      'ABORTED',
+      'DEVICE_LOST',
+      'GPU_OUT_OF_MEMORY',
+      'LIMIT_EXCEEDED',
+      'WORKER_FAILED',
+    ];
+    expect(codes.sort()).toEqual([...all].sort());
+    for (const error of samples) {
+      expect(error).toBeInstanceOf(Error);
+      expect(error).toBeInstanceOf(ArrowGpuError);
+    }
+  });
+
+  it('names an abort AbortError, as fetch does', () => {
+    expect(new AbortError().name).toBe('AbortError');
+  });
+
+  it('survives structured cloning with its class, code, message and details', () => {
+    for (const error of samples) {
+      const wire = structuredClone(serializeError(error));
+      const back = deserializeError(wire);
+      expect(back.constructor).toBe(error.constructor);
+      expect(back.name).toBe(error.name);
+      expect(back.code).toBe(error.code);
+      expect(back.message).toBe(error.message);
+      expect(back.details).toEqual(error.details);
+    }
+  });
+});
