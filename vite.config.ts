@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig(({ command }) => ({
   // Relative, so that the worker chunk is found next to dist/index.js wherever dist/ is served from.
   base: command === 'build' ? './' : '/',
+  // public/ holds the demo's data, which is no part of the library.
+  publicDir: command === 'build' ? false : 'public',
   build: {
     target: 'es2022',
     lib: {

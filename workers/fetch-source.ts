@@ -30,7 +30,59 @@ export async function fetchSource(
   const length = Number(response.headers.get('content-length'));
   const encoded = response.headers.get('content-encoding');
   const bytesTotal = Number.isFinite(length) && length > 0 && !encoded ? length : null;
-  return { body: readBody(response, url, signal, stall), bytesTotal };
+  return {
+    body: readBody(response, url, signal, stall),
+    bytesTotal,
+    readTail: (n) => readTail(url, signal, n, bytesTotal),
+  };
+}
+
+/**
+ * The last `length` bytes of `url`, by a Range request. `bytes=N-` is a CORS-safelisted range, so it is
+ * preferred when the size is known. A server that ignores ranges answers 200 with the whole body, which
+ * is then streamed through keeping only its tail.
+ */
+async function readTail(
+  url: string,
+  signal: AbortSignal,
+  length: number,
+  size: number | null,
+): Promise<Uint8Array> {
+  const range = size !== null ? `bytes=${Math.max(0, size - length)}-` : `bytes=-${length}`;
+  let response: Response;
+  try {
+    response = await fetch(url, { signal, headers: { Range: range } });
+  } catch (error) {
+    throw signal.aborted
+      ? new AbortError(`Load of ${url} was aborted`, { url })
+      : new NetworkError(
+          `Reading the footer of ${url} failed: ${String((error as Error)?.message ?? error)}`,
+          { url },
+        );
+  }
+  if (!response.ok) {
+    throw new HttpStatusError(`GET ${url} (${range}, for the file footer) answered HTTP ${response.status}`, {
+      url,
+      status: response.status,
+    });
+  }
+  let tail: Uint8Array = new Uint8Array(0);
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    tail = keepLast(tail, value, length);
+  }
+  return tail;
+}
+
+function keepLast(kept: Uint8Array, next: Uint8Array, length: number): Uint8Array {
+  if (next.byteLength >= length) return next.slice(next.byteLength - length);
+  const fromKept = Math.min(kept.byteLength, length - next.byteLength);
+  const out = new Uint8Array(fromKept + next.byteLength);
+  out.set(kept.subarray(kept.byteLength - fromKept));
+  out.set(next, fromKept);
+  return out;
 }
 
 async function* readBody(

@@ -35,7 +35,7 @@ export class ArrowGpuError extends Error {
     super(message, options);
     this.code = code;
     this.details = details;
-    this.name = new.target.name;
+    this.name = 'ArrowGpuError';
   }
 }
 
@@ -43,6 +43,7 @@ export class ArrowGpuError extends Error {
 export class HttpStatusError extends ArrowGpuError {
   constructor(message: string, details: ErrorDetails) {
     super('HTTP_STATUS', message, details);
+    this.name = 'HttpStatusError';
   }
 }
 
@@ -50,6 +51,7 @@ export class HttpStatusError extends ArrowGpuError {
 export class NetworkError extends ArrowGpuError {
   constructor(message: string, details: ErrorDetails, options?: { cause?: unknown }) {
     super('NETWORK', message, details, options);
+    this.name = 'NetworkError';
   }
 }
 
@@ -62,6 +64,7 @@ export class DecodeError extends ArrowGpuError {
     options?: { cause?: unknown },
   ) {
     super(code, message, details, options);
+    this.name = 'DecodeError';
   }
 }
 
@@ -69,6 +72,7 @@ export class DecodeError extends ArrowGpuError {
 export class UnsupportedTypeError extends ArrowGpuError {
   constructor(message: string, details: ErrorDetails) {
     super('UNSUPPORTED_TYPE', message, details);
+    this.name = 'UnsupportedTypeError';
   }
 }
 
@@ -76,6 +80,7 @@ export class UnsupportedTypeError extends ArrowGpuError {
 export class ColumnError extends ArrowGpuError {
   constructor(code: 'NO_SUCH_COLUMN' | 'SCHEMA_MISMATCH', message: string, details: ErrorDetails) {
     super(code, message, details);
+    this.name = 'ColumnError';
   }
 }
 
@@ -96,6 +101,7 @@ export class GpuError extends ArrowGpuError {
     options?: { cause?: unknown },
   ) {
     super(code, message, details, options);
+    this.name = 'GpuError';
   }
 }
 
@@ -103,6 +109,7 @@ export class GpuError extends ArrowGpuError {
 export class WorkerFailedError extends ArrowGpuError {
   constructor(message: string) {
     super('WORKER_FAILED', message);
+    this.name = 'WorkerFailedError';
   }
 }
 

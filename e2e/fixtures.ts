@@ -1,0 +1,74 @@
+import { join } from 'node:path';
+import { type DatasetSpec, ensureDataset, MIXED_COLUMNS } from '../scripts/datasets.js';
+
+/** Where generated fixtures live; served under /data/. */
+export const FIXTURE_DIR = join(import.meta.dirname, '.fixtures');
+
+const ALL_NUMERIC = {
+  f32: 'f32',
+  f64: 'f64',
+  i8: 'i8',
+  u8: 'u8',
+  i16: 'i16',
+  u16: 'u16',
+  i32: 'i32',
+  u32: 'u32',
+} as const;
+
+/** Every fixture the browser tests load, by file name. */
+export const FIXTURES = {
+  // One batch of an odd row count: byte lengths of 8- and 16-bit columns are not multiples of 4.
+  'one-batch.stream': {
+    rows: 1001,
+    batchRows: 1001,
+    format: 'stream',
+    columns: { ...ALL_NUMERIC },
+    nulls: { f64: 0.1, i8: 0.3 },
+  },
+  'one-batch.arrow': {
+    rows: 1001,
+    batchRows: 1001,
+    format: 'file',
+    columns: { ...ALL_NUMERIC },
+    nulls: { f64: 0.1, i8: 0.3 },
+  },
+  // 61 batches whose sizes are not multiples of 32 rows, so validity words straddle batches.
+  'many-batches.stream': {
+    rows: 60_007,
+    batchRows: 1000,
+    format: 'stream',
+    columns: { ...ALL_NUMERIC },
+    nulls: { u16: 0.05, f32: 0.5 },
+  },
+  'many-batches.arrow': {
+    rows: 60_007,
+    batchRows: 1000,
+    format: 'file',
+    columns: { ...ALL_NUMERIC },
+    nulls: { u16: 0.05, f32: 0.5 },
+  },
+  // A string column next to numeric ones: loadable only with a `columns` projection.
+  'with-strings.stream': {
+    rows: 5000,
+    batchRows: 999,
+    format: 'stream',
+    columns: { a: 'i32', s: 'utf8', b: 'f64' },
+  },
+  // 128 MiB in 57 batches of ~2.3 MB.
+  'big-128.stream': {
+    rows: Math.ceil((128 << 20) / 18),
+    batchRows: 131_072,
+    format: 'stream',
+    columns: { ...MIXED_COLUMNS },
+  },
+} satisfies Record<string, DatasetSpec>;
+
+/** A fixture's file name. */
+export type FixtureName = keyof typeof FIXTURES;
+
+/** Writes every fixture that is missing. */
+export async function ensureFixtures(): Promise<void> {
+  for (const [name, spec] of Object.entries(FIXTURES)) {
+    await ensureDataset(join(FIXTURE_DIR, name), spec as DatasetSpec);
+  }
+}

@@ -1,0 +1,10 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureFixtures } from './fixtures.js';
+
+export default async function globalSetup(): Promise<void> {
+  if (!existsSync(join(import.meta.dirname, '../dist/index.js'))) {
+    throw new Error('dist/index.js is missing: run `npm run build` before the browser tests (npm test does)');
+  }
+  await ensureFixtures();
+}

@@ -1,0 +1,149 @@
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join, normalize } from 'node:path';
+import type { Plugin } from 'vite';
+import { mutate } from '../test/support/mutate.js';
+import { FIXTURE_DIR } from './fixtures.js';
+
+type Next = () => unknown;
+
+const CORS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': 'Range' };
+
+function fixturePath(name: string): string | null {
+  const path = normalize(join(FIXTURE_DIR, decodeURIComponent(name)));
+  if (!path.startsWith(FIXTURE_DIR)) return null;
+  try {
+    return statSync(path).isFile() ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Serves a fixture with Range support (`bytes=a-b`, `bytes=-n`) and optional throttling. */
+function serveFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  headers: Record<string, string>,
+  bytesPerSecond: number,
+) {
+  const size = statSync(path).size;
+  const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+  let start = 0;
+  let end = size - 1;
+  if (range) {
+    if (range[1] === '') start = Math.max(0, size - Number(range[2]));
+    else {
+      start = Number(range[1]);
+      if (range[2] !== '') end = Math.min(end, Number(range[2]));
+    }
+    res.writeHead(206, {
+      ...headers,
+      'Content-Range': `bytes ${start}-${end}/${size}`,
+      'Content-Length': end - start + 1,
+    });
+  } else {
+    res.writeHead(200, { ...headers, 'Content-Length': size });
+  }
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  const stream = createReadStream(path, { start, end, highWaterMark: 64 << 10 });
+  if (bytesPerSecond <= 0) return void stream.pipe(res);
+  // Throttled: one 64 KiB chunk per interval.
+  stream.on('data', (chunk) => {
+    res.write(chunk);
+    stream.pause();
+    setTimeout(() => stream.resume(), (1000 * chunk.length) / bytesPerSecond);
+  });
+  stream.on('end', () => res.end());
+  res.on('close', () => stream.destroy());
+}
+
+/** Routes the browser tests use: fixtures under /data/, and faults under /fault/. */
+export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next: Next): unknown {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const parts = url.pathname.split('/').filter(Boolean);
+  const headers = {
+    ...CORS,
+    'Content-Type': 'application/vnd.apache.arrow.stream',
+    'Cache-Control': 'no-store',
+  };
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, { ...CORS, 'Access-Control-Allow-Methods': 'GET, HEAD' });
+    return void res.end();
+  }
+  if (parts[0] === 'data' && parts[1]) {
+    const path = fixturePath(parts.slice(1).join('/'));
+    if (!path) return next();
+    return serveFile(req, res, path, headers, Number(url.searchParams.get('throttle') ?? 0));
+  }
+  if (parts[0] !== 'fault') return next();
+  const kind = parts[1];
+  const path = parts[2] ? fixturePath(parts.slice(2).join('/')) : null;
+  switch (kind) {
+    case 'status': {
+      const status = Number(parts[2] ?? 500);
+      res.writeHead(status, { ...CORS, 'Content-Type': 'text/html' });
+      return void res.end(`<!doctype html><title>${status}</title>`);
+    }
+    case 'html':
+      res.writeHead(200, { ...CORS, 'Content-Type': 'text/html' });
+      return void res.end(
+        '<!doctype html><html><head><title>Dashboard</title></head><body>Login</body></html>',
+      );
+    case 'nocors':
+      if (!path) return next();
+      return serveFile(req, res, path, { 'Content-Type': 'application/octet-stream' }, 0);
+    case 'cut':
+    case 'stall': {
+      if (!path) return next();
+      const bytes = readFileSync(path);
+      const after = Math.min(bytes.length - 1, Number(url.searchParams.get('after') ?? bytes.length >> 1));
+      res.writeHead(200, { ...headers, 'Content-Length': bytes.length });
+      res.write(bytes.subarray(0, after));
+      if (kind === 'cut') setTimeout(() => req.socket.destroy(), 50);
+      else setTimeout(() => req.socket.destroy(), 30_000).unref();
+      return;
+    }
+    case 'truncate': {
+      if (!path) return next();
+      const bytes = readFileSync(path);
+      const keep = bytes.subarray(0, Number(url.searchParams.get('bytes') ?? bytes.length >> 1));
+      res.writeHead(200, { ...headers, 'Content-Length': keep.length });
+      return void res.end(keep);
+    }
+    case 'mutate': {
+      if (!path) return next();
+      const bytes = mutate(new Uint8Array(readFileSync(path)), Number(url.searchParams.get('seed') ?? 1));
+      res.writeHead(200, { ...headers, 'Content-Length': bytes.length });
+      return void res.end(bytes);
+    }
+    case 'random': {
+      const n = Number(url.searchParams.get('bytes') ?? 4096);
+      const out = new Uint8Array(n);
+      let x = Number(url.searchParams.get('seed') ?? 7) >>> 0 || 1;
+      for (let i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >>> 17;
+        x ^= x << 5;
+        out[i] = x & 0xff;
+      }
+      res.writeHead(200, { ...headers, 'Content-Length': n });
+      return void res.end(out);
+    }
+    default:
+      return next();
+  }
+}
+
+/** Vite plugin that mounts the test routes on the dev server. */
+export function testRoutes(): Plugin {
+  return {
+    name: 'arrow-webgpu-test-routes',
+    configureServer(server) {
+      server.middlewares.use(handleTestRoute);
+    },
+  };
+}

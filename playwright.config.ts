@@ -1,0 +1,39 @@
+import { defineConfig } from '@playwright/test';
+
+const chromium = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+
+// WebGPU runs headless through SwiftShader; the flags keep Chromium off the (closed) network.
+export const CHROMIUM_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--no-sandbox',
+  '--headless=new',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export default defineConfig({
+  testDir: 'e2e',
+  globalSetup: './e2e/global-setup.ts',
+  timeout: 120_000,
+  expect: { timeout: 30_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  use: {
+    baseURL: 'http://localhost:4173',
+    launchOptions: { executablePath: chromium, args: CHROMIUM_ARGS },
+  },
+  projects: [
+    { name: 'source', use: { browserName: 'chromium' }, metadata: { mode: 'source' } },
+    { name: 'dist', use: { browserName: 'chromium' }, metadata: { mode: 'dist' } },
+  ],
+  webServer: {
+    command: 'npx vite --config e2e/vite.config.ts',
+    url: 'http://localhost:4173/e2e/pages/harness.html',
+    reuseExistingServer: !process.env.CI,
+    timeout: 60_000,
+  },
+});
