@@ -1,0 +1,123 @@
+// Benchmark page: runs one variant at a time when bench/run.ts asks, with main-thread instrumentation
+// (long tasks, frame rate). The library is the built dist/, as users get it.
+import * as Comlink from 'comlink';
+import type * as Lib from '../src/index.js';
+import type { BenchWorkerApi } from './bench.worker.js';
+import { naiveLoad, openDevice } from './naive.js';
+import type { RunResult, VariantId } from './variants.js';
+
+declare global {
+  interface Window {
+    bench: { run(variant: VariantId, url: string, gpuBytes: number): Promise<RunResult> };
+    benchReady: Promise<void>;
+    benchAdapter?: Lib.AdapterSummary;
+  }
+}
+
+function instrument(): () => { longTasks: number; longestTaskMs: number; fps: number } {
+  const durations: number[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) durations.push(entry.duration);
+  });
+  observer.observe({ type: 'longtask' });
+  let frames = 0;
+  let running = true;
+  const t0 = performance.now();
+  // A page that animates: rAF keeps the main thread's frame loop visible.
+  const ctx = (document.getElementById('spinner') as HTMLCanvasElement).getContext(
+    '2d',
+  ) as CanvasRenderingContext2D;
+  const tick = (now: number) => {
+    if (!running) return;
+    frames++;
+    ctx.clearRect(0, 0, 64, 64);
+    ctx.fillRect(32 + 24 * Math.cos(now / 100), 32 + 24 * Math.sin(now / 100), 4, 4);
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+  return () => {
+    running = false;
+    for (const entry of observer.takeRecords()) durations.push(entry.duration);
+    observer.disconnect();
+    const seconds = (performance.now() - t0) / 1000;
+    return { longTasks: durations.length, longestTaskMs: Math.max(0, ...durations), fps: frames / seconds };
+  };
+}
+
+window.benchReady = (async () => {
+  const lib: typeof Lib = await import(/* @vite-ignore */ `${location.origin}/dist/index.js`);
+  const loader = await lib.createLoader();
+  window.benchAdapter = await loader.adapterInfo();
+  const worker = Comlink.wrap<BenchWorkerApi>(
+    new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module', name: 'bench-worker' }),
+  );
+  const device = await openDevice();
+
+  const ceiling = async (ms: Promise<number>): Promise<RunResult> => ({
+    msTotal: await ms,
+    msToFirstBatch: null,
+    msToFirstProgress: null,
+    longTasks: 0,
+    longestTaskMs: 0,
+    fps: null,
+  });
+
+  async function run(variant: VariantId, url: string, gpuBytes: number): Promise<RunResult> {
+    switch (variant) {
+      case 'ceil:read':
+        return ceiling(worker.read(url));
+      case 'ceil:decode':
+        return ceiling(worker.decode(url));
+      case 'ceil:writeBuffer':
+        return ceiling(worker.writeBuffer(gpuBytes));
+      case 'ceil:staging':
+        return ceiling(worker.staging(gpuBytes));
+      case 'ours:staging':
+      case 'ours:writeBuffer': {
+        const upload = variant === 'ours:staging' ? 'staging' : 'writeBuffer';
+        const stop = instrument();
+        const t0 = performance.now();
+        let firstProgress: number | null = null;
+        const table = await loader.load(url, {
+          upload,
+          onProgress: () => {
+            firstProgress ??= performance.now() - t0;
+          },
+        });
+        const main = stop();
+        const { stats } = table;
+        await table.destroy();
+        return {
+          msTotal: stats.msTotal,
+          msToFirstBatch: stats.msToFirstBatch,
+          msToFirstProgress: firstProgress,
+          ...main,
+          stages: stats.stages,
+          maxStagingInFlight: stats.maxStagingInFlight,
+          maxQueueDepth: stats.maxQueueDepth,
+        };
+      }
+      case 'naive:main':
+      case 'naive:flechette': {
+        const stop = instrument();
+        const result = await naiveLoad(device, url, variant === 'naive:main' ? 'apache-arrow' : 'flechette');
+        const main = stop();
+        for (const b of result.buffers) b.destroy();
+        return {
+          msTotal: result.msTotal,
+          msToFirstBatch: result.msToFirstBatch,
+          msToFirstProgress: null,
+          ...main,
+        };
+      }
+      case 'naive:worker': {
+        const stop = instrument();
+        const result = await worker.naive(url);
+        return { ...result, msToFirstProgress: null, ...stop() };
+      }
+    }
+  }
+
+  window.bench = { run };
+  (document.getElementById('status') as HTMLElement).textContent = 'ready';
+})();

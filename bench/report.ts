@@ -1,0 +1,223 @@
+import { writeFile } from 'node:fs/promises';
+import type { BenchInput } from './inputs.js';
+import { type Summary, summarize } from './stats.js';
+import { type RunResult, VARIANTS, type VariantId } from './variants.js';
+
+/** One run of one variant, with the peak heap of where it ran. */
+export type Sample = RunResult & { rep: number; variant: VariantId; heapBytes: number };
+
+/** Per-variant summary of one input. */
+export interface VariantReport {
+  msTotal: Summary;
+  mbps: Summary;
+  msToFirstBatch: Summary | null;
+  msToFirstProgress: Summary | null;
+  heapMiB: Summary;
+  longTasks: number;
+  longestTaskMs: number;
+  fps: Summary | null;
+  stages?: Record<string, number>;
+  maxStagingInFlight?: number;
+  maxQueueDepth?: number;
+}
+
+/** Ratios computed within each repetition, then summarised. */
+export interface Ratios {
+  /** Limit time / arrow-webgpu time (1 = at the limit). */
+  stagingOfLimit: Summary | null;
+  writeBufferOfLimit: Summary | null;
+  /** Naive main-thread time / arrow-webgpu (default strategy) time. */
+  naiveOverOursTotal: Summary | null;
+  naiveOverOursFirstBatch: Summary | null;
+}
+
+/** Everything measured on one input. */
+export interface InputReport {
+  input: string;
+  fileBytes: number;
+  gpuBytes: number;
+  rows: number;
+  batches: number;
+  variants: Partial<Record<VariantId, VariantReport>>;
+  ratios: Ratios;
+}
+
+/** The strategy `createLoader` uses when none is given. */
+export const DEFAULT_STRATEGY: 'staging' | 'writeBuffer' = 'staging';
+
+const MiB = 2 ** 20;
+
+export function summarizeInput(
+  input: BenchInput,
+  fileBytes: number,
+  samples: Sample[],
+  variants: VariantId[],
+): InputReport {
+  const by = (v: VariantId) => samples.filter((s) => s.variant === v);
+  const report: InputReport = {
+    input: input.name,
+    fileBytes,
+    gpuBytes: input.gpuBytes,
+    rows: input.spec.rows,
+    batches: Math.ceil(input.spec.rows / input.spec.batchRows),
+    variants: {},
+    ratios: {
+      stagingOfLimit: null,
+      writeBufferOfLimit: null,
+      naiveOverOursTotal: null,
+      naiveOverOursFirstBatch: null,
+    },
+  };
+  for (const v of variants) {
+    const runs = by(v);
+    if (runs.length === 0) continue;
+    const numbers = (pick: (s: Sample) => number | null | undefined) =>
+      summarize(runs.map(pick).filter((x): x is number => typeof x === 'number'));
+    const stageNames = ['fetchWaitMs', 'decodeMs', 'encodeMs', 'gpuWaitMs'] as const;
+    report.variants[v] = {
+      msTotal: numbers((s) => s.msTotal) as Summary,
+      mbps: numbers((s) => fileBytes / 1e6 / (s.msTotal / 1000)) as Summary,
+      msToFirstBatch: numbers((s) => s.msToFirstBatch),
+      msToFirstProgress: numbers((s) => s.msToFirstProgress),
+      heapMiB: numbers((s) => s.heapBytes / MiB) as Summary,
+      longTasks: Math.max(...runs.map((s) => s.longTasks)),
+      longestTaskMs: Math.max(...runs.map((s) => s.longestTaskMs)),
+      fps: numbers((s) => s.fps),
+      ...(runs[0]?.stages
+        ? {
+            stages: Object.fromEntries(
+              stageNames.map((k) => [k, summarize(runs.map((s) => s.stages?.[k] ?? 0))?.median ?? 0]),
+            ),
+            maxStagingInFlight: Math.max(...runs.map((s) => s.maxStagingInFlight ?? 0)),
+            maxQueueDepth: Math.max(...runs.map((s) => s.maxQueueDepth ?? 0)),
+          }
+        : {}),
+    };
+  }
+  const reps = [...new Set(samples.map((s) => s.rep))];
+  const perRep = (f: (get: (v: VariantId) => Sample | undefined) => number | null) =>
+    summarize(
+      reps
+        .map((rep) => f((v) => samples.find((s) => s.rep === rep && s.variant === v)))
+        .filter((x): x is number => x !== null && Number.isFinite(x)),
+    );
+  const limit = (get: (v: VariantId) => Sample | undefined, upload: VariantId) => {
+    const parts = (['ceil:read', 'ceil:decode', upload] as VariantId[]).map((v) => get(v)?.msTotal);
+    return parts.every((p) => p !== undefined) ? Math.max(...(parts as number[])) : null;
+  };
+  const ofLimit = (ours: VariantId, upload: VariantId) =>
+    perRep((get) => {
+      const l = limit(get, upload);
+      const o = get(ours)?.msTotal;
+      return l !== null && o ? l / o : null;
+    });
+  report.ratios.stagingOfLimit = ofLimit('ours:staging', 'ceil:staging');
+  report.ratios.writeBufferOfLimit = ofLimit('ours:writeBuffer', 'ceil:writeBuffer');
+  const ours: VariantId = `ours:${DEFAULT_STRATEGY}`;
+  report.ratios.naiveOverOursTotal = perRep((get) => {
+    const n = get('naive:main')?.msTotal;
+    const o = get(ours)?.msTotal;
+    return n && o ? n / o : null;
+  });
+  report.ratios.naiveOverOursFirstBatch = perRep((get) => {
+    const n = get('naive:main')?.msToFirstBatch;
+    const o = get(ours)?.msToFirstBatch;
+    return n && o ? n / o : null;
+  });
+  return report;
+}
+
+const fmt = (s: Summary | null | undefined, digits = 0) =>
+  s ? `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})` : '–';
+
+/** Prints one input's table. */
+export function printReport(r: InputReport): void {
+  console.log(
+    `\n${r.input}: ${(r.fileBytes / MiB).toFixed(0)} MiB, ${r.rows.toLocaleString()} rows, ${r.batches} batches, ` +
+      `${(r.gpuBytes / MiB).toFixed(0)} MiB to the GPU — median (min–max) of ${r.variants['ours:staging']?.msTotal.n ?? '?'} runs`,
+  );
+  const rows = Object.entries(r.variants).map(([id, v]) => ({
+    variant: id,
+    'MB/s': fmt(v.mbps),
+    'total ms': fmt(v.msTotal),
+    'first batch ms': fmt(v.msToFirstBatch),
+    'first progress ms': fmt(v.msToFirstProgress, 1),
+    'heap MiB': fmt(v.heapMiB),
+    'long tasks': v.fps ? `${v.longTasks} (max ${v.longestTaskMs.toFixed(0)} ms)` : '–',
+    fps: fmt(v.fps),
+    'stages ms (fetch/decode/encode/gpu)': v.stages
+      ? `${v.stages.fetchWaitMs?.toFixed(0)}/${v.stages.decodeMs?.toFixed(0)}/${v.stages.encodeMs?.toFixed(0)}/${v.stages.gpuWaitMs?.toFixed(0)}`
+      : '',
+  }));
+  console.table(rows);
+  const { ratios } = r;
+  console.log(
+    `limit/ours: staging ${fmt(ratios.stagingOfLimit, 2)}, writeBuffer ${fmt(ratios.writeBufferOfLimit, 2)}; ` +
+      `naive main / ours (${DEFAULT_STRATEGY}): total ${fmt(ratios.naiveOverOursTotal, 2)}, first batch ${fmt(ratios.naiveOverOursFirstBatch, 1)}`,
+  );
+}
+
+/** The issue's targets, checked on the 256 MiB inputs. */
+export function targets(reports: InputReport[]) {
+  const big = reports.filter((r) => r.input.startsWith('256'));
+  const ours = `ours:${DEFAULT_STRATEGY}` as const;
+  const heapRatio = (batch: string) => {
+    const a = reports.find((r) => r.input === `64mib-${batch}-stream.arrow`)?.variants[ours]?.heapMiB.median;
+    const b = reports.find((r) => r.input === `256mib-${batch}-stream.arrow`)?.variants[ours]?.heapMiB.median;
+    return a && b ? b / a : null;
+  };
+  return {
+    defaultStrategy: DEFAULT_STRATEGY,
+    ofLimit: Object.fromEntries(
+      big.map((r) => [
+        r.input,
+        (DEFAULT_STRATEGY === 'staging' ? r.ratios.stagingOfLimit : r.ratios.writeBufferOfLimit)?.median ??
+          null,
+      ]),
+    ),
+    naiveOverOursFirstBatch: Object.fromEntries(
+      big.map((r) => [r.input, r.ratios.naiveOverOursFirstBatch?.median ?? null]),
+    ),
+    naiveOverOursTotal: Object.fromEntries(
+      big.map((r) => [r.input, r.ratios.naiveOverOursTotal?.median ?? null]),
+    ),
+    oursLongTasks: Math.max(
+      0,
+      ...reports.flatMap((r) => [
+        r.variants['ours:staging']?.longTasks ?? 0,
+        r.variants['ours:writeBuffer']?.longTasks ?? 0,
+      ]),
+    ),
+    naiveMainLongTasks: Math.max(0, ...reports.map((r) => r.variants['naive:main']?.longTasks ?? 0)),
+    heap256Over64: { small: heapRatio('small'), large: heapRatio('large') },
+  };
+}
+
+/** Writes a small self-contained HTML page with one SVG bar chart (MB/s) per input. */
+export async function writeChart(
+  path: string,
+  result: { date: string; browser: string; inputs: InputReport[] },
+): Promise<void> {
+  const charts = result.inputs.map((r) => {
+    const entries = Object.entries(r.variants) as Array<[VariantId, VariantReport]>;
+    const max = Math.max(...entries.map(([, v]) => v.mbps.max));
+    const bar = 22;
+    const width = 760;
+    const label = 330;
+    const bars = entries
+      .map(([id, v], i) => {
+        const y = i * bar + 4;
+        const w = ((width - label - 90) * v.mbps.median) / max;
+        const color = id.startsWith('ours') ? '#2f81f7' : id.startsWith('ceil') ? '#8b949e' : '#f0883e';
+        return (
+          `<text x="0" y="${y + 14}">${VARIANTS[id]}</text>` +
+          `<rect x="${label}" y="${y}" width="${w.toFixed(1)}" height="${bar - 6}" fill="${color}"/>` +
+          `<text x="${label + w + 6}" y="${y + 14}">${v.mbps.median.toFixed(0)} MB/s</text>`
+        );
+      })
+      .join('');
+    return `<h2>${r.input}</h2><svg width="${width}" height="${entries.length * bar + 8}" font-family="system-ui" font-size="12">${bars}</svg>`;
+  });
+  const html = `<!doctype html><meta charset="utf-8"><title>arrow-webgpu benchmark</title><body style="font-family:system-ui"><h1>arrow-webgpu benchmark</h1><p>${result.browser}, ${result.date}. Median MB/s of the file bytes; grey: ceilings, blue: arrow-webgpu, orange: naive.</p>${charts.join('')}</body>`;
+  await writeFile(path, html);
+}

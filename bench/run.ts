@@ -1,0 +1,135 @@
+// `npm run bench`: every variant on every input, interleaved and repeated, in headless Chromium.
+// `npm run bench:smoke`: one tiny input, one repetition, results checked and not written.
+import { existsSync } from 'node:fs';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from '@playwright/test';
+import { createServer } from 'vite';
+import { CHROMIUM_ARGS } from '../playwright.config.js';
+import { HeapSampler } from './heap-sampler.js';
+import { BENCH_DATA_DIR, type BenchInput, ensureInputs, FULL_INPUTS, SMOKE_INPUTS } from './inputs.js';
+import { type InputReport, printReport, type Sample, summarizeInput, targets, writeChart } from './report.js';
+import { heapTarget, type RunResult, VARIANTS, type VariantId } from './variants.js';
+
+const { values: args } = parseArgs({
+  options: {
+    smoke: { type: 'boolean', default: false },
+    reps: { type: 'string' },
+    inputs: { type: 'string' },
+    variants: { type: 'string' },
+  },
+});
+
+const inputs = args.smoke
+  ? SMOKE_INPUTS
+  : FULL_INPUTS.filter((i) => !args.inputs || args.inputs.split(',').some((n) => i.name.includes(n)));
+const variants = (Object.keys(VARIANTS) as VariantId[]).filter(
+  (v) => !args.variants || args.variants.split(',').some((n) => v.includes(n)),
+);
+const reps = Number(args.reps ?? (args.smoke ? 1 : 5));
+
+if (!existsSync('dist/index.js')) throw new Error('dist/index.js is missing: run `npm run build` first');
+await ensureInputs(inputs);
+
+const server = await createServer({ configFile: 'bench/vite.config.ts' });
+await server.listen();
+const browser = await chromium.launch({
+  executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+  args: CHROMIUM_ARGS,
+});
+const reports: InputReport[] = [];
+try {
+  const page = await browser.newPage();
+  const sampler = await HeapSampler.attach(page);
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  await page.goto('http://localhost:4174/bench/bench.html');
+  await page.evaluate(() => window.benchReady);
+  await sampler.refresh();
+  const version = browser.version();
+
+  for (const input of inputs) {
+    const fileBytes = (await stat(join(BENCH_DATA_DIR, input.name))).size;
+    const samples: Sample[] = [];
+    for (let rep = 0; rep < reps; rep++) {
+      // Rotate the order every repetition so that no variant always runs first (or right after another).
+      const order = variants.map((_, i) => variants[(i + rep) % variants.length] as VariantId);
+      for (const variant of order) {
+        samples.push({ rep, variant, ...(await runOnce(page, sampler, variant, input)) });
+        process.stdout.write('.');
+      }
+    }
+    process.stdout.write('\n');
+    const report = summarizeInput(input, fileBytes, samples, variants);
+    reports.push(report);
+    printReport(report);
+  }
+  if (pageErrors.length) throw new Error(`errors in the benchmark page: ${pageErrors.join('; ')}`);
+
+  const summary = targets(reports);
+  const result = {
+    date: new Date().toISOString(),
+    machine: `${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores`,
+    browser: `Chromium ${version}`,
+    adapter: await page.evaluate(() => window.benchAdapter ?? null),
+    reps,
+    inputs: reports,
+    targets: summary,
+  };
+  if (args.smoke) {
+    const failed = smokeFailures(reports);
+    const dir = join(tmpdir(), 'arrow-webgpu-bench-smoke');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'latest.json'), JSON.stringify(result, null, 2));
+    await writeChart(join(dir, 'latest.html'), result);
+    for (const f of failed) console.error(`FAILED: ${f}`);
+    const checks = reports.length * variants.length;
+    console.log(`bench smoke: ${checks - failed.length} passed, ${failed.length} failed`);
+    if (failed.length) process.exitCode = 1;
+  } else {
+    console.log(JSON.stringify(summary, null, 2));
+    await mkdir('bench/results', { recursive: true });
+    await writeFile('bench/results/latest.json', `${JSON.stringify(result, null, 2)}\n`);
+    await writeChart('bench/results/latest.html', result);
+    console.log('wrote bench/results/latest.json and bench/results/latest.html');
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+async function runOnce(
+  page: import('@playwright/test').Page,
+  sampler: HeapSampler,
+  variant: VariantId,
+  input: BenchInput,
+): Promise<RunResult & { heapBytes: number }> {
+  const target = heapTarget(variant);
+  const worker = target === 'page' ? null : target === 'loader-worker' ? 'loader.worker' : 'bench.worker';
+  await sampler.collectGarbage(worker);
+  const url = `/bench-data/${input.name}`;
+  const work = page.evaluate(({ variant, url, gpuBytes }) => window.bench.run(variant, url, gpuBytes), {
+    variant,
+    url,
+    gpuBytes: input.gpuBytes,
+  });
+  const { result, peak } = await sampler.peakDuring(worker, work);
+  return { ...result, heapBytes: peak };
+}
+
+/** What makes a smoke run red: a variant without a finite time, or a bound broken. */
+function smokeFailures(reports: InputReport[]): string[] {
+  const failed: string[] = [];
+  for (const report of reports) {
+    for (const [variant, v] of Object.entries(report.variants)) {
+      if (!(v.msTotal.median > 0 && Number.isFinite(v.msTotal.median)))
+        failed.push(`${report.input} ${variant}: no time`);
+      if (variant.startsWith('ours:') && !((v.maxStagingInFlight ?? 3) <= 2 && (v.maxQueueDepth ?? 3) <= 2)) {
+        failed.push(`${report.input} ${variant}: more than 2 staging buffers or queued batches`);
+      }
+    }
+  }
+  return failed;
+}

@@ -1,0 +1,35 @@
+/** Every measured variant, by id. */
+export const VARIANTS = {
+  'ceil:read': 'ceiling: fetch + read body (worker)',
+  'ceil:decode': 'ceiling: apache-arrow decode in memory (worker)',
+  'ceil:writeBuffer': 'ceiling: writeBuffer of the GPU bytes (worker)',
+  'ceil:staging': 'ceiling: 2-buffer staging ring of the GPU bytes (worker)',
+  'ours:staging': 'arrow-webgpu, staging',
+  'ours:writeBuffer': 'arrow-webgpu, writeBuffer',
+  'naive:main': 'naive: arrayBuffer + tableFromIPC + writeBuffer (main thread)',
+  'naive:worker': 'naive: same, in a worker',
+  'naive:flechette': 'naive: flechette instead of apache-arrow (main thread)',
+} as const;
+
+/** A variant id. */
+export type VariantId = keyof typeof VARIANTS;
+
+/** What one run of one variant measured (page side). */
+export interface RunResult {
+  msTotal: number;
+  msToFirstBatch: number | null;
+  msToFirstProgress: number | null;
+  longTasks: number;
+  longestTaskMs: number;
+  fps: number | null;
+  stages?: { fetchWaitMs: number; decodeMs: number; encodeMs: number; gpuWaitMs: number };
+  maxStagingInFlight?: number;
+  maxQueueDepth?: number;
+}
+
+/** Where a variant's JS heap lives: the loader's worker, the benchmark's worker, or the page. */
+export function heapTarget(variant: VariantId): 'loader-worker' | 'bench-worker' | 'page' {
+  if (variant.startsWith('ours:')) return 'loader-worker';
+  if (variant === 'naive:main' || variant === 'naive:flechette') return 'page';
+  return 'bench-worker';
+}
