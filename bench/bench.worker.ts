@@ -2,25 +2,20 @@
 // The benchmark's own worker: the ceilings (each stage alone) and the naive path inside a worker.
 import { RecordBatchReader } from 'apache-arrow';
 import * as Comlink from 'comlink';
-import { BufferTracker } from '../src/core/buffer-tracker.js';
-import { StagingRing } from '../src/core/staging-ring.js';
+import { sourceBytes, stagingCeiling, writeBufferCeiling } from './ceilings.js';
 import { naiveLoad, openDevice } from './naive.js';
 
-const PIECE = 16 << 20;
 let device: GPUDevice | null = null;
-let source: Uint8Array | null = null;
+let bytes: Uint8Array | null = null;
 
 async function gpu(): Promise<GPUDevice> {
   device ??= await openDevice();
   return device;
 }
 
-function sourceBytes(n: number): Uint8Array {
-  if (!source || source.byteLength < n) {
-    source = new Uint8Array(n);
-    for (let i = 0; i < n; i += 4096) source[i] = i & 0xff;
-  }
-  return source;
+function source(n: number): Uint8Array {
+  if (!bytes || bytes.byteLength < n) bytes = sourceBytes(n);
+  return bytes;
 }
 
 const api = {
@@ -45,44 +40,12 @@ const api = {
 
   /** `writeBuffer` of `bytes` in 16 MiB pieces, at most two pieces in flight. */
   async writeBuffer(bytes: number): Promise<number> {
-    const dev = await gpu();
-    const src = sourceBytes(bytes);
-    const dst = dev.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    const t0 = performance.now();
-    const inFlight: Promise<void>[] = [];
-    for (let at = 0; at < bytes; at += PIECE) {
-      const n = Math.min(PIECE, bytes - at);
-      dev.queue.writeBuffer(dst, at, src.buffer, src.byteOffset + at, n);
-      inFlight.push(dev.queue.onSubmittedWorkDone());
-      if (inFlight.length >= 2) await inFlight.shift();
-    }
-    await dev.queue.onSubmittedWorkDone();
-    const ms = performance.now() - t0;
-    dst.destroy();
-    return ms;
+    return writeBufferCeiling(await gpu(), source(bytes), bytes);
   },
 
   /** The library's two-buffer staging ring moving `bytes`, filled by a plain copy, no decode. */
   async staging(bytes: number): Promise<number> {
-    const dev = await gpu();
-    const src = sourceBytes(bytes);
-    const tracker = new BufferTracker(dev);
-    const ring = new StagingRing(dev, tracker);
-    const dst = dev.createBuffer({ size: bytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
-    // Warm the ring (its two buffers) so that allocation is not timed.
-    ring.release(await ring.acquire(PIECE));
-    const t0 = performance.now();
-    for (let at = 0; at < bytes; at += PIECE) {
-      const n = Math.min(PIECE, bytes - at);
-      const slot = await ring.acquire(n);
-      new Uint8Array(slot.mapped, 0, n).set(src.subarray(at, at + n));
-      void ring.submit(slot, [{ dst, dstOffset: at, srcOffset: 0, size: n }]);
-    }
-    await dev.queue.onSubmittedWorkDone();
-    const ms = performance.now() - t0;
-    ring.destroy();
-    dst.destroy();
-    return ms;
+    return stagingCeiling(await gpu(), source(bytes), bytes);
   },
 
   /** The naive path, inside a worker. */

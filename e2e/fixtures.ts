@@ -54,6 +54,13 @@ export const FIXTURES = {
     format: 'stream',
     columns: { a: 'i32', s: 'utf8', b: 'f64' },
   },
+  // 16 MiB: the same batches as big-128, an eighth as many (the bounded-memory test compares the two).
+  'big-16.stream': {
+    rows: Math.ceil((16 << 20) / 18),
+    batchRows: 131_072,
+    format: 'stream',
+    columns: { ...MIXED_COLUMNS },
+  },
   // 128 MiB in 57 batches of ~2.3 MB.
   'big-128.stream': {
     rows: Math.ceil((128 << 20) / 18),

@@ -68,9 +68,19 @@ export function expectedColumn(vector: Vector, name: string): ColumnDigest {
 
 /** Expected digests of the named columns (default: all) of a fixture. */
 export function expectedColumns(fixture: string, names?: readonly string[]): ColumnDigest[] {
-  const table = tableFromIPC(readFileSync(join(FIXTURE_DIR, fixture)));
+  return expectedColumnsOf(fixtureBytes(fixture), names);
+}
+
+/** Expected digests of the named columns (default: all) of IPC bytes. */
+export function expectedColumnsOf(bytes: Uint8Array, names?: readonly string[]): ColumnDigest[] {
+  const table = tableFromIPC(bytes);
   const pick = names ?? table.schema.fields.map((f) => f.name);
   return pick.map((name) => expectedColumn(table.getChild(name) as Vector, name));
+}
+
+/** A fixture's bytes. */
+export function fixtureBytes(fixture: string): Uint8Array {
+  return new Uint8Array(readFileSync(join(FIXTURE_DIR, fixture)));
 }
 
 /** Rows in a fixture. */

@@ -61,7 +61,13 @@ function serveFile(
   res.on('close', () => stream.destroy());
 }
 
-/** Routes the browser tests use: fixtures under /data/, and faults under /fault/. */
+/**
+ * Routes the browser tests use: fixtures under /data/ (`?throttle=bytesPerSecond`), and faults under
+ * /fault/: `status/<code>`, `html`, `hang` (no answer at all), `nocors/<fixture>` (no CORS headers),
+ * `cut/<fixture>?after=N` (connection closed after N bytes), `stall/<fixture>?after=N` (silence after
+ * N bytes), `truncate/<fixture>?bytes=N`, `length/<fixture>?claim=N` (a Content-Length that lies),
+ * `xor/<fixture>?at=N&mask=M` (one byte changed), `mutate/<fixture>?seed=N`, `random?bytes=N&seed=S`.
+ */
 export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next: Next): unknown {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const parts = url.pathname.split('/').filter(Boolean);
@@ -93,6 +99,27 @@ export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next:
       return void res.end(
         '<!doctype html><html><head><title>Dashboard</title></head><body>Login</body></html>',
       );
+    case 'hang':
+      // Accepts the request and never answers: not even headers.
+      setTimeout(() => req.socket.destroy(), 30_000).unref();
+      return;
+    case 'length': {
+      // Claims a Content-Length of `claim` bytes, sends the real file, then holds the connection.
+      if (!path) return next();
+      res.writeHead(200, { ...headers, 'Content-Length': Number(url.searchParams.get('claim')) });
+      res.write(readFileSync(path));
+      setTimeout(() => req.socket.destroy(), 30_000).unref();
+      return;
+    }
+    case 'xor': {
+      // One byte changed: the byte at `at` XOR `mask` (default 0x80).
+      if (!path) return next();
+      const bytes = readFileSync(path);
+      const at = Number(url.searchParams.get('at'));
+      bytes[at] = (bytes[at] as number) ^ Number(url.searchParams.get('mask') ?? 0x80);
+      res.writeHead(200, { ...headers, 'Content-Length': bytes.length });
+      return void res.end(bytes);
+    }
     case 'nocors':
       if (!path) return next();
       return serveFile(req, res, path, { 'Content-Type': 'application/octet-stream' }, 0);

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -174,19 +175,20 @@ export async function writeDataset(path: string, spec: DatasetSpec): Promise<voi
       ? new RecordBatchFileWriter({ autoDestroy: true })
       : new RecordBatchStreamWriter({ autoDestroy: true });
   writer.reset(undefined, schemaOf(spec));
-  const done = new Promise<void>((resolve, reject) => {
-    out.on('finish', resolve);
-    out.on('error', reject);
-  });
-  const readable = writer.toNodeStream();
-  readable.pipe(out);
+  // Drain the writer as it goes (async iteration works with every apache-arrow build, DOM or Node).
+  const drained = (async () => {
+    for await (const chunk of writer) {
+      if (!out.write(chunk)) await once(out, 'drain');
+    }
+    out.end();
+    await once(out, 'finish');
+  })();
   for (const batch of batchesOf(spec)) {
     writer.write(batch);
-    // Let the pipe drain so that a large file is never held in memory whole.
     await new Promise((resolve) => setImmediate(resolve));
   }
   writer.finish();
-  await done;
+  await drained;
   await rename(partial, path);
 }
 

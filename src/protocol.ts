@@ -13,6 +13,8 @@ import type {
 /** Options the main thread passes when the worker starts. */
 export interface WorkerInit {
   upload: UploadStrategy;
+  /** Largest column buffer, in bytes (a multiple of 4); the device's `maxBufferSize` when absent. */
+  maxBufferBytes?: number;
 }
 
 /** One `load` call as it crosses to the worker (an `AbortSignal` cannot: cancellation is `cancel(loadId)`). */

@@ -43,6 +43,8 @@ export interface LoadStats {
   msToFirstBatch: number;
   msTotal: number;
   stages: StageTimes;
+  /** Buffers allocated to join IPC messages that straddle network chunks; flat once warm, whatever the batch count. */
+  messageBuffers: number;
 }
 
 /** One column as it lies on the GPU. */
@@ -66,8 +68,12 @@ export interface AdapterSummary {
   maxStorageBufferBindingSize: number;
 }
 
-/** GPU buffers currently alive in the worker. */
+/** GPU buffers currently alive in the worker, and the use of the staging ring its loads share. */
 export interface MemoryInfo {
   liveBuffers: number;
   liveBytes: number;
+  /** Staging buffers held by a load or waiting for the GPU now, over every load of the device. */
+  stagingInFlight: number;
+  /** Most staging buffers ever in flight at once on this device, over every load (at most 2). */
+  maxStagingInFlight: number;
 }

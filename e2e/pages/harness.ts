@@ -13,11 +13,26 @@ export interface ColumnDigest {
   validitySha256: string | null;
 }
 
+/** How a promise settled, as plain data a spec can inspect. */
+export interface Settled<T> {
+  ok: boolean;
+  value: T | null;
+  /** The rejection's `code` (an `ArrowGpuError`'s), or `null`. */
+  code: string | null;
+  name: string | null;
+  message: string | null;
+  details: Record<string, unknown> | null;
+  isArrowGpuError: boolean;
+  /** Milliseconds from the call to the settlement. */
+  ms: number;
+}
+
 export interface Harness {
   mode: string;
   lib: LibModule;
   digest(view: ArrayBufferView): Promise<string>;
   readAll(table: Lib.GpuTable): Promise<ColumnDigest[]>;
+  settle<T>(promise: Promise<T>): Promise<Settled<T>>;
   watchLongTasks(): () => { count: number; longestMs: number };
 }
 
@@ -51,6 +66,37 @@ async function readAll(table: Lib.GpuTable): Promise<ColumnDigest[]> {
   return out;
 }
 
+async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  const started = performance.now();
+  try {
+    const value = await promise;
+    const ms = performance.now() - started;
+    return {
+      ok: true,
+      value,
+      code: null,
+      name: null,
+      message: null,
+      details: null,
+      isArrowGpuError: false,
+      ms,
+    };
+  } catch (error) {
+    const ms = performance.now() - started;
+    const e = error as Error & { code?: string; details?: Record<string, unknown> };
+    return {
+      ok: false,
+      value: null,
+      code: e?.code ?? null,
+      name: e?.name ?? null,
+      message: e?.message ?? String(error),
+      details: e?.details ?? null,
+      isArrowGpuError: error instanceof window.harness.lib.ArrowGpuError,
+      ms,
+    };
+  }
+}
+
 function watchLongTasks(): () => { count: number; longestMs: number } {
   const durations: number[] = [];
   const observer = new PerformanceObserver((list) => {
@@ -70,6 +116,6 @@ window.harnessReady = (async () => {
     mode === 'dist'
       ? await import(/* @vite-ignore */ `${location.origin}/dist/index.js`)
       : await import('../../src/index.js');
-  window.harness = { mode, lib, digest, readAll, watchLongTasks };
+  window.harness = { mode, lib, digest, readAll, settle, watchLongTasks };
   (document.getElementById('status') as HTMLElement).textContent = `ready (${mode})`;
 })();

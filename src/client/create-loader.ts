@@ -11,6 +11,12 @@ export interface LoaderOptions {
   upload?: UploadStrategy;
   /** Where the worker script is, when the bundled one cannot be found next to this module. */
   workerUrl?: string | URL;
+  /**
+   * Largest GPU buffer one column (its values, or its validity words) may take, in bytes; default and
+   * ceiling: the device's `maxBufferSize`. A load whose column needs more fails with `LIMIT_EXCEEDED`
+   * naming the column, and frees what it made. Caps the GPU memory a table can take per column.
+   */
+  maxBufferBytes?: number;
 }
 
 /** Options of one `load`. */
@@ -43,6 +49,10 @@ export interface Loader {
 
 /** Starts the worker and its GPU device. Rejects when WebGPU is unavailable. */
 export async function createLoader(options: LoaderOptions = {}): Promise<Loader> {
+  const { maxBufferBytes } = options;
+  if (maxBufferBytes !== undefined && !(Number.isSafeInteger(maxBufferBytes) && maxBufferBytes >= 4)) {
+    throw new RangeError(`maxBufferBytes must be an integer of at least 4, got ${maxBufferBytes}`);
+  }
   registerErrorTransfer();
   const worker = options.workerUrl
     ? new Worker(options.workerUrl, { type: 'module', name: 'arrow-webgpu' })
@@ -56,16 +66,17 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
   let closed = false;
 
   try {
-    await guard.run(() => remote.init({ upload: options.upload ?? 'staging' }));
+    await guard.run(() =>
+      remote.init({
+        upload: options.upload ?? 'staging',
+        // Column buffers are 32-bit words.
+        maxBufferBytes: maxBufferBytes === undefined ? undefined : maxBufferBytes - (maxBufferBytes % 4),
+      }),
+    );
   } catch (error) {
     worker.terminate();
     throw error;
   }
-
-  const terminate = (why: string) => {
-    guard.fail(why);
-    worker.terminate();
-  };
 
   return {
     async load(url, loadOptions = {}) {
@@ -101,16 +112,17 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
       if (closed) return;
       closed = true;
       try {
-        await guard.run(() => remote.close());
+        // A worker that already died has nothing left to free.
+        if (!guard.failure) await guard.run(() => remote.close());
       } finally {
         remote[Comlink.releaseProxy]();
-        terminate('The loader was closed');
+        guard.fail('The loader was closed');
       }
     },
     testing: {
       loseDevice: () => guard.run(() => remote.loseDevice()),
       crashWorker: () => guard.run(async () => remote.crash()),
-      terminateWorker: () => terminate('The arrow-webgpu worker was terminated'),
+      terminateWorker: () => guard.fail('The arrow-webgpu worker was terminated'),
     },
   };
 }

@@ -1,14 +1,17 @@
 import { WorkerFailedError } from '../core/errors.js';
 
 /**
- * Settles every pending call with `WORKER_FAILED` when the worker dies. Comlink alone would leave
- * them pending forever: it has no notion of a dead endpoint.
+ * Settles every pending call with `WORKER_FAILED` when the worker dies, and terminates it (a worker
+ * with an uncaught error keeps running, holding its GPU device). Comlink alone would leave the calls
+ * pending forever: it has no notion of a dead endpoint.
  */
 export class WorkerGuard {
+  readonly #worker: Worker;
   readonly #pending = new Set<(error: WorkerFailedError) => void>();
   #failure: WorkerFailedError | null = null;
 
   constructor(worker: Worker) {
+    this.#worker = worker;
     worker.addEventListener('error', (event) => {
       event.preventDefault();
       this.fail(
@@ -36,10 +39,11 @@ export class WorkerGuard {
     });
   }
 
-  /** Marks the worker dead and rejects every pending call. */
+  /** Terminates the worker, marks it dead and rejects every pending call. */
   fail(message: string): void {
     if (this.#failure) return;
     this.#failure = new WorkerFailedError(message);
+    this.#worker.terminate();
     for (const reject of this.#pending) reject(this.#failure);
     this.#pending.clear();
   }

@@ -13,6 +13,8 @@ export interface DecodedBatch {
   byteOffset: number;
   /** Offset just past the batch's message. */
   endOffset: number;
+  /** The pooled buffer holding the message body, to release once the batch is uploaded; else `null`. */
+  pooledBody: Uint8Array | null;
 }
 
 /** The schema of an IPC source and its batches, decoded as the bytes arrive. */
@@ -94,7 +96,8 @@ export async function openBatchStream(framer: IpcFramer, url: string): Promise<B
         const message = pulled.shift() as FramedMessage;
         const byteOffset = message.byteOffset;
         const endOffset = byteOffset + message.prefix.byteLength + message.body.byteLength;
-        yield { batch: next.value, index: yielded++, byteOffset, endOffset };
+        const pooledBody = message.pooled ? message.body : null;
+        yield { batch: next.value, index: yielded++, byteOffset, endOffset, pooledBody };
       }
     } finally {
       await iterator.return?.().catch(() => {});

@@ -1,4 +1,11 @@
-import { formatBytes, GpuError } from './errors.js';
+import { type ErrorDetails, formatBytes, GpuError } from './errors.js';
+
+/** A cap on buffer sizes and what sets it, for error messages. */
+export interface BufferLimit {
+  bytes: number;
+  /** E.g. `the device's maxBufferSize`. */
+  name: string;
+}
 
 /**
  * Creates GPU buffers inside error scopes and keeps count of those alive, so that a failed or
@@ -8,9 +15,18 @@ export class BufferTracker {
   readonly #device: GPUDevice;
   readonly #live = new Map<GPUBuffer, number>();
   #bytes = 0;
+  /** The device's own cap, which every buffer obeys. */
+  readonly deviceLimit: BufferLimit;
+  /** The cap on one column's buffer: the device's, or the loader's `maxBufferBytes` when smaller. */
+  readonly columnLimit: BufferLimit;
 
-  constructor(device: GPUDevice) {
+  constructor(device: GPUDevice, maxBufferBytes?: number) {
     this.#device = device;
+    this.deviceLimit = { bytes: device.limits.maxBufferSize, name: "the device's maxBufferSize" };
+    this.columnLimit =
+      maxBufferBytes !== undefined && maxBufferBytes < this.deviceLimit.bytes
+        ? { bytes: maxBufferBytes, name: "the loader's maxBufferBytes" }
+        : this.deviceLimit;
   }
 
   /** Buffers alive now. */
@@ -23,15 +39,22 @@ export class BufferTracker {
     return this.#bytes;
   }
 
-  /** Creates a buffer, or throws `LIMIT_EXCEEDED` / `GPU_OUT_OF_MEMORY` naming `descriptor.label`. */
-  async create(descriptor: GPUBufferDescriptor & { label: string }): Promise<GPUBuffer> {
+  /**
+   * Creates a buffer, or throws `LIMIT_EXCEEDED` (over `limit`, or refused by the device) or
+   * `GPU_OUT_OF_MEMORY` naming `descriptor.label`; `details` go into the error.
+   */
+  async create(
+    descriptor: GPUBufferDescriptor & { label: string },
+    { limit = this.deviceLimit, details = {} }: { limit?: BufferLimit; details?: ErrorDetails } = {},
+  ): Promise<GPUBuffer> {
     const { size, label } = descriptor;
-    const max = this.#device.limits.maxBufferSize;
+    const max = Math.min(limit.bytes, this.deviceLimit.bytes);
     if (size > max) {
+      const name = max === limit.bytes ? limit.name : this.deviceLimit.name;
       throw new GpuError(
         'LIMIT_EXCEEDED',
-        `${label} needs a GPU buffer of ${formatBytes(size)}, over the device's maxBufferSize of ${formatBytes(max)}`,
-        { expected: max, actual: size },
+        `${label} needs a GPU buffer of ${formatBytes(size)}, over ${name} of ${formatBytes(max)}`,
+        { ...details, expected: max, actual: size },
       );
     }
     this.#device.pushErrorScope('out-of-memory');
@@ -46,7 +69,7 @@ export class BufferTracker {
       throw new GpuError(
         oom ? 'GPU_OUT_OF_MEMORY' : 'LIMIT_EXCEEDED',
         `${label}: creating a GPU buffer of ${formatBytes(size)} failed: ${failure.message}`,
-        { actual: size },
+        { ...details, actual: size },
       );
     }
     return buffer;

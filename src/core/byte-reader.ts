@@ -1,3 +1,5 @@
+import type { BytePool } from './byte-pool.js';
+
 /**
  * Reads exact byte counts from a stream of arbitrarily sized chunks.
  * A read that fits inside one chunk returns a view of it (no copy); only reads that straddle
@@ -11,6 +13,8 @@ export class ByteReader {
   position = 0;
   /** Bytes pulled from the source so far. */
   received = 0;
+  /** Reads that had to join chunks into a new buffer. */
+  joins = 0;
 
   constructor(source: AsyncIterable<Uint8Array>) {
     this.#source = source[Symbol.asyncIterator]();
@@ -18,9 +22,10 @@ export class ByteReader {
 
   /**
    * The next `length` bytes; fewer only when the source ended first (then the bytes that remained).
-   * Pulls no more from the source than the read needs.
+   * Pulls no more from the source than the read needs. A read that must be joined takes its buffer
+   * from `pool` when one is given (the caller releases it).
    */
-  async read(length: number): Promise<Uint8Array> {
+  async read(length: number, pool?: BytePool): Promise<Uint8Array> {
     if (this.#chunk.byteLength >= length) return this.#take(length);
     if (this.#chunk.byteLength === 0) {
       if (!(await this.#pull())) return this.#take(0);
@@ -34,7 +39,8 @@ export class ByteReader {
       parts.push(part);
       have += part.byteLength;
     }
-    return join(parts, have);
+    if (parts.length > 1) this.joins++;
+    return join(parts, have, pool);
   }
 
   /** Reads and discards everything left; resolves to the number of bytes skipped. */
@@ -77,9 +83,9 @@ export class ByteReader {
   }
 }
 
-function join(parts: Uint8Array[], total: number): Uint8Array {
+function join(parts: Uint8Array[], total: number, pool?: BytePool): Uint8Array {
   if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = new Uint8Array(total);
+  const out = pool ? pool.acquire(total) : new Uint8Array(total);
   let at = 0;
   for (const part of parts) {
     out.set(part, at);

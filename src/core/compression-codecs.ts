@@ -1,6 +1,6 @@
 import { CompressionType, compressionRegistry } from 'apache-arrow';
 import { decompress as zstdDecompress } from 'fzstd';
-import { decompressFrame as lz4DecompressFrame } from 'lz4js';
+import { decompressLz4Frame } from './lz4-frame.js';
 
 /** Largest decompressed buffer accepted (a lying length prefix must not become a huge allocation). */
 export const MAX_DECOMPRESSED_BYTES = 2 ** 31;
@@ -24,7 +24,14 @@ function checked(name: string, decode: (payload: Uint8Array, out: Uint8Array) =>
   return {
     decode(payload: Uint8Array): Uint8Array {
       const out = new Uint8Array(declaredLength(payload));
-      const written = decode(payload, out);
+      let written: number;
+      try {
+        written = decode(payload, out);
+      } catch (error) {
+        throw new Error(
+          `${name} buffer cannot be decompressed: ${String((error as Error)?.message ?? error)}`,
+        );
+      }
       if (written !== out.byteLength) {
         throw new Error(`${name} buffer decompressed to ${written} bytes, expected ${out.byteLength}`);
       }
@@ -39,10 +46,7 @@ let registered = false;
 export function registerCompressionCodecs(): void {
   if (registered) return;
   registered = true;
-  compressionRegistry.set(
-    CompressionType.LZ4_FRAME,
-    checked('LZ4 frame', (payload, out) => lz4DecompressFrame(payload, out)),
-  );
+  compressionRegistry.set(CompressionType.LZ4_FRAME, checked('LZ4 frame', decompressLz4Frame));
   compressionRegistry.set(
     CompressionType.ZSTD,
     checked('ZSTD', (payload, out) => {

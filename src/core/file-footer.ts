@@ -1,5 +1,7 @@
 import { Message } from 'apache-arrow';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
+import { FlatbufferView } from './flatbuffer-view.js';
+import { checkSchema, HeaderFault } from './message-header.js';
 
 /** Bytes at the very end of an Arrow file: footer length (int32) and the "ARROW1" magic. */
 export const FILE_TRAILER_BYTES = 10;
@@ -25,7 +27,13 @@ export function schemaMessageFromFooter(tail: Uint8Array): Uint8Array {
     throw new Error('the file footer is missing or its length is inconsistent');
   }
   const start = tail.byteLength - FILE_TRAILER_BYTES - length;
-  const footer = Footer.decode(tail.subarray(start, start + length));
+  const bytes = tail.subarray(start, start + length);
+  // apache-arrow trusts every length in the footer's schema: check them first.
+  const fb = new FlatbufferView(bytes);
+  const schema = fb.field(fb.root(), 1);
+  if (schema === null) throw new HeaderFault('the file footer has no schema');
+  checkSchema(fb, fb.indirect(schema));
+  const footer = Footer.decode(bytes);
   const metadata = Message.encode(Message.from(footer.schema));
   const padded = Math.ceil((metadata.byteLength + 8) / 8) * 8;
   const out = new Uint8Array(padded);

@@ -15,15 +15,22 @@ export class GpuContext {
   /** Why the device was lost, once it was. */
   lostReason: string | null = null;
 
-  private constructor(device: GPUDevice, summary: AdapterSummary) {
+  private constructor(device: GPUDevice, summary: AdapterSummary, maxBufferBytes: number | undefined) {
     this.device = device;
     this.summary = summary;
-    this.tracker = new BufferTracker(device);
+    this.tracker = new BufferTracker(device, maxBufferBytes);
     this.ring = new StagingRing(device, this.tracker);
   }
 
-  /** Requests an adapter and a device; `onLost` runs once if the device is lost later. */
-  static async open(gpu: GPU | undefined, onLost: (context: GpuContext) => void): Promise<GpuContext> {
+  /**
+   * Requests an adapter and a device; `onLost` runs once if the device is lost later. `maxBufferBytes`
+   * caps each column buffer below the device's own limit.
+   */
+  static async open(
+    gpu: GPU | undefined,
+    onLost: (context: GpuContext) => void,
+    maxBufferBytes?: number,
+  ): Promise<GpuContext> {
     if (!gpu) {
       throw new GpuError('DEVICE_LOST', 'WebGPU is not available here (navigator.gpu is undefined)');
     }
@@ -38,14 +45,18 @@ export class GpuContext {
       },
     });
     const info = adapter.info;
-    const context = new GpuContext(device, {
-      vendor: info.vendor,
-      architecture: info.architecture,
-      description: info.description,
-      isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
-      maxBufferSize: device.limits.maxBufferSize,
-      maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
-    });
+    const context = new GpuContext(
+      device,
+      {
+        vendor: info.vendor,
+        architecture: info.architecture,
+        description: info.description,
+        isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean }).isFallbackAdapter),
+        maxBufferSize: device.limits.maxBufferSize,
+        maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+      },
+      maxBufferBytes,
+    );
     void device.lost.then((lost) => {
       context.lostReason = lost.message || String(lost.reason);
       context.ring.destroy(context.lostError());

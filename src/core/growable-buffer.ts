@@ -1,5 +1,6 @@
 import type { BufferTracker } from './buffer-tracker.js';
 import { alignUp } from './column-layout.js';
+import type { ErrorDetails } from './errors.js';
 
 /** Usage of every column buffer: bindable as storage or vertex data, copyable both ways. */
 export const COLUMN_USAGE = (): GPUBufferUsageFlags =>
@@ -13,12 +14,15 @@ export class GrowableBuffer {
   readonly #device: GPUDevice;
   readonly #tracker: BufferTracker;
   readonly label: string;
+  readonly #details: ErrorDetails;
   #buffer: GPUBuffer | null = null;
 
-  constructor(device: GPUDevice, tracker: BufferTracker, label: string) {
+  /** `label` and `details` name the buffer in errors. */
+  constructor(device: GPUDevice, tracker: BufferTracker, label: string, details: ErrorDetails = {}) {
     this.#device = device;
     this.#tracker = tracker;
     this.label = label;
+    this.#details = details;
   }
 
   /** The current buffer (throws before the first `reserve`). */
@@ -39,14 +43,21 @@ export class GrowableBuffer {
 
   /**
    * Makes room for `bytes`, keeping the first `usedBytes`. A new buffer takes `preferredBytes` when that
-   * is larger, else doubles, within the device's `maxBufferSize`.
+   * covers `bytes`, else doubles, within the tracker's column limit (`LIMIT_EXCEEDED` beyond it).
    */
   async reserve(bytes: number, usedBytes: number, preferredBytes: number): Promise<void> {
     if (bytes <= this.capacity) return;
-    const max = this.#device.limits.maxBufferSize;
-    const wanted = alignUp(Math.max(bytes, preferredBytes, this.capacity * 2, 4));
+    const limit = this.#tracker.columnLimit;
+    const max = limit.bytes;
+    // A preference that covers the need is taken as it is (an estimate of the final size); else double.
+    const wanted = alignUp(
+      Math.max(preferredBytes >= bytes ? preferredBytes : Math.max(bytes, this.capacity * 2), 4),
+    );
     const size = bytes <= max ? Math.min(wanted, Math.floor(max / 4) * 4) : alignUp(bytes);
-    const next = await this.#tracker.create({ label: this.label, size, usage: COLUMN_USAGE() });
+    const next = await this.#tracker.create(
+      { label: this.label, size, usage: COLUMN_USAGE() },
+      { limit, details: this.#details },
+    );
     const old = this.#buffer;
     if (old && usedBytes > 0) {
       const encoder = this.#device.createCommandEncoder({ label: `grow ${this.label}` });

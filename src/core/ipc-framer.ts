@@ -1,8 +1,16 @@
+import type { BytePool } from './byte-pool.js';
 import { ByteReader } from './byte-reader.js';
 import { DecodeError, formatBytes, GpuError } from './errors.js';
 import { FILE_TRAILER_BYTES, footerLength, schemaMessageFromFooter } from './file-footer.js';
 import { FlatbufferBoundsError } from './flatbuffer-view.js';
-import { HeaderFault, type MessageHeaderInfo, MessageKind, readMessageHeader } from './message-header.js';
+import {
+  type BatchShape,
+  HeaderFault,
+  type MessageHeaderInfo,
+  MessageKind,
+  readMessageHeader,
+  type SchemaLayout,
+} from './message-header.js';
 
 /** Which IPC container the bytes use. */
 export type IpcFormat = 'stream' | 'file';
@@ -15,6 +23,8 @@ export interface FramedMessage {
   header: MessageHeaderInfo;
   /** Offset of the message in the source bytes. */
   byteOffset: number;
+  /** The body was joined into a buffer of the framer's `pool`: release it there once the batch is done. */
+  pooled?: boolean;
 }
 
 /** Caps that keep a lying length from turning into a huge allocation. */
@@ -48,6 +58,8 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
   readonly #readTail: ReadTail | undefined;
   /** Container format, known after the first message has been read. */
   format: IpcFormat | null = null;
+  /** Where record batch bodies that straddle chunks are joined; `null`: fresh allocations. */
+  pool: BytePool | null = null;
 
   /** `readTail` is needed only for files whose schema is in the footer alone (as apache-arrow JS writes them). */
   constructor(
@@ -74,15 +86,49 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
 
   async *[Symbol.asyncIterator](): AsyncGenerator<FramedMessage> {
     this.format = await this.#readPreamble();
+    let layout: SchemaLayout | null = null;
     for (let first = true; ; first = false) {
       const message = await this.#readMessage();
       if (first && this.format === 'file' && message?.header.kind !== MessageKind.Schema) {
-        yield await this.#schemaFromFooter();
+        const schema = await this.#schemaFromFooter();
+        layout = schema.header.layout;
+        yield schema;
       }
       if (message === null) break;
+      if (message.header.kind === MessageKind.Schema) layout = message.header.layout;
+      if (message.header.batch !== null) this.#checkShape(message, layout);
       yield message;
     }
     if (this.format === 'file') await this.#checkFooter();
+  }
+
+  /**
+   * A batch must list the field nodes and buffers its schema (or dictionary) needs, and each top-level
+   * field of a record batch must have the batch's rows: apache-arrow would read past the lists, or pad.
+   */
+  #checkShape({ header, byteOffset }: FramedMessage, layout: SchemaLayout | null): void {
+    const batch = header.batch as BatchShape;
+    const what = batch.dictionaryId === null ? 'record batch' : `dictionary batch (id ${batch.dictionaryId})`;
+    if (layout === null) throw this.#corrupt(byteOffset, `a ${what} comes before the schema`);
+    const needs = batch.dictionaryId === null ? layout : layout.dictionaries.get(batch.dictionaryId);
+    if (needs === undefined) throw this.#corrupt(byteOffset, `the schema has no dictionary for this ${what}`);
+    if (batch.nodes < needs.nodes || batch.buffers < needs.buffers) {
+      throw this.#corrupt(
+        byteOffset,
+        `the ${what} lists ${batch.nodes} field nodes and ${batch.buffers} buffers, its schema needs ` +
+          `${needs.nodes} and ${needs.buffers}`,
+      );
+    }
+    if (batch.dictionaryId !== null) return;
+    layout.topLevelNodes.forEach((node, field) => {
+      const length = batch.nodeLengths[node];
+      if (length !== header.rows) {
+        throw this.#corrupt(
+          byteOffset,
+          `field ${field} of the record batch has ${length} rows, the batch declares ${header.rows}`,
+        );
+      }
+    });
   }
 
   async #readPreamble(): Promise<IpcFormat> {
@@ -168,14 +214,19 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
         { url: this.#url, byteOffset, expected: this.#limits.maxBodyBytes, actual: header.bodyLength },
       );
     }
-    const body = await this.#read(header.bodyLength);
+    const pool = header.kind === MessageKind.RecordBatch && this.#pushBack === null ? this.pool : null;
+    const before = this.#reader.joins;
+    const body = pool
+      ? await this.#reader.read(header.bodyLength, pool)
+      : await this.#read(header.bodyLength);
+    const pooled = pool !== null && this.#reader.joins > before;
     if (body.byteLength < header.bodyLength) {
       this.#truncated(this.#offset, header.bodyLength - body.byteLength);
     }
     const prefix = new Uint8Array(8 + metadataLength);
     prefix.set(marker);
     prefix.set(metadata, 8);
-    return { prefix, body, header, byteOffset };
+    return { prefix, body, header, byteOffset, ...(pooled ? { pooled } : {}) };
   }
 
   #parseHeader(metadata: Uint8Array, metadataOffset: number): MessageHeaderInfo {
@@ -183,8 +234,10 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
       return readMessageHeader(metadata);
     } catch (error) {
       if (error instanceof FlatbufferBoundsError) {
+        // An offset may point outside the metadata: the fault is then reported at its start.
+        const inside = error.position >= 0 && error.position < metadata.byteLength;
         throw this.#corrupt(
-          metadataOffset + error.position,
+          metadataOffset + (inside ? error.position : 0),
           `invalid message metadata flatbuffer (${error.message})`,
         );
       }

@@ -41,6 +41,7 @@ export class LoaderService implements LoaderWorkerApi {
   readonly #gpu: GPU | undefined;
   readonly #openSource: OpenSource;
   #upload: UploadStrategy = 'staging';
+  #maxBufferBytes: number | undefined;
   #context: Promise<GpuContext> | null = null;
   readonly #tables = new Map<number, StoredTable>();
   readonly #loads = new Map<number, { controller: AbortController; context: GpuContext | null }>();
@@ -53,6 +54,7 @@ export class LoaderService implements LoaderWorkerApi {
 
   async init(options: WorkerInit): Promise<AdapterSummary> {
     this.#upload = options.upload;
+    this.#maxBufferBytes = options.maxBufferBytes;
     return (await this.#device()).summary;
   }
 
@@ -98,7 +100,7 @@ export class LoaderService implements LoaderWorkerApi {
       this.#tables.set(tableId, { table, context });
       return snapshot(tableId, table);
     } catch (error) {
-      if (entry.context?.lostReason != null) throw entry.context.lostError();
+      if (entry.context && (await lostDuring(entry.context))) throw entry.context.lostError();
       throw error;
     } finally {
       this.#loads.delete(request.loadId);
@@ -112,32 +114,23 @@ export class LoaderService implements LoaderWorkerApi {
   async readColumn(tableId: number, name: string): Promise<ColumnBytes> {
     const { table, context, column } = this.#column(tableId, name);
     const byteLength = table.numRows * 4;
-    const buffer = column.values
-      ? await readBack(
-          context.device,
-          context.tracker,
-          column.values,
-          byteLength,
-          `column ${JSON.stringify(name)}`,
+    const values = column.values;
+    const buffer = values
+      ? await whileAlive(context, () =>
+          readBack(context.device, context.tracker, values, byteLength, `column ${JSON.stringify(name)}`),
         )
       : new ArrayBuffer(0);
-    this.#checkAlive(context);
     return { gpuType: column.plan.gpuType, buffer };
   }
 
   async readValidity(tableId: number, name: string): Promise<ArrayBuffer | null> {
     const { table, context, column } = this.#column(tableId, name);
     if (!column.validity) return null;
+    const validity = column.validity;
     const byteLength = validityWordCount(table.numRows) * 4;
-    const buffer = await readBack(
-      context.device,
-      context.tracker,
-      column.validity,
-      byteLength,
-      `validity of ${name}`,
+    return whileAlive(context, () =>
+      readBack(context.device, context.tracker, validity, byteLength, `validity of ${name}`),
     );
-    this.#checkAlive(context);
-    return buffer;
   }
 
   async destroyTable(tableId: number): Promise<void> {
@@ -149,7 +142,12 @@ export class LoaderService implements LoaderWorkerApi {
 
   async memory(): Promise<MemoryInfo> {
     const context = await this.#context?.catch(() => null);
-    return { liveBuffers: context?.tracker.count ?? 0, liveBytes: context?.tracker.bytes ?? 0 };
+    return {
+      liveBuffers: context?.tracker.count ?? 0,
+      liveBytes: context?.tracker.bytes ?? 0,
+      stagingInFlight: context?.ring.inFlight ?? 0,
+      maxStagingInFlight: context?.ring.maxInFlight ?? 0,
+    };
   }
 
   async close(): Promise<void> {
@@ -174,7 +172,7 @@ export class LoaderService implements LoaderWorkerApi {
 
   #device(): Promise<GpuContext> {
     if (!this.#context) {
-      const opening = GpuContext.open(this.#gpu, (lost) => this.#onLost(lost));
+      const opening = GpuContext.open(this.#gpu, (lost) => this.#onLost(lost), this.#maxBufferBytes);
       this.#context = opening;
       opening.catch(() => {
         if (this.#context === opening) this.#context = null;
@@ -215,6 +213,29 @@ export class LoaderService implements LoaderWorkerApi {
   #checkAlive(context: GpuContext): void {
     if (context.lostReason !== null) throw context.lostError();
   }
+}
+
+/**
+ * True when `context`'s device is lost, or turns out lost within a task: GPU calls start failing as
+ * the device goes, a moment before its `lost` promise settles.
+ */
+async function lostDuring(context: GpuContext): Promise<boolean> {
+  if (context.lostReason !== null) return true;
+  const nextTask = new Promise<false>((resolve) => setTimeout(resolve, 0, false));
+  return Promise.race([context.device.lost.then(() => true), nextTask]);
+}
+
+/** Runs GPU work on `context`; it fails with `DEVICE_LOST` when the device is lost before it ends. */
+async function whileAlive<T>(context: GpuContext, work: () => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    if (await lostDuring(context)) throw context.lostError();
+    throw error;
+  }
+  if (context.lostReason !== null) throw context.lostError();
+  return result;
 }
 
 function destroyTable(table: LoadedTable, context: GpuContext): void {

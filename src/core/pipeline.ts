@@ -3,10 +3,12 @@ import { checkBatch } from './batch-check.js';
 import { type BatchStream, type DecodedBatch, openBatchStream } from './batch-stream.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { BufferTracker } from './buffer-tracker.js';
+import { BytePool } from './byte-pool.js';
 import { planColumns } from './column-layout.js';
 import { AbortError, ArrowGpuError, DecodeError } from './errors.js';
 import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer, type ReadTail } from './ipc-framer.js';
 import { ProgressThrottle } from './progress-throttle.js';
+import { ReadAhead } from './read-ahead.js';
 import type { StagingRing } from './staging-ring.js';
 import { StagingTransport } from './staging-transport.js';
 import { TableUploader, type UploadedColumn } from './table-uploader.js';
@@ -36,8 +38,13 @@ export interface PipelineInput {
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
   queueCapacity?: number;
+  /** Bytes read ahead of decoding (default 32 MiB). */
+  readAheadBytes?: number;
   limits?: FramerLimits;
 }
+
+/** Default bytes read ahead of decoding: enough to cover upload stalls, bounded whatever the file size. */
+export const DEFAULT_READ_AHEAD_BYTES = 32 << 20;
 
 /** A table whose columns are on the GPU. */
 export interface LoadedTable {
@@ -56,14 +63,21 @@ export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
   const aborted = () => new AbortError(`Load of ${url} was aborted`, { url });
   if (signal?.aborted) throw aborted();
 
-  const framer = new IpcFramer(input.source, url, input.limits ?? DEFAULT_FRAMER_LIMITS, input.readTail);
+  const readAhead = new ReadAhead(input.source, input.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES);
+  const framer = new IpcFramer(readAhead, url, input.limits ?? DEFAULT_FRAMER_LIMITS, input.readTail);
+  const pool = new BytePool();
+  framer.pool = pool;
+  const stopSource = () => {
+    void framer.cancel().catch(() => {});
+    void readAhead.cancel().catch(() => {});
+  };
   const queue = new BoundedQueue<DecodedBatch>(input.queueCapacity ?? 2);
   const uploadAbort = new AbortController();
   const onAbort = () => {
     const error = aborted();
     queue.abort(error);
     uploadAbort.abort(error);
-    void framer.cancel().catch(() => {});
+    stopSource();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -88,7 +102,7 @@ export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
     let firstOnGpu = -1;
     const progress = input.onProgress ? new ProgressThrottle(input.onProgress) : null;
     const snapshot = (): LoadProgress => ({
-      bytesFetched: framer.bytesReceived,
+      bytesFetched: readAhead.received,
       bytesTotal: input.bytesTotal,
       batches,
       rows: up.rows,
@@ -111,6 +125,8 @@ export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
         lastEndOffset = decoded.endOffset;
         preferredSlot.bytes = Math.max(preferredSlot.bytes, decoded.batch.numRows * up.bytesPerRow * 2);
         await up.append(decoded.batch);
+        // Its values are on their way (copied into staging memory or taken by writeBuffer): reuse the bytes.
+        if (decoded.pooledBody) pool.release(decoded.pooledBody);
         batches++;
         // Submit at once when nothing else is ready (and for the first batch, so it shows early);
         // otherwise keep filling the same staging buffer.
@@ -147,12 +163,13 @@ export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
       stats: {
         upload: input.upload,
         batches,
-        bytesFetched: framer.bytesReceived,
+        bytesFetched: readAhead.received,
         bytesUploaded: up.bytesUploaded,
         maxQueueDepth: queue.peakSize,
         maxStagingInFlight: tr.maxInFlight,
         msToFirstBatch: firstOnGpu > 0 ? firstOnGpu : msTotal,
         msTotal,
+        messageBuffers: pool.allocations,
         stages: {
           fetchWaitMs: stream.fetchWaitMs,
           decodeMs: stream.decodeMs,
@@ -164,7 +181,7 @@ export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
   } catch (error) {
     transport?.release();
     uploader?.destroy();
-    void framer.cancel().catch(() => {});
+    stopSource();
     if (signal?.aborted) throw aborted();
     throw asLoaderError(error, url);
   } finally {
@@ -194,7 +211,10 @@ function abortable<T>(
 
 /** Internal faults never reach the caller raw: anything unexpected is reported as corrupt input. */
 function asLoaderError(error: unknown, url: string): ArrowGpuError {
-  if (error instanceof ArrowGpuError) return error;
+  if (error instanceof ArrowGpuError) {
+    error.details.url ??= url; // GPU errors know the buffer, not the source
+    return error;
+  }
   return new DecodeError(
     'CORRUPT',
     `Loading ${url} failed: ${String((error as Error)?.message ?? error)}`,

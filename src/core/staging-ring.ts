@@ -25,7 +25,7 @@ interface Slot {
 export const MAX_STAGING_BYTES = 64 << 20;
 
 /** Lower bound of one staging buffer, so that small batches coalesce into few submits. */
-export const MIN_STAGING_BYTES = 4 << 20;
+export const MIN_STAGING_BYTES = 16 << 20;
 
 /**
  * A fixed ring of `MAP_WRITE | COPY_SRC` buffers shared by every load on a device. A slot is filled

@@ -26,7 +26,10 @@ class ColumnSink {
     device: GPUDevice,
     tracker: BufferTracker,
   ) {
-    this.values = new GrowableBuffer(device, tracker, `column ${JSON.stringify(plan.name)}`);
+    this.values = new GrowableBuffer(device, tracker, `column ${JSON.stringify(plan.name)}`, {
+      column: plan.name,
+      arrowType: plan.arrowType,
+    });
   }
 }
 
@@ -114,9 +117,14 @@ export class TableUploader {
     if (!needsGrowth) return;
     // Writes already staged for the old buffers must reach the queue before the copy that grows them.
     this.#transport.flush();
-    const expected = Math.max(rowsAfter, this.#expectedRows(rowsAfter));
+    // The estimate (from Content-Length) gets a margin: growing again past it would copy everything.
+    const estimate = this.#expectedRows(rowsAfter);
+    const expected = estimate > 0 ? Math.ceil(estimate * 1.02) + (rowsAfter - this.rows) : 0;
     for (const [i, sink] of this.#sinks.entries()) {
-      await sink.values.reserve(rowsAfter * 4, this.rows * 4, expected * 4);
+      // WebGPU zero-fills a buffer before its first use, so a first buffer of the whole expected size would
+      // delay the first batch by that clear; start small and jump to the expected size on the next growth.
+      const preferred = sink.values.capacity === 0 ? Math.min(expected || Infinity, rowsAfter * 2) : expected;
+      await sink.values.reserve(rowsAfter * 4, this.rows * 4, preferred * 4);
       const validityBytes = validityWordCount(rowsAfter) * 4;
       if (sink.validity === null && (columns[i] as Data).nullCount > 0) {
         await this.#startValidity(sink, validityBytes, validityWordCount(expected) * 4);
@@ -133,7 +141,10 @@ export class TableUploader {
   /** A column's first null: earlier rows were all valid, so its bitmap starts as ones up to here. */
   async #startValidity(sink: ColumnSink, bytes: number, preferredBytes: number): Promise<void> {
     const label = `validity of column ${JSON.stringify(sink.plan.name)}`;
-    sink.validity = new GrowableBuffer(this.#device, this.#tracker, label);
+    sink.validity = new GrowableBuffer(this.#device, this.#tracker, label, {
+      column: sink.plan.name,
+      arrowType: sink.plan.arrowType,
+    });
     await sink.validity.reserve(bytes, 0, preferredBytes);
     if (this.rows === 0) return;
     const words = new Uint32Array(sink.packer.wordsFor(this.rows));

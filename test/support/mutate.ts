@@ -1,6 +1,12 @@
-/** A seeded xorshift32 generator. */
+/**
+ * A seeded xorshift32 generator. The seed is scrambled first (murmur3's finalizer): xorshift's first
+ * outputs for small seeds are tiny, so seeds 1, 2, 3… would otherwise all start alike.
+ */
 export function xorshift(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
+  let x = seed >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  x = (x ^ (x >>> 16)) >>> 0 || 0x9e3779b9;
   return () => {
     x ^= x << 13;
     x ^= x >>> 17;

@@ -1,0 +1,149 @@
+// `npm run bench:node`: the pipeline core in Node with Dawn (the `webgpu` package), fed from a file
+// stream, against the same ceilings, at 1 GiB by default. On a machine without a GPU, point Dawn at
+// SwiftShader: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { RecordBatchReader } from 'apache-arrow';
+import { create, globals } from 'webgpu';
+import { ensureDataset, MIXED_COLUMNS } from '../scripts/datasets.js';
+import { LoaderService } from '../src/core/loader-service.js';
+import { sourceBytes, stagingCeiling, writeBufferCeiling } from './ceilings.js';
+import { printReport, type Sample, summarizeInput } from './report.js';
+import type { RunResult, VariantId } from './variants.js';
+
+const { values: args } = parseArgs({
+  options: {
+    mib: { type: 'string', default: '1024' },
+    reps: { type: 'string', default: '3' },
+    data: { type: 'string', default: 'bench/.data' },
+    out: { type: 'string', default: 'bench/results' },
+    variants: { type: 'string' },
+  },
+});
+const mib = Number(args.mib);
+const reps = Number(args.reps);
+
+Object.assign(globalThis, globals);
+const gpu = create([]) as unknown as GPU;
+
+const spec = {
+  rows: Math.floor((mib * 2 ** 20) / 18),
+  batchRows: 1 << 20,
+  format: 'stream' as const,
+  columns: { ...MIXED_COLUMNS },
+};
+const name = `node-${mib}mib-large-stream.arrow`;
+const path = join(args.data, name);
+console.log(`input ${path}: ${spec.rows.toLocaleString()} rows`);
+await ensureDataset(path, spec);
+const fileBytes = (await stat(path)).size;
+const gpuBytes = spec.rows * 16;
+
+const service = new LoaderService(gpu, async (url) => ({
+  body: createReadStream(url, { highWaterMark: 4 << 20 }) as AsyncIterable<Uint8Array>,
+  bytesTotal: (await stat(url)).size,
+  readTail: async (n) => {
+    const file = await open(url);
+    try {
+      const size = (await file.stat()).size;
+      const out = new Uint8Array(Math.min(n, size));
+      await file.read(out, 0, out.byteLength, size - out.byteLength);
+      return out;
+    } finally {
+      await file.close();
+    }
+  },
+}));
+const adapter = await service.init({ upload: 'staging' });
+console.log('adapter', adapter);
+const device = await (async () => {
+  const a = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!a) throw new Error('no adapter');
+  return a.requestDevice({ requiredLimits: { maxBufferSize: a.limits.maxBufferSize } });
+})();
+
+const ceiling = (ms: number): RunResult => ({
+  msTotal: ms,
+  msToFirstBatch: null,
+  msToFirstProgress: null,
+  longTasks: 0,
+  longestTaskMs: 0,
+  fps: null,
+});
+
+async function run(variant: VariantId): Promise<RunResult> {
+  switch (variant) {
+    case 'ceil:read': {
+      const t0 = performance.now();
+      for await (const _ of createReadStream(path, { highWaterMark: 4 << 20 })) {
+        // discard
+      }
+      return ceiling(performance.now() - t0);
+    }
+    case 'ceil:decode': {
+      const bytes = await readFile(path);
+      const t0 = performance.now();
+      for (const _ of RecordBatchReader.from(bytes)) {
+        // decode only
+      }
+      return ceiling(performance.now() - t0);
+    }
+    case 'ceil:writeBuffer':
+      return ceiling(await writeBufferCeiling(device, source, gpuBytes));
+    case 'ceil:staging':
+      return ceiling(await stagingCeiling(device, source, gpuBytes));
+    default: {
+      const upload = variant === 'ours:staging' ? 'staging' : 'writeBuffer';
+      const table = await service.load({ loadId: 1, url: path, upload });
+      await service.destroyTable(table.tableId);
+      const { stats } = table;
+      return {
+        msTotal: stats.msTotal,
+        msToFirstBatch: stats.msToFirstBatch,
+        msToFirstProgress: null,
+        longTasks: 0,
+        longestTaskMs: 0,
+        fps: null,
+        stages: stats.stages,
+        maxStagingInFlight: stats.maxStagingInFlight,
+        maxQueueDepth: stats.maxQueueDepth,
+      };
+    }
+  }
+}
+
+const variants = (
+  [
+    'ceil:read',
+    'ceil:decode',
+    'ceil:writeBuffer',
+    'ceil:staging',
+    'ours:staging',
+    'ours:writeBuffer',
+  ] as VariantId[]
+).filter((v) => !args.variants || args.variants.split(',').some((n) => v.includes(n)));
+const source = variants.some((v) => v.startsWith('ceil:')) ? sourceBytes(gpuBytes) : new Uint8Array(0);
+const samples: Sample[] = [];
+await mkdir(args.out, { recursive: true });
+for (let rep = 0; rep < reps; rep++) {
+  for (let i = 0; i < variants.length; i++) {
+    const variant = variants[(i + rep) % variants.length] as VariantId;
+    const result = await run(variant);
+    samples.push({ rep, variant, heapBytes: process.memoryUsage().heapUsed, ...result });
+    // Printed as it goes: a crash mid-run still leaves the figures so far.
+    console.log(
+      `rep ${rep} ${variant}: ${result.msTotal.toFixed(0)} ms, ${(fileBytes / 1e6 / (result.msTotal / 1000)).toFixed(0)} MB/s`,
+    );
+    await writeFile(join(args.out, 'node-samples.json'), JSON.stringify(samples));
+  }
+}
+const report = summarizeInput({ name, spec, gpuBytes }, fileBytes, samples, variants);
+printReport(report);
+await writeFile(
+  join(args.out, 'node-latest.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), adapter, reps, report }, null, 2)}\n`,
+);
+await service.close();
+process.exit(0);

@@ -1,0 +1,47 @@
+/**
+ * Reusable byte buffers for IPC messages that straddle network chunks. A message buffer is released
+ * once its batch has been uploaded, so a warmed-up load allocates no message memory per batch.
+ */
+export class BytePool {
+  readonly #free = new Map<number, ArrayBuffer[]>();
+  readonly #maxPooledBytes: number;
+  #pooledBytes = 0;
+  /** Buffers handed out and not yet released. */
+  inUse = 0;
+  /** Buffers allocated, ever (a flat count after warm-up means no allocation per batch). */
+  allocations = 0;
+
+  constructor(maxPooledBytes = 256 << 20) {
+    this.#maxPooledBytes = maxPooledBytes;
+  }
+
+  /** A view of `length` bytes (contents undefined) on a pooled or new buffer. */
+  acquire(length: number): Uint8Array {
+    const size = sizeClass(length);
+    let buffer = this.#free.get(size)?.pop();
+    if (buffer) this.#pooledBytes -= size;
+    else {
+      buffer = new ArrayBuffer(size);
+      this.allocations++;
+    }
+    this.inUse++;
+    return new Uint8Array(buffer, 0, length);
+  }
+
+  /** Returns a view's buffer to the pool; the view must not be used afterwards. */
+  release(view: Uint8Array): void {
+    const buffer = view.buffer as ArrayBuffer;
+    const size = buffer.byteLength;
+    this.inUse--;
+    if (size !== sizeClass(size) || this.#pooledBytes + size > this.#maxPooledBytes) return;
+    const list = this.#free.get(size) ?? [];
+    list.push(buffer);
+    this.#free.set(size, list);
+    this.#pooledBytes += size;
+  }
+}
+
+/** Buffers come in powers of two from 64 KiB, so that batches of similar size share them. */
+function sizeClass(length: number): number {
+  return Math.max(1 << 16, 2 ** Math.ceil(Math.log2(Math.max(1, length))));
+}
