@@ -1,10 +1,11 @@
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { mergeConfig, type Plugin } from 'vite';
+import { serveFile } from '../e2e/test-routes.js';
 import base from '../vite.config.js';
 import { BENCH_DATA_DIR } from './inputs.js';
 
-/** Serves generated inputs under /bench-data/ with their Content-Length, as a static host would. */
+/** Serves generated inputs under /bench-data/ as a static host would: Content-Length and Range requests. */
 function benchData(): Plugin {
   return {
     name: 'arrow-webgpu-bench-data',
@@ -15,19 +16,17 @@ function benchData(): Plugin {
         const path = normalize(
           join(BENCH_DATA_DIR, decodeURIComponent(url.pathname.slice('/bench-data/'.length))),
         );
-        if (!path.startsWith(BENCH_DATA_DIR)) return next();
-        let size: number;
-        try {
-          size = statSync(path).size;
-        } catch {
+        if (!path.startsWith(BENCH_DATA_DIR) || !statSync(path, { throwIfNoEntry: false })?.isFile())
           return next();
-        }
-        res.writeHead(200, {
-          'Content-Type': 'application/vnd.apache.arrow.file',
-          'Content-Length': size,
-          'Cache-Control': 'no-store',
-        });
-        createReadStream(path, { highWaterMark: 1 << 20 }).pipe(res);
+        serveFile(
+          req,
+          res,
+          path,
+          { 'Content-Type': 'application/vnd.apache.arrow.file', 'Cache-Control': 'no-store' },
+          {
+            chunkBytes: 1 << 20,
+          },
+        );
       });
     },
   };

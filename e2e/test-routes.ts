@@ -19,13 +19,13 @@ function fixturePath(name: string): string | null {
   }
 }
 
-/** Serves a fixture with Range support (`bytes=a-b`, `bytes=-n`) and optional throttling. */
-function serveFile(
+/** Serves a file with Range support (`bytes=a-b`, `bytes=-n`) and optional throttling, as a static host does. */
+export function serveFile(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
   headers: Record<string, string>,
-  bytesPerSecond: number,
+  { bytesPerSecond = 0, chunkBytes = 64 << 10 }: { bytesPerSecond?: number; chunkBytes?: number } = {},
 ) {
   const size = statSync(path).size;
   const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
@@ -49,7 +49,7 @@ function serveFile(
     res.end();
     return;
   }
-  const stream = createReadStream(path, { start, end, highWaterMark: 64 << 10 });
+  const stream = createReadStream(path, { start, end, highWaterMark: chunkBytes });
   if (bytesPerSecond <= 0) return void stream.pipe(res);
   // Throttled: one 64 KiB chunk per interval.
   stream.on('data', (chunk) => {
@@ -83,7 +83,9 @@ export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next:
   if (parts[0] === 'data' && parts[1]) {
     const path = fixturePath(parts.slice(1).join('/'));
     if (!path) return next();
-    return serveFile(req, res, path, headers, Number(url.searchParams.get('throttle') ?? 0));
+    return serveFile(req, res, path, headers, {
+      bytesPerSecond: Number(url.searchParams.get('throttle') ?? 0),
+    });
   }
   if (parts[0] !== 'fault') return next();
   const kind = parts[1];
@@ -122,7 +124,7 @@ export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next:
     }
     case 'nocors':
       if (!path) return next();
-      return serveFile(req, res, path, { 'Content-Type': 'application/octet-stream' }, 0);
+      return serveFile(req, res, path, { 'Content-Type': 'application/octet-stream' });
     case 'cut':
     case 'stall': {
       if (!path) return next();

@@ -38,13 +38,16 @@ export interface PipelineInput {
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
   queueCapacity?: number;
-  /** Bytes read ahead of decoding (default 32 MiB). */
+  /** Bytes read ahead of decoding plus bytes of queued batches (default 32 MiB; the read-ahead keeps ≥ 4 MiB). */
   readAheadBytes?: number;
   limits?: FramerLimits;
 }
 
 /** Default bytes read ahead of decoding: enough to cover upload stalls, bounded whatever the file size. */
 export const DEFAULT_READ_AHEAD_BYTES = 32 << 20;
+
+/** The read-ahead never shrinks below this, however much the queue holds. */
+const MIN_READ_AHEAD_BYTES = 4 << 20;
 
 /** A table whose columns are on the GPU. */
 export interface LoadedTable {
@@ -63,7 +66,11 @@ export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
   const aborted = () => new AbortError(`Load of ${url} was aborted`, { url });
   if (signal?.aborted) throw aborted();
 
-  const readAhead = new ReadAhead(input.source, input.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES);
+  // Bytes read ahead and batches queued share one budget: large batches already buffer the network in
+  // the queue, so the read-ahead shrinks for them and the worker's memory stays flat whatever the file size.
+  const budget = input.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
+  let queuedBytes = 0;
+  const readAhead = new ReadAhead(input.source, () => Math.max(MIN_READ_AHEAD_BYTES, budget - queuedBytes));
   const framer = new IpcFramer(readAhead, url, input.limits ?? DEFAULT_FRAMER_LIMITS, input.readTail);
   const pool = new BytePool();
   framer.pool = pool;
@@ -115,30 +122,43 @@ export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
     const produce = async () => {
       for await (const decoded of stream.batches) {
         checkBatch(decoded.batch, plans, { url, batch: decoded.index, byteOffset: decoded.byteOffset });
-        await queue.enqueue(decoded);
+        const bytes = decoded.endOffset - decoded.byteOffset;
+        queuedBytes += bytes;
+        await queue.enqueue(decoded).catch((error: unknown) => {
+          queuedBytes -= bytes;
+          throw error;
+        });
         progress?.tick(performance.now(), snapshot);
       }
       queue.close();
     };
     const consume = async () => {
-      for await (const decoded of queue) {
+      let lastFlush = performance.now();
+      const flush = () => {
+        tr.flush();
+        lastFlush = performance.now();
+        if (firstOnGpu < 0) {
+          firstOnGpu = 0;
+          void gpu.device.queue.onSubmittedWorkDone().then(() => {
+            firstOnGpu = performance.now() - t0;
+          });
+        }
+      };
+      for (;;) {
+        const next = queue.dequeue();
+        // Batches coalesce into one submission until the next one is slow to come or a flush is due, so
+        // that small batches do not cost one GPU round trip each while data never waits long on the CPU.
+        if (tr.pendingBytes > 0 && queue.size === 0 && !(await arrivesWithin(next, IDLE_FLUSH_MS))) flush();
+        const decoded = await next;
+        if (decoded === undefined) break;
+        queuedBytes -= decoded.endOffset - decoded.byteOffset;
         lastEndOffset = decoded.endOffset;
         preferredSlot.bytes = Math.max(preferredSlot.bytes, decoded.batch.numRows * up.bytesPerRow * 2);
         await up.append(decoded.batch);
         // Its values are on their way (copied into staging memory or taken by writeBuffer): reuse the bytes.
         if (decoded.pooledBody) pool.release(decoded.pooledBody);
         batches++;
-        // Submit at once when nothing else is ready (and for the first batch, so it shows early);
-        // otherwise keep filling the same staging buffer.
-        if (batches === 1 || queue.size === 0) {
-          tr.flush();
-          if (firstOnGpu < 0) {
-            firstOnGpu = 0;
-            void gpu.device.queue.onSubmittedWorkDone().then(() => {
-              firstOnGpu = performance.now() - t0;
-            });
-          }
-        }
+        if (batches === 1 || performance.now() - lastFlush >= FLUSH_INTERVAL_MS) flush();
         progress?.tick(performance.now(), snapshot);
       }
       await tr.finish();
@@ -187,6 +207,26 @@ export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** Longest a batch waits in staging memory (or unflushed) while more keep coming. */
+const FLUSH_INTERVAL_MS = 8;
+
+/** A pause in the stream this long submits what is pending. */
+const IDLE_FLUSH_MS = 2;
+
+/** Whether `promise` settles within `ms` (a rejection counts as settling: the caller awaits it next). */
+function arrivesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Waits for both tasks; rethrows the first failure once neither is still running. */

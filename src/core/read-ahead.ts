@@ -5,7 +5,7 @@
  */
 export class ReadAhead implements AsyncIterable<Uint8Array> {
   readonly #source: AsyncIterator<Uint8Array>;
-  readonly #maxBytes: number;
+  readonly #maxBytes: () => number;
   readonly #chunks: Uint8Array[] = [];
   #buffered = 0;
   #done = false;
@@ -18,9 +18,10 @@ export class ReadAhead implements AsyncIterable<Uint8Array> {
   /** Most bytes held at once. */
   peakBytes = 0;
 
-  constructor(source: AsyncIterable<Uint8Array>, maxBytes: number) {
+  /** `maxBytes` may be a function: a budget shared with what lies downstream, read before each pull. */
+  constructor(source: AsyncIterable<Uint8Array>, maxBytes: number | (() => number)) {
     this.#source = source[Symbol.asyncIterator]();
-    this.#maxBytes = maxBytes;
+    this.#maxBytes = typeof maxBytes === 'number' ? () => maxBytes : maxBytes;
     void this.#pump();
   }
 
@@ -55,7 +56,7 @@ export class ReadAhead implements AsyncIterable<Uint8Array> {
     try {
       for (;;) {
         // Hold at most maxBytes, but always at least one chunk, whatever its size.
-        while (this.#buffered >= this.#maxBytes && !this.#cancelled) {
+        while (this.#buffered >= this.#maxBytes() && !this.#cancelled) {
           await new Promise<void>((resolve) => {
             this.#wakeProducer = resolve;
           });

@@ -35,6 +35,10 @@ export class StagingTransport implements UploadTransport {
     return this.#maxInFlight;
   }
 
+  get pendingBytes(): number {
+    return this.#copies.length > 0 ? this.#used : 0;
+  }
+
   get waitMs(): number {
     return this.#waitMs;
   }
@@ -72,8 +76,6 @@ export class StagingTransport implements UploadTransport {
       new Uint8Array(target, offset, bytes.byteLength).set(bytes);
     });
   }
-
-  endBatch(): void {}
 
   flush(): void {
     const slot = this.#slot;

@@ -86,7 +86,6 @@ export class TableUploader {
       await this.#appendChunk(columns, first, Math.min(rowsPerChunk, count - first));
     }
     this.rows += count;
-    this.#transport.endBatch();
   }
 
   /** The uploaded columns; valid once the transport has finished. */

@@ -14,15 +14,15 @@ export interface UploadTransport {
   write(dst: GPUBuffer, dstOffset: number, byteLength: number, fill: Fill): void;
   /** Queues bytes that need no conversion. */
   writeBytes(dst: GPUBuffer, dstOffset: number, bytes: Uint8Array): void;
-  /** Marks the end of one batch. */
-  endBatch(): void;
   /** Submits everything written so far. */
   flush(): void;
   /** Submits everything and waits until the GPU has done it. */
   finish(): Promise<void>;
   /** Gives back any held resources without submitting (cancellation). */
   release(): void;
-  /** Staging buffers (or batches) submitted or held but not done, now. */
+  /** Bytes written since the last flush. */
+  readonly pendingBytes: number;
+  /** Staging buffers (or submissions) submitted or held but not done, now. */
   readonly inFlight: number;
   /** Largest `inFlight` seen. */
   readonly maxInFlight: number;

@@ -1,8 +1,11 @@
 import type { Fill, UploadTransport } from './upload-transport.js';
 
+/** Bytes written before a submission is closed, so that coalescing stays bounded. */
+const FLUSH_BYTES = 16 << 20;
+
 /**
- * Uploads with `queue.writeBuffer`, keeping at most `maxBatchesInFlight` batches submitted but not yet
- * done. Bytes that need no conversion go straight from the decoded Arrow buffer; converted ones pass
+ * Uploads with `queue.writeBuffer`, keeping at most `maxInFlight` submissions (flushes, each of one or
+ * more coalesced batches, at most `FLUSH_BYTES`) written but not yet done. Bytes that need no conversion go straight from the decoded Arrow buffer; converted ones pass
  * through one reused scratch buffer (`writeBuffer` copies at call time, so reuse is safe).
  */
 export class WriteBufferTransport implements UploadTransport {
@@ -13,10 +16,15 @@ export class WriteBufferTransport implements UploadTransport {
   #scratch = new ArrayBuffer(0);
   #maxInFlight = 0;
   #waitMs = 0;
+  #pendingBytes = 0;
 
-  constructor(device: GPUDevice, maxBatchesInFlight = 2) {
+  constructor(device: GPUDevice, maxInFlight = 2) {
     this.#queue = device.queue;
-    this.#limit = maxBatchesInFlight;
+    this.#limit = maxInFlight;
+  }
+
+  get pendingBytes(): number {
+    return this.#pendingBytes;
   }
 
   get inFlight(): number {
@@ -32,6 +40,7 @@ export class WriteBufferTransport implements UploadTransport {
   }
 
   async begin(bytes: number): Promise<void> {
+    if (this.#pendingBytes + bytes > FLUSH_BYTES) this.flush();
     if (this.#scratch.byteLength < bytes)
       this.#scratch = new ArrayBuffer(Math.max(bytes, this.#scratch.byteLength * 2));
     if (this.#inFlight.length < this.#limit) return;
@@ -41,15 +50,19 @@ export class WriteBufferTransport implements UploadTransport {
   }
 
   write(dst: GPUBuffer, dstOffset: number, byteLength: number, fill: Fill): void {
+    this.#pendingBytes += byteLength;
     fill(this.#scratch, 0);
     this.#queue.writeBuffer(dst, dstOffset, this.#scratch, 0, byteLength);
   }
 
   writeBytes(dst: GPUBuffer, dstOffset: number, bytes: Uint8Array): void {
+    this.#pendingBytes += bytes.byteLength;
     this.#queue.writeBuffer(dst, dstOffset, bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  endBatch(): void {
+  flush(): void {
+    if (this.#pendingBytes === 0) return;
+    this.#pendingBytes = 0;
     const done = this.#queue.onSubmittedWorkDone().then(() => {
       this.#inFlight.splice(this.#inFlight.indexOf(done), 1);
     });
@@ -57,9 +70,8 @@ export class WriteBufferTransport implements UploadTransport {
     this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight.length);
   }
 
-  flush(): void {}
-
   async finish(): Promise<void> {
+    this.flush();
     const started = performance.now();
     await this.#queue.onSubmittedWorkDone();
     await Promise.all(this.#inFlight);
