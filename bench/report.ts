@@ -221,3 +221,39 @@ export async function writeChart(
   const html = `<!doctype html><meta charset="utf-8"><title>arrow-webgpu benchmark</title><body style="font-family:system-ui"><h1>arrow-webgpu benchmark</h1><p>${result.browser}, ${result.date}. Median MB/s of the file bytes; grey: ceilings, blue: arrow-webgpu, orange: naive.</p>${charts.join('')}</body>`;
   await writeFile(path, html);
 }
+
+/** The results as Markdown tables, one per input, for the README. */
+export function toMarkdown(result: {
+  date: string;
+  browser: string;
+  machine: string;
+  inputs: InputReport[];
+}): string {
+  const lines = [
+    `${result.browser}, ${result.machine}, ${result.date.slice(0, 10)}. Median (min–max) of each variant's runs.`,
+    '',
+  ];
+  for (const r of result.inputs) {
+    lines.push(
+      `**${r.input}** — ${(r.fileBytes / MiB).toFixed(0)} MiB, ${r.batches} batches; limit/ours: staging ${fmt(r.ratios.stagingOfLimit, 2)}, ` +
+        `writeBuffer ${fmt(r.ratios.writeBufferOfLimit, 2)}; naive main-thread / ours: total ${fmt(r.ratios.naiveOverOursTotal, 2)}, ` +
+        `first batch ${fmt(r.ratios.naiveOverOursFirstBatch, 1)}`,
+      '',
+      '| variant | MB/s | total ms | first batch ms | first progress ms | heap MiB | long tasks (longest ms) | fps | stages ms fetch/decode/encode/gpu |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const [id, v] of Object.entries(r.variants) as Array<[VariantId, VariantReport]>) {
+      const stages = v.stages
+        ? ['fetchWaitMs', 'decodeMs', 'encodeMs', 'gpuWaitMs']
+            .map((k) => (v.stages?.[k] ?? 0).toFixed(0))
+            .join('/')
+        : '';
+      lines.push(
+        `| ${id} | ${fmt(v.mbps)} | ${fmt(v.msTotal)} | ${fmt(v.msToFirstBatch)} | ${fmt(v.msToFirstProgress)} | ${fmt(v.heapMiB)} | ` +
+          `${v.fps ? `${v.longTasks} (${v.longestTaskMs.toFixed(0)})` : '–'} | ${fmt(v.fps)} | ${stages} |`,
+      );
+    }
+    lines.push('');
+  }
+  return lines.join('\n');
+}

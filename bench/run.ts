@@ -10,7 +10,15 @@ import { createServer } from 'vite';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { HeapSampler } from './heap-sampler.js';
 import { BENCH_DATA_DIR, type BenchInput, ensureInputs, FULL_INPUTS, SMOKE_INPUTS } from './inputs.js';
-import { type InputReport, printReport, type Sample, summarizeInput, targets, writeChart } from './report.js';
+import {
+  type InputReport,
+  printReport,
+  type Sample,
+  summarizeInput,
+  targets,
+  toMarkdown,
+  writeChart,
+} from './report.js';
 import { heapTarget, type RunResult, VARIANTS, type VariantId } from './variants.js';
 
 const { values: args } = parseArgs({
@@ -93,7 +101,8 @@ try {
     await mkdir('bench/results', { recursive: true });
     await writeFile('bench/results/latest.json', `${JSON.stringify(result, null, 2)}\n`);
     await writeChart('bench/results/latest.html', result);
-    console.log('wrote bench/results/latest.json and bench/results/latest.html');
+    await writeFile('bench/results/latest.md', toMarkdown(result));
+    console.log('wrote bench/results/latest.json, latest.html and latest.md');
   }
 } finally {
   await browser.close();

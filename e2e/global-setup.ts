@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { ensureDemoData } from '../scripts/demo-data.js';
 import { ensureFixtures } from './fixtures.js';
 
 export default async function globalSetup(): Promise<void> {
@@ -7,4 +8,5 @@ export default async function globalSetup(): Promise<void> {
     throw new Error('dist/index.js is missing: run `npm run build` before the browser tests (npm test does)');
   }
   await ensureFixtures();
+  await ensureDemoData();
 }

@@ -37,7 +37,10 @@ export interface LoadStats {
   bytesFetched: number;
   bytesUploaded: number;
   maxQueueDepth: number;
-  /** Most staging buffers (or `writeBuffer` submissions) in flight at once during this load. */
+  /**
+   * Most staging buffers in flight at once on the device while this load ran (the ring is shared by every
+   * load, so concurrent loads count too); with `writeBuffer`, most submissions of this load in flight.
+   */
   maxStagingInFlight: number;
   /** From the start of `load` until the first batch's bytes had been copied on the GPU. */
   msToFirstBatch: number;

@@ -1,5 +1,6 @@
-import { AbortError, HttpStatusError, NetworkError } from '../src/core/errors.js';
+import { HttpStatusError, loadAborted, NetworkError } from '../src/core/errors.js';
 import type { ByteSource } from '../src/core/loader-service.js';
+import { keepLast } from '../src/core/tail-bytes.js';
 
 /**
  * Opens `url` with `fetch` and yields its body as it arrives. Failures become typed errors naming the
@@ -33,7 +34,7 @@ export async function fetchSource(
   return {
     body: readBody(response, url, signal, stall),
     bytesTotal,
-    readTail: (n) => readTail(url, signal, n, bytesTotal),
+    readTail: (n) => readTail(url, signal, n, bytesTotal, options.timeoutMs),
   };
 }
 
@@ -47,42 +48,41 @@ async function readTail(
   signal: AbortSignal,
   length: number,
   size: number | null,
+  timeoutMs: number | undefined,
 ): Promise<Uint8Array> {
   const range = size !== null ? `bytes=${Math.max(0, size - length)}-` : `bytes=-${length}`;
-  let response: Response;
+  const stall = new StallTimer(timeoutMs);
+  const combined = AbortSignal.any([signal, stall.signal]);
+  let received = 0;
   try {
-    response = await fetch(url, { signal, headers: { Range: range } });
+    stall.arm();
+    const response = await fetch(url, { signal: combined, headers: { Range: range } });
+    if (!response.ok) {
+      void response.body?.cancel().catch(() => {});
+      throw new HttpStatusError(
+        `GET ${url} (${range}, for the file footer) answered HTTP ${response.status}`,
+        {
+          url,
+          status: response.status,
+        },
+      );
+    }
+    let tail: Uint8Array = new Uint8Array(0);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    for (;;) {
+      stall.arm();
+      const { done, value } = await reader.read();
+      if (done) break;
+      received += value.byteLength;
+      tail = keepLast(tail, value, length);
+    }
+    return tail;
   } catch (error) {
-    throw signal.aborted
-      ? new AbortError(`Load of ${url} was aborted`, { url })
-      : new NetworkError(
-          `Reading the footer of ${url} failed: ${String((error as Error)?.message ?? error)}`,
-          { url },
-        );
+    if (error instanceof HttpStatusError) throw error;
+    throw failure(error, url, signal, stall, received);
+  } finally {
+    stall.disarm();
   }
-  if (!response.ok) {
-    throw new HttpStatusError(`GET ${url} (${range}, for the file footer) answered HTTP ${response.status}`, {
-      url,
-      status: response.status,
-    });
-  }
-  let tail: Uint8Array = new Uint8Array(0);
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    tail = keepLast(tail, value, length);
-  }
-  return tail;
-}
-
-function keepLast(kept: Uint8Array, next: Uint8Array, length: number): Uint8Array {
-  if (next.byteLength >= length) return next.slice(next.byteLength - length);
-  const fromKept = Math.min(kept.byteLength, length - next.byteLength);
-  const out = new Uint8Array(fromKept + next.byteLength);
-  out.set(kept.subarray(kept.byteLength - fromKept));
-  out.set(next, fromKept);
-  return out;
 }
 
 async function* readBody(
@@ -104,6 +104,8 @@ async function* readBody(
       } catch (error) {
         throw failure(error, url, signal, stall, received);
       }
+      // Not armed while the consumer holds the chunk: backpressure is no stall.
+      stall.disarm();
       if (chunk.done) return;
       received += chunk.value.byteLength;
       yield chunk.value;
@@ -122,7 +124,7 @@ function failure(
   received: number,
 ): Error {
   stall.disarm();
-  if (signal.aborted) return new AbortError(`Load of ${url} was aborted`, { url });
+  if (signal.aborted) return loadAborted(url);
   if (stall.fired) {
     return new NetworkError(`${url} stalled: no bytes for ${stall.ms} ms after ${received} bytes`, {
       url,

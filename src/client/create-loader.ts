@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import { AbortError } from '../core/errors.js';
+import { AbortError, NetworkError } from '../core/errors.js';
 import { type LoaderWorkerApi, registerErrorTransfer } from '../protocol.js';
 import type { AdapterSummary, LoadProgress, MemoryInfo, UploadStrategy } from '../types.js';
 import { GpuTable } from './gpu-table.js';
@@ -81,7 +81,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
   return {
     async load(url, loadOptions = {}) {
       const { signal, onProgress } = loadOptions;
-      const href = new URL(url, globalThis.location?.href).href;
+      const href = resolveUrl(url);
       if (signal?.aborted)
         throw new AbortError(`Load of ${href} was aborted before it started`, { url: href });
       const loadId = nextLoadId++;
@@ -111,13 +111,9 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
     async close() {
       if (closed) return;
       closed = true;
-      try {
-        // A worker that already died has nothing left to free.
-        if (!guard.failure) await guard.run(() => remote.close());
-      } finally {
-        remote[Comlink.releaseProxy]();
-        guard.fail('The loader was closed');
-      }
+      // The worker frees its GPU buffers before it is terminated (unless it already died).
+      await guard.close('The loader was closed', () => remote.close());
+      remote[Comlink.releaseProxy]();
     },
     testing: {
       loseDevice: () => guard.run(() => remote.loseDevice()),
@@ -125,4 +121,13 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
       terminateWorker: () => guard.fail('The arrow-webgpu worker was terminated'),
     },
   };
+}
+
+/** The absolute URL the worker fetches (a worker resolves relative URLs against its own script, not the page). */
+function resolveUrl(url: string | URL): string {
+  try {
+    return new URL(url, globalThis.location?.href).href;
+  } catch {
+    throw new NetworkError(`${String(url)} is not a valid URL`, { url: String(url) });
+  }
 }

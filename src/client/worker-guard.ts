@@ -41,10 +41,31 @@ export class WorkerGuard {
 
   /** Terminates the worker, marks it dead and rejects every pending call. */
   fail(message: string): void {
-    if (this.#failure) return;
+    if (this.#rejectAll(message)) this.#worker.terminate();
+  }
+
+  /**
+   * Ends the worker on purpose: pending calls reject with `WORKER_FAILED` at once (not with whatever the
+   * teardown makes of them), then `teardown` runs for at most `graceMs` before the worker is terminated.
+   */
+  async close(message: string, teardown: () => Promise<void>, graceMs = 2000): Promise<void> {
+    if (!this.#rejectAll(message)) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([teardown(), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    } catch {
+      // The worker is terminated below whatever the teardown did.
+    } finally {
+      clearTimeout(timer);
+      this.#worker.terminate();
+    }
+  }
+
+  #rejectAll(message: string): boolean {
+    if (this.#failure) return false;
     this.#failure = new WorkerFailedError(message);
-    this.#worker.terminate();
     for (const reject of this.#pending) reject(this.#failure);
     this.#pending.clear();
+    return true;
   }
 }

@@ -43,13 +43,6 @@ export class ByteReader {
     return join(parts, have, pool);
   }
 
-  /** Reads and discards everything left; resolves to the number of bytes skipped. */
-  async drain(): Promise<number> {
-    let skipped = this.#take(this.#chunk.byteLength).byteLength;
-    while (await this.#pull()) skipped += this.#take(this.#chunk.byteLength).byteLength;
-    return skipped;
-  }
-
   /** Stops the source early (e.g. on cancellation or error). */
   async cancel(): Promise<void> {
     this.#chunk = new Uint8Array(0);

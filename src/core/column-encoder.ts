@@ -13,10 +13,11 @@ export type SourceValues =
 
 /**
  * Writes `count` values starting at `first` of `source` into `target` at `byteOffset` (a multiple of 4),
- * as 32-bit GPU values. Widening and f64 → f32 rounding happen in this single pass.
+ * as 32-bit GPU values. Widening and f64 → f32 rounding happen in this single pass. (32-bit columns need
+ * no conversion: their bytes go as they are, see `sourceBytes`.)
  */
 export function encodeValues(
-  conversion: Conversion,
+  conversion: Exclude<Conversion, 'copy'>,
   source: SourceValues,
   first: number,
   count: number,
@@ -25,11 +26,6 @@ export function encodeValues(
 ): void {
   const values = source.subarray(first, first + count);
   switch (conversion) {
-    case 'copy':
-      new Uint8Array(target, byteOffset, count * 4).set(
-        new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
-      );
-      return;
     case 'widen':
       if (values instanceof Int8Array || values instanceof Int16Array) {
         new Int32Array(target, byteOffset, count).set(values);

@@ -98,8 +98,3 @@ export function alignUp(n: number, alignment: number = COPY_ALIGNMENT): number {
 export function validityWordCount(rows: number): number {
   return Math.ceil(rows / 32);
 }
-
-/** Bytes one row of the planned columns takes on the GPU, validity words not counted. */
-export function gpuBytesPerRow(plans: readonly ColumnPlan[]): number {
-  return plans.length * GPU_BYTES_PER_VALUE;
-}

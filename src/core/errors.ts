@@ -92,6 +92,11 @@ export class AbortError extends ArrowGpuError {
   }
 }
 
+/** The `AbortError` of a cancelled load of `url`. */
+export function loadAborted(url: string): AbortError {
+  return new AbortError(`Load of ${url} was aborted`, { url });
+}
+
 /** The GPU device was lost, ran out of memory, or a size exceeds its limits. */
 export class GpuError extends ArrowGpuError {
   constructor(
@@ -162,11 +167,6 @@ export function deserializeError(data: SerializedError): ArrowGpuError {
   }
   if (data.stack) error.stack = data.stack;
   return error;
-}
-
-/** True when `value` is an error raised by this library (works across realms by duck typing `code`). */
-export function isArrowGpuError(value: unknown): value is ArrowGpuError {
-  return value instanceof ArrowGpuError;
 }
 
 /** Prints a byte count as MiB/KiB/bytes for error messages. */

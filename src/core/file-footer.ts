@@ -6,13 +6,14 @@ import { checkSchema, HeaderFault } from './message-header.js';
 /** Bytes at the very end of an Arrow file: footer length (int32) and the "ARROW1" magic. */
 export const FILE_TRAILER_BYTES = 10;
 
-const MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31];
+/** The "ARROW1" magic that opens and closes an Arrow file. */
+export const FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31];
 
 /** Reads the footer length from the last `FILE_TRAILER_BYTES` of a file, or `null` when the magic is missing. */
 export function footerLength(trailer: Uint8Array): number | null {
   if (trailer.byteLength < FILE_TRAILER_BYTES) return null;
   const at = trailer.byteLength - FILE_TRAILER_BYTES;
-  if (!MAGIC.every((b, i) => trailer[at + 4 + i] === b)) return null;
+  if (!FILE_MAGIC.every((b, i) => trailer[at + 4 + i] === b)) return null;
   return new DataView(trailer.buffer, trailer.byteOffset + at, 4).getInt32(0, true);
 }
 

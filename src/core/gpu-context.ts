@@ -34,16 +34,26 @@ export class GpuContext {
     if (!gpu) {
       throw new GpuError('DEVICE_LOST', 'WebGPU is not available here (navigator.gpu is undefined)');
     }
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    const unavailable = (what: string) => (error: unknown) => {
+      throw new GpuError(
+        'DEVICE_LOST',
+        `WebGPU ${what} failed: ${String((error as Error)?.message ?? error)}`,
+      );
+    };
+    const adapter = await gpu
+      .requestAdapter({ powerPreference: 'high-performance' })
+      .catch(unavailable('requestAdapter()'));
     if (!adapter)
       throw new GpuError('DEVICE_LOST', 'WebGPU returned no adapter (requestAdapter() gave null)');
-    const device = await adapter.requestDevice({
-      label: 'arrow-webgpu',
-      requiredLimits: {
-        maxBufferSize: adapter.limits.maxBufferSize,
-        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-      },
-    });
+    const device = await adapter
+      .requestDevice({
+        label: 'arrow-webgpu',
+        requiredLimits: {
+          maxBufferSize: adapter.limits.maxBufferSize,
+          maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        },
+      })
+      .catch(unavailable('requestDevice()'));
     const info = adapter.info;
     const context = new GpuContext(
       device,

@@ -1,7 +1,7 @@
 import type { BytePool } from './byte-pool.js';
 import { ByteReader } from './byte-reader.js';
 import { DecodeError, formatBytes, GpuError } from './errors.js';
-import { FILE_TRAILER_BYTES, footerLength, schemaMessageFromFooter } from './file-footer.js';
+import { FILE_MAGIC, FILE_TRAILER_BYTES, footerLength, schemaMessageFromFooter } from './file-footer.js';
 import { FlatbufferBoundsError } from './flatbuffer-view.js';
 import {
   type BatchShape,
@@ -11,6 +11,7 @@ import {
   readMessageHeader,
   type SchemaLayout,
 } from './message-header.js';
+import { keepLast } from './tail-bytes.js';
 
 /** Which IPC container the bytes use. */
 export type IpcFormat = 'stream' | 'file';
@@ -43,7 +44,6 @@ export const DEFAULT_FRAMER_LIMITS: FramerLimits = {
 };
 
 const CONTINUATION = 0xffffffff;
-const FILE_MAGIC = [0x41, 0x52, 0x52, 0x4f, 0x57, 0x31]; // "ARROW1"
 const FILE_PREAMBLE_BYTES = 8; // magic padded to 8
 
 /**
@@ -72,11 +72,6 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     this.#url = url;
     this.#limits = limits;
     this.#readTail = readTail;
-  }
-
-  /** Bytes received from the source so far. */
-  get bytesReceived(): number {
-    return this.#reader.received;
   }
 
   /** Stops reading the source. */
@@ -264,9 +259,10 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
         },
       );
     }
+    const tail = await this.#readTail(length + FILE_TRAILER_BYTES);
     let prefix: Uint8Array;
     try {
-      prefix = schemaMessageFromFooter(await this.#readTail(length + FILE_TRAILER_BYTES));
+      prefix = schemaMessageFromFooter(tail);
     } catch (error) {
       throw this.#corrupt(
         at,
@@ -284,7 +280,7 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     for (;;) {
       const next = await this.#reader.read(64 << 10);
       if (next.byteLength === 0) break;
-      tail = lastBytes(tail, next, FILE_MAGIC.length + 4);
+      tail = keepLast(tail, next, FILE_MAGIC.length + 4);
     }
     const end = this.#reader.position;
     const magicAt = tail.byteLength - FILE_MAGIC.length;
@@ -326,15 +322,6 @@ function isPrefixOfPreamble(head: Uint8Array): boolean {
   const magic = head.every((b, i) => i >= FILE_MAGIC.length || b === FILE_MAGIC[i]);
   const continuation = head.every((b, i) => i >= 4 || b === 0xff);
   return magic || continuation;
-}
-
-function lastBytes(a: Uint8Array, b: Uint8Array, n: number): Uint8Array {
-  if (b.byteLength >= n) return b.slice(b.byteLength - n);
-  const keepA = Math.min(a.byteLength, n - b.byteLength);
-  const out = new Uint8Array(keepA + b.byteLength);
-  out.set(a.subarray(a.byteLength - keepA));
-  out.set(b, keepA);
-  return out;
 }
 
 function looksLikeText(bytes: Uint8Array): boolean {

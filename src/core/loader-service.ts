@@ -7,7 +7,7 @@ import type {
 } from '../protocol.js';
 import type { AdapterSummary, LoadProgress, MemoryInfo, UploadStrategy } from '../types.js';
 import { validityWordCount } from './column-layout.js';
-import { AbortError, ColumnError } from './errors.js';
+import { ColumnError, loadAborted } from './errors.js';
 import { GpuContext } from './gpu-context.js';
 import type { ReadTail } from './ipc-framer.js';
 import { type LoadedTable, runPipeline } from './pipeline.js';
@@ -66,6 +66,7 @@ export class LoaderService implements LoaderWorkerApi {
     request: WorkerLoadRequest,
     onProgress?: (progress: LoadProgress) => void,
   ): Promise<TableSnapshot> {
+    const startedAt = performance.now();
     const controller = new AbortController();
     const entry: { controller: AbortController; context: GpuContext | null } = { controller, context: null };
     this.#loads.set(request.loadId, entry);
@@ -78,8 +79,7 @@ export class LoaderService implements LoaderWorkerApi {
     try {
       const context = await this.#device();
       entry.context = context;
-      if (controller.signal.aborted)
-        throw new AbortError(`Load of ${request.url} was aborted`, { url: request.url });
+      if (controller.signal.aborted) throw loadAborted(request.url);
       const source = await this.#openSource(request.url, controller.signal, { timeoutMs: request.timeoutMs });
       const table = await runPipeline({
         gpu: context,
@@ -91,6 +91,7 @@ export class LoaderService implements LoaderWorkerApi {
         upload: request.upload ?? this.#upload,
         signal: controller.signal,
         onProgress: report,
+        startedAt,
       });
       if (context.lostReason !== null) {
         destroyTable(table, context);
@@ -120,6 +121,7 @@ export class LoaderService implements LoaderWorkerApi {
           readBack(context.device, context.tracker, values, byteLength, `column ${JSON.stringify(name)}`),
         )
       : new ArrayBuffer(0);
+    this.#checkNotDestroyed(tableId, name);
     return { gpuType: column.plan.gpuType, buffer };
   }
 
@@ -128,9 +130,11 @@ export class LoaderService implements LoaderWorkerApi {
     if (!column.validity) return null;
     const validity = column.validity;
     const byteLength = validityWordCount(table.numRows) * 4;
-    return whileAlive(context, () =>
+    const buffer = await whileAlive(context, () =>
       readBack(context.device, context.tracker, validity, byteLength, `validity of ${name}`),
     );
+    this.#checkNotDestroyed(tableId, name);
+    return buffer;
   }
 
   async destroyTable(tableId: number): Promise<void> {
@@ -184,12 +188,24 @@ export class LoaderService implements LoaderWorkerApi {
   #onLost(context: GpuContext): void {
     // The next load opens a fresh device; loads and tables on the lost one fail with DEVICE_LOST.
     if (this.#context) {
-      void this.#context.then((current) => {
-        if (current === context) this.#context = null;
-      });
+      void this.#context.then(
+        (current) => {
+          if (current === context) this.#context = null;
+        },
+        () => {},
+      );
     }
     for (const load of this.#loads.values()) if (load.context === context) load.controller.abort();
     context.tracker.destroyAll();
+  }
+
+  /** A destroy that came while the copy was in flight leaves zeros behind: never hand those out. */
+  #checkNotDestroyed(tableId: number, name: string): void {
+    if (!this.#tables.has(tableId)) {
+      throw new ColumnError('NO_SUCH_COLUMN', `Table ${tableId} was destroyed while ${name} was read`, {
+        column: name,
+      });
+    }
   }
 
   #column(tableId: number, name: string) {

@@ -1,11 +1,12 @@
 import type { LoadProgress, LoadStats, UploadStrategy } from '../types.js';
+import { abortable, arrivesWithin, settleBoth } from './async-utils.js';
 import { checkBatch } from './batch-check.js';
-import { type BatchStream, type DecodedBatch, openBatchStream } from './batch-stream.js';
+import { type DecodedBatch, openBatchStream } from './batch-stream.js';
 import { BoundedQueue } from './bounded-queue.js';
 import type { BufferTracker } from './buffer-tracker.js';
 import { BytePool } from './byte-pool.js';
 import { planColumns } from './column-layout.js';
-import { AbortError, ArrowGpuError, DecodeError } from './errors.js';
+import { ArrowGpuError, DecodeError, loadAborted } from './errors.js';
 import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer, type ReadTail } from './ipc-framer.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { ReadAhead } from './read-ahead.js';
@@ -38,6 +39,8 @@ export interface PipelineInput {
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
   queueCapacity?: number;
+  /** When the caller's `load` began (`performance.now()`), so that times include opening the source. */
+  startedAt?: number;
   /** Bytes read ahead of decoding plus bytes of queued batches (default 32 MiB; the read-ahead keeps ≥ 4 MiB). */
   readAheadBytes?: number;
   limits?: FramerLimits;
@@ -62,8 +65,8 @@ export interface LoadedTable {
  */
 export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
   const { gpu, url, signal } = input;
-  const t0 = performance.now();
-  const aborted = () => new AbortError(`Load of ${url} was aborted`, { url });
+  const t0 = input.startedAt ?? performance.now();
+  const aborted = () => loadAborted(url);
   if (signal?.aborted) throw aborted();
 
   // Bytes read ahead and batches queued share one budget: large batches already buffer the network in
@@ -139,9 +142,12 @@ export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
         lastFlush = performance.now();
         if (firstOnGpu < 0) {
           firstOnGpu = 0;
-          void gpu.device.queue.onSubmittedWorkDone().then(() => {
-            firstOnGpu = performance.now() - t0;
-          });
+          void gpu.device.queue.onSubmittedWorkDone().then(
+            () => {
+              firstOnGpu = performance.now() - t0;
+            },
+            () => {},
+          );
         }
       };
       for (;;) {
@@ -169,7 +175,9 @@ export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
         throw error;
       }),
       consume().catch((error: unknown) => {
+        // The upload failed: stop the download now rather than once the decoder notices.
         queue.abort(error);
+        stopSource();
         throw error;
       }),
     );
@@ -215,40 +223,6 @@ const FLUSH_INTERVAL_MS = 8;
 /** A pause in the stream this long submits what is pending. */
 const IDLE_FLUSH_MS = 2;
 
-/** Whether `promise` settles within `ms` (a rejection counts as settling: the caller awaits it next). */
-function arrivesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** Waits for both tasks; rethrows the first failure once neither is still running. */
-async function settleBoth(a: Promise<void>, b: Promise<void>): Promise<void> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
-  if (ra.status === 'rejected') throw ra.reason;
-  if (rb.status === 'rejected') throw rb.reason;
-}
-
-function abortable<T>(
-  promise: Promise<T>,
-  signal: AbortSignal | undefined,
-  aborted: () => Error,
-): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(aborted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 /** Internal faults never reach the caller raw: anything unexpected is reported as corrupt input. */
 function asLoaderError(error: unknown, url: string): ArrowGpuError {
   if (error instanceof ArrowGpuError) {
@@ -262,5 +236,3 @@ function asLoaderError(error: unknown, url: string): ArrowGpuError {
     { cause: error },
   );
 }
-
-export type { BatchStream };

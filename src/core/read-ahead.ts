@@ -31,6 +31,7 @@ export class ReadAhead implements AsyncIterable<Uint8Array> {
     this.#chunks.length = 0;
     this.#buffered = 0;
     this.#wakeProducer?.();
+    this.#wakeConsumer?.();
     await this.#source.return?.();
   }
 

@@ -58,7 +58,7 @@ export class StagingRing {
     return this.#slots.length;
   }
 
-  /** Waits for a mapped slot of at least `minBytes` (≤ `MAX_STAGING_BYTES`) and holds it. */
+  /** Waits for a mapped slot of at least `minBytes` (capped at `MAX_STAGING_BYTES`) and holds it. */
   async acquire(minBytes: number, signal?: AbortSignal): Promise<StagingSlot> {
     for (;;) {
       if (this.#failure) throw this.#failure;
@@ -120,8 +120,9 @@ export class StagingRing {
   }
 
   async #fit(slot: Slot, minBytes: number): Promise<void> {
-    if (slot.buffer && slot.buffer.size >= minBytes) return;
-    const size = Math.min(MAX_STAGING_BYTES, Math.max(MIN_STAGING_BYTES, nextPowerOfTwo(minBytes)));
+    const wanted = Math.min(MAX_STAGING_BYTES, minBytes);
+    if (slot.buffer && slot.buffer.size >= wanted) return;
+    const size = Math.min(MAX_STAGING_BYTES, Math.max(MIN_STAGING_BYTES, nextPowerOfTwo(wanted)));
     if (slot.buffer) this.#tracker.destroy(slot.buffer);
     slot.buffer = null;
     slot.mapped = null;

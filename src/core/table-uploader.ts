@@ -165,11 +165,12 @@ export class TableUploader {
       const data = columns[i] as Data;
       const values = data.values as SourceValues;
       const start = data.offset + first;
-      if (sink.plan.conversion === 'copy') {
+      const conversion = sink.plan.conversion;
+      if (conversion === 'copy') {
         this.#transport.writeBytes(sink.values.buffer, dstOffset, sourceBytes(values, start, count));
       } else {
         this.#transport.write(sink.values.buffer, dstOffset, count * 4, (target, offset) =>
-          encodeValues(sink.plan.conversion, values, start, count, target, offset),
+          encodeValues(conversion, values, start, count, target, offset),
         );
       }
       if (sink.validity) this.#appendValidity(sink, data, start, count);

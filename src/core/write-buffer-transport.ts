@@ -66,6 +66,7 @@ export class WriteBufferTransport implements UploadTransport {
     const done = this.#queue.onSubmittedWorkDone().then(() => {
       this.#inFlight.splice(this.#inFlight.indexOf(done), 1);
     });
+    done.catch(() => {}); // surfaced by begin() or finish(); a cancelled load never awaits it
     this.#inFlight.push(done);
     this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight.length);
   }

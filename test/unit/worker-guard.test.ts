@@ -55,4 +55,30 @@ describe('WorkerGuard', () => {
     await expect(guard.run(() => Promise.reject(own))).rejects.toBe(own);
     expect(guard.failure).toBeNull();
   });
+
+  it('on close rejects pending calls with WORKER_FAILED before the teardown runs, then terminates the worker', async () => {
+    const { worker, guard } = guarded();
+    let settled: unknown = null;
+    const pending = guard.run(never).catch((e: unknown) => {
+      settled = e;
+    });
+    let settledBeforeTeardown: unknown = null;
+    let terminatedDuringTeardown = true;
+    await guard.close('The loader was closed', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      settledBeforeTeardown = settled;
+      terminatedDuringTeardown = worker.terminated;
+    });
+    await pending;
+    expect(settledBeforeTeardown).toBeInstanceOf(WorkerFailedError);
+    expect((settledBeforeTeardown as Error).message).toBe('The loader was closed');
+    expect(terminatedDuringTeardown).toBe(false);
+    expect(worker.terminated).toBe(true);
+  });
+
+  it('on close terminates the worker even when its teardown never answers', async () => {
+    const { worker, guard } = guarded();
+    await guard.close('closed', never, 20);
+    expect(worker.terminated).toBe(true);
+  });
 });
