@@ -17,6 +17,8 @@ export default defineConfig(({ command }) => ({
     sourcemap: true,
     emptyOutDir: true,
   },
+  // Declared up front so that the dev server does not discover them on the first visit and reload the page.
+  optimizeDeps: { include: ['apache-arrow', 'apache-arrow/ipc/metadata/file', 'comlink', 'fzstd'] },
   worker: {
     format: 'es',
   },

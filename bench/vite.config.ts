@@ -36,6 +36,6 @@ export default mergeConfig(base({ command: 'serve', mode: 'bench' }), {
   plugins: [benchData()],
   server: { port: 4174, strictPort: true, host: 'localhost', hmr: false },
   // Pre-bundled at start: a dependency discovered mid-run would make Vite reload the page.
-  optimizeDeps: { include: ['apache-arrow', 'comlink', '@uwdata/flechette'] },
+  optimizeDeps: { include: ['@uwdata/flechette'] },
   logLevel: 'warn',
 });
