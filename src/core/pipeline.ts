@@ -100,7 +100,7 @@ export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
     transport =
       input.upload === 'staging'
         ? new StagingTransport(gpu.device, gpu.ring, () => preferredSlot.bytes, uploadAbort.signal)
-        : new WriteBufferTransport(gpu.device, gpu.ring.size);
+        : new WriteBufferTransport(gpu.device);
     let lastEndOffset = 0;
     const expectedRows = (rowsAfter: number) =>
       input.bytesTotal && lastEndOffset > 0 ? Math.ceil((rowsAfter * input.bytesTotal) / lastEndOffset) : 0;

@@ -1,4 +1,5 @@
 import type { BufferTracker } from './buffer-tracker.js';
+import { MAX_IN_FLIGHT } from './upload-transport.js';
 
 /** One mapped staging buffer handed out by the ring. */
 export interface StagingSlot {
@@ -42,7 +43,7 @@ export class StagingRing {
   /** Most slots ever held or pending at once. */
   maxInFlight = 0;
 
-  constructor(device: GPUDevice, tracker: BufferTracker, slots = 2) {
+  constructor(device: GPUDevice, tracker: BufferTracker, slots = MAX_IN_FLIGHT) {
     this.#device = device;
     this.#tracker = tracker;
     this.#slots = Array.from({ length: slots }, () => ({ buffer: null, mapped: null, state: 'free' }));

@@ -78,14 +78,24 @@ export class TableUploader {
     }
     const columns = this.#sinks.map((sink) => batch.getChildAt(sink.plan.fieldIndex)?.data[0] as Data);
     await this.#reserve(columns, this.rows + count);
-    const rowsPerChunk = Math.max(
-      1,
-      Math.floor(this.#transport.maxChunkBytes / (this.#sinks.length * 4 + 8)),
-    );
+    const rowsPerChunk = this.#rowsPerChunk();
     for (let first = 0; first < count; first += rowsPerChunk) {
       await this.#appendChunk(columns, first, Math.min(rowsPerChunk, count - first));
     }
     this.rows += count;
+  }
+
+  /**
+   * Most rows whose bytes fit one transport chunk, at the worst case: 4 bytes a row per column, plus, per
+   * column, a validity bit a row and two partial words at the chunk's edges.
+   */
+  #rowsPerChunk(): number {
+    const columns = this.#sinks.length;
+    const edgeBytes = columns * 8;
+    return Math.max(
+      1,
+      Math.floor((this.#transport.maxChunkBytes - edgeBytes) / (columns * (GPU_BYTES_PER_VALUE + 1 / 8))),
+    );
   }
 
   /** The uploaded columns; valid once the transport has finished. */

@@ -1,3 +1,6 @@
+/** Staging buffers, or `writeBuffer` submissions, in flight at once: the bound both strategies keep. */
+export const MAX_IN_FLIGHT = 2;
+
 /** Writes `byteLength` bytes into `target` starting at `offset`. */
 export type Fill = (target: ArrayBuffer, offset: number) => void;
 

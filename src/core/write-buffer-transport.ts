@@ -1,4 +1,4 @@
-import type { Fill, UploadTransport } from './upload-transport.js';
+import { type Fill, MAX_IN_FLIGHT, type UploadTransport } from './upload-transport.js';
 
 /** Bytes written before a submission is closed, so that coalescing stays bounded. */
 const FLUSH_BYTES = 16 << 20;
@@ -18,7 +18,7 @@ export class WriteBufferTransport implements UploadTransport {
   #waitMs = 0;
   #pendingBytes = 0;
 
-  constructor(device: GPUDevice, maxInFlight = 2) {
+  constructor(device: GPUDevice, maxInFlight = MAX_IN_FLIGHT) {
     this.#queue = device.queue;
     this.#limit = maxInFlight;
   }
