@@ -29,5 +29,7 @@ export default defineConfig(({ command }) => ({
   test: {
     include: ['test/unit/**/*.test.ts'],
     environment: 'node',
+    // Property tests run hundreds of decodes; a 2-core CI machine needs more than the 5 s default.
+    testTimeout: 60_000,
   },
 }));

@@ -1,5 +1,5 @@
-import { BufferTracker } from '../src/core/buffer-tracker.js';
-import { StagingRing } from '../src/core/staging-ring.js';
+import { BufferTracker } from '../src/core/gpu/buffer-tracker.js';
+import { StagingRing } from '../src/core/gpu/upload/staging-ring.js';
 
 /** Size of one upload piece in the ceilings: large enough that per-call costs vanish. */
 export const PIECE_BYTES = 16 << 20;

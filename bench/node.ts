@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { RecordBatchReader } from 'apache-arrow';
 import { create, globals } from 'webgpu';
 import { ensureDataset, MIXED_COLUMNS } from '../scripts/datasets.js';
-import { LoaderService } from '../src/core/loader-service.js';
+import { LoaderService } from '../src/core/service/loader-service.js';
 import { sourceBytes, stagingCeiling, writeBufferCeiling } from './ceilings.js';
 import { printReport, type Sample, summarizeInput } from './report.js';
 import type { RunResult, VariantId } from './variants.js';

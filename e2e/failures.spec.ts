@@ -1,6 +1,6 @@
 import type { CDPSession, Page } from '@playwright/test';
-import { FlatbufferView } from '../src/core/flatbuffer-view.js';
-import { DEFAULT_READ_AHEAD_BYTES } from '../src/core/pipeline.js';
+import { FlatbufferView } from '../src/core/ipc/flatbuffer-view.js';
+import { DEFAULT_READ_AHEAD_BYTES } from '../src/core/pipeline/load.js';
 import type { Loader, LoadProgress, LoadStats } from '../src/index.js';
 import { FIXTURES } from './fixtures.js';
 import type { Settled } from './pages/harness.js';
@@ -300,15 +300,16 @@ for (const upload of ['staging', 'writeBuffer'] as const) {
     harnessPage,
   }) => {
     const result = await harnessPage.evaluate(async (upload) => {
-      const { lib, settle, readAll } = window.harness;
-      const loader = await lib.createLoader({ upload });
+      const { settle, readAll, testLoader } = window.harness;
+      const hooks = await testLoader({ upload });
+      const loader = hooks.loader;
       try {
         const table = await loader.load('/data/one-batch.stream');
         let lost: Promise<void> | null = null;
         const { value: _, ...inFlight } = await settle(
           loader.load('/data/big-128.stream?throttle=100000000', {
             onProgress: (p) => {
-              if (!lost && p.rows > 0) lost = loader.testing.loseDevice();
+              if (!lost && p.rows > 0) lost = hooks.loseDevice();
             },
           }),
         );
@@ -407,8 +408,9 @@ for (const how of ['crashes', 'is terminated'] as const) {
     harnessPage,
   }) => {
     const result = await harnessPage.evaluate(async (how) => {
-      const { lib, settle, readAll } = window.harness;
-      const loader = await lib.createLoader();
+      const { lib, settle, readAll, testLoader } = window.harness;
+      const hooks = await testLoader();
+      const loader = hooks.loader;
       let started: () => void = () => {};
       const firstProgress = new Promise<void>((resolve) => {
         started = resolve;
@@ -418,8 +420,8 @@ for (const how of ['crashes', 'is terminated'] as const) {
         settle(loader.load('/fault/hang')),
       ];
       await firstProgress;
-      if (how === 'crashes') await loader.testing.crashWorker();
-      else loader.testing.terminateWorker();
+      if (how === 'crashes') await hooks.crash();
+      else hooks.exit();
       const outcomes = (await Promise.all(pending)).map(({ value: _, ...o }) => o);
       const { value: __, ...later } = await settle(loader.memory());
       const { value: ___, ...closed } = await settle(loader.close());

@@ -52,11 +52,9 @@ export interface LoaderWorkerApi {
   readValidity(tableId: number, name: string): Promise<ArrayBuffer | null>;
   destroyTable(tableId: number): Promise<void>;
   memory(): Promise<MemoryInfo>;
+  /** Releases the staging buffers now (they come back with the next load). */
+  trim(): Promise<void>;
   close(): Promise<void>;
-  /** Test hook: destroys the device as a driver reset would. */
-  loseDevice(): Promise<void>;
-  /** Test hook: throws an uncaught error in the worker. */
-  crash(): void;
 }
 
 interface ThrownValue {

@@ -1,6 +1,6 @@
-import type { GpuType } from './core/column-layout.js';
+import type { GpuType } from './core/columns/type-plan.js';
 
-export type { GpuType } from './core/column-layout.js';
+export type { GpuType } from './core/columns/type-plan.js';
 
 /** How column bytes reach GPU buffers: a ring of two mapped staging buffers, or `queue.writeBuffer`. */
 export type UploadStrategy = 'staging' | 'writeBuffer';

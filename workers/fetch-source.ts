@@ -1,6 +1,6 @@
 import { HttpStatusError, loadAborted, NetworkError } from '../src/core/errors.js';
-import type { ByteSource } from '../src/core/loader-service.js';
-import { keepLast } from '../src/core/tail-bytes.js';
+import type { ByteSource } from '../src/core/source/byte-source.js';
+import { keepLast } from '../src/core/source/tail-bytes.js';
 
 /**
  * Opens `url` with `fetch` and yields its body as it arrives. Failures become typed errors naming the

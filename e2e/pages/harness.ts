@@ -27,9 +27,21 @@ export interface Settled<T> {
   ms: number;
 }
 
+/** A loader on the test worker, with the hooks that worker answers to. */
+export interface TestLoader {
+  loader: Lib.Loader;
+  /** Destroys the worker's device, as a driver reset would; resolves once it is lost. */
+  loseDevice(): Promise<void>;
+  /** Throws an uncaught error in the worker. */
+  crash(): Promise<void>;
+  /** Ends the worker with no error event, as a kill for memory does. */
+  exit(): void;
+}
+
 export interface Harness {
   mode: string;
   lib: LibModule;
+  testLoader(options?: Lib.LoaderOptions): Promise<TestLoader>;
   digest(view: ArrayBufferView): Promise<string>;
   readAll(table: Lib.GpuTable): Promise<ColumnDigest[]>;
   settle<T>(promise: Promise<T>): Promise<Settled<T>>;
@@ -110,12 +122,38 @@ function watchLongTasks(): () => { count: number; longestMs: number } {
   };
 }
 
+let testWorkers = 0;
+
+/** A loader whose worker is e2e/pages/test.worker.ts (from source, whatever the mode), and its hooks. */
+async function testLoader(options: Lib.LoaderOptions = {}): Promise<TestLoader> {
+  const id = `${++testWorkers}-${Math.random().toString(36).slice(2)}`;
+  const workerUrl = new URL(`/e2e/pages/test.worker.ts?id=${id}`, location.href);
+  const loader = await window.harness.lib.createLoader({ ...options, workerUrl });
+  const channel = new BroadcastChannel(`arrow-webgpu-test-hooks-${id}`);
+  const ask = (hook: string) =>
+    new Promise<void>((resolve) => {
+      const onMessage = ({ data }: MessageEvent<{ done: string }>) => {
+        if (data.done !== hook) return;
+        channel.removeEventListener('message', onMessage);
+        resolve();
+      };
+      channel.addEventListener('message', onMessage);
+      channel.postMessage({ hook });
+    });
+  return {
+    loader,
+    loseDevice: () => ask('loseDevice'),
+    crash: () => ask('crash'),
+    exit: () => channel.postMessage({ hook: 'exit' }),
+  };
+}
+
 const mode = new URLSearchParams(location.search).get('mode') ?? 'source';
 window.harnessReady = (async () => {
   const lib: LibModule =
     mode === 'dist'
       ? await import(/* @vite-ignore */ `${location.origin}/dist/index.js`)
       : await import('../../src/index.js');
-  window.harness = { mode, lib, digest, readAll, settle, watchLongTasks };
+  window.harness = { mode, lib, testLoader, digest, readAll, settle, watchLongTasks };
   (document.getElementById('status') as HTMLElement).textContent = `ready (${mode})`;
 })();

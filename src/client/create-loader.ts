@@ -41,10 +41,10 @@ export interface Loader {
   adapterInfo(): Promise<AdapterSummary>;
   /** GPU buffers alive in the worker (tables, staging buffers). */
   memory(): Promise<MemoryInfo>;
+  /** Releases the staging buffers now; they are released anyway about a second after the last load. */
+  trim(): Promise<void>;
   /** Destroys every buffer and terminates the worker. */
   close(): Promise<void>;
-  /** @internal Test hooks. */
-  readonly testing: { loseDevice(): Promise<void>; crashWorker(): Promise<void>; terminateWorker(): void };
 }
 
 /** Starts the worker and its GPU device. Rejects when WebGPU is unavailable. */
@@ -108,17 +108,13 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
     },
     adapterInfo: () => guard.run(() => remote.adapterInfo()),
     memory: () => guard.run(() => remote.memory()),
+    trim: () => guard.run(() => remote.trim()),
     async close() {
       if (closed) return;
       closed = true;
       // The worker frees its GPU buffers before it is terminated (unless it already died).
       await guard.close('The loader was closed', () => remote.close());
       remote[Comlink.releaseProxy]();
-    },
-    testing: {
-      loseDevice: () => guard.run(() => remote.loseDevice()),
-      crashWorker: () => guard.run(async () => remote.crash()),
-      terminateWorker: () => guard.fail('The arrow-webgpu worker was terminated'),
     },
   };
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BoundedQueue, QueueClosedError } from '../../src/core/bounded-queue.js';
+import { BoundedQueue, QueueClosedError } from '../../src/core/pipeline/bounded-queue.js';
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 

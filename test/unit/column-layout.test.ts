@@ -16,8 +16,8 @@ import {
 } from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeValues, sourceBytes } from '../../src/core/column-encoder.js';
-import { alignUp, gpuEncodingOf, planColumns, validityWordCount } from '../../src/core/column-layout.js';
+import { encodeValues, sourceBytes } from '../../src/core/columns/encode-values.js';
+import { alignUp, gpuEncodingOf, planColumns, validityWordCount } from '../../src/core/columns/type-plan.js';
 import { type ArrowGpuError, ColumnError, UnsupportedTypeError } from '../../src/core/errors.js';
 
 describe('Arrow type → GPU type', () => {

@@ -2,18 +2,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Data, type RecordBatch, tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { checkBatch } from '../../src/core/batch-check.js';
-import { openBatchStream } from '../../src/core/batch-stream.js';
-import { encodeValues, type SourceValues, sourceBytes } from '../../src/core/column-encoder.js';
-import { type ColumnPlan, gpuEncodingOf, planColumns } from '../../src/core/column-layout.js';
-import { registerCompressionCodecs } from '../../src/core/compression-codecs.js';
+import { checkBatch } from '../../src/core/columns/check-batch.js';
+import { openBatchStream } from '../../src/core/ipc/decode.js';
+import { encodeValues, type SourceValues, sourceBytes } from '../../src/core/columns/encode-values.js';
+import { type ColumnPlan, gpuEncodingOf, planColumns } from '../../src/core/columns/type-plan.js';
+import { registerCompressionCodecs } from '../../src/core/ipc/compression/codecs.js';
 import { ArrowGpuError, type ErrorCode } from '../../src/core/errors.js';
-import { IpcFramer } from '../../src/core/ipc-framer.js';
-import { ValidityPacker } from '../../src/core/validity-packer.js';
+import { IpcFramer } from '../../src/core/ipc/framer.js';
+import { ValidityPacker } from '../../src/core/columns/validity-packer.js';
 import { chunked, encodeDataset } from '../support/byte-sources.js';
 import { mutate, xorshift } from '../support/mutate.js';
 
-const ARROW_TESTING = join(import.meta.dirname, '../../../shared/arrow-testing');
+const ARROW_TESTING = join(import.meta.dirname, '../data/arrow-testing');
 
 /** What bad bytes may be rejected with on the decoding path; anything else is a bug. */
 const DECODE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([

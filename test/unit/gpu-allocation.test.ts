@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BufferTracker } from '../../src/core/buffer-tracker.js';
+import { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
 import { type ArrowGpuError, GpuError } from '../../src/core/errors.js';
-import { GrowableBuffer } from '../../src/core/growable-buffer.js';
+import { GpuErrorWatch } from '../../src/core/gpu/error-scope.js';
+import { GrowableBuffer } from '../../src/core/gpu/growable-buffer.js';
 
 // The GPU's own out-of-memory answer is exercised in the browser (e2e/failures.spec.ts); here a fake
 // device answers the error scopes as told, so every mapping is checked without a GPU.
@@ -76,11 +77,11 @@ describe('GPU allocation failures', () => {
     expect([tracker.count, tracker.bytes]).toEqual([0, 0]);
   });
 
-  it('maps a validation error scope to LIMIT_EXCEEDED and destroys the buffer', async () => {
+  it('maps a validation error scope to GPU_VALIDATION and destroys the buffer', async () => {
     const { fake, tracker } = setUp();
     fake.failWith = 'validation';
     const error = await failureOf(tracker.create({ label: 'staging', size: 4096, usage: 0 }));
-    expect(error.code).toBe('LIMIT_EXCEEDED');
+    expect(error.code).toBe('GPU_VALIDATION');
     expect(fake.created.map((b) => b.destroyed)).toEqual([true]);
     expect(tracker.count).toBe(0);
   });
@@ -96,7 +97,7 @@ describe('GPU allocation failures', () => {
 
   it('caps column buffers at maxBufferBytes, naming the column, and keeps what the column had', async () => {
     const { fake, device, tracker } = setUp(4096);
-    const column = new GrowableBuffer(device, tracker, 'column "x"', { column: 'x', arrowType: 'Float32' });
+    const column = new GrowableBuffer(device, tracker, new GpuErrorWatch(device), 'column "x"', { column: 'x', arrowType: 'Float32' });
     // A large preferred size is clamped to the cap rather than refused.
     await column.reserve(1024, 0, 1 << 20);
     expect(column.capacity).toBe(4096);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decompressLz4Frame, Lz4FrameError } from '../../src/core/lz4-frame.js';
+import { decompressLz4Frame, Lz4FrameError } from '../../src/core/ipc/compression/lz4-frame.js';
 
 // Frames written by real encoders are decoded in ipc-decode.test.ts (arrow-testing's LZ4 files);
 // these are small hand-made frames, valid and hostile.

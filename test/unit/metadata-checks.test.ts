@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DataType, Field, Int32, Schema, Struct, Table, tableToIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { openBatchStream } from '../../src/core/batch-stream.js';
+import { openBatchStream } from '../../src/core/ipc/decode.js';
 import { ArrowGpuError } from '../../src/core/errors.js';
-import { FlatbufferView } from '../../src/core/flatbuffer-view.js';
-import { IpcFramer } from '../../src/core/ipc-framer.js';
-import { MAX_FIELD_DEPTH, MessageKind } from '../../src/core/message-header.js';
+import { FlatbufferView } from '../../src/core/ipc/flatbuffer-view.js';
+import { IpcFramer } from '../../src/core/ipc/framer.js';
+import { MAX_FIELD_DEPTH, MessageKind } from '../../src/core/ipc/metadata/message.js';
 import { encodeDataset, whole } from '../support/byte-sources.js';
 
 // Lying metadata must fail in our checks, with a message that says what lied, before apache-arrow
@@ -105,7 +105,7 @@ describe('message metadata is checked before apache-arrow decodes it', () => {
   });
 
   it('rejects a dictionary batch for a dictionary the schema lacks with CORRUPT', async () => {
-    const path = join(import.meta.dirname, '../../../shared/arrow-testing/1.0.0-littleendian');
+    const path = join(import.meta.dirname, '../data/arrow-testing/1.0.0-littleendian');
     const bytes = new Uint8Array(readFileSync(join(path, 'generated_dictionary.stream')));
     // Id 0 is the flatbuffer default, left out of the metadata: take a dictionary with another id.
     const dictionary = messagesOf(bytes).find(

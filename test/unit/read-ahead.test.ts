@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BytePool } from '../../src/core/byte-pool.js';
-import { IpcFramer } from '../../src/core/ipc-framer.js';
-import { ReadAhead } from '../../src/core/read-ahead.js';
+import { BytePool } from '../../src/core/source/byte-pool.js';
+import { IpcFramer } from '../../src/core/ipc/framer.js';
+import { ReadAhead } from '../../src/core/source/read-ahead.js';
 import { chunked, encodeDataset } from '../support/byte-sources.js';
 
 async function collect(source: AsyncIterable<Uint8Array>): Promise<number[]> {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ValidityPacker } from '../../src/core/validity-packer.js';
+import { ValidityPacker } from '../../src/core/columns/validity-packer.js';
 
 /** Applies the packer's word writes to a plain array, as the GPU buffer would see them. */
 function pack(batches: Array<{ bits: boolean[] | null; offset: number }>): Uint32Array {

@@ -1,0 +1,37 @@
+/// <reference lib="webworker" />
+// The loader's worker with test hooks, for the browser tests only: the shipped worker has none. Hooks
+// arrive on a BroadcastChannel named after the `id` in this script's URL, so that no hook crosses the
+// loader's own protocol.
+import { LoaderService } from '../../src/core/service/loader-service.js';
+import { exposeLoader, loaderApi } from '../../workers/expose-loader.js';
+import { fetchSource } from '../../workers/fetch-source.js';
+
+/** What a test can ask of the worker. */
+export type TestHook = 'loseDevice' | 'crash' | 'exit';
+
+const service = new LoaderService(self.navigator.gpu, fetchSource);
+exposeLoader(loaderApi(service));
+
+const id = new URL(self.location.href).searchParams.get('id') ?? '0';
+const hooks = new BroadcastChannel(`arrow-webgpu-test-hooks-${id}`);
+hooks.onmessage = async ({ data }: MessageEvent<{ hook: TestHook }>) => {
+  switch (data.hook) {
+    case 'loseDevice': {
+      // As a driver reset would.
+      const context = await service.devices.opened();
+      context?.device.destroy();
+      if (context) await context.device.lost;
+      break;
+    }
+    case 'crash':
+      setTimeout(() => {
+        throw new Error('arrow-webgpu worker crash requested by a test');
+      });
+      break;
+    case 'exit':
+      // Ends the worker without an error event, as the browser does when it kills a worker for memory.
+      self.close();
+      return;
+  }
+  hooks.postMessage({ done: data.hook });
+};

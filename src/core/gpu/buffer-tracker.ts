@@ -1,0 +1,89 @@
+import { type ErrorDetails, formatBytes, LimitError } from '../errors.js';
+import { gpuFailure, withErrorScope } from './error-scope.js';
+
+/** A cap on buffer sizes and what sets it, for error messages. */
+export interface BufferLimit {
+  bytes: number;
+  /** E.g. `the device's maxBufferSize`. */
+  name: string;
+}
+
+/**
+ * Creates GPU buffers inside error scopes and keeps count of those alive, so that a failed or
+ * cancelled load can prove it destroyed everything it made.
+ */
+export class BufferTracker {
+  readonly #device: GPUDevice;
+  readonly #live = new Map<GPUBuffer, number>();
+  #bytes = 0;
+  /** The device's own cap, which every buffer obeys. */
+  readonly deviceLimit: BufferLimit;
+  /** The cap on one column's buffer: the device's, or the loader's `maxBufferBytes` when smaller. */
+  readonly columnLimit: BufferLimit;
+
+  constructor(device: GPUDevice, maxBufferBytes?: number) {
+    this.#device = device;
+    this.deviceLimit = { bytes: device.limits.maxBufferSize, name: "the device's maxBufferSize" };
+    this.columnLimit =
+      maxBufferBytes !== undefined && maxBufferBytes < this.deviceLimit.bytes
+        ? { bytes: maxBufferBytes, name: "the loader's maxBufferBytes" }
+        : this.deviceLimit;
+  }
+
+  /** Buffers alive now. */
+  get count(): number {
+    return this.#live.size;
+  }
+
+  /** Bytes of the buffers alive now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Creates a buffer, or throws `LIMIT_EXCEEDED` (over `limit`), `GPU_OUT_OF_MEMORY` or `GPU_VALIDATION`
+   * (refused by the device) naming `descriptor.label`; `details` go into the error.
+   */
+  async create(
+    descriptor: GPUBufferDescriptor & { label: string },
+    { limit = this.deviceLimit, details = {} }: { limit?: BufferLimit; details?: ErrorDetails } = {},
+  ): Promise<GPUBuffer> {
+    const { size, label } = descriptor;
+    const max = Math.min(limit.bytes, this.deviceLimit.bytes);
+    if (size > max) {
+      const name = max === limit.bytes ? limit.name : this.deviceLimit.name;
+      throw new LimitError(
+        `${label} needs a GPU buffer of ${formatBytes(size)}, over ${name} of ${formatBytes(max)}`,
+        { ...details, expected: max, actual: size },
+      );
+    }
+    const { result: buffer, error } = withErrorScope(this.#device, () =>
+      this.#device.createBuffer(descriptor),
+    );
+    this.#live.set(buffer, size);
+    this.#bytes += size;
+    const failure = await error;
+    if (failure) {
+      this.destroy(buffer);
+      throw gpuFailure(failure, `${label}: creating a GPU buffer of ${formatBytes(size)}`, {
+        ...details,
+        actual: size,
+      });
+    }
+    return buffer;
+  }
+
+  /** Destroys a buffer made by `create`; a second call is a no-op. */
+  destroy(buffer: GPUBuffer): void {
+    const size = this.#live.get(buffer);
+    if (size === undefined) return;
+    this.#live.delete(buffer);
+    this.#bytes -= size;
+    buffer.destroy();
+  }
+
+  /** Destroys every buffer still alive (device teardown). */
+  destroyAll(): void {
+    for (const buffer of [...this.#live.keys()]) this.destroy(buffer);
+  }
+}

@@ -1,0 +1,101 @@
+import { type ErrorDetails, GpuError } from '../errors.js';
+
+/** A WebGPU error caught by a scope, tagged by the scope that caught it. */
+export interface ScopedGpuError {
+  kind: 'out-of-memory' | 'validation';
+  message: string;
+}
+
+/**
+ * Runs `work` — synchronous GPU calls only — inside an out-of-memory and a validation error scope, and
+ * returns its result with the first error those calls raised (or `null`). Without a scope a failed
+ * `copyBufferToBuffer` or `submit` is silent and the buffer it should have filled stays zero. Scopes are
+ * pushed and popped in one task, so loads that share the device never interleave them.
+ */
+export function withErrorScope<T>(
+  device: GPUDevice,
+  work: () => T,
+): { result: T; error: Promise<ScopedGpuError | null> } {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  let outcome: { ok: true; value: T } | { ok: false; thrown: unknown };
+  try {
+    outcome = { ok: true, value: work() };
+  } catch (thrown) {
+    outcome = { ok: false, thrown };
+  }
+  // Popped whatever `work` did, so that the device's scope stack stays balanced.
+  const validation = device.popErrorScope();
+  const oom = device.popErrorScope();
+  const error = Promise.all([validation, oom]).then(([v, o]): ScopedGpuError | null => {
+    if (o) return { kind: 'out-of-memory', message: o.message };
+    if (v) return { kind: 'validation', message: v.message };
+    return null;
+  });
+  if (!outcome.ok) {
+    error.catch(() => {});
+    throw outcome.thrown;
+  }
+  return { result: outcome.value, error };
+}
+
+/** The library error for a WebGPU error raised while doing `what`. */
+export function gpuFailure(error: ScopedGpuError, what: string, details: ErrorDetails = {}): GpuError {
+  const oom = error.kind === 'out-of-memory';
+  return new GpuError(
+    oom ? 'GPU_OUT_OF_MEMORY' : 'GPU_VALIDATION',
+    `${what} failed on the GPU (${oom ? 'out of memory' : 'validation error'}): ${error.message}`,
+    details,
+  );
+}
+
+/** Resolves when `error` resolves to `null`; rejects with the library error for `what` otherwise. */
+export async function rejectOnGpuError(
+  error: Promise<ScopedGpuError | null>,
+  what: string,
+  details: ErrorDetails = {},
+): Promise<void> {
+  const failure = await error;
+  if (failure) throw gpuFailure(failure, what, details);
+}
+
+/**
+ * Collects the error scopes of GPU work whose outcome nobody awaits at once (copies, writes, submits),
+ * so that the first failure stops the load at its next step and `settle()` reports it at the end.
+ */
+export class GpuErrorWatch {
+  readonly #device: GPUDevice;
+  readonly #pending = new Set<Promise<void>>();
+  #failure: GpuError | null = null;
+
+  constructor(device: GPUDevice) {
+    this.#device = device;
+  }
+
+  /** Runs `work` (synchronous GPU calls) in an error scope whose error, if any, is reported as `what`. */
+  run<T>(what: string, details: ErrorDetails, work: () => T): T {
+    const { result, error } = withErrorScope(this.#device, work);
+    const check: Promise<void> = error.then(
+      (failure) => {
+        if (failure) this.#failure ??= gpuFailure(failure, what, details);
+        this.#pending.delete(check);
+      },
+      () => {
+        this.#pending.delete(check); // the device is gone: its loss is reported instead
+      },
+    );
+    this.#pending.add(check);
+    return result;
+  }
+
+  /** Throws the first GPU error seen so far. */
+  throwIfFailed(): void {
+    if (this.#failure) throw this.#failure;
+  }
+
+  /** Waits for every scope opened so far; throws the first GPU error among them. */
+  async settle(): Promise<void> {
+    await Promise.all(this.#pending);
+    this.throwIfFailed();
+  }
+}

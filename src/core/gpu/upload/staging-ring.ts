@@ -1,0 +1,187 @@
+import type { BufferTracker } from '../buffer-tracker.js';
+import { MAX_IN_FLIGHT } from './transport.js';
+
+/** One mapped staging buffer handed out by the ring. */
+export interface StagingSlot {
+  readonly buffer: GPUBuffer;
+  /** The whole mapped range, valid until the slot is submitted or released. */
+  readonly mapped: ArrayBuffer;
+}
+
+/** A copy from a staging slot to a destination buffer. */
+export interface StagedCopy {
+  dst: GPUBuffer;
+  dstOffset: number;
+  srcOffset: number;
+  size: number;
+}
+
+interface Slot {
+  buffer: GPUBuffer | null;
+  mapped: ArrayBuffer | null;
+  state: 'free' | 'held' | 'pending';
+}
+
+/** Upper bound of one staging buffer; larger batches are split into row chunks. */
+export const MAX_STAGING_BYTES = 64 << 20;
+
+/** Lower bound of one staging buffer, so that small batches coalesce into few submits. */
+export const MIN_STAGING_BYTES = 16 << 20;
+
+/**
+ * A fixed ring of `MAP_WRITE | COPY_SRC` buffers shared by every load on a device. A slot is filled
+ * through its mapped range, unmapped, copied with `copyBufferToBuffer`, submitted, and mapped again with
+ * `mapAsync`; a caller that finds no mapped slot waits. Slots grow (never per batch once warm) to fit
+ * the largest chunk asked for.
+ */
+export class StagingRing {
+  readonly #device: GPUDevice;
+  readonly #tracker: BufferTracker;
+  readonly #slots: Slot[];
+  readonly #waiters: Array<() => void> = [];
+  #failure: unknown = null;
+  /** Most slots ever held or pending at once. */
+  maxInFlight = 0;
+
+  constructor(device: GPUDevice, tracker: BufferTracker, slots = MAX_IN_FLIGHT) {
+    this.#device = device;
+    this.#tracker = tracker;
+    this.#slots = Array.from({ length: slots }, () => ({ buffer: null, mapped: null, state: 'free' }));
+  }
+
+  /** Slots held by a writer or waiting for the GPU. */
+  get inFlight(): number {
+    return this.#slots.filter((s) => s.state !== 'free').length;
+  }
+
+  /** Number of slots (the in-flight bound). */
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** Waits for a mapped slot of at least `minBytes` (capped at `MAX_STAGING_BYTES`) and holds it. */
+  async acquire(minBytes: number, signal?: AbortSignal): Promise<StagingSlot> {
+    for (;;) {
+      if (this.#failure) throw this.#failure;
+      signal?.throwIfAborted();
+      const slot = this.#slots.find((s) => s.state === 'free');
+      if (slot) {
+        slot.state = 'held';
+        this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+        try {
+          await this.#fit(slot, minBytes);
+        } catch (error) {
+          this.#release(slot);
+          throw error;
+        }
+        return slot as StagingSlot;
+      }
+      await this.#nextFree(signal);
+    }
+  }
+
+  /** Unmaps `slot`, copies from it as listed, submits, and maps it again in the background. */
+  submit(held: StagingSlot, copies: readonly StagedCopy[]): Promise<void> {
+    const slot = this.#own(held);
+    const buffer = slot.buffer as GPUBuffer;
+    buffer.unmap();
+    slot.mapped = null;
+    slot.state = 'pending';
+    const encoder = this.#device.createCommandEncoder({ label: 'arrow-webgpu staging copies' });
+    for (const c of copies) encoder.copyBufferToBuffer(buffer, c.srcOffset, c.dst, c.dstOffset, c.size);
+    this.#device.queue.submit([encoder.finish()]);
+    return buffer.mapAsync(GPUMapMode.WRITE).then(
+      () => {
+        slot.mapped = buffer.getMappedRange();
+        this.#release(slot);
+      },
+      (error: unknown) => {
+        this.#failure = error;
+        slot.state = 'free';
+        this.#wakeAll();
+        throw error;
+      },
+    );
+  }
+
+  /** Gives back a held slot without submitting it (it stays mapped). */
+  release(held: StagingSlot): void {
+    this.#release(this.#own(held));
+  }
+
+  /**
+   * Destroys the buffers of free slots, so that an idle loader holds no staging memory; the next
+   * `acquire` makes them again. Slots held or waiting for the GPU are left alone.
+   */
+  trim(): void {
+    for (const slot of this.#slots) {
+      if (slot.state !== 'free' || !slot.buffer) continue;
+      this.#tracker.destroy(slot.buffer);
+      slot.buffer = null;
+      slot.mapped = null;
+    }
+  }
+
+  /** Destroys the ring's buffers; later calls fail. */
+  destroy(reason: unknown = new Error('staging ring destroyed')): void {
+    this.#failure = reason;
+    for (const slot of this.#slots) {
+      if (slot.buffer) this.#tracker.destroy(slot.buffer);
+      slot.buffer = null;
+      slot.mapped = null;
+    }
+    this.#wakeAll();
+  }
+
+  async #fit(slot: Slot, minBytes: number): Promise<void> {
+    const wanted = Math.min(MAX_STAGING_BYTES, minBytes);
+    if (slot.buffer && slot.buffer.size >= wanted) return;
+    const size = Math.min(MAX_STAGING_BYTES, Math.max(MIN_STAGING_BYTES, nextPowerOfTwo(wanted)));
+    if (slot.buffer) this.#tracker.destroy(slot.buffer);
+    slot.buffer = null;
+    slot.mapped = null;
+    const buffer = await this.#tracker.create({
+      label: 'arrow-webgpu staging buffer',
+      size,
+      usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC,
+      mappedAtCreation: true,
+    });
+    slot.buffer = buffer;
+    slot.mapped = buffer.getMappedRange();
+  }
+
+  #own(held: StagingSlot): Slot {
+    const slot = this.#slots.find((s) => s === held);
+    if (slot?.state !== 'held') throw new Error('staging slot is not held by this ring');
+    return slot;
+  }
+
+  #release(slot: Slot): void {
+    slot.state = 'free';
+    this.#waiters.shift()?.();
+  }
+
+  #wakeAll(): void {
+    for (const wake of this.#waiters.splice(0)) wake();
+  }
+
+  #nextFree(signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.#waiters.indexOf(wake);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        reject(signal?.reason);
+      };
+      const wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.#waiters.push(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+function nextPowerOfTwo(n: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, n)));
+}

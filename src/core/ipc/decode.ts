@@ -1,0 +1,117 @@
+import { type RecordBatch, RecordBatchReader, type Schema } from 'apache-arrow';
+import { ArrowGpuError, DecodeError } from '../errors.js';
+import { registerCompressionCodecs } from './compression/codecs.js';
+import type { FramedMessage, IpcFramer } from './framer.js';
+import { MessageKind } from './metadata/message.js';
+
+/** A decoded record batch and where its message began. */
+export interface DecodedBatch {
+  batch: RecordBatch;
+  /** Index among the record batches of the source. */
+  index: number;
+  /** Offset of the batch's message in the source bytes. */
+  byteOffset: number;
+  /** Offset just past the batch's message. */
+  endOffset: number;
+  /** The pooled buffer holding the message body, to release once the batch is uploaded; else `null`. */
+  pooledBody: Uint8Array | null;
+}
+
+/** The schema of an IPC source and its batches, decoded as the bytes arrive. */
+export interface BatchStream {
+  schema: Schema;
+  batches: AsyncIterable<DecodedBatch>;
+  /** Milliseconds apache-arrow spent decoding, waiting for bytes excluded. */
+  readonly decodeMs: number;
+  /** Milliseconds spent waiting for bytes from the source. */
+  readonly fetchWaitMs: number;
+}
+
+/**
+ * Decodes framed IPC messages with apache-arrow's stream reader. The framer has already checked every
+ * length, so apache-arrow only ever sees whole, in-bounds messages; anything it still throws becomes a
+ * `CORRUPT` error naming the batch and byte offset.
+ */
+export async function openBatchStream(framer: IpcFramer, url: string): Promise<BatchStream> {
+  registerCompressionCodecs();
+  // apache-arrow may pull the next message before it yields a batch, so the record batch messages
+  // pulled but not yet yielded wait here, oldest first.
+  const pulled: FramedMessage[] = [];
+  let last: FramedMessage | null = null;
+  let recordBatches = 0;
+  let yielded = 0;
+  let fetchWaitMs = 0;
+  let decodeMs = 0;
+
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    const messages = framer[Symbol.asyncIterator]();
+    for (;;) {
+      const waitStart = performance.now();
+      const next = await messages.next();
+      fetchWaitMs += performance.now() - waitStart;
+      if (next.done) return;
+      const message = next.value;
+      last = message;
+      if (message.header.kind === MessageKind.RecordBatch) {
+        recordBatches++;
+        pulled.push(message);
+      }
+      yield message.prefix;
+      if (message.body.byteLength > 0) yield message.body;
+    }
+  }
+
+  const fail = (error: unknown): never => {
+    if (error instanceof ArrowGpuError) throw error;
+    const at = pulled[0] ?? last;
+    const where = at ? `batch ${yielded} (message at byte ${at.byteOffset})` : 'the schema message';
+    throw new DecodeError(
+      'CORRUPT',
+      `${url} is corrupt in ${where}: apache-arrow could not decode it (${String((error as Error)?.message ?? error)})`,
+      { url, batch: yielded, byteOffset: at?.byteOffset ?? 0 },
+      { cause: error },
+    );
+  };
+
+  const started = performance.now();
+  const reader = await RecordBatchReader.from(chunks()).catch(fail);
+  await reader.open().catch(fail);
+  decodeMs += performance.now() - started - fetchWaitMs;
+  const schema = reader.schema as Schema | undefined;
+  if (!schema) {
+    throw new DecodeError('NOT_ARROW', `${url} holds no Arrow schema message`, { url, byteOffset: 0 });
+  }
+
+  async function* batches(): AsyncGenerator<DecodedBatch> {
+    const iterator = reader[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const waitBefore = fetchWaitMs;
+        const t0 = performance.now();
+        const next = await iterator.next().catch(fail);
+        decodeMs += performance.now() - t0 - (fetchWaitMs - waitBefore);
+        if (next.done) return;
+        // apache-arrow yields an empty placeholder batch for a source with no batches at all.
+        if (recordBatches === 0) continue;
+        const message = pulled.shift() as FramedMessage;
+        const byteOffset = message.byteOffset;
+        const endOffset = byteOffset + message.prefix.byteLength + message.body.byteLength;
+        const pooledBody = message.pooled ? message.body : null;
+        yield { batch: next.value, index: yielded++, byteOffset, endOffset, pooledBody };
+      }
+    } finally {
+      await iterator.return?.().catch(() => {});
+    }
+  }
+
+  return {
+    schema,
+    batches: batches(),
+    get decodeMs() {
+      return decodeMs;
+    },
+    get fetchWaitMs() {
+      return fetchWaitMs;
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import { arrivesWithin } from './async-utils.js';
+
+/** Longest a batch waits in staging memory (or unflushed) while more keep coming. */
+export const FLUSH_INTERVAL_MS = 8;
+
+/** A pause in the stream this long submits what is pending. */
+export const IDLE_FLUSH_MS = 2;
+
+/**
+ * When coalesced batches are submitted to the GPU: after the first batch (so that first data is not
+ * late), every `FLUSH_INTERVAL_MS`, and whenever the next batch is slow to come. Small batches thus
+ * cost one GPU round trip per interval rather than one each, and data never waits long on the CPU.
+ */
+export class FlushPolicy {
+  #lastFlush = performance.now();
+  #batches = 0;
+
+  /** Whether to submit pending bytes before waiting for `next` (the next batch), given none is queued. */
+  async idleBefore(next: Promise<unknown>, pendingBytes: number, queued: number): Promise<boolean> {
+    if (pendingBytes === 0 || queued > 0) return false;
+    return !(await arrivesWithin(next, IDLE_FLUSH_MS));
+  }
+
+  /** Whether to submit after a batch was appended. */
+  afterBatch(now: number): boolean {
+    this.#batches++;
+    return this.#batches === 1 || now - this.#lastFlush >= FLUSH_INTERVAL_MS;
+  }
+
+  /** Records a submission. */
+  flushed(now: number): void {
+    this.#lastFlush = now;
+  }
+}

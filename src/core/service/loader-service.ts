@@ -1,0 +1,152 @@
+import type {
+  ColumnBytes,
+  LoaderWorkerApi,
+  TableSnapshot,
+  WorkerInit,
+  WorkerLoadRequest,
+} from '../../protocol.js';
+import type { AdapterSummary, LoadProgress, MemoryInfo, UploadStrategy } from '../../types.js';
+import { asArrowGpuError, loadAborted } from '../errors.js';
+import type { GpuContext } from '../gpu/device-context.js';
+import { runPipeline } from '../pipeline/load.js';
+import type { OpenSource } from '../source/byte-source.js';
+import { DeviceManager } from './device-manager.js';
+import { destroyTable, lostDuring, TableStore } from './table-store.js';
+
+interface RunningLoad {
+  controller: AbortController;
+  context: GpuContext | null;
+}
+
+/**
+ * The worker's state: a device manager, the tables loaded on its device and the loads in flight. It
+ * implements the worker protocol but needs only a `GPU` and a way to open byte sources.
+ */
+export class LoaderService implements LoaderWorkerApi {
+  /** The device this service loads into. */
+  readonly devices: DeviceManager;
+  readonly #openSource: OpenSource;
+  readonly #tables = new TableStore();
+  readonly #loads = new Map<number, RunningLoad>();
+  #upload: UploadStrategy = 'staging';
+
+  constructor(gpu: GPU | undefined, openSource: OpenSource, options: { idleTrimMs?: number } = {}) {
+    this.#openSource = openSource;
+    this.devices = new DeviceManager(gpu, (lost) => this.#onLost(lost), options.idleTrimMs);
+  }
+
+  async init(options: WorkerInit): Promise<AdapterSummary> {
+    this.#upload = options.upload;
+    this.devices.configure(options.maxBufferBytes);
+    return (await this.devices.current()).summary;
+  }
+
+  async adapterInfo(): Promise<AdapterSummary> {
+    return (await this.devices.current()).summary;
+  }
+
+  async load(
+    request: WorkerLoadRequest,
+    onProgress?: (progress: LoadProgress) => void,
+  ): Promise<TableSnapshot> {
+    const entry: RunningLoad = { controller: new AbortController(), context: null };
+    this.#loads.set(request.loadId, entry);
+    this.devices.loadStarted();
+    try {
+      return await this.#run(request, entry, onProgress);
+    } catch (error) {
+      if (entry.context && (await lostDuring(entry.context))) throw entry.context.lostError();
+      throw asArrowGpuError(error, { url: request.url });
+    } finally {
+      this.#loads.delete(request.loadId);
+      this.devices.loadEnded();
+    }
+  }
+
+  async #run(
+    request: WorkerLoadRequest,
+    entry: RunningLoad,
+    onProgress: ((progress: LoadProgress) => void) | undefined,
+  ): Promise<TableSnapshot> {
+    const startedAt = performance.now();
+    const { signal } = entry.controller;
+    const context = await this.devices.current();
+    entry.context = context;
+    if (signal.aborted) throw loadAborted(request.url);
+    // The request is closed whenever the load ends: a failed load never keeps its connection open.
+    const closeRequest = new AbortController();
+    const source = await this.#openSource(request.url, AbortSignal.any([signal, closeRequest.signal]), {
+      timeoutMs: request.timeoutMs,
+    });
+    try {
+      const table = await runPipeline({
+        gpu: context,
+        source: source.body,
+        readTail: source.readTail,
+        closeSource: () => closeRequest.abort(),
+        url: request.url,
+        bytesTotal: source.bytesTotal,
+        columns: request.columns,
+        upload: request.upload ?? this.#upload,
+        signal,
+        onProgress: onProgress && fireAndForget(onProgress),
+        startedAt,
+      });
+      if (context.lostReason !== null) {
+        destroyTable(table, context);
+        throw context.lostError();
+      }
+      return this.#tables.add(table, context);
+    } finally {
+      closeRequest.abort();
+    }
+  }
+
+  cancel(loadId: number): void {
+    this.#loads.get(loadId)?.controller.abort();
+  }
+
+  readColumn(tableId: number, name: string): Promise<ColumnBytes> {
+    return this.#tables.readColumn(tableId, name);
+  }
+
+  readValidity(tableId: number, name: string): Promise<ArrayBuffer | null> {
+    return this.#tables.readValidity(tableId, name);
+  }
+
+  async destroyTable(tableId: number): Promise<void> {
+    this.#tables.destroy(tableId);
+  }
+
+  async memory(): Promise<MemoryInfo> {
+    const context = await this.devices.opened();
+    return {
+      liveBuffers: context?.tracker.count ?? 0,
+      liveBytes: context?.tracker.bytes ?? 0,
+      stagingInFlight: context?.ring.inFlight ?? 0,
+      maxStagingInFlight: context?.ring.maxInFlight ?? 0,
+    };
+  }
+
+  trim(): Promise<void> {
+    return this.devices.trim();
+  }
+
+  async close(): Promise<void> {
+    for (const { controller } of this.#loads.values()) controller.abort();
+    this.#tables.destroyAll();
+    await this.devices.close();
+  }
+
+  #onLost(context: GpuContext): void {
+    for (const load of this.#loads.values()) if (load.context === context) load.controller.abort();
+    context.tracker.destroyAll();
+  }
+}
+
+/** A progress callback that never slows the load down: a busy main thread answers when it can. */
+function fireAndForget(onProgress: (progress: LoadProgress) => void): (progress: LoadProgress) => void {
+  return (progress) => {
+    void Promise.resolve(onProgress(progress)).catch(() => {});
+  };
+}

@@ -1,0 +1,143 @@
+import type { ColumnBytes, TableSnapshot } from '../../protocol.js';
+import { validityWordCount } from '../columns/type-plan.js';
+import { ColumnError } from '../errors.js';
+import type { GpuContext } from '../gpu/device-context.js';
+import { readBack } from '../gpu/readback.js';
+import type { UploadedColumn } from '../gpu/upload/table-uploader.js';
+import type { LoadedTable } from '../pipeline/load.js';
+
+interface StoredTable {
+  table: LoadedTable;
+  context: GpuContext;
+}
+
+/** The tables loaded in the worker, by id, each with the device that holds its buffers. */
+export class TableStore {
+  readonly #tables = new Map<number, StoredTable>();
+  #nextId = 1;
+
+  /** Keeps `table` and returns its id and plain-data description. */
+  add(table: LoadedTable, context: GpuContext): TableSnapshot {
+    const tableId = this.#nextId++;
+    this.#tables.set(tableId, { table, context });
+    return snapshot(tableId, table);
+  }
+
+  /** Reads a column's values back from the GPU. */
+  async readColumn(tableId: number, name: string): Promise<ColumnBytes> {
+    const { table, context, column } = this.#column(tableId, name);
+    const values = column.values;
+    const buffer = values
+      ? await whileAlive(context, () =>
+          readBack(
+            context.device,
+            context.tracker,
+            values,
+            table.numRows * 4,
+            `column ${JSON.stringify(name)}`,
+          ),
+        )
+      : new ArrayBuffer(0);
+    this.#checkNotDestroyed(tableId, name);
+    return { gpuType: column.plan.gpuType, buffer };
+  }
+
+  /** Reads a column's validity words back from the GPU; `null` when it has no nulls. */
+  async readValidity(tableId: number, name: string): Promise<ArrayBuffer | null> {
+    const { table, context, column } = this.#column(tableId, name);
+    const validity = column.validity;
+    if (!validity) return null;
+    const byteLength = validityWordCount(table.numRows) * 4;
+    const buffer = await whileAlive(context, () =>
+      readBack(context.device, context.tracker, validity, byteLength, `validity of ${name}`),
+    );
+    this.#checkNotDestroyed(tableId, name);
+    return buffer;
+  }
+
+  /** Destroys a table's buffers; a second call is a no-op. */
+  destroy(tableId: number): void {
+    const stored = this.#tables.get(tableId);
+    if (!stored) return;
+    this.#tables.delete(tableId);
+    destroyTable(stored.table, stored.context);
+  }
+
+  /** Destroys every table. */
+  destroyAll(): void {
+    for (const id of [...this.#tables.keys()]) this.destroy(id);
+  }
+
+  /** A destroy that came while the copy was in flight leaves zeros behind: never hand those out. */
+  #checkNotDestroyed(tableId: number, name: string): void {
+    if (!this.#tables.has(tableId)) {
+      throw new ColumnError('NO_SUCH_COLUMN', `Table ${tableId} was destroyed while ${name} was read`, {
+        column: name,
+      });
+    }
+  }
+
+  #column(tableId: number, name: string): StoredTable & { column: UploadedColumn } {
+    const stored = this.#tables.get(tableId);
+    if (!stored) throw new ColumnError('NO_SUCH_COLUMN', `Table ${tableId} was destroyed`, { column: name });
+    if (stored.context.lostReason !== null) throw stored.context.lostError();
+    const column = stored.table.columns.find((c) => c.plan.name === name);
+    if (!column) {
+      const names = stored.table.columns.map((c) => JSON.stringify(c.plan.name)).join(', ');
+      throw new ColumnError(
+        'NO_SUCH_COLUMN',
+        `No column ${JSON.stringify(name)} in this table; it has ${names}`,
+        {
+          column: name,
+        },
+      );
+    }
+    return { ...stored, column };
+  }
+}
+
+/** Destroys the buffers of a table made on `context`. */
+export function destroyTable(table: LoadedTable, context: GpuContext): void {
+  for (const column of table.columns) {
+    if (column.values) context.tracker.destroy(column.values);
+    if (column.validity) context.tracker.destroy(column.validity);
+  }
+}
+
+/**
+ * True when `context`'s device is lost, or turns out lost within a task: GPU calls start failing as
+ * the device goes, a moment before its `lost` promise settles.
+ */
+export async function lostDuring(context: GpuContext): Promise<boolean> {
+  if (context.lostReason !== null) return true;
+  const nextTask = new Promise<false>((resolve) => setTimeout(resolve, 0, false));
+  return Promise.race([context.device.lost.then(() => true), nextTask]);
+}
+
+/** Runs GPU work on `context`; it fails with `DEVICE_LOST` when the device is lost before it ends. */
+async function whileAlive<T>(context: GpuContext, work: () => Promise<T>): Promise<T> {
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    if (await lostDuring(context)) throw context.lostError();
+    throw error;
+  }
+  if (context.lostReason !== null) throw context.lostError();
+  return result;
+}
+
+function snapshot(tableId: number, table: LoadedTable): TableSnapshot {
+  return {
+    tableId,
+    numRows: table.numRows,
+    columns: table.columns.map((c) => ({
+      name: c.plan.name,
+      arrowType: c.plan.arrowType,
+      gpuType: c.plan.gpuType,
+      byteLength: table.numRows * 4,
+      nullCount: c.nullCount,
+    })),
+    stats: table.stats,
+  };
+}

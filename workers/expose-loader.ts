@@ -1,0 +1,31 @@
+import * as Comlink from 'comlink';
+import type { LoaderService } from '../src/core/service/loader-service.js';
+import { type LoaderWorkerApi, registerErrorTransfer } from '../src/protocol.js';
+
+/** The worker protocol over `service`; column bytes are transferred to the main thread, not copied. */
+export function loaderApi(service: LoaderService): LoaderWorkerApi {
+  return {
+    init: (options) => service.init(options),
+    adapterInfo: () => service.adapterInfo(),
+    load: (request, onProgress) => service.load(request, onProgress),
+    cancel: (loadId) => service.cancel(loadId),
+    readColumn: async (tableId, name) => {
+      const bytes = await service.readColumn(tableId, name);
+      return Comlink.transfer(bytes, [bytes.buffer]);
+    },
+    readValidity: async (tableId, name) => {
+      const buffer = await service.readValidity(tableId, name);
+      return buffer ? Comlink.transfer(buffer, [buffer]) : null;
+    },
+    destroyTable: (tableId) => service.destroyTable(tableId),
+    memory: () => service.memory(),
+    trim: () => service.trim(),
+    close: () => service.close(),
+  };
+}
+
+/** Serves `api` to the page that started this worker. */
+export function exposeLoader(api: LoaderWorkerApi): void {
+  registerErrorTransfer();
+  Comlink.expose(api);
+}
