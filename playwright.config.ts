@@ -1,6 +1,8 @@
 import { defineConfig } from '@playwright/test';
 
 const chromium = process.env.CHROME_PATH ?? '/usr/bin/chromium';
+// Another port lets several checkouts run their browser tests side by side.
+const port = Number(process.env.E2E_PORT ?? 4173);
 
 // WebGPU runs headless through SwiftShader; the flags keep Chromium off the (closed) network.
 export const CHROMIUM_ARGS = [
@@ -23,7 +25,7 @@ export default defineConfig({
   retries: 0,
   reporter: [['list']],
   use: {
-    baseURL: 'http://localhost:4173',
+    baseURL: `http://localhost:${port}`,
     launchOptions: { executablePath: chromium, args: CHROMIUM_ARGS },
   },
   projects: [
@@ -38,7 +40,7 @@ export default defineConfig({
   ],
   webServer: {
     command: 'npx vite --config e2e/vite.config.ts',
-    url: 'http://localhost:4173/e2e/pages/harness.html',
+    url: `http://localhost:${port}/e2e/pages/harness.html`,
     reuseExistingServer: !process.env.CI,
     timeout: 60_000,
   },

@@ -6,6 +6,12 @@ import { testRoutes } from './test-routes.js';
 // fixtures under /data/ and faults under /fault/. CORS is decided per route, so Vite's own is off.
 export default mergeConfig(base({ command: 'serve', mode: 'test' }), {
   plugins: [testRoutes()],
-  server: { port: 4173, strictPort: true, cors: false, host: 'localhost', hmr: false },
+  server: {
+    port: Number(process.env.E2E_PORT ?? 4173),
+    strictPort: true,
+    cors: false,
+    host: 'localhost',
+    hmr: false,
+  },
   logLevel: 'warn',
 });

@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { type Data, type RecordBatch, tableFromIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { checkBatch } from '../../src/core/columns/check-batch.js';
-import { openBatchStream } from '../../src/core/ipc/decode.js';
 import { encodeValues, type SourceValues, sourceBytes } from '../../src/core/columns/encode-values.js';
 import { type ColumnPlan, gpuEncodingOf, planColumns } from '../../src/core/columns/type-plan.js';
-import { registerCompressionCodecs } from '../../src/core/ipc/compression/codecs.js';
-import { ArrowGpuError, type ErrorCode } from '../../src/core/errors.js';
-import { IpcFramer } from '../../src/core/ipc/framer.js';
 import { ValidityPacker } from '../../src/core/columns/validity-packer.js';
+import { ArrowGpuError, type ErrorCode } from '../../src/core/errors.js';
+import { registerCompressionCodecs } from '../../src/core/ipc/compression/codecs.js';
+import { openBatchStream } from '../../src/core/ipc/decode.js';
+import { IpcFramer } from '../../src/core/ipc/framer.js';
 import { chunked, encodeDataset } from '../support/byte-sources.js';
 import { mutate, xorshift } from '../support/mutate.js';
 

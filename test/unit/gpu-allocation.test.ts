@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
 import { type ArrowGpuError, GpuError } from '../../src/core/errors.js';
+import { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
 import { GpuErrorWatch } from '../../src/core/gpu/error-scope.js';
 import { GrowableBuffer } from '../../src/core/gpu/growable-buffer.js';
 
@@ -97,7 +97,10 @@ describe('GPU allocation failures', () => {
 
   it('caps column buffers at maxBufferBytes, naming the column, and keeps what the column had', async () => {
     const { fake, device, tracker } = setUp(4096);
-    const column = new GrowableBuffer(device, tracker, new GpuErrorWatch(device), 'column "x"', { column: 'x', arrowType: 'Float32' });
+    const column = new GrowableBuffer(device, tracker, new GpuErrorWatch(device), 'column "x"', {
+      column: 'x',
+      arrowType: 'Float32',
+    });
     // A large preferred size is clamped to the cap rather than refused.
     await column.reserve(1024, 0, 1 << 20);
     expect(column.capacity).toBe(4096);

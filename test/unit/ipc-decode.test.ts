@@ -4,9 +4,9 @@ import { gunzipSync } from 'node:zlib';
 import { type RecordBatch, tableFromIPC } from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { openBatchStream } from '../../src/core/ipc/decode.js';
 import { gpuEncodingOf } from '../../src/core/columns/type-plan.js';
 import { ArrowGpuError } from '../../src/core/errors.js';
+import { openBatchStream } from '../../src/core/ipc/decode.js';
 import { IpcFramer } from '../../src/core/ipc/framer.js';
 import { chunked, encodeDataset, streamed, whole } from '../support/byte-sources.js';
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { BytePool } from '../../src/core/source/byte-pool.js';
 import { IpcFramer } from '../../src/core/ipc/framer.js';
+import { BytePool } from '../../src/core/source/byte-pool.js';
 import { ReadAhead } from '../../src/core/source/read-ahead.js';
 import { chunked, encodeDataset } from '../support/byte-sources.js';
 
