@@ -74,7 +74,7 @@ test('network faults reject with HTTP_STATUS or NETWORK naming the URL, free eve
         cutMidBody: ['/fault/cut/many-batches.stream?after=300000', {}],
         stallMidBody: ['/fault/stall/many-batches.stream?after=300000', { timeoutMs: 400 }],
         stallBeforeHeaders: ['/fault/hang', { timeoutMs: 400 }],
-        crossOriginWithoutCors: ['http://127.0.0.1:4173/fault/nocors/one-batch.stream', {}],
+        crossOriginWithoutCors: [`http://127.0.0.1:${location.port}/fault/nocors/one-batch.stream`, {}],
       };
       const outcomes: Record<string, Outcome> = {};
       for (const [name, [url, options]] of Object.entries(cases)) {
@@ -82,7 +82,9 @@ test('network faults reject with HTTP_STATUS or NETWORK naming the URL, free eve
         outcomes[name] = { ...outcome, after: await loader.memory() };
       }
       // The same origin with CORS headers loads: the failure above is CORS, not an unreachable server.
-      const crossOriginWithCors = await loader.load('http://127.0.0.1:4173/data/one-batch.stream');
+      const crossOriginWithCors = await loader.load(
+        `http://127.0.0.1:${location.port}/data/one-batch.stream`,
+      );
       return { before, outcomes, crossOriginRows: crossOriginWithCors.numRows, origin: location.origin };
     } finally {
       await loader.close();
@@ -105,7 +107,10 @@ test('network faults reject with HTTP_STATUS or NETWORK naming the URL, free eve
   expect(o.stallBeforeHeaders?.message).toMatch(/stalled/);
   expect(o.stallBeforeHeaders?.ms).toBeLessThan(3000);
   expect(o.crossOriginWithoutCors).toMatchObject({ code: 'NETWORK' });
-  expect(o.crossOriginWithoutCors?.message).toContain('http://127.0.0.1:4173/fault/nocors/one-batch.stream');
+  const port = new URL(result.origin).port;
+  expect(o.crossOriginWithoutCors?.message).toContain(
+    `http://127.0.0.1:${port}/fault/nocors/one-batch.stream`,
+  );
   expect(o.crossOriginWithoutCors?.message).toContain('CORS');
   expect(result.crossOriginRows).toBe(1001);
 });

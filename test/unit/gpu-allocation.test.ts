@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ArrowGpuError, GpuError } from '../../src/core/errors.js';
+import { ArrowGpuError } from '../../src/core/errors.js';
 import { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
 import { GpuErrorWatch } from '../../src/core/gpu/error-scope.js';
 import { GrowableBuffer } from '../../src/core/gpu/growable-buffer.js';
@@ -56,7 +56,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ArrowGpuError> {
     () => null,
     (e: unknown) => e,
   );
-  expect(error).toBeInstanceOf(GpuError);
+  expect(error).toBeInstanceOf(ArrowGpuError);
   return error as ArrowGpuError;
 }
 
