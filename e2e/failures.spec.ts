@@ -390,7 +390,7 @@ test('a column over maxBufferBytes fails with LIMIT_EXCEEDED naming it, and an a
   });
   expect(result.overCap).toMatchObject({
     code: 'LIMIT_EXCEEDED',
-    name: 'GpuError',
+    name: 'LimitError',
     details: { column: 'x', arrowType: 'Float32', expected: 16 << 20 },
   });
   expect(result.overCap.message).toContain('column "x"');
