@@ -61,11 +61,25 @@ export function serveFile(
   res.on('close', () => stream.destroy());
 }
 
+/** When the server saw each tracked connection open and close (`?conn=ID` on any route), in epoch ms. */
+const connections = new Map<string, { openedAt: number; closedAt: number | null }>();
+
+/** Records when the response to a request with `?conn=ID` ends, by completion or by the client closing it. */
+function track(url: URL, res: ServerResponse): void {
+  const id = url.searchParams.get('conn');
+  if (!id) return;
+  const entry = { openedAt: Date.now(), closedAt: null as number | null };
+  connections.set(id, entry);
+  res.on('close', () => {
+    entry.closedAt ??= Date.now();
+  });
+}
+
 /**
  * Routes the browser tests use: fixtures under /data/ (`?throttle=bytesPerSecond`), and faults under
  * /fault/: `status/<code>`, `html`, `hang` (no answer at all), `nocors/<fixture>` (no CORS headers),
  * `cut/<fixture>?after=N` (connection closed after N bytes), `stall/<fixture>?after=N` (silence after
- * N bytes), `truncate/<fixture>?bytes=N`, `length/<fixture>?claim=N` (a Content-Length that lies),
+ * N bytes), `truncate/<fixture>?bytes=N`, `/connections/ID` (when a request made with `?conn=ID` was closed), `length/<fixture>?claim=N` (a Content-Length that lies),
  * `xor/<fixture>?at=N&mask=M` (one byte changed), `mutate/<fixture>?seed=N`, `random?bytes=N&seed=S`.
  */
 export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next: Next): unknown {
@@ -76,6 +90,12 @@ export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next:
     'Content-Type': 'application/vnd.apache.arrow.stream',
     'Cache-Control': 'no-store',
   };
+  track(url, res);
+  if (parts[0] === 'connections' && parts[1]) {
+    // `/connections/ID`: what the server saw of a tracked connection, as JSON.
+    res.writeHead(200, { ...CORS, 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+    return void res.end(JSON.stringify(connections.get(parts[1]) ?? null));
+  }
   if (req.method === 'OPTIONS') {
     res.writeHead(204, { ...CORS, 'Access-Control-Allow-Methods': 'GET, HEAD' });
     return void res.end();
