@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   AbortError,
@@ -60,6 +62,21 @@ describe('error hierarchy', () => {
       expect(back.code).toBe(error.code);
       expect(back.message).toBe(error.message);
       expect(back.details).toEqual(error.details);
+    }
+  });
+});
+
+describe("the README's error table", () => {
+  const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+  const rows = [...readme.matchAll(/^\| `([A-Z_]+)` \| `(\w+)`/gm)].map(([, code, name]) => ({
+    code,
+    name,
+  }));
+
+  it('lists every code once, with the class that carries it', () => {
+    expect(rows.map((r) => r.code).sort()).toEqual([...ERROR_CODES].sort());
+    for (const error of samples) {
+      expect(rows.find((r) => r.code === error.code)?.name, error.code).toBe(error.name);
     }
   });
 });
