@@ -6,7 +6,8 @@ import { ArrowGpuError } from '../../src/core/errors.js';
 import { openBatchStream } from '../../src/core/ipc/decode.js';
 import { FlatbufferView } from '../../src/core/ipc/flatbuffer-view.js';
 import { IpcFramer } from '../../src/core/ipc/framer.js';
-import { MAX_FIELD_DEPTH, MessageKind } from '../../src/core/ipc/metadata/message.js';
+import { MAX_FIELD_DEPTH } from '../../src/core/ipc/metadata/field.js';
+import { MessageKind } from '../../src/core/ipc/metadata/message.js';
 import { encodeDataset, whole } from '../support/byte-sources.js';
 
 // Lying metadata must fail in our checks, with a message that says what lied, before apache-arrow

@@ -1,7 +1,15 @@
 import { Message } from 'apache-arrow';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
+import { DecodeError } from '../errors.js';
+import type { ReadTail } from '../source/byte-source.js';
+import { keepLast } from '../source/tail-bytes.js';
+import { corrupt, readHeaderAt } from './faults.js';
 import { FlatbufferView } from './flatbuffer-view.js';
-import { checkSchema, HeaderFault } from './metadata/message.js';
+import type { FramedMessage } from './framer.js';
+import { HeaderFault } from './metadata/checks.js';
+import { checkSchema } from './metadata/schema.js';
+import { Footer as FooterSlot } from './metadata/slots.js';
+import type { PushBackReader } from './push-back-reader.js';
 
 /** Bytes at the very end of an Arrow file: footer length (int32) and the "ARROW1" magic. */
 export const FILE_TRAILER_BYTES = 10;
@@ -31,7 +39,7 @@ export function schemaMessageFromFooter(tail: Uint8Array): Uint8Array {
   const bytes = tail.subarray(start, start + length);
   // apache-arrow trusts every length in the footer's schema: check them first.
   const fb = new FlatbufferView(bytes);
-  const schema = fb.field(fb.root(), 1);
+  const schema = fb.field(fb.root(), FooterSlot.schema);
   if (schema === null) throw new HeaderFault('the file footer has no schema');
   checkSchema(fb, fb.indirect(schema));
   const footer = Footer.decode(bytes);
@@ -43,4 +51,65 @@ export function schemaMessageFromFooter(tail: Uint8Array): Uint8Array {
   view.setInt32(4, padded - 8, true);
   out.set(metadata, 8);
   return out;
+}
+
+/**
+ * Reads the schema of a file whose first message is not one, from its footer, as a framed Schema
+ * message placed at `at` (where the schema message was expected). Needs `readTail`.
+ */
+export async function readFooterSchema(
+  readTail: ReadTail | undefined,
+  at: number,
+  url: string,
+  maxMetadataBytes: number,
+): Promise<FramedMessage> {
+  if (!readTail) {
+    throw corrupt(
+      url,
+      at,
+      'the file has no schema message before its first batch, and its footer cannot be read',
+    );
+  }
+  const length = footerLength(await readTail(FILE_TRAILER_BYTES));
+  if (length === null || length <= 0 || length > maxMetadataBytes) {
+    throw new DecodeError('TRUNCATED', `${url} has no valid Arrow file footer (footer length ${length})`, {
+      url,
+    });
+  }
+  const tail = await readTail(length + FILE_TRAILER_BYTES);
+  let prefix: Uint8Array;
+  try {
+    prefix = schemaMessageFromFooter(tail);
+  } catch (error) {
+    throw corrupt(
+      url,
+      at,
+      `the schema in the file footer cannot be read (${String((error as Error).message)})`,
+    );
+  }
+  const header = readHeaderAt(prefix.subarray(8), at, url);
+  return { prefix, body: new Uint8Array(0), header, byteOffset: at };
+}
+
+/**
+ * Reads the rest of a file (its footer, after the last message) and checks that it closes with the
+ * "ARROW1" magic; a file cut anywhere in its footer fails here with `TRUNCATED`.
+ */
+export async function checkFileEnd(input: PushBackReader, url: string): Promise<void> {
+  // The footer is small (a schema and one block entry per batch): keep only its closing bytes.
+  let tail = input.takePushedBack();
+  for (;;) {
+    const next = await input.read(64 << 10);
+    if (next.byteLength === 0) break;
+    tail = keepLast(tail, next, FILE_MAGIC.length + 4);
+  }
+  const end = input.position;
+  const magicAt = tail.byteLength - FILE_MAGIC.length;
+  if (magicAt < 4 || !FILE_MAGIC.every((b, i) => tail[magicAt + i] === b)) {
+    throw new DecodeError(
+      'TRUNCATED',
+      `${url} ends at byte ${end} without the Arrow file footer (its closing "ARROW1" magic is missing)`,
+      { url, byteOffset: end },
+    );
+  }
 }

@@ -1,21 +1,13 @@
-import { DecodeError, formatBytes, LimitError } from '../errors.js';
+import { formatBytes, LimitError } from '../errors.js';
 import type { BytePool } from '../source/byte-pool.js';
-import { ByteReader } from '../source/byte-reader.js';
 import type { ReadTail } from '../source/byte-source.js';
-import { keepLast } from '../source/tail-bytes.js';
-import { FlatbufferBoundsError } from './flatbuffer-view.js';
-import { FILE_MAGIC, FILE_TRAILER_BYTES, footerLength, schemaMessageFromFooter } from './footer.js';
-import {
-  type BatchShape,
-  HeaderFault,
-  type MessageHeaderInfo,
-  MessageKind,
-  readMessageHeader,
-  type SchemaLayout,
-} from './metadata/message.js';
-
-/** Which IPC container the bytes use. */
-export type IpcFormat = 'stream' | 'file';
+import { corrupt, readHeaderAt, truncated } from './faults.js';
+import { checkFileEnd, readFooterSchema } from './footer.js';
+import { type MessageHeaderInfo, MessageKind } from './metadata/message.js';
+import type { SchemaLayout } from './metadata/schema.js';
+import { PushBackReader } from './push-back-reader.js';
+import { batchShapeFault } from './shape-check.js';
+import { type IpcFormat, PREAMBLE_BYTES, sniffFormat, startsWithContinuation } from './sniff.js';
 
 /** One IPC message, re-encoded as the stream format expects it. */
 export interface FramedMessage {
@@ -41,8 +33,8 @@ export const DEFAULT_FRAMER_LIMITS: FramerLimits = {
   maxBodyBytes: 2 ** 31,
 };
 
-const CONTINUATION = 0xffffffff;
-const FILE_PREAMBLE_BYTES = 8; // magic padded to 8
+/** Continuation marker and metadata length, before each message's metadata. */
+const MESSAGE_PREFIX_BYTES = 8;
 
 /**
  * Splits Arrow IPC bytes (stream or file format) into messages as they arrive, checking every length
@@ -50,7 +42,7 @@ const FILE_PREAMBLE_BYTES = 8; // magic padded to 8
  * the stream it contains, so it never needs the whole file: its footer is only checked for its magic.
  */
 export class IpcFramer implements AsyncIterable<FramedMessage> {
-  readonly #reader: ByteReader;
+  readonly #input: PushBackReader;
   readonly #url: string;
   readonly #limits: FramerLimits;
   readonly #readTail: ReadTail | undefined;
@@ -66,7 +58,7 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     limits: FramerLimits = DEFAULT_FRAMER_LIMITS,
     readTail?: ReadTail,
   ) {
-    this.#reader = new ByteReader(source);
+    this.#input = new PushBackReader(source);
     this.#url = url;
     this.#limits = limits;
     this.#readTail = readTail;
@@ -74,7 +66,7 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
 
   /** Stops reading the source. */
   cancel(): Promise<void> {
-    return this.#reader.cancel();
+    return this.#input.cancel();
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<FramedMessage> {
@@ -89,116 +81,76 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
       }
       if (message === null) break;
       if (message.header.kind === MessageKind.Schema) layout = message.header.layout;
-      if (message.header.batch !== null) this.#checkShape(message, layout);
+      this.#checkShape(message, layout);
       yield message;
     }
-    if (this.format === 'file') await this.#checkFooter();
+    if (this.format === 'file') await checkFileEnd(this.#input, this.#url);
   }
 
-  /**
-   * A batch must list the field nodes and buffers its schema (or dictionary) needs, and each top-level
-   * field of a record batch must have the batch's rows: apache-arrow would read past the lists, or pad.
-   */
-  #checkShape({ header, byteOffset }: FramedMessage, layout: SchemaLayout | null): void {
-    const batch = header.batch as BatchShape;
-    const what = batch.dictionaryId === null ? 'record batch' : `dictionary batch (id ${batch.dictionaryId})`;
-    if (layout === null) throw this.#corrupt(byteOffset, `a ${what} comes before the schema`);
-    const needs = batch.dictionaryId === null ? layout : layout.dictionaries.get(batch.dictionaryId);
-    if (needs === undefined) throw this.#corrupt(byteOffset, `the schema has no dictionary for this ${what}`);
-    if (batch.nodes < needs.nodes || batch.buffers < needs.buffers) {
-      throw this.#corrupt(
-        byteOffset,
-        `the ${what} lists ${batch.nodes} field nodes and ${batch.buffers} buffers, its schema needs ` +
-          `${needs.nodes} and ${needs.buffers}`,
-      );
-    }
-    if (batch.dictionaryId !== null) return;
-    layout.topLevelNodes.forEach((node, field) => {
-      const length = batch.nodeLengths[node];
-      if (length !== header.rows) {
-        throw this.#corrupt(
-          byteOffset,
-          `field ${field} of the record batch has ${length} rows, the batch declares ${header.rows}`,
-        );
-      }
-    });
-  }
-
+  /** Reads the file magic, or hands a stream's first bytes (its first message) back to be read again. */
   async #readPreamble(): Promise<IpcFormat> {
-    const head = await this.#reader.read(FILE_PREAMBLE_BYTES);
-    if (head.byteLength === 0) {
-      throw new DecodeError('NOT_ARROW', `${this.#url} is empty: expected Arrow IPC bytes`, {
-        url: this.#url,
-        byteOffset: 0,
-        actual: 0,
-      });
-    }
-    if (head.byteLength < FILE_PREAMBLE_BYTES && isPrefixOfPreamble(head)) {
-      this.#truncated(head.byteLength, FILE_PREAMBLE_BYTES - head.byteLength);
-    }
-    if (FILE_MAGIC.every((b, i) => head[i] === b)) return 'file';
-    if (head.byteLength >= 4 && readU32(head, 0) === CONTINUATION) {
-      this.#pushBack = head;
-      return 'stream';
-    }
-    const shown = Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
-    throw new DecodeError(
-      'NOT_ARROW',
-      `${this.#url} is not Arrow IPC: expected a stream (starts ff ff ff ff) or a file (starts "ARROW1"), ` +
-        `got bytes ${shown}${looksLikeText(head) ? ` ("${asText(head)}…")` : ''}`,
-      { url: this.#url, byteOffset: 0 },
-    );
+    const head = await this.#input.read(PREAMBLE_BYTES);
+    const format = sniffFormat(head, this.#url);
+    if (format === 'stream') this.#input.pushBack(head);
+    return format;
   }
 
-  #pushBack: Uint8Array | null = null;
-
-  async #read(length: number): Promise<Uint8Array> {
-    const pending = this.#pushBack;
-    if (pending === null) return this.#reader.read(length);
-    this.#pushBack = null;
-    if (pending.byteLength >= length) {
-      if (pending.byteLength > length) this.#pushBack = pending.subarray(length);
-      return pending.subarray(0, length);
-    }
-    const rest = await this.#reader.read(length - pending.byteLength);
-    const out = new Uint8Array(pending.byteLength + rest.byteLength);
-    out.set(pending);
-    out.set(rest, pending.byteLength);
-    return out;
-  }
-
-  get #offset(): number {
-    return this.#reader.position - (this.#pushBack?.byteLength ?? 0);
-  }
-
+  /** The next message, or `null` at the end of the messages (end-of-stream marker, footer or end of bytes). */
   async #readMessage(): Promise<FramedMessage | null> {
-    const byteOffset = this.#offset;
-    const marker = await this.#read(8);
-    if (marker.byteLength === 0) {
-      if (this.format === 'file') this.#truncated(byteOffset, 8);
-      return null; // a stream may end without its end-of-stream marker
-    }
-    if (marker.byteLength < 8) this.#truncated(byteOffset + marker.byteLength, 8 - marker.byteLength);
-    if (readU32(marker, 0) !== CONTINUATION) {
-      if (this.format === 'file') {
-        // Writers that omit the end-of-stream marker go straight on to the footer.
-        this.#pushBack = marker;
-        return null;
-      }
-      throw this.#corrupt(byteOffset, `expected the message continuation marker ff ff ff ff`);
-    }
+    const byteOffset = this.#input.offset;
+    const marker = await this.#readMarker(byteOffset);
+    if (marker === null) return null;
     const metadataLength = readI32(marker, 4);
     if (metadataLength === 0) return null; // end-of-stream marker
+    const metadata = await this.#readMetadata(metadataLength, byteOffset);
+    const header = readHeaderAt(metadata, byteOffset + MESSAGE_PREFIX_BYTES, this.#url);
+    const { body, pooled } = await this.#readBody(header, byteOffset);
+    const prefix = new Uint8Array(MESSAGE_PREFIX_BYTES + metadataLength);
+    prefix.set(marker);
+    prefix.set(metadata, MESSAGE_PREFIX_BYTES);
+    return { prefix, body, header, byteOffset, ...(pooled ? { pooled } : {}) };
+  }
+
+  /** The continuation marker and metadata length of the message at `byteOffset`, or `null` past the last. */
+  async #readMarker(byteOffset: number): Promise<Uint8Array | null> {
+    const marker = await this.#input.read(MESSAGE_PREFIX_BYTES);
+    if (marker.byteLength === 0) {
+      if (this.format === 'file') throw truncated(this.#url, byteOffset, MESSAGE_PREFIX_BYTES);
+      return null; // a stream may end without its end-of-stream marker
+    }
+    if (marker.byteLength < MESSAGE_PREFIX_BYTES) {
+      throw truncated(this.#url, byteOffset + marker.byteLength, MESSAGE_PREFIX_BYTES - marker.byteLength);
+    }
+    if (startsWithContinuation(marker)) return marker;
+    if (this.format === 'file') {
+      // Writers that omit the end-of-stream marker go straight on to the footer.
+      this.#input.pushBack(marker);
+      return null;
+    }
+    throw corrupt(this.#url, byteOffset, `expected the message continuation marker ff ff ff ff`);
+  }
+
+  /** The metadata flatbuffer of the message at `byteOffset`, its length checked against the cap first. */
+  async #readMetadata(metadataLength: number, byteOffset: number): Promise<Uint8Array> {
     if (metadataLength < 0 || metadataLength > this.#limits.maxMetadataBytes) {
-      throw this.#corrupt(
+      throw corrupt(
+        this.#url,
         byteOffset + 4,
         `message metadata length ${metadataLength} is outside [1, ${this.#limits.maxMetadataBytes}]`,
       );
     }
-    const metadata = await this.#read(metadataLength);
-    if (metadata.byteLength < metadataLength)
-      this.#truncated(this.#offset, metadataLength - metadata.byteLength);
-    const header = this.#parseHeader(metadata, byteOffset + 8);
+    const metadata = await this.#input.read(metadataLength);
+    if (metadata.byteLength < metadataLength) {
+      throw truncated(this.#url, this.#input.offset, metadataLength - metadata.byteLength);
+    }
+    return metadata;
+  }
+
+  /** The body of the message at `byteOffset`; a record batch's may be joined in `pool`. */
+  async #readBody(
+    header: MessageHeaderInfo,
+    byteOffset: number,
+  ): Promise<{ body: Uint8Array; pooled: boolean }> {
     if (header.bodyLength > this.#limits.maxBodyBytes) {
       throw new LimitError(
         `${this.#url}: message at byte ${byteOffset} declares a body of ${formatBytes(header.bodyLength)}, ` +
@@ -206,125 +158,28 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
         { url: this.#url, byteOffset, expected: this.#limits.maxBodyBytes, actual: header.bodyLength },
       );
     }
-    const pool = header.kind === MessageKind.RecordBatch && this.#pushBack === null ? this.pool : null;
-    const before = this.#reader.joins;
-    const body = pool
-      ? await this.#reader.read(header.bodyLength, pool)
-      : await this.#read(header.bodyLength);
-    const pooled = pool !== null && this.#reader.joins > before;
+    // Only record batch bodies go to the pool: the decoder releases them once the batch is uploaded.
+    const pool = header.kind === MessageKind.RecordBatch ? this.pool : null;
+    const { bytes: body, pooled } = await this.#input.readPooled(header.bodyLength, pool);
     if (body.byteLength < header.bodyLength) {
-      this.#truncated(this.#offset, header.bodyLength - body.byteLength);
+      throw truncated(this.#url, this.#input.offset, header.bodyLength - body.byteLength);
     }
-    const prefix = new Uint8Array(8 + metadataLength);
-    prefix.set(marker);
-    prefix.set(metadata, 8);
-    return { prefix, body, header, byteOffset, ...(pooled ? { pooled } : {}) };
+    return { body, pooled };
   }
 
-  #parseHeader(metadata: Uint8Array, metadataOffset: number): MessageHeaderInfo {
-    try {
-      return readMessageHeader(metadata);
-    } catch (error) {
-      if (error instanceof FlatbufferBoundsError) {
-        // An offset may point outside the metadata: the fault is then reported at its start.
-        const inside = error.position >= 0 && error.position < metadata.byteLength;
-        throw this.#corrupt(
-          metadataOffset + (inside ? error.position : 0),
-          `invalid message metadata flatbuffer (${error.message})`,
-        );
-      }
-      if (error instanceof HeaderFault) throw this.#corrupt(metadataOffset, error.message);
-      throw error;
-    }
+  /** The schema of a file that has none before its first batch, from its footer. */
+  #schemaFromFooter(): Promise<FramedMessage> {
+    return readFooterSchema(this.#readTail, this.#input.offset, this.#url, this.#limits.maxMetadataBytes);
   }
 
-  async #schemaFromFooter(): Promise<FramedMessage> {
-    const at = this.#offset;
-    if (!this.#readTail) {
-      throw this.#corrupt(
-        at,
-        'the file has no schema message before its first batch, and its footer cannot be read',
-      );
-    }
-    const length = footerLength(await this.#readTail(FILE_TRAILER_BYTES));
-    if (length === null || length <= 0 || length > this.#limits.maxMetadataBytes) {
-      throw new DecodeError(
-        'TRUNCATED',
-        `${this.#url} has no valid Arrow file footer (footer length ${length})`,
-        {
-          url: this.#url,
-        },
-      );
-    }
-    const tail = await this.#readTail(length + FILE_TRAILER_BYTES);
-    let prefix: Uint8Array;
-    try {
-      prefix = schemaMessageFromFooter(tail);
-    } catch (error) {
-      throw this.#corrupt(
-        at,
-        `the schema in the file footer cannot be read (${String((error as Error).message)})`,
-      );
-    }
-    const header = this.#parseHeader(prefix.subarray(8), at);
-    return { prefix, body: new Uint8Array(0), header, byteOffset: at };
+  /** Fails a batch that does not fit its schema (or dictionary); other messages pass. */
+  #checkShape({ header, byteOffset }: FramedMessage, layout: SchemaLayout | null): void {
+    if (header.batch === null) return;
+    const fault = batchShapeFault(header.batch, header.rows, layout);
+    if (fault !== null) throw corrupt(this.#url, byteOffset, fault);
   }
-
-  async #checkFooter(): Promise<void> {
-    // The footer is small (a schema and one block entry per batch): keep only its closing bytes.
-    let tail = this.#pushBack ?? new Uint8Array(0);
-    this.#pushBack = null;
-    for (;;) {
-      const next = await this.#reader.read(64 << 10);
-      if (next.byteLength === 0) break;
-      tail = keepLast(tail, next, FILE_MAGIC.length + 4);
-    }
-    const end = this.#reader.position;
-    const magicAt = tail.byteLength - FILE_MAGIC.length;
-    if (magicAt < 4 || !FILE_MAGIC.every((b, i) => tail[magicAt + i] === b)) {
-      throw new DecodeError(
-        'TRUNCATED',
-        `${this.#url} ends at byte ${end} without the Arrow file footer (its closing "ARROW1" magic is missing)`,
-        { url: this.#url, byteOffset: end },
-      );
-    }
-  }
-
-  #truncated(byteOffset: number, missing: number): never {
-    throw new DecodeError(
-      'TRUNCATED',
-      `${this.#url} ends early: ${formatBytes(missing)} more expected at byte offset ${byteOffset}`,
-      { url: this.#url, byteOffset, expected: missing, actual: 0 },
-    );
-  }
-
-  #corrupt(byteOffset: number, what: string): DecodeError {
-    return new DecodeError('CORRUPT', `${this.#url} is corrupt at byte offset ${byteOffset}: ${what}`, {
-      url: this.#url,
-      byteOffset,
-    });
-  }
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return new DataView(bytes.buffer, bytes.byteOffset + at, 4).getUint32(0, true);
 }
 
 function readI32(bytes: Uint8Array, at: number): number {
   return new DataView(bytes.buffer, bytes.byteOffset + at, 4).getInt32(0, true);
-}
-
-/** True when `head` (shorter than 8 bytes) could be the start of a file magic or a stream's first message. */
-function isPrefixOfPreamble(head: Uint8Array): boolean {
-  const magic = head.every((b, i) => i >= FILE_MAGIC.length || b === FILE_MAGIC[i]);
-  const continuation = head.every((b, i) => i >= 4 || b === 0xff);
-  return magic || continuation;
-}
-
-function looksLikeText(bytes: Uint8Array): boolean {
-  return bytes.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127));
-}
-
-function asText(bytes: Uint8Array): string {
-  return String.fromCharCode(...bytes).replace(/\s+/g, ' ');
 }
