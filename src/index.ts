@@ -5,6 +5,7 @@ export { GpuTable } from './client/gpu-table.js';
 export type { ErrorCode, ErrorDetails } from './core/errors.js';
 export {
   AbortError,
+  ArgumentError,
   ArrowGpuError,
   ColumnError,
   DecodeError,
