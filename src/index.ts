@@ -11,6 +11,8 @@ export {
   DecodeError,
   GpuError,
   HttpStatusError,
+  InternalError,
+  LimitError,
   NetworkError,
   UnsupportedTypeError,
   WorkerFailedError,

@@ -1,4 +1,4 @@
-import { WorkerFailedError } from '../core/errors.js';
+import { asArrowGpuError, WorkerFailedError } from '../core/errors.js';
 import { Liveness, type LivenessOptions } from './liveness.js';
 
 /**
@@ -47,8 +47,11 @@ export class WorkerGuard {
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise<T>((resolve, reject) => {
       this.#track(reject);
-      // A call that throws synchronously rejects as one that rejects does, and leaves nothing pending.
-      new Promise<T>((settle) => settle(call())).then(resolve, reject).finally(() => this.#untrack(reject));
+      // A call that throws synchronously rejects as one that rejects does, and leaves nothing pending;
+      // whatever it throws reaches the caller as an ArrowGpuError (INTERNAL if it is no library error).
+      new Promise<T>((settle) => settle(call()))
+        .then(resolve, (error: unknown) => reject(asArrowGpuError(error)))
+        .finally(() => this.#untrack(reject));
     });
   }
 
