@@ -54,21 +54,29 @@ export interface ProbeHooks {
  * are measured at the API, independently of the counters the library keeps about itself.
  */
 export class DeviceProbe {
+  /** Every buffer created on the device, in order. */
   readonly buffers: BufferRecord[] = [];
+  /** Fault injection points; set them before the calls they should see. */
   readonly hooks: ProbeHooks = {};
-  /** `MAP_WRITE` (staging) buffers alive now, and the most at once. */
+  /** `MAP_WRITE` (staging) buffers alive now. */
   mapWriteAlive = 0;
+  /** The most staging buffers alive at once. */
   maxMapWriteAlive = 0;
-  /** Staging buffers unmapped and not yet mapped again (their copies submitted, not done), and the most at once. */
+  /** Staging buffers unmapped and not yet mapped again: their copies submitted, not done. */
   mapWritePending = 0;
+  /** The most staging buffers pending at once. */
   maxMapWritePending = 0;
   /** `writeBuffer` submissions (an `onSubmittedWorkDone` call after writes) whose promise has not resolved. */
   writeSubmissionsInFlight = 0;
+  /** The most `writeBuffer` submissions in flight at once. */
   maxWriteSubmissionsInFlight = 0;
   /** The most of: submissions in flight, plus one for writes not yet followed by `onSubmittedWorkDone`. */
   maxWriteGroupsOutstanding = 0;
+  /** `writeBuffer` submissions so far. */
   writeSubmissions = 0;
+  /** `queue.submit` calls so far. */
   submits = 0;
+  /** `queue.writeBuffer` calls so far. */
   writes = 0;
   #unsubmittedWrites = 0;
 

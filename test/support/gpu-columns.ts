@@ -12,6 +12,12 @@ export interface ColumnImage {
   nullCount: number;
 }
 
+/** A column as the source says it must be on the GPU. */
+export interface ExpectedColumn extends ColumnImage {
+  /** The validity words whether or not the column has nulls (all ones then). */
+  validBits: Uint8Array;
+}
+
 type PutValue = (view: DataView, byteOffset: number, value: number) => void;
 
 /** How a row's value is written on the GPU, worked out here from the Arrow type rather than the library's plan. */
@@ -25,14 +31,22 @@ function putterFor(type: DataType): PutValue {
   throw new Error(`no GPU encoding expected for ${String(type)}`);
 }
 
-/** A null row's slot, which Arrow leaves unspecified and the loader copies as it is. */
+/** A read past a decoded buffer, which JS would let pass silently (as `undefined`). */
+export class OutOfBoundsRead extends Error {}
+
+/**
+ * A null row's slot, which Arrow leaves unspecified and the loader copies as it is. apache-arrow's
+ * values begin at the column's first row; its offset applies to the validity bitmap only.
+ */
 function slotValue(vector: Vector, row: number): number {
   const data = vector.data[0];
   if (!data || vector.data.length !== 1) throw new Error('expected a batch column of one chunk');
-  return (data.values as ArrayLike<number>)[data.offset + row] as number;
+  const values = data.values as ArrayLike<number>;
+  if (row >= values.length) throw new OutOfBoundsRead(`row ${row} of a column of ${values.length} values`);
+  return values[row] as number;
 }
 
-function expectedColumn(batches: readonly RecordBatch[], name: string, rows: number): ColumnImage {
+function expectedColumn(batches: readonly RecordBatch[], name: string, rows: number): ExpectedColumn {
   const values = new DataView(new ArrayBuffer(rows * 4));
   const words = new Uint32Array(validityWordCount(rows));
   let row = 0;
@@ -43,15 +57,18 @@ function expectedColumn(batches: readonly RecordBatch[], name: string, rows: num
     const put = putterFor(vector.type);
     for (let i = 0; i < batch.numRows; i++, row++) {
       const valid = vector.isValid(i);
-      put(values, row * 4, valid ? (vector.get(i) as number) : slotValue(vector, i));
+      const slot = slotValue(vector, i);
+      put(values, row * 4, valid ? (vector.get(i) as number) : slot);
       if (valid) words[row >>> 5] = (words[row >>> 5] as number) | (1 << (row & 31));
       else nullCount++;
     }
   }
+  const validBits = new Uint8Array(words.buffer);
   return {
     values: new Uint8Array(values.buffer),
-    validity: nullCount > 0 ? new Uint8Array(words.buffer) : null,
+    validity: nullCount > 0 ? validBits : null,
     nullCount,
+    validBits,
   };
 }
 
@@ -62,7 +79,7 @@ function expectedColumn(batches: readonly RecordBatch[], name: string, rows: num
 export function expectedColumns(
   batches: readonly RecordBatch[],
   names: readonly string[],
-): Map<string, ColumnImage> {
+): Map<string, ExpectedColumn> {
   const rows = batches.reduce((n, b) => n + b.numRows, 0);
   return new Map(names.map((name) => [name, expectedColumn(batches, name, rows)]));
 }
@@ -113,26 +130,53 @@ function firstDifference(what: string, actual: Uint8Array, expected: Uint8Array)
   return null;
 }
 
-/** Expects the GPU images to equal the expected ones byte for byte, naming the first difference of each column. */
-export function expectSameColumns(
+/**
+ * How the GPU images differ from the expected ones, the first difference of each column. `declared`:
+ * the null counts and validity presence must match too; without it (bytes whose declared null counts may
+ * disagree with their bitmaps), a validity buffer on the GPU must hold the source's bits, and a column
+ * without one must have no null row.
+ */
+export function columnDifferences(
   actual: ReadonlyMap<string, ColumnImage>,
-  expected: ReadonlyMap<string, ColumnImage>,
-): void {
-  expect([...actual.keys()]).toEqual([...expected.keys()]);
+  expected: ReadonlyMap<string, ExpectedColumn>,
+  declared = true,
+): string[] {
   const differences: string[] = [];
   for (const [name, want] of expected) {
-    const got = actual.get(name) as ColumnImage;
-    if (got.nullCount !== want.nullCount) {
+    const got = actual.get(name);
+    if (!got) {
+      differences.push(`column ${name} is missing`);
+      continue;
+    }
+    if (declared && got.nullCount !== want.nullCount) {
       differences.push(`column ${name}: ${got.nullCount} nulls, expected ${want.nullCount}`);
     }
     const values = firstDifference(`column ${name} values`, got.values, want.values);
     if (values) differences.push(values);
-    if ((got.validity === null) !== (want.validity === null)) {
-      differences.push(`column ${name}: validity ${got.validity ? 'present' : 'absent'} on the GPU`);
-    } else if (got.validity && want.validity) {
-      const validity = firstDifference(`column ${name} validity`, got.validity, want.validity);
-      if (validity) differences.push(validity);
-    }
+    const validity = validityDifference(name, got, want, declared);
+    if (validity) differences.push(validity);
   }
-  expect(differences).toEqual([]);
+  return differences;
+}
+
+function validityDifference(
+  name: string,
+  got: ColumnImage,
+  want: ExpectedColumn,
+  declared: boolean,
+): string | null {
+  if (declared && (got.validity === null) !== (want.validity === null)) {
+    return `column ${name}: validity ${got.validity ? 'present' : 'absent'} on the GPU`;
+  }
+  if (got.validity) return firstDifference(`column ${name} validity`, got.validity, want.validBits);
+  return want.nullCount > 0 ? `column ${name}: ${want.nullCount} null rows but no validity on the GPU` : null;
+}
+
+/** Expects the GPU images to equal the expected ones byte for byte, naming the first difference of each column. */
+export function expectSameColumns(
+  actual: ReadonlyMap<string, ColumnImage>,
+  expected: ReadonlyMap<string, ExpectedColumn>,
+): void {
+  expect([...actual.keys()]).toEqual([...expected.keys()]);
+  expect(columnDifferences(actual, expected)).toEqual([]);
 }
