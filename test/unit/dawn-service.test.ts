@@ -73,4 +73,28 @@ describe('LoaderService on Dawn: device loss', () => {
       expect((await service.memory()).liveBuffers).toBe(0);
     });
   }
+
+  it('a read that races the destroy of its table fails alone; a load in flight is untouched', async () => {
+    const bytes = encodeDataset(SPEC);
+    const slow = trickle(bytes, { chunkSize: 4096, delayMs: 2 });
+    const sources = [whole(bytes), slow.source];
+    const service = new LoaderService(dawnGpu(), async (): Promise<ByteSource> => {
+      const body = sources.shift() as AsyncGenerator<Uint8Array>;
+      return { body, bytesTotal: bytes.byteLength, readTail: tailOf(bytes) };
+    });
+    await service.init({ upload: 'staging' });
+    const first = await service.load({ loadId: 1, url: URL });
+    const second = service.load({ loadId: 2, url: URL });
+    await until(() => slow.state.chunks > 3, 'the second load to be under way');
+    const read = service.readColumn(first.tableId, 'x');
+    await service.destroyTable(first.tableId);
+    const error = await read.then(
+      () => new Error('the read succeeded'),
+      (e: unknown) => e,
+    );
+    expect((error as ArrowGpuError).code, (error as Error).message).toBe('NO_SUCH_COLUMN');
+    const table = await second;
+    expect(table.numRows).toBe(SPEC.rows);
+    await service.close();
+  });
 });
