@@ -32,7 +32,9 @@ function putterFor(type: DataType): PutValue {
 }
 
 /** A read past a decoded buffer, which JS would let pass silently (as `undefined`). */
-export class OutOfBoundsRead extends Error {}
+export class OutOfBoundsRead extends Error {
+  override name = 'OutOfBoundsRead';
+}
 
 /**
  * A null row's slot, which Arrow leaves unspecified and the loader copies as it is. apache-arrow's

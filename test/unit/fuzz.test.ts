@@ -62,9 +62,10 @@ async function verify(
   return differences.length === 0 ? 'OK' : `BUG wrong bytes on the GPU: ${differences.join('; ')}`;
 }
 
-function classify(error: unknown, hung: boolean): Outcome {
-  if (hung) return `BUG hang over ${CASE_MS} ms`;
+function classify(error: unknown, timedOut: boolean): Outcome {
   if (error instanceof ArrowGpuError) {
+    // Only the case's timer aborts; a load that failed first keeps its own error (first error wins).
+    if (error.code === 'ABORTED' && timedOut) return `BUG hang over ${CASE_MS} ms`;
     return INPUT_CODES.has(error.code) ? error.code : `BUG unexpected code ${error.code}: ${error.message}`;
   }
   const e = error as Error;
