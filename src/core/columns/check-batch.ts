@@ -32,15 +32,16 @@ export function checkBatch(batch: RecordBatch, plans: readonly ColumnPlan[], ori
         actual: data.length,
       });
     }
+    // apache-arrow's values begin at the column's first row; its offset applies to the validity bitmap.
     const values = data.values as ArrayLike<number> | undefined;
-    const needed = data.offset + data.length;
-    if (needed > 0 && (!values || values.length < needed)) {
+    if (data.length > 0 && (!values || values.length < data.length)) {
       throw new DecodeError(
         'CORRUPT',
-        `${at}: values buffer holds ${values?.length ?? 0} values, expected at least ${needed}`,
-        { ...where, expected: needed, actual: values?.length ?? 0 },
+        `${at}: values buffer holds ${values?.length ?? 0} values, expected at least ${data.length}`,
+        { ...where, expected: data.length, actual: values?.length ?? 0 },
       );
     }
+    const needed = data.offset + data.length;
     const bitmap = data.nullBitmap as Uint8Array | undefined;
     if (data.nullCount > 0 && (!bitmap || bitmap.byteLength === 0)) {
       throw new DecodeError(

@@ -28,7 +28,7 @@ export class TableStore {
     const { table, context, column } = this.#column(tableId, name);
     const values = column.values;
     const buffer = values
-      ? await whileAlive(context, () =>
+      ? await this.#read(tableId, name, context, () =>
           readBack(
             context.device,
             context.tracker,
@@ -38,7 +38,6 @@ export class TableStore {
           ),
         )
       : new ArrayBuffer(0);
-    this.#checkNotDestroyed(tableId, name);
     return { gpuType: column.plan.gpuType, buffer };
   }
 
@@ -48,11 +47,9 @@ export class TableStore {
     const validity = column.validity;
     if (!validity) return null;
     const byteLength = validityWordCount(table.numRows) * 4;
-    const buffer = await whileAlive(context, () =>
+    return this.#read(tableId, name, context, () =>
       readBack(context.device, context.tracker, validity, byteLength, `validity of ${name}`),
     );
-    this.#checkNotDestroyed(tableId, name);
-    return buffer;
   }
 
   /** Destroys a table's buffers; a second call is a no-op. */
@@ -66,6 +63,21 @@ export class TableStore {
   /** Destroys every table. */
   destroyAll(): void {
     for (const id of [...this.#tables.keys()]) this.destroy(id);
+  }
+
+  /** Reads from a table's buffer; a destroy of the table meanwhile fails the read with NO_SUCH_COLUMN. */
+  async #read(
+    tableId: number,
+    name: string,
+    context: GpuContext,
+    work: () => Promise<ArrayBuffer>,
+  ): Promise<ArrayBuffer> {
+    const buffer = await whileAlive(context, work).catch((error: unknown) => {
+      this.#checkNotDestroyed(tableId, name); // the GPU refused a copy from the destroyed buffer
+      throw error;
+    });
+    this.#checkNotDestroyed(tableId, name);
+    return buffer;
   }
 
   /** A destroy that came while the copy was in flight leaves zeros behind: never hand those out. */

@@ -190,16 +190,17 @@ export class TableUploader {
     for (const [i, sink] of this.#sinks.entries()) {
       const data = columns[i] as Data;
       const values = data.values as SourceValues;
-      const start = data.offset + first;
+      // apache-arrow's `values` begin at the column's first row (a slice cuts them); its `offset` counts
+      // only in the validity bitmap, which slices share.
       const conversion = sink.plan.conversion;
       if (conversion === 'copy') {
-        this.#transport.writeBytes(sink.values.buffer, dstOffset, sourceBytes(values, start, count));
+        this.#transport.writeBytes(sink.values.buffer, dstOffset, sourceBytes(values, first, count));
       } else {
         this.#transport.write(sink.values.buffer, dstOffset, count * 4, (target, offset) =>
-          encodeValues(conversion, values, start, count, target, offset),
+          encodeValues(conversion, values, first, count, target, offset),
         );
       }
-      if (sink.validity) this.#appendValidity(sink, data, start, count);
+      if (sink.validity) this.#appendValidity(sink, data, data.offset + first, count);
       if (first === 0) sink.nullCount += data.nullCount;
     }
   }
