@@ -107,7 +107,7 @@ async function run(variant: VariantId): Promise<RunResult> {
         longestTaskMs: 0,
         fps: null,
         stages: stats.stages,
-        maxStagingInFlight: stats.maxStagingInFlight,
+        maxUploadsInFlight: stats.maxUploadsInFlight,
         maxQueueDepth: stats.maxQueueDepth,
       };
     }

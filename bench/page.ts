@@ -93,7 +93,7 @@ window.benchReady = (async () => {
           msToFirstProgress: firstProgress,
           ...main,
           stages: stats.stages,
-          maxStagingInFlight: stats.maxStagingInFlight,
+          maxUploadsInFlight: stats.maxUploadsInFlight,
           maxQueueDepth: stats.maxQueueDepth,
         };
       }

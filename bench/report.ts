@@ -17,7 +17,7 @@ export interface VariantReport {
   longestTaskMs: number;
   fps: Summary | null;
   stages?: Record<string, number>;
-  maxStagingInFlight?: number;
+  maxUploadsInFlight?: number;
   maxQueueDepth?: number;
 }
 
@@ -88,7 +88,7 @@ export function summarizeInput(
             stages: Object.fromEntries(
               stageNames.map((k) => [k, summarize(runs.map((s) => s.stages?.[k] ?? 0))?.median ?? 0]),
             ),
-            maxStagingInFlight: Math.max(...runs.map((s) => s.maxStagingInFlight ?? 0)),
+            maxUploadsInFlight: Math.max(...runs.map((s) => s.maxUploadsInFlight ?? 0)),
             maxQueueDepth: Math.max(...runs.map((s) => s.maxQueueDepth ?? 0)),
           }
         : {}),

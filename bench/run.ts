@@ -135,7 +135,7 @@ function smokeFailures(reports: InputReport[]): string[] {
     for (const [variant, v] of Object.entries(report.variants)) {
       if (!(v.msTotal.median > 0 && Number.isFinite(v.msTotal.median)))
         failed.push(`${report.input} ${variant}: no time`);
-      if (variant.startsWith('ours:') && !((v.maxStagingInFlight ?? 3) <= 2 && (v.maxQueueDepth ?? 3) <= 2)) {
+      if (variant.startsWith('ours:') && !((v.maxUploadsInFlight ?? 3) <= 2 && (v.maxQueueDepth ?? 3) <= 2)) {
         failed.push(`${report.input} ${variant}: more than 2 staging buffers or queued batches`);
       }
     }

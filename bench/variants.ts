@@ -23,7 +23,7 @@ export interface RunResult {
   longestTaskMs: number;
   fps: number | null;
   stages?: { fetchWaitMs: number; decodeMs: number; encodeMs: number; gpuWaitMs: number };
-  maxStagingInFlight?: number;
+  maxUploadsInFlight?: number;
   maxQueueDepth?: number;
 }
 

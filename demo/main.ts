@@ -52,7 +52,7 @@ function showProgress(p: LoadProgress) {
   $('rate').textContent = mbps.toFixed(0);
   $('batches').textContent = String(p.batches);
   $('queue').textContent = String(p.queueDepth);
-  $('staging').textContent = String(p.stagingInFlight);
+  $('staging').textContent = String(p.uploadsInFlight);
   $('bar-fill').style.width = p.bytesTotal ? `${(100 * p.bytesFetched) / p.bytesTotal}%` : '100%';
   drawRates();
 }

@@ -539,7 +539,7 @@ test('several loads at once on one loader each read back correctly, one failing 
           const table = await loader.load(`/data/${fixture}`, { columns });
           const digests = await readAll(table);
           await table.destroy();
-          return { digests, maxStagingInFlight: table.stats.maxStagingInFlight };
+          return { digests, maxUploadsInFlight: table.stats.maxUploadsInFlight };
         }),
       );
       const { value: _, ...failed } = await failing;
@@ -550,7 +550,7 @@ test('several loads at once on one loader each read back correctly, one failing 
   }, jobs);
   jobs.forEach(({ fixture, columns }, i) => {
     expect(result.loaded[i]?.digests, fixture).toEqual(expectedColumns(fixture, columns));
-    expect(result.loaded[i]?.maxStagingInFlight).toBeLessThanOrEqual(2);
+    expect(result.loaded[i]?.maxUploadsInFlight).toBeLessThanOrEqual(2);
   });
   expect(result.failed).toMatchObject({ ok: false, code: 'TRUNCATED' });
   expect(result.memory.maxStagingInFlight).toBeGreaterThanOrEqual(1);

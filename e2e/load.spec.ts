@@ -57,8 +57,8 @@ test('a load of 61 batches never has more than 2 batches queued or 2 staging buf
   expect(stats.batches).toBe(61);
   expect(stats.maxQueueDepth).toBeGreaterThanOrEqual(1);
   expect(stats.maxQueueDepth).toBeLessThanOrEqual(2);
-  expect(stats.maxStagingInFlight).toBeGreaterThanOrEqual(1);
-  expect(stats.maxStagingInFlight).toBeLessThanOrEqual(2);
+  expect(stats.maxUploadsInFlight).toBeGreaterThanOrEqual(1);
+  expect(stats.maxUploadsInFlight).toBeLessThanOrEqual(2);
   expect(stats.bytesFetched).toBeGreaterThan(0);
 });
 

@@ -14,7 +14,8 @@ export interface LoadProgress {
   rows: number;
   bytesUploaded: number;
   queueDepth: number;
-  stagingInFlight: number;
+  /** Staging buffers (with `staging`) or `writeBuffer` submissions (with `writeBuffer`) in flight now: 0–2. */
+  uploadsInFlight: number;
   elapsedMs: number;
 }
 
@@ -41,7 +42,7 @@ export interface LoadStats {
    * Most staging buffers in flight at once on the device while this load ran (the ring is shared by every
    * load, so concurrent loads count too); with `writeBuffer`, most submissions of this load in flight.
    */
-  maxStagingInFlight: number;
+  maxUploadsInFlight: number;
   /** From the start of `load` until the first batch's bytes had been copied on the GPU. */
   msToFirstBatch: number;
   msTotal: number;

@@ -57,7 +57,7 @@ function input(
 /** Loads, reads every column back, and destroys the table. */
 async function loadImage(context: GpuContext, load: PipelineInput): Promise<Map<string, ColumnImage>> {
   const table = await runPipeline(load);
-  expect(table.stats.maxStagingInFlight).toBeLessThanOrEqual(2);
+  expect(table.stats.maxUploadsInFlight).toBeLessThanOrEqual(2);
   const image = await readColumns(context.device, context.tracker, table.numRows, table.columns);
   destroyColumns(context.tracker, table.columns);
   return image;

@@ -266,7 +266,7 @@ class Load {
       rows: this.#uploader?.rows ?? 0,
       bytesUploaded: this.#uploader?.bytesUploaded ?? 0,
       queueDepth: this.#queue.size,
-      stagingInFlight: this.#transport?.inFlight ?? 0,
+      uploadsInFlight: this.#transport?.inFlight ?? 0,
       elapsedMs: performance.now() - this.#t0,
     };
   }
@@ -280,7 +280,7 @@ class Load {
       bytesFetched: this.#readAhead.received,
       bytesUploaded: uploader.bytesUploaded,
       maxQueueDepth: this.#queue.peakSize,
-      maxStagingInFlight: transport.maxInFlight,
+      maxUploadsInFlight: transport.maxInFlight,
       msToFirstBatch: this.#firstOnGpu > 0 ? this.#firstOnGpu : msTotal,
       msTotal,
       messageBuffers: this.#pool.allocations,
