@@ -5,11 +5,14 @@ export { GpuTable } from './client/gpu-table.js';
 export type { ErrorCode, ErrorDetails } from './core/errors.js';
 export {
   AbortError,
+  ArgumentError,
   ArrowGpuError,
   ColumnError,
   DecodeError,
   GpuError,
   HttpStatusError,
+  InternalError,
+  LimitError,
   NetworkError,
   UnsupportedTypeError,
   WorkerFailedError,
@@ -17,10 +20,14 @@ export {
 export type {
   AdapterSummary,
   ColumnInfo,
+  DictionaryValue,
+  Encoding,
+  EncodingRequest,
   GpuType,
   LoadProgress,
   LoadStats,
   MemoryInfo,
+  SkippedColumn,
   StageTimes,
   UploadStrategy,
 } from './types.js';

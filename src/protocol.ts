@@ -3,10 +3,13 @@ import { ArrowGpuError, deserializeError, type SerializedError, serializeError }
 import type {
   AdapterSummary,
   ColumnInfo,
+  DictionaryValue,
+  EncodingRequest,
   GpuType,
   LoadProgress,
   LoadStats,
   MemoryInfo,
+  SkippedColumn,
   UploadStrategy,
 } from './types.js';
 
@@ -23,6 +26,9 @@ export interface WorkerLoadRequest {
   /** Absolute URL (resolved against the page, not the worker). */
   url: string;
   columns?: string[];
+  encodings?: EncodingRequest;
+  unsupported?: 'error' | 'skip';
+  maxDictionary?: number;
   upload?: UploadStrategy;
   /** Fail with `NETWORK` when no byte arrives for this long. */
   timeoutMs?: number;
@@ -33,6 +39,7 @@ export interface TableSnapshot {
   tableId: number;
   numRows: number;
   columns: ColumnInfo[];
+  skipped: SkippedColumn[];
   stats: LoadStats;
 }
 
@@ -50,6 +57,7 @@ export interface LoaderWorkerApi {
   cancel(loadId: number): void;
   readColumn(tableId: number, name: string): Promise<ColumnBytes>;
   readValidity(tableId: number, name: string): Promise<ArrayBuffer | null>;
+  dictionary(tableId: number, name: string): Promise<DictionaryValue[]>;
   destroyTable(tableId: number): Promise<void>;
   memory(): Promise<MemoryInfo>;
   /** Releases the staging buffers now (they come back with the next load). */

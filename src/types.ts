@@ -1,6 +1,11 @@
-import type { GpuType } from './core/columns/type-plan.js';
+import type { Encoding, WordType } from './core/columns/encoding.js';
 
-export type { GpuType } from './core/columns/type-plan.js';
+export type { DictionaryValue } from './core/columns/encoders/dictionary-encoder.js';
+export type { Encoding, EncodingRequest } from './core/columns/encoding.js';
+export type { SkippedColumn } from './core/columns/type-plan.js';
+
+/** The typed array of a column's GPU words: `Float32Array`, `Int32Array` or `Uint32Array`. */
+export type GpuType = WordType;
 
 /** How column bytes reach GPU buffers: a ring of two mapped staging buffers, or `queue.writeBuffer`. */
 export type UploadStrategy = 'staging' | 'writeBuffer';
@@ -52,13 +57,25 @@ export interface LoadStats {
 
 /** One column as it lies on the GPU. */
 export interface ColumnInfo {
+  /** The field's name; `parent.child` for the children of a struct. */
   name: string;
   /** The Arrow type as apache-arrow prints it, e.g. `Float64`. */
   arrowType: string;
+  /** How the values lie in the column's buffer (see the README's encoding table). */
+  encoding: Encoding;
+  /** 32-bit words a row takes (`bool`: 1/32, 32 rows a word; `null`: 0). */
+  components: number;
+  /** The typed array `readColumn` returns. */
   gpuType: GpuType;
-  /** Bytes of values: `numRows * 4`. */
+  /** Bytes of values on the GPU. */
   byteLength: number;
   nullCount: number;
+  /** `f32-relative`: the value subtracted from every row, exactly, as a decimal string. */
+  offset?: string;
+  /** `decimal`: the scale; the words hold the unscaled value. */
+  scale?: number;
+  /** `dictionary`: the number of distinct values in the table's dictionary. */
+  dictionarySize?: number;
 }
 
 /** The GPU adapter the worker's device runs on. */

@@ -17,6 +17,7 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
       const buffer = await service.readValidity(tableId, name);
       return buffer ? Comlink.transfer(buffer, [buffer]) : null;
     },
+    dictionary: (tableId, name) => service.dictionary(tableId, name),
     destroyTable: (tableId) => service.destroyTable(tableId),
     memory: () => service.memory(),
     trim: () => service.trim(),

@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { AbortError, NetworkError } from '../core/errors.js';
 import { type LoaderWorkerApi, registerErrorTransfer } from '../protocol.js';
-import type { AdapterSummary, LoadProgress, MemoryInfo, UploadStrategy } from '../types.js';
+import type { AdapterSummary, EncodingRequest, LoadProgress, MemoryInfo, UploadStrategy } from '../types.js';
 import { GpuTable } from './gpu-table.js';
 import { WorkerGuard } from './worker-guard.js';
 
@@ -21,8 +21,24 @@ export interface LoaderOptions {
 
 /** Options of one `load`. */
 export interface LoadOptions {
-  /** Columns to upload, by name, in this order; default all. Columns left out may have any type. */
+  /**
+   * Columns to upload, by name, in this order; default all. Columns left out may have any type. A
+   * struct's name selects all its children (`parent.child`).
+   */
   columns?: readonly string[];
+  /**
+   * How columns lie on the GPU: `'auto'` (default: exact for integers and timestamps, f32 for Float64),
+   * `'exact'` (nothing lost: Float64 as `f64` too), or an encoding per column name, e.g.
+   * `{ ts: 'f32-relative', id: 'i64' }`. A misfit is `INVALID_ARGUMENT`.
+   */
+  encodings?: EncodingRequest;
+  /**
+   * Columns without a GPU encoding: `'error'` (default) fails the load naming them all; `'skip'` loads
+   * the others and lists these in `table.skipped`.
+   */
+  unsupported?: 'error' | 'skip';
+  /** Most distinct values of one dictionary column (default 1,000,000); more is `LIMIT_EXCEEDED`. */
+  maxDictionary?: number;
   /** Cancels fetch, decode and upload; the load rejects with an `AbortError` (code `ABORTED`). */
   signal?: AbortSignal;
   /** Called from the worker at most every ~50 ms, and once at the end. */
@@ -95,6 +111,9 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
               loadId,
               url: href,
               columns: loadOptions.columns ? [...loadOptions.columns] : undefined,
+              encodings: loadOptions.encodings,
+              unsupported: loadOptions.unsupported,
+              maxDictionary: loadOptions.maxDictionary,
               upload: loadOptions.upload,
               timeoutMs: loadOptions.timeoutMs,
             },

@@ -26,6 +26,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ErrorDetails {
   url?: string;
   column?: string;
+  /** Every column concerned, when there are several (e.g. all the columns without a GPU encoding). */
+  columns?: string[];
   arrowType?: string;
   batch?: number;
   byteOffset?: number;

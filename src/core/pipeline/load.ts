@@ -1,6 +1,7 @@
 import type { LoadProgress, LoadStats, UploadStrategy } from '../../types.js';
 import { checkBatch } from '../columns/check-batch.js';
-import { type ColumnPlan, planColumns } from '../columns/type-plan.js';
+import type { EncodingRequest } from '../columns/encoding.js';
+import { type ColumnPlan, planColumns, type SkippedColumn } from '../columns/type-plan.js';
 import { type ArrowGpuError, asArrowGpuError, GpuError, loadAborted } from '../errors.js';
 import type { BufferTracker } from '../gpu/buffer-tracker.js';
 import { GpuErrorWatch } from '../gpu/error-scope.js';
@@ -44,6 +45,12 @@ export interface PipelineInput {
   /** Total bytes expected (`Content-Length`), used to size column buffers up front. */
   bytesTotal: number | null;
   columns?: readonly string[];
+  /** Per-column or table-wide encodings (default `'auto'`). */
+  encodings?: EncodingRequest;
+  /** `'skip'` loads the columns that have a GPU encoding and lists the others; default `'error'`. */
+  unsupported?: 'error' | 'skip';
+  /** Most distinct values of a dictionary column. */
+  maxDictionary?: number;
   upload: UploadStrategy;
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
@@ -65,6 +72,8 @@ const MIN_READ_AHEAD_BYTES = 4 << 20;
 export interface LoadedTable {
   numRows: number;
   columns: UploadedColumn[];
+  /** Columns left out by `unsupported: 'skip'`. */
+  skipped: SkippedColumn[];
   stats: LoadStats;
 }
 
@@ -130,7 +139,7 @@ class Load {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const stream = await abortable(openBatchStream(this.#framer, url), signal, () => loadAborted(url));
-      const plans = planColumns(stream.schema, this.#input.columns, url);
+      const { plans, skipped } = planColumns(stream.schema, this.#input, url);
       const uploader = this.#startUpload(plans);
       await Promise.allSettled([
         this.#produce(stream, plans).catch((error: unknown) => this.#fail(error)),
@@ -140,7 +149,7 @@ class Load {
       this.#checkUncaptured();
       const stats = this.#stats(stream, uploader);
       this.#progress?.final(performance.now(), this.#snapshot());
-      return { numRows: uploader.rows, columns: uploader.columns(), stats };
+      return { numRows: uploader.rows, columns: uploader.columns(), skipped, stats };
     } catch (error) {
       this.#fail(error);
       this.#transport?.release();
@@ -186,7 +195,9 @@ class Load {
     // Column buffers are sized from the bytes seen so far against Content-Length.
     const expectedRows = (rowsAfter: number) =>
       bytesTotal && this.#lastEndOffset > 0 ? Math.ceil((rowsAfter * bytesTotal) / this.#lastEndOffset) : 0;
-    const uploader = new TableUploader(gpu.device, gpu.tracker, transport, this.#watch, plans, expectedRows);
+    const uploader = new TableUploader(gpu.device, gpu.tracker, transport, this.#watch, plans, expectedRows, {
+      maxDictionary: this.#input.maxDictionary,
+    });
     this.#uploader = uploader;
     return uploader;
   }

@@ -5,7 +5,13 @@ import type {
   WorkerInit,
   WorkerLoadRequest,
 } from '../../protocol.js';
-import type { AdapterSummary, LoadProgress, MemoryInfo, UploadStrategy } from '../../types.js';
+import type {
+  AdapterSummary,
+  DictionaryValue,
+  LoadProgress,
+  MemoryInfo,
+  UploadStrategy,
+} from '../../types.js';
 import { asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import { runPipeline } from '../pipeline/load.js';
@@ -87,6 +93,9 @@ export class LoaderService implements LoaderWorkerApi {
         url: request.url,
         bytesTotal: source.bytesTotal,
         columns: request.columns,
+        encodings: request.encodings,
+        unsupported: request.unsupported,
+        maxDictionary: request.maxDictionary,
         upload: request.upload ?? this.#upload,
         signal,
         onProgress: onProgress && fireAndForget(onProgress),
@@ -112,6 +121,10 @@ export class LoaderService implements LoaderWorkerApi {
 
   readValidity(tableId: number, name: string): Promise<ArrayBuffer | null> {
     return this.#tables.readValidity(tableId, name);
+  }
+
+  async dictionary(tableId: number, name: string): Promise<DictionaryValue[]> {
+    return this.#tables.dictionary(tableId, name);
   }
 
   async destroyTable(tableId: number): Promise<void> {

@@ -1,5 +1,7 @@
 import type { ColumnBytes, TableSnapshot } from '../../protocol.js';
-import { validityWordCount } from '../columns/type-plan.js';
+import { columnBytes } from '../columns/column-bytes.js';
+import { DictionaryEncoder, type DictionaryValue } from '../columns/encoders/dictionary-encoder.js';
+import { validityWordCount } from '../columns/words.js';
 import { ColumnError } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import { readBack } from '../gpu/readback.js';
@@ -27,19 +29,29 @@ export class TableStore {
   async readColumn(tableId: number, name: string): Promise<ColumnBytes> {
     const { table, context, column } = this.#column(tableId, name);
     const values = column.values;
-    const buffer = values
-      ? await whileAlive(context, () =>
-          readBack(
-            context.device,
-            context.tracker,
-            values,
-            table.numRows * 4,
-            `column ${JSON.stringify(name)}`,
-          ),
-        )
-      : new ArrayBuffer(0);
+    const byteLength = columnBytes(column.plan, table.numRows);
+    const label = `column ${JSON.stringify(name)}`;
+    const buffer =
+      values && byteLength > 0
+        ? await whileAlive(context, () =>
+            readBack(context.device, context.tracker, values, byteLength, label),
+          )
+        : new ArrayBuffer(0);
     this.#checkNotDestroyed(tableId, name);
-    return { gpuType: column.plan.gpuType, buffer };
+    return { gpuType: column.plan.wordType, buffer };
+  }
+
+  /** The table-wide dictionary of a `dictionary` column, in code order. */
+  dictionary(tableId: number, name: string): DictionaryValue[] {
+    const { column } = this.#column(tableId, name);
+    if (!(column.encoder instanceof DictionaryEncoder)) {
+      throw new ColumnError(
+        'NO_SUCH_COLUMN',
+        `Column ${JSON.stringify(name)} is ${column.plan.encoding}-encoded: it has no dictionary`,
+        { column: name, arrowType: column.plan.arrowType },
+      );
+    }
+    return column.encoder.values();
   }
 
   /** Reads a column's validity words back from the GPU; `null` when it has no nulls. */
@@ -134,10 +146,15 @@ function snapshot(tableId: number, table: LoadedTable): TableSnapshot {
     columns: table.columns.map((c) => ({
       name: c.plan.name,
       arrowType: c.plan.arrowType,
-      gpuType: c.plan.gpuType,
-      byteLength: table.numRows * 4,
+      encoding: c.plan.encoding,
+      components: c.plan.components,
+      gpuType: c.plan.wordType,
+      byteLength: columnBytes(c.plan, table.numRows),
       nullCount: c.nullCount,
+      ...(c.plan.scale !== undefined ? { scale: c.plan.scale } : {}),
+      ...c.extras,
     })),
+    skipped: table.skipped,
     stats: table.stats,
   };
 }

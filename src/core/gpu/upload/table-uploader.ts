@@ -1,7 +1,11 @@
-import type { Data, RecordBatch } from 'apache-arrow';
-import { encodeValues, type SourceValues, sourceBytes } from '../../columns/encode-values.js';
-import { type ColumnPlan, GPU_BYTES_PER_VALUE, validityWordCount } from '../../columns/type-plan.js';
+import type { RecordBatch } from 'apache-arrow';
+import { columnBytes } from '../../columns/column-bytes.js';
+import { type ColumnSlice, columnSlice } from '../../columns/column-data.js';
+import type { ColumnEncoder, ColumnExtras } from '../../columns/encoders/column-encoder.js';
+import { createEncoder, type EncoderOptions } from '../../columns/encoders/create-encoder.js';
+import type { ColumnPlan } from '../../columns/type-plan.js';
 import { ValidityPacker } from '../../columns/validity-packer.js';
+import { validityWordCount } from '../../columns/words.js';
 import type { BufferTracker } from '../buffer-tracker.js';
 import type { GpuErrorWatch } from '../error-scope.js';
 import { GrowableBuffer } from '../growable-buffer.js';
@@ -10,16 +14,21 @@ import type { UploadTransport } from './transport.js';
 /** One column as uploaded: its values buffer and, when it had nulls, its validity words. */
 export interface UploadedColumn {
   plan: ColumnPlan;
-  /** `null` when the table has no rows. */
+  /** `null` when the table has no rows (or the encoding has no words). */
   values: GPUBuffer | null;
   validity: GPUBuffer | null;
   nullCount: number;
+  /** What the encoding adds: a relative encoding's offset, a dictionary's size. */
+  extras: ColumnExtras & { dictionarySize?: number };
+  /** The encoder, for what it keeps (a dictionary's values). */
+  encoder: ColumnEncoder | null;
 }
 
 class ColumnSink {
   readonly values: GrowableBuffer;
   validity: GrowableBuffer | null = null;
   readonly packer = new ValidityPacker();
+  encoder: ColumnEncoder | null = null;
   nullCount = 0;
 
   constructor(
@@ -46,6 +55,7 @@ export class TableUploader {
   readonly #watch: GpuErrorWatch;
   readonly #sinks: ColumnSink[];
   readonly #expectedRows: (rowsAfterBatch: number) => number;
+  readonly #encoderOptions: EncoderOptions;
   /** Rows appended so far. */
   rows = 0;
   /** Bytes handed to the transport so far. */
@@ -60,7 +70,9 @@ export class TableUploader {
     watch: GpuErrorWatch,
     plans: readonly ColumnPlan[],
     expectedRows: (rowsAfterBatch: number) => number,
+    encoderOptions: EncoderOptions = {},
   ) {
+    this.#encoderOptions = encoderOptions;
     this.#device = device;
     this.#tracker = tracker;
     this.#transport = transport;
@@ -71,7 +83,7 @@ export class TableUploader {
 
   /** GPU bytes one row of this table takes, validity words included. */
   get bytesPerRow(): number {
-    return this.#sinks.length * GPU_BYTES_PER_VALUE + this.#sinks.filter((s) => s.validity).length / 8;
+    return this.#sinks.reduce((n, s) => n + columnBytes(s.plan, 1) + (s.validity ? 1 / 8 : 0), 0);
   }
 
   /** Appends every row of `batch`. */
@@ -82,7 +94,11 @@ export class TableUploader {
       this.rows += count;
       return;
     }
-    const columns = this.#sinks.map((sink) => batch.getChildAt(sink.plan.fieldIndex)?.data[0] as Data);
+    const columns = this.#sinks.map((sink) => {
+      const slice = columnSlice(batch, sink.plan);
+      sink.encoder ??= createEncoder(sink.plan, slice.data.type, this.#encoderOptions);
+      return slice;
+    });
     await this.#reserve(columns, this.rows + count);
     const rowsPerChunk = this.#rowsPerChunk();
     for (let first = 0; first < count; first += rowsPerChunk) {
@@ -92,16 +108,13 @@ export class TableUploader {
   }
 
   /**
-   * Most rows whose bytes fit one transport chunk, at the worst case: 4 bytes a row per column, plus, per
-   * column, a validity bit a row and two partial words at the chunk's edges.
+   * Most rows whose bytes fit one transport chunk, at the worst case: each column's words, plus, per
+   * column, a validity bit a row and two partial words at the chunk's edges (bit-packed values too).
    */
   #rowsPerChunk(): number {
-    const columns = this.#sinks.length;
-    const edgeBytes = columns * 8;
-    return Math.max(
-      1,
-      Math.floor((this.#transport.maxChunkBytes - edgeBytes) / (columns * (GPU_BYTES_PER_VALUE + 1 / 8))),
-    );
+    const edgeBytes = this.#sinks.length * 16;
+    const perRow = this.#sinks.reduce((n, s) => n + columnBytes(s.plan, 1) + 1 / 8, 0);
+    return Math.max(1, Math.floor((this.#transport.maxChunkBytes - edgeBytes) / Math.max(perRow, 1 / 8)));
   }
 
   /** The uploaded columns; valid once the transport has finished. */
@@ -111,6 +124,8 @@ export class TableUploader {
       values: s.values.current,
       validity: s.validity?.current ?? null,
       nullCount: s.nullCount,
+      extras: s.encoder?.describe() ?? {},
+      encoder: s.encoder,
     }));
   }
 
@@ -122,11 +137,11 @@ export class TableUploader {
     }
   }
 
-  async #reserve(columns: Data[], rowsAfter: number): Promise<void> {
+  async #reserve(columns: ColumnSlice[], rowsAfter: number): Promise<void> {
     const needsGrowth = this.#sinks.some(
       (s, i) =>
-        rowsAfter * GPU_BYTES_PER_VALUE > s.values.capacity ||
-        ((s.validity !== null || (columns[i] as Data).nullCount > 0) &&
+        columnBytes(s.plan, rowsAfter) > s.values.capacity ||
+        ((s.validity !== null || (columns[i] as ColumnSlice).nullCount > 0) &&
           validityWordCount(rowsAfter) * 4 > (s.validity?.capacity ?? 0)),
     );
     if (!needsGrowth) return;
@@ -139,9 +154,16 @@ export class TableUploader {
       // WebGPU zero-fills a buffer before its first use, so a first buffer of the whole expected size would
       // delay the first batch by that clear; start small and jump to the expected size on the next growth.
       const preferred = sink.values.capacity === 0 ? Math.min(expected || Infinity, rowsAfter * 2) : expected;
-      await sink.values.reserve(rowsAfter * 4, this.rows * 4, preferred * 4);
+      const bytes = columnBytes(sink.plan, rowsAfter);
+      if (bytes > 0) {
+        await sink.values.reserve(
+          bytes,
+          columnBytes(sink.plan, this.rows),
+          columnBytes(sink.plan, preferred),
+        );
+      }
       const validityBytes = validityWordCount(rowsAfter) * 4;
-      if (sink.validity === null && (columns[i] as Data).nullCount > 0) {
+      if (sink.validity === null && (columns[i] as ColumnSlice).nullCount > 0) {
         await this.#startValidity(sink, validityBytes, validityWordCount(expected) * 4);
       } else {
         await sink.validity?.reserve(
@@ -171,12 +193,14 @@ export class TableUploader {
     );
   }
 
-  async #appendChunk(columns: Data[], first: number, count: number): Promise<void> {
-    const validityBytes = this.#sinks.reduce(
-      (n, s) => n + (s.validity ? s.packer.wordsFor(count) * 4 : 0),
+  async #appendChunk(columns: ColumnSlice[], first: number, count: number): Promise<void> {
+    const chunkBytes = this.#sinks.reduce(
+      (n, s) =>
+        n +
+        (s.encoder as ColumnEncoder).wordsFor(count) * 4 +
+        (s.validity ? s.packer.wordsFor(count) * 4 : 0),
       0,
     );
-    const chunkBytes = this.#sinks.length * count * GPU_BYTES_PER_VALUE + validityBytes;
     await this.#transport.begin(chunkBytes);
     const started = performance.now();
     // One error scope for the chunk's writes (`writeBuffer` calls them at once; staging fills memory).
@@ -185,31 +209,38 @@ export class TableUploader {
     this.encodeMs += performance.now() - started;
   }
 
-  #writeChunk(columns: Data[], first: number, count: number): void {
-    const dstOffset = (this.rows + first) * GPU_BYTES_PER_VALUE;
+  #writeChunk(columns: ColumnSlice[], first: number, count: number): void {
     for (const [i, sink] of this.#sinks.entries()) {
-      const data = columns[i] as Data;
-      const values = data.values as SourceValues;
-      const start = data.offset + first;
-      const conversion = sink.plan.conversion;
-      if (conversion === 'copy') {
-        this.#transport.writeBytes(sink.values.buffer, dstOffset, sourceBytes(values, start, count));
-      } else {
-        this.#transport.write(sink.values.buffer, dstOffset, count * 4, (target, offset) =>
-          encodeValues(conversion, values, start, count, target, offset),
-        );
-      }
-      if (sink.validity) this.#appendValidity(sink, data, start, count);
-      if (first === 0) sink.nullCount += data.nullCount;
+      const slice = columns[i] as ColumnSlice;
+      this.#writeValues(sink, slice, first, count);
+      if (sink.validity) this.#appendValidity(sink, slice, first, count);
+      if (first === 0) sink.nullCount += slice.nullCount;
     }
   }
 
-  #appendValidity(sink: ColumnSink, data: Data, start: number, count: number): void {
+  /** Values go straight from the Arrow buffer when they need no conversion, else through the encoder. */
+  #writeValues(sink: ColumnSink, { data }: ColumnSlice, first: number, count: number): void {
+    const encoder = sink.encoder as ColumnEncoder;
+    const words = encoder.wordsFor(count);
+    if (words === 0) return;
+    const dstOffset = encoder.nextWord * 4;
+    const raw = encoder.rawBytes(data, first, count);
+    if (raw) {
+      this.#transport.writeBytes(sink.values.buffer, dstOffset, raw);
+      encoder.skip(count);
+      return;
+    }
+    this.#transport.write(sink.values.buffer, dstOffset, words * 4, (target, offset) =>
+      encoder.encode(data, first, count, new Uint32Array(target, offset, words)),
+    );
+  }
+
+  #appendValidity(sink: ColumnSink, slice: ColumnSlice, first: number, count: number): void {
     const validity = sink.validity as GrowableBuffer;
     const words = sink.packer.wordsFor(count);
-    const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
+    const bitmap = slice.nullCount > 0 ? slice.bitmap : null;
     this.#transport.write(validity.buffer, sink.packer.nextWord * 4, words * 4, (target, offset) => {
-      sink.packer.append(bitmap, start, count, new Uint32Array(target, offset, words));
+      sink.packer.append(bitmap, slice.bitOffset + first, count, new Uint32Array(target, offset, words));
     });
   }
 }
