@@ -18,6 +18,8 @@ export interface WorkerInit {
   upload: UploadStrategy;
   /** Largest column buffer, in bytes (a multiple of 4); the device's `maxBufferSize` when absent. */
   maxBufferBytes?: number;
+  /** Largest chunk of one column, in bytes (a multiple of 4); the device's limits when absent. */
+  chunkBytes?: number;
 }
 
 /** One `load` call as it crosses to the worker (an `AbortSignal` cannot: cancellation is `cancel(loadId)`). */
@@ -29,6 +31,8 @@ export interface WorkerLoadRequest {
   encodings?: EncodingRequest;
   unsupported?: 'error' | 'skip';
   maxDictionary?: number;
+  /** Rows the source holds, when the caller knows: buffers are then allocated once. */
+  rows?: number;
   upload?: UploadStrategy;
   /** Fail with `NETWORK` when no byte arrives for this long. */
   timeoutMs?: number;

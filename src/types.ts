@@ -67,8 +67,13 @@ export interface ColumnInfo {
   components: number;
   /** The typed array `readColumn` returns. */
   gpuType: GpuType;
-  /** Bytes of values on the GPU. */
+  /** Bytes of values on the GPU, all chunks together. */
   byteLength: number;
+  /**
+   * The buffers holding the values, in row order: each a whole number of rows within the device's
+   * binding and buffer limits (and `chunkBytes`); validity buffers cover the same rows.
+   */
+  chunks: ColumnChunkInfo[];
   nullCount: number;
   /** `f32-relative`: the value subtracted from every row, exactly, as a decimal string. */
   offset?: string;
@@ -76,6 +81,13 @@ export interface ColumnInfo {
   scale?: number;
   /** `dictionary`: the number of distinct values in the table's dictionary. */
   dictionarySize?: number;
+}
+
+/** Rows `[rowOffset, rowOffset + rows)` of a column, in one GPU buffer of `byteLength` bytes. */
+export interface ColumnChunkInfo {
+  rowOffset: number;
+  rows: number;
+  byteLength: number;
 }
 
 /** The GPU adapter the worker's device runs on. */

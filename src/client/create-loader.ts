@@ -17,6 +17,11 @@ export interface LoaderOptions {
    * naming the column, and frees what it made. Caps the GPU memory a table can take per column.
    */
   maxBufferBytes?: number;
+  /**
+   * Largest GPU buffer of one column chunk, in bytes; default: what the device can bind
+   * (`maxStorageBufferBindingSize`) and allocate. Longer columns are stored as several chunks.
+   */
+  chunkBytes?: number;
 }
 
 /** Options of one `load`. */
@@ -39,6 +44,8 @@ export interface LoadOptions {
   unsupported?: 'error' | 'skip';
   /** Most distinct values of one dictionary column (default 1,000,000); more is `LIMIT_EXCEEDED`. */
   maxDictionary?: number;
+  /** Rows the source holds, when known: each column chunk is then allocated once, at its final size. */
+  rows?: number;
   /** Cancels fetch, decode and upload; the load rejects with an `AbortError` (code `ABORTED`). */
   signal?: AbortSignal;
   /** Called from the worker at most every ~50 ms, and once at the end. */
@@ -87,6 +94,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
         upload: options.upload ?? 'staging',
         // Column buffers are 32-bit words.
         maxBufferBytes: maxBufferBytes === undefined ? undefined : maxBufferBytes - (maxBufferBytes % 4),
+        chunkBytes: options.chunkBytes,
       }),
     );
   } catch (error) {
@@ -114,6 +122,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
               encodings: loadOptions.encodings,
               unsupported: loadOptions.unsupported,
               maxDictionary: loadOptions.maxDictionary,
+              rows: loadOptions.rows,
               upload: loadOptions.upload,
               timeoutMs: loadOptions.timeoutMs,
             },

@@ -51,6 +51,10 @@ export interface PipelineInput {
   unsupported?: 'error' | 'skip';
   /** Most distinct values of a dictionary column. */
   maxDictionary?: number;
+  /** Largest chunk of one column's buffer, in bytes (default: what the device binds and allocates). */
+  chunkBytes?: number;
+  /** Rows the source holds, when known in advance: every chunk is then allocated once. */
+  rows?: number;
   upload: UploadStrategy;
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
@@ -192,11 +196,18 @@ class Load {
           )
         : new WriteBufferTransport(gpu.device);
     this.#transport = transport;
-    // Column buffers are sized from the bytes seen so far against Content-Length.
+    // Column buffers are sized from a `rows` hint, else from the bytes seen so far against Content-Length.
+    const hint = this.#input.rows ?? 0;
     const expectedRows = (rowsAfter: number) =>
-      bytesTotal && this.#lastEndOffset > 0 ? Math.ceil((rowsAfter * bytesTotal) / this.#lastEndOffset) : 0;
-    const uploader = new TableUploader(gpu.device, gpu.tracker, transport, this.#watch, plans, expectedRows, {
+      hint > 0
+        ? Math.max(hint, rowsAfter)
+        : bytesTotal && this.#lastEndOffset > 0
+          ? Math.ceil((rowsAfter * bytesTotal) / this.#lastEndOffset)
+          : 0;
+    const uploader = new TableUploader(gpu.device, gpu.tracker, transport, this.#watch, plans, {
+      expectedRows,
       maxDictionary: this.#input.maxDictionary,
+      chunkBytes: this.#input.chunkBytes,
     });
     this.#uploader = uploader;
     return uploader;

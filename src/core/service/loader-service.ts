@@ -35,6 +35,7 @@ export class LoaderService implements LoaderWorkerApi {
   readonly #tables = new TableStore();
   readonly #loads = new Map<number, RunningLoad>();
   #upload: UploadStrategy = 'staging';
+  #chunkBytes: number | undefined;
 
   constructor(gpu: GPU | undefined, openSource: OpenSource, options: { idleTrimMs?: number } = {}) {
     this.#openSource = openSource;
@@ -43,6 +44,7 @@ export class LoaderService implements LoaderWorkerApi {
 
   async init(options: WorkerInit): Promise<AdapterSummary> {
     this.#upload = options.upload;
+    this.#chunkBytes = options.chunkBytes;
     this.devices.configure(options.maxBufferBytes);
     return (await this.devices.current()).summary;
   }
@@ -96,6 +98,8 @@ export class LoaderService implements LoaderWorkerApi {
         encodings: request.encodings,
         unsupported: request.unsupported,
         maxDictionary: request.maxDictionary,
+        rows: request.rows,
+        chunkBytes: this.#chunkBytes,
         upload: request.upload ?? this.#upload,
         signal,
         onProgress: onProgress && fireAndForget(onProgress),
