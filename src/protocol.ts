@@ -67,6 +67,8 @@ export interface LoaderWorkerApi {
   /** Releases the staging buffers now (they come back with the next load). */
   trim(): Promise<void>;
   close(): Promise<void>;
+  /** Answers at once: the page's liveness check, since a worker can vanish without an `error` event. */
+  ping(): void;
 }
 
 interface ThrownValue {

@@ -22,6 +22,8 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
     memory: () => service.memory(),
     trim: () => service.trim(),
     close: () => service.close(),
+    // Liveness is the transport's concern, not the service's: answered here, without touching it.
+    ping: () => undefined,
   };
 }
 

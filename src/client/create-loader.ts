@@ -3,6 +3,7 @@ import { AbortError, NetworkError } from '../core/errors.js';
 import { type LoaderWorkerApi, registerErrorTransfer } from '../protocol.js';
 import type { AdapterSummary, EncodingRequest, LoadProgress, MemoryInfo, UploadStrategy } from '../types.js';
 import { GpuTable } from './gpu-table.js';
+import { checkLoaderOptions, checkLoadOptions, invalidOption } from './options.js';
 import { WorkerGuard } from './worker-guard.js';
 
 /** Options of `createLoader`. */
@@ -70,21 +71,14 @@ export interface Loader {
   close(): Promise<void>;
 }
 
-/** Starts the worker and its GPU device. Rejects when WebGPU is unavailable. */
+/** Starts the worker and its GPU device. Rejects when WebGPU is unavailable, or with `INVALID_ARGUMENT`. */
 export async function createLoader(options: LoaderOptions = {}): Promise<Loader> {
+  checkLoaderOptions(options);
   const { maxBufferBytes } = options;
-  if (maxBufferBytes !== undefined && !(Number.isSafeInteger(maxBufferBytes) && maxBufferBytes >= 4)) {
-    throw new RangeError(`maxBufferBytes must be an integer of at least 4, got ${maxBufferBytes}`);
-  }
   registerErrorTransfer();
-  const worker = options.workerUrl
-    ? new Worker(options.workerUrl, { type: 'module', name: 'arrow-webgpu' })
-    : new Worker(new URL('../../workers/loader.worker.ts', import.meta.url), {
-        type: 'module',
-        name: 'arrow-webgpu',
-      });
-  const guard = new WorkerGuard(worker);
+  const worker = startWorker(options.workerUrl);
   const remote = Comlink.wrap<LoaderWorkerApi>(worker);
+  const guard = new WorkerGuard(worker, { ping: () => remote.ping() });
   let nextLoadId = 1;
   let closed = false;
 
@@ -104,6 +98,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
 
   return {
     async load(url, loadOptions = {}) {
+      checkLoadOptions(loadOptions);
       const { signal, onProgress } = loadOptions;
       const href = resolveUrl(url);
       if (signal?.aborted)
@@ -145,6 +140,22 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
       remote[Comlink.releaseProxy]();
     },
   };
+}
+
+/** The loader's worker; a `workerUrl` the browser refuses (malformed, cross-origin) is `INVALID_ARGUMENT`. */
+function startWorker(workerUrl: string | URL | undefined): Worker {
+  // The options stay literal in the first call: Vite bundles the worker only when it can read them.
+  if (!workerUrl) {
+    return new Worker(new URL('../../workers/loader.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'arrow-webgpu',
+    });
+  }
+  try {
+    return new Worker(workerUrl, { type: 'module', name: 'arrow-webgpu' });
+  } catch (error) {
+    throw invalidOption('createLoader', 'workerUrl', `a URL a worker can start from (${error})`, workerUrl);
+  }
 }
 
 /** The absolute URL the worker fetches (a worker resolves relative URLs against its own script, not the page). */

@@ -1,17 +1,21 @@
-import { WorkerFailedError } from '../core/errors.js';
+import { asArrowGpuError, WorkerFailedError } from '../core/errors.js';
+import { Liveness, type LivenessOptions } from './liveness.js';
 
 /**
  * Settles every pending call with `WORKER_FAILED` when the worker dies, and terminates it (a worker
  * with an uncaught error keeps running, holding its GPU device). Comlink alone would leave the calls
- * pending forever: it has no notion of a dead endpoint.
+ * pending forever: it has no notion of a dead endpoint. A worker can also vanish without any event
+ * (`self.close()`, killed for memory): with `liveness`, it is pinged while calls are pending.
  */
 export class WorkerGuard {
   readonly #worker: Worker;
   readonly #pending = new Set<(error: WorkerFailedError) => void>();
+  readonly #liveness: Liveness | null;
   #failure: WorkerFailedError | null = null;
 
-  constructor(worker: Worker) {
+  constructor(worker: Worker, liveness?: LivenessOptions) {
     this.#worker = worker;
+    this.#liveness = liveness ? new Liveness(liveness, (silentMs) => this.#silent(silentMs)) : null;
     worker.addEventListener('error', (event) => {
       event.preventDefault();
       this.fail(
@@ -28,14 +32,26 @@ export class WorkerGuard {
     return this.#failure;
   }
 
+  /** Calls in flight. */
+  get pendingCalls(): number {
+    return this.#pending.size;
+  }
+
+  /** Whether the worker is being pinged (only while calls are pending). */
+  get pinging(): boolean {
+    return this.#liveness?.running ?? false;
+  }
+
   /** Runs `call`, rejecting with `WORKER_FAILED` as soon as the worker dies. */
   run<T>(call: () => Promise<T>): Promise<T> {
     if (this.#failure) return Promise.reject(this.#failure);
     return new Promise<T>((resolve, reject) => {
-      this.#pending.add(reject);
-      call()
-        .then(resolve, reject)
-        .finally(() => this.#pending.delete(reject));
+      this.#track(reject);
+      // A call that throws synchronously rejects as one that rejects does, and leaves nothing pending;
+      // whatever it throws reaches the caller as an ArrowGpuError (INTERNAL if it is no library error).
+      new Promise<T>((settle) => settle(call()))
+        .then(resolve, (error: unknown) => reject(asArrowGpuError(error)))
+        .finally(() => this.#untrack(reject));
     });
   }
 
@@ -61,8 +77,26 @@ export class WorkerGuard {
     }
   }
 
+  #silent(silentMs: number): void {
+    this.fail(
+      `The arrow-webgpu worker stopped answering (no reply for ${Math.round(silentMs)} ms): ` +
+        'it closed itself, was killed (for memory, say) or is stuck',
+    );
+  }
+
+  #track(reject: (error: WorkerFailedError) => void): void {
+    this.#pending.add(reject);
+    if (this.#pending.size === 1) this.#liveness?.start();
+  }
+
+  /** An idle loader keeps no timer running. */
+  #untrack(reject: (error: WorkerFailedError) => void): void {
+    if (this.#pending.delete(reject) && this.#pending.size === 0) this.#liveness?.stop();
+  }
+
   #rejectAll(message: string): boolean {
     if (this.#failure) return false;
+    this.#liveness?.stop();
     this.#failure = new WorkerFailedError(message);
     for (const reject of this.#pending) reject(this.#failure);
     this.#pending.clear();

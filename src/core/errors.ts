@@ -34,6 +34,8 @@ export interface ErrorDetails {
   status?: number;
   expected?: number;
   actual?: number;
+  /** The option or argument that was refused (`INVALID_ARGUMENT`), e.g. `'maxBufferBytes'`. */
+  option?: string;
 }
 
 /** Base class of every error raised by arrow-webgpu; `code` is stable across releases. */

@@ -1,4 +1,5 @@
-import { DecodeError, formatBytes } from '../errors.js';
+import { DecodeError, type ErrorDetails, formatBytes } from '../errors.js';
+import type { BodyFault } from './compression/compressed-body.js';
 import { FlatbufferBoundsError } from './flatbuffer-view.js';
 import { HeaderFault } from './metadata/checks.js';
 import { type MessageHeaderInfo, readMessageHeader } from './metadata/message.js';
@@ -12,11 +13,36 @@ export function truncated(url: string, byteOffset: number, missing: number): Dec
   );
 }
 
-/** A `CORRUPT` error at `byteOffset`, saying `what` is wrong. */
-export function corrupt(url: string, byteOffset: number, what: string): DecodeError {
+/** A `CORRUPT` error at `byteOffset`, saying `what` is wrong; `more` adds to its details. */
+export function corrupt(url: string, byteOffset: number, what: string, more: ErrorDetails = {}): DecodeError {
   return new DecodeError('CORRUPT', `${url} is corrupt at byte offset ${byteOffset}: ${what}`, {
     url,
     byteOffset,
+    ...more,
+  });
+}
+
+/**
+ * A `CORRUPT` error for a compressed buffer that lies about its size, naming its batch: `bodyStart` is
+ * where the message's body starts in the source, `recordBatch` the index of the record batch that the
+ * message is (or, for a dictionary batch, comes before).
+ */
+export function bodyCorrupt(
+  url: string,
+  fault: BodyFault,
+  bodyStart: number,
+  dictionaryId: number | null,
+  recordBatch: number,
+): DecodeError {
+  const what =
+    dictionaryId === null
+      ? `record batch ${recordBatch}`
+      : `dictionary batch (id ${dictionaryId}) before record batch ${recordBatch}`;
+  const { column, expected, actual } = fault;
+  return corrupt(url, bodyStart + fault.bodyOffset, `${what}, ${fault.message}`, {
+    batch: recordBatch,
+    ...(column === undefined ? {} : { column }),
+    ...(expected === undefined ? {} : { expected, actual }),
   });
 }
 

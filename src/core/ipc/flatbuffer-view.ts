@@ -8,6 +8,8 @@ export class FlatbufferBoundsError extends Error {
   }
 }
 
+const decoder = new TextDecoder();
+
 /**
  * A read-only view of one flatbuffer whose every access is bounds-checked, so that malformed metadata
  * fails with a position instead of a `RangeError` or a read of unrelated bytes.
@@ -49,6 +51,14 @@ export class FlatbufferView {
     const length = this.u32(vec);
     this.#check(vec + 4, length * elementSize);
     return { start: vec + 4, length };
+  }
+
+  /** The UTF-8 string referenced at `position` (`''` when the field is absent), bounds-checked. */
+  string(position: number | null): string {
+    if (position === null) return '';
+    const { start, length } = this.vector(position, 1);
+    const view = this.#view;
+    return decoder.decode(new Uint8Array(view.buffer, view.byteOffset + start, length));
   }
 
   u8(position: number): number {

@@ -1,12 +1,13 @@
 import { formatBytes, LimitError } from '../errors.js';
 import type { BytePool } from '../source/byte-pool.js';
 import type { ReadTail } from '../source/byte-source.js';
-import { corrupt, readHeaderAt, truncated } from './faults.js';
+import { BodyFault, checkCompressedBody } from './compression/compressed-body.js';
+import { bodyCorrupt, corrupt, readHeaderAt, truncated } from './faults.js';
 import { checkFileEnd, readFooterSchema } from './footer.js';
 import { type MessageHeaderInfo, MessageKind } from './metadata/message.js';
 import type { SchemaLayout } from './metadata/schema.js';
 import { PushBackReader } from './push-back-reader.js';
-import { batchShapeFault } from './shape-check.js';
+import { batchLayout, batchShapeFault } from './shape-check.js';
 import { type IpcFormat, PREAMBLE_BYTES, sniffFormat, startsWithContinuation } from './sniff.js';
 
 /** One IPC message, re-encoded as the stream format expects it. */
@@ -50,6 +51,8 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
   format: IpcFormat | null = null;
   /** Where record batch bodies that straddle chunks are joined; `null`: fresh allocations. */
   pool: BytePool | null = null;
+  /** Record batches framed so far: the index of the next one. */
+  #recordBatches = 0;
 
   /** `readTail` is needed only for files whose schema is in the footer alone (as apache-arrow JS writes them). */
   constructor(
@@ -82,6 +85,8 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
       if (message === null) break;
       if (message.header.kind === MessageKind.Schema) layout = message.header.layout;
       this.#checkShape(message, layout);
+      this.#checkBody(message, layout);
+      if (message.header.kind === MessageKind.RecordBatch) this.#recordBatches++;
       yield message;
     }
     if (this.format === 'file') await checkFileEnd(this.#input, this.#url);
@@ -177,6 +182,23 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     if (header.batch === null) return;
     const fault = batchShapeFault(header.batch, header.rows, layout);
     if (fault !== null) throw corrupt(this.#url, byteOffset, fault);
+  }
+
+  /**
+   * Fails a compressed batch (one that fits its schema) whose buffers declare more bytes than the batch
+   * can hold, before anything is decompressed; other messages pass.
+   */
+  #checkBody({ header, body, byteOffset, prefix }: FramedMessage, layout: SchemaLayout | null): void {
+    if (header.batch === null) return;
+    const needs = batchLayout(header.batch, layout);
+    if (needs === undefined) return;
+    try {
+      checkCompressedBody(body, header.batch, needs.layout, header.rows);
+    } catch (error) {
+      if (!(error instanceof BodyFault)) throw error;
+      const bodyStart = byteOffset + prefix.byteLength;
+      throw bodyCorrupt(this.#url, error, bodyStart, header.batch.dictionaryId, this.#recordBatches);
+    }
   }
 }
 

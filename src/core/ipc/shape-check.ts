@@ -1,3 +1,4 @@
+import type { FieldsLayout } from './metadata/field.js';
 import type { BatchShape } from './metadata/record-batch.js';
 import type { SchemaLayout } from './metadata/schema.js';
 
@@ -9,7 +10,7 @@ import type { SchemaLayout } from './metadata/schema.js';
 export function batchShapeFault(batch: BatchShape, rows: number, layout: SchemaLayout | null): string | null {
   const what = batch.dictionaryId === null ? 'record batch' : `dictionary batch (id ${batch.dictionaryId})`;
   if (layout === null) return `a ${what} comes before the schema`;
-  const needs = batch.dictionaryId === null ? layout : layout.dictionaries.get(batch.dictionaryId);
+  const needs = batchLayout(batch, layout);
   if (needs === undefined) return `the schema has no dictionary for this ${what}`;
   if (batch.nodes < needs.nodes || batch.buffers < needs.buffers) {
     return (
@@ -30,4 +31,10 @@ function rowCountFault(batch: BatchShape, rows: number, layout: SchemaLayout): s
     }
   }
   return null;
+}
+
+/** What a batch's nodes follow: its schema's fields, or its dictionary's values; `undefined` if neither. */
+export function batchLayout(batch: BatchShape, layout: SchemaLayout | null): FieldsLayout | undefined {
+  if (layout === null) return undefined;
+  return batch.dictionaryId === null ? layout : layout.dictionaries.get(batch.dictionaryId);
 }

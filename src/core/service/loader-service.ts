@@ -26,9 +26,10 @@ interface RunningLoad {
 
 /**
  * The worker's state: a device manager, the tables loaded on its device and the loads in flight. It
- * implements the worker protocol but needs only a `GPU` and a way to open byte sources.
+ * implements the worker protocol (all but `ping`, which the exposed API answers) yet needs only a `GPU`
+ * and a way to open byte sources.
  */
-export class LoaderService implements LoaderWorkerApi {
+export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   /** The device this service loads into. */
   readonly devices: DeviceManager;
   readonly #openSource: OpenSource;

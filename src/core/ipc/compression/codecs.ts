@@ -5,6 +5,57 @@ import { decompressLz4Frame } from './lz4-frame.js';
 /** Largest decompressed buffer accepted (a lying length prefix must not become a huge allocation). */
 export const MAX_DECOMPRESSED_BYTES = 2 ** 31;
 
+/** A decoder that fills `out` from `payload` and returns the bytes it wrote. */
+type Decoder = (payload: Uint8Array, out: Uint8Array) => number;
+
+const DECODERS: ReadonlyMap<number, { name: string; decode: Decoder }> = new Map([
+  [CompressionType.LZ4_FRAME, { name: 'LZ4 frame', decode: decompressLz4Frame }],
+  [
+    CompressionType.ZSTD,
+    {
+      name: 'ZSTD',
+      decode: (payload: Uint8Array, out: Uint8Array) => {
+        const result = zstdDecompress(payload, out);
+        if (result.buffer !== out.buffer || result.byteOffset !== 0)
+          out.set(result.subarray(0, out.byteLength));
+        return result.byteLength;
+      },
+    },
+  ],
+]);
+
+/** The name of a body codec (`CompressionType`), or `null` for one this library cannot decode. */
+export function codecName(codec: number): string | null {
+  return DECODERS.get(codec)?.name ?? null;
+}
+
+/**
+ * Decompresses one buffer's `payload` (the bytes after its length prefix) with `codec` into exactly
+ * `declared` bytes; the caller has bounded `declared` first, since that much is allocated here.
+ */
+export function decompressBuffer(codec: number, payload: Uint8Array, declared: number): Uint8Array {
+  const decoder = DECODERS.get(codec);
+  if (decoder === undefined) throw new Error(`unknown compression codec ${codec}`);
+  if (!(declared >= 0 && declared <= MAX_DECOMPRESSED_BYTES)) {
+    throw new Error(
+      `compressed buffer declares ${declared} uncompressed bytes (cap ${MAX_DECOMPRESSED_BYTES})`,
+    );
+  }
+  const out = new Uint8Array(declared);
+  let written: number;
+  try {
+    written = decoder.decode(payload, out);
+  } catch (error) {
+    throw new Error(
+      `${decoder.name} buffer cannot be decompressed: ${String((error as Error)?.message ?? error)}`,
+    );
+  }
+  if (written !== out.byteLength) {
+    throw new Error(`${decoder.name} buffer decompressed to ${written} bytes, expected ${out.byteLength}`);
+  }
+  return out;
+}
+
 /**
  * Reads the uncompressed length that precedes a compressed Arrow buffer. apache-arrow hands codecs the
  * payload as a view that starts just after that 8-byte prefix, inside the same body.
@@ -20,40 +71,18 @@ function declaredLength(payload: Uint8Array): number {
   return Number(length);
 }
 
-function checked(name: string, decode: (payload: Uint8Array, out: Uint8Array) => number) {
-  return {
-    decode(payload: Uint8Array): Uint8Array {
-      const out = new Uint8Array(declaredLength(payload));
-      let written: number;
-      try {
-        written = decode(payload, out);
-      } catch (error) {
-        throw new Error(
-          `${name} buffer cannot be decompressed: ${String((error as Error)?.message ?? error)}`,
-        );
-      }
-      if (written !== out.byteLength) {
-        throw new Error(`${name} buffer decompressed to ${written} bytes, expected ${out.byteLength}`);
-      }
-      return out;
-    },
-  };
-}
-
 let registered = false;
 
-/** Registers LZ4_FRAME and ZSTD decoders with apache-arrow (it ships none since 21.1). */
+/**
+ * Registers LZ4_FRAME and ZSTD decoders with apache-arrow (it ships none since 21.1). The framer has
+ * already bounded each buffer's declared length by its batch (see `checkCompressedBody`).
+ */
 export function registerCompressionCodecs(): void {
   if (registered) return;
   registered = true;
-  compressionRegistry.set(CompressionType.LZ4_FRAME, checked('LZ4 frame', decompressLz4Frame));
-  compressionRegistry.set(
-    CompressionType.ZSTD,
-    checked('ZSTD', (payload, out) => {
-      const result = zstdDecompress(payload, out);
-      if (result.buffer !== out.buffer || result.byteOffset !== 0)
-        out.set(result.subarray(0, out.byteLength));
-      return result.byteLength;
-    }),
-  );
+  for (const codec of DECODERS.keys()) {
+    compressionRegistry.set(codec, {
+      decode: (payload: Uint8Array) => decompressBuffer(codec, payload, declaredLength(payload)),
+    });
+  }
 }

@@ -1,7 +1,13 @@
 import type { FlatbufferView } from '../flatbuffer-view.js';
 import { HeaderFault } from './checks.js';
 import type { FieldsShape } from './field.js';
-import { RecordBatch } from './slots.js';
+import { BodyCompression, RecordBatch } from './slots.js';
+
+/** Where a body buffer lies in its message's body. */
+export interface BufferRegion {
+  offset: number;
+  length: number;
+}
 
 /** What a record or dictionary batch lists. */
 export interface BatchShape extends FieldsShape {
@@ -9,6 +15,12 @@ export interface BatchShape extends FieldsShape {
   nodeLengths: readonly number[];
   /** Dictionary batches: the dictionary id. */
   dictionaryId: number | null;
+  /** The body's codec (`CompressionType`: 0 LZ4 frame, 1 ZSTD), or `null` for an uncompressed body. */
+  compression: number | null;
+  /** Every body buffer, variadic ones included, in order. */
+  regions: readonly BufferRegion[];
+  /** How many variadic buffers each view-typed node has, in node order. */
+  variadicCounts: readonly number[];
 }
 
 /** A `RecordBatch` table's rows and what it lists. */
@@ -23,7 +35,8 @@ const BUFFER_BYTES = 16;
 
 /**
  * Checks a `RecordBatch` table (also the data of a dictionary batch): its row count, each field node,
- * each body buffer against the body, and the variadic buffer counts. `compression` is left to the codecs.
+ * each body buffer against the body, and the variadic buffer counts; reads its codec, whose buffers are
+ * bounded by the framer before they are decompressed.
  */
 export function checkRecordBatch(
   fb: FlatbufferView,
@@ -37,9 +50,14 @@ export function checkRecordBatch(
     throw new HeaderFault(`record batch declares an invalid row count (${rows})`);
   }
   const nodeLengths = checkFieldNodes(fb, fb.field(table, RecordBatch.nodes));
-  const listed = checkBuffers(fb, fb.field(table, RecordBatch.buffers), bodyLength);
-  const buffers = nonVariadicBuffers(fb, fb.field(table, RecordBatch.variadicBufferCounts), listed);
-  return { rows, batch: { nodes: nodeLengths.length, buffers, nodeLengths, dictionaryId } };
+  const regions = checkBuffers(fb, fb.field(table, RecordBatch.buffers), bodyLength);
+  const countsField = fb.field(table, RecordBatch.variadicBufferCounts);
+  const variadicCounts = checkVariadicCounts(fb, countsField, regions.length);
+  // What the schema's fields must account for: the buffers that are not variadic.
+  const buffers = variadicCounts.reduce((left, count) => left - count, regions.length);
+  const compression = readCodec(fb, fb.field(table, RecordBatch.compression));
+  const batch = { nodes: nodeLengths.length, buffers, nodeLengths, dictionaryId, compression, regions };
+  return { rows, batch: { ...batch, variadicCounts } };
 }
 
 /** Checks each field node's length and null count; returns the lengths. */
@@ -58,9 +76,10 @@ function checkFieldNodes(fb: FlatbufferView, position: number | null): number[] 
   return nodeLengths;
 }
 
-/** Checks that every body buffer lies inside the body; returns how many are listed. */
-function checkBuffers(fb: FlatbufferView, position: number | null, bodyLength: number): number {
-  if (position === null) return 0;
+/** Checks that every body buffer lies inside the body; returns where each lies. */
+function checkBuffers(fb: FlatbufferView, position: number | null, bodyLength: number): BufferRegion[] {
+  const regions: BufferRegion[] = [];
+  if (position === null) return regions;
   const vector = fb.vector(position, BUFFER_BYTES);
   for (let i = 0; i < vector.length; i++) {
     const offset = fb.i64(vector.start + i * BUFFER_BYTES);
@@ -70,16 +89,15 @@ function checkBuffers(fb: FlatbufferView, position: number | null, bodyLength: n
         `body buffer ${i} spans bytes [${offset}, ${offset + length}) but the body has ${bodyLength} bytes`,
       );
     }
+    regions.push({ offset, length });
   }
-  return vector.length;
+  return regions;
 }
 
-/**
- * Checks the variadic buffer count of each view column against the buffers not yet claimed; returns
- * the buffers left, which are what the schema's fields must account for.
- */
-function nonVariadicBuffers(fb: FlatbufferView, position: number | null, listed: number): number {
-  if (position === null) return listed;
+/** Checks the variadic buffer count of each view column against the buffers not yet claimed. */
+function checkVariadicCounts(fb: FlatbufferView, position: number | null, listed: number): number[] {
+  const counts: number[] = [];
+  if (position === null) return counts;
   const vector = fb.vector(position, 8);
   let buffers = listed;
   for (let i = 0; i < vector.length; i++) {
@@ -88,6 +106,14 @@ function nonVariadicBuffers(fb: FlatbufferView, position: number | null, listed:
       throw new HeaderFault(`view column ${i} declares ${count} variadic buffers of the ${buffers} listed`);
     }
     buffers -= count;
+    counts.push(count);
   }
-  return buffers;
+  return counts;
+}
+
+/** The codec of a `BodyCompression` table, or `null` when the body is not compressed. */
+function readCodec(fb: FlatbufferView, position: number | null): number | null {
+  if (position === null) return null;
+  const codec = fb.field(fb.indirect(position), BodyCompression.codec);
+  return codec === null ? 0 : fb.u8(codec); // the default codec is LZ4_FRAME
 }

@@ -1,15 +1,22 @@
 import type { FlatbufferView } from '../flatbuffer-view.js';
-import { addShape, checkField, type FieldsShape, type SchemaWalk } from './field.js';
+import {
+  addShape,
+  checkField,
+  type FieldsLayout,
+  type NodeLayout,
+  type SchemaWalk,
+  topLevel,
+} from './field.js';
 import { checkKeyValues } from './key-value.js';
 import { Schema } from './slots.js';
 import { METADATA_V5 } from './type.js';
 
 /** What a schema's batches must list, as apache-arrow will read them. */
-export interface SchemaLayout extends FieldsShape {
+export interface SchemaLayout extends FieldsLayout {
   /** Index of each top-level field's node among a record batch's field nodes. */
   topLevelNodes: readonly number[];
   /** What a dictionary batch must list, by dictionary id. */
-  dictionaries: ReadonlyMap<number, FieldsShape>;
+  dictionaries: ReadonlyMap<number, FieldsLayout>;
 }
 
 /**
@@ -21,17 +28,18 @@ export function checkSchema(fb: FlatbufferView, schema: number, version = METADA
   const walk: SchemaWalk = { fieldsLeft: Math.floor(fb.byteLength / 8), version, dictionaries: new Map() };
   const fields = fb.field(schema, Schema.fields);
   const topLevelNodes: number[] = [];
+  const layout: NodeLayout[] = [];
   const shape = { nodes: 0, buffers: 0 };
   if (fields !== null) {
     const vector = fb.vector(fields, 4);
     for (let i = 0; i < vector.length; i++) {
       topLevelNodes.push(shape.nodes);
-      addShape(shape, checkField(fb, fb.indirect(vector.start + i * 4), 1, walk));
+      addShape(shape, checkField(fb, fb.indirect(vector.start + i * 4), 1, walk, topLevel(layout)));
     }
   }
   checkKeyValues(fb, fb.field(schema, Schema.custom_metadata));
   // `Feature` is a long enum: only the vector's bounds matter.
   const features = fb.field(schema, Schema.features);
   if (features !== null) fb.vector(features, 8);
-  return { ...shape, topLevelNodes, dictionaries: walk.dictionaries };
+  return { ...shape, layout, topLevelNodes, dictionaries: walk.dictionaries };
 }

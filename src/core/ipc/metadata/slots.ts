@@ -14,6 +14,9 @@ export const RecordBatch = {
   variadicBufferCounts: 4,
 } as const;
 
+/** `BodyCompression` (Message.fbs): how a batch's body buffers are compressed. */
+export const BodyCompression = { codec: 0, method: 1 } as const;
+
 /** `DictionaryBatch` (Message.fbs). */
 export const DictionaryBatch = { id: 0, data: 1, isDelta: 2 } as const;
 
@@ -34,11 +37,32 @@ export const Field = {
 /** `DictionaryEncoding` (Schema.fbs). */
 export const DictionaryEncoding = { id: 0, indexType: 1, isOrdered: 2, dictionaryKind: 3 } as const;
 
-/** `Int` (Schema.fbs): a dictionary's index type. */
+/** `Int` (Schema.fbs): also a dictionary's index type. */
 export const Int = { bitWidth: 0, is_signed: 1 } as const;
+
+/** `FloatingPoint` (Schema.fbs). */
+export const FloatingPoint = { precision: 0 } as const;
+
+/** `Decimal` (Schema.fbs). */
+export const Decimal = { precision: 0, scale: 1, bitWidth: 2 } as const;
+
+/** `Date` (Schema.fbs); named `Date_` so as not to shadow the global `Date`. */
+export const Date_ = { unit: 0 } as const;
+
+/** `Time` (Schema.fbs). */
+export const Time = { unit: 0, bitWidth: 1 } as const;
 
 /** `Timestamp` (Schema.fbs). */
 export const Timestamp = { unit: 0, timezone: 1 } as const;
+
+/** `Interval` (Schema.fbs). */
+export const Interval = { unit: 0 } as const;
+
+/** `FixedSizeBinary` (Schema.fbs). */
+export const FixedSizeBinary = { byteWidth: 0 } as const;
+
+/** `FixedSizeList` (Schema.fbs). */
+export const FixedSizeList = { listSize: 0 } as const;
 
 /** `Union` (Schema.fbs). */
 export const Union = { mode: 0, typeIds: 1 } as const;

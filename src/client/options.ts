@@ -1,0 +1,85 @@
+import { ArgumentError, type ErrorDetails } from '../core/errors.js';
+import type { UploadStrategy } from '../types.js';
+import type { LoaderOptions, LoadOptions } from './create-loader.js';
+
+const UPLOADS: readonly UploadStrategy[] = ['staging', 'writeBuffer'];
+
+/** Throws `INVALID_ARGUMENT` naming the first option of `createLoader` that is out of range. */
+export function checkLoaderOptions(options: LoaderOptions): void {
+  checkObject('createLoader', options);
+  checkUpload('createLoader', options.upload);
+  const { maxBufferBytes, workerUrl } = options;
+  if (maxBufferBytes !== undefined && !(Number.isSafeInteger(maxBufferBytes) && maxBufferBytes >= 4)) {
+    throw invalidOption(
+      'createLoader',
+      'maxBufferBytes',
+      'an integer number of bytes, at least 4',
+      maxBufferBytes,
+      4,
+    );
+  }
+  if (workerUrl !== undefined && typeof workerUrl !== 'string' && !(workerUrl instanceof URL)) {
+    throw invalidOption('createLoader', 'workerUrl', 'a string or a URL', workerUrl);
+  }
+}
+
+/** Throws `INVALID_ARGUMENT` naming the first option of `load` that is out of range. */
+export function checkLoadOptions(options: LoadOptions): void {
+  checkObject('load', options);
+  checkUpload('load', options.upload);
+  const { columns, signal, onProgress, timeoutMs } = options;
+  if (columns !== undefined) checkColumns(columns);
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw invalidOption('load', 'signal', 'an AbortSignal', signal);
+  }
+  if (onProgress !== undefined && typeof onProgress !== 'function') {
+    throw invalidOption('load', 'onProgress', 'a function', onProgress);
+  }
+  if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw invalidOption('load', 'timeoutMs', 'a number of milliseconds above 0', timeoutMs);
+  }
+}
+
+function checkColumns(columns: unknown): void {
+  if (!Array.isArray(columns)) throw invalidOption('load', 'columns', 'an array of column names', columns);
+  const at = columns.findIndex((name) => typeof name !== 'string');
+  if (at >= 0) throw invalidOption('load', `columns[${at}]`, 'a column name (a string)', columns[at]);
+}
+
+function checkObject(call: string, options: unknown): void {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw invalidOption(call, 'options', 'an object', options);
+  }
+}
+
+function checkUpload(call: string, upload: unknown): void {
+  if (upload !== undefined && !UPLOADS.includes(upload as UploadStrategy)) {
+    throw invalidOption(call, 'upload', UPLOADS.map((u) => JSON.stringify(u)).join(' or '), upload);
+  }
+}
+
+/** The `INVALID_ARGUMENT` error for `option` of `call`: expected vs actual in the message, and in `details` when numeric. */
+export function invalidOption(
+  call: string,
+  option: string,
+  expected: string,
+  actual: unknown,
+  limit?: number,
+) {
+  const details: ErrorDetails = { option };
+  if (limit !== undefined) details.expected = limit;
+  if (typeof actual === 'number') details.actual = actual;
+  return new ArgumentError(`${call}: ${option} must be ${expected}, got ${show(actual)}`, details);
+}
+
+/** A value as a message shows it: strings quoted, objects by kind (never their contents). */
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === null) return 'null';
+  if (value instanceof URL) return JSON.stringify(value.href);
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'function') return 'a function';
+  return String(value);
+}
