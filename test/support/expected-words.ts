@@ -1,4 +1,4 @@
-import type { Table, Vector } from 'apache-arrow';
+import { type Table, Type, type Vector } from 'apache-arrow';
 
 /** A column as read back from the GPU, as plain data. */
 export interface ReadBack {
@@ -46,7 +46,10 @@ function sourceOf(table: Table, name: string): { vector: Vector; valid: (i: numb
   const [top, ...rest] = name.split('.');
   const chain: Vector[] = [table.getChild(top as string) as Vector];
   for (const part of rest) chain.push((chain[chain.length - 1] as Vector).getChild(part as never) as Vector);
-  return { vector: chain[chain.length - 1] as Vector, valid: (i) => chain.every((v) => v.isValid(i)) };
+  const vector = chain[chain.length - 1] as Vector;
+  // Every row of a Null column is null (apache-arrow's isValid says otherwise for that type).
+  if (vector.type.typeId === Type.Null) return { vector, valid: () => false };
+  return { vector, valid: (i) => chain.every((v) => v.isValid(i)) };
 }
 
 /** The words a value must become, as unsigned 32-bit integers. */

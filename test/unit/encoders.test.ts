@@ -242,3 +242,35 @@ describe('encoders write the documented words, batch after batch', () => {
     );
   });
 });
+
+describe('sliced columns', () => {
+  // apache-arrow slices values and offsets with the data but keeps bitmaps (and Bool values) whole,
+  // shifted by `data.offset`: every encoder must read a slice from its own first row.
+  it('encode from the slice’s first row, for every kind of buffer', () => {
+    const cases: Array<[DataType, unknown[]]> = [
+      [new Int16(), [1, -2, 3, -4, 5, -6, 7]],
+      [new Float64(), [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5]],
+      [new Bool(), [true, false, false, true, true, false, true]],
+      [new Utf8(), ['a', 'b', 'c', 'd', 'e', 'f', 'g']],
+      [new Int64(), [1n, 2n, 3n, 4n, 5n, 6n, 7n]],
+    ];
+    for (const [type, values] of cases) {
+      const whole = vectorFromArray(values, type);
+      const sliced = whole.slice(3).data[0] as Data;
+      const fresh = vectorFromArray(values.slice(3), type).data[0] as Data;
+      expect(Array.from(encodeColumn(type, [sliced]).words), String(type)).toEqual(
+        Array.from(encodeColumn(type, [fresh]).words),
+      );
+    }
+    const xy = vectorFromArray(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      new FixedSizeList(2, new Field('v', new Float32())),
+    );
+    const { words } = encodeColumn(xy.type, [xy.slice(1).data[0] as Data]);
+    expect(Array.from(new Float32Array(words.buffer, words.byteOffset, 4))).toEqual([3, 4, 5, 6]);
+  });
+});

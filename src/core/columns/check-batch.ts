@@ -44,7 +44,9 @@ function lengthFault(data: Data, rows: number): Fault | null {
       sizes: { expected: rows, actual: data.length },
     };
   }
-  const needed = data.offset + data.length;
+  // Bitmaps go by `data.offset`; values and offsets are sliced with the data (see encoders).
+  const bits = data.offset + data.length;
+  const needed = data.length;
   // A Null column has no buffers at all: every row is null by its type.
   if (data.type.typeId === Type.Null) return null;
   const bitmap = data.nullBitmap as Uint8Array | undefined;
@@ -54,10 +56,10 @@ function lengthFault(data: Data, rows: number): Fault | null {
       sizes: { expected: 1, actual: 0 },
     };
   }
-  if (bitmap && bitmap.byteLength > 0 && bitmap.byteLength * 8 < needed) {
-    const sizes = { expected: Math.ceil(needed / 8), actual: bitmap.byteLength };
+  if (bitmap && bitmap.byteLength > 0 && bitmap.byteLength * 8 < bits) {
+    const sizes = { expected: Math.ceil(bits / 8), actual: bitmap.byteLength };
     return {
-      what: `validity bitmap holds ${bitmap.byteLength * 8} bits, expected at least ${needed}`,
+      what: `validity bitmap holds ${bitmap.byteLength * 8} bits, expected at least ${bits}`,
       sizes,
     };
   }
@@ -78,7 +80,8 @@ function valuesFault(data: Data, needed: number): Fault | null {
   const values = data.values as ArrayLike<unknown> | undefined;
   const isBits = data.type.typeId === Type.Bool;
   const have = values?.length ?? 0;
-  const want = isBits ? Math.ceil(needed / 8) : needed * data.stride;
+  // Bool values are bits and, like bitmaps, not sliced: they go by `data.offset`.
+  const want = isBits ? Math.ceil((data.offset + needed) / 8) : needed * data.stride;
   if (have < want) {
     return {
       what: `values buffer holds ${have} values, expected at least ${want}`,

@@ -34,7 +34,9 @@ export function columnSlice(batch: RecordBatch, plan: ColumnPlan): ColumnSlice {
   const withNulls = chain.filter((d) => d.nullCount > 0);
   if (withNulls.length === 0) return { data, bitmap: null, bitOffset: 0, nullCount: 0 };
   if (withNulls.length === 1 && withNulls[0] === data) {
-    return { data, bitmap: data.nullBitmap as Uint8Array, bitOffset: data.offset, nullCount: data.nullCount };
+    // A Null column has nulls and no bitmap: an empty one reads as all null.
+    const bitmap = (data.nullBitmap as Uint8Array | undefined) ?? new Uint8Array(0);
+    return { data, bitmap, bitOffset: data.offset, nullCount: data.nullCount };
   }
   return combined(data, withNulls);
 }

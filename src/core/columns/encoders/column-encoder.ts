@@ -41,7 +41,10 @@ export type ValueArray =
   | BigInt64Array
   | BigUint64Array;
 
-/** The values array of a column's data: `stride` elements a row, starting at row `data.offset`. */
+/**
+ * The values array of a column's data: `stride` elements a row. apache-arrow slices values (and
+ * offsets) with the data, so element 0 is the data's first row; only bitmaps go by `data.offset`.
+ */
 export function valuesOf(data: Data): ValueArray {
   return data.values as ValueArray;
 }
@@ -50,7 +53,7 @@ export function valuesOf(data: Data): ValueArray {
 export function rowBytes(data: Data, first: number, count: number): Uint8Array {
   const values = valuesOf(data);
   const perRow = data.stride * values.BYTES_PER_ELEMENT;
-  return new Uint8Array(values.buffer, values.byteOffset + (data.offset + first) * perRow, count * perRow);
+  return new Uint8Array(values.buffer, values.byteOffset + first * perRow, count * perRow);
 }
 
 /** Words-per-row encoders: every row takes `components` words, whatever came before. */

@@ -58,7 +58,7 @@ export class DictionaryEncoder extends FixedWidthEncoder {
     const dictionary = data.dictionary as Vector;
     const remap = this.#remapOf(dictionary);
     const indices = data.values as ArrayLike<number | bigint>;
-    const start = data.offset + first;
+    const start = first;
     for (let i = 0; i < count; i++) {
       if (!data.getValid(first + i)) {
         out[i] = 0;
@@ -131,8 +131,8 @@ function keyAt(data: Data, i: number, encoder: DictionaryEncoder): DictionaryVal
 function bytesAt(data: Data, i: number): Uint8Array {
   const offsets = data.valueOffsets as ArrayLike<number | bigint> | undefined;
   if (offsets && data.values instanceof Uint8Array) {
-    const start = Number(offsets[data.offset + i]);
-    const end = Number(offsets[data.offset + i + 1]);
+    const start = Number(offsets[i]);
+    const end = Number(offsets[i + 1]);
     return data.values.subarray(start, end);
   }
   // View types: apache-arrow resolves the inline or referenced bytes.

@@ -10,7 +10,7 @@ export class WidenEncoder extends FixedWidthEncoder {
 
   protected write(data: Data, first: number, count: number, out: Uint32Array): void {
     const values = valuesOf(data) as Int8Array | Int16Array | Uint8Array | Uint16Array;
-    const source = values.subarray(data.offset + first, data.offset + first + count);
+    const source = values.subarray(first, first + count);
     const signed = source instanceof Int8Array || source instanceof Int16Array;
     (signed ? new Int32Array(out.buffer, out.byteOffset, count) : out).set(source);
   }
@@ -24,7 +24,7 @@ export class F32Encoder extends FixedWidthEncoder {
 
   protected write(data: Data, first: number, count: number, out: Uint32Array): void {
     const target = new Float32Array(out.buffer, out.byteOffset, count);
-    const start = data.offset + first;
+    const start = first;
     if (data.type.typeId === Type.Decimal) {
       writeDecimals(data, first, count, target);
       return;
@@ -101,7 +101,7 @@ function numberReader(data: Data, first: number, count: number): (i: number) => 
     return (i) => int64At(words, i);
   }
   const values = valuesOf(data) as Float64Array;
-  const start = data.offset + first;
+  const start = first;
   return (i) => values[start + i] as number;
 }
 
@@ -110,12 +110,12 @@ function firstValid(data: Data, first: number, count: number): { value: number; 
   for (let i = 0; i < count; i++) {
     if (!data.getValid(first + i)) continue;
     if (isInt64Values(data)) {
-      const big = (valuesOf(data) as BigInt64Array)[data.offset + first + i] as bigint;
+      const big = (valuesOf(data) as BigInt64Array)[first + i] as bigint;
       // Rounded to a double so that the subtraction above uses the same offset it reports.
       const value = Number(big);
       return { value, exact: BigInt(value).toString() };
     }
-    const value = (valuesOf(data) as Float64Array)[data.offset + first + i] as number;
+    const value = (valuesOf(data) as Float64Array)[first + i] as number;
     return { value, exact: String(value) };
   }
   return null;
@@ -126,7 +126,7 @@ function writeDecimals(data: Data, first: number, count: number, target: Float32
   const stride = data.stride;
   const scale = 10 ** ((data.type as unknown as { scale: number }).scale ?? 0);
   for (let i = 0; i < count; i++) {
-    const at = (data.offset + first + i) * stride;
+    const at = (first + i) * stride;
     let value = 0;
     for (let w = stride - 1; w >= 0; w--) {
       const word = words[at + w] as number;

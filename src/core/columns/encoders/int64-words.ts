@@ -12,7 +12,7 @@ export interface Int64Words {
 /** Word views of rows of an Int64-like column (Int64, Uint64, Timestamp, Date64, Time64, Duration). */
 export function int64Words(data: Data, first: number, count: number, signed: boolean): Int64Words {
   const values = valuesOf(data);
-  const start = data.offset + first;
+  const start = first;
   const words = (start + count) * 2;
   const lo = new Uint32Array(values.buffer, values.byteOffset, words);
   const hi = signed ? new Int32Array(values.buffer, values.byteOffset, words) : lo;

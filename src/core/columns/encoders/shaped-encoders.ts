@@ -51,7 +51,8 @@ export class VectorEncoder extends FixedWidthEncoder {
 
   protected write(data: Data, first: number, count: number, out: Uint32Array): void {
     const child = data.children[0] as Data;
-    const childFirst = (data.offset + first) * this.#listSize;
+    // apache-arrow slices a fixed-size list's child with it: the child's row 0 is this data's row 0.
+    const childFirst = first * this.#listSize;
     const childCount = count * this.#listSize;
     if (this.#element) {
       this.#element.encode(child, childFirst, childCount, out);
