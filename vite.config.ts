@@ -1,4 +1,25 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * Where Dawn (the `webgpu` package, in the unit tests) finds a Vulkan loader and driver on a machine
+ * without a GPU: Chromium's own libvulkan and SwiftShader, beside the binary that CHROME_PATH names (the
+ * browser tests' override) or in Debian's /usr/lib/chromium. The dynamic loader reads LD_LIBRARY_PATH
+ * only when a process starts, so setting it inside a test is too late: `test.env` puts both variables
+ * in the environment the test worker processes are forked with. A VK_ICD_FILENAMES already set (a real
+ * GPU's driver) is kept.
+ */
+function dawnEnv(): Record<string, string> {
+  const chrome = process.env.CHROME_PATH;
+  const dirs = [chrome && existsSync(chrome) ? dirname(realpathSync(chrome)) : '', '/usr/lib/chromium'];
+  const dir = dirs.find((d) => d !== '' && existsSync(join(d, 'vk_swiftshader_icd.json')));
+  if (dir === undefined) return {};
+  return {
+    LD_LIBRARY_PATH: [dir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':'),
+    VK_ICD_FILENAMES: process.env.VK_ICD_FILENAMES || join(dir, 'vk_swiftshader_icd.json'),
+  };
+}
 
 // `vite build` makes the library: dist/index.js plus its worker chunk, every dependency bundled, so that a
 // page can import it by URL with no bundler. `vite` (dev) serves the demo page, index.html.
@@ -29,6 +50,7 @@ export default defineConfig(({ command }) => ({
   test: {
     include: ['test/unit/**/*.test.ts'],
     environment: 'node',
+    env: dawnEnv(),
     // Property tests run hundreds of decodes; a 2-core CI machine needs more than the 5 s default.
     testTimeout: 60_000,
   },

@@ -40,3 +40,63 @@ export async function* streamed(bytes: Uint8Array, chunkSize: number): AsyncGene
 export function encodeDataset(spec: DatasetSpec): Uint8Array {
   return tableToIPC(new Table([...batchesOf(spec)]), spec.format);
 }
+
+/** What a `trickle` source did: chunks handed out, and whether its consumer closed it. */
+export interface TrickleState {
+  chunks: number;
+  bytes: number;
+  /** Everything up to `stallAt` handed out, and nothing after it yet. */
+  stalled: boolean;
+  closed: boolean;
+}
+
+/** How a `trickle` source delivers. */
+export interface TrickleOptions {
+  chunkSize: number;
+  delayMs: number;
+  /** Runs before each piece is handed out (to inject faults mid-load). */
+  onChunk?: (index: number) => void;
+  /** Offsets where pieces end instead (ascending), before the `chunkSize` pieces resume. */
+  cuts?: readonly number[];
+  /** Stop after this many bytes, as a stalled connection does, until `resume` settles. */
+  stallAt?: number;
+  resume?: Promise<unknown>;
+}
+
+/**
+ * The bytes in small pieces, each after a delay, as a slow network delivers them. `state` shows how
+ * far the reader got and whether it closed the source.
+ */
+export function trickle(
+  bytes: Uint8Array,
+  { chunkSize, delayMs, onChunk = () => {}, cuts = [], stallAt = Infinity, resume }: TrickleOptions,
+): { source: AsyncGenerator<Uint8Array>; state: TrickleState } {
+  const state: TrickleState = { chunks: 0, bytes: 0, stalled: false, closed: false };
+  const pieceEnd = (at: number) => {
+    const end = cuts.find((cut) => cut > at) ?? at + chunkSize;
+    return at < stallAt ? Math.min(end, stallAt) : end;
+  };
+  async function* source(): AsyncGenerator<Uint8Array> {
+    try {
+      while (state.bytes < bytes.byteLength) {
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (state.bytes === stallAt) await resume;
+        state.stalled = false;
+        onChunk(state.chunks);
+        const piece = bytes.slice(state.bytes, pieceEnd(state.bytes));
+        state.chunks++;
+        state.bytes += piece.byteLength;
+        state.stalled = state.bytes === stallAt;
+        yield piece;
+      }
+    } finally {
+      state.closed = true;
+    }
+  }
+  return { source: source(), state };
+}
+
+/** Reads the last bytes of an in-memory source, as an HTTP Range request would. */
+export function tailOf(bytes: Uint8Array): (length: number) => Promise<Uint8Array> {
+  return async (length) => bytes.slice(Math.max(0, bytes.byteLength - length));
+}

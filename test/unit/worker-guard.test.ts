@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PING_INTERVAL_MS, PING_TIMEOUT_MS } from '../../src/client/liveness.js';
 import { WorkerGuard } from '../../src/client/worker-guard.js';
-import { WorkerFailedError } from '../../src/core/errors.js';
+import { ColumnError, InternalError, WorkerFailedError } from '../../src/core/errors.js';
 
 /**
  * Enough of a `Worker` for the guard: events, `postMessage` and `terminate`. It echoes every message
@@ -122,11 +122,16 @@ describe('WorkerGuard', () => {
     expect(ran).toBe(false);
   });
 
-  it('passes results and errors of a live worker through unchanged', async () => {
+  it('passes results and library errors of a live worker through unchanged, and makes anything else INTERNAL', async () => {
     const { guard } = guarded();
     await expect(guard.run(async () => 42)).resolves.toBe(42);
+    const library = new ColumnError('NO_SUCH_COLUMN', 'no such column', { column: 'x' });
+    await expect(guard.run(() => Promise.reject(library))).rejects.toBe(library);
     const own = new RangeError('from the call');
-    await expect(guard.run(() => Promise.reject(own))).rejects.toBe(own);
+    const internal = await guard.run(() => Promise.reject(own)).catch((e: unknown) => e);
+    expect(internal).toBeInstanceOf(InternalError);
+    expect((internal as InternalError).message).toContain('RangeError: from the call');
+    expect((internal as InternalError).cause).toBe(own);
     expect(guard.failure).toBeNull();
   });
 
@@ -134,18 +139,23 @@ describe('WorkerGuard', () => {
     ['an Error', new TypeError('Proxy has been released')],
     ['a string', 'thrown as is'],
     ['undefined', undefined],
-  ])('a call that throws %s synchronously rejects with it and leaves nothing pending', async (_, thrown) => {
-    const { guard } = guarded(true);
-    const call = guard.run(() => {
-      throw thrown;
-    });
-    await expect(call).rejects.toBe(thrown);
-    expect(guard.pendingCalls).toBe(0);
-    expect(guard.pinging).toBe(false);
-    // Failing the worker afterwards has nothing left to reject.
-    guard.fail('later');
-    expect(guard.pendingCalls).toBe(0);
-  });
+  ])(
+    'a call that throws %s synchronously rejects (as INTERNAL) and leaves nothing pending',
+    async (_, thrown) => {
+      const { guard } = guarded(true);
+      const call = guard.run(() => {
+        throw thrown;
+      });
+      const error = await call.catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InternalError);
+      expect((error as InternalError).cause).toBe(thrown);
+      expect(guard.pendingCalls).toBe(0);
+      expect(guard.pinging).toBe(false);
+      // Failing the worker afterwards has nothing left to reject.
+      guard.fail('later');
+      expect(guard.pendingCalls).toBe(0);
+    },
+  );
 
   it('on close rejects pending calls with WORKER_FAILED before the teardown runs, then terminates the worker', async () => {
     const { worker, guard } = guarded();

@@ -1,5 +1,6 @@
 import { alignUp } from '../columns/type-plan.js';
 import type { BufferTracker } from './buffer-tracker.js';
+import { rejectOnGpuError, withErrorScope } from './error-scope.js';
 
 /** Copies the first `byteLength` bytes of `source` into a new ArrayBuffer through a `MAP_READ` buffer. */
 export async function readBack(
@@ -17,10 +18,14 @@ export async function readBack(
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
   });
   try {
-    const encoder = device.createCommandEncoder({ label: `read back ${label}` });
-    encoder.copyBufferToBuffer(source, 0, staging, 0, size);
-    device.queue.submit([encoder.finish()]);
-    await staging.mapAsync(GPUMapMode.READ);
+    // In a scope: a copy the GPU refuses (its source destroyed meanwhile) must fail this read, not leave
+    // zeros behind and raise an uncaptured error that fails every load in flight on the device.
+    const { error } = withErrorScope(device, () => {
+      const encoder = device.createCommandEncoder({ label: `read back ${label}` });
+      encoder.copyBufferToBuffer(source, 0, staging, 0, size);
+      device.queue.submit([encoder.finish()]);
+    });
+    await Promise.all([rejectOnGpuError(error, `reading back ${label}`), staging.mapAsync(GPUMapMode.READ)]);
     // The mapped range is detached on unmap, so the caller gets its own copy.
     return staging.getMappedRange(0, size).slice(0, byteLength);
   } finally {

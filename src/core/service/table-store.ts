@@ -27,10 +27,9 @@ export class TableStore {
   /** Reads a column's values back from the GPU, its chunks stitched together. */
   async readColumn(tableId: number, name: string): Promise<ColumnBytes> {
     const { context, column } = this.#column(tableId, name);
-    const buffer = await whileAlive(context, () =>
+    const buffer = await this.#read(tableId, name, context, () =>
       readChunks(context, column.values, `column ${JSON.stringify(name)}`),
     );
-    this.#checkNotDestroyed(tableId, name);
     return { gpuType: column.plan.wordType, buffer };
   }
 
@@ -52,9 +51,7 @@ export class TableStore {
     const { context, column } = this.#column(tableId, name);
     const validity = column.validity;
     if (!validity) return null;
-    const buffer = await whileAlive(context, () => readChunks(context, validity, `validity of ${name}`));
-    this.#checkNotDestroyed(tableId, name);
-    return buffer;
+    return this.#read(tableId, name, context, () => readChunks(context, validity, `validity of ${name}`));
   }
 
   /** Destroys a table's buffers; a second call is a no-op. */
@@ -68,6 +65,21 @@ export class TableStore {
   /** Destroys every table. */
   destroyAll(): void {
     for (const id of [...this.#tables.keys()]) this.destroy(id);
+  }
+
+  /** Reads from a table's buffer; a destroy of the table meanwhile fails the read with NO_SUCH_COLUMN. */
+  async #read(
+    tableId: number,
+    name: string,
+    context: GpuContext,
+    work: () => Promise<ArrayBuffer>,
+  ): Promise<ArrayBuffer> {
+    const buffer = await whileAlive(context, work).catch((error: unknown) => {
+      this.#checkNotDestroyed(tableId, name); // the GPU refused a copy from the destroyed buffer
+      throw error;
+    });
+    this.#checkNotDestroyed(tableId, name);
+    return buffer;
   }
 
   /** A destroy that came while the copy was in flight leaves zeros behind: never hand those out. */

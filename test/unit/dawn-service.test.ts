@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { DatasetSpec } from '../../scripts/datasets.js';
+import { ArrowGpuError } from '../../src/core/errors.js';
+import type { GpuContext } from '../../src/core/gpu/device-context.js';
+import { LoaderService } from '../../src/core/service/loader-service.js';
+import type { ByteSource } from '../../src/core/source/byte-source.js';
+import type { UploadStrategy } from '../../src/types.js';
+import { encodeDataset, tailOf, trickle, whole } from '../support/byte-sources.js';
+import { DeviceProbe, dawnGpu, until } from '../support/dawn.js';
+
+// LoaderService on Dawn: a device lost in the middle of a load.
+
+const SPEC: DatasetSpec = {
+  rows: 8000,
+  batchRows: 400,
+  format: 'stream',
+  columns: { x: 'f32', y: 'f64', id: 'i32' },
+  nulls: { y: 0.2 },
+};
+const URL = 'test://service';
+
+describe('LoaderService on Dawn: device loss', () => {
+  for (const upload of ['staging', 'writeBuffer'] as const satisfies readonly UploadStrategy[]) {
+    it(`${upload}: a device destroyed mid-load rejects with DEVICE_LOST, destroys every buffer and closes the request`, async () => {
+      const bytes = encodeDataset(SPEC);
+      const lost: { context: GpuContext | null; probe: DeviceProbe | null; uploadCallsBefore: number } = {
+        context: null,
+        probe: null,
+        uploadCallsBefore: -1,
+      };
+      // A third of the way through the bytes, once batches have gone to the GPU, the device goes.
+      const onChunk = (chunk: number) => {
+        const { context, probe } = lost;
+        if (chunk !== 12 || !context || !probe) return;
+        lost.uploadCallsBefore = probe.submits + probe.writes;
+        context.device.destroy();
+      };
+      const slow = trickle(bytes, { chunkSize: Math.ceil(bytes.byteLength / 36), delayMs: 2, onChunk });
+      const requests: AbortSignal[] = [];
+      const sources = [slow.source, whole(bytes)];
+      const service = new LoaderService(dawnGpu(), async (_url, signal): Promise<ByteSource> => {
+        requests.push(signal);
+        const body = sources.shift() as AsyncGenerator<Uint8Array>;
+        return { body, bytesTotal: bytes.byteLength, readTail: tailOf(bytes) };
+      });
+      await service.init({ upload });
+      const context = await service.devices.current();
+      const probe = new DeviceProbe(context.device);
+      Object.assign(lost, { context, probe });
+
+      const error = await service.load({ loadId: 1, url: URL }).then(
+        () => new Error('the load succeeded'),
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(ArrowGpuError);
+      expect((error as ArrowGpuError).code, (error as Error).message).toBe('DEVICE_LOST');
+      expect(lost.uploadCallsBefore, 'GPU calls of the load before the device went').toBeGreaterThan(0);
+      expect(requests[0]?.aborted, 'the request closed').toBe(true);
+      await until(() => slow.state.closed, 'the source to be closed');
+      expect(context.tracker.count).toBe(0);
+      expect(probe.live().map((b) => b.label)).toEqual([]);
+      expect((await service.memory()).liveBuffers).toBe(0);
+
+      // The next load opens a fresh device; trimming leaves only the table's buffers (3 columns, 1 validity).
+      const table = await service.load({ loadId: 2, url: URL });
+      expect(table.numRows).toBe(SPEC.rows);
+      expect(await service.devices.current()).not.toBe(context);
+      await service.trim();
+      expect(await service.memory()).toMatchObject({ liveBuffers: 4, stagingInFlight: 0 });
+      await service.destroyTable(table.tableId);
+      expect((await service.memory()).liveBuffers).toBe(0);
+      await service.close();
+      expect((await service.memory()).liveBuffers).toBe(0);
+    });
+  }
+
+  it('a read that races the destroy of its table fails alone; a load in flight is untouched', async () => {
+    const bytes = encodeDataset(SPEC);
+    const slow = trickle(bytes, { chunkSize: 4096, delayMs: 2 });
+    const sources = [whole(bytes), slow.source];
+    const service = new LoaderService(dawnGpu(), async (): Promise<ByteSource> => {
+      const body = sources.shift() as AsyncGenerator<Uint8Array>;
+      return { body, bytesTotal: bytes.byteLength, readTail: tailOf(bytes) };
+    });
+    await service.init({ upload: 'staging' });
+    const first = await service.load({ loadId: 1, url: URL });
+    const second = service.load({ loadId: 2, url: URL });
+    await until(() => slow.state.chunks > 3, 'the second load to be under way');
+    const read = service.readColumn(first.tableId, 'x');
+    await service.destroyTable(first.tableId);
+    const error = await read.then(
+      () => new Error('the read succeeded'),
+      (e: unknown) => e,
+    );
+    expect((error as ArrowGpuError).code, (error as Error).message).toBe('NO_SUCH_COLUMN');
+    const table = await second;
+    expect(table.numRows).toBe(SPEC.rows);
+    await service.close();
+  });
+});
