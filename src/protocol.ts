@@ -10,6 +10,7 @@ import type {
   LoadStats,
   MemoryInfo,
   SkippedColumn,
+  TableSchema,
   UploadStrategy,
 } from './types.js';
 
@@ -38,6 +39,19 @@ export interface WorkerLoadRequest {
   timeoutMs?: number;
 }
 
+/** One `inspect` call as it crosses to the worker; cancelled with `cancel(loadId)`, as a load is. */
+export interface WorkerInspectRequest {
+  loadId: number;
+  /** Absolute URL (resolved against the page, not the worker). */
+  url: string;
+  columns?: string[];
+  encodings?: EncodingRequest;
+  /** Default `'skip'`: columns without a GPU encoding are listed, not thrown. */
+  unsupported?: 'error' | 'skip';
+  /** Fail with `NETWORK` when no byte arrives for this long. */
+  timeoutMs?: number;
+}
+
 /** A loaded table as plain data; its GPU buffers stay in the worker under `tableId`. */
 export interface TableSnapshot {
   tableId: number;
@@ -58,6 +72,8 @@ export interface LoaderWorkerApi {
   init(options: WorkerInit): Promise<AdapterSummary>;
   adapterInfo(): Promise<AdapterSummary>;
   load(request: WorkerLoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<TableSnapshot>;
+  /** The schema of a source and the encoding each column would get; reads no batch, makes no GPU buffer. */
+  inspect(request: WorkerInspectRequest): Promise<TableSchema>;
   cancel(loadId: number): void;
   readColumn(tableId: number, name: string): Promise<ColumnBytes>;
   readValidity(tableId: number, name: string): Promise<ArrayBuffer | null>;

@@ -1,4 +1,5 @@
 import type { Encoding, WordType } from './core/columns/encoding.js';
+import type { SkippedColumn } from './core/columns/type-plan.js';
 
 export type { DictionaryValue } from './core/columns/encoders/dictionary-encoder.js';
 export type { Encoding, EncodingRequest } from './core/columns/encoding.js';
@@ -88,6 +89,40 @@ export interface ColumnChunkInfo {
   rowOffset: number;
   rows: number;
   byteLength: number;
+}
+
+/** One column of an inspected schema, as `load` would lay it on the GPU with the same options. */
+export interface SchemaColumn {
+  /** The field's name; `parent.child` for the children of a struct. */
+  name: string;
+  /** The Arrow type as apache-arrow prints it, e.g. `Float64`. */
+  arrowType: string;
+  /** Whether the field, or a struct above it, may hold nulls. */
+  nullable: boolean;
+  /** How the values would lie in the column's buffer (see the README's encoding table). */
+  encoding: Encoding;
+  /** 32-bit words a row would take (`bool`: 1/32, 32 rows a word; `null`: 0). */
+  components: number;
+  /** The typed array `readColumn` would return. */
+  gpuType: GpuType;
+  /** `decimal`: the scale; the words hold the unscaled value. */
+  scale?: number;
+}
+
+/** A source's schema, read without its batches, and the GPU encoding each column would get. */
+export interface TableSchema {
+  /** The absolute URL that was read. */
+  url: string;
+  /** The IPC container format of the source. */
+  format: 'stream' | 'file';
+  /** The columns `load` would upload with the same options, in order, structs flattened. */
+  columns: SchemaColumn[];
+  /** The selected columns without a GPU encoding, and why. */
+  skipped: SkippedColumn[];
+  /** The schema's custom metadata, key to value. */
+  metadata: Record<string, string>;
+  /** From `Content-Length` (or the file size); `null` when unknown. */
+  bytesTotal: number | null;
 }
 
 /** The GPU adapter the worker's device runs on. */

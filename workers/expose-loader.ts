@@ -8,6 +8,7 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
     init: (options) => service.init(options),
     adapterInfo: () => service.adapterInfo(),
     load: (request, onProgress) => service.load(request, onProgress),
+    inspect: (request) => service.inspect(request),
     cancel: (loadId) => service.cancel(loadId),
     readColumn: async (tableId, name) => {
       const bytes = await service.readColumn(tableId, name);

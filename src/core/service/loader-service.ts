@@ -3,6 +3,7 @@ import type {
   LoaderWorkerApi,
   TableSnapshot,
   WorkerInit,
+  WorkerInspectRequest,
   WorkerLoadRequest,
 } from '../../protocol.js';
 import type {
@@ -10,10 +11,12 @@ import type {
   DictionaryValue,
   LoadProgress,
   MemoryInfo,
+  TableSchema,
   UploadStrategy,
 } from '../../types.js';
 import { asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
+import { inspectSchema } from '../pipeline/inspect.js';
 import { runPipeline } from '../pipeline/load.js';
 import type { OpenSource } from '../source/byte-source.js';
 import { DeviceManager } from './device-manager.js';
@@ -113,6 +116,36 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       return this.#tables.add(table, context);
     } finally {
       closeRequest.abort();
+    }
+  }
+
+  /** Reads the schema of `request.url` and plans its columns; touches no GPU, and closes the request once read. */
+  async inspect(request: WorkerInspectRequest): Promise<TableSchema> {
+    // Cancelled through `cancel(loadId)` as a load is; it has no device, so a device loss leaves it be.
+    const entry: RunningLoad = { controller: new AbortController(), context: null };
+    this.#loads.set(request.loadId, entry);
+    const closeRequest = new AbortController();
+    try {
+      const { signal } = entry.controller;
+      const source = await this.#openSource(request.url, AbortSignal.any([signal, closeRequest.signal]), {
+        timeoutMs: request.timeoutMs,
+      });
+      return await inspectSchema({
+        source: source.body,
+        readTail: source.readTail,
+        closeSource: () => closeRequest.abort(),
+        url: request.url,
+        bytesTotal: source.bytesTotal,
+        columns: request.columns,
+        encodings: request.encodings,
+        unsupported: request.unsupported,
+        signal,
+      });
+    } catch (error) {
+      throw asArrowGpuError(error, { url: request.url });
+    } finally {
+      closeRequest.abort();
+      this.#loads.delete(request.loadId);
     }
   }
 
