@@ -31,7 +31,7 @@ for (const fixture of ['every-type.stream', 'every-type.arrow'] as const) {
                 info: column,
               });
             }
-            return { numRows: table.numRows, columns, skipped: table.skipped };
+            return { numRows: table.numRows, columns, skipped: table.skipped, stages: table.stats.stages };
           } finally {
             await loader.close();
           }
@@ -41,6 +41,9 @@ for (const fixture of ['every-type.stream', 'every-type.arrow'] as const) {
       const source: Table = tableFromIPC(fixtureBytes(fixture));
       expect(result.numRows).toBe(source.numRows);
       expect(result.skipped).toEqual([]);
+      // Dictionary-encoding the string column is a stage of its own, inside the encoding stage.
+      expect(result.stages.dictionaryMs).toBeGreaterThan(0);
+      expect(result.stages.dictionaryMs).toBeLessThanOrEqual(result.stages.encodeMs);
       const names = result.columns.map((c) => `${c.name}:${c.encoding}`);
       expect(names).toEqual([
         'i8:i32',

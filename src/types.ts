@@ -30,8 +30,10 @@ export interface StageTimes {
   fetchWaitMs: number;
   /** apache-arrow decoding messages into batches (network wait excluded). */
   decodeMs: number;
-  /** Writing column values (widened where needed) into staging memory or `writeBuffer`. */
+  /** Writing column values (widened, split, encoded) into staging memory or `writeBuffer`. */
   encodeMs: number;
+  /** Of `encodeMs`, dictionary-encoding string and binary columns and remapping dictionary codes. */
+  dictionaryMs: number;
   /** Waiting for a free staging buffer or for submitted GPU work. */
   gpuWaitMs: number;
 }

@@ -310,6 +310,7 @@ class Load {
         fetchWaitMs: stream.fetchWaitMs,
         decodeMs: stream.decodeMs,
         encodeMs: uploader.encodeMs,
+        dictionaryMs: uploader.dictionaryMs,
         gpuWaitMs: transport.waitMs,
       },
     };

@@ -19,6 +19,8 @@ export class ColumnSink {
   readonly packer = new ValidityPacker();
   encoder: ColumnEncoder | null = null;
   nullCount = 0;
+  /** Milliseconds spent in this column's encoder (the `dictionaryMs` stage for dictionary columns). */
+  encodeMs = 0;
   readonly #makeValidity: () => ChunkedBuffer;
 
   constructor(
@@ -67,9 +69,11 @@ export class ColumnSink {
       encoder.skip(count);
       return;
     }
-    transport.write(buffer, dstOffset, words * 4, (target, offset) =>
-      encoder.encode(slice.data, first, count, new Uint32Array(target, offset, words)),
-    );
+    transport.write(buffer, dstOffset, words * 4, (target, offset) => {
+      const started = performance.now();
+      encoder.encode(slice.data, first, count, new Uint32Array(target, offset, words));
+      this.encodeMs += performance.now() - started;
+    });
   }
 
   /** Appends the validity bits of the same rows. */

@@ -56,6 +56,11 @@ export class TableUploader {
   /** Milliseconds spent encoding values into transport memory. */
   encodeMs = 0;
 
+  /** Of `encodeMs`, milliseconds spent in dictionary columns' encoders. */
+  get dictionaryMs(): number {
+    return this.#sinks.filter((s) => s.plan.encoding === 'dictionary').reduce((n, s) => n + s.encodeMs, 0);
+  }
+
   constructor(
     device: GPUDevice,
     tracker: BufferTracker,
