@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableToIPC } from 'apache-arrow';
 import { type DatasetSpec, ensureDataset, MIXED_COLUMNS } from '../scripts/datasets.js';
-import { everyTypeTable } from '../test/support/every-type.js';
+import { everyTypeTable, withListTable } from '../test/support/every-type.js';
 
 /** Where generated fixtures live; served under /data/. */
 export const FIXTURE_DIR = join(import.meta.dirname, '.fixtures');
@@ -83,9 +83,11 @@ export async function ensureFixtures(): Promise<void> {
   }
 }
 
-/** Writes `every-type.stream` and `every-type.arrow`: a column for every GPU encoding. */
+/** Writes `every-type.stream` and `every-type.arrow` (a column for every GPU encoding) and `with-list.stream`. */
 export async function ensureEveryTypeFixtures(): Promise<void> {
   mkdirSync(FIXTURE_DIR, { recursive: true });
+  const withList = join(FIXTURE_DIR, 'with-list.stream');
+  if (!existsSync(withList)) writeFileSync(withList, tableToIPC(withListTable(), 'stream'));
   for (const [name, format] of [
     ['every-type.stream', 'stream'],
     ['every-type.arrow', 'file'],

@@ -13,6 +13,7 @@ import {
   Int32,
   Int64,
   IntervalDayTime,
+  List,
   makeData,
   makeVector,
   Null,
@@ -126,4 +127,17 @@ function fixedVector(
     else bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
   }
   return makeVector(makeData({ type, length: rows, nullCount, nullBitmap: bitmap, data } as never));
+}
+
+/** A List column (no GPU encoding) between two numeric ones: loadable with a projection or `unsupported: 'skip'`. */
+export function withListTable(): Table {
+  const rows = 300;
+  return new Table({
+    a: vectorFromArray(Int32Array.from({ length: rows }, (_, i) => i * 3)),
+    l: vectorFromArray(
+      Array.from({ length: rows }, (_, i) => [i, i + 1]),
+      new List(new Field('item', new Int32(), true)),
+    ),
+    b: vectorFromArray(Float64Array.from({ length: rows }, (_, i) => i / 7)),
+  });
 }
