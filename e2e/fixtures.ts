@@ -1,5 +1,8 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tableToIPC } from 'apache-arrow';
 import { type DatasetSpec, ensureDataset, MIXED_COLUMNS } from '../scripts/datasets.js';
+import { everyTypeTable, withListTable } from '../test/support/every-type.js';
 
 /** Where generated fixtures live; served under /data/. */
 export const FIXTURE_DIR = join(import.meta.dirname, '.fixtures');
@@ -77,5 +80,19 @@ export type FixtureName = keyof typeof FIXTURES;
 export async function ensureFixtures(): Promise<void> {
   for (const [name, spec] of Object.entries(FIXTURES)) {
     await ensureDataset(join(FIXTURE_DIR, name), spec as DatasetSpec);
+  }
+}
+
+/** Writes `every-type.stream` and `every-type.arrow` (a column for every GPU encoding) and `with-list.stream`. */
+export async function ensureEveryTypeFixtures(): Promise<void> {
+  mkdirSync(FIXTURE_DIR, { recursive: true });
+  const withList = join(FIXTURE_DIR, 'with-list.stream');
+  if (!existsSync(withList)) writeFileSync(withList, tableToIPC(withListTable(), 'stream'));
+  for (const [name, format] of [
+    ['every-type.stream', 'stream'],
+    ['every-type.arrow', 'file'],
+  ] as const) {
+    const path = join(FIXTURE_DIR, name);
+    if (!existsSync(path)) writeFileSync(path, tableToIPC(everyTypeTable(format), format));
   }
 }

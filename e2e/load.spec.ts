@@ -178,7 +178,7 @@ test('bad input rejects with a typed error naming the URL or column, leaks nothi
       const notFound = await attempt('/fault/status/404');
       const html = await attempt('/fault/html');
       const noColumn = await attempt('/data/one-batch.stream', { columns: ['f32', 'nope'] });
-      const unsupported = await attempt('/data/with-strings.stream');
+      const unsupported = await attempt('/data/with-list.stream');
       const after = await loader.memory();
       const ok = await loader.load('/data/one-batch.stream');
       return {
@@ -212,7 +212,7 @@ test('bad input rejects with a typed error naming the URL or column, leaks nothi
   expect(result.unsupported).toMatchObject({
     code: 'UNSUPPORTED_TYPE',
     name: 'UnsupportedTypeError',
-    details: { column: 's', arrowType: 'Utf8' },
+    details: { column: 'l', arrowType: 'List<Int32>', columns: ['l'] },
   });
   expect(result.after).toEqual(result.before);
   expect(result.okRows).toBe(1001);

@@ -1,4 +1,4 @@
-export type { Loader, LoaderOptions, LoadOptions } from './client/create-loader.js';
+export type { InspectOptions, Loader, LoaderOptions, LoadOptions } from './client/create-loader.js';
 export { createLoader } from './client/create-loader.js';
 export type { ColumnArray } from './client/gpu-table.js';
 export { GpuTable } from './client/gpu-table.js';
@@ -20,10 +20,16 @@ export {
 export type {
   AdapterSummary,
   ColumnInfo,
+  DictionaryValue,
+  Encoding,
+  EncodingRequest,
   GpuType,
   LoadProgress,
   LoadStats,
   MemoryInfo,
+  SchemaColumn,
+  SkippedColumn,
   StageTimes,
+  TableSchema,
   UploadStrategy,
 } from './types.js';

@@ -3,10 +3,14 @@ import { ArrowGpuError, deserializeError, type SerializedError, serializeError }
 import type {
   AdapterSummary,
   ColumnInfo,
+  DictionaryValue,
+  EncodingRequest,
   GpuType,
   LoadProgress,
   LoadStats,
   MemoryInfo,
+  SkippedColumn,
+  TableSchema,
   UploadStrategy,
 } from './types.js';
 
@@ -15,6 +19,8 @@ export interface WorkerInit {
   upload: UploadStrategy;
   /** Largest column buffer, in bytes (a multiple of 4); the device's `maxBufferSize` when absent. */
   maxBufferBytes?: number;
+  /** Largest chunk of one column, in bytes (a multiple of 4); the device's limits when absent. */
+  chunkBytes?: number;
 }
 
 /** One `load` call as it crosses to the worker (an `AbortSignal` cannot: cancellation is `cancel(loadId)`). */
@@ -23,7 +29,25 @@ export interface WorkerLoadRequest {
   /** Absolute URL (resolved against the page, not the worker). */
   url: string;
   columns?: string[];
+  encodings?: EncodingRequest;
+  unsupported?: 'error' | 'skip';
+  maxDictionary?: number;
+  /** Rows the source holds, when the caller knows: buffers are then allocated once. */
+  rows?: number;
   upload?: UploadStrategy;
+  /** Fail with `NETWORK` when no byte arrives for this long. */
+  timeoutMs?: number;
+}
+
+/** One `inspect` call as it crosses to the worker; cancelled with `cancel(loadId)`, as a load is. */
+export interface WorkerInspectRequest {
+  loadId: number;
+  /** Absolute URL (resolved against the page, not the worker). */
+  url: string;
+  columns?: string[];
+  encodings?: EncodingRequest;
+  /** Default `'skip'`: columns without a GPU encoding are listed, not thrown. */
+  unsupported?: 'error' | 'skip';
   /** Fail with `NETWORK` when no byte arrives for this long. */
   timeoutMs?: number;
 }
@@ -33,6 +57,7 @@ export interface TableSnapshot {
   tableId: number;
   numRows: number;
   columns: ColumnInfo[];
+  skipped: SkippedColumn[];
   stats: LoadStats;
 }
 
@@ -47,9 +72,12 @@ export interface LoaderWorkerApi {
   init(options: WorkerInit): Promise<AdapterSummary>;
   adapterInfo(): Promise<AdapterSummary>;
   load(request: WorkerLoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<TableSnapshot>;
+  /** The schema of a source and the encoding each column would get; reads no batch, makes no GPU buffer. */
+  inspect(request: WorkerInspectRequest): Promise<TableSchema>;
   cancel(loadId: number): void;
   readColumn(tableId: number, name: string): Promise<ColumnBytes>;
   readValidity(tableId: number, name: string): Promise<ArrayBuffer | null>;
+  dictionary(tableId: number, name: string): Promise<DictionaryValue[]>;
   destroyTable(tableId: number): Promise<void>;
   memory(): Promise<MemoryInfo>;
   /** Releases the staging buffers now (they come back with the next load). */

@@ -1,6 +1,12 @@
-import type { GpuType } from './core/columns/type-plan.js';
+import type { Encoding, WordType } from './core/columns/encoding.js';
+import type { SkippedColumn } from './core/columns/type-plan.js';
 
-export type { GpuType } from './core/columns/type-plan.js';
+export type { DictionaryValue } from './core/columns/encoders/dictionary-encoder.js';
+export type { Encoding, EncodingRequest } from './core/columns/encoding.js';
+export type { SkippedColumn } from './core/columns/type-plan.js';
+
+/** The typed array of a column's GPU words: `Float32Array`, `Int32Array` or `Uint32Array`. */
+export type GpuType = WordType;
 
 /** How column bytes reach GPU buffers: a ring of two mapped staging buffers, or `queue.writeBuffer`. */
 export type UploadStrategy = 'staging' | 'writeBuffer';
@@ -25,8 +31,10 @@ export interface StageTimes {
   fetchWaitMs: number;
   /** apache-arrow decoding messages into batches (network wait excluded). */
   decodeMs: number;
-  /** Writing column values (widened where needed) into staging memory or `writeBuffer`. */
+  /** Writing column values (widened, split, encoded) into staging memory or `writeBuffer`. */
   encodeMs: number;
+  /** Of `encodeMs`, dictionary-encoding string and binary columns and remapping dictionary codes. */
+  dictionaryMs: number;
   /** Waiting for a free staging buffer or for submitted GPU work. */
   gpuWaitMs: number;
 }
@@ -53,13 +61,71 @@ export interface LoadStats {
 
 /** One column as it lies on the GPU. */
 export interface ColumnInfo {
+  /** The field's name; `parent.child` for the children of a struct. */
   name: string;
   /** The Arrow type as apache-arrow prints it, e.g. `Float64`. */
   arrowType: string;
+  /** How the values lie in the column's buffer (see the README's encoding table). */
+  encoding: Encoding;
+  /** 32-bit words a row takes (`bool`: 1/32, 32 rows a word; `null`: 0). */
+  components: number;
+  /** The typed array `readColumn` returns. */
   gpuType: GpuType;
-  /** Bytes of values: `numRows * 4`. */
+  /** Bytes of values on the GPU, all chunks together. */
   byteLength: number;
+  /**
+   * The buffers holding the values, in row order: each a whole number of rows within the device's
+   * binding and buffer limits (and `chunkBytes`); validity buffers cover the same rows.
+   */
+  chunks: ColumnChunkInfo[];
   nullCount: number;
+  /** `f32-relative`: the value subtracted from every row, exactly, as a decimal string. */
+  offset?: string;
+  /** `decimal`: the scale; the words hold the unscaled value. */
+  scale?: number;
+  /** `dictionary`: the number of distinct values in the table's dictionary. */
+  dictionarySize?: number;
+}
+
+/** Rows `[rowOffset, rowOffset + rows)` of a column, in one GPU buffer of `byteLength` bytes. */
+export interface ColumnChunkInfo {
+  rowOffset: number;
+  rows: number;
+  byteLength: number;
+}
+
+/** One column of an inspected schema, as `load` would lay it on the GPU with the same options. */
+export interface SchemaColumn {
+  /** The field's name; `parent.child` for the children of a struct. */
+  name: string;
+  /** The Arrow type as apache-arrow prints it, e.g. `Float64`. */
+  arrowType: string;
+  /** Whether the field, or a struct above it, may hold nulls. */
+  nullable: boolean;
+  /** How the values would lie in the column's buffer (see the README's encoding table). */
+  encoding: Encoding;
+  /** 32-bit words a row would take (`bool`: 1/32, 32 rows a word; `null`: 0). */
+  components: number;
+  /** The typed array `readColumn` would return. */
+  gpuType: GpuType;
+  /** `decimal`: the scale; the words hold the unscaled value. */
+  scale?: number;
+}
+
+/** A source's schema, read without its batches, and the GPU encoding each column would get. */
+export interface TableSchema {
+  /** The absolute URL that was read. */
+  url: string;
+  /** The IPC container format of the source. */
+  format: 'stream' | 'file';
+  /** The columns `load` would upload with the same options, in order, structs flattened. */
+  columns: SchemaColumn[];
+  /** The selected columns without a GPU encoding, and why. */
+  skipped: SkippedColumn[];
+  /** The schema's custom metadata, key to value. */
+  metadata: Record<string, string>;
+  /** From `Content-Length` (or the file size); `null` when unknown. */
+  bytesTotal: number | null;
 }
 
 /** The GPU adapter the worker's device runs on. */

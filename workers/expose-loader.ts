@@ -8,6 +8,7 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
     init: (options) => service.init(options),
     adapterInfo: () => service.adapterInfo(),
     load: (request, onProgress) => service.load(request, onProgress),
+    inspect: (request) => service.inspect(request),
     cancel: (loadId) => service.cancel(loadId),
     readColumn: async (tableId, name) => {
       const bytes = await service.readColumn(tableId, name);
@@ -17,6 +18,7 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
       const buffer = await service.readValidity(tableId, name);
       return buffer ? Comlink.transfer(buffer, [buffer]) : null;
     },
+    dictionary: (tableId, name) => service.dictionary(tableId, name),
     destroyTable: (tableId) => service.destroyTable(tableId),
     memory: () => service.memory(),
     trim: () => service.trim(),

@@ -1,7 +1,14 @@
 import * as Comlink from 'comlink';
 import { AbortError, NetworkError } from '../core/errors.js';
 import { type LoaderWorkerApi, registerErrorTransfer } from '../protocol.js';
-import type { AdapterSummary, LoadProgress, MemoryInfo, UploadStrategy } from '../types.js';
+import type {
+  AdapterSummary,
+  EncodingRequest,
+  LoadProgress,
+  MemoryInfo,
+  TableSchema,
+  UploadStrategy,
+} from '../types.js';
 import { GpuTable } from './gpu-table.js';
 import { checkLoaderOptions, checkLoadOptions, invalidOption } from './options.js';
 import { WorkerGuard } from './worker-guard.js';
@@ -18,12 +25,35 @@ export interface LoaderOptions {
    * naming the column, and frees what it made. Caps the GPU memory a table can take per column.
    */
   maxBufferBytes?: number;
+  /**
+   * Largest GPU buffer of one column chunk, in bytes; default: what the device can bind
+   * (`maxStorageBufferBindingSize`) and allocate. Longer columns are stored as several chunks.
+   */
+  chunkBytes?: number;
 }
 
 /** Options of one `load`. */
 export interface LoadOptions {
-  /** Columns to upload, by name, in this order; default all. Columns left out may have any type. */
+  /**
+   * Columns to upload, by name, in this order; default all. Columns left out may have any type. A
+   * struct's name selects all its children (`parent.child`).
+   */
   columns?: readonly string[];
+  /**
+   * How columns lie on the GPU: `'auto'` (default: exact for integers and timestamps, f32 for Float64),
+   * `'exact'` (nothing lost: Float64 as `f64` too), or an encoding per column name, e.g.
+   * `{ ts: 'f32-relative', id: 'i64' }`. A misfit is `INVALID_ARGUMENT`.
+   */
+  encodings?: EncodingRequest;
+  /**
+   * Columns without a GPU encoding: `'error'` (default) fails the load naming them all; `'skip'` loads
+   * the others and lists these in `table.skipped`.
+   */
+  unsupported?: 'error' | 'skip';
+  /** Most distinct values of one dictionary column (default 1,000,000); more is `LIMIT_EXCEEDED`. */
+  maxDictionary?: number;
+  /** Rows the source holds, when known: each column chunk is then allocated once, at its final size. */
+  rows?: number;
   /** Cancels fetch, decode and upload; the load rejects with an `AbortError` (code `ABORTED`). */
   signal?: AbortSignal;
   /** Called from the worker at most every ~50 ms, and once at the end. */
@@ -34,10 +64,30 @@ export interface LoadOptions {
   timeoutMs?: number;
 }
 
+/** Options of one `inspect`: those of `load` that decide the columns and their encodings, and the request's. */
+export interface InspectOptions {
+  /** Columns to plan, by name, in this order; default all. A struct's name selects all its children. */
+  columns?: readonly string[];
+  /** Encodings as `load` takes them; a misfit is `INVALID_ARGUMENT`, as it would be for the load. */
+  encodings?: EncodingRequest;
+  /** Columns without a GPU encoding: `'skip'` (default here) lists them in `skipped`; `'error'` fails as a load would. */
+  unsupported?: 'error' | 'skip';
+  /** Cancels the request; `inspect` rejects with an `AbortError` (code `ABORTED`). */
+  signal?: AbortSignal;
+  /** Fails with `NETWORK` when the server sends no byte for this many milliseconds. */
+  timeoutMs?: number;
+}
+
 /** A worker that owns a GPU device and loads Arrow IPC into it. */
 export interface Loader {
   /** Fetches `url` (IPC stream or file format) and uploads its columns as they arrive. */
   load(url: string | URL, options?: LoadOptions): Promise<GpuTable>;
+  /**
+   * Reads only the schema of `url` (a stream's first message; a file's first message or its footer) and
+   * says how `load` with the same options would lay each column on the GPU. Makes no GPU buffer; the
+   * request is closed as soon as the schema is read.
+   */
+  inspect(url: string | URL, options?: InspectOptions): Promise<TableSchema>;
   /** The adapter the device runs on. */
   adapterInfo(): Promise<AdapterSummary>;
   /** GPU buffers alive in the worker (tables, staging buffers). */
@@ -65,6 +115,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
         upload: options.upload ?? 'staging',
         // Column buffers are 32-bit words.
         maxBufferBytes: maxBufferBytes === undefined ? undefined : maxBufferBytes - (maxBufferBytes % 4),
+        chunkBytes: options.chunkBytes,
       }),
     );
   } catch (error) {
@@ -72,34 +123,62 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
     throw error;
   }
 
+  /** Runs one worker call that `signal` cancels through `cancel(loadId)`. */
+  async function cancellable<T>(
+    what: string,
+    href: string,
+    signal: AbortSignal | undefined,
+    call: (loadId: number) => Promise<T>,
+  ): Promise<T> {
+    if (signal?.aborted)
+      throw new AbortError(`${what} of ${href} was aborted before it started`, { url: href });
+    const loadId = nextLoadId++;
+    const onAbort = () => void guard.run(async () => remote.cancel(loadId)).catch(() => {});
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      return await guard.run(() => call(loadId));
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
   return {
     async load(url, loadOptions = {}) {
       checkLoadOptions(loadOptions);
       const { signal, onProgress } = loadOptions;
       const href = resolveUrl(url);
-      if (signal?.aborted)
-        throw new AbortError(`Load of ${href} was aborted before it started`, { url: href });
-      const loadId = nextLoadId++;
-      const onAbort = () => void guard.run(async () => remote.cancel(loadId)).catch(() => {});
-      signal?.addEventListener('abort', onAbort, { once: true });
       const progress = onProgress ? Comlink.proxy(onProgress) : undefined;
-      try {
-        const snapshot = await guard.run(() =>
-          remote.load(
-            {
-              loadId,
-              url: href,
-              columns: loadOptions.columns ? [...loadOptions.columns] : undefined,
-              upload: loadOptions.upload,
-              timeoutMs: loadOptions.timeoutMs,
-            },
-            progress,
-          ),
-        );
-        return new GpuTable(snapshot, remote, guard);
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-      }
+      const snapshot = await cancellable('Load', href, signal, (loadId) =>
+        remote.load(
+          {
+            loadId,
+            url: href,
+            columns: loadOptions.columns ? [...loadOptions.columns] : undefined,
+            encodings: loadOptions.encodings,
+            unsupported: loadOptions.unsupported,
+            maxDictionary: loadOptions.maxDictionary,
+            rows: loadOptions.rows,
+            upload: loadOptions.upload,
+            timeoutMs: loadOptions.timeoutMs,
+          },
+          progress,
+        ),
+      );
+      return new GpuTable(snapshot, remote, guard);
+    },
+    async inspect(url, inspectOptions = {}) {
+      checkLoadOptions(inspectOptions); // the same checks: inspect takes a subset of load's options
+      const href = resolveUrl(url);
+      return cancellable('Inspection', href, inspectOptions.signal, (loadId) =>
+        remote.inspect({
+          loadId,
+          url: href,
+          columns: inspectOptions.columns ? [...inspectOptions.columns] : undefined,
+          encodings: inspectOptions.encodings,
+          unsupported: inspectOptions.unsupported,
+          timeoutMs: inspectOptions.timeoutMs,
+        }),
+      );
     },
     adapterInfo: () => guard.run(() => remote.adapterInfo()),
     memory: () => guard.run(() => remote.memory()),

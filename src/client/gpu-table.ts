@@ -1,6 +1,6 @@
 import type * as Comlink from 'comlink';
 import type { LoaderWorkerApi, TableSnapshot } from '../protocol.js';
-import type { ColumnInfo, GpuType, LoadStats } from '../types.js';
+import type { ColumnInfo, DictionaryValue, GpuType, LoadStats, SkippedColumn } from '../types.js';
 import type { WorkerGuard } from './worker-guard.js';
 
 /** Typed array matching a column's `gpuType`. */
@@ -18,6 +18,8 @@ export class GpuTable {
   readonly numRows: number;
   /** Uploaded columns, in the order requested. */
   readonly columns: readonly ColumnInfo[];
+  /** Columns left out by `unsupported: 'skip'`, with their type and why. */
+  readonly skipped: readonly SkippedColumn[];
   /** Measurements of the load that made this table. */
   readonly stats: LoadStats;
   readonly #id: number;
@@ -28,13 +30,17 @@ export class GpuTable {
   constructor(snapshot: TableSnapshot, remote: Comlink.Remote<LoaderWorkerApi>, guard: WorkerGuard) {
     this.numRows = snapshot.numRows;
     this.columns = snapshot.columns;
+    this.skipped = snapshot.skipped;
     this.stats = snapshot.stats;
     this.#id = snapshot.tableId;
     this.#remote = remote;
     this.#guard = guard;
   }
 
-  /** Reads a column's values back from its GPU buffer. */
+  /**
+   * Reads a column's words back from its GPU buffer (`rows × components` of them, in the array type of
+   * its `gpuType`).
+   */
   async readColumn(name: string): Promise<ColumnArray> {
     const { gpuType, buffer } = await this.#guard.run(() => this.#remote.readColumn(this.#id, name));
     return new ARRAYS[gpuType](buffer);
@@ -44,6 +50,14 @@ export class GpuTable {
   async readValidity(name: string): Promise<Uint32Array | null> {
     const buffer = await this.#guard.run(() => this.#remote.readValidity(this.#id, name));
     return buffer ? new Uint32Array(buffer) : null;
+  }
+
+  /**
+   * The values of a `dictionary` column, in code order: strings for text, `Uint8Array`s for binary,
+   * numbers or bigints otherwise.
+   */
+  async dictionary(name: string): Promise<DictionaryValue[]> {
+    return this.#guard.run(() => this.#remote.dictionary(this.#id, name));
   }
 
   /** Frees the table's GPU buffers. */

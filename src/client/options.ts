@@ -21,6 +21,14 @@ export function checkLoaderOptions(options: LoaderOptions): void {
   if (workerUrl !== undefined && typeof workerUrl !== 'string' && !(workerUrl instanceof URL)) {
     throw invalidOption('createLoader', 'workerUrl', 'a string or a URL', workerUrl);
   }
+  checkCount('createLoader', 'chunkBytes', options.chunkBytes, 4, 'an integer number of bytes, at least 4');
+}
+
+/** A whole number of at least `min`, when given. */
+function checkCount(call: string, option: string, value: unknown, min: number, expected: string): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) >= min)) {
+    throw invalidOption(call, option, expected, value, min);
+  }
 }
 
 /** Throws `INVALID_ARGUMENT` naming the first option of `load` that is out of range. */
@@ -37,6 +45,16 @@ export function checkLoadOptions(options: LoadOptions): void {
   }
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw invalidOption('load', 'timeoutMs', 'a number of milliseconds above 0', timeoutMs);
+  }
+  checkCount('load', 'maxDictionary', options.maxDictionary, 1, 'an integer of at least 1');
+  checkCount('load', 'rows', options.rows, 0, 'an integer number of rows, at least 0');
+  const { unsupported, encodings } = options;
+  if (unsupported !== undefined && unsupported !== 'error' && unsupported !== 'skip') {
+    throw invalidOption('load', 'unsupported', '"error" or "skip"', unsupported);
+  }
+  const table = typeof encodings === 'object' && encodings !== null && !Array.isArray(encodings);
+  if (encodings !== undefined && encodings !== 'auto' && encodings !== 'exact' && !table) {
+    throw invalidOption('load', 'encodings', '"auto", "exact" or an encoding per column name', encodings);
   }
 }
 

@@ -26,6 +26,8 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 export interface ErrorDetails {
   url?: string;
   column?: string;
+  /** Every column concerned, when there are several (e.g. all the columns without a GPU encoding). */
+  columns?: string[];
   arrowType?: string;
   batch?: number;
   byteOffset?: number;
@@ -228,8 +230,10 @@ export function asArrowGpuError(error: unknown, details: ErrorDetails = {}): Arr
   if (error instanceof ArrowGpuError) return error;
   const name = (error as Error)?.name;
   const text = String((error as Error)?.message ?? error);
+  // Where it was thrown, so that a report of it can be traced: the stack does not cross the worker.
+  const at = /\n\s*at ([^\n]+)/.exec(String((error as Error)?.stack ?? ''))?.[1];
   return new InternalError(
-    `Internal error in arrow-webgpu: ${name && name !== 'Error' ? `${name}: ` : ''}${text}`,
+    `Internal error in arrow-webgpu: ${name && name !== 'Error' ? `${name}: ` : ''}${text}${at ? ` (at ${at})` : ''}`,
     details,
     { cause: error },
   );

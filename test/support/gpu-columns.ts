@@ -2,7 +2,7 @@ import { DataType, type RecordBatch, type Vector } from 'apache-arrow';
 import { expect } from 'vitest';
 import { validityWordCount } from '../../src/core/columns/type-plan.js';
 import type { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
-import type { UploadedColumn } from '../../src/core/gpu/upload/table-uploader.js';
+import type { BufferChunk, UploadedColumn } from '../../src/core/gpu/upload/table-uploader.js';
 import { readBytes } from './dawn.js';
 
 /** A column as the GPU holds it: one 32-bit value a row and, when it has nulls, validity words. */
@@ -90,17 +90,13 @@ export function expectedColumns(
 export async function readColumns(
   device: GPUDevice,
   tracker: BufferTracker,
-  numRows: number,
+  _numRows: number,
   columns: readonly UploadedColumn[],
 ): Promise<Map<string, ColumnImage>> {
   const images = new Map<string, ColumnImage>();
   for (const column of columns) {
-    const values = column.values
-      ? await readBytes(device, tracker, column.values, numRows * 4)
-      : new Uint8Array(0);
-    const validity = column.validity
-      ? await readBytes(device, tracker, column.validity, validityWordCount(numRows) * 4)
-      : null;
+    const values = await readChunkBytes(device, tracker, column.values);
+    const validity = column.validity ? await readChunkBytes(device, tracker, column.validity) : null;
     images.set(column.plan.name, { values, validity, nullCount: column.nullCount });
   }
   return images;
@@ -109,9 +105,25 @@ export async function readColumns(
 /** Destroys the buffers of uploaded columns. */
 export function destroyColumns(tracker: BufferTracker, columns: readonly UploadedColumn[]): void {
   for (const column of columns) {
-    if (column.values) tracker.destroy(column.values);
-    if (column.validity) tracker.destroy(column.validity);
+    for (const chunk of [...column.values, ...(column.validity ?? [])]) tracker.destroy(chunk.buffer);
   }
+}
+
+/** The bytes of a column's chunks, in row order. */
+async function readChunkBytes(
+  device: GPUDevice,
+  tracker: BufferTracker,
+  chunks: readonly BufferChunk[],
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for (const chunk of chunks) parts.push(await readBytes(device, tracker, chunk.buffer, chunk.byteLength));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
 }
 
 /** The first 32-bit word where two byte arrays differ, described; `null` when they are equal. */

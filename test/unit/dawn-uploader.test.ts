@@ -95,8 +95,10 @@ async function uploadAndCompare({ strategy, batches, expectedRows, smallChunks }
     const ring = new StagingRing(device, tracker);
     const watch = new GpuErrorWatch(device);
     const transport = transportFor(strategy, device, ring, watch, smallChunks);
-    const plans = planColumns((batches[0] as RecordBatch).schema, NUMERIC, URL);
-    const uploader = new TableUploader(device, tracker, transport, watch, plans, () => expectedRows);
+    const { plans } = planColumns((batches[0] as RecordBatch).schema, { columns: NUMERIC }, URL);
+    const uploader = new TableUploader(device, tracker, transport, watch, plans, {
+      expectedRows: () => expectedRows,
+    });
     for (const [i, batch] of batches.entries()) {
       checkBatch(batch, plans, { url: URL, batch: i, byteOffset: 0 }); // as the pipeline does first
       await uploader.append(batch);

@@ -4,7 +4,6 @@ import { gunzipSync } from 'node:zlib';
 import { type RecordBatch, tableFromIPC } from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { gpuEncodingOf } from '../../src/core/columns/type-plan.js';
 import { ArrowGpuError } from '../../src/core/errors.js';
 import { openBatchStream } from '../../src/core/ipc/decode.js';
 import { IpcFramer } from '../../src/core/ipc/framer.js';
@@ -172,7 +171,7 @@ describe('files written by other Arrow implementations (arrow-testing)', () => {
         expect(batches.map((b) => b.numRows)).toEqual(json.batches.map((b) => b.count));
         batches.forEach((batch, b) => {
           batch.schema.fields.forEach((field, c) => {
-            if (!gpuEncodingOf(field.type)) return;
+            if (!/^(U?Int(8|16|32)|Float(32|64))$/.test(String(field.type))) return;
             const column = json.batches[b]?.columns[c] as JsonColumn;
             const vector = batch.getChildAt(c);
             for (let row = 0; row < column.count; row++) {

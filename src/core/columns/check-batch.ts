@@ -1,5 +1,6 @@
-import type { Data, RecordBatch } from 'apache-arrow';
-import { ColumnError, DecodeError } from '../errors.js';
+import { type Data, type RecordBatch, Type } from 'apache-arrow';
+import { ColumnError, DecodeError, type ErrorDetails } from '../errors.js';
+import { leafData } from './column-data.js';
 import type { ColumnPlan } from './type-plan.js';
 
 /** Where a batch came from, for error messages. */
@@ -11,12 +12,12 @@ export interface BatchOrigin {
 
 /**
  * Checks that each planned column of a decoded batch holds the values and validity bits its length
- * promises, so that the uploader never reads past a buffer.
+ * promises, so that the encoders never read past a buffer.
  */
 export function checkBatch(batch: RecordBatch, plans: readonly ColumnPlan[], origin: BatchOrigin): void {
   for (const plan of plans) {
-    const data = batch.getChildAt(plan.fieldIndex)?.data[0] as Data | undefined;
-    const where = { ...origin, column: plan.name, arrowType: plan.arrowType };
+    const data = leafData(batch, plan);
+    const where: ErrorDetails = { ...origin, column: plan.name, arrowType: plan.arrowType };
     const at = `column ${JSON.stringify(plan.name)} of batch ${origin.batch} (message at byte ${origin.byteOffset}) in ${origin.url}`;
     if (!data || String(data.type) !== plan.arrowType) {
       throw new ColumnError(
@@ -25,37 +26,87 @@ export function checkBatch(batch: RecordBatch, plans: readonly ColumnPlan[], ori
         where,
       );
     }
-    if (data.length !== batch.numRows) {
-      throw new DecodeError('CORRUPT', `${at}: ${data.length} rows, but the batch has ${batch.numRows}`, {
-        ...where,
-        expected: batch.numRows,
-        actual: data.length,
-      });
-    }
-    // apache-arrow's values begin at the column's first row; its offset applies to the validity bitmap.
-    const values = data.values as ArrayLike<number> | undefined;
-    if (data.length > 0 && (!values || values.length < data.length)) {
-      throw new DecodeError(
-        'CORRUPT',
-        `${at}: values buffer holds ${values?.length ?? 0} values, expected at least ${data.length}`,
-        { ...where, expected: data.length, actual: values?.length ?? 0 },
-      );
-    }
-    const needed = data.offset + data.length;
-    const bitmap = data.nullBitmap as Uint8Array | undefined;
-    if (data.nullCount > 0 && (!bitmap || bitmap.byteLength === 0)) {
-      throw new DecodeError(
-        'CORRUPT',
-        `${at}: ${data.nullCount} nulls declared but no validity bitmap`,
-        where,
-      );
-    }
-    if (bitmap && bitmap.byteLength > 0 && bitmap.byteLength * 8 < needed) {
-      throw new DecodeError(
-        'CORRUPT',
-        `${at}: validity bitmap holds ${bitmap.byteLength * 8} bits, expected at least ${needed}`,
-        { ...where, expected: Math.ceil(needed / 8), actual: bitmap.byteLength },
-      );
-    }
+    const fault = lengthFault(data, batch.numRows);
+    if (fault) throw new DecodeError('CORRUPT', `${at}: ${fault.what}`, { ...where, ...fault.sizes });
   }
+}
+
+interface Fault {
+  what: string;
+  sizes: { expected: number; actual: number };
+}
+
+/** What is short in `data` for `rows` rows, or `null`. */
+function lengthFault(data: Data, rows: number): Fault | null {
+  if (data.length !== rows) {
+    return {
+      what: `${data.length} rows, but the batch has ${rows}`,
+      sizes: { expected: rows, actual: data.length },
+    };
+  }
+  // Bitmaps go by `data.offset`; values and offsets are sliced with the data (see encoders).
+  const bits = data.offset + data.length;
+  const needed = data.length;
+  // A Null column has no buffers at all: every row is null by its type.
+  if (data.type.typeId === Type.Null) return null;
+  const bitmap = data.nullBitmap as Uint8Array | undefined;
+  if (data.nullCount > 0 && (!bitmap || bitmap.byteLength === 0)) {
+    return {
+      what: `${data.nullCount} nulls declared but no validity bitmap`,
+      sizes: { expected: 1, actual: 0 },
+    };
+  }
+  if (bitmap && bitmap.byteLength > 0 && bitmap.byteLength * 8 < bits) {
+    const sizes = { expected: Math.ceil(bits / 8), actual: bitmap.byteLength };
+    return {
+      what: `validity bitmap holds ${bitmap.byteLength * 8} bits, expected at least ${bits}`,
+      sizes,
+    };
+  }
+  return valuesFault(data, needed);
+}
+
+function valuesFault(data: Data, needed: number): Fault | null {
+  if (needed === 0 || data.type.typeId === Type.Null) return null;
+  if (data.type.typeId === Type.FixedSizeList) {
+    const child = data.children[0] as Data | undefined;
+    const listSize = (data.type as unknown as { listSize: number }).listSize;
+    if (!child) return { what: 'list values are missing', sizes: { expected: needed * listSize, actual: 0 } };
+    return lengthFault(child, Math.max(child.length, needed * listSize));
+  }
+  if (data.type.typeId === Type.Dictionary && !data.dictionary) {
+    return { what: 'no dictionary batch came before its first use', sizes: { expected: 1, actual: 0 } };
+  }
+  const values = data.values as ArrayLike<unknown> | undefined;
+  const isBits = data.type.typeId === Type.Bool;
+  const have = values?.length ?? 0;
+  // Bool values are bits and, like bitmaps, not sliced: they go by `data.offset`.
+  const want = isBits ? Math.ceil((data.offset + needed) / 8) : needed * data.stride;
+  if (have < want) {
+    return {
+      what: `values buffer holds ${have} values, expected at least ${want}`,
+      sizes: { expected: want, actual: have },
+    };
+  }
+  return offsetsFault(data, needed);
+}
+
+/** Variable-size values: the offsets must cover the rows and stay inside the data buffer. */
+function offsetsFault(data: Data, needed: number): Fault | null {
+  const offsets = data.valueOffsets as ArrayLike<number | bigint> | undefined;
+  if (!offsets || data.type.typeId === Type.Dictionary) return null;
+  if (offsets.length < needed + 1) {
+    return {
+      what: `offsets hold ${offsets.length} entries, expected ${needed + 1}`,
+      sizes: { expected: needed + 1, actual: offsets.length },
+    };
+  }
+  const end = Number(offsets[needed]);
+  const bytes = (data.values as Uint8Array).byteLength;
+  if (end > bytes)
+    return {
+      what: `offsets reach byte ${end} of a ${bytes}-byte data buffer`,
+      sizes: { expected: end, actual: bytes },
+    };
+  return null;
 }

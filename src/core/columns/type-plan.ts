@@ -1,100 +1,212 @@
-import { type DataType, type Field, Precision, type Schema, Type } from 'apache-arrow';
-import { ColumnError, UnsupportedTypeError } from '../errors.js';
+import { type DataType, type Field, IntervalUnit, type Schema, Type } from 'apache-arrow';
+import { ArgumentError, ColumnError, UnsupportedTypeError } from '../errors.js';
+import {
+  type Encoding,
+  type EncodingRequest,
+  FIXED_COMPONENTS,
+  type WordType,
+  wordTypeOf,
+} from './encoding.js';
+import { elementEncodingOf, encodingsOf } from './type-encodings.js';
 
-/** The WGSL scalar type a column is stored as on the GPU. */
-export type GpuType = 'f32' | 'i32' | 'u32';
-
-/** How source values become GPU values: byte copy, integer widening, or f64 → f32 rounding. */
-export type Conversion = 'copy' | 'widen' | 'narrow-f64';
-
-/** Every GPU value is one 32-bit word. */
-export const GPU_BYTES_PER_VALUE = 4;
-
-/** WebGPU copy offsets and sizes must be multiples of 4 bytes. */
-export const COPY_ALIGNMENT = 4;
+export { alignUp, COPY_ALIGNMENT, validityWordCount } from './words.js';
 
 /** How one selected column is laid out on the GPU. */
 export interface ColumnPlan {
-  /** Field name in the Arrow schema. */
+  /** The field's name; `parent.child` for a struct's children. */
   name: string;
-  /** Index of the field among the schema's top-level fields. */
-  fieldIndex: number;
-  /** The Arrow type as apache-arrow prints it, e.g. `Int16` or `Float64`. */
+  /** Field indices from the schema's top level down to this field (one index unless nested in structs). */
+  path: readonly number[];
+  /** The Arrow type as apache-arrow prints it, e.g. `Int16` or `Timestamp<MILLISECOND>`. */
   arrowType: string;
-  gpuType: GpuType;
-  conversion: Conversion;
+  encoding: Encoding;
+  /** 32-bit words a row takes; `bool` packs 32 rows in a word (1/32). */
+  components: number;
+  /** The typed array `readColumn` returns. */
+  wordType: WordType;
+  /** `vector`: the encoding of each component. */
+  element?: Encoding;
+  /** `vector`: components a row holds (the list size). */
+  listSize?: number;
+  /** `decimal`: the scale; the words hold the unscaled value. */
+  scale?: number;
+  /** `bytes`: the values' width in bytes. */
+  byteWidth?: number;
 }
 
-interface GpuEncoding {
-  gpuType: GpuType;
-  conversion: Conversion;
+/** A column left out by `unsupported: 'skip'`, and why. */
+export interface SkippedColumn {
+  name: string;
+  arrowType: string;
+  reason: string;
 }
 
-/** Chooses the GPU encoding of an Arrow type, or `null` when it has none yet. */
-export function gpuEncodingOf(type: DataType): GpuEncoding | null {
-  switch (type.typeId) {
-    case Type.Int: {
-      const { bitWidth, isSigned } = type as DataType<Type.Int> & { bitWidth: number; isSigned: boolean };
-      if (bitWidth > 32) return null;
-      const gpuType = isSigned ? 'i32' : 'u32';
-      return { gpuType, conversion: bitWidth === 32 ? 'copy' : 'widen' };
+/** What to upload: a projection, encodings, and what to do with columns that have no encoding. */
+export interface PlanOptions {
+  columns?: readonly string[];
+  encodings?: EncodingRequest;
+  unsupported?: 'error' | 'skip';
+}
+
+/** The columns a load uploads, and those it skipped. */
+export interface TablePlan {
+  plans: ColumnPlan[];
+  skipped: SkippedColumn[];
+}
+
+/**
+ * Plans the columns to upload: all of the schema's (structs flattened), or the named ones in the order
+ * given. Columns without a GPU encoding fail the plan all at once, naming each, unless skipped.
+ */
+export function planColumns(schema: Schema, options: PlanOptions, url: string): TablePlan {
+  const candidates = flatten(schema.fields, [], '');
+  const picked = pick(candidates, options.columns, url);
+  const plans: ColumnPlan[] = [];
+  const skipped: SkippedColumn[] = [];
+  for (const candidate of picked) {
+    const planned = planColumn(candidate, options.encodings ?? 'auto');
+    if (typeof planned === 'string') {
+      skipped.push({ name: candidate.name, arrowType: String(candidate.field.type), reason: planned });
+    } else plans.push(planned);
+  }
+  checkRequests(options.encodings, candidates, url);
+  if (skipped.length > 0 && options.unsupported !== 'skip') throw unsupported(skipped, url);
+  return { plans, skipped };
+}
+
+interface Candidate {
+  name: string;
+  path: number[];
+  field: Field;
+}
+
+/** Every leaf field with its path; a struct's children stand in for it as `parent.child`. */
+function flatten(fields: readonly Field[], path: number[], prefix: string): Candidate[] {
+  return fields.flatMap((field, index) => {
+    const name = `${prefix}${field.name}`;
+    const here = [...path, index];
+    if (field.type.typeId === Type.Struct) return flatten(field.type.children as Field[], here, `${name}.`);
+    return [{ name, path: here, field }];
+  });
+}
+
+function pick(candidates: Candidate[], names: readonly string[] | undefined, url: string): Candidate[] {
+  if (names === undefined) return candidates;
+  const picked: Candidate[] = [];
+  for (const name of names) {
+    // A struct's name selects all its children.
+    const matches = candidates.filter((c) => c.name === name || c.name.startsWith(`${name}.`));
+    if (matches.length === 0) {
+      const available = candidates.map((c) => JSON.stringify(c.name)).join(', ');
+      throw new ColumnError(
+        'NO_SUCH_COLUMN',
+        `No column ${JSON.stringify(name)} in ${url}; the schema has ${candidates.length} column(s): ${available}`,
+        { url, column: name },
+      );
     }
-    case Type.Float: {
-      const { precision } = type as DataType<Type.Float> & { precision: Precision };
-      if (precision === Precision.SINGLE) return { gpuType: 'f32', conversion: 'copy' };
-      if (precision === Precision.DOUBLE) return { gpuType: 'f32', conversion: 'narrow-f64' };
-      return null;
-    }
+    for (const match of matches) if (!picked.includes(match)) picked.push(match);
+  }
+  return picked;
+}
+
+/** The plan of one column, or why it has none. */
+function planColumn({ name, path, field }: Candidate, request: EncodingRequest): ColumnPlan | string {
+  const type = field.type as DataType;
+  const arrowType = String(type);
+  const asked = typeof request === 'object' ? request[name] : undefined;
+  const exact = request === 'exact';
+  if (type.typeId === Type.FixedSizeList) return planVector(name, path, type, asked, exact);
+  const encodings = encodingsOf(type);
+  if (!encodings) return `Arrow type ${arrowType} has no GPU encoding`;
+  const encoding = asked ?? (exact ? encodings.exact : encodings.auto);
+  if (!encodings.allowed.includes(encoding)) throw misfit(name, encoding, arrowType, encodings.allowed);
+  return { name, path, arrowType, encoding, ...shapeOf(type, encoding) };
+}
+
+function shapeOf(
+  type: DataType,
+  encoding: Encoding,
+): Omit<ColumnPlan, 'name' | 'path' | 'arrowType' | 'encoding'> {
+  const t = type as DataType & Record<string, number>;
+  const wordType = wordTypeOf(encoding);
+  switch (encoding) {
+    case 'bool':
+      return { components: 1 / 32, wordType };
+    case 'decimal':
+      return { components: (t.bitWidth as number) / 32, wordType, scale: t.scale as number };
+    case 'bytes':
+      return {
+        components: Math.ceil((t.byteWidth as number) / 4),
+        wordType,
+        byteWidth: t.byteWidth as number,
+      };
+    case 'interval':
+      return { components: t.unit === IntervalUnit.DAY_TIME ? 2 : 4, wordType };
     default:
-      return null;
+      return { components: FIXED_COMPONENTS[encoding] ?? 1, wordType };
   }
 }
 
-/** Plans the columns to upload: all of the schema's, or the named ones in the order given. */
-export function planColumns(schema: Schema, names: readonly string[] | undefined, url: string): ColumnPlan[] {
-  const fields = schema.fields;
-  const picked: Array<{ field: Field; fieldIndex: number }> = [];
-  if (names === undefined) {
-    fields.forEach((field, fieldIndex) => {
-      picked.push({ field, fieldIndex });
-    });
-  } else {
-    for (const name of names) {
-      const fieldIndex = fields.findIndex((f) => f.name === name);
-      const field = fields[fieldIndex];
-      if (field === undefined) {
-        const available = fields.map((f) => JSON.stringify(f.name)).join(', ');
-        throw new ColumnError(
-          'NO_SUCH_COLUMN',
-          `No column ${JSON.stringify(name)} in ${url}; the schema has ${fields.length} column(s): ${available}`,
-          { url, column: name },
-        );
-      }
-      if (!picked.some((p) => p.fieldIndex === fieldIndex)) picked.push({ field, fieldIndex });
+function planVector(
+  name: string,
+  path: number[],
+  type: DataType,
+  asked: Encoding | undefined,
+  exact: boolean,
+): ColumnPlan | string {
+  const arrowType = String(type);
+  const child = (type.children as Field[])[0]?.type as DataType | undefined;
+  const element = child ? elementEncodingOf(child, exact) : null;
+  if (!child || !element)
+    return `Arrow type ${arrowType} has no GPU encoding (vectors hold numbers or booleans)`;
+  if (asked !== undefined && asked !== 'vector') throw misfit(name, asked, arrowType, ['vector']);
+  const listSize = (type as DataType & { listSize: number }).listSize;
+  const perElement = FIXED_COMPONENTS[element] ?? 1;
+  return {
+    name,
+    path,
+    arrowType,
+    encoding: 'vector',
+    components: listSize * perElement,
+    wordType: wordTypeOf('vector', element),
+    element,
+    listSize,
+  };
+}
+
+/** Requests must name columns of the schema: a misspelt name would silently change nothing. */
+function checkRequests(request: EncodingRequest | undefined, candidates: Candidate[], url: string): void {
+  if (typeof request !== 'object') return;
+  for (const name of Object.keys(request)) {
+    if (!candidates.some((c) => c.name === name)) {
+      throw new ArgumentError(`encodings names ${JSON.stringify(name)}, which is no column of ${url}`, {
+        url,
+        column: name,
+      });
     }
   }
-  return picked.map(({ field, fieldIndex }) => planColumn(field, fieldIndex, url));
 }
 
-function planColumn(field: Field, fieldIndex: number, url: string): ColumnPlan {
-  const arrowType = String(field.type);
-  const encoding = gpuEncodingOf(field.type);
-  if (encoding === null) {
-    throw new UnsupportedTypeError(
-      `Column ${JSON.stringify(field.name)} in ${url} has Arrow type ${arrowType}, which has no GPU encoding; ` +
-        'supported: Int8/16/32, Uint8/16/32, Float32, Float64 (leave the column out with the `columns` option)',
-      { url, column: field.name, arrowType },
-    );
-  }
-  return { name: field.name, fieldIndex, arrowType, ...encoding };
+/** A requested encoding that the column's type cannot take. */
+function misfit(
+  name: string,
+  encoding: Encoding,
+  arrowType: string,
+  allowed: readonly Encoding[],
+): ArgumentError {
+  const takes = allowed.map((e) => `'${e}'`).join(', ');
+  return new ArgumentError(
+    `encodings asks '${encoding}' for column ${JSON.stringify(name)}, but its type ${arrowType} takes ${takes}`,
+    { column: name, arrowType },
+  );
 }
 
-/** Rounds `n` up to a multiple of `alignment` (a power of two). */
-export function alignUp(n: number, alignment: number = COPY_ALIGNMENT): number {
-  return Math.ceil(n / alignment) * alignment;
-}
-
-/** Number of u32 words that hold `rows` validity bits. */
-export function validityWordCount(rows: number): number {
-  return Math.ceil(rows / 32);
+function unsupported(skipped: SkippedColumn[], url: string): UnsupportedTypeError {
+  const list = skipped.map((s) => `${JSON.stringify(s.name)}: ${s.reason}`).join('; ');
+  const first = skipped[0] as SkippedColumn;
+  return new UnsupportedTypeError(
+    `${skipped.length} column(s) of ${url} cannot be uploaded: ${list}. Leave them out with the \`columns\` ` +
+      "option, or load the rest with `unsupported: 'skip'`",
+    { url, column: first.name, arrowType: first.arrowType, columns: skipped.map((s) => s.name) },
+  );
 }

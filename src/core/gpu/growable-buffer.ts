@@ -52,12 +52,19 @@ export class GrowableBuffer {
 
   /**
    * Makes room for `bytes`, keeping the first `usedBytes`. A new buffer takes `preferredBytes` when that
-   * covers `bytes`, else doubles, within the tracker's column limit (`LIMIT_EXCEEDED` beyond it).
+   * covers `bytes`, else doubles, within `maxBytes` and the tracker's column limit (`LIMIT_EXCEEDED`
+   * beyond it).
    */
-  async reserve(bytes: number, usedBytes: number, preferredBytes: number): Promise<void> {
+  async reserve(
+    bytes: number,
+    usedBytes: number,
+    preferredBytes: number,
+    maxBytes = Infinity,
+  ): Promise<void> {
     if (bytes <= this.capacity) return;
     const limit = this.#tracker.columnLimit;
-    const max = limit.bytes;
+    // `maxBytes` caps a chunk of a chunked column: it never needs more than its rows.
+    const max = Math.min(limit.bytes, maxBytes);
     // A preference that covers the need is taken as it is (an estimate of the final size); else double.
     const wanted = alignUp(
       Math.max(preferredBytes >= bytes ? preferredBytes : Math.max(bytes, this.capacity * 2), 4),

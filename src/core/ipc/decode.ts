@@ -1,7 +1,7 @@
 import { type RecordBatch, RecordBatchReader, type Schema } from 'apache-arrow';
 import { ArrowGpuError, DecodeError } from '../errors.js';
 import { registerCompressionCodecs } from './compression/codecs.js';
-import type { FramedMessage, IpcFramer } from './framer.js';
+import type { FramedMessage } from './framer.js';
 import { MessageKind } from './metadata/message.js';
 
 /** A decoded record batch and where its message began. */
@@ -30,9 +30,13 @@ export interface BatchStream {
 /**
  * Decodes framed IPC messages with apache-arrow's stream reader. The framer has already checked every
  * length, so apache-arrow only ever sees whole, in-bounds messages; anything it still throws becomes a
- * `CORRUPT` error naming the batch and byte offset.
+ * `CORRUPT` error naming the batch and byte offset. `framer` is an `IpcFramer`, or its `schemaOnly()`
+ * for the schema alone.
  */
-export async function openBatchStream(framer: IpcFramer, url: string): Promise<BatchStream> {
+export async function openBatchStream(
+  framer: AsyncIterable<FramedMessage>,
+  url: string,
+): Promise<BatchStream> {
   registerCompressionCodecs();
   // apache-arrow may pull the next message before it yields a batch, so the record batch messages
   // pulled but not yet yielded wait here, oldest first.

@@ -92,6 +92,26 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     if (this.format === 'file') await checkFileEnd(this.#input, this.#url);
   }
 
+  /**
+   * The schema message alone, for a decoder that needs nothing more: the first message when it is the
+   * schema, else a file's footer schema (through `readTail`). No record batch body is read, and nothing
+   * is pulled from the source past the first message's metadata (and a schema message's own body).
+   */
+  async *schemaOnly(): AsyncGenerator<FramedMessage> {
+    this.format = await this.#readPreamble();
+    const head = await this.#readHead();
+    if (head?.header.kind === MessageKind.Schema) {
+      yield { ...head, body: (await this.#readBody(head.header, head.byteOffset)).body };
+    } else if (this.format === 'file') {
+      yield await this.#schemaFromFooter();
+    } else if (head !== null) {
+      // A batch before the schema fails as it does in a load; other messages, the decoder refuses.
+      const message = { ...head, body: new Uint8Array(0) };
+      this.#checkShape(message, null);
+      yield message;
+    }
+  }
+
   /** Reads the file magic, or hands a stream's first bytes (its first message) back to be read again. */
   async #readPreamble(): Promise<IpcFormat> {
     const head = await this.#input.read(PREAMBLE_BYTES);
@@ -102,6 +122,14 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
 
   /** The next message, or `null` at the end of the messages (end-of-stream marker, footer or end of bytes). */
   async #readMessage(): Promise<FramedMessage | null> {
+    const head = await this.#readHead();
+    if (head === null) return null;
+    const { body, pooled } = await this.#readBody(head.header, head.byteOffset);
+    return { ...head, body, ...(pooled ? { pooled } : {}) };
+  }
+
+  /** The next message's prefix and header, its body not read yet; `null` at the end of the messages. */
+  async #readHead(): Promise<Omit<FramedMessage, 'body'> | null> {
     const byteOffset = this.#input.offset;
     const marker = await this.#readMarker(byteOffset);
     if (marker === null) return null;
@@ -109,11 +137,10 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     if (metadataLength === 0) return null; // end-of-stream marker
     const metadata = await this.#readMetadata(metadataLength, byteOffset);
     const header = readHeaderAt(metadata, byteOffset + MESSAGE_PREFIX_BYTES, this.#url);
-    const { body, pooled } = await this.#readBody(header, byteOffset);
     const prefix = new Uint8Array(MESSAGE_PREFIX_BYTES + metadataLength);
     prefix.set(marker);
     prefix.set(metadata, MESSAGE_PREFIX_BYTES);
-    return { prefix, body, header, byteOffset, ...(pooled ? { pooled } : {}) };
+    return { prefix, header, byteOffset };
   }
 
   /** The continuation marker and metadata length of the message at `byteOffset`, or `null` past the last. */

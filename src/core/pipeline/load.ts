@@ -1,6 +1,7 @@
 import type { LoadProgress, LoadStats, UploadStrategy } from '../../types.js';
 import { checkBatch } from '../columns/check-batch.js';
-import { type ColumnPlan, planColumns } from '../columns/type-plan.js';
+import type { EncodingRequest } from '../columns/encoding.js';
+import { type ColumnPlan, planColumns, type SkippedColumn } from '../columns/type-plan.js';
 import { type ArrowGpuError, asArrowGpuError, GpuError, loadAborted } from '../errors.js';
 import type { BufferTracker } from '../gpu/buffer-tracker.js';
 import { GpuErrorWatch } from '../gpu/error-scope.js';
@@ -44,6 +45,16 @@ export interface PipelineInput {
   /** Total bytes expected (`Content-Length`), used to size column buffers up front. */
   bytesTotal: number | null;
   columns?: readonly string[];
+  /** Per-column or table-wide encodings (default `'auto'`). */
+  encodings?: EncodingRequest;
+  /** `'skip'` loads the columns that have a GPU encoding and lists the others; default `'error'`. */
+  unsupported?: 'error' | 'skip';
+  /** Most distinct values of a dictionary column. */
+  maxDictionary?: number;
+  /** Largest chunk of one column's buffer, in bytes (default: what the device binds and allocates). */
+  chunkBytes?: number;
+  /** Rows the source holds, when known in advance: every chunk is then allocated once. */
+  rows?: number;
   upload: UploadStrategy;
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
@@ -65,6 +76,8 @@ const MIN_READ_AHEAD_BYTES = 4 << 20;
 export interface LoadedTable {
   numRows: number;
   columns: UploadedColumn[];
+  /** Columns left out by `unsupported: 'skip'`. */
+  skipped: SkippedColumn[];
   stats: LoadStats;
 }
 
@@ -130,7 +143,7 @@ class Load {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const stream = await abortable(openBatchStream(this.#framer, url), signal, () => loadAborted(url));
-      const plans = planColumns(stream.schema, this.#input.columns, url);
+      const { plans, skipped } = planColumns(stream.schema, this.#input, url);
       const uploader = this.#startUpload(plans);
       await Promise.allSettled([
         this.#produce(stream, plans).catch((error: unknown) => this.#fail(error)),
@@ -140,7 +153,7 @@ class Load {
       this.#checkUncaptured();
       const stats = this.#stats(stream, uploader);
       this.#progress?.final(performance.now(), this.#snapshot());
-      return { numRows: uploader.rows, columns: uploader.columns(), stats };
+      return { numRows: uploader.rows, columns: uploader.columns(), skipped, stats };
     } catch (error) {
       this.#fail(error);
       this.#transport?.release();
@@ -183,10 +196,19 @@ class Load {
           )
         : new WriteBufferTransport(gpu.device);
     this.#transport = transport;
-    // Column buffers are sized from the bytes seen so far against Content-Length.
+    // Column buffers are sized from a `rows` hint, else from the bytes seen so far against Content-Length.
+    const hint = this.#input.rows ?? 0;
     const expectedRows = (rowsAfter: number) =>
-      bytesTotal && this.#lastEndOffset > 0 ? Math.ceil((rowsAfter * bytesTotal) / this.#lastEndOffset) : 0;
-    const uploader = new TableUploader(gpu.device, gpu.tracker, transport, this.#watch, plans, expectedRows);
+      hint > 0
+        ? Math.max(hint, rowsAfter)
+        : bytesTotal && this.#lastEndOffset > 0
+          ? Math.ceil((rowsAfter * bytesTotal) / this.#lastEndOffset)
+          : 0;
+    const uploader = new TableUploader(gpu.device, gpu.tracker, transport, this.#watch, plans, {
+      expectedRows,
+      maxDictionary: this.#input.maxDictionary,
+      chunkBytes: this.#input.chunkBytes,
+    });
     this.#uploader = uploader;
     return uploader;
   }
@@ -288,6 +310,7 @@ class Load {
         fetchWaitMs: stream.fetchWaitMs,
         decodeMs: stream.decodeMs,
         encodeMs: uploader.encodeMs,
+        dictionaryMs: uploader.dictionaryMs,
         gpuWaitMs: transport.waitMs,
       },
     };

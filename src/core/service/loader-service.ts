@@ -3,11 +3,20 @@ import type {
   LoaderWorkerApi,
   TableSnapshot,
   WorkerInit,
+  WorkerInspectRequest,
   WorkerLoadRequest,
 } from '../../protocol.js';
-import type { AdapterSummary, LoadProgress, MemoryInfo, UploadStrategy } from '../../types.js';
+import type {
+  AdapterSummary,
+  DictionaryValue,
+  LoadProgress,
+  MemoryInfo,
+  TableSchema,
+  UploadStrategy,
+} from '../../types.js';
 import { asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
+import { inspectSchema } from '../pipeline/inspect.js';
 import { runPipeline } from '../pipeline/load.js';
 import type { OpenSource } from '../source/byte-source.js';
 import { DeviceManager } from './device-manager.js';
@@ -30,6 +39,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   readonly #tables = new TableStore();
   readonly #loads = new Map<number, RunningLoad>();
   #upload: UploadStrategy = 'staging';
+  #chunkBytes: number | undefined;
 
   constructor(gpu: GPU | undefined, openSource: OpenSource, options: { idleTrimMs?: number } = {}) {
     this.#openSource = openSource;
@@ -38,6 +48,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   async init(options: WorkerInit): Promise<AdapterSummary> {
     this.#upload = options.upload;
+    this.#chunkBytes = options.chunkBytes;
     this.devices.configure(options.maxBufferBytes);
     return (await this.devices.current()).summary;
   }
@@ -88,6 +99,11 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
         url: request.url,
         bytesTotal: source.bytesTotal,
         columns: request.columns,
+        encodings: request.encodings,
+        unsupported: request.unsupported,
+        maxDictionary: request.maxDictionary,
+        rows: request.rows,
+        chunkBytes: this.#chunkBytes,
         upload: request.upload ?? this.#upload,
         signal,
         onProgress: onProgress && fireAndForget(onProgress),
@@ -103,6 +119,36 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     }
   }
 
+  /** Reads the schema of `request.url` and plans its columns; touches no GPU, and closes the request once read. */
+  async inspect(request: WorkerInspectRequest): Promise<TableSchema> {
+    // Cancelled through `cancel(loadId)` as a load is; it has no device, so a device loss leaves it be.
+    const entry: RunningLoad = { controller: new AbortController(), context: null };
+    this.#loads.set(request.loadId, entry);
+    const closeRequest = new AbortController();
+    try {
+      const { signal } = entry.controller;
+      const source = await this.#openSource(request.url, AbortSignal.any([signal, closeRequest.signal]), {
+        timeoutMs: request.timeoutMs,
+      });
+      return await inspectSchema({
+        source: source.body,
+        readTail: source.readTail,
+        closeSource: () => closeRequest.abort(),
+        url: request.url,
+        bytesTotal: source.bytesTotal,
+        columns: request.columns,
+        encodings: request.encodings,
+        unsupported: request.unsupported,
+        signal,
+      });
+    } catch (error) {
+      throw asArrowGpuError(error, { url: request.url });
+    } finally {
+      closeRequest.abort();
+      this.#loads.delete(request.loadId);
+    }
+  }
+
   cancel(loadId: number): void {
     this.#loads.get(loadId)?.controller.abort();
   }
@@ -113,6 +159,10 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   readValidity(tableId: number, name: string): Promise<ArrayBuffer | null> {
     return this.#tables.readValidity(tableId, name);
+  }
+
+  async dictionary(tableId: number, name: string): Promise<DictionaryValue[]> {
+    return this.#tables.dictionary(tableId, name);
   }
 
   async destroyTable(tableId: number): Promise<void> {

@@ -1,9 +1,10 @@
 import type { ColumnBytes, TableSnapshot } from '../../protocol.js';
-import { validityWordCount } from '../columns/type-plan.js';
+import { columnBytes } from '../columns/column-bytes.js';
+import { DictionaryEncoder, type DictionaryValue } from '../columns/encoders/dictionary-encoder.js';
 import { ColumnError } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import { readBack } from '../gpu/readback.js';
-import type { UploadedColumn } from '../gpu/upload/table-uploader.js';
+import type { BufferChunk, UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { LoadedTable } from '../pipeline/load.js';
 
 interface StoredTable {
@@ -23,33 +24,34 @@ export class TableStore {
     return snapshot(tableId, table);
   }
 
-  /** Reads a column's values back from the GPU. */
+  /** Reads a column's values back from the GPU, its chunks stitched together. */
   async readColumn(tableId: number, name: string): Promise<ColumnBytes> {
-    const { table, context, column } = this.#column(tableId, name);
-    const values = column.values;
-    const buffer = values
-      ? await this.#read(tableId, name, context, () =>
-          readBack(
-            context.device,
-            context.tracker,
-            values,
-            table.numRows * 4,
-            `column ${JSON.stringify(name)}`,
-          ),
-        )
-      : new ArrayBuffer(0);
-    return { gpuType: column.plan.gpuType, buffer };
+    const { context, column } = this.#column(tableId, name);
+    const buffer = await this.#read(tableId, name, context, () =>
+      readChunks(context, column.values, `column ${JSON.stringify(name)}`),
+    );
+    return { gpuType: column.plan.wordType, buffer };
+  }
+
+  /** The table-wide dictionary of a `dictionary` column, in code order. */
+  dictionary(tableId: number, name: string): DictionaryValue[] {
+    const { column } = this.#column(tableId, name);
+    if (!(column.encoder instanceof DictionaryEncoder)) {
+      throw new ColumnError(
+        'NO_SUCH_COLUMN',
+        `Column ${JSON.stringify(name)} is ${column.plan.encoding}-encoded: it has no dictionary`,
+        { column: name, arrowType: column.plan.arrowType },
+      );
+    }
+    return column.encoder.values();
   }
 
   /** Reads a column's validity words back from the GPU; `null` when it has no nulls. */
   async readValidity(tableId: number, name: string): Promise<ArrayBuffer | null> {
-    const { table, context, column } = this.#column(tableId, name);
+    const { context, column } = this.#column(tableId, name);
     const validity = column.validity;
     if (!validity) return null;
-    const byteLength = validityWordCount(table.numRows) * 4;
-    return this.#read(tableId, name, context, () =>
-      readBack(context.device, context.tracker, validity, byteLength, `validity of ${name}`),
-    );
+    return this.#read(tableId, name, context, () => readChunks(context, validity, `validity of ${name}`));
   }
 
   /** Destroys a table's buffers; a second call is a no-op. */
@@ -111,9 +113,31 @@ export class TableStore {
 /** Destroys the buffers of a table made on `context`. */
 export function destroyTable(table: LoadedTable, context: GpuContext): void {
   for (const column of table.columns) {
-    if (column.values) context.tracker.destroy(column.values);
-    if (column.validity) context.tracker.destroy(column.validity);
+    for (const chunk of [...column.values, ...(column.validity ?? [])]) context.tracker.destroy(chunk.buffer);
   }
+}
+
+/** The bytes of a column's chunks, one after the other. */
+async function readChunks(
+  context: GpuContext,
+  chunks: readonly BufferChunk[],
+  label: string,
+): Promise<ArrayBuffer> {
+  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const [i, chunk] of chunks.entries()) {
+    const part = await readBack(
+      context.device,
+      context.tracker,
+      chunk.buffer,
+      chunk.byteLength,
+      `${label} (chunk ${i})`,
+    );
+    out.set(new Uint8Array(part), at);
+    at += chunk.byteLength;
+  }
+  return out.buffer;
 }
 
 /**
@@ -146,10 +170,16 @@ function snapshot(tableId: number, table: LoadedTable): TableSnapshot {
     columns: table.columns.map((c) => ({
       name: c.plan.name,
       arrowType: c.plan.arrowType,
-      gpuType: c.plan.gpuType,
-      byteLength: table.numRows * 4,
+      encoding: c.plan.encoding,
+      components: c.plan.components,
+      gpuType: c.plan.wordType,
+      byteLength: columnBytes(c.plan, table.numRows),
+      chunks: c.values.map(({ rowOffset, rows, byteLength }) => ({ rowOffset, rows, byteLength })),
       nullCount: c.nullCount,
+      ...(c.plan.scale !== undefined ? { scale: c.plan.scale } : {}),
+      ...c.extras,
     })),
+    skipped: table.skipped,
     stats: table.stats,
   };
 }

@@ -1,51 +1,54 @@
-import type { Data, RecordBatch } from 'apache-arrow';
-import { encodeValues, type SourceValues, sourceBytes } from '../../columns/encode-values.js';
-import { type ColumnPlan, GPU_BYTES_PER_VALUE, validityWordCount } from '../../columns/type-plan.js';
-import { ValidityPacker } from '../../columns/validity-packer.js';
+import type { RecordBatch } from 'apache-arrow';
+import { columnBytes } from '../../columns/column-bytes.js';
+import { type ColumnSlice, columnSlice } from '../../columns/column-data.js';
+import type { ColumnEncoder, ColumnExtras } from '../../columns/encoders/column-encoder.js';
+import { createEncoder, type EncoderOptions } from '../../columns/encoders/create-encoder.js';
+import type { ColumnPlan } from '../../columns/type-plan.js';
+import { validityWordCount } from '../../columns/words.js';
 import type { BufferTracker } from '../buffer-tracker.js';
+import type { ChunkedBuffer, ColumnChunk } from '../chunked-buffer.js';
 import type { GpuErrorWatch } from '../error-scope.js';
-import { GrowableBuffer } from '../growable-buffer.js';
+import { ColumnSink } from './column-sink.js';
 import type { UploadTransport } from './transport.js';
 
-/** One column as uploaded: its values buffer and, when it had nulls, its validity words. */
+/** A column chunk's GPU buffer and the rows it holds. */
+export type BufferChunk = ColumnChunk & { buffer: GPUBuffer };
+
+/** One column as uploaded: its value chunks and, when it had nulls, validity chunks over the same rows. */
 export interface UploadedColumn {
   plan: ColumnPlan;
-  /** `null` when the table has no rows. */
-  values: GPUBuffer | null;
-  validity: GPUBuffer | null;
+  /** Empty when the table has no rows (or the encoding has no words). */
+  values: BufferChunk[];
+  /** `null` when the column has no nulls. */
+  validity: BufferChunk[] | null;
   nullCount: number;
+  /** What the encoding adds: a relative encoding's offset, a dictionary's size. */
+  extras: ColumnExtras & { dictionarySize?: number };
+  /** The encoder, for what it keeps (a dictionary's values). */
+  encoder: ColumnEncoder | null;
 }
 
-class ColumnSink {
-  readonly values: GrowableBuffer;
-  validity: GrowableBuffer | null = null;
-  readonly packer = new ValidityPacker();
-  nullCount = 0;
-
-  constructor(
-    readonly plan: ColumnPlan,
-    device: GPUDevice,
-    tracker: BufferTracker,
-    watch: GpuErrorWatch,
-  ) {
-    this.values = new GrowableBuffer(device, tracker, watch, `column ${JSON.stringify(plan.name)}`, {
-      column: plan.name,
-      arrowType: plan.arrowType,
-    });
-  }
+/** What sizes a table's buffers. */
+export interface UploaderOptions extends EncoderOptions {
+  /** Expected rows once a batch ending at `rowsAfterBatch` is in (from Content-Length or a hint); 0: unknown. */
+  expectedRows?: (rowsAfterBatch: number) => number;
+  /** Largest chunk of one column, in bytes (default: what the device can bind and allocate). */
+  chunkBytes?: number;
 }
 
 /**
  * Appends decoded batches to per-column GPU buffers through an `UploadTransport`. Batches larger than
- * the transport's chunk are split by rows; buffers grow ahead of the rows using `expectedRows`.
+ * the transport's chunk are split by rows, and so are writes that would cross a column chunk; buffers
+ * grow ahead of the rows using `expectedRows`.
  */
 export class TableUploader {
   readonly #device: GPUDevice;
-  readonly #tracker: BufferTracker;
   readonly #transport: UploadTransport;
   readonly #watch: GpuErrorWatch;
   readonly #sinks: ColumnSink[];
-  readonly #expectedRows: (rowsAfterBatch: number) => number;
+  readonly #options: UploaderOptions;
+  /** Rows of every column chunk but the last: a multiple of 32, so validity words never straddle chunks. */
+  readonly chunkRows: number;
   /** Rows appended so far. */
   rows = 0;
   /** Bytes handed to the transport so far. */
@@ -53,25 +56,30 @@ export class TableUploader {
   /** Milliseconds spent encoding values into transport memory. */
   encodeMs = 0;
 
+  /** Of `encodeMs`, milliseconds spent in dictionary columns' encoders. */
+  get dictionaryMs(): number {
+    return this.#sinks.filter((s) => s.plan.encoding === 'dictionary').reduce((n, s) => n + s.encodeMs, 0);
+  }
+
   constructor(
     device: GPUDevice,
     tracker: BufferTracker,
     transport: UploadTransport,
     watch: GpuErrorWatch,
     plans: readonly ColumnPlan[],
-    expectedRows: (rowsAfterBatch: number) => number,
+    options: UploaderOptions = {},
   ) {
     this.#device = device;
-    this.#tracker = tracker;
     this.#transport = transport;
     this.#watch = watch;
-    this.#expectedRows = expectedRows;
-    this.#sinks = plans.map((plan) => new ColumnSink(plan, device, tracker, watch));
+    this.#options = options;
+    this.chunkRows = chunkRowsFor(plans, device.limits, options.chunkBytes);
+    this.#sinks = plans.map((plan) => new ColumnSink(plan, device, tracker, watch, this.chunkRows));
   }
 
   /** GPU bytes one row of this table takes, validity words included. */
   get bytesPerRow(): number {
-    return this.#sinks.length * GPU_BYTES_PER_VALUE + this.#sinks.filter((s) => s.validity).length / 8;
+    return this.#sinks.reduce((n, s) => n + columnBytes(s.plan, 32) / 32 + (s.validity ? 1 / 8 : 0), 0);
   }
 
   /** Appends every row of `batch`. */
@@ -82,135 +90,129 @@ export class TableUploader {
       this.rows += count;
       return;
     }
-    const columns = this.#sinks.map((sink) => batch.getChildAt(sink.plan.fieldIndex)?.data[0] as Data);
+    const columns = this.#sinks.map((sink) => {
+      const slice = columnSlice(batch, sink.plan);
+      sink.encoder ??= createEncoder(sink.plan, slice.data.type, this.#options);
+      return slice;
+    });
     await this.#reserve(columns, this.rows + count);
-    const rowsPerChunk = this.#rowsPerChunk();
-    for (let first = 0; first < count; first += rowsPerChunk) {
-      await this.#appendChunk(columns, first, Math.min(rowsPerChunk, count - first));
+    const rowsPerPiece = this.#rowsPerPiece();
+    for (let first = 0; first < count; ) {
+      const row = this.rows + first;
+      const toChunkEnd = this.chunkRows - (row % this.chunkRows);
+      const piece = Math.min(rowsPerPiece, count - first, toChunkEnd);
+      await this.#appendPiece(columns, first, piece);
+      first += piece;
     }
     this.rows += count;
   }
 
   /**
-   * Most rows whose bytes fit one transport chunk, at the worst case: 4 bytes a row per column, plus, per
-   * column, a validity bit a row and two partial words at the chunk's edges.
+   * Most rows whose bytes fit one transport chunk, at the worst case: each column's words, plus, per
+   * column, a validity bit a row and two partial words at the piece's edges (bit-packed values too).
    */
-  #rowsPerChunk(): number {
-    const columns = this.#sinks.length;
-    const edgeBytes = columns * 8;
-    return Math.max(
-      1,
-      Math.floor((this.#transport.maxChunkBytes - edgeBytes) / (columns * (GPU_BYTES_PER_VALUE + 1 / 8))),
-    );
+  #rowsPerPiece(): number {
+    const edgeBytes = this.#sinks.length * 16;
+    const perRow = this.#sinks.reduce((n, s) => n + columnBytes(s.plan, 32) / 32 + 1 / 8, 0);
+    return Math.max(1, Math.floor((this.#transport.maxChunkBytes - edgeBytes) / perRow));
   }
 
   /** The uploaded columns; valid once the transport has finished. */
   columns(): UploadedColumn[] {
     return this.#sinks.map((s) => ({
       plan: s.plan,
-      values: s.values.current,
-      validity: s.validity?.current ?? null,
+      values: s.hasValues ? s.values.buffers(this.rows) : [],
+      validity: s.validity?.buffers(this.rows) ?? null,
       nullCount: s.nullCount,
+      extras: s.encoder?.describe() ?? {},
+      encoder: s.encoder,
     }));
   }
 
   /** Destroys every buffer this uploader made. */
   destroy(): void {
-    for (const sink of this.#sinks) {
-      sink.values.destroy();
-      sink.validity?.destroy();
-    }
+    for (const sink of this.#sinks) sink.destroy();
   }
 
-  async #reserve(columns: Data[], rowsAfter: number): Promise<void> {
+  async #reserve(columns: ColumnSlice[], rowsAfter: number): Promise<void> {
+    const grows = (buffer: ChunkedBuffer | null) =>
+      buffer !== null && buffer.bytesOf(rowsAfter) > buffer.capacity;
     const needsGrowth = this.#sinks.some(
       (s, i) =>
-        rowsAfter * GPU_BYTES_PER_VALUE > s.values.capacity ||
-        ((s.validity !== null || (columns[i] as Data).nullCount > 0) &&
-          validityWordCount(rowsAfter) * 4 > (s.validity?.capacity ?? 0)),
+        (s.hasValues && grows(s.values)) ||
+        grows(s.validity) ||
+        (s.validity === null && (columns[i] as ColumnSlice).nullCount > 0),
     );
     if (!needsGrowth) return;
     // Writes already staged for the old buffers must reach the queue before the copy that grows them.
     this.#transport.flush();
-    // The estimate (from Content-Length) gets a margin: growing again past it would copy everything.
-    const estimate = this.#expectedRows(rowsAfter);
-    const expected = estimate > 0 ? Math.ceil(estimate * 1.02) + (rowsAfter - this.rows) : 0;
+    const expected = this.#expectedAfter(rowsAfter);
     for (const [i, sink] of this.#sinks.entries()) {
       // WebGPU zero-fills a buffer before its first use, so a first buffer of the whole expected size would
       // delay the first batch by that clear; start small and jump to the expected size on the next growth.
-      const preferred = sink.values.capacity === 0 ? Math.min(expected || Infinity, rowsAfter * 2) : expected;
-      await sink.values.reserve(rowsAfter * 4, this.rows * 4, preferred * 4);
-      const validityBytes = validityWordCount(rowsAfter) * 4;
-      if (sink.validity === null && (columns[i] as Data).nullCount > 0) {
-        await this.#startValidity(sink, validityBytes, validityWordCount(expected) * 4);
-      } else {
-        await sink.validity?.reserve(
-          validityBytes,
-          validityWordCount(this.rows) * 4,
-          validityWordCount(expected) * 4,
-        );
-      }
+      const first = sink.values.capacity === 0;
+      const preferred = first ? Math.min(expected || Infinity, rowsAfter * 2) : expected;
+      if (sink.hasValues) await sink.values.reserve(rowsAfter, this.rows, preferred);
+      if (sink.validity === null && (columns[i] as ColumnSlice).nullCount > 0) {
+        await this.#startValidity(sink, rowsAfter, expected);
+      } else await sink.validity?.reserve(rowsAfter, this.rows, expected);
     }
+  }
+
+  /** The rows to size buffers for: the estimate with a margin (growing again past it would copy all). */
+  #expectedAfter(rowsAfter: number): number {
+    const estimate = this.#options.expectedRows?.(rowsAfter) ?? 0;
+    return estimate > 0 ? Math.ceil(estimate * 1.02) + (rowsAfter - this.rows) : 0;
   }
 
   /** A column's first null: earlier rows were all valid, so its bitmap starts as ones up to here. */
-  async #startValidity(sink: ColumnSink, bytes: number, preferredBytes: number): Promise<void> {
-    const label = `validity of column ${JSON.stringify(sink.plan.name)}`;
-    sink.validity = new GrowableBuffer(this.#device, this.#tracker, this.#watch, label, {
-      column: sink.plan.name,
-      arrowType: sink.plan.arrowType,
-    });
-    await sink.validity.reserve(bytes, 0, preferredBytes);
+  async #startValidity(sink: ColumnSink, rowsAfter: number, expected: number): Promise<void> {
+    const validity = sink.startValidity();
+    await validity.reserve(rowsAfter, 0, expected);
     if (this.rows === 0) return;
     const words = new Uint32Array(sink.packer.wordsFor(this.rows));
     sink.packer.append(null, 0, this.rows, words);
-    // Direct write: the buffer is new, so no staged copy to it can be pending.
-    const buffer = sink.validity.buffer;
-    this.#watch.run(`writing ${label}`, { column: sink.plan.name }, () =>
-      this.#device.queue.writeBuffer(buffer, 0, words),
+    const wordsPerChunk = validityWordCount(this.chunkRows);
+    // Direct writes: the buffers are new, so no staged copy to them can be pending.
+    this.#watch.run(
+      `writing validity of column ${JSON.stringify(sink.plan.name)}`,
+      { column: sink.plan.name },
+      () => {
+        for (let word = 0; word < words.length; word += wordsPerChunk) {
+          const { buffer } = validity.target((word / wordsPerChunk) * this.chunkRows);
+          this.#device.queue.writeBuffer(buffer, 0, words.subarray(word, word + wordsPerChunk));
+        }
+      },
     );
   }
 
-  async #appendChunk(columns: Data[], first: number, count: number): Promise<void> {
-    const validityBytes = this.#sinks.reduce(
-      (n, s) => n + (s.validity ? s.packer.wordsFor(count) * 4 : 0),
-      0,
-    );
-    const chunkBytes = this.#sinks.length * count * GPU_BYTES_PER_VALUE + validityBytes;
-    await this.#transport.begin(chunkBytes);
+  async #appendPiece(columns: ColumnSlice[], first: number, count: number): Promise<void> {
+    const bytes = this.#sinks.reduce((n, s) => n + s.bytesFor(count), 0);
+    await this.#transport.begin(bytes);
     const started = performance.now();
-    // One error scope for the chunk's writes (`writeBuffer` calls them at once; staging fills memory).
-    this.#watch.run('writing column values', {}, () => this.#writeChunk(columns, first, count));
-    this.bytesUploaded += chunkBytes;
+    const row = this.rows + first;
+    // One error scope for the piece's writes (`writeBuffer` calls them at once; staging fills memory).
+    this.#watch.run('writing column values', {}, () => {
+      for (const [i, sink] of this.#sinks.entries()) {
+        const slice = columns[i] as ColumnSlice;
+        sink.writeValues(this.#transport, slice, row, first, count);
+        if (sink.validity) sink.writeValidity(this.#transport, slice, row, first, count);
+        if (first === 0) sink.nullCount += slice.nullCount;
+      }
+    });
+    this.bytesUploaded += bytes;
     this.encodeMs += performance.now() - started;
   }
+}
 
-  #writeChunk(columns: Data[], first: number, count: number): void {
-    const dstOffset = (this.rows + first) * GPU_BYTES_PER_VALUE;
-    for (const [i, sink] of this.#sinks.entries()) {
-      const data = columns[i] as Data;
-      const values = data.values as SourceValues;
-      // apache-arrow's `values` begin at the column's first row (a slice cuts them); its `offset` counts
-      // only in the validity bitmap, which slices share.
-      const conversion = sink.plan.conversion;
-      if (conversion === 'copy') {
-        this.#transport.writeBytes(sink.values.buffer, dstOffset, sourceBytes(values, first, count));
-      } else {
-        this.#transport.write(sink.values.buffer, dstOffset, count * 4, (target, offset) =>
-          encodeValues(conversion, values, first, count, target, offset),
-        );
-      }
-      if (sink.validity) this.#appendValidity(sink, data, data.offset + first, count);
-      if (first === 0) sink.nullCount += data.nullCount;
-    }
-  }
-
-  #appendValidity(sink: ColumnSink, data: Data, start: number, count: number): void {
-    const validity = sink.validity as GrowableBuffer;
-    const words = sink.packer.wordsFor(count);
-    const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
-    this.#transport.write(validity.buffer, sink.packer.nextWord * 4, words * 4, (target, offset) => {
-      sink.packer.append(bitmap, start, count, new Uint32Array(target, offset, words));
-    });
-  }
+/** Largest multiple of 32 rows whose bytes fit one buffer in every column. */
+function chunkRowsFor(
+  plans: readonly ColumnPlan[],
+  limits: GPUSupportedLimits,
+  chunkBytes = Infinity,
+): number {
+  const limit = Math.min(chunkBytes, limits.maxStorageBufferBindingSize, limits.maxBufferSize);
+  const widest = Math.max(0, ...plans.map((p) => columnBytes(p, 32) / 32));
+  if (widest === 0) return 2 ** 31;
+  return Math.max(32, Math.floor(limit / widest / 32) * 32);
 }

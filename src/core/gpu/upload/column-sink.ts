@@ -1,0 +1,107 @@
+import { columnBytes } from '../../columns/column-bytes.js';
+import type { ColumnSlice } from '../../columns/column-data.js';
+import type { ColumnEncoder } from '../../columns/encoders/column-encoder.js';
+import type { ColumnPlan } from '../../columns/type-plan.js';
+import { ValidityPacker } from '../../columns/validity-packer.js';
+import { validityWordCount } from '../../columns/words.js';
+import type { BufferTracker } from '../buffer-tracker.js';
+import { ChunkedBuffer } from '../chunked-buffer.js';
+import type { GpuErrorWatch } from '../error-scope.js';
+import type { UploadTransport } from './transport.js';
+
+/** Bytes of `rows` validity bits, in whole words. */
+const validityBytes = (rows: number) => validityWordCount(rows) * 4;
+
+/** One column being uploaded: its chunked values and validity, its encoder and its null count. */
+export class ColumnSink {
+  readonly values: ChunkedBuffer;
+  validity: ChunkedBuffer | null = null;
+  readonly packer = new ValidityPacker();
+  encoder: ColumnEncoder | null = null;
+  nullCount = 0;
+  /** Milliseconds spent in this column's encoder (the `dictionaryMs` stage for dictionary columns). */
+  encodeMs = 0;
+  readonly #makeValidity: () => ChunkedBuffer;
+
+  constructor(
+    readonly plan: ColumnPlan,
+    device: GPUDevice,
+    tracker: BufferTracker,
+    watch: GpuErrorWatch,
+    chunkRows: number,
+  ) {
+    const details = { column: plan.name, arrowType: plan.arrowType };
+    const label = `column ${JSON.stringify(plan.name)}`;
+    this.values = new ChunkedBuffer(device, tracker, watch, label, details, chunkRows, (rows) =>
+      columnBytes(plan, rows),
+    );
+    this.#makeValidity = () =>
+      new ChunkedBuffer(device, tracker, watch, `validity of ${label}`, details, chunkRows, validityBytes);
+  }
+
+  /** Whether the column has words at all (`null` columns have none). */
+  get hasValues(): boolean {
+    return columnBytes(this.plan, 1) > 0;
+  }
+
+  /** Makes the validity buffers at the column's first null; the caller writes the earlier rows as valid. */
+  startValidity(): ChunkedBuffer {
+    this.validity ??= this.#makeValidity();
+    return this.validity;
+  }
+
+  /** Writes the values of rows `[first, first + count)` of `slice`, which lie in one chunk, at table row `row`. */
+  writeValues(
+    transport: UploadTransport,
+    slice: ColumnSlice,
+    row: number,
+    first: number,
+    count: number,
+  ): void {
+    const encoder = this.encoder as ColumnEncoder;
+    const words = encoder.wordsFor(count);
+    if (words === 0) return;
+    const { buffer, rowBase } = this.values.target(row);
+    const dstOffset = encoder.nextWord * 4 - columnBytes(this.plan, rowBase);
+    const raw = encoder.rawBytes(slice.data, first, count);
+    if (raw) {
+      transport.writeBytes(buffer, dstOffset, raw);
+      encoder.skip(count);
+      return;
+    }
+    transport.write(buffer, dstOffset, words * 4, (target, offset) => {
+      const started = performance.now();
+      encoder.encode(slice.data, first, count, new Uint32Array(target, offset, words));
+      this.encodeMs += performance.now() - started;
+    });
+  }
+
+  /** Appends the validity bits of the same rows. */
+  writeValidity(
+    transport: UploadTransport,
+    slice: ColumnSlice,
+    row: number,
+    first: number,
+    count: number,
+  ): void {
+    const { buffer, rowBase } = (this.validity as ChunkedBuffer).target(row);
+    const words = this.packer.wordsFor(count);
+    const bitmap = slice.nullCount > 0 ? slice.bitmap : null;
+    const dstOffset = this.packer.nextWord * 4 - validityBytes(rowBase);
+    transport.write(buffer, dstOffset, words * 4, (target, offset) => {
+      this.packer.append(bitmap, slice.bitOffset + first, count, new Uint32Array(target, offset, words));
+    });
+  }
+
+  /** Words the next `count` rows take in transport memory, validity included. */
+  bytesFor(count: number): number {
+    const values = (this.encoder as ColumnEncoder).wordsFor(count) * 4;
+    return values + (this.validity ? this.packer.wordsFor(count) * 4 : 0);
+  }
+
+  /** Destroys every buffer of the column. */
+  destroy(): void {
+    this.values.destroy();
+    this.validity?.destroy();
+  }
+}

@@ -1,0 +1,92 @@
+import type { Field, Schema } from 'apache-arrow';
+import type { SchemaColumn, TableSchema } from '../../types.js';
+import type { EncodingRequest } from '../columns/encoding.js';
+import { type ColumnPlan, planColumns } from '../columns/type-plan.js';
+import { loadAborted } from '../errors.js';
+import { openBatchStream } from '../ipc/decode.js';
+import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from '../ipc/framer.js';
+import type { ReadTail } from '../source/byte-source.js';
+import { abortable } from './async-utils.js';
+
+/** Everything one inspection needs: a source and the options a load of it would take. */
+export interface InspectInput {
+  /** The IPC bytes as they arrive; only the first message is read. */
+  source: AsyncIterable<Uint8Array>;
+  /** Reads the source's last bytes; needed for files whose schema is only in the footer. */
+  readTail?: ReadTail;
+  /** Closes the request behind `source` (the network connection), at once; called when the schema is read or the inspection fails. */
+  closeSource?: () => void;
+  /** Names the source in errors and in the result. */
+  url: string;
+  /** Total bytes announced (`Content-Length`), reported as is. */
+  bytesTotal: number | null;
+  columns?: readonly string[];
+  /** Per-column or table-wide encodings (default `'auto'`); a misfit is `INVALID_ARGUMENT`. */
+  encodings?: EncodingRequest;
+  /** `'skip'` (default here) lists the columns without a GPU encoding; `'error'` fails naming them. */
+  unsupported?: 'error' | 'skip';
+  signal?: AbortSignal;
+  limits?: FramerLimits;
+}
+
+/**
+ * Reads the schema of an IPC source and plans its columns as a load would, without reading any batch:
+ * a stream's first message, a file's first message or, when that is no schema (apache-arrow JS files),
+ * its footer through `readTail`. The source is closed as soon as the schema is read, or on failure.
+ */
+export async function inspectSchema(input: InspectInput): Promise<TableSchema> {
+  const { url, signal } = input;
+  if (signal?.aborted) throw loadAborted(url);
+  const framer = new IpcFramer(input.source, url, input.limits ?? DEFAULT_FRAMER_LIMITS, input.readTail);
+  let schema: Schema;
+  try {
+    schema = (await abortable(openBatchStream(framer.schemaOnly(), url), signal, () => loadAborted(url)))
+      .schema;
+  } finally {
+    // The rest of the body is never read: the request is closed, not drained.
+    input.closeSource?.();
+    void framer.cancel().catch(() => {});
+  }
+  const { plans, skipped } = planColumns(
+    schema,
+    {
+      columns: input.columns,
+      encodings: input.encodings,
+      unsupported: input.unsupported ?? 'skip',
+    },
+    url,
+  );
+  return {
+    url,
+    format: framer.format ?? 'stream',
+    columns: plans.map((plan) => schemaColumn(plan, schema)),
+    skipped,
+    metadata: Object.fromEntries(schema.metadata),
+    bytesTotal: input.bytesTotal,
+  };
+}
+
+function schemaColumn(plan: ColumnPlan, schema: Schema): SchemaColumn {
+  const column: SchemaColumn = {
+    name: plan.name,
+    arrowType: plan.arrowType,
+    nullable: nullableAlong(schema, plan.path),
+    encoding: plan.encoding,
+    components: plan.components,
+    gpuType: plan.wordType,
+  };
+  if (plan.scale !== undefined) column.scale = plan.scale;
+  return column;
+}
+
+/** Whether the field at `path`, or a struct above it, is nullable: a null struct row nulls its children. */
+function nullableAlong(schema: Schema, path: readonly number[]): boolean {
+  let fields: readonly Field[] = schema.fields;
+  let nullable = false;
+  for (const index of path) {
+    const field = fields[index] as Field;
+    nullable ||= field.nullable;
+    fields = (field.type.children ?? []) as Field[];
+  }
+  return nullable;
+}
