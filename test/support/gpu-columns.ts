@@ -110,7 +110,7 @@ export function destroyColumns(tracker: BufferTracker, columns: readonly Uploade
 }
 
 /** The bytes of a column's chunks, in row order. */
-async function readChunkBytes(
+export async function readChunkBytes(
   device: GPUDevice,
   tracker: BufferTracker,
   chunks: readonly BufferChunk[],

@@ -15,7 +15,9 @@ import {
   Int32,
   Int64,
   makeData,
+  RecordBatch,
   Schema,
+  Struct,
   TimestampMillisecond,
   Uint16,
   Uint64,
@@ -24,10 +26,11 @@ import {
 } from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { columnSlice } from '../../src/core/columns/column-data.js';
 import { createEncoder } from '../../src/core/columns/encoders/create-encoder.js';
 import { halfToFloat } from '../../src/core/columns/encoders/float-encoders.js';
 import type { EncodingRequest } from '../../src/core/columns/encoding.js';
-import { planColumns } from '../../src/core/columns/type-plan.js';
+import { type ColumnPlan, planColumns } from '../../src/core/columns/type-plan.js';
 
 /** Encodes `batches` of one column as the uploader does, batch after batch, into one word array. */
 function encodeColumn(type: DataType, batches: Data[], encodings: EncodingRequest = 'auto') {
@@ -230,6 +233,15 @@ describe('encoders write the documented words, batch after batch', () => {
     ).toEqual(['b', 'a', 'b', 'c', 'a']);
   });
 
+  it('dictionary: a null dictionary value decodes as null, not as the empty string', () => {
+    const type = new Dictionary(new Utf8(), new Int32());
+    const dictionary = vectorFromArray(['', null, 'a'], new Utf8());
+    const data = makeData({ type, length: 3, nullCount: 0, data: new Int32Array([1, 0, 2]), dictionary });
+    const { words, encoder } = encodeColumn(type, [data]);
+    const values = (encoder as unknown as { values(): unknown[] }).values();
+    expect(Array.from(words, (code) => values[code])).toEqual([null, '', 'a']);
+  });
+
   it('dictionary: plain strings are dictionary-encoded, and the cap is LIMIT_EXCEEDED naming the column', () => {
     const strings = vectorFromArray(['x', 'y', 'x', 'é'], new Utf8()).data[0] as Data;
     const { words, encoder } = encodeColumn(new Utf8(), [strings]);
@@ -240,6 +252,29 @@ describe('encoders write the documented words, batch after batch', () => {
     expect(() => capped.encode(strings, 0, 4, new Uint32Array(4))).toThrow(
       /"name" has more than 2 distinct values/,
     );
+  });
+});
+
+describe('column validity', () => {
+  it('a vector row with a null element is null: the GPU has no validity per element', () => {
+    const type = new FixedSizeList(2, new Field('v', new Int32(), true));
+    const xy = vectorFromArray([[1, 2], [3, null], null, [5, 6]], type);
+    const schema = new Schema([new Field('xy', type, true)]);
+    const { plans } = planColumns(schema, {}, 'u');
+    const slice = columnSlice(
+      new RecordBatch(
+        schema,
+        makeData({
+          type: new Struct(schema.fields),
+          length: 4,
+          nullCount: 0,
+          children: [xy.data[0] as Data],
+        }),
+      ),
+      plans[0] as ColumnPlan,
+    );
+    const bits = Array.from({ length: 4 }, (_, i) => ((slice.bitmap?.[0] as number) >> i) & 1);
+    expect({ bits, nullCount: slice.nullCount }).toEqual({ bits: [1, 0, 0, 1], nullCount: 2 });
   });
 });
 

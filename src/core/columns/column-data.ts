@@ -20,7 +20,8 @@ export function leafData(batch: RecordBatch, plan: ColumnPlan): Data | undefined
 
 /**
  * The column's slice. A struct child is null where it or any struct above it is null, so its bitmap
- * is the AND of theirs (a new bitmap only when a parent has nulls).
+ * is the AND of theirs (a new bitmap only when a parent has nulls). A `vector` row is null where any of
+ * its elements is: the GPU has no validity per element, and a null element's slot holds no value.
  */
 export function columnSlice(batch: RecordBatch, plan: ColumnPlan): ColumnSlice {
   const chain: Data[] = [];
@@ -32,21 +33,32 @@ export function columnSlice(batch: RecordBatch, plan: ColumnPlan): ColumnSlice {
     chain.push(data);
   }
   const withNulls = chain.filter((d) => d.nullCount > 0);
-  if (withNulls.length === 0) return { data, bitmap: null, bitOffset: 0, nullCount: 0 };
-  if (withNulls.length === 1 && withNulls[0] === data) {
+  const elements = plan.encoding === 'vector' ? elementsValid(data, plan.listSize as number) : null;
+  if (withNulls.length === 0 && !elements) return { data, bitmap: null, bitOffset: 0, nullCount: 0 };
+  if (!elements && withNulls.length === 1 && withNulls[0] === data) {
     // A Null column has nulls and no bitmap: an empty one reads as all null.
     const bitmap = (data.nullBitmap as Uint8Array | undefined) ?? new Uint8Array(0);
     return { data, bitmap, bitOffset: data.offset, nullCount: data.nullCount };
   }
-  return combined(data, withNulls);
+  return combined(data, (i) => withNulls.every((d) => d.getValid(i)) && (elements?.(i) ?? true));
 }
 
-function combined(leaf: Data, withNulls: Data[]): ColumnSlice {
+/** Whether every element of a fixed-size list's row is valid; `null` when its child has no nulls. */
+function elementsValid(data: Data, listSize: number): ((row: number) => boolean) | null {
+  const child = data.children[0] as Data | undefined;
+  if (!child || child.nullCount === 0) return null;
+  return (row) => {
+    for (let j = 0; j < listSize; j++) if (!child.getValid(row * listSize + j)) return false;
+    return true;
+  };
+}
+
+function combined(leaf: Data, valid: (row: number) => boolean): ColumnSlice {
   const rows = leaf.length;
   const bitmap = new Uint8Array(Math.ceil(rows / 8)).fill(0xff);
   let nullCount = 0;
   for (let i = 0; i < rows; i++) {
-    if (withNulls.every((d) => d.getValid(i))) continue;
+    if (valid(i)) continue;
     bitmap[i >> 3] = (bitmap[i >> 3] as number) & ~(1 << (i & 7));
     nullCount++;
   }

@@ -114,15 +114,18 @@ export class DictionaryEncoder extends FixedWidthEncoder {
   }
 }
 
-/** Row `i`'s value as a Map key: bytes as a latin1 string (exact for any binary), numbers as they are. */
+/**
+ * Row `i`'s value as a Map key: bytes as a latin1 string (exact for any binary), numbers as they are,
+ * `null` for a null (a dictionary may hold null values; a null string is not the empty one).
+ */
 function keyAt(data: Data, i: number, encoder: DictionaryEncoder): DictionaryValue {
+  if (!data.getValid(i)) return null;
   const typeId = data.type.typeId;
   const text = typeId === Type.Utf8 || typeId === Type.LargeUtf8 || typeId === Type.Utf8View;
   if (text || typeId === Type.Binary || typeId === Type.LargeBinary || typeId === Type.BinaryView) {
     encoder.noteBytes(text);
     return latin1(bytesAt(data, i));
   }
-  if (!data.getValid(i)) return null;
   const value = makeVector(data).get(i) as DictionaryValue;
   return value;
 }
