@@ -1,33 +1,30 @@
 import type { Field, Schema } from 'apache-arrow';
 import type { SchemaColumn, TableSchema } from '../../types.js';
-import type { EncodingRequest } from '../columns/encoding.js';
 import { type ColumnPlan, planColumns } from '../columns/type-plan.js';
 import { loadAborted } from '../errors.js';
 import { openBatchStream } from '../ipc/decode.js';
-import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from '../ipc/framer.js';
-import type { ReadTail } from '../source/byte-source.js';
+import { DEFAULT_FRAMER_LIMITS, IpcFramer } from '../ipc/framer.js';
 import { abortable } from './async-utils.js';
 
-/** Everything one inspection needs: a source and the options a load of it would take. */
-export interface InspectInput {
-  /** The IPC bytes as they arrive; only the first message is read. */
-  source: AsyncIterable<Uint8Array>;
-  /** Reads the source's last bytes; needed for files whose schema is only in the footer. */
-  readTail?: ReadTail;
-  /** Closes the request behind `source` (the network connection), at once; called when the schema is read or the inspection fails. */
-  closeSource?: () => void;
-  /** Names the source in errors and in the result. */
-  url: string;
-  /** Total bytes announced (`Content-Length`), reported as is. */
-  bytesTotal: number | null;
-  columns?: readonly string[];
-  /** Per-column or table-wide encodings (default `'auto'`); a misfit is `INVALID_ARGUMENT`. */
-  encodings?: EncodingRequest;
-  /** `'skip'` (default here) lists the columns without a GPU encoding; `'error'` fails naming them. */
-  unsupported?: 'error' | 'skip';
-  signal?: AbortSignal;
-  limits?: FramerLimits;
-}
+import type { PipelineInput } from './load.js';
+
+/**
+ * Everything one inspection needs: a source and the options a load of it would take (only the first
+ * message is read; `unsupported` defaults to `'skip'` here, so that every column is listed).
+ */
+export type InspectInput = Pick<
+  PipelineInput,
+  | 'source'
+  | 'readTail'
+  | 'closeSource'
+  | 'url'
+  | 'bytesTotal'
+  | 'columns'
+  | 'encodings'
+  | 'unsupported'
+  | 'signal'
+  | 'limits'
+>;
 
 /**
  * Reads the schema of an IPC source and plans its columns as a load would, without reading any batch:

@@ -18,7 +18,7 @@ import { asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import { inspectSchema } from '../pipeline/inspect.js';
 import { runPipeline } from '../pipeline/load.js';
-import type { OpenSource } from '../source/byte-source.js';
+import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { DeviceManager } from './device-manager.js';
 import { destroyTable, lostDuring, TableStore } from './table-store.js';
 
@@ -87,9 +87,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     if (signal.aborted) throw loadAborted(request.url);
     // The request is closed whenever the load ends: a failed load never keeps its connection open.
     const closeRequest = new AbortController();
-    const source = await this.#openSource(request.url, AbortSignal.any([signal, closeRequest.signal]), {
-      timeoutMs: request.timeoutMs,
-    });
+    const source = await this.#open(request, signal, closeRequest);
     try {
       const table = await runPipeline({
         gpu: context,
@@ -127,9 +125,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const closeRequest = new AbortController();
     try {
       const { signal } = entry.controller;
-      const source = await this.#openSource(request.url, AbortSignal.any([signal, closeRequest.signal]), {
-        timeoutMs: request.timeoutMs,
-      });
+      const source = await this.#open(request, signal, closeRequest);
       return await inspectSchema({
         source: source.body,
         readTail: source.readTail,
@@ -147,6 +143,17 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       closeRequest.abort();
       this.#loads.delete(request.loadId);
     }
+  }
+
+  /** Opens the request's source; aborting `signal` (a cancel) or `closeRequest` (the end) closes it. */
+  #open(
+    request: { url: string; timeoutMs?: number },
+    signal: AbortSignal,
+    closeRequest: AbortController,
+  ): Promise<ByteSource> {
+    return this.#openSource(request.url, AbortSignal.any([signal, closeRequest.signal]), {
+      timeoutMs: request.timeoutMs,
+    });
   }
 
   cancel(loadId: number): void {
