@@ -1,5 +1,8 @@
 // `npm run bench`: every variant on every input, interleaved and repeated, in headless Chromium.
 // `npm run bench:smoke`: one tiny input, one repetition, results checked and not written.
+// Flags: --inputs a,b and --variants a,b keep the inputs and variants whose names contain one of the
+// substrings (`--inputs dashboard`); --reps n; --out name writes bench/results/<name>.{json,html,md}
+// instead of latest.* (so that a partial run keeps the full run's results).
 import { existsSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,8 +30,10 @@ const { values: args } = parseArgs({
     reps: { type: 'string' },
     inputs: { type: 'string' },
     variants: { type: 'string' },
+    out: { type: 'string', default: 'latest' },
   },
 });
+if (!/^[\w.-]+$/.test(args.out)) throw new Error(`--out ${args.out}: a file name without a folder`);
 
 const inputs = args.smoke
   ? SMOKE_INPUTS
@@ -99,10 +104,11 @@ try {
   } else {
     console.log(JSON.stringify(summary, null, 2));
     await mkdir('bench/results', { recursive: true });
-    await writeFile('bench/results/latest.json', `${JSON.stringify(result, null, 2)}\n`);
-    await writeChart('bench/results/latest.html', result);
-    await writeFile('bench/results/latest.md', toMarkdown(result));
-    console.log('wrote bench/results/latest.json, latest.html and latest.md');
+    const out = join('bench/results', args.out);
+    await writeFile(`${out}.json`, `${JSON.stringify(result, null, 2)}\n`);
+    await writeChart(`${out}.html`, result);
+    await writeFile(`${out}.md`, toMarkdown(result));
+    console.log(`wrote ${out}.json, ${out}.html and ${out}.md`);
   }
 } finally {
   await browser.close();

@@ -22,7 +22,13 @@ export interface RunResult {
   longTasks: number;
   longestTaskMs: number;
   fps: number | null;
-  stages?: { fetchWaitMs: number; decodeMs: number; encodeMs: number; gpuWaitMs: number };
+  stages?: {
+    fetchWaitMs: number;
+    decodeMs: number;
+    encodeMs: number;
+    dictionaryMs: number;
+    gpuWaitMs: number;
+  };
   maxUploadsInFlight?: number;
   maxQueueDepth?: number;
 }
