@@ -1,5 +1,6 @@
 import { type Data, makeVector, Type, type Vector } from 'apache-arrow';
 import { LimitError } from '../../errors.js';
+import { bitAt, fnv1a, sameBytes } from './byte-keys.js';
 import { type ColumnExtras, FixedWidthEncoder } from './column-encoder.js';
 
 /** Default cap on the distinct values of one dictionary column. */
@@ -17,31 +18,31 @@ export interface DictionaryOptions {
 /**
  * `dictionary`: one u32 code a row into one dictionary for the whole table, whatever the batches do —
  * dictionary deltas and replacements are remapped onto it, and plain string or binary columns are
- * dictionary-encoded here. Null rows hold code 0.
+ * dictionary-encoded here. Null rows hold code 0. Byte values are found by a hash of their bytes and a
+ * byte compare, so no string is built per row.
  */
 export class DictionaryEncoder extends FixedWidthEncoder {
   readonly #options: DictionaryOptions;
+  /** Codes of values that are not bytes (numbers, bigints, booleans, null). */
   readonly #codes = new Map<unknown, number>();
-  readonly #values: DictionaryValue[] = [];
+  /** Codes of byte values by the hash of their bytes (a list when hashes collide). */
+  readonly #byHash = new Map<number, number | number[]>();
+  /** Values by code; bytes are kept as copies and decoded as text on demand. */
+  readonly #values: Array<DictionaryValue> = [];
   /** Each source dictionary's codes in the table's dictionary, by the source's identity. */
   readonly #remaps = new WeakMap<Vector, Uint32Array>();
-  #textValues = false;
-  #binaryValues = false;
+  #text = false;
 
   constructor(options: DictionaryOptions) {
     super(1);
     this.#options = options;
   }
 
-  /** The table's dictionary so far, in code order. */
+  /** The table's dictionary so far, in code order: text as strings, binary as `Uint8Array`s. */
   values(): DictionaryValue[] {
     const decoder = new TextDecoder();
     return this.#values.map((v) =>
-      typeof v === 'string' && this.#binaryValues
-        ? this.#textValues
-          ? decoder.decode(latin1Bytes(v))
-          : latin1Bytes(v)
-        : v,
+      v instanceof Uint8Array ? (this.#text ? decoder.decode(v) : v.slice()) : v,
     );
   }
 
@@ -55,16 +56,15 @@ export class DictionaryEncoder extends FixedWidthEncoder {
   }
 
   #writeCodes(data: Data, first: number, count: number, out: Uint32Array): void {
-    const dictionary = data.dictionary as Vector;
-    const remap = this.#remapOf(dictionary);
+    const remap = this.#remapOf(data.dictionary as Vector);
     const indices = data.values as ArrayLike<number | bigint>;
-    const start = first;
+    const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
     for (let i = 0; i < count; i++) {
-      if (!data.getValid(first + i)) {
+      if (bitmap && !bitAt(bitmap, data.offset + first + i)) {
         out[i] = 0;
         continue;
       }
-      const index = Number(indices[start + i]);
+      const index = Number(indices[first + i]);
       const code = remap[index];
       if (code === undefined)
         throw new RangeError(`dictionary index ${index} is outside its ${remap.length} values`);
@@ -76,24 +76,79 @@ export class DictionaryEncoder extends FixedWidthEncoder {
     let remap = this.#remaps.get(dictionary);
     if (remap) return remap;
     remap = new Uint32Array(dictionary.length);
-    const data = dictionary.data;
     let at = 0;
-    for (const chunk of data) {
-      for (let i = 0; i < chunk.length; i++) remap[at++] = this.#codeOf(keyAt(chunk, i, this));
+    for (const chunk of dictionary.data) {
+      const codes = new Uint32Array(chunk.length);
+      this.#writeValues(chunk, 0, chunk.length, codes, null);
+      remap.set(codes, at);
+      at += chunk.length;
     }
     this.#remaps.set(dictionary, remap);
     return remap;
   }
 
-  #writeValues(data: Data, first: number, count: number, out: Uint32Array): void {
-    for (let i = 0; i < count; i++) {
-      out[i] = data.getValid(first + i) ? this.#codeOf(keyAt(data, first + i, this)) : 0;
+  /** Codes of rows of a value column; `nullCode` for null rows (a dictionary's null value gets a code of its own). */
+  #writeValues(
+    data: Data,
+    first: number,
+    count: number,
+    out: Uint32Array,
+    nullCode: number | null = 0,
+  ): void {
+    const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
+    const valid = (i: number) => !bitmap || bitAt(bitmap, data.offset + first + i);
+    const nullOr = () => nullCode ?? this.#codeOf(null);
+    const offsets = data.valueOffsets as ArrayLike<number | bigint> | undefined;
+    if (isBytes(data.type.typeId) && offsets && data.values instanceof Uint8Array) {
+      this.#text ||= isText(data.type.typeId);
+      const bytes = data.values;
+      for (let i = 0; i < count; i++) {
+        const row = first + i;
+        out[i] = valid(i)
+          ? this.#codeOfBytes(bytes, Number(offsets[row]), Number(offsets[row + 1]))
+          : nullOr();
+      }
+      return;
     }
+    // View types and values that are not bytes: apache-arrow reads each value.
+    const vector = makeVector(data);
+    for (let i = 0; i < count; i++) out[i] = valid(i) ? this.#codeOfValue(vector.get(first + i)) : nullOr();
+  }
+
+  #codeOfValue(value: unknown): number {
+    if (typeof value === 'string') return this.#codeOfText(value);
+    if (value instanceof Uint8Array) return this.#codeOfBytes(value, 0, value.length);
+    return this.#codeOf(value as DictionaryValue);
+  }
+
+  #codeOfText(value: string): number {
+    this.#text = true;
+    const bytes = new TextEncoder().encode(value);
+    return this.#codeOfBytes(bytes, 0, bytes.length);
+  }
+
+  #codeOfBytes(bytes: Uint8Array, start: number, end: number): number {
+    const hash = fnv1a(bytes, start, end);
+    const bucket = this.#byHash.get(hash);
+    const found = (code: number) => sameBytes(this.#values[code] as Uint8Array, bytes, start, end);
+    if (typeof bucket === 'number' && found(bucket)) return bucket;
+    if (Array.isArray(bucket)) for (const code of bucket) if (found(code)) return code;
+    const code = this.#add(bytes.slice(start, end));
+    if (bucket === undefined) this.#byHash.set(hash, code);
+    else if (typeof bucket === 'number') this.#byHash.set(hash, [bucket, code]);
+    else bucket.push(code);
+    return code;
   }
 
   #codeOf(key: DictionaryValue): number {
     const known = this.#codes.get(key);
     if (known !== undefined) return known;
+    const code = this.#add(key);
+    this.#codes.set(key, code);
+    return code;
+  }
+
+  #add(value: DictionaryValue): number {
     const code = this.#values.length;
     if (code >= this.#options.maxDictionary) {
       throw new LimitError(
@@ -102,57 +157,17 @@ export class DictionaryEncoder extends FixedWidthEncoder {
         { column: this.#options.column, expected: this.#options.maxDictionary, actual: code + 1 },
       );
     }
-    this.#codes.set(key, code);
-    this.#values.push(key);
+    this.#values.push(value);
     return code;
   }
-
-  /** Records that keys are bytes (kept as latin1 strings), and whether they are UTF-8 text. */
-  noteBytes(text: boolean): void {
-    this.#binaryValues = true;
-    this.#textValues ||= text;
-  }
 }
 
-/**
- * Row `i`'s value as a Map key: bytes as a latin1 string (exact for any binary), numbers as they are,
- * `null` for a null (a dictionary may hold null values; a null string is not the empty one).
- */
-function keyAt(data: Data, i: number, encoder: DictionaryEncoder): DictionaryValue {
-  if (!data.getValid(i)) return null;
-  const typeId = data.type.typeId;
-  const text = typeId === Type.Utf8 || typeId === Type.LargeUtf8 || typeId === Type.Utf8View;
-  if (text || typeId === Type.Binary || typeId === Type.LargeBinary || typeId === Type.BinaryView) {
-    encoder.noteBytes(text);
-    return latin1(bytesAt(data, i));
-  }
-  const value = makeVector(data).get(i) as DictionaryValue;
-  return value;
+function isText(typeId: Type): boolean {
+  return typeId === Type.Utf8 || typeId === Type.LargeUtf8 || typeId === Type.Utf8View;
 }
 
-/** The bytes of row `i` of a variable-size binary or text column. */
-function bytesAt(data: Data, i: number): Uint8Array {
-  const offsets = data.valueOffsets as ArrayLike<number | bigint> | undefined;
-  if (offsets && data.values instanceof Uint8Array) {
-    const start = Number(offsets[i]);
-    const end = Number(offsets[i + 1]);
-    return data.values.subarray(start, end);
-  }
-  // View types: apache-arrow resolves the inline or referenced bytes.
-  const value = makeVector(data).get(i) as string | Uint8Array | null;
-  return typeof value === 'string' ? new TextEncoder().encode(value) : (value ?? new Uint8Array(0));
-}
-
-function latin1(bytes: Uint8Array): string {
-  let out = '';
-  for (let at = 0; at < bytes.length; at += 8192) {
-    out += String.fromCharCode(...bytes.subarray(at, at + 8192));
-  }
-  return out;
-}
-
-function latin1Bytes(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
+function isBytes(typeId: Type): boolean {
+  return (
+    isText(typeId) || typeId === Type.Binary || typeId === Type.LargeBinary || typeId === Type.BinaryView
+  );
 }
