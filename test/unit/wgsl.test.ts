@@ -25,7 +25,7 @@ import type { ChunkRange } from '../../src/core/columns/wgsl/chunk-lookup.js';
 import type { WgslColumnInput } from '../../src/core/columns/wgsl/column-wgsl.js';
 import { HELPER_NAMES } from '../../src/core/columns/wgsl/helpers.js';
 import { baseIdentifier } from '../../src/core/columns/wgsl/identifiers.js';
-import { type TableWgsl, tableWgsl } from '../../src/core/columns/wgsl/table-wgsl.js';
+import { type TableWgsl, tableWgsl, type WgslOptions } from '../../src/core/columns/wgsl/table-wgsl.js';
 import { ArgumentError } from '../../src/core/errors.js';
 import { compileErrors } from '../support/compute.js';
 import { withDevice } from '../support/dawn.js';
@@ -226,7 +226,8 @@ describe('WGSL bindings and chunk lookups', () => {
   });
 
   it('refuses options out of range with INVALID_ARGUMENT naming the option', () => {
-    const bad: Array<[object, string]> = [
+    const bad: Array<[unknown, string]> = [
+      [null, 'options'],
       [{ group: -1 }, 'group'],
       [{ firstBinding: 1.5 }, 'firstBinding'],
       [{ prefix: '1x' }, 'prefix'],
@@ -236,7 +237,7 @@ describe('WGSL bindings and chunk lookups', () => {
     for (const [options, option] of bad) {
       const error = (() => {
         try {
-          tableWgsl([], options);
+          tableWgsl([], options as WgslOptions);
         } catch (e) {
           return e;
         }

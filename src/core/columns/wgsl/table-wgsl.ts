@@ -1,22 +1,9 @@
-import { ArgumentError } from '../../errors.js';
 import { type ColumnWgsl, columnWgsl, type WgslBinding, type WgslColumnInput } from './column-wgsl.js';
 import { HELPER_NAMES, helperCode } from './helpers.js';
 import { baseIdentifier, claimIdentifier } from './identifiers.js';
+import { checkWgslOptions, type WgslOptions } from './wgsl-options.js';
 
-/** Where the generated declarations bind, and what else the module gets. */
-export interface WgslOptions {
-  /** The `@group` of every binding (default 0). */
-  group?: number;
-  /** The `@binding` of the first buffer; the others follow one by one (default 0). */
-  firstBinding?: number;
-  /** Put before every column identifier, to keep two tables apart in one shader (default none). */
-  prefix?: string;
-  /**
-   * The shared `awg_` functions: those the columns call (`'needed'`, the default), all of them
-   * (`'all'`), or none (`'none'`: another module of the same shader has them; ask it for `'all'`).
-   */
-  helpers?: 'needed' | 'all' | 'none';
-}
+export type { WgslOptions } from './wgsl-options.js';
 
 /** A column of a generated module: the identifier its names start with, and the functions it has. */
 export interface WgslColumn {
@@ -33,16 +20,14 @@ export interface TableWgsl {
   columns: WgslColumn[];
 }
 
-const HELPER_MODES = ['needed', 'all', 'none'] as const;
-
 /**
  * The WGSL that lets a shader read `columns`: the shared helpers, then each column's buffers and
  * accessors (`columnWgsl`), bindings numbered on from `firstBinding` in column order. Identifiers
  * come from the column names, each unique in the module (and apart from every shared helper's name).
  */
 export function tableWgsl(columns: readonly WgslColumnInput[], options: WgslOptions = {}): TableWgsl {
-  const { group = 0, firstBinding = 0, prefix = '', helpers = 'needed' } = options;
   checkWgslOptions(options);
+  const { group = 0, firstBinding = 0, prefix = '', helpers = 'needed' } = options;
   const taken = new Set(HELPER_NAMES);
   const parts: ColumnWgsl[] = [];
   const described: WgslColumn[] = [];
@@ -70,24 +55,4 @@ function header(columns: readonly WgslColumn[], group: number, bindings: readonl
     `// arrow-webgpu: ${columns.length} column(s), ${range}.`,
     '// 64-bit values are vec2<u32> (lo, hi); rows past the table read unspecified values.',
   ].join('\n');
-}
-
-/** Throws `INVALID_ARGUMENT` naming the first option out of range. */
-function checkWgslOptions(options: WgslOptions): void {
-  const fail = (option: keyof WgslOptions, expected: string) => {
-    const actual = JSON.stringify(options[option]) ?? String(options[option]);
-    throw new ArgumentError(`wgsl: ${option} must be ${expected}, not ${actual}`, { option });
-  };
-  if (typeof options !== 'object' || options === null) {
-    throw new ArgumentError(`wgsl: options must be an object, not ${String(options)}`, { option: 'options' });
-  }
-  const index = (n: unknown) =>
-    n === undefined || (Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) < 2 ** 31);
-  if (!index(options.group)) fail('group', 'an integer from 0');
-  if (!index(options.firstBinding)) fail('firstBinding', 'an integer from 0');
-  const { prefix, helpers } = options;
-  if (prefix !== undefined && !(typeof prefix === 'string' && /^([A-Za-z][A-Za-z0-9_]*)?$/.test(prefix))) {
-    fail('prefix', 'ASCII letters, digits and _, starting with a letter');
-  }
-  if (helpers !== undefined && !HELPER_MODES.includes(helpers)) fail('helpers', '"needed", "all" or "none"');
 }
