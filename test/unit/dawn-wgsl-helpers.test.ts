@@ -3,6 +3,7 @@ import { tableWgsl } from '../../src/core/columns/wgsl/table-wgsl.js';
 import { runCompute, wordBuffer } from '../support/compute.js';
 import { withDevice } from '../support/dawn.js';
 import { xorshift } from '../support/mutate.js';
+import { nearestF32Bits } from '../support/wgsl-checksum.js';
 
 // The shared WGSL helpers run on Dawn against exact references computed here with BigInt and doubles.
 
@@ -40,21 +41,6 @@ async function perCase(
   } finally {
     input.destroy();
   }
-}
-
-/** The f32 nearest an integer, ties to even, computed exactly (no double rounding through a double). */
-function nearestF32Bits(value: bigint): number {
-  const sign = value < 0n ? 0x80000000 : 0;
-  let m = value < 0n ? -value : value;
-  if (m === 0n) return 0;
-  const shift = BigInt(Math.max(0, m.toString(2).length - 24));
-  if (shift > 0n) {
-    const q = m >> shift;
-    const rest = m - (q << shift);
-    const half = 1n << (shift - 1n);
-    m = rest > half || (rest === half && (q & 1n) === 1n) ? q + 1n : q;
-  }
-  return (sign | f32Bits(Number(m) * 2 ** Number(shift))) >>> 0;
 }
 
 function int64Cases(): bigint[] {

@@ -84,9 +84,9 @@ async function checksumDifferences(
         `${plan.name} (${plan.encoding}): ${wrong.join(', ')}: GPU ${got}, source ${expected}`,
       );
     }
-    expect(got[0], `${plan.name}: valid rows`).toBe(
-      plan.encoding === 'null' ? 0 : loaded.numRows - column.nullCount,
-    );
+    // The uploader's null count agrees with what the shader saw.
+    const valid = plan.encoding === 'null' ? 0 : loaded.numRows - column.nullCount;
+    if (got[0] !== valid) differences.push(`${plan.name}: ${got[0]} valid rows, ${valid} by its null count`);
   }
   return differences;
 }
@@ -133,7 +133,9 @@ describe('generated WGSL reads every encoding on Dawn as the source holds it', (
         for (const column of loaded.columns) encodings.add(column.plan.encoding);
         destroyColumns(context.tracker, loaded.columns);
       }
-      expect(encodings.size).toBe(15);
+      const all = ['f32', 'i32', 'u32', 'bool', 'i64', 'u64', 'f64', 'f32x2', 'f32-relative', 'decimal'];
+      all.push('dictionary', 'bytes', 'vector', 'interval', 'null');
+      expect([...encodings].sort()).toEqual(all.sort());
     });
   });
 });

@@ -200,7 +200,7 @@ describe('WGSL bindings and chunk lookups', () => {
     expect(none.code).toContain('fn f64_value(row: u32) -> vec2<u32> { return vec2<u32>(); }');
   });
 
-  it('refuses chunks that do not follow each other in multiples of 32 rows', () => {
+  it('refuses chunks that do not follow each other in multiples of 32 rows, or rows past a u32', () => {
     expect(() =>
       tableWgsl([
         column(f64, [
@@ -210,6 +210,11 @@ describe('WGSL bindings and chunk lookups', () => {
       ]),
     ).toThrow(/chunk 0 holds rows 0\+40/);
     expect(() => tableWgsl([column(f64, [{ rowOffset: 32, rows: 8 }])])).toThrow(/chunk 0/);
+    const huge = [
+      { rowOffset: 0, rows: 2 ** 31 },
+      { rowOffset: 2 ** 31, rows: 2 ** 31 },
+    ];
+    expect(() => tableWgsl([column(f64, huge)])).toThrow(expect.objectContaining({ code: 'LIMIT_EXCEEDED' }));
   });
 
   it('emit the shared helpers the columns need, all of them, or none', () => {

@@ -1,3 +1,5 @@
+import { LimitError } from '../../errors.js';
+
 /** Rows `[rowOffset, rowOffset + rows)` of a column, held by one buffer. */
 export interface ChunkRange {
   rowOffset: number;
@@ -30,8 +32,9 @@ export function chunkLookup(
 }
 
 /**
- * Checks what accessors rely on: chunks follow each other from row 0, and each but the last holds a
- * multiple of 32 rows, so that a row's bit in a packed word is `row & 31` in every chunk.
+ * Checks what accessors rely on: chunks follow each other from row 0, each but the last holds a
+ * multiple of 32 rows (so that a row's bit in a packed word is `row & 31` in every chunk), and a u32
+ * indexes every row (`LIMIT_EXCEEDED` otherwise).
  */
 export function checkChunks(column: string, chunks: readonly ChunkRange[]): void {
   let next = 0;
@@ -45,4 +48,18 @@ export function checkChunks(column: string, chunks: readonly ChunkRange[]): void
     }
     next += chunk.rows;
   }
+  // Shaders index rows with a u32.
+  if (next > MAX_ROWS) {
+    throw new LimitError(
+      `column ${JSON.stringify(column)} has ${next} rows; WGSL reads at most ${MAX_ROWS}`,
+      {
+        column,
+        expected: MAX_ROWS,
+        actual: next,
+      },
+    );
+  }
 }
+
+/** Rows a u32 row index reaches. */
+const MAX_ROWS = 2 ** 32 - 1;
