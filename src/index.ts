@@ -31,5 +31,9 @@ export type {
   SkippedColumn,
   StageTimes,
   TableSchema,
+  TableWgsl,
   UploadStrategy,
+  WgslBinding,
+  WgslColumn,
+  WgslOptions,
 } from './types.js';

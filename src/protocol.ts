@@ -11,7 +11,9 @@ import type {
   MemoryInfo,
   SkippedColumn,
   TableSchema,
+  TableWgsl,
   UploadStrategy,
+  WgslOptions,
 } from './types.js';
 
 /** Options the main thread passes when the worker starts. */
@@ -78,6 +80,8 @@ export interface LoaderWorkerApi {
   readColumn(tableId: number, name: string): Promise<ColumnBytes>;
   readValidity(tableId: number, name: string): Promise<ArrayBuffer | null>;
   dictionary(tableId: number, name: string): Promise<DictionaryValue[]>;
+  /** WGSL declarations and accessors for columns of a table (all when `names` is absent); no GPU call. */
+  wgsl(tableId: number, names?: string[], options?: WgslOptions): Promise<TableWgsl>;
   destroyTable(tableId: number): Promise<void>;
   memory(): Promise<MemoryInfo>;
   /** Releases the staging buffers now (they come back with the next load). */

@@ -19,6 +19,7 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
       return buffer ? Comlink.transfer(buffer, [buffer]) : null;
     },
     dictionary: (tableId, name) => service.dictionary(tableId, name),
+    wgsl: (tableId, names, options) => service.wgsl(tableId, names, options),
     destroyTable: (tableId) => service.destroyTable(tableId),
     memory: () => service.memory(),
     trim: () => service.trim(),

@@ -1,6 +1,14 @@
 import type * as Comlink from 'comlink';
 import type { LoaderWorkerApi, TableSnapshot } from '../protocol.js';
-import type { ColumnInfo, DictionaryValue, GpuType, LoadStats, SkippedColumn } from '../types.js';
+import type {
+  ColumnInfo,
+  DictionaryValue,
+  GpuType,
+  LoadStats,
+  SkippedColumn,
+  TableWgsl,
+  WgslOptions,
+} from '../types.js';
 import type { WorkerGuard } from './worker-guard.js';
 
 /** Typed array matching a column's `gpuType`. */
@@ -58,6 +66,16 @@ export class GpuTable {
    */
   async dictionary(name: string): Promise<DictionaryValue[]> {
     return this.#guard.run(() => this.#remote.dictionary(this.#id, name));
+  }
+
+  /**
+   * WGSL that declares the named columns' buffers (all columns by default; a struct's name selects its
+   * children) and functions that read them by row, chunks included, with the bindings to make. The
+   * buffers live on the worker's device: the code is for shaders that run there.
+   */
+  async wgsl(names?: readonly string[], options?: WgslOptions): Promise<TableWgsl> {
+    // Checked in the worker, which refuses anything but an array of names with INVALID_ARGUMENT.
+    return this.#guard.run(() => this.#remote.wgsl(this.#id, names as string[] | undefined, options));
   }
 
   /** Frees the table's GPU buffers. */

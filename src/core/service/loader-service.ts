@@ -12,7 +12,9 @@ import type {
   LoadProgress,
   MemoryInfo,
   TableSchema,
+  TableWgsl,
   UploadStrategy,
+  WgslOptions,
 } from '../../types.js';
 import { asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
@@ -170,6 +172,10 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   async dictionary(tableId: number, name: string): Promise<DictionaryValue[]> {
     return this.#tables.dictionary(tableId, name);
+  }
+
+  async wgsl(tableId: number, names?: string[], options?: WgslOptions): Promise<TableWgsl> {
+    return this.#tables.wgsl(tableId, names, options);
   }
 
   async destroyTable(tableId: number): Promise<void> {

@@ -1,11 +1,13 @@
 import type { ColumnBytes, TableSnapshot } from '../../protocol.js';
 import { columnBytes } from '../columns/column-bytes.js';
 import { DictionaryEncoder, type DictionaryValue } from '../columns/encoders/dictionary-encoder.js';
+import { type TableWgsl, tableWgsl, type WgslOptions } from '../columns/wgsl/table-wgsl.js';
 import { ColumnError } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import { readBack } from '../gpu/readback.js';
 import type { BufferChunk, UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { LoadedTable } from '../pipeline/load.js';
+import { noSuchColumn, pickColumns } from './pick-columns.js';
 
 interface StoredTable {
   table: LoadedTable;
@@ -54,6 +56,19 @@ export class TableStore {
     return this.#read(tableId, name, context, () => readChunks(context, validity, `validity of ${name}`));
   }
 
+  /**
+   * WGSL declarations and accessors for the named columns (all by default) and the chunk buffers they
+   * bind; no GPU call. The table must still be alive: its buffers are what the bindings name.
+   */
+  wgsl(tableId: number, names?: readonly string[], options?: WgslOptions): TableWgsl {
+    const { table } = this.#table(tableId);
+    const columns = pickColumns(table.columns, names);
+    return tableWgsl(
+      columns.map(({ plan, values, validity }) => ({ plan, values, validity })),
+      options,
+    );
+  }
+
   /** Destroys a table's buffers; a second call is a no-op. */
   destroy(tableId: number): void {
     const stored = this.#tables.get(tableId);
@@ -91,21 +106,20 @@ export class TableStore {
     }
   }
 
-  #column(tableId: number, name: string): StoredTable & { column: UploadedColumn } {
+  /** A live table; `NO_SUCH_COLUMN` (naming `name`) once destroyed, `DEVICE_LOST` once its device went. */
+  #table(tableId: number, name?: string): StoredTable {
     const stored = this.#tables.get(tableId);
-    if (!stored) throw new ColumnError('NO_SUCH_COLUMN', `Table ${tableId} was destroyed`, { column: name });
-    if (stored.context.lostReason !== null) throw stored.context.lostError();
-    const column = stored.table.columns.find((c) => c.plan.name === name);
-    if (!column) {
-      const names = stored.table.columns.map((c) => JSON.stringify(c.plan.name)).join(', ');
-      throw new ColumnError(
-        'NO_SUCH_COLUMN',
-        `No column ${JSON.stringify(name)} in this table; it has ${names}`,
-        {
-          column: name,
-        },
-      );
+    if (!stored) {
+      throw new ColumnError('NO_SUCH_COLUMN', `Table ${tableId} was destroyed`, name ? { column: name } : {});
     }
+    if (stored.context.lostReason !== null) throw stored.context.lostError();
+    return stored;
+  }
+
+  #column(tableId: number, name: string): StoredTable & { column: UploadedColumn } {
+    const stored = this.#table(tableId, name);
+    const column = stored.table.columns.find((c) => c.plan.name === name);
+    if (!column) throw noSuchColumn(name, stored.table.columns);
     return { ...stored, column };
   }
 }
