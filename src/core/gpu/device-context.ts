@@ -57,6 +57,8 @@ export class GpuContext {
         requiredLimits: {
           maxBufferSize: adapter.limits.maxBufferSize,
           maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+          // Every chunk of a long column is a binding of its own: shaders reading several need many.
+          maxStorageBuffersPerShaderStage: adapter.limits.maxStorageBuffersPerShaderStage,
         },
       })
       .catch(unavailable('requestDevice()'));
