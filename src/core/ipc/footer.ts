@@ -88,20 +88,27 @@ export async function readFooterSchema(
     );
   }
   const header = readHeaderAt(prefix.subarray(8), at, url);
-  return { prefix, body: new Uint8Array(0), header, byteOffset: at };
+  return { prefix, body: new Uint8Array(0), header, byteOffset: at, bodyOffset: at };
 }
 
+/** Bytes of zero padding accepted between a file's last message and its footer. */
+const MAX_FOOTER_PADDING = 7;
+
 /**
- * Reads the rest of a file (its footer, after the last message) and checks that it closes with the
- * "ARROW1" magic; a file cut anywhere in its footer fails here with `TRUNCATED`.
+ * Reads the rest of a file (its footer, after the last message, which ended at `messagesEnd`) and checks
+ * that it closes with the "ARROW1" magic, and that its footer starts where the messages ended: bytes
+ * between them would be messages that were not read (a marker or a bare length that did not parse).
+ * A file cut anywhere in its footer fails here with `TRUNCATED`.
  */
-export async function checkFileEnd(input: PushBackReader, url: string): Promise<void> {
-  // The footer is small (a schema and one block entry per batch): keep only its closing bytes.
+export async function checkFileEnd(input: PushBackReader, url: string, messagesEnd: number): Promise<void> {
+  // The footer is small (a schema and one block entry per batch): keep only its first and closing bytes.
   let tail = input.takePushedBack();
+  let head: Uint8Array = tail.slice(0, MAX_FOOTER_PADDING);
   for (;;) {
     const next = await input.read(64 << 10);
     if (next.byteLength === 0) break;
-    tail = keepLast(tail, next, FILE_MAGIC.length + 4);
+    if (head.byteLength < MAX_FOOTER_PADDING) head = keepFirst(head, next, MAX_FOOTER_PADDING);
+    tail = keepLast(tail, next, FILE_TRAILER_BYTES);
   }
   const end = input.position;
   const magicAt = tail.byteLength - FILE_MAGIC.length;
@@ -112,4 +119,23 @@ export async function checkFileEnd(input: PushBackReader, url: string): Promise<
       { url, byteOffset: end },
     );
   }
+  const length = footerLength(tail.subarray(tail.byteLength - FILE_TRAILER_BYTES)) ?? 0;
+  const footerStart = end - FILE_TRAILER_BYTES - length;
+  const gap = footerStart - messagesEnd;
+  if (length <= 0 || gap < 0 || gap > MAX_FOOTER_PADDING || head.subarray(0, gap).some((b) => b !== 0)) {
+    const what =
+      length <= 0 || gap < 0
+        ? `the footer length ${length} (before the closing magic) does not fit after the messages, which end here`
+        : `the messages end here, but the footer starts at byte ${footerStart} (by its length, ${length}): ` +
+          `the ${gap} bytes between do not parse as an Arrow message`;
+    throw corrupt(url, messagesEnd, what);
+  }
+}
+
+/** The first `keep` bytes of `head` followed by `next`. */
+function keepFirst(head: Uint8Array, next: Uint8Array, keep: number): Uint8Array {
+  const out = new Uint8Array(Math.min(keep, head.byteLength + next.byteLength));
+  out.set(head);
+  out.set(next.subarray(0, out.byteLength - head.byteLength), head.byteLength);
+  return out;
 }

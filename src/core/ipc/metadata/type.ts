@@ -60,6 +60,9 @@ export const TypeTag = {
 
 const MAX_TYPE_TAG = TypeTag.LargeListView;
 
+/** Arrow's `MetadataVersion.V4` (Arrow 0.8): the oldest metadata read; `Buffer` lost its page field. */
+export const METADATA_V4 = 3;
+
 /** Arrow's `MetadataVersion.V5`: unions lost their validity buffer. */
 export const METADATA_V5 = 4;
 
