@@ -3,12 +3,14 @@ import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { DecodeError } from '../errors.js';
 import type { ReadTail } from '../source/byte-source.js';
 import { keepLast } from '../source/tail-bytes.js';
+import { encodeMessage, framedPrefix } from './encode-message.js';
 import { corrupt, readHeaderAt } from './faults.js';
 import { FlatbufferView } from './flatbuffer-view.js';
 import type { FramedMessage } from './framer.js';
 import { HeaderFault } from './metadata/checks.js';
 import { checkSchema } from './metadata/schema.js';
 import { Footer as FooterSlot } from './metadata/slots.js';
+import { METADATA_V4 } from './metadata/type.js';
 import type { PushBackReader } from './push-back-reader.js';
 
 /** Bytes at the very end of an Arrow file: footer length (int32) and the "ARROW1" magic. */
@@ -26,11 +28,11 @@ export function footerLength(trailer: Uint8Array): number | null {
 }
 
 /**
- * Re-encodes the schema held in a file's footer as a stream-format Schema message. Files written by
- * apache-arrow JS carry their schema only there, not before the first batch.
- * `tail` is the footer followed by the trailer.
+ * Re-encodes the schema held in a file's footer as a stream-format Schema message, with whether its
+ * batches are big-endian (the re-encoded schema says little). Files written by apache-arrow JS carry
+ * their schema only there, not before the first batch. `tail` is the footer followed by the trailer.
  */
-export function schemaMessageFromFooter(tail: Uint8Array): Uint8Array {
+export function schemaMessageFromFooter(tail: Uint8Array): { prefix: Uint8Array; bigEndian: boolean } {
   const length = footerLength(tail);
   if (length === null || length <= 0 || length + FILE_TRAILER_BYTES > tail.byteLength) {
     throw new Error('the file footer is missing or its length is inconsistent');
@@ -39,18 +41,14 @@ export function schemaMessageFromFooter(tail: Uint8Array): Uint8Array {
   const bytes = tail.subarray(start, start + length);
   // apache-arrow trusts every length in the footer's schema: check them first.
   const fb = new FlatbufferView(bytes);
-  const schema = fb.field(fb.root(), FooterSlot.schema);
+  const footerTable = fb.root();
+  const schema = fb.field(footerTable, FooterSlot.schema);
   if (schema === null) throw new HeaderFault('the file footer has no schema');
-  checkSchema(fb, fb.indirect(schema));
+  const versionField = fb.field(footerTable, FooterSlot.version);
+  const version = versionField === null ? METADATA_V4 : Math.max(METADATA_V4, fb.i16(versionField));
+  const { bigEndian } = checkSchema(fb, fb.indirect(schema), version);
   const footer = Footer.decode(bytes);
-  const metadata = Message.encode(Message.from(footer.schema));
-  const padded = Math.ceil((metadata.byteLength + 8) / 8) * 8;
-  const out = new Uint8Array(padded);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, 0xffffffff, true);
-  view.setInt32(4, padded - 8, true);
-  out.set(metadata, 8);
-  return out;
+  return { prefix: framedPrefix(encodeMessage(Message.from(footer.schema), version)), bigEndian };
 }
 
 /**
@@ -77,9 +75,9 @@ export async function readFooterSchema(
     });
   }
   const tail = await readTail(length + FILE_TRAILER_BYTES);
-  let prefix: Uint8Array;
+  let schema: { prefix: Uint8Array; bigEndian: boolean };
   try {
-    prefix = schemaMessageFromFooter(tail);
+    schema = schemaMessageFromFooter(tail);
   } catch (error) {
     throw corrupt(
       url,
@@ -87,7 +85,9 @@ export async function readFooterSchema(
       `the schema in the file footer cannot be read (${String((error as Error).message)})`,
     );
   }
+  const { prefix, bigEndian } = schema;
   const header = readHeaderAt(prefix.subarray(8), at, url);
+  if (header.layout) header.layout = { ...header.layout, bigEndian };
   return { prefix, body: new Uint8Array(0), header, byteOffset: at, bodyOffset: at };
 }
 

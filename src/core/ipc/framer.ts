@@ -2,6 +2,7 @@ import { DecodeError, formatBytes, LimitError } from '../errors.js';
 import type { BytePool } from '../source/byte-pool.js';
 import type { ReadTail } from '../source/byte-source.js';
 import { BodyFault, checkCompressedBody } from './compression/compressed-body.js';
+import { bodyToLittleEndian, checkByteOrder } from './endianness.js';
 import { bodyCorrupt, corrupt, readHeaderAt, truncated, tryReadHeaderAt } from './faults.js';
 import { checkFileEnd, readFooterSchema } from './footer.js';
 import { type Framing, type MessageStart, readMessageStart } from './message-start.js';
@@ -91,8 +92,12 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
         yield schema;
       }
       if (message === null) break;
-      if (message.header.kind === MessageKind.Schema) layout = message.header.layout;
+      if (message.header.kind === MessageKind.Schema) {
+        layout = message.header.layout;
+        if (layout) checkByteOrder(layout, this.#url, message.byteOffset);
+      }
       this.#checkShape(message, layout);
+      bodyToLittleEndian(message, layout, this.#url);
       this.#checkBody(message, layout);
       if (message.header.kind === MessageKind.RecordBatch) this.#recordBatches++;
       yield message;
