@@ -12,6 +12,7 @@ import { Endianness } from 'apache-arrow/fb/endianness';
 import { Schema as SchemaTable } from 'apache-arrow/fb/schema';
 import { FileBlock, Footer } from 'apache-arrow/ipc/metadata/file';
 import type { RecordBatch as BatchHeader, DictionaryBatch } from 'apache-arrow/ipc/metadata/message';
+import { assemble, type Block, splitMessages } from './ipc-bytes.js';
 
 // Big-endian twins of little-endian IPC written by apache-arrow or Arrow C++: the schema says Big, and
 // every number in every batch body is byte-reversed. The buffers are found from apache-arrow's types,
@@ -20,67 +21,34 @@ import type { RecordBatch as BatchHeader, DictionaryBatch } from 'apache-arrow/i
 /** How one body buffer's values are made: widths of the numbers in a value, bytes only, or binary views. */
 type Unit = readonly number[] | 'bytes' | 'view';
 
-interface RawMessage {
-  metadata: Uint8Array;
-  body: Uint8Array;
-}
-
 /** The big-endian twin of a little-endian stream or file (continuation-marker framing). */
 export function toBigEndian(bytes: Uint8Array): Uint8Array {
-  const file = bytes[0] === 0x41; // "ARROW1"
-  const { messages, footer } = split(bytes, file);
+  const { messages, footer } = splitMessages(bytes);
   const decoded = messages.map((m) => Message.decode(m.metadata));
-  const schemaAt = decoded.findIndex((m) => m.isSchema());
+  const schemaMessage = decoded.find((m) => m.isSchema());
   const schema =
-    schemaAt >= 0 ? (decoded[schemaAt]?.header() as Schema) : Footer.decode(footer as Uint8Array).schema;
-  const out: Uint8Array[] = file ? [bytes.subarray(0, 8)] : [];
-  let position = file ? 8 : 0;
-  const records: FileBlock[] = [];
-  const dictionaries: FileBlock[] = [];
-  messages.forEach((raw, i) => {
+    (schemaMessage?.header() as Schema | undefined) ?? Footer.decode(footer as Uint8Array).schema;
+  const out = messages.map((raw, i) => {
     const message = decoded[i] as Message;
-    const metadata = message.isSchema() ? bigEndianSchemaMessage(schema) : raw.metadata;
-    if (message.isRecordBatch()) swapBody(raw.body, unitsOfFields(schema), message.header() as BatchHeader);
-    if (message.isDictionaryBatch()) {
-      const batch = message.header() as DictionaryBatch;
-      swapBody(raw.body, unitsOf(schema.dictionaries.get(batch.id) as DataType), batch.data);
+    if (message.isSchema())
+      return { ...raw, metadata: bigEndianSchemaMessage(schema), kind: 'schema' as const };
+    if (message.isRecordBatch()) {
+      swapBody(raw.body, unitsOfFields(schema), message.header() as BatchHeader);
+      return { ...raw, kind: 'record' as const };
     }
-    const prefix = framed(metadata);
-    const block = new FileBlock(prefix.byteLength, raw.body.byteLength, position);
-    if (message.isRecordBatch()) records.push(block);
-    if (message.isDictionaryBatch()) dictionaries.push(block);
-    out.push(prefix, raw.body);
-    position += prefix.byteLength + raw.body.byteLength;
+    const batch = message.header() as DictionaryBatch;
+    swapBody(raw.body, unitsOf(schema.dictionaries.get(batch.id) as DataType), batch.data);
+    return { ...raw, kind: 'dictionary' as const };
   });
-  out.push(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0));
-  if (file) {
-    const encoded = asBigEndian(() =>
-      Footer.encode(new Footer(schema, MetadataVersion.V5, records, dictionaries)),
+  const encodeFooter = (records: Block[], dictionaries: Block[]) =>
+    asBigEndian(() =>
+      Footer.encode(new Footer(schema, MetadataVersion.V5, records.map(block), dictionaries.map(block))),
     );
-    const length = new Uint8Array(4);
-    new DataView(length.buffer).setInt32(0, encoded.byteLength, true);
-    out.push(encoded, length, bytes.subarray(0, 6));
-  }
-  return concat(out);
+  return assemble(out, footer === null ? null : encodeFooter);
 }
 
-/** The messages of a stream or file, their bodies copied (they are swapped in place), and a file's footer. */
-function split(bytes: Uint8Array, file: boolean): { messages: RawMessage[]; footer: Uint8Array | null } {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const messages: RawMessage[] = [];
-  let at = file ? 8 : 0;
-  while (at + 8 <= bytes.byteLength && view.getUint32(at, true) === 0xffffffff) {
-    const length = view.getInt32(at + 4, true);
-    at += 8;
-    if (length === 0) break;
-    const metadata = bytes.subarray(at, at + length);
-    const bodyLength = Message.decode(metadata).bodyLength;
-    messages.push({ metadata, body: bytes.slice(at + length, at + length + bodyLength) });
-    at += length + bodyLength;
-  }
-  if (!file) return { messages, footer: null };
-  const footerLength = view.getInt32(bytes.byteLength - 10, true);
-  return { messages, footer: bytes.subarray(bytes.byteLength - 10 - footerLength, bytes.byteLength - 10) };
+function block({ metaDataLength, bodyLength, offset }: Block): FileBlock {
+  return new FileBlock(metaDataLength, bodyLength, offset);
 }
 
 /**
@@ -191,23 +159,4 @@ function viewsToBigEndian(bytes: Uint8Array): void {
     }
     bytes.subarray(at, at + 4).reverse();
   }
-}
-
-function framed(metadata: Uint8Array): Uint8Array {
-  const padded = Math.ceil((metadata.byteLength + 8) / 8) * 8;
-  const out = new Uint8Array(padded);
-  new DataView(out.buffer).setUint32(0, 0xffffffff, true);
-  new DataView(out.buffer).setInt32(4, padded - 8, true);
-  out.set(metadata, 8);
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
