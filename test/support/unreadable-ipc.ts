@@ -31,8 +31,11 @@ export interface Retype {
   buffers: (buffers: BufferRegion[], nodes: FieldNode[]) => BufferRegion[];
 }
 
-/** `table` written by apache-arrow (`format`), then retyped as `edit` says. */
-export function retyped(table: Table, edit: Retype, format: 'stream' | 'file'): Uint8Array {
+/**
+ * `table` written by apache-arrow, then retyped as `edit` says: a stream, a file, or a file whose
+ * schema is only in its footer (`footer-schema`, as apache-arrow writes files).
+ */
+export function retyped(table: Table, edit: Retype, format: 'stream' | 'file' | 'footer-schema'): Uint8Array {
   const helpers = edit.helpers ?? [];
   const schema = new Schema(
     table.schema.fields.filter((f) => !helpers.includes(f.name)),
@@ -63,7 +66,8 @@ export function retyped(table: Table, edit: Retype, format: 'stream' | 'file'): 
     patchTags(bytes, fb.indirect(fb.field(fb.root(), FooterSlot.schema) as number), edit.tags);
     return bytes;
   };
-  return assemble(out, format === 'file' ? footer : null);
+  const kept = format === 'footer-schema' ? out.filter((m) => m.kind !== 'schema') : out;
+  return assemble(kept, format === 'stream' ? null : footer);
 }
 
 function schemaOfMessage(metadata: Uint8Array): number {

@@ -116,6 +116,10 @@ describe('columns apache-arrow cannot decode (RunEndEncoded, ListView)', () => {
   const cases = {
     stream: { table: stream, bytes: retyped(stream, RETYPE, 'stream') },
     file: { table: sourceTable(41, 3), bytes: retyped(sourceTable(41, 3), RETYPE, 'file') },
+    'file with its schema only in the footer': {
+      table: sourceTable(41, 3),
+      bytes: retyped(sourceTable(41, 3), RETYPE, 'footer-schema'),
+    },
   };
 
   it('the fixtures are what they claim: apache-arrow alone refuses them', () => {

@@ -17,8 +17,12 @@ export interface FieldTree {
 /** The fields of a Schema message's metadata, already checked by `checkSchema`. */
 export function readFieldTrees(fb: FlatbufferView): FieldTree[] {
   const header = fb.field(fb.root(), Message.header);
-  if (header === null) return [];
-  return readFields(fb, fb.field(fb.indirect(header), Schema.fields));
+  return header === null ? [] : readSchemaFields(fb, fb.indirect(header));
+}
+
+/** The fields of the Schema table at `schema` (a message's, or a file footer's). */
+export function readSchemaFields(fb: FlatbufferView, schema: number): FieldTree[] {
+  return readFields(fb, fb.field(schema, Schema.fields));
 }
 
 /** The fields of the vector at `position` (a schema's fields or a field's children). */

@@ -5,6 +5,7 @@ import type { ReadTail } from '../source/byte-source.js';
 import { keepLast } from '../source/tail-bytes.js';
 import { encodeMessage, framedPrefix } from './encode-message.js';
 import { corrupt, readHeaderAt } from './faults.js';
+import { readFieldTrees, readSchemaFields } from './field-tree.js';
 import { FlatbufferView } from './flatbuffer-view.js';
 import type { FramedMessage } from './framer.js';
 import { HeaderFault } from './metadata/checks.js';
@@ -12,6 +13,7 @@ import { checkSchema } from './metadata/schema.js';
 import { Footer as FooterSlot } from './metadata/slots.js';
 import { METADATA_V4 } from './metadata/type.js';
 import type { PushBackReader } from './push-back-reader.js';
+import { readableCopy, restoreTags } from './unreadable-types.js';
 
 /** Bytes at the very end of an Arrow file: footer length (int32) and the "ARROW1" magic. */
 export const FILE_TRAILER_BYTES = 10;
@@ -47,8 +49,13 @@ export function schemaMessageFromFooter(tail: Uint8Array): { prefix: Uint8Array;
   const versionField = fb.field(footerTable, FooterSlot.version);
   const version = versionField === null ? METADATA_V4 : Math.max(METADATA_V4, fb.i16(versionField));
   const { bigEndian } = checkSchema(fb, fb.indirect(schema), version);
-  const footer = Footer.decode(bytes);
-  return { prefix: framedPrefix(encodeMessage(Message.from(footer.schema), version)), bigEndian };
+  // apache-arrow decodes no RunEndEncoded or ListView: it reads a copy where they are structs, and
+  // the message it writes gets their tags back (the schema rewrite then takes them out).
+  const trees = readSchemaFields(fb, fb.indirect(schema));
+  const footer = Footer.decode(readableCopy(bytes, trees));
+  const metadata = encodeMessage(Message.from(footer.schema), version);
+  restoreTags(metadata, readFieldTrees(new FlatbufferView(metadata)), trees);
+  return { prefix: framedPrefix(metadata), bigEndian };
 }
 
 /**

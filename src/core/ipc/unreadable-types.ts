@@ -37,6 +37,25 @@ export function readableCopy(metadata: Uint8Array, trees: readonly FieldTree[]):
 }
 
 /**
+ * Gives the fields of `metadata` (a Schema message that apache-arrow encoded from a `readableCopy`'s
+ * decode, so of the same shape as `original`) their unreadable type tags back.
+ */
+export function restoreTags(
+  metadata: Uint8Array,
+  encoded: readonly FieldTree[],
+  original: readonly FieldTree[],
+) {
+  original.forEach((tree, i) => {
+    const twin = encoded[i];
+    if (twin === undefined || twin.children.length !== tree.children.length) {
+      throw new Error('the re-encoded schema does not have the fields of the original');
+    }
+    if (UNREADABLE.has(tree.tag) && twin.tagAt !== null) metadata[twin.tagAt] = tree.tag;
+    restoreTags(metadata, twin.children, tree.children);
+  });
+}
+
+/**
  * The Arrow type of a field in apache-arrow's notation (`List<Int32>`), unreadable types included
  * (`RunEndEncoded<Int32, Float64>`, `ListView<Utf8>`); `field` is its decode from `readableCopy`.
  */
