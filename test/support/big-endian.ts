@@ -1,4 +1,5 @@
 import {
+  CompressionType,
   type DataType,
   DateUnit,
   IntervalUnit,
@@ -11,8 +12,14 @@ import {
 import { Endianness } from 'apache-arrow/fb/endianness';
 import { Schema as SchemaTable } from 'apache-arrow/fb/schema';
 import { FileBlock, Footer } from 'apache-arrow/ipc/metadata/file';
-import type { RecordBatch as BatchHeader, DictionaryBatch } from 'apache-arrow/ipc/metadata/message';
-import { assemble, type Block, splitMessages } from './ipc-bytes.js';
+import {
+  RecordBatch as BatchHeader,
+  BodyCompression,
+  BufferRegion,
+  DictionaryBatch,
+} from 'apache-arrow/ipc/metadata/message';
+import { lz4Frame, zstdFrame } from './compressed-ipc.js';
+import { assemble, type Block, concat, type RawMessage, splitMessages } from './ipc-bytes.js';
 
 // Big-endian twins of little-endian IPC written by apache-arrow or Arrow C++: the schema says Big, and
 // every number in every batch body is byte-reversed. The buffers are found from apache-arrow's types,
@@ -21,8 +28,11 @@ import { assemble, type Block, splitMessages } from './ipc-bytes.js';
 /** How one body buffer's values are made: widths of the numbers in a value, bytes only, or binary views. */
 type Unit = readonly number[] | 'bytes' | 'view';
 
-/** The big-endian twin of a little-endian stream or file (continuation-marker framing). */
-export function toBigEndian(bytes: Uint8Array): Uint8Array {
+/**
+ * The big-endian twin of a little-endian stream or file (continuation-marker framing, uncompressed);
+ * with `compress`, each batch's buffers are then compressed with the test's small encoders.
+ */
+export function toBigEndian(bytes: Uint8Array, compress?: CompressionType): Uint8Array {
   const { messages, footer } = splitMessages(bytes);
   const decoded = messages.map((m) => Message.decode(m.metadata));
   const schemaMessage = decoded.find((m) => m.isSchema());
@@ -44,7 +54,45 @@ export function toBigEndian(bytes: Uint8Array): Uint8Array {
     asBigEndian(() =>
       Footer.encode(new Footer(schema, MetadataVersion.V5, records.map(block), dictionaries.map(block))),
     );
-  return assemble(out, footer === null ? null : encodeFooter);
+  const compressed =
+    compress === undefined ? out : out.map((m) => (m.kind === 'schema' ? m : compressedMessage(m, compress)));
+  return assemble(compressed, footer === null ? null : encodeFooter);
+}
+
+/** A batch message with each buffer compressed (an 8-byte little-endian length, then the frame). */
+function compressedMessage<T extends RawMessage>(raw: T, codec: CompressionType): T {
+  const message = Message.decode(raw.metadata);
+  const header = message.header() as BatchHeader | DictionaryBatch;
+  const data = header instanceof DictionaryBatch ? header.data : header;
+  const encode = codec === CompressionType.ZSTD ? zstdFrame : lz4Frame;
+  const parts = data.buffers.map(({ offset, length }) => {
+    if (length === 0) return new Uint8Array(0);
+    const frame = encode(raw.body.subarray(offset, offset + length));
+    const part = new Uint8Array(8 + frame.byteLength);
+    new DataView(part.buffer).setBigInt64(0, BigInt(length), true);
+    part.set(frame, 8);
+    return part;
+  });
+  const regions: BufferRegion[] = [];
+  const padded: Uint8Array[] = [];
+  let at = 0;
+  for (const part of parts) {
+    regions.push(new BufferRegion(at, part.byteLength));
+    const size = Math.ceil(part.byteLength / 8) * 8;
+    padded.push(part, new Uint8Array(size - part.byteLength));
+    at += size;
+  }
+  const body = concat(padded);
+  const batch = new BatchHeader(
+    data.length,
+    data.nodes,
+    regions,
+    new BodyCompression(codec),
+    data.variadicBufferCounts,
+  );
+  const rewritten =
+    header instanceof DictionaryBatch ? new DictionaryBatch(batch, header.id, header.isDelta) : batch;
+  return { ...raw, body, metadata: Message.encode(Message.from(rewritten, body.byteLength)) };
 }
 
 function block({ metaDataLength, bodyLength, offset }: Block): FileBlock {

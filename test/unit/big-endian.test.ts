@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BinaryView,
+  CompressionType,
   type Data,
   Decimal,
   Dictionary,
@@ -26,9 +27,11 @@ import {
 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { FlatbufferView } from '../../src/core/ipc/flatbuffer-view.js';
+import { MessageKind } from '../../src/core/ipc/metadata/message.js';
 import { Field as FieldSlot, Int, Message, Schema } from '../../src/core/ipc/metadata/slots.js';
 import { toBigEndian } from '../support/big-endian.js';
 import { chunked, whole } from '../support/byte-sources.js';
+import { type BatchMessage, batchMessages, prefixOffsets } from '../support/compressed-ipc.js';
 import { decodeAll, errorOf, valuesOf } from '../support/decode.js';
 import { everyTypeTable } from '../support/every-type.js';
 
@@ -146,13 +149,32 @@ describe('big-endian IPC', () => {
       await expectTwins(new Uint8Array(readFileSync(join(ARROW_TESTING, name))), name);
   });
 
-  it('refuses big-endian compressed bodies with UNSUPPORTED_TYPE', async () => {
-    const little = new Uint8Array(
-      readFileSync(join(ARROW_TESTING, '2.0.0-compression/generated_zstd.stream')),
-    );
-    const error = await errorOf(decodeAll(whole(toBigEndian(little))));
-    expect(error.code).toBe('UNSUPPORTED_TYPE');
-    expect(error.message).toContain('big-endian');
+  it('compressed big-endian bodies (ZSTD, LZ4 frame) are decompressed, then swapped', async () => {
+    for (const codec of [CompressionType.ZSTD, CompressionType.LZ4_FRAME]) {
+      for (const format of ['stream', 'file'] as const) {
+        const little = tableToIPC(everyTypeTable(format), format);
+        const big = toBigEndian(little, codec);
+        const want = await decodeAll(whole(little), 'little', little);
+        for (const source of [whole(big.slice()), chunked(big, [7, 300, 1])]) {
+          const got = await decodeAll(source, `big.${format}`, big);
+          expect(rawOf(got), `${codec} ${format}`).toEqual(rawOf(want));
+        }
+      }
+    }
+    const more = tableToIPC(moreTypes(150), 'stream');
+    const got = await decodeAll(whole(toBigEndian(more, CompressionType.ZSTD)));
+    expect(rawOf(got)).toEqual(rawOf(await decodeAll(whole(more))));
+  });
+
+  it('a compressed big-endian buffer that lies about its length is still CORRUPT before it is decompressed', async () => {
+    const big = toBigEndian(tableToIPC(everyTypeTable('stream'), 'stream'), CompressionType.ZSTD);
+    const view = new DataView(big.buffer, big.byteOffset, big.byteLength);
+    // The first record batch's first non-empty buffer: claim 1 GiB.
+    const batch = batchMessages(big).find((m) => m.kind === MessageKind.RecordBatch) as BatchMessage;
+    const at = prefixOffsets(batch).find((p) => p !== null) as number;
+    view.setBigInt64(at, 1n << 30n, true);
+    const error = await errorOf(decodeAll(whole(big)));
+    expect(error.code).toBe('CORRUPT');
   });
 
   it('refuses a big-endian column whose values have no known width with UNSUPPORTED_TYPE naming it', async () => {

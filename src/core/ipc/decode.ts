@@ -103,7 +103,7 @@ export async function openBatchStream(framer: IpcFramer, url: string): Promise<B
         if (recordBatches === 0) continue;
         const message = pulled.shift() as FramedMessage;
         const byteOffset = message.byteOffset;
-        const endOffset = message.bodyOffset + message.body.byteLength;
+        const endOffset = message.endOffset;
         const pooledBody = message.pooled ? message.body : null;
         yield { batch: next.value, index: yielded++, byteOffset, endOffset, pooledBody };
       }

@@ -1,9 +1,11 @@
 import { UnsupportedTypeError } from '../errors.js';
 import { swapBody, unswappableColumns } from './byte-swap.js';
+import { decompressBody } from './compression/decompress-body.js';
 import type { FramedMessage } from './framer.js';
 import { UnsupportedFault } from './metadata/checks.js';
 import type { SchemaLayout } from './metadata/schema.js';
 import { batchLayout } from './shape-check.js';
+import { uncompressedMessage } from './uncompressed-message.js';
 
 /**
  * Fails a big-endian schema with a column whose values have no known width (they could not be swapped)
@@ -21,20 +23,28 @@ export function checkByteOrder(layout: SchemaLayout, url: string, byteOffset: nu
 }
 
 /**
- * Turns the body of a batch of a big-endian schema little-endian, in place, before apache-arrow (which
- * reads every number little-endian) decodes it; other messages pass. A compressed body is refused with
- * `UNSUPPORTED_TYPE`: its buffers are only decompressed inside apache-arrow.
+ * The message with the body of a batch of a big-endian schema turned little-endian, before apache-arrow
+ * (which reads every number little-endian) decodes it: in place, or for a compressed body, in a new
+ * body of its decompressed buffers, with metadata that no longer says it is compressed (the compressed
+ * body has been bounded first). Other messages come back as they are.
  */
-export function bodyToLittleEndian(message: FramedMessage, layout: SchemaLayout | null, url: string): void {
+export function bodyToLittleEndian(
+  message: FramedMessage,
+  layout: SchemaLayout | null,
+  url: string,
+): FramedMessage {
   const { header, body, bodyOffset } = message;
-  if (layout === null || !layout.bigEndian || header.batch === null) return;
+  if (layout === null || !layout.bigEndian || header.batch === null) return message;
   const needs = batchLayout(header.batch, layout);
-  if (needs === undefined) return;
+  if (needs === undefined) return message;
   try {
-    if (header.batch.compression !== null) {
-      throw new UnsupportedFault('it is big-endian with compressed bodies, which are not read');
+    if (header.batch.compression === null) {
+      swapBody(body, header.batch, needs.layout);
+      return message;
     }
-    swapBody(body, header.batch, needs.layout);
+    const decompressed = decompressBody(body, header.batch);
+    swapBody(decompressed.body, { ...header.batch, regions: decompressed.regions }, needs.layout);
+    return uncompressedMessage(message, decompressed.body, decompressed.regions);
   } catch (error) {
     if (!(error instanceof UnsupportedFault)) throw error;
     throw new UnsupportedTypeError(`${url}: ${error.message}`, { url, byteOffset: bodyOffset });

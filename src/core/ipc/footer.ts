@@ -95,7 +95,7 @@ export async function readFooterSchema(
   const { prefix, bigEndian } = schema;
   const header = readHeaderAt(prefix.subarray(8), at, url);
   if (header.layout) header.layout = { ...header.layout, bigEndian };
-  return { prefix, body: new Uint8Array(0), header, byteOffset: at, bodyOffset: at };
+  return { prefix, body: new Uint8Array(0), header, byteOffset: at, bodyOffset: at, endOffset: at };
 }
 
 /** Bytes of zero padding accepted between a file's last message and its footer. */

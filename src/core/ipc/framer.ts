@@ -22,6 +22,8 @@ export interface FramedMessage {
   byteOffset: number;
   /** Offset of its body in the source bytes (a legacy prefix is 4 bytes shorter than `prefix`'s). */
   bodyOffset: number;
+  /** Offset just past the message in the source bytes (a decompressed body may be longer than it was). */
+  endOffset: number;
   /** The body was joined into a buffer of the framer's `pool`: release it there once the batch is done. */
   pooled?: boolean;
 }
@@ -97,10 +99,12 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
         if (layout) checkByteOrder(layout, this.#url, message.byteOffset);
       }
       this.#checkShape(message, layout);
-      bodyToLittleEndian(message, layout, this.#url);
       this.#checkBody(message, layout);
+      const little = bodyToLittleEndian(message, layout, this.#url);
+      // A decompressed big-endian body is a new buffer: the pooled one it came from is free again.
+      if (message.pooled && little.body !== message.body) this.pool?.release(message.body);
       if (message.header.kind === MessageKind.RecordBatch) this.#recordBatches++;
-      yield message;
+      yield little;
     }
     if (this.format === 'file') await checkFileEnd(this.#input, this.#url, this.#input.offset);
   }
@@ -136,7 +140,8 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     view.setUint32(0, 0xffffffff, true);
     view.setInt32(4, metadata.byteLength, true);
     prefix.set(metadata, MESSAGE_PREFIX_BYTES);
-    return { prefix, body, header, byteOffset, bodyOffset, ...(pooled ? { pooled } : {}) };
+    const endOffset = bodyOffset + body.byteLength;
+    return { prefix, body, header, byteOffset, bodyOffset, endOffset, ...(pooled ? { pooled } : {}) };
   }
 
   /**
@@ -240,7 +245,7 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     const needs = batchLayout(header.batch, layout);
     if (needs === undefined) return;
     try {
-      checkCompressedBody(body, header.batch, needs.layout, header.rows);
+      checkCompressedBody(body, header.batch, needs.layout, header.rows, layout?.bigEndian);
     } catch (error) {
       if (!(error instanceof BodyFault)) throw error;
       throw bodyCorrupt(this.#url, error, bodyOffset, header.batch.dictionaryId, this.#recordBatches);
