@@ -1,8 +1,10 @@
 import { UnsupportedTypeError } from '../errors.js';
 import { swapBody, unswappableColumns } from './byte-swap.js';
 import { decompressBody } from './compression/decompress-body.js';
+import { corrupt } from './faults.js';
 import type { FramedMessage } from './framer.js';
 import { UnsupportedFault } from './metadata/checks.js';
+import type { BatchShape } from './metadata/record-batch.js';
 import type { SchemaLayout } from './metadata/schema.js';
 import { batchLayout } from './shape-check.js';
 import { uncompressedMessage } from './uncompressed-message.js';
@@ -42,11 +44,20 @@ export function bodyToLittleEndian(
       swapBody(body, header.batch, needs.layout);
       return message;
     }
-    const decompressed = decompressBody(body, header.batch);
+    const decompressed = decompressBodyAt(body, header.batch, url, bodyOffset);
     swapBody(decompressed.body, { ...header.batch, regions: decompressed.regions }, needs.layout);
     return uncompressedMessage(message, decompressed.body, decompressed.regions);
   } catch (error) {
     if (!(error instanceof UnsupportedFault)) throw error;
     throw new UnsupportedTypeError(`${url}: ${error.message}`, { url, byteOffset: bodyOffset });
+  }
+}
+
+/** `decompressBody`, a buffer that does not decompress to its length failing with `CORRUPT`. */
+function decompressBodyAt(body: Uint8Array, batch: BatchShape, url: string, bodyOffset: number) {
+  try {
+    return decompressBody(body, batch);
+  } catch (error) {
+    throw corrupt(url, bodyOffset, `a compressed buffer of a big-endian batch: ${(error as Error).message}`);
   }
 }
