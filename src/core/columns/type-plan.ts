@@ -56,20 +56,27 @@ export interface TablePlan {
 
 /**
  * Plans the columns to upload: all of the schema's (structs flattened), or the named ones in the order
- * given. Columns without a GPU encoding fail the plan all at once, naming each, unless skipped.
+ * given. Columns without a GPU encoding fail the plan all at once, naming each, unless skipped; so do
+ * the `unreadable` ones, which the decoder took out of `schema` because it cannot decode their type.
  */
-export function planColumns(schema: Schema, options: PlanOptions, url: string): TablePlan {
+export function planColumns(
+  schema: Schema,
+  options: PlanOptions,
+  url: string,
+  unreadable: readonly SkippedColumn[] = [],
+): TablePlan {
   const candidates = flatten(schema.fields, [], '');
-  const picked = pick(candidates, options.columns, url);
+  const picked = pick(candidates, unreadable, options.columns, url);
   const plans: ColumnPlan[] = [];
   const skipped: SkippedColumn[] = [];
-  for (const candidate of picked) {
+  for (const candidate of picked.candidates) {
     const planned = planColumn(candidate, options.encodings ?? 'auto');
     if (typeof planned === 'string') {
       skipped.push({ name: candidate.name, arrowType: String(candidate.field.type), reason: planned });
     } else plans.push(planned);
   }
-  checkRequests(options.encodings, candidates, url);
+  skipped.push(...picked.unreadable);
+  checkRequests(options.encodings, [...candidates, ...unreadable], url);
   if (skipped.length > 0 && options.unsupported !== 'skip') throw unsupported(skipped, url);
   return { plans, skipped };
 }
@@ -90,21 +97,33 @@ function flatten(fields: readonly Field[], path: number[], prefix: string): Cand
   });
 }
 
-function pick(candidates: Candidate[], names: readonly string[] | undefined, url: string): Candidate[] {
-  if (names === undefined) return candidates;
-  const picked: Candidate[] = [];
+/** The columns `names` selects (all when absent), among those decoded and those that could not be. */
+function pick(
+  candidates: Candidate[],
+  unreadable: readonly SkippedColumn[],
+  names: readonly string[] | undefined,
+  url: string,
+): { candidates: Candidate[]; unreadable: SkippedColumn[] } {
+  if (names === undefined) return { candidates, unreadable: [...unreadable] };
+  const picked = { candidates: [] as Candidate[], unreadable: [] as SkippedColumn[] };
   for (const name of names) {
     // A struct's name selects all its children.
     const matches = candidates.filter((c) => c.name === name || c.name.startsWith(`${name}.`));
-    if (matches.length === 0) {
-      const available = candidates.map((c) => JSON.stringify(c.name)).join(', ');
+    // A column taken out whole also answers for the children it had.
+    const gone = unreadable.filter(
+      (u) => u.name === name || u.name.startsWith(`${name}.`) || name.startsWith(`${u.name}.`),
+    );
+    if (matches.length === 0 && gone.length === 0) {
+      const all = [...candidates, ...unreadable];
+      const available = all.map((c) => JSON.stringify(c.name)).join(', ');
       throw new ColumnError(
         'NO_SUCH_COLUMN',
-        `No column ${JSON.stringify(name)} in ${url}; the schema has ${candidates.length} column(s): ${available}`,
+        `No column ${JSON.stringify(name)} in ${url}; the schema has ${all.length} column(s): ${available}`,
         { url, column: name },
       );
     }
-    for (const match of matches) if (!picked.includes(match)) picked.push(match);
+    for (const match of matches) if (!picked.candidates.includes(match)) picked.candidates.push(match);
+    for (const match of gone) if (!picked.unreadable.includes(match)) picked.unreadable.push(match);
   }
   return picked;
 }
@@ -175,7 +194,11 @@ function planVector(
 }
 
 /** Requests must name columns of the schema: a misspelt name would silently change nothing. */
-function checkRequests(request: EncodingRequest | undefined, candidates: Candidate[], url: string): void {
+function checkRequests(
+  request: EncodingRequest | undefined,
+  candidates: ReadonlyArray<{ name: string }>,
+  url: string,
+): void {
   if (typeof request !== 'object') return;
   for (const name of Object.keys(request)) {
     if (!candidates.some((c) => c.name === name)) {

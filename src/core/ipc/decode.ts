@@ -3,6 +3,7 @@ import { ArrowGpuError, DecodeError } from '../errors.js';
 import { registerCompressionCodecs } from './compression/codecs.js';
 import type { FramedMessage } from './framer.js';
 import { MessageKind } from './metadata/message.js';
+import { SchemaRewrite, type UnreadableColumn } from './schema-rewrite.js';
 
 /** A decoded record batch and where its message began. */
 export interface DecodedBatch {
@@ -19,7 +20,10 @@ export interface DecodedBatch {
 
 /** The schema of an IPC source and its batches, decoded as the bytes arrive. */
 export interface BatchStream {
+  /** The schema apache-arrow decodes: without the `unreadable` columns. */
   schema: Schema;
+  /** Columns taken out because apache-arrow cannot decode their type (RunEndEncoded, ListView…). */
+  unreadable: readonly UnreadableColumn[];
   batches: AsyncIterable<DecodedBatch>;
   /** Milliseconds apache-arrow spent decoding, waiting for bytes excluded. */
   readonly decodeMs: number;
@@ -46,6 +50,7 @@ export async function openBatchStream(
   let yielded = 0;
   let fetchWaitMs = 0;
   let decodeMs = 0;
+  let rewrite: SchemaRewrite | null = null;
 
   async function* chunks(): AsyncGenerator<Uint8Array> {
     const messages = framer[Symbol.asyncIterator]();
@@ -56,11 +61,14 @@ export async function openBatchStream(
       if (next.done) return;
       const message = next.value;
       last = message;
+      if (message.header.kind === MessageKind.Schema) rewrite ??= SchemaRewrite.of(message);
+      const prefix = rewrite ? rewrite.prefixOf(message) : message.prefix;
+      if (prefix === null) continue; // a dictionary of columns taken out
       if (message.header.kind === MessageKind.RecordBatch) {
         recordBatches++;
         pulled.push(message);
       }
-      yield message.prefix;
+      yield prefix;
       if (message.body.byteLength > 0) yield message.body;
     }
   }
@@ -99,7 +107,7 @@ export async function openBatchStream(
         if (recordBatches === 0) continue;
         const message = pulled.shift() as FramedMessage;
         const byteOffset = message.byteOffset;
-        const endOffset = byteOffset + message.prefix.byteLength + message.body.byteLength;
+        const endOffset = message.endOffset;
         const pooledBody = message.pooled ? message.body : null;
         yield { batch: next.value, index: yielded++, byteOffset, endOffset, pooledBody };
       }
@@ -110,6 +118,7 @@ export async function openBatchStream(
 
   return {
     schema,
+    unreadable: (rewrite as SchemaRewrite | null)?.columns ?? [],
     batches: batches(),
     get decodeMs() {
       return decodeMs;

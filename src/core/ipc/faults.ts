@@ -1,7 +1,7 @@
-import { DecodeError, type ErrorDetails, formatBytes } from '../errors.js';
+import { DecodeError, type ErrorDetails, formatBytes, UnsupportedTypeError } from '../errors.js';
 import type { BodyFault } from './compression/compressed-body.js';
 import { FlatbufferBoundsError } from './flatbuffer-view.js';
-import { HeaderFault } from './metadata/checks.js';
+import { HeaderFault, UnsupportedFault } from './metadata/checks.js';
 import { type MessageHeaderInfo, readMessageHeader } from './metadata/message.js';
 
 /** A `TRUNCATED` error: the source ended `missing` bytes short at `byteOffset`. */
@@ -54,16 +54,41 @@ export function readHeaderAt(metadata: Uint8Array, metadataOffset: number, url: 
   try {
     return readMessageHeader(metadata);
   } catch (error) {
-    if (error instanceof FlatbufferBoundsError) {
-      // An offset may point outside the metadata: the fault is then reported at its start.
-      const inside = error.position >= 0 && error.position < metadata.byteLength;
-      throw corrupt(
-        url,
-        metadataOffset + (inside ? error.position : 0),
-        `invalid message metadata flatbuffer (${error.message})`,
-      );
-    }
-    if (error instanceof HeaderFault) throw corrupt(url, metadataOffset, error.message);
-    throw error;
+    throw headerError(error, metadata, metadataOffset, url);
   }
+}
+
+/**
+ * Like `readHeaderAt`, but `null` for metadata that does not parse: bytes after a bare length may be no
+ * message at all (noise, or a file's footer). Metadata that parses but is not supported still throws.
+ */
+export function tryReadHeaderAt(
+  metadata: Uint8Array,
+  metadataOffset: number,
+  url: string,
+): MessageHeaderInfo | null {
+  try {
+    return readMessageHeader(metadata);
+  } catch (error) {
+    if (error instanceof FlatbufferBoundsError || error instanceof HeaderFault) return null;
+    throw headerError(error, metadata, metadataOffset, url);
+  }
+}
+
+/** The library error for a fault met while reading a message's metadata. */
+function headerError(error: unknown, metadata: Uint8Array, metadataOffset: number, url: string): unknown {
+  if (error instanceof FlatbufferBoundsError) {
+    // An offset may point outside the metadata: the fault is then reported at its start.
+    const inside = error.position >= 0 && error.position < metadata.byteLength;
+    return corrupt(
+      url,
+      metadataOffset + (inside ? error.position : 0),
+      `invalid message metadata flatbuffer (${error.message})`,
+    );
+  }
+  if (error instanceof HeaderFault) return corrupt(url, metadataOffset, error.message);
+  if (error instanceof UnsupportedFault) {
+    return new UnsupportedTypeError(`${url}: ${error.message}`, { url, byteOffset: metadataOffset });
+  }
+  return error;
 }

@@ -3,13 +3,17 @@ import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { DecodeError } from '../errors.js';
 import type { ReadTail } from '../source/byte-source.js';
 import { keepLast } from '../source/tail-bytes.js';
+import { encodeMessage, framedPrefix } from './encode-message.js';
 import { corrupt, readHeaderAt } from './faults.js';
+import { readFieldTrees, readSchemaFields } from './field-tree.js';
 import { FlatbufferView } from './flatbuffer-view.js';
 import type { FramedMessage } from './framer.js';
 import { HeaderFault } from './metadata/checks.js';
 import { checkSchema } from './metadata/schema.js';
 import { Footer as FooterSlot } from './metadata/slots.js';
+import { METADATA_V4 } from './metadata/type.js';
 import type { PushBackReader } from './push-back-reader.js';
+import { readableCopy, restoreTags } from './unreadable-types.js';
 
 /** Bytes at the very end of an Arrow file: footer length (int32) and the "ARROW1" magic. */
 export const FILE_TRAILER_BYTES = 10;
@@ -26,11 +30,11 @@ export function footerLength(trailer: Uint8Array): number | null {
 }
 
 /**
- * Re-encodes the schema held in a file's footer as a stream-format Schema message. Files written by
- * apache-arrow JS carry their schema only there, not before the first batch.
- * `tail` is the footer followed by the trailer.
+ * Re-encodes the schema held in a file's footer as a stream-format Schema message, with whether its
+ * batches are big-endian (the re-encoded schema says little). Files written by apache-arrow JS carry
+ * their schema only there, not before the first batch. `tail` is the footer followed by the trailer.
  */
-export function schemaMessageFromFooter(tail: Uint8Array): Uint8Array {
+export function schemaMessageFromFooter(tail: Uint8Array): { prefix: Uint8Array; bigEndian: boolean } {
   const length = footerLength(tail);
   if (length === null || length <= 0 || length + FILE_TRAILER_BYTES > tail.byteLength) {
     throw new Error('the file footer is missing or its length is inconsistent');
@@ -39,18 +43,19 @@ export function schemaMessageFromFooter(tail: Uint8Array): Uint8Array {
   const bytes = tail.subarray(start, start + length);
   // apache-arrow trusts every length in the footer's schema: check them first.
   const fb = new FlatbufferView(bytes);
-  const schema = fb.field(fb.root(), FooterSlot.schema);
+  const footerTable = fb.root();
+  const schema = fb.field(footerTable, FooterSlot.schema);
   if (schema === null) throw new HeaderFault('the file footer has no schema');
-  checkSchema(fb, fb.indirect(schema));
-  const footer = Footer.decode(bytes);
-  const metadata = Message.encode(Message.from(footer.schema));
-  const padded = Math.ceil((metadata.byteLength + 8) / 8) * 8;
-  const out = new Uint8Array(padded);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, 0xffffffff, true);
-  view.setInt32(4, padded - 8, true);
-  out.set(metadata, 8);
-  return out;
+  const versionField = fb.field(footerTable, FooterSlot.version);
+  const version = versionField === null ? METADATA_V4 : Math.max(METADATA_V4, fb.i16(versionField));
+  const { bigEndian } = checkSchema(fb, fb.indirect(schema), version);
+  // apache-arrow decodes no RunEndEncoded or ListView: it reads a copy where they are structs, and
+  // the message it writes gets their tags back (the schema rewrite then takes them out).
+  const trees = readSchemaFields(fb, fb.indirect(schema));
+  const footer = Footer.decode(readableCopy(bytes, trees));
+  const metadata = encodeMessage(Message.from(footer.schema), version);
+  restoreTags(metadata, readFieldTrees(new FlatbufferView(metadata)), trees);
+  return { prefix: framedPrefix(metadata), bigEndian };
 }
 
 /**
@@ -77,9 +82,9 @@ export async function readFooterSchema(
     });
   }
   const tail = await readTail(length + FILE_TRAILER_BYTES);
-  let prefix: Uint8Array;
+  let schema: { prefix: Uint8Array; bigEndian: boolean };
   try {
-    prefix = schemaMessageFromFooter(tail);
+    schema = schemaMessageFromFooter(tail);
   } catch (error) {
     throw corrupt(
       url,
@@ -87,21 +92,30 @@ export async function readFooterSchema(
       `the schema in the file footer cannot be read (${String((error as Error).message)})`,
     );
   }
+  const { prefix, bigEndian } = schema;
   const header = readHeaderAt(prefix.subarray(8), at, url);
-  return { prefix, body: new Uint8Array(0), header, byteOffset: at };
+  if (header.layout) header.layout = { ...header.layout, bigEndian };
+  return { prefix, body: new Uint8Array(0), header, byteOffset: at, bodyOffset: at, endOffset: at };
 }
 
+/** Bytes of zero padding accepted between a file's last message and its footer. */
+const MAX_FOOTER_PADDING = 7;
+
 /**
- * Reads the rest of a file (its footer, after the last message) and checks that it closes with the
- * "ARROW1" magic; a file cut anywhere in its footer fails here with `TRUNCATED`.
+ * Reads the rest of a file (its footer, after the last message, which ended at `messagesEnd`) and checks
+ * that it closes with the "ARROW1" magic, and that its footer starts where the messages ended: bytes
+ * between them would be messages that were not read (a marker or a bare length that did not parse).
+ * A file cut anywhere in its footer fails here with `TRUNCATED`.
  */
-export async function checkFileEnd(input: PushBackReader, url: string): Promise<void> {
-  // The footer is small (a schema and one block entry per batch): keep only its closing bytes.
+export async function checkFileEnd(input: PushBackReader, url: string, messagesEnd: number): Promise<void> {
+  // The footer is small (a schema and one block entry per batch): keep only its first and closing bytes.
   let tail = input.takePushedBack();
+  let head: Uint8Array = tail.slice(0, MAX_FOOTER_PADDING);
   for (;;) {
     const next = await input.read(64 << 10);
     if (next.byteLength === 0) break;
-    tail = keepLast(tail, next, FILE_MAGIC.length + 4);
+    if (head.byteLength < MAX_FOOTER_PADDING) head = keepFirst(head, next, MAX_FOOTER_PADDING);
+    tail = keepLast(tail, next, FILE_TRAILER_BYTES);
   }
   const end = input.position;
   const magicAt = tail.byteLength - FILE_MAGIC.length;
@@ -112,4 +126,23 @@ export async function checkFileEnd(input: PushBackReader, url: string): Promise<
       { url, byteOffset: end },
     );
   }
+  const length = footerLength(tail.subarray(tail.byteLength - FILE_TRAILER_BYTES)) ?? 0;
+  const footerStart = end - FILE_TRAILER_BYTES - length;
+  const gap = footerStart - messagesEnd;
+  if (length <= 0 || gap < 0 || gap > MAX_FOOTER_PADDING || head.subarray(0, gap).some((b) => b !== 0)) {
+    const what =
+      length <= 0 || gap < 0
+        ? `the footer length ${length} (before the closing magic) does not fit after the messages, which end here`
+        : `the messages end here, but the footer starts at byte ${footerStart} (by its length, ${length}): ` +
+          `the ${gap} bytes between do not parse as an Arrow message`;
+    throw corrupt(url, messagesEnd, what);
+  }
+}
+
+/** The first `keep` bytes of `head` followed by `next`. */
+function keepFirst(head: Uint8Array, next: Uint8Array, keep: number): Uint8Array {
+  const out = new Uint8Array(Math.min(keep, head.byteLength + next.byteLength));
+  out.set(head);
+  out.set(next.subarray(0, out.byteLength - head.byteLength), head.byteLength);
+  return out;
 }

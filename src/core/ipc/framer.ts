@@ -1,23 +1,29 @@
-import { formatBytes, LimitError } from '../errors.js';
+import { DecodeError, formatBytes, LimitError } from '../errors.js';
 import type { BytePool } from '../source/byte-pool.js';
 import type { ReadTail } from '../source/byte-source.js';
 import { BodyFault, checkCompressedBody } from './compression/compressed-body.js';
-import { bodyCorrupt, corrupt, readHeaderAt, truncated } from './faults.js';
+import { bodyToLittleEndian, checkByteOrder } from './endianness.js';
+import { bodyCorrupt, corrupt, readHeaderAt, truncated, tryReadHeaderAt } from './faults.js';
 import { checkFileEnd, readFooterSchema } from './footer.js';
+import { type Framing, type MessageStart, readMessageStart } from './message-start.js';
 import { type MessageHeaderInfo, MessageKind } from './metadata/message.js';
 import type { SchemaLayout } from './metadata/schema.js';
 import { PushBackReader } from './push-back-reader.js';
 import { batchLayout, batchShapeFault } from './shape-check.js';
-import { type IpcFormat, PREAMBLE_BYTES, sniffFormat, startsWithContinuation } from './sniff.js';
+import { type IpcFormat, PREAMBLE_BYTES, sniffFormat } from './sniff.js';
 
 /** One IPC message, re-encoded as the stream format expects it. */
 export interface FramedMessage {
-  /** Continuation marker, metadata length and metadata flatbuffer. */
+  /** Continuation marker, metadata length and metadata flatbuffer (also for legacy-framed sources). */
   prefix: Uint8Array;
   body: Uint8Array;
   header: MessageHeaderInfo;
   /** Offset of the message in the source bytes. */
   byteOffset: number;
+  /** Offset of its body in the source bytes (a legacy prefix is 4 bytes shorter than `prefix`'s). */
+  bodyOffset: number;
+  /** Offset just past the message in the source bytes (a decompressed body may be longer than it was). */
+  endOffset: number;
   /** The body was joined into a buffer of the framer's `pool`: release it there once the batch is done. */
   pooled?: boolean;
 }
@@ -37,6 +43,9 @@ export const DEFAULT_FRAMER_LIMITS: FramerLimits = {
 /** Continuation marker and metadata length, before each message's metadata. */
 const MESSAGE_PREFIX_BYTES = 8;
 
+/** What a framed message's metadata came to: its bytes and what they say, or `null` for no message. */
+type ReadMetadata = { metadata: Uint8Array; header: MessageHeaderInfo } | null;
+
 /**
  * Splits Arrow IPC bytes (stream or file format) into messages as they arrive, checking every length
  * against the bytes and the caps before anything is allocated. The file format is read front to back as
@@ -53,6 +62,8 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
   pool: BytePool | null = null;
   /** Record batches framed so far: the index of the next one. */
   #recordBatches = 0;
+  /** How the source frames its messages, known once the first one is read. */
+  #framing: Framing | null = null;
 
   /** `readTail` is needed only for files whose schema is in the footer alone (as apache-arrow JS writes them). */
   constructor(
@@ -83,13 +94,19 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
         yield schema;
       }
       if (message === null) break;
-      if (message.header.kind === MessageKind.Schema) layout = message.header.layout;
+      if (message.header.kind === MessageKind.Schema) {
+        layout = message.header.layout;
+        if (layout) checkByteOrder(layout, this.#url, message.byteOffset);
+      }
       this.#checkShape(message, layout);
       this.#checkBody(message, layout);
+      const little = bodyToLittleEndian(message, layout, this.#url);
+      // A decompressed big-endian body is a new buffer: the pooled one it came from is free again.
+      if (message.pooled && little.body !== message.body) this.pool?.release(message.body);
       if (message.header.kind === MessageKind.RecordBatch) this.#recordBatches++;
-      yield message;
+      yield little;
     }
-    if (this.format === 'file') await checkFileEnd(this.#input, this.#url);
+    if (this.format === 'file') await checkFileEnd(this.#input, this.#url, this.#input.offset);
   }
 
   /**
@@ -101,12 +118,13 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     this.format = await this.#readPreamble();
     const head = await this.#readHead();
     if (head?.header.kind === MessageKind.Schema) {
-      yield { ...head, body: (await this.#readBody(head.header, head.byteOffset)).body };
+      const { body } = await this.#readBody(head.header, head.byteOffset);
+      yield { ...head, body, endOffset: head.bodyOffset + body.byteLength };
     } else if (this.format === 'file') {
       yield await this.#schemaFromFooter();
     } else if (head !== null) {
       // A batch before the schema fails as it does in a load; other messages, the decoder refuses.
-      const message = { ...head, body: new Uint8Array(0) };
+      const message = { ...head, body: new Uint8Array(0), endOffset: head.bodyOffset };
       this.#checkShape(message, null);
       yield message;
     }
@@ -115,7 +133,7 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
   /** Reads the file magic, or hands a stream's first bytes (its first message) back to be read again. */
   async #readPreamble(): Promise<IpcFormat> {
     const head = await this.#input.read(PREAMBLE_BYTES);
-    const format = sniffFormat(head, this.#url);
+    const format = sniffFormat(head, this.#url, this.#limits.maxMetadataBytes);
     if (format === 'stream') this.#input.pushBack(head);
     return format;
   }
@@ -125,49 +143,84 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     const head = await this.#readHead();
     if (head === null) return null;
     const { body, pooled } = await this.#readBody(head.header, head.byteOffset);
-    return { ...head, body, ...(pooled ? { pooled } : {}) };
+    const endOffset = head.bodyOffset + body.byteLength;
+    return { ...head, body, endOffset, ...(pooled ? { pooled } : {}) };
   }
 
   /** The next message's prefix and header, its body not read yet; `null` at the end of the messages. */
-  async #readHead(): Promise<Omit<FramedMessage, 'body'> | null> {
+  async #readHead(): Promise<Omit<FramedMessage, 'body' | 'endOffset'> | null> {
     const byteOffset = this.#input.offset;
-    const marker = await this.#readMarker(byteOffset);
-    if (marker === null) return null;
-    const metadataLength = readI32(marker, 4);
-    if (metadataLength === 0) return null; // end-of-stream marker
-    const metadata = await this.#readMetadata(metadataLength, byteOffset);
-    const header = readHeaderAt(metadata, byteOffset + MESSAGE_PREFIX_BYTES, this.#url);
-    const prefix = new Uint8Array(MESSAGE_PREFIX_BYTES + metadataLength);
-    prefix.set(marker);
+    const start = await readMessageStart(
+      this.#input,
+      byteOffset,
+      this.format as IpcFormat,
+      this.#framing,
+      this.#url,
+    );
+    if (start === null || start.metadataLength === 0) return null; // 0: the end-of-stream marker
+    const read = await this.#readMetadataOf(start, byteOffset);
+    if (read === null) return null;
+    this.#framing ??= start.prefixBytes < MESSAGE_PREFIX_BYTES ? 'legacy' : 'marker';
+    const { metadata, header } = read;
+    const bodyOffset = byteOffset + start.prefixBytes + start.metadataLength;
+    // apache-arrow is always fed the marker: legacy messages get it here.
+    const prefix = new Uint8Array(MESSAGE_PREFIX_BYTES + metadata.byteLength);
+    const view = new DataView(prefix.buffer);
+    view.setUint32(0, 0xffffffff, true);
+    view.setInt32(4, metadata.byteLength, true);
     prefix.set(metadata, MESSAGE_PREFIX_BYTES);
-    return { prefix, header, byteOffset };
+    return { prefix, header, byteOffset, bodyOffset };
   }
 
-  /** The continuation marker and metadata length of the message at `byteOffset`, or `null` past the last. */
-  async #readMarker(byteOffset: number): Promise<Uint8Array | null> {
-    const marker = await this.#input.read(MESSAGE_PREFIX_BYTES);
-    if (marker.byteLength === 0) {
-      if (this.format === 'file') throw truncated(this.#url, byteOffset, MESSAGE_PREFIX_BYTES);
-      return null; // a stream may end without its end-of-stream marker
+  /**
+   * The metadata after `start` and its header. Behind a bare length (no marker) it may be no message:
+   * in a file, the footer (pushed back: `null`); as a stream's first message, bytes that only looked
+   * like Arrow (`NOT_ARROW`).
+   */
+  async #readMetadataOf(start: MessageStart, byteOffset: number): Promise<ReadMetadata> {
+    const metadataOffset = byteOffset + start.prefixBytes;
+    const bare = start.prefixBytes < MESSAGE_PREFIX_BYTES;
+    if (bare && this.format === 'file') return this.#tryLegacyInFile(start, metadataOffset);
+    const metadata = await this.#readMetadata(start.metadataLength, metadataOffset - 4);
+    if (!bare || this.#framing !== null)
+      return { metadata, header: readHeaderAt(metadata, metadataOffset, this.#url) };
+    const header = tryReadHeaderAt(metadata, metadataOffset, this.#url);
+    if (header === null) {
+      throw new DecodeError(
+        'NOT_ARROW',
+        `${this.#url} is not Arrow IPC: it starts like a stream written before Arrow 0.15 (a metadata length ` +
+          `of ${start.metadataLength}), but what follows does not parse as a message`,
+        { url: this.#url, byteOffset },
+      );
     }
-    if (marker.byteLength < MESSAGE_PREFIX_BYTES) {
-      throw truncated(this.#url, byteOffset + marker.byteLength, MESSAGE_PREFIX_BYTES - marker.byteLength);
-    }
-    if (startsWithContinuation(marker)) return marker;
-    if (this.format === 'file') {
-      // Writers that omit the end-of-stream marker go straight on to the footer.
-      this.#input.pushBack(marker);
+    return { metadata, header };
+  }
+
+  /**
+   * A legacy message in a file, or `null` (the bytes pushed back) when the bytes after the bare length
+   * are none: that is where the footer starts, which `checkFileEnd` then checks.
+   */
+  async #tryLegacyInFile(start: MessageStart, metadataOffset: number): Promise<ReadMetadata> {
+    const { metadataLength, bytes } = start;
+    if (metadataLength < 0 || metadataLength > this.#limits.maxMetadataBytes) {
+      this.#input.pushBack(bytes);
       return null;
     }
-    throw corrupt(this.#url, byteOffset, `expected the message continuation marker ff ff ff ff`);
+    const metadata = await this.#input.read(metadataLength);
+    const header =
+      metadata.byteLength < metadataLength ? null : tryReadHeaderAt(metadata, metadataOffset, this.#url);
+    if (header !== null) return { metadata, header };
+    this.#input.pushBack(metadata);
+    this.#input.pushBack(bytes);
+    return null;
   }
 
-  /** The metadata flatbuffer of the message at `byteOffset`, its length checked against the cap first. */
-  async #readMetadata(metadataLength: number, byteOffset: number): Promise<Uint8Array> {
+  /** A message's metadata flatbuffer, its length (read at `lengthOffset`) checked against the cap first. */
+  async #readMetadata(metadataLength: number, lengthOffset: number): Promise<Uint8Array> {
     if (metadataLength < 0 || metadataLength > this.#limits.maxMetadataBytes) {
       throw corrupt(
         this.#url,
-        byteOffset + 4,
+        lengthOffset,
         `message metadata length ${metadataLength} is outside [1, ${this.#limits.maxMetadataBytes}]`,
       );
     }
@@ -215,20 +268,15 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
    * Fails a compressed batch (one that fits its schema) whose buffers declare more bytes than the batch
    * can hold, before anything is decompressed; other messages pass.
    */
-  #checkBody({ header, body, byteOffset, prefix }: FramedMessage, layout: SchemaLayout | null): void {
+  #checkBody({ header, body, bodyOffset }: FramedMessage, layout: SchemaLayout | null): void {
     if (header.batch === null) return;
     const needs = batchLayout(header.batch, layout);
     if (needs === undefined) return;
     try {
-      checkCompressedBody(body, header.batch, needs.layout, header.rows);
+      checkCompressedBody(body, header.batch, needs.layout, header.rows, layout?.bigEndian);
     } catch (error) {
       if (!(error instanceof BodyFault)) throw error;
-      const bodyStart = byteOffset + prefix.byteLength;
-      throw bodyCorrupt(this.#url, error, bodyStart, header.batch.dictionaryId, this.#recordBatches);
+      throw bodyCorrupt(this.#url, error, bodyOffset, header.batch.dictionaryId, this.#recordBatches);
     }
   }
-}
-
-function readI32(bytes: Uint8Array, at: number): number {
-  return new DataView(bytes.buffer, bytes.byteOffset + at, 4).getInt32(0, true);
 }

@@ -23,9 +23,17 @@ export class PushBackReader {
     return this.#reader.position;
   }
 
-  /** Makes `bytes`, just read, the next ones `read` returns. */
+  /** Makes `bytes`, just read, the next ones `read` returns (before any bytes pushed back earlier). */
   pushBack(bytes: Uint8Array): void {
-    this.#pending = bytes;
+    const pending = this.#pending;
+    if (pending === null || pending.byteLength === 0) {
+      this.#pending = bytes;
+      return;
+    }
+    const joined = new Uint8Array(bytes.byteLength + pending.byteLength);
+    joined.set(bytes);
+    joined.set(pending, bytes.byteLength);
+    this.#pending = joined;
   }
 
   /** Takes the pushed-back bytes (empty when none): reads after this come straight from the source. */

@@ -8,6 +8,9 @@ export type IpcFormat = 'stream' | 'file';
 /** Bytes read to tell the formats apart: a file's magic padded to 8, or a stream message's prefix. */
 export const PREAMBLE_BYTES = 8;
 
+/** Bytes of a legacy (before Arrow 0.15) message prefix: the metadata length alone. */
+export const LEGACY_PREFIX_BYTES = 4;
+
 /** The marker that opens every message since Arrow 0.15. */
 const CONTINUATION = 0xffffffff;
 
@@ -20,10 +23,24 @@ export function startsWithContinuation(bytes: Uint8Array): boolean {
 }
 
 /**
- * Tells a stream from a file from anything else by the first `PREAMBLE_BYTES` of the source (fewer only
- * when it ended first). Throws `NOT_ARROW` for other bytes, and `TRUNCATED` for a preamble cut short.
+ * True when `head` opens like a message written before Arrow 0.15, which has no continuation marker:
+ * a metadata length in [1, `maxMetadataBytes`], then the metadata flatbuffer's root offset, which must
+ * point at a 4-byte aligned table inside that metadata. The framer then checks that it parses.
  */
-export function sniffFormat(head: Uint8Array, url: string): IpcFormat {
+export function looksLikeLegacyMessage(head: Uint8Array, maxMetadataBytes: number): boolean {
+  if (head.byteLength < PREAMBLE_BYTES) return false;
+  const view = new DataView(head.buffer, head.byteOffset, PREAMBLE_BYTES);
+  const length = view.getInt32(0, true);
+  const root = view.getUint32(4, true);
+  return length > 0 && length <= maxMetadataBytes && root >= 4 && root % 4 === 0 && root + 4 <= length;
+}
+
+/**
+ * Tells a stream from a file from anything else by the first `PREAMBLE_BYTES` of the source (fewer only
+ * when it ended first). A stream opens with the continuation marker, or (before Arrow 0.15) with a
+ * plausible metadata length. Throws `NOT_ARROW` for other bytes, and `TRUNCATED` for a preamble cut short.
+ */
+export function sniffFormat(head: Uint8Array, url: string, maxMetadataBytes: number): IpcFormat {
   if (head.byteLength === 0) {
     throw new DecodeError('NOT_ARROW', `${url} is empty: expected Arrow IPC bytes`, {
       url,
@@ -35,7 +52,7 @@ export function sniffFormat(head: Uint8Array, url: string): IpcFormat {
     throw truncated(url, head.byteLength, PREAMBLE_BYTES - head.byteLength);
   }
   if (FILE_MAGIC.every((b, i) => head[i] === b)) return 'file';
-  if (startsWithContinuation(head)) return 'stream';
+  if (startsWithContinuation(head) || looksLikeLegacyMessage(head, maxMetadataBytes)) return 'stream';
   throw notArrow(head, url);
 }
 
@@ -51,7 +68,8 @@ function notArrow(head: Uint8Array, url: string): DecodeError {
   const shown = Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
   return new DecodeError(
     'NOT_ARROW',
-    `${url} is not Arrow IPC: expected a stream (starts ff ff ff ff) or a file (starts "ARROW1"), ` +
+    `${url} is not Arrow IPC: expected a stream (starts ff ff ff ff, or before Arrow 0.15 a metadata ` +
+      `length) or a file (starts "ARROW1"), ` +
       `got bytes ${shown}${looksLikeText(head) ? ` ("${asText(head)}…")` : ''}`,
     { url, byteOffset: 0 },
   );

@@ -42,12 +42,13 @@ export function checkCompressedBody(
   batch: BatchShape,
   layout: readonly NodeLayout[],
   rows: number,
+  bigEndian = false,
 ): void {
   if (batch.compression === null) return;
   if (codecName(batch.compression) === null) {
     throw new BodyFault(`the body is compressed with unknown codec ${batch.compression}`, 0, undefined);
   }
-  new BodyBounds(body, batch, batch.compression, layout, rows).check();
+  new BodyBounds(body, batch, batch.compression, layout, rows, bigEndian).check();
 }
 
 /** One batch's buffers walked in body order, with each node's length bounded from the top down. */
@@ -62,6 +63,8 @@ class BodyBounds {
     readonly codec: number,
     readonly layout: readonly NodeLayout[],
     readonly rows: number,
+    /** The offsets that bound variable-size values are big-endian (the length prefixes never are). */
+    readonly bigEndian: boolean,
   ) {}
 
   check(): void {
@@ -132,7 +135,8 @@ class BodyBounds {
       const at = Math.min(this.#length(node), count - 1) * offsets.width;
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       if (count > 0) {
-        last = offsets.width === 8 ? Number(view.getBigInt64(at, true)) : view.getInt32(at, true);
+        const little = !this.bigEndian;
+        last = offsets.width === 8 ? Number(view.getBigInt64(at, little)) : view.getInt32(at, little);
       }
     }
     this.#lastOffsets[node] = Math.max(0, last);

@@ -3,6 +3,9 @@ import type { FlatbufferView } from '../flatbuffer-view.js';
 /** A fault in a message's metadata; the framer adds the byte offset and turns it into a `DecodeError`. */
 export class HeaderFault extends Error {}
 
+/** Valid metadata that this library does not read; the framer turns it into `UNSUPPORTED_TYPE`. */
+export class UnsupportedFault extends Error {}
+
 /** Checks that a string (or byte vector) field, when present, lies inside the metadata. */
 export function checkString(fb: FlatbufferView, position: number | null): void {
   if (position !== null) fb.vector(position, 1);

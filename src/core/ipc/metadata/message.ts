@@ -1,10 +1,11 @@
 import { FlatbufferView } from '../flatbuffer-view.js';
-import { HeaderFault } from './checks.js';
+import { HeaderFault, UnsupportedFault } from './checks.js';
 import { checkDictionaryBatch } from './dictionary-batch.js';
 import { checkKeyValues } from './key-value.js';
 import { type BatchShape, checkRecordBatch, type RecordBatchInfo } from './record-batch.js';
 import { checkSchema, type SchemaLayout } from './schema.js';
 import { Message } from './slots.js';
+import { METADATA_V4 } from './type.js';
 
 /** Arrow's `MessageHeader` union tags (Message.fbs). */
 export const MessageKind = {
@@ -41,6 +42,12 @@ export function readMessageHeader(metadata: Uint8Array): MessageHeaderInfo {
   const message = fb.root();
   const versionField = fb.field(message, Message.version);
   const version = versionField === null ? 0 : fb.i16(versionField);
+  if (version < METADATA_V4) {
+    // Before V4 (Arrow 0.8, 2017) buffers were laid out differently; no writer still produces them.
+    throw new UnsupportedFault(
+      `message metadata version V${version + 1} predates V4 (Arrow 0.8): only V4 and V5 are read`,
+    );
+  }
   const kindField = fb.field(message, Message.header_type);
   const kind = kindField === null ? 0 : fb.u8(kindField);
   const bodyField = fb.field(message, Message.bodyLength);

@@ -1,4 +1,5 @@
 import type { FlatbufferView } from '../flatbuffer-view.js';
+import { HeaderFault } from './checks.js';
 import {
   addShape,
   checkField,
@@ -17,7 +18,12 @@ export interface SchemaLayout extends FieldsLayout {
   topLevelNodes: readonly number[];
   /** What a dictionary batch must list, by dictionary id. */
   dictionaries: ReadonlyMap<number, FieldsLayout>;
+  /** The schema's `endianness` is Big: every batch body stores its numbers big-endian. */
+  bigEndian: boolean;
 }
+
+/** Arrow's `Endianness` (Schema.fbs). */
+const Endianness = { Little: 0, Big: 1 } as const;
 
 /**
  * Checks a Schema table as far as apache-arrow's decoder walks it, and works out what its batches must
@@ -41,5 +47,15 @@ export function checkSchema(fb: FlatbufferView, schema: number, version = METADA
   // `Feature` is a long enum: only the vector's bounds matter.
   const features = fb.field(schema, Schema.features);
   if (features !== null) fb.vector(features, 8);
-  return { ...shape, layout, topLevelNodes, dictionaries: walk.dictionaries };
+  const bigEndian = readEndianness(fb, fb.field(schema, Schema.endianness)) === Endianness.Big;
+  return { ...shape, layout, topLevelNodes, dictionaries: walk.dictionaries, bigEndian };
+}
+
+/** A schema's `endianness` (absent: Little). */
+function readEndianness(fb: FlatbufferView, position: number | null): number {
+  const endianness = position === null ? Endianness.Little : fb.i16(position);
+  if (endianness !== Endianness.Little && endianness !== Endianness.Big) {
+    throw new HeaderFault(`schema declares unknown endianness ${endianness}`);
+  }
+  return endianness;
 }

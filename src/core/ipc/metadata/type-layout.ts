@@ -5,14 +5,21 @@
 export type BufferKind =
   /** A bitmap (validity, or Bool values): ceil(length / 8) bytes. */
   | { kind: 'bits' }
-  /** `width` bytes a value. */
-  | { kind: 'fixed'; width: number }
+  /** `width` bytes a value; `order` says which of them a big-endian source stores reversed. */
+  | { kind: 'fixed'; width: number; order?: ValueOrder }
   /** length + 1 offsets of `width` bytes. */
   | { kind: 'offsets'; width: 4 | 8 }
   /** Variable-size values: as many bytes as the node's last offset says. */
   | { kind: 'values' }
   /** Nothing in the type bounds it (view types' variadic buffers, odd widths): only the codec's ratio. */
   | { kind: 'free' };
+
+/**
+ * The numbers a fixed-width value holds, for byte order: their widths in bytes, in order (absent: one
+ * number of the value's width; empty: bytes, as in FixedSizeBinary), or `view` for a 16-byte binary view
+ * (its length, then when not inline its buffer index and offset).
+ */
+export type ValueOrder = readonly number[] | 'view';
 
 /** How the length of a node bounds the lengths of its children. */
 export type ChildLength =
@@ -48,9 +55,13 @@ export const BY_OFFSETS: ChildLength = { from: 'offsets' };
 /** Children (or no children) that the parent's length does not bound. */
 export const UNBOUNDED: ChildLength = { from: 'none' };
 
-/** `width` bytes a value; a width that is not a size leaves the buffer to the codec's ratio. */
-export function fixed(width: number): BufferKind {
-  return Number.isSafeInteger(width) && width >= 0 ? { kind: 'fixed', width } : FREE;
+/**
+ * `width` bytes a value, made of the numbers `order` lists (absent: one number); a width that is not a
+ * size leaves the buffer to the codec's ratio.
+ */
+export function fixed(width: number, order?: ValueOrder): BufferKind {
+  if (!(Number.isSafeInteger(width) && width >= 0)) return FREE;
+  return order === undefined ? { kind: 'fixed', width } : { kind: 'fixed', width, order };
 }
 
 /** A value of `bits` bits, as Int, Decimal, Time and dictionary indices declare them. */

@@ -15,8 +15,10 @@ import {
 } from './slots.js';
 import {
   BITS,
+  type BufferKind,
   BY_OFFSETS,
   bitWidth,
+  FREE,
   fixed,
   flat,
   nested,
@@ -60,6 +62,9 @@ export const TypeTag = {
 
 const MAX_TYPE_TAG = TypeTag.LargeListView;
 
+/** Arrow's `MetadataVersion.V4` (Arrow 0.8): the oldest metadata read; `Buffer` lost its page field. */
+export const METADATA_V4 = 3;
+
 /** Arrow's `MetadataVersion.V5`: unions lost their validity buffer. */
 export const METADATA_V5 = 4;
 
@@ -98,12 +103,11 @@ export function checkType(fb: FlatbufferView, tag: number, type: number, version
       checkString(fb, fb.field(type, Timestamp.timezone));
       return flat(BITS, fixed(8));
     case TypeTag.Interval:
-      // YEAR_MONTH, DAY_TIME, MONTH_DAY_NANO
-      return flat(BITS, fixed([4, 8, 16][readShort(fb, type, Interval.unit, 0)] ?? Number.NaN));
+      return flat(BITS, intervalValues(readShort(fb, type, Interval.unit, 0)));
     case TypeTag.Duration:
       return flat(BITS, fixed(8));
     case TypeTag.FixedSizeBinary:
-      return flat(BITS, fixed(readInt(fb, type, FixedSizeBinary.byteWidth, 0)));
+      return flat(BITS, fixed(readInt(fb, type, FixedSizeBinary.byteWidth, 0), BYTES));
     default:
       return nestedLayout(fb, tag, type, version);
   }
@@ -131,7 +135,7 @@ function nestedLayout(fb: FlatbufferView, tag: number, type: number, version: nu
       return nested(UNBOUNDED, BITS, fixed(8), fixed(8));
     case TypeTag.BinaryView:
     case TypeTag.Utf8View:
-      return { buffers: [BITS, fixed(16)], children: UNBOUNDED, variadic: true };
+      return { buffers: [BITS, fixed(16, 'view')], children: UNBOUNDED, variadic: true };
     default:
       return unionLayout(fb, type, version);
   }
@@ -148,6 +152,16 @@ function unionLayout(fb: FlatbufferView, type: number, version: number): TypeLay
   const dense = mode !== null && fb.i16(mode) === 1;
   const buffers = [...(version < METADATA_V5 ? [BITS] : []), fixed(1), ...(dense ? [fixed(4)] : [])];
   return nested(dense ? UNBOUNDED : SAME_LENGTH, ...buffers);
+}
+
+/** Values of no number: bytes in any byte order. */
+const BYTES: readonly number[] = [];
+
+/** An interval's values by unit: YEAR_MONTH one int32, DAY_TIME two, MONTH_DAY_NANO two and an int64. */
+function intervalValues(unit: number): BufferKind {
+  if (unit === 0) return fixed(4);
+  if (unit === 1) return fixed(8, [4, 4]);
+  return unit === 2 ? fixed(16, [4, 4, 8]) : FREE;
 }
 
 /** The `int` field of a type table at `slot`, or `absent`. */
