@@ -3,6 +3,7 @@ import { ArrowGpuError, deserializeError, type SerializedError, serializeError }
 import type {
   AdapterSummary,
   ColumnInfo,
+  ColumnSummary,
   DictionaryValue,
   EncodingRequest,
   GpuType,
@@ -61,6 +62,11 @@ export interface TableSnapshot {
   stats: LoadStats;
 }
 
+/** Options of a query as they cross to the worker: a filter goes by its id. */
+export interface WorkerQueryOptions {
+  filterId?: number;
+}
+
 /** Column bytes read back from the GPU, transferred (not copied) to the main thread. */
 export interface ColumnBytes {
   gpuType: GpuType;
@@ -78,6 +84,8 @@ export interface LoaderWorkerApi {
   readColumn(tableId: number, name: string): Promise<ColumnBytes>;
   readValidity(tableId: number, name: string): Promise<ArrayBuffer | null>;
   dictionary(tableId: number, name: string): Promise<DictionaryValue[]>;
+  /** Summary statistics of a column, computed on the GPU. */
+  describe(tableId: number, name: string, options?: WorkerQueryOptions): Promise<ColumnSummary>;
   destroyTable(tableId: number): Promise<void>;
   memory(): Promise<MemoryInfo>;
   /** Releases the staging buffers now (they come back with the next load). */

@@ -19,6 +19,7 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
       return buffer ? Comlink.transfer(buffer, [buffer]) : null;
     },
     dictionary: (tableId, name) => service.dictionary(tableId, name),
+    describe: (tableId, name, options) => service.describe(tableId, name, options),
     destroyTable: (tableId) => service.destroyTable(tableId),
     memory: () => service.memory(),
     trim: () => service.trim(),

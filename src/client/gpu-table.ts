@@ -1,6 +1,14 @@
 import type * as Comlink from 'comlink';
 import type { LoaderWorkerApi, TableSnapshot } from '../protocol.js';
-import type { ColumnInfo, DictionaryValue, GpuType, LoadStats, SkippedColumn } from '../types.js';
+import type {
+  ColumnInfo,
+  ColumnSummary,
+  DictionaryValue,
+  GpuType,
+  LoadStats,
+  SkippedColumn,
+} from '../types.js';
+import { filterIdOf, type QueryOptions } from './gpu-filter.js';
 import type { WorkerGuard } from './worker-guard.js';
 
 /** Typed array matching a column's `gpuType`. */
@@ -58,6 +66,15 @@ export class GpuTable {
    */
   async dictionary(name: string): Promise<DictionaryValue[]> {
     return this.#guard.run(() => this.#remote.dictionary(this.#id, name));
+  }
+
+  /**
+   * Count, nulls, NaNs, minimum, maximum, sum and mean of a column, computed on the GPU in the worker
+   * (over the rows `options.filter` keeps, when given). See `ColumnSummary` for the types of each.
+   */
+  async describe(name: string, options: QueryOptions = {}): Promise<ColumnSummary> {
+    const filterId = filterIdOf(options.filter);
+    return this.#guard.run(() => this.#remote.describe(this.#id, name, { filterId }));
   }
 
   /** Frees the table's GPU buffers. */

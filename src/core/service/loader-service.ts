@@ -5,9 +5,11 @@ import type {
   WorkerInit,
   WorkerInspectRequest,
   WorkerLoadRequest,
+  WorkerQueryOptions,
 } from '../../protocol.js';
 import type {
   AdapterSummary,
+  ColumnSummary,
   DictionaryValue,
   LoadProgress,
   MemoryInfo,
@@ -163,6 +165,10 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   async dictionary(tableId: number, name: string): Promise<DictionaryValue[]> {
     return this.#tables.dictionary(tableId, name);
+  }
+
+  describe(tableId: number, name: string, options?: WorkerQueryOptions): Promise<ColumnSummary> {
+    return this.#tables.describe(tableId, name, options);
   }
 
   async destroyTable(tableId: number): Promise<void> {
