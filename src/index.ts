@@ -20,6 +20,7 @@ export {
 export type {
   AdapterSummary,
   ColumnInfo,
+  ColumnSummary,
   DictionaryValue,
   Encoding,
   EncodingRequest,

@@ -149,3 +149,28 @@ export interface MemoryInfo {
   /** Most staging buffers ever in flight at once on this device, over every load (at most 2). */
   maxStagingInFlight: number;
 }
+
+/**
+ * What `table.describe(name)` returns. Integer columns (`i32`, `u32`, `i64`, `u64`) are summed exactly and
+ * their `sum` is a `bigint`; `i64`/`u64` columns also give `min`/`max` as `bigint`s. Floats are summed
+ * on the GPU in f32 (see the README for the error bound); `bool` sums to the count of `true`;
+ * `dictionary` columns have no sum (`null`) and give `min`/`max` of the codes.
+ */
+export interface ColumnSummary {
+  /** Rows considered: the table's, or those its filter keeps. */
+  rows: number;
+  /** Values that are neither null nor NaN (±Infinity included): what `min`, `max`, `sum`, `mean` are of. */
+  count: number;
+  /** Null rows among `rows`. */
+  nullCount: number;
+  /** NaN rows among `rows` (float columns); excluded from `min`, `max` and `sum`. */
+  nanCount: number;
+  /** Smallest value; `null` when `count` is 0. */
+  min: number | bigint | null;
+  /** Largest value; `null` when `count` is 0. */
+  max: number | bigint | null;
+  /** Sum of the values (0 when `count` is 0); `null` for dictionary columns. */
+  sum: number | bigint | null;
+  /** `sum / count`; `null` when `count` is 0 or the column has no sum. */
+  mean: number | null;
+}

@@ -2,6 +2,7 @@ import type * as Comlink from 'comlink';
 import type { LoaderWorkerApi, TableSnapshot } from '../protocol.js';
 import type {
   ColumnInfo,
+  ColumnSummary,
   DictionaryValue,
   GpuType,
   LoadStats,
@@ -76,6 +77,14 @@ export class GpuTable {
   async wgsl(names?: readonly string[], options?: WgslOptions): Promise<TableWgsl> {
     // Checked in the worker, which refuses anything but an array of names with INVALID_ARGUMENT.
     return this.#guard.run(() => this.#remote.wgsl(this.#id, names as string[] | undefined, options));
+  }
+
+  /**
+   * Count, nulls, NaNs, minimum, maximum, sum and mean of a column, computed on the GPU in the worker.
+   * See `ColumnSummary` for the types of each.
+   */
+  async describe(name: string): Promise<ColumnSummary> {
+    return this.#guard.run(() => this.#remote.describe(this.#id, name, {}));
   }
 
   /** Frees the table's GPU buffers. */

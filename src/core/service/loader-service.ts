@@ -5,9 +5,11 @@ import type {
   WorkerInit,
   WorkerInspectRequest,
   WorkerLoadRequest,
+  WorkerQueryOptions,
 } from '../../protocol.js';
 import type {
   AdapterSummary,
+  ColumnSummary,
   DictionaryValue,
   LoadProgress,
   MemoryInfo,
@@ -176,6 +178,10 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   async wgsl(tableId: number, names?: string[], options?: WgslOptions): Promise<TableWgsl> {
     return this.#tables.wgsl(tableId, names, options);
+  }
+
+  describe(tableId: number, name: string, options?: WorkerQueryOptions): Promise<ColumnSummary> {
+    return this.#tables.describe(tableId, name, options);
   }
 
   async destroyTable(tableId: number): Promise<void> {

@@ -1,28 +1,34 @@
-import type { ColumnBytes, TableSnapshot } from '../../protocol.js';
+import type { ColumnBytes, TableSnapshot, WorkerQueryOptions } from '../../protocol.js';
+import type { ColumnSummary } from '../../types.js';
 import { columnBytes } from '../columns/column-bytes.js';
 import { DictionaryEncoder, type DictionaryValue } from '../columns/encoders/dictionary-encoder.js';
 import { type TableWgsl, tableWgsl, type WgslOptions } from '../columns/wgsl/table-wgsl.js';
 import { ColumnError } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
+import { TableQueries } from '../gpu/query/table-queries.js';
 import { readBack } from '../gpu/readback.js';
 import type { BufferChunk, UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { LoadedTable } from '../pipeline/load.js';
+import { FilterRegistry } from './filter-registry.js';
 import { noSuchColumn, pickColumns } from './pick-columns.js';
 
 interface StoredTable {
   table: LoadedTable;
   context: GpuContext;
+  /** Made on the first query of the table. */
+  queries: TableQueries | null;
 }
 
 /** The tables loaded in the worker, by id, each with the device that holds its buffers. */
 export class TableStore {
   readonly #tables = new Map<number, StoredTable>();
+  readonly #filters = new FilterRegistry();
   #nextId = 1;
 
   /** Keeps `table` and returns its id and plain-data description. */
   add(table: LoadedTable, context: GpuContext): TableSnapshot {
     const tableId = this.#nextId++;
-    this.#tables.set(tableId, { table, context });
+    this.#tables.set(tableId, { table, context, queries: null });
     return snapshot(tableId, table);
   }
 
@@ -69,11 +75,20 @@ export class TableStore {
     );
   }
 
+  /** Summary statistics of a column on the GPU, over the rows of filter `filterId` when given. */
+  async describe(tableId: number, name: string, options: WorkerQueryOptions = {}): Promise<ColumnSummary> {
+    const { context, column, queries } = this.#queryable(tableId, name);
+    const filter = this.#filters.mask(tableId, options.filterId);
+    return this.#read(tableId, name, context, () => queries.describe(column, filter));
+  }
+
   /** Destroys a table's buffers; a second call is a no-op. */
   destroy(tableId: number): void {
     const stored = this.#tables.get(tableId);
     if (!stored) return;
     this.#tables.delete(tableId);
+    this.#filters.dropTable(tableId);
+    stored.queries?.destroy();
     destroyTable(stored.table, stored.context);
   }
 
@@ -83,12 +98,7 @@ export class TableStore {
   }
 
   /** Reads from a table's buffer; a destroy of the table meanwhile fails the read with NO_SUCH_COLUMN. */
-  async #read(
-    tableId: number,
-    name: string,
-    context: GpuContext,
-    work: () => Promise<ArrayBuffer>,
-  ): Promise<ArrayBuffer> {
+  async #read<T>(tableId: number, name: string, context: GpuContext, work: () => Promise<T>): Promise<T> {
     const buffer = await whileAlive(context, work).catch((error: unknown) => {
       this.#checkNotDestroyed(tableId, name); // the GPU refused a copy from the destroyed buffer
       throw error;
@@ -104,6 +114,15 @@ export class TableStore {
         column: name,
       });
     }
+  }
+
+  /** A column and its table's queries, made on first use. */
+  #queryable(tableId: number, name: string): StoredTable & { column: UploadedColumn; queries: TableQueries } {
+    const found = this.#column(tableId, name);
+    const stored = this.#tables.get(tableId) as StoredTable;
+    const { table, context } = stored;
+    stored.queries ??= new TableQueries(context.device, context.tracker, table.numRows, table.columns);
+    return { ...found, queries: stored.queries };
   }
 
   /** A live table; `NO_SUCH_COLUMN` (naming `name`) once destroyed, `DEVICE_LOST` once its device went. */
