@@ -46,7 +46,7 @@ function encodeColumn(type: DataType, batches: Data[], encodings: EncodingReques
     const raw = encoder.rawBytes(data, 0, data.length);
     if (raw) {
       new Uint8Array(out.buffer, out.byteOffset, raw.byteLength).set(raw);
-      encoder.skip(data.length);
+      encoder.advance(data.length);
     } else encoder.encode(data, 0, data.length, out);
   }
   return { words: words.subarray(0, Math.ceil(rows * plan.components)), plan, encoder };

@@ -25,7 +25,7 @@ export class BitEncoder implements ColumnEncoder {
     this.#packer.append(data.values as Uint8Array, data.offset + first, count, out);
   }
 
-  skip(): void {
+  advance(): void {
     throw new Error('bool columns are always encoded');
   }
 

@@ -17,7 +17,7 @@ export interface ColumnEncoder {
   /** Writes the words of rows `[first, first + count)` of `data` into `out` (`wordsFor(count)` long). */
   encode(data: Data, first: number, count: number, out: Uint32Array): void;
   /** Records that rows were written from `rawBytes` instead of `encode`. */
-  skip(count: number): void;
+  advance(count: number): void;
   /** What the encoding adds to the column's description (e.g. a relative encoding's offset). */
   describe(): ColumnExtras;
 }
@@ -79,7 +79,7 @@ export abstract class FixedWidthEncoder implements ColumnEncoder {
     this.#rows += count;
   }
 
-  skip(count: number): void {
+  advance(count: number): void {
     this.#rows += count;
   }
 

@@ -66,7 +66,7 @@ export class ColumnSink {
     const raw = encoder.rawBytes(slice.data, first, count);
     if (raw) {
       transport.writeBytes(buffer, dstOffset, raw);
-      encoder.skip(count);
+      encoder.advance(count);
       return;
     }
     transport.write(buffer, dstOffset, words * 4, (target, offset) => {
