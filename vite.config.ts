@@ -39,7 +39,15 @@ export default defineConfig(({ command }) => ({
     emptyOutDir: true,
   },
   // Declared up front so that the dev server does not discover them on the first visit and reload the page.
-  optimizeDeps: { include: ['apache-arrow', 'apache-arrow/ipc/metadata/file', 'comlink', 'fzstd'] },
+  optimizeDeps: {
+    include: [
+      'apache-arrow',
+      'apache-arrow/ipc/metadata/file',
+      'apache-arrow/ipc/metadata/message',
+      'comlink',
+      'fzstd',
+    ],
+  },
   worker: {
     format: 'es',
   },
