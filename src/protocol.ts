@@ -64,11 +64,6 @@ export interface TableSnapshot {
   stats: LoadStats;
 }
 
-/** Options of a query as they cross to the worker: a filter goes by its id. */
-export interface WorkerQueryOptions {
-  filterId?: number;
-}
-
 /** Column bytes read back from the GPU, transferred (not copied) to the main thread. */
 export interface ColumnBytes {
   gpuType: GpuType;
@@ -89,7 +84,7 @@ export interface LoaderWorkerApi {
   /** WGSL declarations and accessors for columns of a table (all when `names` is absent); no GPU call. */
   wgsl(tableId: number, names?: string[], options?: WgslOptions): Promise<TableWgsl>;
   /** Summary statistics of a column, computed on the GPU. */
-  describe(tableId: number, name: string, options?: WorkerQueryOptions): Promise<ColumnSummary>;
+  describe(tableId: number, name: string): Promise<ColumnSummary>;
   destroyTable(tableId: number): Promise<void>;
   memory(): Promise<MemoryInfo>;
   /** Releases the staging buffers now (they come back with the next load). */

@@ -20,7 +20,7 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
     },
     dictionary: (tableId, name) => service.dictionary(tableId, name),
     wgsl: (tableId, names, options) => service.wgsl(tableId, names, options),
-    describe: (tableId, name, options) => service.describe(tableId, name, options),
+    describe: (tableId, name) => service.describe(tableId, name),
     destroyTable: (tableId) => service.destroyTable(tableId),
     memory: () => service.memory(),
     trim: () => service.trim(),

@@ -84,7 +84,7 @@ export class GpuTable {
    * See `ColumnSummary` for the types of each.
    */
   async describe(name: string): Promise<ColumnSummary> {
-    return this.#guard.run(() => this.#remote.describe(this.#id, name, {}));
+    return this.#guard.run(() => this.#remote.describe(this.#id, name));
   }
 
   /** Frees the table's GPU buffers. */

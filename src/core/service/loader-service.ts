@@ -5,7 +5,6 @@ import type {
   WorkerInit,
   WorkerInspectRequest,
   WorkerLoadRequest,
-  WorkerQueryOptions,
 } from '../../protocol.js';
 import type {
   AdapterSummary,
@@ -180,8 +179,8 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     return this.#tables.wgsl(tableId, names, options);
   }
 
-  describe(tableId: number, name: string, options?: WorkerQueryOptions): Promise<ColumnSummary> {
-    return this.#tables.describe(tableId, name, options);
+  describe(tableId: number, name: string): Promise<ColumnSummary> {
+    return this.#tables.describe(tableId, name);
   }
 
   async destroyTable(tableId: number): Promise<void> {

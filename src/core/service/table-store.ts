@@ -1,4 +1,4 @@
-import type { ColumnBytes, TableSnapshot, WorkerQueryOptions } from '../../protocol.js';
+import type { ColumnBytes, TableSnapshot } from '../../protocol.js';
 import type { ColumnSummary } from '../../types.js';
 import { columnBytes } from '../columns/column-bytes.js';
 import { DictionaryEncoder, type DictionaryValue } from '../columns/encoders/dictionary-encoder.js';
@@ -9,7 +9,6 @@ import { TableQueries } from '../gpu/query/table-queries.js';
 import { readBack } from '../gpu/readback.js';
 import type { BufferChunk, UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { LoadedTable } from '../pipeline/load.js';
-import { FilterRegistry } from './filter-registry.js';
 import { noSuchColumn, pickColumns } from './pick-columns.js';
 
 interface StoredTable {
@@ -22,7 +21,6 @@ interface StoredTable {
 /** The tables loaded in the worker, by id, each with the device that holds its buffers. */
 export class TableStore {
   readonly #tables = new Map<number, StoredTable>();
-  readonly #filters = new FilterRegistry();
   #nextId = 1;
 
   /** Keeps `table` and returns its id and plain-data description. */
@@ -75,11 +73,10 @@ export class TableStore {
     );
   }
 
-  /** Summary statistics of a column on the GPU, over the rows of filter `filterId` when given. */
-  async describe(tableId: number, name: string, options: WorkerQueryOptions = {}): Promise<ColumnSummary> {
+  /** Summary statistics of a column, computed on the GPU. */
+  async describe(tableId: number, name: string): Promise<ColumnSummary> {
     const { context, column, queries } = this.#queryable(tableId, name);
-    const filter = this.#filters.mask(tableId, options.filterId);
-    return this.#read(tableId, name, context, () => queries.describe(column, filter));
+    return this.#read(tableId, name, context, () => queries.describe(column));
   }
 
   /** Destroys a table's buffers; a second call is a no-op. */
@@ -87,7 +84,6 @@ export class TableStore {
     const stored = this.#tables.get(tableId);
     if (!stored) return;
     this.#tables.delete(tableId);
-    this.#filters.dropTable(tableId);
     stored.queries?.destroy();
     destroyTable(stored.table, stored.context);
   }

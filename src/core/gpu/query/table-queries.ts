@@ -2,25 +2,18 @@ import type { ColumnSummary } from '../../../types.js';
 import type { BufferTracker } from '../buffer-tracker.js';
 import type { UploadedColumn } from '../upload/table-uploader.js';
 import { ColumnQueries } from './column-queries.js';
-import { MaskKernels } from './mask-kernels.js';
-import { QueryGpu } from './query-gpu.js';
-
-/** A row mask made by `filter`: one bit a row (validity's layout) and the rows it keeps. */
-export interface RowMask {
-  buffer: GPUBuffer;
-  count: number;
-}
+import { QueryGpu, scratchUsage } from './query-gpu.js';
 
 /**
- * The GPU queries of one loaded table: per-column kernels, the mask kernels and the all-rows mask, made
- * on first use and destroyed with the table.
+ * The GPU queries of one loaded table: per-column kernels and the all-rows mask (one bit a row, as
+ * validity; the kernels read a row mask so that filters can take its place), made on first use and
+ * destroyed with the table.
  */
 export class TableQueries {
   readonly gpu: QueryGpu;
   readonly numRows: number;
   readonly #columns: readonly UploadedColumn[];
   readonly #queries = new Map<string, ColumnQueries>();
-  #masks: Promise<MaskKernels> | null = null;
   #allRows: Promise<GPUBuffer> | null = null;
 
   constructor(
@@ -34,10 +27,10 @@ export class TableQueries {
     this.#columns = columns;
   }
 
-  /** Summary statistics of column `column` over the rows `filter` keeps (every row without one). */
-  async describe(column: UploadedColumn, filter: RowMask | null): Promise<ColumnSummary> {
+  /** Summary statistics of column `column` over every row. */
+  async describe(column: UploadedColumn): Promise<ColumnSummary> {
     const queries = this.column(column, 'describe');
-    return queries.describe(filter?.buffer ?? (await this.allRows()));
+    return queries.describe(await this.allRows());
   }
 
   /** The queries of `column` (`INVALID_ARGUMENT` when its encoding cannot be queried, naming `what`). */
@@ -50,15 +43,12 @@ export class TableQueries {
     return queries;
   }
 
-  /** The mask kernels of this table. */
-  masks(): Promise<MaskKernels> {
-    this.#masks ??= MaskKernels.create(this.gpu, this.numRows);
-    return this.#masks;
-  }
-
-  /** The mask of every row, made once. */
+  /** The mask of every row, written once from the CPU (bits past the last row are 0). */
   allRows(): Promise<GPUBuffer> {
-    this.#allRows ??= this.masks().then((m) => m.combine('ones', null, null));
+    const words = new Uint32Array(Math.max(1, Math.ceil(this.numRows / 32))).fill(0xffffffff);
+    const tail = this.numRows & 31;
+    words[words.length - 1] = this.numRows === 0 ? 0 : tail === 0 ? 0xffffffff : (1 << tail) - 1;
+    this.#allRows ??= this.gpu.words('all rows', words, scratchUsage());
     return this.#allRows;
   }
 
