@@ -93,6 +93,11 @@ function everyTypeBatch(rows: number, dictionary: Vector, random: () => number):
       new Struct([new Field('lat', new Float64(), true), new Field('n', new Int32(), true)]),
     ),
   };
+  return batchOf(rows, children);
+}
+
+/** A record batch of `rows` rows holding `children` (one nullable field each, in order). */
+export function batchOf(rows: number, children: Record<string, Vector>): RecordBatch {
   const schema = new Schema(Object.entries(children).map(([name, v]) => new Field(name, v.type, true)));
   const data = makeData({
     type: new Struct(schema.fields),
@@ -114,7 +119,7 @@ function dictionaryVector(rows: number, dictionary: Vector, random: () => number
 }
 
 /** A fixed-width vector over `data`, with about one null in seven. */
-function fixedVector(
+export function fixedVector(
   type: DataType,
   rows: number,
   data: Uint8Array | Uint32Array,

@@ -10,16 +10,13 @@ import {
   Int32,
   Int64,
   IntervalMonthDayNano,
-  makeData,
-  makeVector,
   RecordBatch,
-  Schema,
-  Struct,
   Table,
   Uint32,
   type Vector,
   vectorFromArray,
 } from 'apache-arrow';
+import { batchOf, fixedVector } from './every-type.js';
 import { xorshift } from './mutate.js';
 
 /**
@@ -47,9 +44,9 @@ function moreTypesBatch(rows: number, random: () => number): RecordBatch {
       values(() => Math.floor(random() * 2 ** 32)),
       new Uint32(),
     ),
-    period: raw(new IntervalMonthDayNano(), rows, words(4), random),
-    wide: raw(new Decimal(3, 60, 256), rows, words(8), random),
-    hash: raw(
+    period: fixedVector(new IntervalMonthDayNano(), rows, words(4), random),
+    wide: fixedVector(new Decimal(3, 60, 256), rows, words(8), random),
+    hash: fixedVector(
       new FixedSizeBinary(20),
       rows,
       new Uint8Array(rows * 20).map(() => random() * 256),
@@ -61,23 +58,5 @@ function moreTypesBatch(rows: number, random: () => number): RecordBatch {
     five: list(5, new Float32(), () => Math.fround(random() * 100)),
     bits: list(3, new Bool(), () => random() < 0.5),
   };
-  const schema = new Schema(Object.entries(children).map(([name, v]) => new Field(name, v.type, true)));
-  const data = makeData({
-    type: new Struct(schema.fields),
-    length: rows,
-    nullCount: 0,
-    children: Object.values(children).map((v) => v.data[0]),
-  } as never);
-  return new RecordBatch(schema, data as never);
-}
-
-/** A fixed-width vector over `data`, with about one null in seven. */
-function raw(type: DataType, rows: number, data: Uint8Array | Uint32Array, random: () => number): Vector {
-  const bitmap = new Uint8Array(Math.ceil(rows / 8));
-  let nullCount = 0;
-  for (let i = 0; i < rows; i++) {
-    if (random() < 1 / 7) nullCount++;
-    else bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
-  }
-  return makeVector(makeData({ type, length: rows, nullCount, nullBitmap: bitmap, data } as never));
+  return batchOf(rows, children);
 }
