@@ -152,6 +152,9 @@ async function readChunks(
   chunks: readonly BufferChunk[],
   label: string,
 ): Promise<ArrayBuffer> {
+  const only = chunks.length === 1 ? chunks[0] : undefined;
+  // One chunk (the usual case): its read-back copy is the answer, with no second copy to stitch.
+  if (only) return readBack(context.device, context.tracker, only.buffer, only.byteLength, label);
   const total = chunks.reduce((n, c) => n + c.byteLength, 0);
   const out = new Uint8Array(total);
   let at = 0;
