@@ -1,6 +1,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { serveArrow } from './scripts/serve-arrow.js';
 
 /**
  * Where Dawn (the `webgpu` package, in the unit tests) finds a Vulkan loader and driver on a machine
@@ -26,8 +27,10 @@ function dawnEnv(): Record<string, string> {
 export default defineConfig(({ command }) => ({
   // Relative, so that the worker chunk is found next to dist/index.js wherever dist/ is served from.
   base: command === 'build' ? './' : '/',
-  // public/ holds the demo's data, which is no part of the library.
+  // public/ holds the demo's data, which is no part of the library; its Arrow files are served in large
+  // reads so that the demo measures the loader, not the dev server (scripts/serve-arrow.ts).
   publicDir: command === 'build' ? false : 'public',
+  plugins: command === 'build' ? [] : [serveArrow(join(import.meta.dirname, 'public'))],
   build: {
     target: 'es2022',
     lib: {

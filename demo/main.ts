@@ -5,130 +5,186 @@ import {
   type LoadProgress,
   type UploadStrategy,
 } from '../src/index.js';
+import { byId, count, megabytes } from './dom.js';
+import { FrameMeter } from './frame-meter.js';
+import { LiveStats } from './live-stats.js';
+import { showError, showMessage } from './message.js';
+import { naiveLoad } from './naive.js';
+import { type Choice, ColumnPickers, defaultChoice } from './pickers.js';
+import { addRun, type Run } from './runs.js';
+import { bindSourceInputs, loaderInput, type Source, sourceLabel } from './source.js';
+import { Views } from './views.js';
 
-const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const status = $('status');
-const canvas = $<HTMLCanvasElement>('throughput');
-const rates: number[] = [];
+/** How a load reaches the GPU: one of the worker's upload strategies, or the naive main-thread path. */
+type Mode = UploadStrategy | 'naive';
 
-// A frame-time meter: the point of the worker is that this keeps ticking during a load.
-let lastFrame = performance.now();
-let worstFrame = 0;
-function frame(now: number) {
-  worstFrame = Math.max(worstFrame, now - lastFrame);
-  lastFrame = now;
-  requestAnimationFrame(frame);
-}
-requestAnimationFrame(frame);
-setInterval(() => {
-  $('frame').textContent = `${worstFrame.toFixed(0)} ms max`;
-  worstFrame = 0;
-}, 500);
-
-function drawRates() {
-  const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  const max = Math.max(1, ...rates);
-  ctx.strokeStyle = '#4f9cf9';
-  ctx.beginPath();
-  rates.forEach((r, i) => {
-    const x = (i / Math.max(1, rates.length - 1)) * canvas.width;
-    const y = canvas.height - (r / max) * (canvas.height - 10) - 5;
-    if (i === 0) ctx.moveTo(x, y);
-    else ctx.lineTo(x, y);
-  });
-  ctx.stroke();
-  ctx.fillStyle = '#9aa0a6';
-  ctx.fillText(`${max.toFixed(0)} MB/s`, 4, 12);
+/** One load: everything it shows belongs to it, and goes when the next one starts. */
+interface Session {
+  source: Source;
+  mode: Mode;
+  controller: AbortController;
+  table: GpuTable | null;
 }
 
-let previous: { bytes: number; ms: number } = { bytes: 0, ms: 0 };
-function showProgress(p: LoadProgress) {
-  const mbps = p.elapsedMs > 0 ? p.bytesFetched / 1e6 / (p.elapsedMs / 1000) : 0;
-  const dt = p.elapsedMs - previous.ms;
-  if (dt > 0) rates.push((p.bytesFetched - previous.bytes) / 1e6 / (dt / 1000));
-  previous = { bytes: p.bytesFetched, ms: p.elapsedMs };
-  $('rows').textContent = p.rows.toLocaleString();
-  $('rate').textContent = mbps.toFixed(0);
-  $('batches').textContent = String(p.batches);
-  $('queue').textContent = String(p.queueDepth);
-  $('staging').textContent = String(p.uploadsInFlight);
-  $('bar-fill').style.width = p.bytesTotal ? `${(100 * p.bytesFetched) / p.bytesTotal}%` : '100%';
-  drawRates();
-}
-
-async function showColumns(table: GpuTable) {
-  const body = $('columns').querySelector('tbody') as HTMLTableSectionElement;
-  body.replaceChildren();
-  for (const column of table.columns) {
-    const values = await table.readColumn(column.name);
-    const row = document.createElement('tr');
-    const cells = [
-      column.name,
-      column.arrowType,
-      column.gpuType,
-      column.byteLength.toLocaleString(),
-      column.nullCount.toLocaleString(),
-      Array.from(values.subarray(0, 4), (v) => (Number.isInteger(v) ? String(v) : v.toFixed(3))).join(', '),
-    ];
-    for (const text of cells) {
-      const td = document.createElement('td');
-      td.textContent = text;
-      row.append(td);
-    }
-    body.append(row);
-  }
-}
-
+const meter = new FrameMeter(byId<HTMLCanvasElement>('frame-chart'));
+const stats = new LiveStats();
+const views = new Views();
+const pickers = new ColumnPickers((choice) => views.choose(choice));
+const cancel = byId<HTMLButtonElement>('cancel');
 let loader: Loader | null = null;
-let table: GpuTable | null = null;
-let controller: AbortController | null = null;
+let current: Session | null = null;
+let source: Source = { kind: 'url', url: byId<HTMLInputElement>('url').value };
 
-async function load() {
-  if (!loader) return;
-  controller?.abort();
-  controller = new AbortController();
-  rates.length = 0;
-  previous = { bytes: 0, ms: 0 };
-  $<HTMLButtonElement>('cancel').disabled = false;
-  status.className = '';
-  status.textContent = 'loading…';
-  await table?.destroy();
-  table = null;
+function mode(): Mode {
+  return (document.querySelector('input[name="mode"]:checked') as HTMLInputElement).value as Mode;
+}
+
+/**
+ * Starts loading `next`: the load before it is cancelled, its table freed and every view blanked first,
+ * so that nothing of it can show beside the new one (late answers of an old load are dropped: each
+ * callback checks that its session is still the current one).
+ */
+async function start(next: Source): Promise<void> {
+  source = next;
+  const previous = current;
+  const session: Session = { source: next, mode: mode(), controller: new AbortController(), table: null };
+  current = session;
+  previous?.controller.abort();
+  views.clear();
+  pickers.clear();
+  stats.reset();
+  cancel.disabled = false;
+  meter.beginRun();
   try {
-    const upload = $<HTMLSelectElement>('upload').value as UploadStrategy;
-    table = await loader.load($<HTMLInputElement>('url').value, {
-      upload,
-      signal: controller.signal,
-      onProgress: showProgress,
-    });
-    const { stats } = table;
-    $('first').textContent = `${stats.msToFirstBatch.toFixed(0)} ms`;
-    $('rate').textContent = (stats.bytesFetched / 1e6 / (stats.msTotal / 1000)).toFixed(0);
-    status.textContent = `Loaded ${table.numRows.toLocaleString()} rows (${(stats.bytesFetched / 1e6).toFixed(1)} MB) in ${stats.msTotal.toFixed(0)} ms with ${stats.upload}.`;
-    await showColumns(table);
+    await previous?.table?.destroy().catch(() => {});
+    if (session !== current) return;
+    if (session.mode === 'naive') await runNaive(session);
+    else await runWorker(session);
   } catch (error) {
-    status.className = 'error';
-    const { code, message } = error as Error & { code?: string };
-    status.textContent = `${code ?? 'ERROR'}: ${message}`;
+    if (session === current) fail(session, error);
   } finally {
-    $<HTMLButtonElement>('cancel').disabled = true;
+    if (session === current) cancel.disabled = true;
   }
 }
 
-$('controls').addEventListener('submit', (event) => {
-  event.preventDefault();
-  void load();
-});
-$('cancel').addEventListener('click', () => controller?.abort());
+/** Inspects the schema (column pickers), then loads in the worker with live progress, then draws. */
+async function runWorker(session: Session): Promise<void> {
+  if (!loader) throw new Error('WebGPU did not start');
+  const { signal } = session.controller;
+  const input = loaderInput(session.source);
+  showMessage(`Reading the schema of ${sourceLabel(session.source)}…`);
+  const schema = await loader.inspect(input, { signal });
+  if (session !== current) return;
+  const choice: Choice = defaultChoice(schema.columns);
+  pickers.fill(schema.columns, choice);
+  views.prepare(choice);
+  showMessage(`Loading ${schema.columns.length} columns with ${session.mode}…`);
+  const table = await loader.load(input, {
+    upload: session.mode as UploadStrategy,
+    signal,
+    onProgress: (p: LoadProgress) => {
+      if (session === current) stats.progress(p);
+    },
+  });
+  if (session !== current) {
+    await table.destroy();
+    return;
+  }
+  session.table = table;
+  const limit = stats.finish(table.stats, table.numRows);
+  const frames = meter.endRun();
+  const { msTotal, msToFirstBatch, bytesFetched } = table.stats;
+  showMessage(
+    `Loaded ${count(table.numRows)} rows (${megabytes(bytesFetched)} MB) in ${msTotal.toFixed(0)} ms with ${session.mode}; ` +
+      `first batch on the GPU after ${msToFirstBatch.toFixed(0)} ms.`,
+  );
+  record(session, {
+    result: `${count(table.numRows)} rows`,
+    ok: true,
+    mbps: bytesFetched / 1e3 / msTotal,
+    firstMs: msToFirstBatch,
+    totalMs: msTotal,
+    ...frames,
+    limit,
+  });
+  await views.show(table, pickers.value());
+}
+
+/** The naive path: the whole file on the main thread, decoded and uploaded there (the page freezes). */
+async function runNaive(session: Session): Promise<void> {
+  showMessage(
+    `Naive load of ${sourceLabel(session.source)}: the whole file, then decode and upload on the main thread…`,
+  );
+  const t0 = performance.now();
+  let shown = 0;
+  const result = await naiveLoad(session.source, session.controller.signal, (bytes, total) => {
+    const now = performance.now();
+    if (session !== current || now - shown < 50) return;
+    shown = now;
+    stats.progress(naiveProgress(bytes, total, now - t0));
+  });
+  if (session !== current) return;
+  stats.finishNaive(result.rows, result.bytes, result.msTotal);
+  const frames = meter.endRun();
+  showMessage(
+    `Naive: ${count(result.rows)} rows (${megabytes(result.bytes)} MB) on the page's device in ${result.msTotal.toFixed(0)} ms; ` +
+      `nothing could be drawn before then, and the page froze for ${frames.longestTaskMs.toFixed(0)} ms.`,
+  );
+  views.note(
+    'The naive path keeps its table on the page’s own device: switch to staging or writeBuffer to draw it.',
+  );
+  record(session, {
+    result: `${count(result.rows)} rows`,
+    ok: true,
+    mbps: result.bytes / 1e3 / result.msTotal,
+    firstMs: result.msTotal,
+    totalMs: result.msTotal,
+    ...frames,
+    limit: 'main thread',
+  });
+}
+
+function naiveProgress(bytes: number, total: number | null, elapsedMs: number): LoadProgress {
+  return {
+    bytesFetched: bytes,
+    bytesTotal: total,
+    batches: 0,
+    rows: 0,
+    bytesUploaded: 0,
+    queueDepth: 0,
+    uploadsInFlight: 0,
+    elapsedMs,
+  };
+}
+
+/** A failed or cancelled load: its message, and nothing left of it or of the table before it. */
+function fail(session: Session, error: unknown): void {
+  views.clear();
+  pickers.clear();
+  stats.reset();
+  stats.fail();
+  const code = showError(error);
+  views.note(code === 'ABORTED' ? 'Cancelled.' : 'Nothing loaded.', code !== 'ABORTED');
+  record(session, { result: code === 'ABORTED' ? 'cancelled' : code, ok: false, ...meter.endRun() });
+}
+
+function record(session: Session, run: Omit<Run, 'source' | 'mode'>): void {
+  addRun({ source: sourceLabel(session.source), mode: session.mode, ...run });
+}
+
+cancel.addEventListener('click', () => current?.controller.abort());
+bindSourceInputs((next) => void start(next));
+for (const radio of document.querySelectorAll<HTMLInputElement>('input[name="mode"]'))
+  radio.addEventListener('change', () => void start(source));
 
 try {
   loader = await createLoader();
   const info = await loader.adapterInfo();
-  $('adapter').textContent =
-    `Adapter: ${info.description || info.vendor} (${info.architecture})${info.isFallbackAdapter ? ', software fallback' : ''}; maxBufferSize ${(info.maxBufferSize / 2 ** 20).toFixed(0)} MiB.`;
-  await load();
+  const name = info.description || info.vendor || 'unknown GPU';
+  byId('adapter').textContent =
+    `${name}${info.isFallbackAdapter ? ' (software)' : ''} · ${info.architecture || 'WebGPU'}`;
+  await start(source);
 } catch (error) {
-  status.className = 'error';
-  status.textContent = `WebGPU unavailable: ${(error as Error).message}`;
+  showError(error);
+  byId('adapter').textContent = 'no WebGPU';
 }

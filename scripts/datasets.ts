@@ -119,7 +119,7 @@ function arrowType(kind: ColumnKind, id = 0): DataType {
 }
 
 /** A small, fast, seedable PRNG (mulberry32). */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -313,15 +313,25 @@ export function* batchesOf(spec: DatasetSpec): Generator<RecordBatch> {
 }
 
 /** Writes the spec to `path` batch by batch (atomically: a partial file never has the final name). */
-export async function writeDataset(path: string, spec: DatasetSpec): Promise<void> {
+export function writeDataset(path: string, spec: DatasetSpec): Promise<void> {
+  return writeBatches(path, schemaOf(spec), batchesOf(spec), spec.format);
+}
+
+/** Writes `batches` to `path` as an IPC stream or file, one batch at a time, atomically. */
+export async function writeBatches(
+  path: string,
+  schema: Schema,
+  batches: Iterable<RecordBatch>,
+  format: 'stream' | 'file',
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const partial = `${path}.partial`;
   const out = createWriteStream(partial);
   const writer =
-    spec.format === 'file'
+    format === 'file'
       ? new RecordBatchFileWriter({ autoDestroy: true })
       : new RecordBatchStreamWriter({ autoDestroy: true });
-  writer.reset(undefined, schemaOf(spec));
+  writer.reset(undefined, schema);
   // Drain the writer as it goes (async iteration works with every apache-arrow build, DOM or Node).
   const drained = (async () => {
     for await (const chunk of writer) {
@@ -330,7 +340,7 @@ export async function writeDataset(path: string, spec: DatasetSpec): Promise<voi
     out.end();
     await once(out, 'finish');
   })();
-  for (const batch of batchesOf(spec)) {
+  for (const batch of batches) {
     writer.write(batch);
     await new Promise((resolve) => setImmediate(resolve));
   }
