@@ -1,7 +1,14 @@
-export type { InspectOptions, Loader, LoaderOptions, LoadOptions } from './client/create-loader.js';
+export type {
+  InspectOptions,
+  Loader,
+  LoaderOptions,
+  LoadOptions,
+  RenderOptions,
+} from './client/create-loader.js';
 export { createLoader } from './client/create-loader.js';
 export type { ColumnArray } from './client/gpu-table.js';
 export { GpuTable } from './client/gpu-table.js';
+export { RenderView } from './client/render-view.js';
 export type { ErrorCode, ErrorDetails } from './core/errors.js';
 export {
   AbortError,
@@ -24,11 +31,18 @@ export type {
   DictionaryValue,
   Encoding,
   EncodingRequest,
+  FilterMode,
   GpuType,
   LoadProgress,
   LoadStats,
   MemoryInfo,
+  Range,
+  RenderDomain,
+  RenderSettings,
+  RenderShader,
+  RenderState,
   SchemaColumn,
+  ShaderTopology,
   SkippedColumn,
   StageTimes,
   TableSchema,

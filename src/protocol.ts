@@ -10,6 +10,8 @@ import type {
   LoadProgress,
   LoadStats,
   MemoryInfo,
+  RenderSettings,
+  RenderState,
   SkippedColumn,
   TableSchema,
   TableWgsl,
@@ -64,6 +66,12 @@ export interface TableSnapshot {
   stats: LoadStats;
 }
 
+/** One `render` call as it crosses to the worker: the table by id, and the view's settings. */
+export type WorkerRenderRequest = RenderSettings & { tableId: number };
+
+/** A render view's state after a call, and the id later calls name it by. */
+export type RenderViewInfo = RenderState & { viewId: number };
+
 /** Column bytes read back from the GPU, transferred (not copied) to the main thread. */
 export interface ColumnBytes {
   gpuType: GpuType;
@@ -85,7 +93,16 @@ export interface LoaderWorkerApi {
   wgsl(tableId: number, names?: string[], options?: WgslOptions): Promise<TableWgsl>;
   /** Summary statistics of a column, computed on the GPU. */
   describe(tableId: number, name: string): Promise<ColumnSummary>;
+  /** Destroys a table's buffers and its render views. */
   destroyTable(tableId: number): Promise<void>;
+  /** Draws a table's rows on `canvas` (transferred to the worker) and keeps the view for later calls. */
+  render(canvas: OffscreenCanvas, request: WorkerRenderRequest): Promise<RenderViewInfo>;
+  /** Applies settings to a view and draws it again. */
+  updateView(viewId: number, settings: RenderSettings): Promise<RenderViewInfo>;
+  /** Sizes a view's canvas (CSS pixels × pixel ratio) and draws it again. */
+  resizeView(viewId: number, width: number, height: number, pixelRatio?: number): Promise<RenderViewInfo>;
+  /** Frees a view's GPU objects and lets go of its canvas. */
+  destroyView(viewId: number): Promise<void>;
   memory(): Promise<MemoryInfo>;
   /** Releases the staging buffers now (they come back with the next load). */
   trim(): Promise<void>;

@@ -6,6 +6,15 @@ export type { Encoding, EncodingRequest } from './core/columns/encoding.js';
 export type { SkippedColumn } from './core/columns/type-plan.js';
 export type { WgslBinding } from './core/columns/wgsl/column-wgsl.js';
 export type { TableWgsl, WgslColumn, WgslOptions } from './core/columns/wgsl/table-wgsl.js';
+export type {
+  FilterMode,
+  Range,
+  RenderDomain,
+  RenderSettings,
+  RenderShader,
+  RenderState,
+  ShaderTopology,
+} from './core/gpu/render/render-settings.js';
 
 /** The typed array of a column's GPU words: `Float32Array`, `Int32Array` or `Uint32Array`. */
 export type GpuType = WordType;

@@ -6,11 +6,13 @@ import type {
   EncodingRequest,
   LoadProgress,
   MemoryInfo,
+  RenderSettings,
   TableSchema,
   UploadStrategy,
 } from '../types.js';
-import { GpuTable } from './gpu-table.js';
+import { GpuTable, tableHandle } from './gpu-table.js';
 import { checkLoaderOptions, checkLoadOptions, invalidOption } from './options.js';
+import { RenderView } from './render-view.js';
 import { WorkerGuard } from './worker-guard.js';
 
 /** Options of `createLoader`. */
@@ -78,6 +80,12 @@ export interface InspectOptions {
   timeoutMs?: number;
 }
 
+/** Options of `render`: the table to draw and the view's settings (see `RenderSettings`). */
+export interface RenderOptions extends RenderSettings {
+  /** A table loaded by the same loader. */
+  table: GpuTable;
+}
+
 /** A worker that owns a GPU device and loads Arrow IPC into it. */
 export interface Loader {
   /** Fetches `url` (IPC stream or file format) and uploads its columns as they arrive. */
@@ -88,6 +96,12 @@ export interface Loader {
    * request is closed as soon as the schema is read.
    */
   inspect(url: string | URL, options?: InspectOptions): Promise<TableSchema>;
+  /**
+   * Draws `options.table` on `canvas`, an `OffscreenCanvas` from `transferControlToOffscreen()` that is
+   * transferred to the worker: the worker draws with its own device, reading the column buffers where
+   * they are. Resolves with the view once its first frame is drawn.
+   */
+  render(canvas: OffscreenCanvas, options: RenderOptions): Promise<RenderView>;
   /** The adapter the device runs on. */
   adapterInfo(): Promise<AdapterSummary>;
   /** GPU buffers alive in the worker (tables, staging buffers). */
@@ -180,6 +194,20 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
         }),
       );
     },
+    async render(canvas, renderOptions) {
+      checkCanvas(canvas);
+      if (typeof renderOptions !== 'object' || renderOptions === null) {
+        throw invalidOption('render', 'options', 'an object { table, x, y, … }', renderOptions);
+      }
+      const { table, ...settings } = renderOptions;
+      const handle = tableHandle(table);
+      if (!handle || handle.remote !== remote) {
+        throw invalidOption('render', 'table', 'a table this loader loaded', table);
+      }
+      const request = { ...settings, tableId: handle.tableId };
+      const info = await guard.run(() => remote.render(Comlink.transfer(canvas, [canvas]), request));
+      return new RenderView(info, remote, guard);
+    },
     adapterInfo: () => guard.run(() => remote.adapterInfo()),
     memory: () => guard.run(() => remote.memory()),
     trim: () => guard.run(() => remote.trim()),
@@ -207,6 +235,16 @@ function startWorker(workerUrl: string | URL | undefined): Worker {
   } catch (error) {
     throw invalidOption('createLoader', 'workerUrl', `a URL a worker can start from (${error})`, workerUrl);
   }
+}
+
+/** `INVALID_ARGUMENT` unless `canvas` is an `OffscreenCanvas` (a `<canvas>` element must be transferred first). */
+function checkCanvas(canvas: unknown): asserts canvas is OffscreenCanvas {
+  if (typeof OffscreenCanvas !== 'undefined' && canvas instanceof OffscreenCanvas) return;
+  const element = typeof HTMLCanvasElement !== 'undefined' && canvas instanceof HTMLCanvasElement;
+  const expected = element
+    ? 'an OffscreenCanvas: call canvas.transferControlToOffscreen() and pass what it returns'
+    : 'an OffscreenCanvas (from canvas.transferControlToOffscreen())';
+  throw invalidOption('render', 'canvas', expected, canvas);
 }
 
 /** The absolute URL the worker fetches (a worker resolves relative URLs against its own script, not the page). */

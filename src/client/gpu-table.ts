@@ -21,6 +21,16 @@ const ARRAYS: Record<GpuType, new (buffer: ArrayBuffer) => ColumnArray> = {
   u32: Uint32Array,
 };
 
+/** The worker-side id of each table, and the worker that holds it. */
+const HANDLES = new WeakMap<object, { tableId: number; remote: Comlink.Remote<LoaderWorkerApi> }>();
+
+/** @internal Where `table` lives: its id in the worker and that worker's proxy; `undefined` for anything else. */
+export function tableHandle(
+  table: unknown,
+): { tableId: number; remote: Comlink.Remote<LoaderWorkerApi> } | undefined {
+  return typeof table === 'object' && table !== null ? HANDLES.get(table) : undefined;
+}
+
 /** A table loaded onto the GPU in the worker; its metadata is plain data, its bytes stay on the GPU. */
 export class GpuTable {
   /** Rows loaded. */
@@ -43,6 +53,7 @@ export class GpuTable {
     this.stats = snapshot.stats;
     this.#id = snapshot.tableId;
     this.#remote = remote;
+    HANDLES.set(this, { tableId: snapshot.tableId, remote });
     this.#guard = guard;
   }
 
@@ -87,7 +98,7 @@ export class GpuTable {
     return this.#guard.run(() => this.#remote.describe(this.#id, name));
   }
 
-  /** Frees the table's GPU buffers. */
+  /** Frees the table's GPU buffers, and destroys its render views. */
   async destroy(): Promise<void> {
     await this.#guard.run(() => this.#remote.destroyTable(this.#id));
   }

@@ -40,6 +40,11 @@ export class DeviceManager {
     return this.#context;
   }
 
+  /** The texture format canvases draw in: the browser's preferred one (`rgba8unorm` where it names none). */
+  canvasFormat(): GPUTextureFormat {
+    return this.#gpu?.getPreferredCanvasFormat?.() ?? 'rgba8unorm';
+  }
+
   /** The current device if one is open, without opening one. */
   async opened(): Promise<GpuContext | null> {
     return (await this.#context?.catch(() => null)) ?? null;

@@ -1,10 +1,12 @@
 import type {
   ColumnBytes,
   LoaderWorkerApi,
+  RenderViewInfo,
   TableSnapshot,
   WorkerInit,
   WorkerInspectRequest,
   WorkerLoadRequest,
+  WorkerRenderRequest,
 } from '../../protocol.js';
 import type {
   AdapterSummary,
@@ -12,6 +14,7 @@ import type {
   DictionaryValue,
   LoadProgress,
   MemoryInfo,
+  RenderSettings,
   TableSchema,
   TableWgsl,
   UploadStrategy,
@@ -23,6 +26,7 @@ import { inspectSchema } from '../pipeline/inspect.js';
 import { runPipeline } from '../pipeline/load.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { DeviceManager } from './device-manager.js';
+import { RenderViews } from './render-views.js';
 import { destroyTable, lostDuring, TableStore } from './table-store.js';
 
 interface RunningLoad {
@@ -40,6 +44,8 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   readonly devices: DeviceManager;
   readonly #openSource: OpenSource;
   readonly #tables = new TableStore();
+  /** The render views on tables of this service; test hooks reach them through `views`. */
+  readonly views = new RenderViews();
   readonly #loads = new Map<number, RunningLoad>();
   #upload: UploadStrategy = 'staging';
   #chunkBytes: number | undefined;
@@ -184,7 +190,27 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 
   async destroyTable(tableId: number): Promise<void> {
+    this.views.destroyTable(tableId);
     this.#tables.destroy(tableId);
+  }
+
+  async render(canvas: OffscreenCanvas, request: WorkerRenderRequest): Promise<RenderViewInfo> {
+    const { tableId, ...settings } = request;
+    const source = this.#tables.viewSource(tableId);
+    const format = this.devices.canvasFormat();
+    return this.views.create(tableId, canvas, format, source, settings, () => this.#tables.has(tableId));
+  }
+
+  updateView(viewId: number, settings: RenderSettings): Promise<RenderViewInfo> {
+    return this.views.update(viewId, settings);
+  }
+
+  resizeView(viewId: number, width: number, height: number, pixelRatio?: number): Promise<RenderViewInfo> {
+    return this.views.resize(viewId, width, height, pixelRatio);
+  }
+
+  async destroyView(viewId: number): Promise<void> {
+    this.views.destroy(viewId);
   }
 
   async memory(): Promise<MemoryInfo> {
@@ -203,6 +229,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   async close(): Promise<void> {
     for (const { controller } of this.#loads.values()) controller.abort();
+    this.views.destroyAll();
     this.#tables.destroyAll();
     await this.devices.close();
   }

@@ -7,6 +7,7 @@ import { ColumnError } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import { TableQueries } from '../gpu/query/table-queries.js';
 import { readBack } from '../gpu/readback.js';
+import type { ViewSource } from '../gpu/render/view-renderer.js';
 import type { BufferChunk, UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { LoadedTable } from '../pipeline/load.js';
 import { noSuchColumn, pickColumns } from './pick-columns.js';
@@ -77,6 +78,31 @@ export class TableStore {
   async describe(tableId: number, name: string): Promise<ColumnSummary> {
     const { context, column, queries } = this.#queryable(tableId, name);
     return this.#read(tableId, name, context, () => queries.describe(column));
+  }
+
+  /** Whether table `tableId` is loaded and not destroyed. */
+  has(tableId: number): boolean {
+    return this.#tables.has(tableId);
+  }
+
+  /**
+   * What a render view reads of a table: its device, rows and columns by name, and a column's extent
+   * from `describe` (`null` without a finite one: no value, or ±Infinity among them).
+   */
+  viewSource(tableId: number): ViewSource {
+    const { table, context } = this.#table(tableId);
+    return {
+      device: context.device,
+      tracker: context.tracker,
+      numRows: table.numRows,
+      column: (name) => this.#column(tableId, name).column,
+      pick: (names) => pickColumns(table.columns, names),
+      extent: async (column) => {
+        const { min, max } = await this.describe(tableId, column.plan.name);
+        const extent: [number, number] = [Number(min), Number(max)];
+        return min !== null && extent.every(Number.isFinite) ? extent : null;
+      },
+    };
   }
 
   /** Destroys a table's buffers; a second call is a no-op. */

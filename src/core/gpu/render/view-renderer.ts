@@ -1,0 +1,428 @@
+import { ArgumentError, type ArrowGpuError, LimitError } from '../../errors.js';
+import type { BufferTracker } from '../buffer-tracker.js';
+import { rejectOnGpuError, withErrorScope } from '../error-scope.js';
+import { serialiser } from '../query/submit.js';
+import type { UploadedColumn } from '../upload/table-uploader.js';
+import { type Channel, channelMap, channelOf } from './channel.js';
+import { checkSettings, invalidSetting } from './check-settings.js';
+import { viewLayout } from './compile.js';
+import { DEFAULT_POINT_COLOR, hexColor } from './palettes.js';
+import { type PointChannels, pointsProgram, type RenderProgram } from './points-program.js';
+import type { FilterMode, Range, RenderSettings, RenderShader, RenderState } from './render-settings.js';
+import type { RenderTarget } from './render-target.js';
+import { shaderProgram } from './shader-program.js';
+import { PASS, viewBytes } from './view-uniforms.js';
+import { VIEW_STRIDE } from './view-wgsl.js';
+
+/** What a view needs of the table it draws. */
+export interface ViewSource {
+  device: GPUDevice;
+  tracker: BufferTracker;
+  numRows: number;
+  /** The column named `name`, or `NO_SUCH_COLUMN`. */
+  column(name: string): UploadedColumn;
+  /** The columns `names` select, as `table.wgsl(names)` picks them. */
+  pick(names: readonly string[]): UploadedColumn[];
+  /** The smallest and largest value of a column (`null` when it has none), computed on the GPU. */
+  extent(column: UploadedColumn): Promise<[number, number] | null>;
+}
+
+/** The settings of a view, every default filled in. */
+interface Resolved {
+  x: string | null;
+  y: string | null;
+  color: string | null;
+  shader: RenderShader | null;
+  size: number;
+  opacity: number;
+  pixelRatio: number;
+  background: [number, number, number, number];
+  filterMode: FilterMode;
+  domain: { x: Range; y: Range; color: Range | null };
+}
+
+/** Share of the span added on each side of a column's extent when it becomes an axis's default domain. */
+export const DOMAIN_PADDING = 0.02;
+
+/**
+ * An axis's default domain: the column's extent widened by `DOMAIN_PADDING` of its span on each side
+ * (so that the extreme points are drawn whole), ±0.5 around a single value, [0, 1] without any value.
+ */
+export function paddedDomain(extent: readonly [number, number] | null): Range {
+  if (!extent) return [0, 1];
+  const [lo, hi] = extent;
+  if (lo === hi) return [lo - 0.5, hi + 0.5];
+  const pad = (hi - lo) * DOMAIN_PADDING;
+  return [lo - pad, hi + pad];
+}
+
+/** A colour ramp's default domain: the column's extent, ±0.5 around a single value, [0, 1] without any. */
+function colorDomain(extent: readonly [number, number] | null): Range {
+  if (!extent) return [0, 1];
+  return extent[0] === extent[1] ? [extent[0] - 0.5, extent[1] + 0.5] : [extent[0], extent[1]];
+}
+
+/**
+ * One canvas drawing one table: its program (the built-in points or a caller's shader), a uniform
+ * buffer with a block per pass, and group 1 (that buffer and the row mask), all made once and reused
+ * by every frame; a frame is drawn whenever a setting, the size or the mask changes. Changes run one
+ * at a time; a change that fails leaves the view as it was.
+ */
+export class ViewRenderer {
+  readonly #source: ViewSource;
+  readonly #target: RenderTarget;
+  readonly #layout1: GPUBindGroupLayout;
+  readonly #uniform: GPUBuffer;
+  readonly #noMask: GPUBuffer;
+  readonly #serial = serialiser();
+  #settings: Resolved;
+  #channels: PointChannels | null;
+  #program: RenderProgram;
+  #mask: GPUBuffer | null = null;
+  #group1: GPUBindGroup;
+  #frames = 0;
+  #frameMs = 0;
+  /** Why the view is gone, once it is. */
+  #gone: (() => ArrowGpuError) | null = null;
+
+  private constructor(
+    source: ViewSource,
+    target: RenderTarget,
+    buffers: { uniform: GPUBuffer; noMask: GPUBuffer; layout1: GPUBindGroupLayout },
+    settings: Resolved,
+    channels: PointChannels | null,
+    program: RenderProgram,
+  ) {
+    this.#source = source;
+    this.#target = target;
+    this.#uniform = buffers.uniform;
+    this.#noMask = buffers.noMask;
+    this.#layout1 = buffers.layout1;
+    this.#settings = settings;
+    this.#channels = channels;
+    this.#program = program;
+    this.#group1 = this.#bindView();
+  }
+
+  /**
+   * A view of `source` on `target` with `settings` (`x` and `y`, or `shader`), drawn once before it
+   * resolves. Misuse is `INVALID_ARGUMENT` or `NO_SUCH_COLUMN`; whatever was made is freed then.
+   */
+  static async create(
+    source: ViewSource,
+    target: RenderTarget,
+    settings: RenderSettings,
+  ): Promise<ViewRenderer> {
+    checkSettings('render', settings);
+    if (!settings.shader && (settings.x === undefined || settings.y === undefined)) {
+      const missing = settings.x === undefined ? 'x' : 'y';
+      throw invalidSetting('render', missing, 'a column name (x and y, or a shader)', undefined);
+    }
+    const { device, tracker } = source;
+    const resolved = await resolve(source, null, null, settings);
+    const layout1 = viewLayout(device);
+    const program = await makeProgram(source, target, resolved.settings, resolved.channels, layout1);
+    const usage = GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
+    const uniform = await tracker.create({ label: 'render view uniforms', size: 2 * VIEW_STRIDE, usage });
+    let noMask: GPUBuffer;
+    try {
+      noMask = await tracker.create({
+        label: 'render view: no mask',
+        size: 4,
+        usage: GPUBufferUsage.STORAGE,
+      });
+    } catch (error) {
+      tracker.destroy(uniform);
+      throw error;
+    }
+    const view = new ViewRenderer(
+      source,
+      target,
+      { uniform, noMask, layout1 },
+      resolved.settings,
+      resolved.channels,
+      program,
+    );
+    try {
+      await view.#draw();
+    } catch (error) {
+      view.destroy();
+      throw error;
+    }
+    return view;
+  }
+
+  /** Where the view stands: its domain (defaults filled in), its canvas, the frames drawn. */
+  get state(): RenderState {
+    const { domain, pixelRatio } = this.#settings;
+    return {
+      domain: { x: [...domain.x], y: [...domain.y], color: domain.color ? [...domain.color] : null },
+      width: this.#target.width,
+      height: this.#target.height,
+      pixelRatio,
+      frames: this.#frames,
+      frameMs: this.#frameMs,
+    };
+  }
+
+  /** Applies `settings` (any subset) and draws; columns changed without a domain get their extent. */
+  update(settings: RenderSettings): Promise<RenderState> {
+    return this.#serial(async () => {
+      this.#checkAlive();
+      checkSettings('update', settings);
+      const current = this.#settings;
+      if (current.shader && (settings.x ?? settings.y ?? settings.color) !== undefined) {
+        throw new ArgumentError('update: this view draws a custom shader; x, y and color do not apply', {
+          option: settings.x !== undefined ? 'x' : settings.y !== undefined ? 'y' : 'color',
+        });
+      }
+      if (!current.shader && settings.shader) {
+        throw new ArgumentError('update: this view draws points; a shader needs a view of its own', {
+          option: 'shader',
+        });
+      }
+      const next = await resolve(this.#source, current, this.#channels, settings);
+      const rebuild =
+        settings.shader !== undefined ||
+        next.channels?.x !== this.#channels?.x ||
+        next.channels?.y !== this.#channels?.y ||
+        next.channels?.color !== this.#channels?.color;
+      const program = rebuild
+        ? await makeProgram(this.#source, this.#target, next.settings, next.channels, this.#layout1)
+        : this.#program;
+      this.#checkAlive();
+      this.#settings = next.settings;
+      this.#channels = next.channels;
+      this.#program = program;
+      await this.#draw();
+      return this.state;
+    });
+  }
+
+  /** Sizes the canvas to `width` × `height` CSS pixels at `pixelRatio` device pixels each, and draws. */
+  resize(width: number, height: number, pixelRatio = this.#settings.pixelRatio): Promise<RenderState> {
+    return this.#serial(async () => {
+      this.#checkAlive();
+      const max = this.#source.device.limits.maxTextureDimension2D;
+      for (const [option, value] of [
+        ['width', width],
+        ['height', height],
+      ] as const) {
+        if (!(typeof value === 'number' && value > 0 && Number.isFinite(value))) {
+          throw invalidSetting('resize', option, 'a number of CSS pixels above 0', value);
+        }
+      }
+      if (!(typeof pixelRatio === 'number' && pixelRatio > 0 && pixelRatio <= 64)) {
+        throw invalidSetting('resize', 'pixelRatio', 'a number above 0, at most 64', pixelRatio);
+      }
+      const w = Math.max(1, Math.round(width * pixelRatio));
+      const h = Math.max(1, Math.round(height * pixelRatio));
+      if (w > max || h > max) {
+        throw new LimitError(`resize: ${w} × ${h} device pixels is over the device's ${max} a side`, {
+          option: w > max ? 'width' : 'height',
+          expected: max,
+          actual: Math.max(w, h),
+        });
+      }
+      this.#target.resize(w, h);
+      this.#settings = { ...this.#settings, pixelRatio };
+      await this.#draw();
+      return this.state;
+    });
+  }
+
+  /**
+   * Draws only the rows `mask` keeps (one bit a row over the whole table, as validity words), the others
+   * dimmed or hidden after `filterMode`; `null` draws every row. The mask stays its owner's.
+   */
+  setMask(mask: GPUBuffer | null): Promise<RenderState> {
+    return this.#serial(async () => {
+      this.#checkAlive();
+      const words = Math.ceil(this.#source.numRows / 32);
+      if (mask && mask.size < words * 4) {
+        throw new ArgumentError(`render: a row mask of ${mask.size} bytes is short of ${words * 4}`, {
+          option: 'filter',
+          expected: words * 4,
+          actual: mask.size,
+        });
+      }
+      this.#mask = mask;
+      this.#group1 = this.#bindView();
+      await this.#draw();
+      return this.state;
+    });
+  }
+
+  /**
+   * Frees the view's buffers and lets go of its canvas; later calls fail with `reason()` (by default
+   * `INVALID_ARGUMENT`: the view was destroyed). A second call is a no-op.
+   */
+  destroy(reason?: () => ArrowGpuError): void {
+    if (this.#gone) return;
+    this.#gone = reason ?? (() => new ArgumentError('render: the view was destroyed', { option: 'view' }));
+    this.#source.tracker.destroy(this.#uniform);
+    this.#source.tracker.destroy(this.#noMask);
+    this.#target.destroy();
+  }
+
+  #checkAlive(): void {
+    if (this.#gone) throw this.#gone();
+  }
+
+  #bindView(): GPUBindGroup {
+    return this.#source.device.createBindGroup({
+      label: 'render view',
+      layout: this.#layout1,
+      entries: [
+        { binding: 0, resource: { buffer: this.#uniform, size: VIEW_STRIDE } },
+        { binding: 1, resource: { buffer: this.#mask ?? this.#noMask } },
+      ],
+    });
+  }
+
+  /** The passes of a frame: every row; or the rows outside the mask (dimmed) and then those inside. */
+  #passes(): number[] {
+    if (!this.#mask) return [PASS.all];
+    return this.#settings.filterMode === 'dim' ? [PASS.outside, PASS.inside] : [PASS.inside];
+  }
+
+  /** The uniform block of one pass. */
+  #block(pass: number): ArrayBuffer {
+    const { domain, size, pixelRatio, opacity } = this.#settings;
+    const channels = this.#channels;
+    const color = channels?.color && !channels.color.categorical && domain.color;
+    return viewBytes({
+      x: channels ? channelMap(channels.x, domain.x, [-1, 1]) : null,
+      y: channels ? channelMap(channels.y, domain.y, [-1, 1]) : null,
+      color: channels?.color && color ? channelMap(channels.color, color, [0, 1]) : null,
+      width: this.#target.width,
+      height: this.#target.height,
+      pointSize: size,
+      pixelRatio,
+      opacity,
+      fill: [...hexColor(DEFAULT_POINT_COLOR), 1],
+      domain,
+      rows: this.#source.numRows,
+      pass,
+      hasMask: this.#mask !== null,
+    });
+  }
+
+  /** Draws a frame and waits until the GPU has; a GPU error fails it (`GPU_VALIDATION`). */
+  async #draw(): Promise<void> {
+    this.#checkAlive(); // from here to the submit nothing waits: a destroy cannot come in between
+    const started = performance.now();
+    const { device } = this.#source;
+    const passes = this.#passes();
+    const [r, g, b, a] = this.#settings.background;
+    const { error } = withErrorScope(device, () => {
+      for (const [i, pass] of passes.entries()) {
+        device.queue.writeBuffer(this.#uniform, i * VIEW_STRIDE, this.#block(pass));
+      }
+      const encoder = device.createCommandEncoder({ label: 'render frame' });
+      const pass = encoder.beginRenderPass({
+        label: 'render frame',
+        colorAttachments: [
+          {
+            view: this.#target.texture().createView(),
+            clearValue: { r: r * a, g: g * a, b: b * a, a },
+            loadOp: 'clear',
+            storeOp: 'store',
+          },
+        ],
+      });
+      for (const i of passes.keys()) {
+        pass.setBindGroup(1, this.#group1, [i * VIEW_STRIDE]);
+        this.#program.encode(pass);
+      }
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+    });
+    await Promise.all([
+      rejectOnGpuError(error, 'render: drawing a frame'),
+      device.queue.onSubmittedWorkDone(),
+    ]);
+    this.#frames++;
+    this.#frameMs = performance.now() - started;
+  }
+}
+
+/** The settings after `changes`, and the channels they draw; columns are looked up, domains found. */
+async function resolve(
+  source: ViewSource,
+  current: Resolved | null,
+  channels: PointChannels | null,
+  changes: RenderSettings,
+): Promise<{ settings: Resolved; channels: PointChannels | null }> {
+  const shader = changes.shader ?? current?.shader ?? null;
+  const base: Resolved = current ?? {
+    ...{ x: null, y: null, color: null, shader: null, size: 2, opacity: 1, pixelRatio: 1 },
+    ...{ background: [0, 0, 0, 0], filterMode: 'dim', domain: { x: [0, 1], y: [0, 1], color: null } },
+  };
+  const settings: Resolved = {
+    x: changes.x ?? base.x,
+    y: changes.y ?? base.y,
+    color: changes.color === undefined ? base.color : changes.color,
+    shader,
+    size: changes.size ?? base.size,
+    opacity: changes.opacity ?? base.opacity,
+    pixelRatio: changes.pixelRatio ?? base.pixelRatio,
+    background: changes.background ? [...changes.background] : base.background,
+    filterMode: changes.filterMode ?? base.filterMode,
+    domain: { ...base.domain },
+  };
+  if (shader) {
+    const { x, y } = changes.domain ?? {};
+    settings.domain = { x: x ? [...x] : base.domain.x, y: y ? [...y] : base.domain.y, color: null };
+    return { settings, channels: null };
+  }
+  const pick = (option: string, name: string | null, old: Channel | null | undefined) =>
+    name === null
+      ? null
+      : old && old.column.plan.name === name
+        ? old
+        : channelOf(source.column(name), option);
+  const next: PointChannels = {
+    x: pick('x', settings.x, channels?.x) as Channel,
+    y: pick('y', settings.y, channels?.y) as Channel,
+    color: pick('color', settings.color, channels?.color),
+  };
+  const domain = changes.domain ?? {};
+  const axis = async (channel: Channel, old: Channel | undefined, given: Range | undefined, was: Range) =>
+    given ? [...given] : channel === old ? was : paddedDomain(await source.extent(channel.column));
+  settings.domain = {
+    x: (await axis(next.x, channels?.x, domain.x, base.domain.x)) as Range,
+    y: (await axis(next.y, channels?.y, domain.y, base.domain.y)) as Range,
+    color: await colorRange(source, next.color, channels?.color ?? null, domain.color, base.domain.color),
+  };
+  return { settings, channels: next };
+}
+
+/** A numeric colour column's range: given, kept while the column stays, or its extent. */
+async function colorRange(
+  source: ViewSource,
+  channel: Channel | null,
+  old: Channel | null,
+  given: Range | undefined,
+  was: Range | null,
+): Promise<Range | null> {
+  if (!channel || channel.categorical) return null;
+  if (given) return [...given];
+  if (channel === old && was) return was;
+  return colorDomain(await source.extent(channel.column));
+}
+
+/** The built-in points over `channels`, or the caller's shader. */
+function makeProgram(
+  source: ViewSource,
+  target: RenderTarget,
+  settings: Resolved,
+  channels: PointChannels | null,
+  layout1: GPUBindGroupLayout,
+): Promise<RenderProgram> {
+  if (settings.shader) {
+    const columns = source.pick(settings.shader.columns ?? []);
+    return shaderProgram(source.device, target.format, settings.shader, columns, source.numRows, layout1);
+  }
+  return pointsProgram(source.device, target.format, channels as PointChannels, layout1);
+}
