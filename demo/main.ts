@@ -8,7 +8,7 @@ import {
 import { byId, count, megabytes } from './dom.js';
 import { FrameMeter } from './frame-meter.js';
 import { LiveStats } from './live-stats.js';
-import { showError, showMessage } from './message.js';
+import { describeError, showError, showMessage } from './message.js';
 import { naiveLoad } from './naive.js';
 import { type Choice, ColumnPickers, defaultChoice } from './pickers.js';
 import { addRun, type Run } from './runs.js';
@@ -29,7 +29,9 @@ interface Session {
 const meter = new FrameMeter(byId<HTMLCanvasElement>('frame-chart'));
 const stats = new LiveStats();
 const views = new Views();
-const pickers = new ColumnPickers((choice) => views.choose(choice));
+const pickers = new ColumnPickers((choice) => {
+  views.choose(choice).catch((error) => showError(error));
+});
 const cancel = byId<HTMLButtonElement>('cancel');
 let loader: Loader | null = null;
 let current: Session | null = null;
@@ -107,7 +109,13 @@ async function runWorker(session: Session): Promise<void> {
     ...frames,
     limit,
   });
-  await views.show(table, pickers.value());
+  try {
+    await views.show(loader, table, pickers.value());
+  } catch (error) {
+    // The table loaded; only drawing it failed: its figures stay, the scatter says why.
+    if (session === current)
+      views.note(`The scatter could not be drawn: ${describeError(error).message}`, true);
+  }
 }
 
 /** The naive path: the whole file on the main thread, decoded and uploaded there (the page freezes). */

@@ -1,14 +1,18 @@
-import type { GpuTable } from '../src/index.js';
-import { byId, count } from './dom.js';
+import type { GpuTable, Loader } from '../src/index.js';
+import { byId } from './dom.js';
+import { showLegend } from './legend.js';
 import type { Choice } from './pickers.js';
+import { Scatter, type ScatterColumns } from './scatter.js';
 
-/** The scatter and the histograms of the current table. */
+/** The scatter and the histograms of the current table, and the note over the scatter. */
 export class Views {
+  private readonly scatter = new Scatter();
   private table: GpuTable | null = null;
 
   /** Removes everything drawn from a table. */
   clear(): void {
     this.table = null;
+    this.scatter.clear();
     byId('legend').replaceChildren();
     byId('histograms').replaceChildren();
     this.note('');
@@ -20,13 +24,21 @@ export class Views {
   }
 
   /** Draws a loaded table. */
-  async show(table: GpuTable, _choice: Pick<Choice, 'x' | 'y' | 'color'>): Promise<void> {
+  async show(loader: Loader, table: GpuTable, choice: ScatterColumns): Promise<void> {
     this.table = table;
-    this.note(`${count(table.numRows)} rows on the GPU.`);
+    const view = await this.scatter.show(loader, table, choice);
+    if (!view || this.table !== table) return;
+    this.note('');
+    await showLegend(table, choice.color, view.domain.color);
   }
 
   /** The user picked other columns. */
-  choose(_choice: Pick<Choice, 'x' | 'y' | 'color'>): void {}
+  async choose(choice: ScatterColumns): Promise<void> {
+    const table = this.table;
+    const state = await this.scatter.choose(choice);
+    if (table && state && this.table === table && this.scatter.current)
+      await showLegend(table, choice.color, this.scatter.current.domain.color);
+  }
 
   /** A line over the scatter (empty: none). */
   note(text: string, error = false): void {

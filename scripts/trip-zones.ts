@@ -9,11 +9,11 @@ export interface Zone {
   weight: number;
   /** Median trip distance from here, km. */
   tripKm: number;
-  /** When it is busier than its weight: `office` on weekday rush hours, `night` late, `travel` early. */
-  rhythm: 'office' | 'night' | 'travel' | 'home' | 'even';
+  /** When it is busier than its weight: `office` on weekday rush hours, `night` late, `travel` early, `home` mornings. */
+  rhythm: 'office' | 'night' | 'travel' | 'home';
 }
 
-/** The zones, in dictionary order (the `zone` column's codes). */
+/** The zones, in dictionary order (the `zone` column's codes): ten, one colour each in a categorical palette. */
 export const ZONES: readonly Zone[] = [
   { name: 'Downtown', x: 0, y: 0.2, spread: 1.1, weight: 22, tripKm: 2.6, rhythm: 'office' },
   { name: 'Midtown', x: 1.4, y: 2.8, spread: 1.0, weight: 14, tripKm: 2.8, rhythm: 'office' },
@@ -21,13 +21,10 @@ export const ZONES: readonly Zone[] = [
   { name: 'Central Station', x: 0.9, y: -1.4, spread: 0.35, weight: 8, tripKm: 3.5, rhythm: 'travel' },
   { name: 'Harbour', x: 3.4, y: -2.4, spread: 0.9, weight: 7, tripKm: 3.2, rhythm: 'night' },
   { name: 'University', x: -1.8, y: -3.2, spread: 0.8, weight: 7, tripKm: 2.4, rhythm: 'night' },
-  { name: 'Riverside', x: -5, y: -0.6, spread: 1.2, weight: 6, tripKm: 3.6, rhythm: 'home' },
   { name: 'Tech Park', x: 6, y: 4, spread: 0.9, weight: 6, tripKm: 5.5, rhythm: 'office' },
-  { name: 'Northside', x: -1, y: 6.5, spread: 1.9, weight: 6, tripKm: 4.5, rhythm: 'home' },
-  { name: 'Southgate', x: 2.5, y: -6.5, spread: 1.8, weight: 5, tripKm: 4.5, rhythm: 'home' },
+  { name: 'Northside', x: -1.5, y: 6, spread: 2.2, weight: 8, tripKm: 4.5, rhythm: 'home' },
+  { name: 'Southgate', x: 1.5, y: -6.5, spread: 2.4, weight: 7, tripKm: 4.5, rhythm: 'home' },
   { name: 'Airport', x: 11.5, y: -8, spread: 0.45, weight: 4, tripKm: 17, rhythm: 'travel' },
-  { name: 'Stadium', x: -6.5, y: 4.2, spread: 0.45, weight: 2, tripKm: 4, rhythm: 'night' },
-  { name: 'Outskirts', x: 0, y: 0, spread: 7.5, weight: 3, tripKm: 6, rhythm: 'even' },
 ];
 
 /** How much busier than its weight a zone of each rhythm is at hour `h` (0–23) of a weekday or weekend day. */
@@ -43,8 +40,6 @@ function rhythmFactor(rhythm: Zone['rhythm'], h: number, weekend: boolean): numb
       return 1 + 1.5 * near(6.5, 1.5) + (weekend ? 0.5 : 0);
     case 'home':
       return 1 + 0.8 * near(7.5, 1.5) + 0.4 * late;
-    case 'even':
-      return 1;
   }
 }
 
