@@ -35,7 +35,17 @@ const pickers = new ColumnPickers((choice) => {
 const cancel = byId<HTMLButtonElement>('cancel');
 let loader: Loader | null = null;
 let current: Session | null = null;
-let source: Source = { kind: 'url', url: byId<HTMLInputElement>('url').value };
+let source: Source = initialSource();
+
+/** `?url=…&mode=…` choose what the page loads on open (default: the input's value, staging). */
+function initialSource(): Source {
+  const params = new URLSearchParams(location.search);
+  const input = byId<HTMLInputElement>('url');
+  input.value = params.get('url') ?? input.value;
+  const radio = document.querySelector<HTMLInputElement>(`input[name="mode"][value="${params.get('mode')}"]`);
+  if (radio) radio.checked = true;
+  return { kind: 'url', url: input.value };
+}
 
 function mode(): Mode {
   return (document.querySelector('input[name="mode"]:checked') as HTMLInputElement).value as Mode;
