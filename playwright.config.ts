@@ -4,11 +4,19 @@ const chromium = process.env.CHROME_PATH ?? '/usr/bin/chromium';
 // Another port lets several checkouts run their browser tests side by side.
 const port = Number(process.env.E2E_PORT ?? 4173);
 
-// WebGPU runs headless through SwiftShader; the flags keep Chromium off the (closed) network.
+// WebGPU runs headless through SwiftShader; the flags keep Chromium off the (closed) network. Drawing
+// into a WebGPU canvas (loader.render) also needs the compositor on SwiftShader: ANGLE and Vulkan both
+// on it, so that Dawn's frames reach the page (without them a canvas's WebGPU context fails).
 export const CHROMIUM_ARGS = [
   '--enable-unsafe-webgpu',
   '--no-sandbox',
   '--headless=new',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--ignore-gpu-blocklist',
+  '--enable-gpu',
+  '--enable-features=Vulkan',
+  '--use-vulkan=swiftshader',
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',

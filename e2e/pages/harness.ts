@@ -36,6 +36,11 @@ export interface TestLoader {
   crash(): Promise<void>;
   /** Ends the worker with no error event, as a kill for memory does. */
   exit(): void;
+  /**
+   * Gives the newest render view a row mask made from `words` (one bit a row, as validity words) in a
+   * GPU buffer of the worker's device, or takes its mask away (`null`); resolves once it has drawn.
+   */
+  mask(words: Uint32Array | null): Promise<void>;
 }
 
 export interface Harness {
@@ -46,6 +51,13 @@ export interface Harness {
   readAll(table: Lib.GpuTable): Promise<ColumnDigest[]>;
   settle<T>(promise: Promise<T>): Promise<Settled<T>>;
   watchLongTasks(): () => { count: number; longestMs: number };
+  /** A `blob:` URL of IPC bytes given in base64, for tables a spec builds (the worker fetches it). */
+  tableUrl(base64: string): string;
+  /**
+   * A `<canvas id=…>` of `width` × `height` CSS pixels (and as many device pixels times `pixelRatio`)
+   * in the page, handed over with `transferControlToOffscreen()`.
+   */
+  offscreen(id: string, width: number, height: number, pixelRatio?: number): OffscreenCanvas;
 }
 
 declare global {
@@ -122,6 +134,22 @@ function watchLongTasks(): () => { count: number; longestMs: number } {
   };
 }
 
+function tableUrl(base64: string): string {
+  const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+  return URL.createObjectURL(new Blob([bytes], { type: 'application/vnd.apache.arrow.stream' }));
+}
+
+function offscreen(id: string, width: number, height: number, pixelRatio = 1): OffscreenCanvas {
+  document.getElementById(id)?.remove();
+  const canvas = document.createElement('canvas');
+  canvas.id = id;
+  canvas.width = Math.round(width * pixelRatio);
+  canvas.height = Math.round(height * pixelRatio);
+  canvas.style.cssText = `display: block; width: ${width}px; height: ${height}px`;
+  document.body.append(canvas);
+  return canvas.transferControlToOffscreen();
+}
+
 let testWorkers = 0;
 
 /** A loader whose worker is e2e/pages/test.worker.ts (from source, whatever the mode), and its hooks. */
@@ -130,21 +158,23 @@ async function testLoader(options: Lib.LoaderOptions = {}): Promise<TestLoader> 
   const workerUrl = new URL(`/e2e/pages/test.worker.ts?id=${id}`, location.href);
   const loader = await window.harness.lib.createLoader({ ...options, workerUrl });
   const channel = new BroadcastChannel(`arrow-webgpu-test-hooks-${id}`);
-  const ask = (hook: string) =>
-    new Promise<void>((resolve) => {
-      const onMessage = ({ data }: MessageEvent<{ done: string }>) => {
+  const ask = (hook: string, words?: Uint32Array | null) =>
+    new Promise<void>((resolve, reject) => {
+      const onMessage = ({ data }: MessageEvent<{ done: string; error?: string }>) => {
         if (data.done !== hook) return;
         channel.removeEventListener('message', onMessage);
-        resolve();
+        if (data.error) reject(new Error(`the ${hook} hook failed: ${data.error}`));
+        else resolve();
       };
       channel.addEventListener('message', onMessage);
-      channel.postMessage({ hook });
+      channel.postMessage({ hook, words });
     });
   return {
     loader,
     loseDevice: () => ask('loseDevice'),
     crash: () => ask('crash'),
     exit: () => channel.postMessage({ hook: 'exit' }),
+    mask: (words) => ask('mask', words),
   };
 }
 
@@ -154,6 +184,6 @@ window.harnessReady = (async () => {
     mode === 'dist'
       ? await import(/* @vite-ignore */ `${location.origin}/dist/index.js`)
       : await import('../../src/index.js');
-  window.harness = { mode, lib, testLoader, digest, readAll, settle, watchLongTasks };
+  window.harness = { mode, lib, testLoader, digest, readAll, settle, watchLongTasks, tableUrl, offscreen };
   (document.getElementById('status') as HTMLElement).textContent = `ready (${mode})`;
 })();
