@@ -1,5 +1,7 @@
 export type { InspectOptions, Loader, LoaderOptions, LoadOptions } from './client/create-loader.js';
 export { createLoader } from './client/create-loader.js';
+export type { QueryOptions } from './client/gpu-filter.js';
+export { GpuFilter } from './client/gpu-filter.js';
 export type { ColumnArray } from './client/gpu-table.js';
 export { GpuTable } from './client/gpu-table.js';
 export type { ErrorCode, ErrorDetails } from './core/errors.js';
@@ -28,6 +30,8 @@ export type {
   LoadProgress,
   LoadStats,
   MemoryInfo,
+  Predicate,
+  PredicateValue,
   SchemaColumn,
   SkippedColumn,
   StageTimes,

@@ -10,6 +10,7 @@ import type {
   LoadProgress,
   LoadStats,
   MemoryInfo,
+  Predicate,
   SkippedColumn,
   TableSchema,
   TableWgsl,
@@ -64,6 +65,21 @@ export interface TableSnapshot {
   stats: LoadStats;
 }
 
+/** Options of a query as they cross to the worker: a filter goes by its id (of the same table). */
+export interface WorkerQueryOptions {
+  filterId?: number;
+}
+
+/** A filter made in the worker: its mask stays there under `filterId`. */
+export interface FilterSnapshot {
+  tableId: number;
+  filterId: number;
+  /** Rows the filter keeps. */
+  count: number;
+  /** Rows of the table. */
+  rows: number;
+}
+
 /** Column bytes read back from the GPU, transferred (not copied) to the main thread. */
 export interface ColumnBytes {
   gpuType: GpuType;
@@ -83,8 +99,12 @@ export interface LoaderWorkerApi {
   dictionary(tableId: number, name: string): Promise<DictionaryValue[]>;
   /** WGSL declarations and accessors for columns of a table (all when `names` is absent); no GPU call. */
   wgsl(tableId: number, names?: string[], options?: WgslOptions): Promise<TableWgsl>;
-  /** Summary statistics of a column, computed on the GPU. */
-  describe(tableId: number, name: string): Promise<ColumnSummary>;
+  /** Summary statistics of a column over the rows of filter `options.filterId` (all rows without), on the GPU. */
+  describe(tableId: number, name: string, options?: WorkerQueryOptions): Promise<ColumnSummary>;
+  /** Makes the row mask of `predicate` on the GPU and counts its rows. */
+  filter(tableId: number, predicate: Predicate): Promise<FilterSnapshot>;
+  /** Frees a filter's mask; a second call is a no-op. */
+  destroyFilter(tableId: number, filterId: number): Promise<void>;
   destroyTable(tableId: number): Promise<void>;
   memory(): Promise<MemoryInfo>;
   /** Releases the staging buffers now (they come back with the next load). */

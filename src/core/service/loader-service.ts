@@ -1,10 +1,12 @@
 import type {
   ColumnBytes,
+  FilterSnapshot,
   LoaderWorkerApi,
   TableSnapshot,
   WorkerInit,
   WorkerInspectRequest,
   WorkerLoadRequest,
+  WorkerQueryOptions,
 } from '../../protocol.js';
 import type {
   AdapterSummary,
@@ -12,6 +14,7 @@ import type {
   DictionaryValue,
   LoadProgress,
   MemoryInfo,
+  Predicate,
   TableSchema,
   TableWgsl,
   UploadStrategy,
@@ -179,8 +182,16 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     return this.#tables.wgsl(tableId, names, options);
   }
 
-  describe(tableId: number, name: string): Promise<ColumnSummary> {
-    return this.#tables.describe(tableId, name);
+  describe(tableId: number, name: string, options?: WorkerQueryOptions): Promise<ColumnSummary> {
+    return this.#tables.describe(tableId, name, options);
+  }
+
+  filter(tableId: number, predicate: Predicate): Promise<FilterSnapshot> {
+    return this.#tables.filter(tableId, predicate);
+  }
+
+  async destroyFilter(tableId: number, filterId: number): Promise<void> {
+    this.#tables.destroyFilter(tableId, filterId);
   }
 
   async destroyTable(tableId: number): Promise<void> {
