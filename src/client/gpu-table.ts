@@ -97,7 +97,7 @@ export class GpuTable {
    */
   async filter(predicate: Predicate): Promise<GpuFilter> {
     // Checked here too, so that a malformed predicate (a function in it) fails typed, before cloning.
-    const checked = checkPredicate(predicate);
+    const checked = checkPredicate(predicate, (name) => this.columns.find((c) => c.name === name)?.encoding);
     const snapshot = await this.#guard.run(() => this.#remote.filter(this.#id, checked));
     return new GpuFilter(snapshot, this, this.#remote, this.#guard);
   }

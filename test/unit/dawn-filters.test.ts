@@ -1,5 +1,25 @@
+import {
+  Binary,
+  Dictionary,
+  Field,
+  FixedSizeList,
+  Float32,
+  Float64,
+  Int32,
+  Int64,
+  Null,
+  Table,
+  tableToIPC,
+  Utf8,
+  vectorFromArray,
+} from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
+import { ArrowGpuError } from '../../src/core/errors.js';
+import type { GpuContext } from '../../src/core/gpu/device-context.js';
+import { runPipeline } from '../../src/core/pipeline/load.js';
+import { TableStore } from '../../src/core/service/table-store.js';
 import type { Predicate } from '../../src/types.js';
+import { whole } from '../support/byte-sources.js';
 import { readBytes, withContext } from '../support/dawn.js';
 import { xorshift } from '../support/mutate.js';
 import {
@@ -159,4 +179,306 @@ describe('filter', () => {
       );
     }, 300_000);
   }
+});
+
+/** A small table of the encodings only some tests reach: binary, numeric dictionaries, vector, null. */
+function oddTable(): { bytes: Uint8Array; values: Record<string, RowValue[]> } {
+  const bytes = (...b: number[]) => new Uint8Array(b);
+  const values: Record<string, RowValue[]> = {
+    x: [1, 2, 3, 4, 5, 6],
+    bin: [bytes(1, 2), bytes(9), null, bytes(), bytes(1, 2), bytes(1, 2, 0)],
+    text: ['a', 'b', null, 'a', '', 'c'],
+    price: [1.5, 2, null, 1.5, -0, 3],
+    big: [5n, 2n ** 60n, 5n, null, -1n, 0n],
+  };
+  const table = new Table({
+    x: vectorFromArray(values.x as number[], new Float32()),
+    bin: vectorFromArray(values.bin as Uint8Array[], new Binary()),
+    text: vectorFromArray(values.text as string[], new Utf8()),
+    price: vectorFromArray(values.price as number[], new Dictionary(new Float64(), new Int32())),
+    big: vectorFromArray(values.big as bigint[], new Dictionary(new Int64(), new Int32())),
+    xy: vectorFromArray(
+      [[1, 2], null, [3, 4], [5, 6], null, [7, 8]],
+      new FixedSizeList(2, new Field('v', new Float32())),
+    ),
+    nothing: vectorFromArray([null, null, null, null, null, null], new Null()),
+  });
+  return { bytes: tableToIPC(table, 'stream'), values };
+}
+
+async function withOddTable<T>(
+  context: GpuContext,
+  test: (store: TableStore, tableId: number) => Promise<T>,
+): Promise<T> {
+  const { bytes } = oddTable();
+  const table = await runPipeline({
+    gpu: context,
+    source: whole(bytes),
+    url: 'test://odd',
+    bytesTotal: bytes.byteLength,
+    upload: 'writeBuffer',
+  });
+  const store = new TableStore();
+  const { tableId } = store.add(table, context);
+  try {
+    return await test(store, tableId);
+  } finally {
+    store.destroy(tableId);
+  }
+}
+
+describe('filter on other encodings', () => {
+  it('maps dictionary values to codes (text, bytes, doubles, bigints) and reads validity of any encoding', async () => {
+    const { values } = oddTable();
+    const predicates: Predicate[] = [
+      { column: 'bin', in: [new Uint8Array([1, 2]), new Uint8Array(), new Uint8Array([7])] },
+      { column: 'text', in: ['a', '', 'zz', 3] },
+      { column: 'price', in: [1.5, 0, 2n, 3.5] },
+      { column: 'big', in: [5, 2n ** 60n, -1, 0.5] },
+      { column: 'big', in: [2 ** 60] },
+      { not: { column: 'text', in: ['a'] } },
+      { column: 'xy', isNull: true },
+      { column: 'bin', isNull: false },
+      { column: 'nothing', isNull: true },
+      {
+        or: [
+          { column: 'nothing', isNull: false },
+          { column: 'x', isNull: true },
+        ],
+      },
+    ];
+    const nulls: Record<string, RowValue[]> = {
+      xy: [1, null, 1, 1, null, 1],
+      nothing: Array(6).fill(null),
+    };
+    await withContext((context) =>
+      withOddTable(context, async (store, tableId) => {
+        for (const predicate of predicates) {
+          const label = printPredicate(predicate);
+          const { filterId, count } = await store.filter(tableId, predicate);
+          const keep = (row: number) =>
+            evaluate(predicate, (column) => (values[column] ?? nulls[column])?.[row] ?? null);
+          const expected = maskOf(6, keep);
+          const mask = await store.mask(tableId, filterId);
+          const got = await readBytes(context.device, context.tracker, mask, 4);
+          expect(Array.from(new Uint32Array(got.buffer)), label).toEqual(Array.from(expected));
+          expect(count, label).toBe(popcount(expected[0] as number));
+        }
+      }),
+    );
+  });
+});
+
+/** How a call failed, as plain data. */
+async function failure(call: () => Promise<unknown>): Promise<Record<string, unknown>> {
+  const error = await call().then(
+    () => null,
+    (e: ArrowGpuError) => e,
+  );
+  expect(error, 'the call was expected to fail').toBeInstanceOf(ArrowGpuError);
+  const e = error as ArrowGpuError;
+  return { code: e.code, ...e.details, message: e.message };
+}
+
+describe('misuse', () => {
+  it('is NO_SUCH_COLUMN or INVALID_ARGUMENT naming the column, its encoding and the path in the predicate; no buffer is left', async () => {
+    const cases: Array<[unknown, Record<string, unknown>, RegExp]> = [
+      [{ column: 'nope', range: [0, 1] }, { code: 'NO_SUCH_COLUMN', column: 'nope' }, /"nope".*"x"/],
+      [
+        {
+          and: [
+            { column: 'x', range: [0, 1] },
+            { column: 'nope', isNull: true },
+          ],
+        },
+        { code: 'NO_SUCH_COLUMN', column: 'nope' },
+        /"nope"/,
+      ],
+      [
+        { column: 'text', range: [0, 1] },
+        { code: 'INVALID_ARGUMENT', column: 'text', option: 'predicate.range' },
+        /"text".*dictionary/,
+      ],
+      [
+        { column: 'bin', range: [0, 1] },
+        { code: 'INVALID_ARGUMENT', column: 'bin', option: 'predicate.range' },
+        /"bin".*dictionary/,
+      ],
+      [
+        { or: [{ column: 'xy', in: [1] }] },
+        { code: 'INVALID_ARGUMENT', column: 'xy', option: 'predicate.or[0].in' },
+        /"xy".*vector/,
+      ],
+      [
+        { column: 'nothing', range: [0, 1] },
+        { code: 'INVALID_ARGUMENT', column: 'nothing', option: 'predicate.range' },
+        /"nothing".*null/,
+      ],
+      [
+        { column: 'x', in: [1, 'a'] },
+        { code: 'INVALID_ARGUMENT', column: 'x', option: 'predicate.in[1]' },
+        /"a".*"x".*f32/,
+      ],
+      [
+        { column: 'x', in: [true] },
+        { code: 'INVALID_ARGUMENT', column: 'x', option: 'predicate.in[0]' },
+        /true.*f32/,
+      ],
+      [
+        { not: { column: 'x', range: [0, Number.NaN] } },
+        { code: 'INVALID_ARGUMENT', column: 'x', option: 'predicate.not.range' },
+        /NaN/,
+      ],
+      [
+        { column: 'x', range: [0, '1'] },
+        { code: 'INVALID_ARGUMENT', column: 'x', option: 'predicate.range' },
+        /"1"/,
+      ],
+      [
+        { column: 'x', range: [0] },
+        { code: 'INVALID_ARGUMENT', column: 'x', option: 'predicate.range' },
+        /\[lo, hi\]/,
+      ],
+      [
+        { and: [{ column: 'x', isNull: true, range: [0, 1] }] },
+        { code: 'INVALID_ARGUMENT', option: 'predicate.and[0]' },
+        /range and isNull/,
+      ],
+      [
+        { column: 'x', range: [0, 1], extra: 1 },
+        { code: 'INVALID_ARGUMENT', option: 'predicate.extra' },
+        /extra/,
+      ],
+      [{ nand: [] }, { code: 'INVALID_ARGUMENT', option: 'predicate.nand' }, /nand/],
+      [{ and: {} }, { code: 'INVALID_ARGUMENT', option: 'predicate.and' }, /array/],
+      [null, { code: 'INVALID_ARGUMENT', option: 'predicate' }, /object/],
+      [{ column: 'x', in: [null] }, { code: 'INVALID_ARGUMENT', option: 'predicate.in[0]' }, /isNull/],
+      [
+        { column: 'x', isNull: 'yes' },
+        { code: 'INVALID_ARGUMENT', option: 'predicate.isNull' },
+        /true or false/,
+      ],
+    ];
+    await withContext((context) =>
+      withOddTable(context, async (store, tableId) => {
+        const before = context.tracker.count;
+        for (const [predicate, details, message] of cases) {
+          const got = await failure(() => store.filter(tableId, predicate));
+          expect(got, printPredicate(predicate as Predicate)).toMatchObject(details);
+          expect(got.message, printPredicate(predicate as Predicate)).toMatch(message);
+        }
+        expect(context.tracker.count, 'buffers made by refused filters').toBe(before);
+      }),
+    );
+  });
+
+  it('refuses a destroyed filter, another table’s, an unknown one, and any use of a destroyed table', async () => {
+    await withContext((context) =>
+      withOddTable(context, (store, a) =>
+        withOddTable(context, async (_, b0) => {
+          // A second table in the same store.
+          const { bytes } = oddTable();
+          const loaded = await runPipeline({
+            gpu: context,
+            source: whole(bytes),
+            url: 'test://b',
+            bytesTotal: bytes.byteLength,
+            upload: 'writeBuffer',
+          });
+          const b = store.add(loaded, context).tableId;
+          expect(b).not.toBe(b0);
+          const f = await store.filter(a, { column: 'x', range: [2, 5] });
+          expect((await store.describe(a, 'x', { filterId: f.filterId })).count).toBe(3);
+          expect(await failure(() => store.describe(b, 'x', { filterId: f.filterId }))).toMatchObject({
+            code: 'INVALID_ARGUMENT',
+            option: 'filter',
+            message: expect.stringMatching(/made on table \d+, not on table \d+/),
+          });
+          expect(await failure(() => store.mask(a, 999))).toMatchObject({
+            code: 'INVALID_ARGUMENT',
+            message: expect.stringMatching(/unknown/),
+          });
+          store.destroyFilter(a, f.filterId);
+          store.destroyFilter(a, f.filterId); // a no-op
+          expect(await failure(() => store.describe(a, 'x', { filterId: f.filterId }))).toMatchObject({
+            code: 'INVALID_ARGUMENT',
+            option: 'filter',
+            message: expect.stringMatching(/was destroyed/),
+          });
+          const g = await store.filter(b, { column: 'x', isNull: false });
+          store.destroy(b);
+          expect(await failure(() => store.filter(b, { column: 'x', isNull: false }))).toMatchObject({
+            code: 'NO_SUCH_COLUMN',
+          });
+          expect(await failure(() => store.mask(b))).toMatchObject({ code: 'NO_SUCH_COLUMN' });
+          expect(await failure(() => store.describe(b, 'x', { filterId: g.filterId }))).toMatchObject({
+            code: 'NO_SUCH_COLUMN',
+          });
+          expect(await failure(() => store.describe(a, 'x', { filterId: g.filterId }))).toMatchObject({
+            code: 'INVALID_ARGUMENT',
+            message: expect.stringMatching(/table \d+, which was destroyed/),
+          });
+          store.destroyFilter(b, g.filterId); // a no-op once its table is gone
+        }),
+      ),
+    );
+  });
+});
+
+describe('buffers', () => {
+  it('a filter holds one buffer, its mask: destroy() frees it, and so does its table’s destroy', async () => {
+    await withContext(async (context, probe) => {
+      const predicate: Predicate = {
+        or: [
+          { and: [{ column: 'f32', range: [-1e5, 1e5] }, { not: { column: 'city', in: ['Oslo'] } }] },
+          { not: { column: 'i64', isNull: true } },
+        ],
+      };
+      let kept: GPUBuffer | null = null;
+      await withQueryTable(context, queryData(300, 5), async ({ store, tableId }) => {
+        // The first filter compiles kernels and binds chunks: those stay with the table.
+        kept = await store.mask(tableId, (await store.filter(tableId, predicate)).filterId);
+        const before = { count: context.tracker.count, bytes: context.tracker.bytes };
+        const { filterId } = await store.filter(tableId, predicate);
+        const mask = await store.mask(tableId, filterId);
+        expect({ count: context.tracker.count, bytes: context.tracker.bytes }).toEqual({
+          count: before.count + 1,
+          bytes: before.bytes + Math.ceil(300 / 32) * 4,
+        });
+        store.destroyFilter(tableId, filterId);
+        expect(probe.buffers.find((b) => b.buffer === mask)?.destroyed).toBe(true);
+        expect({ count: context.tracker.count, bytes: context.tracker.bytes }).toEqual(before);
+      });
+      expect(
+        probe.buffers.find((b) => b.buffer === kept)?.destroyed,
+        'the mask of a filter never destroyed',
+      ).toBe(true);
+    });
+  });
+
+  it('a filter destroyed while a describe over it runs: the describe answers right or says it was destroyed', async () => {
+    await withContext((context) =>
+      withQueryTable(context, queryData(300, 6), async ({ store, tableId, numeric, values }) => {
+        const predicate: Predicate = { column: 'u32', range: [0, 2 ** 31] };
+        const keep = (row: number) => evaluate(predicate, (column) => values[column]?.[row] ?? null);
+        await store.describe(tableId, 'f64'); // compiled beforehand, so that the race is with the GPU work
+        for (let k = 0; k < 4; k++) {
+          const { filterId } = await store.filter(tableId, predicate);
+          const pending = store.describe(tableId, 'f64', { filterId }).then(
+            (summary) => ({ summary }),
+            (error: ArrowGpuError) => ({ error }),
+          );
+          store.destroyFilter(tableId, filterId);
+          const outcome = await pending;
+          if ('summary' in outcome)
+            expectSummary('f64', outcome.summary, referenceSummary(numeric.f64 ?? [], keep));
+          else
+            expect(outcome.error).toMatchObject({
+              code: 'INVALID_ARGUMENT',
+              message: expect.stringMatching(/was destroyed/),
+            });
+        }
+      }),
+    );
+  });
 });

@@ -94,7 +94,8 @@ export class TableStore {
   async filter(tableId: number, predicate: unknown): Promise<FilterSnapshot> {
     const stored = this.#table(tableId);
     const { table, context } = stored;
-    const plan = planMask(checkPredicate(predicate), (name) => {
+    const encodingOf = (name: string) => table.columns.find((c) => c.plan.name === name)?.plan.encoding;
+    const plan = planMask(checkPredicate(predicate, encodingOf), (name) => {
       const column = table.columns.find((c) => c.plan.name === name);
       if (!column) throw noSuchColumn(name, table.columns);
       return planColumn(column, table.numRows);

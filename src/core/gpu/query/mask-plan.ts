@@ -112,7 +112,7 @@ function valueKeys(c: PlanColumn, values: readonly PredicateValue[], path: strin
     else {
       throw predicateError(
         `${path}[${i}]`,
-        `is ${show(v)}: column ${JSON.stringify(c.name)} is ${c.encoding}-encoded and compares numbers or bigints${c.encoding === 'bool' ? ' (or true and false)' : ''}`,
+        `is ${show(v)}, but column ${JSON.stringify(c.name)} (${c.encoding}) compares numbers or bigints${c.encoding === 'bool' ? ' (or true and false)' : ''}`,
         c.name,
       );
     }

@@ -8,14 +8,18 @@ const FORMS =
   '{ column, range: [lo, hi] }, { column, in: [values] }, { column, isNull }, { and }, { or } or { not }';
 const TESTS = ['range', 'in', 'isNull'] as const;
 
+/** A column's encoding by name, for messages (`undefined` for a name the table lacks). */
+export type EncodingOf = (column: string) => string | undefined;
+
 /**
- * Checks the shape of a predicate, touching no table: every object one of the forms, no unknown key,
- * range bounds numbers or bigints (not NaN), `in` values of a kind some column takes. Returns a copy
- * built of plain objects and arrays, so that later changes to the caller's object change nothing.
- * Fails with `INVALID_ARGUMENT` whose `details.option` is the path of the fault (`predicate.and[1].range`).
+ * Checks the shape of a predicate: every object one of the forms, no unknown key, range bounds numbers
+ * or bigints (not NaN), `in` values of a kind some column takes. Returns a copy built of plain objects
+ * and arrays, so that later changes to the caller's object change nothing. Fails with
+ * `INVALID_ARGUMENT` whose `details.option` is the path of the fault (`predicate.and[1].range`) and
+ * whose message names the column and its encoding (`encodingOf`) where the fault is in a column test.
  */
-export function checkPredicate(value: unknown): Predicate {
-  return check(value, '', 0);
+export function checkPredicate(value: unknown, encodingOf: EncodingOf = () => undefined): Predicate {
+  return check(value, '', 0, encodingOf);
 }
 
 /** `predicate` followed by the path inside it, as error details name it. */
@@ -25,14 +29,14 @@ export function predicateOption(path: string): string {
 
 /** An `INVALID_ARGUMENT` about the part of a predicate at `path`. */
 export function predicateError(path: string, problem: string, column?: string): ArgumentError {
-  const where = path === '' ? 'The predicate' : `Predicate ${path}`;
+  const where = path === '' ? 'The predicate' : `The predicate's ${path}`;
   return new ArgumentError(`${where} ${problem}`, {
     option: predicateOption(path),
     ...(column !== undefined ? { column } : {}),
   });
 }
 
-function check(value: unknown, path: string, depth: number): Predicate {
+function check(value: unknown, path: string, depth: number, encodingOf: EncodingOf): Predicate {
   if (depth > MAX_PREDICATE_DEPTH) {
     throw predicateError(path, `nests deeper than ${MAX_PREDICATE_DEPTH} levels of and/or/not`);
   }
@@ -41,7 +45,7 @@ function check(value: unknown, path: string, depth: number): Predicate {
   }
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record);
-  if ('column' in record) return checkLeaf(record, keys, path);
+  if ('column' in record) return checkLeaf(record, keys, path, encodingOf);
   const [key, ...others] = keys;
   if (key === undefined || others.length > 0 || !['and', 'or', 'not'].includes(key)) {
     const unknown = keys.find((k) => !['and', 'or', 'not'].includes(k));
@@ -50,14 +54,19 @@ function check(value: unknown, path: string, depth: number): Predicate {
     throw predicateError(path, `must have exactly one of and, or, not; it has ${keys.join(', ') || 'none'}`);
   }
   const inner = join(path, key);
-  if (key === 'not') return { not: check(record.not, inner, depth + 1) };
+  if (key === 'not') return { not: check(record.not, inner, depth + 1, encodingOf) };
   const list = record[key];
   if (!Array.isArray(list)) throw predicateError(inner, `must be an array of predicates, not ${show(list)}`);
-  const of = list.map((p, i) => check(p, `${inner}[${i}]`, depth + 1));
+  const of = list.map((p, i) => check(p, `${inner}[${i}]`, depth + 1, encodingOf));
   return key === 'and' ? { and: of } : { or: of };
 }
 
-function checkLeaf(record: Record<string, unknown>, keys: string[], path: string): Predicate {
+function checkLeaf(
+  record: Record<string, unknown>,
+  keys: string[],
+  path: string,
+  encodingOf: EncodingOf,
+): Predicate {
   const column = record.column;
   if (typeof column !== 'string') {
     throw predicateError(join(path, 'column'), `must be a column name (a string), not ${show(column)}`);
@@ -75,8 +84,11 @@ function checkLeaf(record: Record<string, unknown>, keys: string[], path: string
       column,
     );
   }
-  if ('range' in record) return { column, range: checkRange(record.range, join(path, 'range'), column) };
-  if ('in' in record) return { column, in: checkValues(record.in, join(path, 'in'), column) };
+  const encoding = encodingOf(column);
+  const named = `column ${JSON.stringify(column)}${encoding ? ` (${encoding})` : ''}`;
+  if ('range' in record)
+    return { column, range: checkRange(record.range, join(path, 'range'), column, named) };
+  if ('in' in record) return { column, in: checkValues(record.in, join(path, 'in'), column, named) };
   const isNull = record.isNull;
   if (typeof isNull !== 'boolean') {
     throw predicateError(join(path, 'isNull'), `must be true or false, not ${show(isNull)}`, column);
@@ -84,26 +96,32 @@ function checkLeaf(record: Record<string, unknown>, keys: string[], path: string
   return { column, isNull };
 }
 
-function checkRange(range: unknown, path: string, column: string): [number | bigint, number | bigint] {
+function checkRange(
+  range: unknown,
+  path: string,
+  column: string,
+  named: string,
+): [number | bigint, number | bigint] {
   const bound = (x: unknown) => typeof x === 'bigint' || (typeof x === 'number' && !Number.isNaN(x));
   if (!Array.isArray(range) || range.length !== 2 || !bound(range[0]) || !bound(range[1])) {
     throw predicateError(
       path,
-      `must be [lo, hi] of two numbers (not NaN) or bigints, not ${show(range)}`,
+      `must be [lo, hi], two numbers (not NaN) or bigints to compare with ${named}, not ${show(range)}`,
       column,
     );
   }
   return [range[0], range[1]];
 }
 
-function checkValues(values: unknown, path: string, column: string): PredicateValue[] {
-  if (!Array.isArray(values))
-    throw predicateError(path, `must be an array of values, not ${show(values)}`, column);
+function checkValues(values: unknown, path: string, column: string, named: string): PredicateValue[] {
+  if (!Array.isArray(values)) {
+    throw predicateError(path, `must be an array of values of ${named}, not ${show(values)}`, column);
+  }
   return values.map((v: unknown, i) => {
     if (typeof v === 'number' && Number.isNaN(v)) {
       throw predicateError(
         `${path}[${i}]`,
-        'is NaN, which equals no value (NaN rows are outside every in)',
+        `is NaN, which equals no value of ${named} (NaN rows are outside every in)`,
         column,
       );
     }
@@ -113,7 +131,7 @@ function checkValues(values: unknown, path: string, column: string): PredicateVa
       v === null || v === undefined ? ' (null rows are selected with { column, isNull: true })' : '';
     throw predicateError(
       `${path}[${i}]`,
-      `must be a number, bigint, boolean, string or Uint8Array, not ${show(v)}${hint}`,
+      `must be a number, bigint, boolean, string or Uint8Array to compare with ${named}, not ${show(v)}${hint}`,
       column,
     );
   });
@@ -132,7 +150,10 @@ export function show(value: unknown): string {
     const items = value.slice(0, 4).map(show).join(', ');
     return `[${items}${value.length > 4 ? ', …' : ''}]`;
   }
-  if (typeof value === 'object' && value !== null) return `{ ${Object.keys(value).slice(0, 4).join(', ')} }`;
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value);
+    return keys.length === 0 ? '{}' : `{ ${keys.slice(0, 4).join(', ')}${keys.length > 4 ? ', …' : ''} }`;
+  }
   if (typeof value === 'function') return 'a function';
   return String(value);
 }
