@@ -6,6 +6,8 @@ export type {
   RenderOptions,
 } from './client/create-loader.js';
 export { createLoader } from './client/create-loader.js';
+export type { QueryOptions } from './client/gpu-filter.js';
+export { GpuFilter } from './client/gpu-filter.js';
 export type { ColumnArray } from './client/gpu-table.js';
 export { GpuTable } from './client/gpu-table.js';
 export { RenderView } from './client/render-view.js';
@@ -37,6 +39,8 @@ export type {
   LoadSource,
   LoadStats,
   MemoryInfo,
+  Predicate,
+  PredicateValue,
   Range,
   RenderDomain,
   RenderSettings,

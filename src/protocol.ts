@@ -11,6 +11,7 @@ import type {
   LoadProgress,
   LoadStats,
   MemoryInfo,
+  Predicate,
   RenderSettings,
   RenderState,
   SkippedColumn,
@@ -81,6 +82,21 @@ export type WorkerRenderRequest = RenderSettings & { tableId: number };
 /** A render view's state after a call, and the id later calls name it by. */
 export type RenderViewInfo = RenderState & { viewId: number };
 
+/** Options of a query as they cross to the worker: a filter goes by its id (of the same table). */
+export interface WorkerQueryOptions {
+  filterId?: number;
+}
+
+/** A filter made in the worker: its mask stays there under `filterId`. */
+export interface FilterSnapshot {
+  tableId: number;
+  filterId: number;
+  /** Rows the filter keeps. */
+  count: number;
+  /** Rows of the table. */
+  rows: number;
+}
+
 /** Column bytes read back from the GPU, transferred (not copied) to the main thread. */
 export interface ColumnBytes {
   gpuType: GpuType;
@@ -100,8 +116,12 @@ export interface LoaderWorkerApi {
   dictionary(tableId: number, name: string): Promise<DictionaryValue[]>;
   /** WGSL declarations and accessors for columns of a table (all when `names` is absent); no GPU call. */
   wgsl(tableId: number, names?: string[], options?: WgslOptions): Promise<TableWgsl>;
-  /** Summary statistics of a column, computed on the GPU. */
-  describe(tableId: number, name: string): Promise<ColumnSummary>;
+  /** Summary statistics of a column over the rows of filter `options.filterId` (all rows without), on the GPU. */
+  describe(tableId: number, name: string, options?: WorkerQueryOptions): Promise<ColumnSummary>;
+  /** Makes the row mask of `predicate` on the GPU and counts its rows. */
+  filter(tableId: number, predicate: Predicate): Promise<FilterSnapshot>;
+  /** Frees a filter's mask; a second call is a no-op. */
+  destroyFilter(tableId: number, filterId: number): Promise<void>;
   /** Destroys a table's buffers and its render views. */
   destroyTable(tableId: number): Promise<void>;
   /** Draws a table's rows on `canvas` (transferred to the worker) and keeps the view for later calls. */

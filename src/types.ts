@@ -213,3 +213,20 @@ export interface ColumnSummary {
   /** `sum / count`; `null` when `count` is 0 or the column has no sum. */
   mean: number | null;
 }
+
+/** A value a predicate compares with: numbers and bigints exactly, booleans as 0/1 (`bool` columns). */
+export type PredicateValue = number | bigint | boolean | string | Uint8Array;
+
+/**
+ * Which rows `table.filter` keeps, as plain data. `range` is half-open `[lo, hi)` in the column's own
+ * values; `in` lists values (a dictionary column's values, mapped to its codes); a null row is outside
+ * every `range` and `in`, and `not` keeps what its operand does not (so null rows too). NaN is outside
+ * every `range` and `in`. An empty `and` keeps every row, an empty `or` none.
+ */
+export type Predicate =
+  | { column: string; range: readonly [number | bigint, number | bigint] }
+  | { column: string; in: readonly PredicateValue[] }
+  | { column: string; isNull: boolean }
+  | { and: readonly Predicate[] }
+  | { or: readonly Predicate[] }
+  | { not: Predicate };

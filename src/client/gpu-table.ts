@@ -1,4 +1,5 @@
 import type * as Comlink from 'comlink';
+import { checkPredicate } from '../core/gpu/query/predicate-check.js';
 import type { LoaderWorkerApi, TableSnapshot } from '../protocol.js';
 import type {
   ColumnInfo,
@@ -6,10 +7,12 @@ import type {
   DictionaryValue,
   GpuType,
   LoadStats,
+  Predicate,
   SkippedColumn,
   TableWgsl,
   WgslOptions,
 } from '../types.js';
+import { GpuFilter, type QueryOptions, workerQueryOptions } from './gpu-filter.js';
 import type { WorkerGuard } from './worker-guard.js';
 
 /** Typed array matching a column's `gpuType`. */
@@ -91,11 +94,23 @@ export class GpuTable {
   }
 
   /**
-   * Count, nulls, NaNs, minimum, maximum, sum and mean of a column, computed on the GPU in the worker.
-   * See `ColumnSummary` for the types of each.
+   * Count, nulls, NaNs, minimum, maximum, sum and mean of a column, computed on the GPU in the worker,
+   * over the rows `options.filter` keeps (every row without one). See `ColumnSummary` for the types of each.
    */
-  async describe(name: string): Promise<ColumnSummary> {
-    return this.#guard.run(() => this.#remote.describe(this.#id, name));
+  async describe(name: string, options?: QueryOptions): Promise<ColumnSummary> {
+    const wire = workerQueryOptions(this, options);
+    return this.#guard.run(() => this.#remote.describe(this.#id, name, wire));
+  }
+
+  /**
+   * The rows `predicate` keeps, as a row mask made on the GPU in the worker; pass the filter to queries
+   * as `{ filter }`, and `destroy()` it when done. See `Predicate` and the README for the rules.
+   */
+  async filter(predicate: Predicate): Promise<GpuFilter> {
+    // Checked here too, so that a malformed predicate (a function in it) fails typed, before cloning.
+    const checked = checkPredicate(predicate, (name) => this.columns.find((c) => c.name === name)?.encoding);
+    const snapshot = await this.#guard.run(() => this.#remote.filter(this.#id, checked));
+    return new GpuFilter(snapshot, this, this.#remote, this.#guard);
   }
 
   /** Frees the table's GPU buffers, and destroys its render views. */

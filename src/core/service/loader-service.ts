@@ -1,11 +1,13 @@
 import type {
   ColumnBytes,
+  FilterSnapshot,
   LoaderWorkerApi,
   RenderViewInfo,
   TableSnapshot,
   WorkerInit,
   WorkerInspectRequest,
   WorkerLoadRequest,
+  WorkerQueryOptions,
   WorkerRenderRequest,
 } from '../../protocol.js';
 import type {
@@ -14,6 +16,7 @@ import type {
   DictionaryValue,
   LoadProgress,
   MemoryInfo,
+  Predicate,
   RenderSettings,
   TableSchema,
   TableWgsl,
@@ -196,8 +199,16 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     return this.#tables.wgsl(tableId, names, options);
   }
 
-  describe(tableId: number, name: string): Promise<ColumnSummary> {
-    return this.#tables.describe(tableId, name);
+  describe(tableId: number, name: string, options?: WorkerQueryOptions): Promise<ColumnSummary> {
+    return this.#tables.describe(tableId, name, options);
+  }
+
+  filter(tableId: number, predicate: Predicate): Promise<FilterSnapshot> {
+    return this.#tables.filter(tableId, predicate);
+  }
+
+  async destroyFilter(tableId: number, filterId: number): Promise<void> {
+    this.#tables.destroyFilter(tableId, filterId);
   }
 
   async destroyTable(tableId: number): Promise<void> {

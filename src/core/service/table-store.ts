@@ -1,15 +1,19 @@
-import type { ColumnBytes, TableSnapshot } from '../../protocol.js';
+import type { ColumnBytes, FilterSnapshot, TableSnapshot, WorkerQueryOptions } from '../../protocol.js';
 import type { ColumnSummary } from '../../types.js';
 import { columnBytes } from '../columns/column-bytes.js';
 import { DictionaryEncoder, type DictionaryValue } from '../columns/encoders/dictionary-encoder.js';
 import { type TableWgsl, tableWgsl, type WgslOptions } from '../columns/wgsl/table-wgsl.js';
 import { ColumnError } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
+import { planMask } from '../gpu/query/mask-plan.js';
+import { planColumn } from '../gpu/query/plan-column.js';
+import { checkPredicate } from '../gpu/query/predicate-check.js';
 import { TableQueries } from '../gpu/query/table-queries.js';
 import { readBack } from '../gpu/readback.js';
 import type { ViewSource } from '../gpu/render/view-renderer.js';
 import type { BufferChunk, UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { LoadedTable } from '../pipeline/load.js';
+import { FilterRegistry } from './filter-registry.js';
 import { noSuchColumn, pickColumns } from './pick-columns.js';
 
 interface StoredTable {
@@ -22,6 +26,7 @@ interface StoredTable {
 /** The tables loaded in the worker, by id, each with the device that holds its buffers. */
 export class TableStore {
   readonly #tables = new Map<number, StoredTable>();
+  readonly #filters = new FilterRegistry();
   #nextId = 1;
 
   /** Keeps `table` and returns its id and plain-data description. */
@@ -74,10 +79,56 @@ export class TableStore {
     );
   }
 
-  /** Summary statistics of a column, computed on the GPU. */
-  async describe(tableId: number, name: string): Promise<ColumnSummary> {
+  /** Summary statistics of a column over the rows of filter `options.filterId` (every row without), on the GPU. */
+  async describe(tableId: number, name: string, options: WorkerQueryOptions = {}): Promise<ColumnSummary> {
     const { context, column, queries } = this.#queryable(tableId, name);
-    return this.#read(tableId, name, context, () => queries.describe(column));
+    return this.#read(tableId, name, context, () =>
+      this.#withMask(tableId, options.filterId, (mask) => queries.describe(column, mask)),
+    );
+  }
+
+  /**
+   * Makes the row mask of `predicate` on the GPU (see mask-plan.ts) and keeps it as a filter of the
+   * table, until `destroyFilter` or the table's destroy. Misuse is `INVALID_ARGUMENT` naming the path
+   * inside the predicate, or `NO_SUCH_COLUMN`.
+   */
+  async filter(tableId: number, predicate: unknown): Promise<FilterSnapshot> {
+    const stored = this.#table(tableId);
+    const { table, context } = stored;
+    const encodingOf = (name: string) => table.columns.find((c) => c.plan.name === name)?.plan.encoding;
+    const plan = planMask(checkPredicate(predicate, encodingOf), (name) => {
+      const column = table.columns.find((c) => c.plan.name === name);
+      if (!column) throw noSuchColumn(name, table.columns);
+      return planColumn(column, table.numRows);
+    });
+    const queries = this.#queriesOf(stored);
+    const mask = await whileAlive(context, () => queries.mask(plan));
+    if (!this.#tables.has(tableId)) {
+      queries.gpu.release(mask.buffer);
+      throw new ColumnError(
+        'NO_SUCH_COLUMN',
+        `Table ${tableId} was destroyed while a filter of it was made`,
+        {},
+      );
+    }
+    const filterId = this.#filters.add(tableId, mask.buffer, queries);
+    return { tableId, filterId, count: mask.count, rows: table.numRows };
+  }
+
+  /** Frees a filter's mask; a second call, or one after the table's destroy, is a no-op. */
+  destroyFilter(tableId: number, filterId: number): void {
+    this.#filters.destroy(tableId, filterId);
+  }
+
+  /**
+   * The row mask a query on `tableId` reads: filter `filterId`'s, or every row's when absent (one bit a
+   * row, as validity: bit i & 31 of word i >> 5, bits past the last row 0). `INVALID_ARGUMENT` for a
+   * filter destroyed or of another table; `NO_SUCH_COLUMN` once the table is destroyed.
+   */
+  async mask(tableId: number, filterId?: number): Promise<GPUBuffer> {
+    const stored = this.#table(tableId);
+    if (filterId !== undefined) return this.#filters.mask(tableId, filterId);
+    return this.#queriesOf(stored).allRows();
   }
 
   /** Whether table `tableId` is loaded and not destroyed. */
@@ -110,6 +161,7 @@ export class TableStore {
     const stored = this.#tables.get(tableId);
     if (!stored) return;
     this.#tables.delete(tableId);
+    this.#filters.dropTable(tableId);
     stored.queries?.destroy();
     destroyTable(stored.table, stored.context);
   }
@@ -138,13 +190,35 @@ export class TableStore {
     }
   }
 
+  /**
+   * Runs a query with the mask of `filterId` (every row without one); a failure once the filter was
+   * destroyed meanwhile (the GPU refuses its buffer) is told as that.
+   */
+  async #withMask<T>(
+    tableId: number,
+    filterId: number | undefined,
+    work: (mask: GPUBuffer) => Promise<T>,
+  ): Promise<T> {
+    const mask = await this.mask(tableId, filterId);
+    try {
+      return await work(mask);
+    } catch (error) {
+      if (filterId !== undefined && this.#tables.has(tableId)) this.#filters.mask(tableId, filterId);
+      throw error;
+    }
+  }
+
   /** A column and its table's queries, made on first use. */
   #queryable(tableId: number, name: string): StoredTable & { column: UploadedColumn; queries: TableQueries } {
     const found = this.#column(tableId, name);
-    const stored = this.#tables.get(tableId) as StoredTable;
+    return { ...found, queries: this.#queriesOf(this.#tables.get(tableId) as StoredTable) };
+  }
+
+  /** A table's queries, made on first use. */
+  #queriesOf(stored: StoredTable): TableQueries {
     const { table, context } = stored;
     stored.queries ??= new TableQueries(context.device, context.tracker, table.numRows, table.columns);
-    return { ...found, queries: stored.queries };
+    return stored.queries;
   }
 
   /** A live table; `NO_SUCH_COLUMN` (naming `name`) once destroyed, `DEVICE_LOST` once its device went. */

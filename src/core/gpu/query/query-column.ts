@@ -16,6 +16,11 @@ const SPACES: Partial<Record<Encoding, KeySpace>> = {
   dictionary: { domain: 'unsigned', range: [0n, 2n ** 32n - 1n] },
 };
 
+/** Whether queries read columns of `encoding`. */
+export function queryable(encoding: Encoding): boolean {
+  return SPACES[encoding] !== undefined;
+}
+
 /** What a query needs to know of a column beyond its buffers. */
 export interface QueryColumn {
   name: string;

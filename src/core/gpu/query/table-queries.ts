@@ -1,19 +1,27 @@
 import type { ColumnSummary } from '../../../types.js';
 import type { BufferTracker } from '../buffer-tracker.js';
 import type { UploadedColumn } from '../upload/table-uploader.js';
+import { type BoundChunk, bindChunks } from './chunk-bindings.js';
 import { ColumnQueries } from './column-queries.js';
+import { type BuiltMask, buildMask, type MaskColumn } from './mask-builder.js';
+import { MaskKernels } from './mask-kernels.js';
+import type { MaskPlan } from './mask-plan.js';
+import { queryable } from './query-column.js';
 import { QueryGpu, scratchUsage } from './query-gpu.js';
 
 /**
- * The GPU queries of one loaded table: per-column kernels and the all-rows mask (one bit a row, as
- * validity; the kernels read a row mask so that filters can take its place), made on first use and
- * destroyed with the table.
+ * The GPU queries of one loaded table: per-column kernels, the mask kernels and the all-rows mask (one
+ * bit a row, as validity; the kernels read a row mask so that filters can take its place), made on
+ * first use and destroyed with the table, filters' masks included.
  */
 export class TableQueries {
   readonly gpu: QueryGpu;
   readonly numRows: number;
   readonly #columns: readonly UploadedColumn[];
   readonly #queries = new Map<string, ColumnQueries>();
+  /** Chunks of columns queries cannot read, bound for their validity tests. */
+  readonly #bound = new Map<string, Promise<BoundChunk[]>>();
+  #masks: MaskKernels | null = null;
   #allRows: Promise<GPUBuffer> | null = null;
 
   constructor(
@@ -27,10 +35,10 @@ export class TableQueries {
     this.#columns = columns;
   }
 
-  /** Summary statistics of column `column` over every row. */
-  async describe(column: UploadedColumn): Promise<ColumnSummary> {
+  /** Summary statistics of column `column` over the rows `mask` keeps (every row without one). */
+  async describe(column: UploadedColumn, mask?: GPUBuffer): Promise<ColumnSummary> {
     const queries = this.column(column, 'describe');
-    return queries.describe(await this.allRows());
+    return queries.describe(mask ?? (await this.allRows()));
   }
 
   /** The queries of `column` (`INVALID_ARGUMENT` when its encoding cannot be queried, naming `what`). */
@@ -43,13 +51,46 @@ export class TableQueries {
     return queries;
   }
 
+  /** Mask words of this table: one a 32 rows, at least one. */
+  get maskWords(): number {
+    return Math.max(1, Math.ceil(this.numRows / 32));
+  }
+
   /** The mask of every row, written once from the CPU (bits past the last row are 0). */
   allRows(): Promise<GPUBuffer> {
-    const words = new Uint32Array(Math.max(1, Math.ceil(this.numRows / 32))).fill(0xffffffff);
+    const words = new Uint32Array(this.maskWords).fill(0xffffffff);
     const tail = this.numRows & 31;
     words[words.length - 1] = this.numRows === 0 ? 0 : tail === 0 ? 0xffffffff : (1 << tail) - 1;
     this.#allRows ??= this.gpu.words('all rows', words, scratchUsage());
     return this.#allRows;
+  }
+
+  /**
+   * A new row mask of the rows `plan` keeps, and their count. Its buffer lives until `gpu.release`
+   * (a filter's destroy) or the table's.
+   */
+  async mask(plan: MaskPlan): Promise<BuiltMask> {
+    this.#masks ??= new MaskKernels(this.gpu);
+    const table = {
+      kernels: this.#masks,
+      words: this.maskWords,
+      allRows: await this.allRows(),
+      column: (name: string) => this.#maskColumn(name),
+    };
+    return buildMask(table, plan, 'row mask');
+  }
+
+  async #maskColumn(name: string): Promise<MaskColumn> {
+    const column = this.#columns.find((c) => c.plan.name === name);
+    if (!column) throw new Error(`mask plan names column ${name}, which the table lacks`);
+    const { encoding } = column.plan;
+    if (queryable(encoding)) return { encoding, chunks: await this.column(column, 'filter').chunks() };
+    let bound = this.#bound.get(name);
+    if (!bound) {
+      bound = bindChunks(this.gpu, column);
+      this.#bound.set(name, bound);
+    }
+    return { encoding, chunks: await bound };
   }
 
   /** The table's columns, for predicates naming them. */
