@@ -1,4 +1,4 @@
-import type { GpuTable, Loader, RenderSettings, RenderView } from '../src/index.js';
+import type { GpuTable, Loader, RenderSettings, RenderState, RenderView } from '../src/index.js';
 import { byId, make } from './dom.js';
 
 /** The columns a scatter draws. */
@@ -52,6 +52,7 @@ export class Scatter {
     }
     this.view = view;
     this.canvas.dataset.drawn = 'true';
+    this.mark(view.state);
     return view;
   }
 
@@ -86,11 +87,21 @@ export class Scatter {
 
   private fit(): void {
     const { width, height, ratio } = this.size();
-    if (width > 0 && height > 0) this.enqueue((view) => view.resize(width, height, ratio)).catch(() => {});
+    if (width > 0 && height > 0) {
+      this.enqueue((view) => view.resize(width, height, ratio))
+        .then((state) => state && this.mark(state))
+        .catch(() => {});
+    }
+  }
+
+  /** The canvas's size in device pixels, as the worker last drew it (for tests and the curious). */
+  private mark(state: RenderState): void {
+    this.canvas.dataset.width = String(state.width);
+    this.canvas.dataset.height = String(state.height);
   }
 
   /** Runs `call` on the view after the calls before it (skipped when the view changed meanwhile); rejects as it does. */
-  private enqueue(call: (view: RenderView) => Promise<unknown>): Promise<unknown> {
+  private enqueue<T>(call: (view: RenderView) => Promise<T>): Promise<T | null> {
     const generation = this.generation;
     const result = this.queue.then(() =>
       this.view && generation === this.generation ? call(this.view) : null,

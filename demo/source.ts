@@ -50,15 +50,7 @@ export function bindSourceInputs(onSource: (source: Source) => void): void {
   });
 }
 
-const objectUrls = new WeakMap<File, string>();
-
-/** What the loader is given for a source: the URL, or an object URL of the file that the worker reads. */
-export function loaderInput(source: Source): string {
-  if (source.kind === 'url') return source.url;
-  let url = objectUrls.get(source.file);
-  if (!url) {
-    url = URL.createObjectURL(source.file);
-    objectUrls.set(source.file, url);
-  }
-  return url;
+/** What the loader is given: the URL (fetched in the worker) or the `File` itself (read there as a stream). */
+export function loaderInput(source: Source): string | File {
+  return source.kind === 'url' ? source.url : source.file;
 }
