@@ -4,9 +4,13 @@ import type {
   AdapterSummary,
   ColumnInfo,
   ColumnSummary,
+  CrossfilterOptions,
+  CrossfilterResult,
   DictionaryValue,
   EncodingRequest,
   GpuType,
+  Histogram,
+  HistogramOptions,
   LoadProgress,
   LoadStats,
   MemoryInfo,
@@ -85,6 +89,10 @@ export interface LoaderWorkerApi {
   wgsl(tableId: number, names?: string[], options?: WgslOptions): Promise<TableWgsl>;
   /** Summary statistics of a column, computed on the GPU. */
   describe(tableId: number, name: string): Promise<ColumnSummary>;
+  /** A column's histogram, computed on the GPU; the options are checked in the worker. */
+  histogram(tableId: number, name: string, options?: HistogramOptions): Promise<Histogram>;
+  /** Linked histograms of several columns with brushes, computed on the GPU. */
+  crossfilter(tableId: number, options: CrossfilterOptions): Promise<CrossfilterResult>;
   destroyTable(tableId: number): Promise<void>;
   memory(): Promise<MemoryInfo>;
   /** Releases the staging buffers now (they come back with the next load). */

@@ -21,6 +21,8 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
     dictionary: (tableId, name) => service.dictionary(tableId, name),
     wgsl: (tableId, names, options) => service.wgsl(tableId, names, options),
     describe: (tableId, name) => service.describe(tableId, name),
+    histogram: (tableId, name, options) => service.histogram(tableId, name, options),
+    crossfilter: (tableId, options) => service.crossfilter(tableId, options),
     destroyTable: (tableId) => service.destroyTable(tableId),
     memory: () => service.memory(),
     trim: () => service.trim(),

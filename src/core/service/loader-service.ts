@@ -9,7 +9,11 @@ import type {
 import type {
   AdapterSummary,
   ColumnSummary,
+  CrossfilterOptions,
+  CrossfilterResult,
   DictionaryValue,
+  Histogram,
+  HistogramOptions,
   LoadProgress,
   MemoryInfo,
   TableSchema,
@@ -181,6 +185,14 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   describe(tableId: number, name: string): Promise<ColumnSummary> {
     return this.#tables.describe(tableId, name);
+  }
+
+  histogram(tableId: number, name: string, options?: HistogramOptions): Promise<Histogram> {
+    return this.#tables.histogram(tableId, name, options);
+  }
+
+  crossfilter(tableId: number, options: CrossfilterOptions): Promise<CrossfilterResult> {
+    return this.#tables.crossfilter(tableId, options);
   }
 
   async destroyTable(tableId: number): Promise<void> {
