@@ -5,9 +5,13 @@ import type {
   AdapterSummary,
   ColumnInfo,
   ColumnSummary,
+  CrossfilterOptions,
+  CrossfilterResult,
   DictionaryValue,
   EncodingRequest,
   GpuType,
+  Histogram,
+  HistogramOptions,
   LoadProgress,
   LoadStats,
   MemoryInfo,
@@ -122,6 +126,10 @@ export interface LoaderWorkerApi {
   filter(tableId: number, predicate: Predicate): Promise<FilterSnapshot>;
   /** Frees a filter's mask; a second call is a no-op. */
   destroyFilter(tableId: number, filterId: number): Promise<void>;
+  /** A column's histogram, computed on the GPU; the options are checked in the worker. */
+  histogram(tableId: number, name: string, options?: HistogramOptions): Promise<Histogram>;
+  /** Linked histograms of several columns with brushes, computed on the GPU. */
+  crossfilter(tableId: number, options: CrossfilterOptions): Promise<CrossfilterResult>;
   /** Destroys a table's buffers and its render views. */
   destroyTable(tableId: number): Promise<void>;
   /** Draws a table's rows on `canvas` (transferred to the worker) and keeps the view for later calls. */

@@ -230,3 +230,60 @@ export type Predicate =
   | { and: readonly Predicate[] }
   | { or: readonly Predicate[] }
   | { not: Predicate };
+
+/**
+ * Bins of `table.histogram(name, options)` and of each `crossfilter` dimension. For numeric columns
+ * `bins` is required; `min` and `max` default to the column's finite extent (the maximum then counted in
+ * the last bin). Dictionary columns take none of them: one bin per dictionary value.
+ */
+export interface HistogramOptions {
+  /** Equal-width bins, an integer from 1 to 1,048,576 (65,532 in a crossfilter). */
+  bins?: number;
+  /** Left edge of the first bin, finite; the smallest finite value when left out. */
+  min?: number;
+  /** Right edge of the last bin, finite, above `min`; the largest finite value when left out. */
+  max?: number;
+}
+
+/**
+ * Counts of a column's rows in bins: bin i holds the values v with `edges[i] ≤ v < edges[i + 1]`
+ * (the last bin also `v = edges[bins]` when `max` was left out). Every row counted is in exactly one of
+ * `counts`, `below`, `above`, `nans` and `nulls`.
+ */
+export interface Histogram {
+  /** Rows counted: the table's (or, in a crossfilter, those that pass the other dimensions' brushes). */
+  rows: number;
+  /** `bins + 1` edges, computed in f64: `min + i·(max − min)/bins`, the last `max`. Codes 0…n for dictionaries. */
+  edges: Float64Array;
+  /** Rows in each bin. */
+  counts: Uint32Array;
+  /** Null rows. */
+  nulls: number;
+  /** NaN rows. */
+  nans: number;
+  /** Rows below `edges[0]`, −Infinity included. */
+  below: number;
+  /** Rows at or above `edges[bins]` (above it when the last bin is closed), +Infinity included. */
+  above: number;
+}
+
+/** A brush on a crossfilter dimension: the rows whose value v has `lo ≤ v < hi`; `null` for none. */
+export type CrossfilterBrush = readonly [lo: number, hi: number] | null;
+
+/** What `table.crossfilter(options)` computes: histograms of several columns, linked by brushes. */
+export interface CrossfilterOptions {
+  /** The dimensions, by column name (1 to 16): each one's bins, as `histogram` takes them. */
+  dims: Record<string, HistogramOptions>;
+  /** Brushes on some of the dimensions, by name; dimensions left out are not brushed. */
+  brush?: Record<string, CrossfilterBrush>;
+}
+
+/** The result of `table.crossfilter(options)`. */
+export interface CrossfilterResult {
+  /** Rows of the table considered. */
+  rows: number;
+  /** Rows that pass every brush. */
+  selected: number;
+  /** Each dimension's histogram over the rows that pass the brushes of all the other dimensions. */
+  dims: Record<string, Histogram>;
+}

@@ -23,6 +23,8 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
     describe: (tableId, name, options) => service.describe(tableId, name, options),
     filter: (tableId, predicate) => service.filter(tableId, predicate),
     destroyFilter: (tableId, filterId) => service.destroyFilter(tableId, filterId),
+    histogram: (tableId, name, options) => service.histogram(tableId, name, options),
+    crossfilter: (tableId, options) => service.crossfilter(tableId, options),
     destroyTable: (tableId) => service.destroyTable(tableId),
     render: (canvas, request) => service.render(canvas, request),
     updateView: (viewId, settings) => service.updateView(viewId, settings),

@@ -4,8 +4,12 @@ import type { LoaderWorkerApi, TableSnapshot } from '../protocol.js';
 import type {
   ColumnInfo,
   ColumnSummary,
+  CrossfilterOptions,
+  CrossfilterResult,
   DictionaryValue,
   GpuType,
+  Histogram,
+  HistogramOptions,
   LoadStats,
   Predicate,
   SkippedColumn,
@@ -111,6 +115,24 @@ export class GpuTable {
     const checked = checkPredicate(predicate, (name) => this.columns.find((c) => c.name === name)?.encoding);
     const snapshot = await this.#guard.run(() => this.#remote.filter(this.#id, checked));
     return new GpuFilter(snapshot, this, this.#remote, this.#guard);
+  }
+
+  /**
+   * Counts of a column's rows in equal bins, computed on the GPU in the worker: `bins` (required for
+   * numeric columns) from `min` to `max` (the column's finite extent where left out). A dictionary column
+   * takes no options and gets one bin per dictionary value. See `Histogram` for what is counted where.
+   */
+  async histogram(name: string, options?: HistogramOptions): Promise<Histogram> {
+    return this.#guard.run(() => this.#remote.histogram(this.#id, name, options));
+  }
+
+  /**
+   * Histograms of several columns (`dims`), each over the rows that pass the brushes of all the other
+   * dimensions. The worker keeps each row's bins for the last `dims` it was given, so that a call that
+   * only moves brushes recomputes only the brushes that changed and one counting pass.
+   */
+  async crossfilter(options: CrossfilterOptions): Promise<CrossfilterResult> {
+    return this.#guard.run(() => this.#remote.crossfilter(this.#id, options));
   }
 
   /** Frees the table's GPU buffers, and destroys its render views. */

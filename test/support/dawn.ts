@@ -199,13 +199,14 @@ export interface DeviceTestOptions {
 
 const SCOPES: readonly GPUErrorFilter[] = ['validation', 'out-of-memory', 'internal'];
 
-/** Runs `body`, then checks that no GPU error escaped and every buffer was destroyed. */
+/** Runs `body`, then checks that no GPU error escaped and every buffer (made from `since` on) was destroyed. */
 async function checked<T>(
   device: GPUDevice,
   probe: DeviceProbe,
   options: DeviceTestOptions,
   body: () => Promise<T>,
   beforeCheck: () => Promise<void> = async () => {},
+  since = 0,
 ): Promise<T> {
   const scoped = options.errorScopes !== false;
   if (scoped) for (const filter of SCOPES) device.pushErrorScope(filter);
@@ -224,7 +225,10 @@ async function checked<T>(
   }
   const escaped = scoped ? await pop() : [];
   expect(escaped, 'GPU errors that no error scope of the library caught').toEqual([]);
-  const leaked = probe.live().map((b) => `${b.label || '(unlabelled)'} (${b.size} bytes)`);
+  const made = probe.buffers.slice(since);
+  const leaked = made
+    .filter((b) => !b.destroyed)
+    .map((b) => `${b.label || '(unlabelled)'} (${b.size} bytes)`);
   expect(leaked, 'GPU buffers never destroyed').toEqual([]);
   return result;
 }
@@ -256,17 +260,54 @@ export async function withContext<T>(
 ): Promise<T> {
   const context = await GpuContext.open(gpu, () => {}, options.maxBufferBytes);
   const probe = new DeviceProbe(context.device);
-  const idle = async () => {
+  try {
+    return await checked(context.device, probe, options, () => test(context, probe), idleCheck(context));
+  } finally {
+    context.device.destroy();
+  }
+}
+
+/** At the end of a test: the staging ring idle, then trimmed, and the tracker holding no buffer. */
+function idleCheck(context: GpuContext): () => Promise<void> {
+  return async () => {
     if (context.lostReason !== null) return;
     await ringIdle(context);
     context.ring.trim();
     expect(context.tracker.count, 'buffers the tracker still holds').toBe(0);
   };
-  try {
-    return await checked(context.device, probe, options, () => test(context, probe), idle);
-  } finally {
-    context.device.destroy();
-  }
+}
+
+/** One context for several tests (`run` each, `close` after all), with `withContext`'s checks on each. */
+export interface SharedContext {
+  run<T>(test: (context: GpuContext, probe: DeviceProbe) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * A `GpuContext` shared by the tests of a file, so that the pipelines they compile are compiled once
+ * (Dawn reuses a pipeline of the same code on the same device; SwiftShader takes seconds to compile one).
+ * Each `run` checks, as `withContext` does, that no GPU error escaped and that every buffer it made was
+ * destroyed.
+ */
+export function sharedContext(options: DeviceTestOptions = {}): SharedContext {
+  let opened: Promise<{ context: GpuContext; probe: DeviceProbe }> | null = null;
+  const open = async () => {
+    const context = await GpuContext.open(gpu, () => {});
+    return { context, probe: new DeviceProbe(context.device) };
+  };
+  return {
+    async run(test) {
+      opened ??= open();
+      const { context, probe } = await opened;
+      const since = probe.buffers.length;
+      const body = () => test(context, probe);
+      return checked(context.device, probe, options, body, idleCheck(context), since);
+    },
+    async close() {
+      if (opened) (await opened).context.device.destroy();
+      opened = null;
+    },
+  };
 }
 
 /** Waits until no staging slot is held or waiting for the GPU; fails after `ms`. */

@@ -7,6 +7,9 @@ import { whole } from './byte-sources.js';
 import type { RowValue } from './predicates.js';
 import { QUERY_ENCODINGS, type QueryData, type ReferenceSummary } from './query-data.js';
 
+/** A value as the GPU holds it: a number, a bigint, 0/1 for bools, a dictionary code, or null. */
+export type HeldValue = number | bigint | null;
+
 /** A table of `queryData` loaded into a store, with the values its GPU buffers hold. */
 export interface QueryTable {
   store: TableStore;
@@ -19,6 +22,8 @@ export interface QueryTable {
   numeric: Record<string, Array<number | bigint | null>>;
   /** The same, as predicates compare them: booleans as booleans and dictionary values as their text. */
   values: Record<string, RowValue[]>;
+  /** `numeric` under the name the histogram specs use. */
+  reference: Record<string, HeldValue[]>;
 }
 
 /** Loads `data` (columns of `chunkBytes` bytes at most) into a new store, runs `test`, destroys the table. */
@@ -57,7 +62,7 @@ export async function withQueryTable<T>(
         }),
       ]),
     );
-    return await test({ store, tableId, data, numeric, values });
+    return await test({ store, tableId, data, numeric, values, reference: numeric });
   } finally {
     store.destroy(tableId);
   }

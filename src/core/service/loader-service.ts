@@ -13,7 +13,11 @@ import type {
 import type {
   AdapterSummary,
   ColumnSummary,
+  CrossfilterOptions,
+  CrossfilterResult,
   DictionaryValue,
+  Histogram,
+  HistogramOptions,
   LoadProgress,
   MemoryInfo,
   Predicate,
@@ -209,6 +213,14 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   async destroyFilter(tableId: number, filterId: number): Promise<void> {
     this.#tables.destroyFilter(tableId, filterId);
+  }
+
+  histogram(tableId: number, name: string, options?: HistogramOptions): Promise<Histogram> {
+    return this.#tables.histogram(tableId, name, options);
+  }
+
+  crossfilter(tableId: number, options: CrossfilterOptions): Promise<CrossfilterResult> {
+    return this.#tables.crossfilter(tableId, options);
   }
 
   async destroyTable(tableId: number): Promise<void> {

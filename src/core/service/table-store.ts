@@ -1,10 +1,11 @@
 import type { ColumnBytes, FilterSnapshot, TableSnapshot, WorkerQueryOptions } from '../../protocol.js';
-import type { ColumnSummary } from '../../types.js';
+import type { ColumnSummary, CrossfilterResult, Histogram } from '../../types.js';
 import { columnBytes } from '../columns/column-bytes.js';
 import { DictionaryEncoder, type DictionaryValue } from '../columns/encoders/dictionary-encoder.js';
 import { type TableWgsl, tableWgsl, type WgslOptions } from '../columns/wgsl/table-wgsl.js';
 import { ColumnError } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
+import { checkCrossfilterOptions } from '../gpu/query/crossfilter-options.js';
 import { planMask } from '../gpu/query/mask-plan.js';
 import { planColumn } from '../gpu/query/plan-column.js';
 import { checkPredicate } from '../gpu/query/predicate-check.js';
@@ -154,6 +155,22 @@ export class TableStore {
         return min !== null && extent.every(Number.isFinite) ? extent : null;
       },
     };
+  }
+
+  /** A column's histogram, computed on the GPU (the options are checked in the worker). */
+  async histogram(tableId: number, name: string, options?: unknown): Promise<Histogram> {
+    const { context, column, queries } = this.#queryable(tableId, name);
+    return this.#read(tableId, name, context, () => queries.histogram(column, options));
+  }
+
+  /** Linked histograms of several columns with brushes, computed on the GPU. */
+  async crossfilter(tableId: number, options: unknown): Promise<CrossfilterResult> {
+    const request = checkCrossfilterOptions(options);
+    const found = request.dims.map(({ name }) => this.#queryable(tableId, name));
+    const { context, queries } = found[0] as (typeof found)[0];
+    const names = request.dims.map((d) => d.name).join(', ');
+    const columns = found.map((f) => f.column);
+    return this.#read(tableId, names, context, () => queries.crossfilter(request, columns));
   }
 
   /** Destroys a table's buffers; a second call is a no-op. */

@@ -5,12 +5,13 @@ import { dispatch, type ReadTarget, submitAndRead } from './submit.js';
 import { itemWgsl } from './wgsl-items.js';
 
 /** Words of one workgroup's partial record (see `describeWgsl`). */
-export const PARTIAL_WORDS = 16;
+export const PARTIAL_WORDS = 18;
 
 /**
  * One workgroup's reduction of a chunk: every thread folds its rows (a grid stride), then the threads'
  * accumulators meet in a tree in workgroup memory. Record: finite count, NaN count, +∞ and −∞ counts,
- * min key (hi, lo), max key (hi, lo), 128-bit integer sum (4 words), f32 sum bits, null count.
+ * min key (hi, lo), max key (hi, lo), 128-bit integer sum (4 words), f32 sum bits, null count, and
+ * the finite values' min and max keys (hi, lo each; ±Infinity left out), which default histogram ranges.
  */
 export function describeWgsl(encoding: Encoding, workgroup: number): string {
   return `${itemWgsl(encoding)}
@@ -23,6 +24,8 @@ var<workgroup> sMin: array<vec2<u32>, WG>;
 var<workgroup> sMax: array<vec2<u32>, WG>;
 var<workgroup> sWide: array<vec4<u32>, WG>;
 var<workgroup> sF: array<f32, WG>;
+var<workgroup> sFiniteMin: array<vec2<u32>, WG>;
+var<workgroup> sFiniteMax: array<vec2<u32>, WG>;
 
 fn selectedAt(i: u32) -> bool {
   return ((mask[chunk.wordOffset + (i >> 5u)] >> (i & 31u)) & 1u) == 1u;
@@ -37,6 +40,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
   var hi = vec2<u32>(0u, 0u);
   var wide = vec4<u32>(0u);
   var f = 0.0;
+  var finiteLo = lo;
+  var finiteHi = hi;
   for (var i = wid.x * WG + lid; i < chunk.rows; i += groups.x * WG) {
     if (!selectedAt(i)) { continue; }
     if (!validAt(i)) { nulls += 1u; continue; }
@@ -45,9 +50,14 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     if (it.cls == NAN) { continue; }
     if (keyLess(it.key, lo)) { lo = it.key; }
     if (keyLess(hi, it.key)) { hi = it.key; }
-    if (it.cls == FINITE) { wide = add128(wide, it.wide); f += it.f; }
+    if (it.cls != FINITE) { continue; }
+    wide = add128(wide, it.wide);
+    f += it.f;
+    if (keyLess(it.key, finiteLo)) { finiteLo = it.key; }
+    if (keyLess(finiteHi, it.key)) { finiteHi = it.key; }
   }
   sCounts[lid] = counts; sNulls[lid] = nulls; sMin[lid] = lo; sMax[lid] = hi; sWide[lid] = wide; sF[lid] = f;
+  sFiniteMin[lid] = finiteLo; sFiniteMax[lid] = finiteHi;
   for (var s = WG / 2u; s > 0u; s >>= 1u) {
     workgroupBarrier();
     if (lid < s) {
@@ -58,6 +68,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
       if (keyLess(sMax[lid], sMax[o])) { sMax[lid] = sMax[o]; }
       sWide[lid] = add128(sWide[lid], sWide[o]);
       sF[lid] += sF[o];
+      if (keyLess(sFiniteMin[o], sFiniteMin[lid])) { sFiniteMin[lid] = sFiniteMin[o]; }
+      if (keyLess(sFiniteMax[lid], sFiniteMax[o])) { sFiniteMax[lid] = sFiniteMax[o]; }
     }
   }
   if (lid == 0u) {
@@ -70,6 +82,8 @@ fn main(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: v
     partials[at + 8u] = w.x; partials[at + 9u] = w.y; partials[at + 10u] = w.z; partials[at + 11u] = w.w;
     partials[at + 12u] = bitcast<u32>(sF[0]);
     partials[at + 13u] = sNulls[0];
+    partials[at + 14u] = sFiniteMin[0].x; partials[at + 15u] = sFiniteMin[0].y;
+    partials[at + 16u] = sFiniteMax[0].x; partials[at + 17u] = sFiniteMax[0].y;
   }
 }`;
 }

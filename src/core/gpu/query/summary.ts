@@ -1,10 +1,11 @@
 import type { ColumnSummary } from '../../../types.js';
+import type { FiniteExtent } from './bin-options.js';
 import { PARTIAL_WORDS } from './describe-kernel.js';
 import { valueOfKey } from './ordered-keys.js';
 import type { QueryColumn } from './query-column.js';
 
 /** The partial records of every workgroup, combined. */
-interface Totals {
+export interface Totals {
   finite: number;
   nans: number;
   posInf: number;
@@ -12,6 +13,9 @@ interface Totals {
   nulls: number;
   minKey: bigint;
   maxKey: bigint;
+  /** Keys of the smallest and largest finite values (meaningful when `finite` > 0). */
+  finiteMinKey: bigint;
+  finiteMaxKey: bigint;
   /** The integer sum, exact (each record's 128 bits read as two's complement for signed columns). */
   wide: bigint;
   /** The float sum: each record's f32 partial, added in f64. */
@@ -27,6 +31,7 @@ export function combinePartials(column: QueryColumn, words: Uint32Array): Totals
   const t: Totals = {
     ...{ finite: 0, nans: 0, posInf: 0, negInf: 0, nulls: 0, float: 0 },
     ...{ minKey: (1n << 64n) - 1n, maxKey: 0n, wide: 0n },
+    ...{ finiteMinKey: (1n << 64n) - 1n, finiteMaxKey: 0n },
   };
   const pair = (at: number) => (BigInt(words[at] as number) << 32n) | BigInt(words[at + 1] as number);
   for (let at = 0; at + PARTIAL_WORDS <= words.length; at += PARTIAL_WORDS) {
@@ -43,6 +48,12 @@ export function combinePartials(column: QueryColumn, words: Uint32Array): Totals
     const max = pair(at + 6);
     if (min < t.minKey) t.minKey = min;
     if (max > t.maxKey) t.maxKey = max;
+    if (finite > 0) {
+      const finiteMin = pair(at + 14);
+      const finiteMax = pair(at + 16);
+      if (finiteMin < t.finiteMinKey) t.finiteMinKey = finiteMin;
+      if (finiteMax > t.finiteMaxKey) t.finiteMaxKey = finiteMax;
+    }
     let wide = 0n;
     for (let k = 3; k >= 0; k--) wide = (wide << 32n) | BigInt(words[at + 8 + k] as number);
     t.wide += signed ? BigInt.asIntN(128, wide) : wide;
@@ -80,4 +91,13 @@ function sumOf(column: QueryColumn, t: Totals): number | bigint | null {
   if (t.posInf > 0) return Infinity;
   if (t.negInf > 0) return -Infinity;
   return t.float + t.finite * (column.space.offset ?? 0);
+}
+
+/** The smallest and largest finite values of the totals' rows, or `null` when there is none. */
+export function finiteExtent(column: QueryColumn, t: Totals): FiniteExtent | null {
+  if (t.finite === 0) return null;
+  return {
+    min: valueOfKey(column.space, t.finiteMinKey, column.wide),
+    max: valueOfKey(column.space, t.finiteMaxKey, column.wide),
+  };
 }

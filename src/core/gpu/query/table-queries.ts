@@ -1,13 +1,17 @@
-import type { ColumnSummary } from '../../../types.js';
+import type { ColumnSummary, CrossfilterResult, Histogram } from '../../../types.js';
 import type { BufferTracker } from '../buffer-tracker.js';
 import type { UploadedColumn } from '../upload/table-uploader.js';
+import { checkBinSpec, MAX_HISTOGRAM_BINS } from './bin-options.js';
 import { type BoundChunk, bindChunks } from './chunk-bindings.js';
 import { ColumnQueries } from './column-queries.js';
+import { Crossfilter, type CrossfilterDim, crossfilterKey } from './crossfilter.js';
+import { type CrossfilterRequest, MAX_CROSSFILTER_BINS } from './crossfilter-options.js';
 import { type BuiltMask, buildMask, type MaskColumn } from './mask-builder.js';
 import { MaskKernels } from './mask-kernels.js';
 import type { MaskPlan } from './mask-plan.js';
 import { queryable } from './query-column.js';
 import { QueryGpu, scratchUsage } from './query-gpu.js';
+import { serialiser } from './submit.js';
 
 /**
  * The GPU queries of one loaded table: per-column kernels, the mask kernels and the all-rows mask (one
@@ -23,6 +27,9 @@ export class TableQueries {
   readonly #bound = new Map<string, Promise<BoundChunk[]>>();
   #masks: MaskKernels | null = null;
   #allRows: Promise<GPUBuffer> | null = null;
+  /** The crossfilter of the last dimensions asked for; another set of dimensions replaces it. */
+  #crossfilter: Crossfilter | null = null;
+  readonly #crossfilterSerial = serialiser();
 
   constructor(
     device: GPUDevice,
@@ -39,6 +46,36 @@ export class TableQueries {
   async describe(column: UploadedColumn, mask?: GPUBuffer): Promise<ColumnSummary> {
     const queries = this.column(column, 'describe');
     return queries.describe(mask ?? (await this.allRows()));
+  }
+
+  /** The histogram of column `column` over every row, with the bins `options` ask for (checked here). */
+  async histogram(column: UploadedColumn, options: unknown): Promise<Histogram> {
+    const queries = this.column(column, 'histogram');
+    const site = { call: 'histogram', prefix: '' };
+    const spec = checkBinSpec(site, options, MAX_HISTOGRAM_BINS, dictionarySize(queries));
+    return queries.histogram(await this.allRows(), site, spec);
+  }
+
+  /**
+   * Linked histograms of `columns` (the request's dimensions, in order) over every row. The per-row state
+   * of the last set of dimensions is kept, so that a brush update recomputes only what changed.
+   */
+  crossfilter(request: CrossfilterRequest, columns: readonly UploadedColumn[]): Promise<CrossfilterResult> {
+    const dims: CrossfilterDim[] = request.dims.map(({ name, spec }, d) => {
+      const queries = this.column(columns[d] as UploadedColumn, 'crossfilter');
+      const site = { call: 'crossfilter', prefix: `dims.${name}.` };
+      return { name, queries, spec: checkBinSpec(site, spec, MAX_CROSSFILTER_BINS, dictionarySize(queries)) };
+    });
+    return this.#crossfilterSerial(async () => {
+      const key = crossfilterKey(dims);
+      const allRows = await this.allRows();
+      if (this.#crossfilter?.key !== key) {
+        this.#crossfilter?.destroy();
+        this.#crossfilter = null;
+        this.#crossfilter = await Crossfilter.create(this.gpu, key, this.numRows, dims, allRows);
+      }
+      return this.#crossfilter.update(allRows, request.brush);
+    });
   }
 
   /** The queries of `column` (`INVALID_ARGUMENT` when its encoding cannot be queried, naming `what`). */
@@ -98,8 +135,13 @@ export class TableQueries {
     return this.#columns;
   }
 
-  /** Destroys every buffer queries made on this table (masks included). */
+  /** Destroys every buffer queries made on this table (masks and crossfilter state included). */
   destroy(): void {
+    this.#crossfilter = null;
     this.gpu.destroy();
   }
+}
+
+function dictionarySize(queries: ColumnQueries): number | null {
+  return queries.dictionary ? (queries.column.extras.dictionarySize ?? 0) : null;
 }
