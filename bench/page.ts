@@ -44,6 +44,47 @@ function instrument(): () => { longTasks: number; longestTaskMs: number; fps: nu
   };
 }
 
+/**
+ * Loads `url`, draws every row on a 512 × 512 canvas in the loader's worker (x, y and a colour column:
+ * the mixed tables' x, y, kind; the dashboard's price, score, category), then pans three times, with the
+ * page's long tasks and frame rate watched throughout.
+ */
+async function renderRun(loader: Lib.Loader, url: string): Promise<RunResult> {
+  const stop = instrument();
+  const t0 = performance.now();
+  const table = await loader.load(url, { upload: 'staging' });
+  const loaded = performance.now();
+  const mixed = table.columns.some((c) => c.name === 'x');
+  const [x, y, color] = mixed ? ['x', 'y', 'kind'] : ['price', 'score', 'category'];
+  document.getElementById('plot')?.remove();
+  const canvas = document.createElement('canvas');
+  canvas.id = 'plot';
+  canvas.width = 512;
+  canvas.height = 512;
+  document.body.append(canvas);
+  const view = await loader.render(canvas.transferControlToOffscreen(), { table, x, y, color, size: 1 });
+  const firstMs = performance.now() - loaded;
+  const [lo, hi] = view.domain.x;
+  const panned = performance.now();
+  for (let i = 1; i <= 3; i++)
+    await view.update({ domain: { x: [lo + (hi - lo) * 0.1 * i, hi + (hi - lo) * 0.1 * i] } });
+  const panMs = (performance.now() - panned) / 3;
+  const main = stop();
+  const { stats } = table;
+  await view.destroy();
+  await table.destroy();
+  return {
+    msTotal: performance.now() - t0,
+    msToFirstBatch: stats.msToFirstBatch,
+    msToFirstProgress: null,
+    ...main,
+    stages: stats.stages,
+    maxUploadsInFlight: stats.maxUploadsInFlight,
+    maxQueueDepth: stats.maxQueueDepth,
+    frames: { firstMs, panMs },
+  };
+}
+
 window.benchReady = (async () => {
   const lib: typeof Lib = await import(/* @vite-ignore */ `${location.origin}/dist/index.js`);
   const loader = await lib.createLoader();
@@ -97,6 +138,8 @@ window.benchReady = (async () => {
           maxQueueDepth: stats.maxQueueDepth,
         };
       }
+      case 'ours:render':
+        return renderRun(loader, url);
       case 'naive:main':
       case 'naive:flechette': {
         const stop = instrument();

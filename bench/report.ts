@@ -19,6 +19,8 @@ export interface VariantReport {
   stages?: Record<string, number>;
   maxUploadsInFlight?: number;
   maxQueueDepth?: number;
+  /** `ours:render`: ms from the load's end to the first frame, and of a pan's frame. */
+  frames?: { firstMs: Summary; panMs: Summary };
 }
 
 /** Ratios computed within each repetition, then summarised. */
@@ -102,6 +104,14 @@ export function summarizeInput(
             maxQueueDepth: Math.max(...runs.map((s) => s.maxQueueDepth ?? 0)),
           }
         : {}),
+      ...(runs[0]?.frames
+        ? {
+            frames: {
+              firstMs: numbers((s) => s.frames?.firstMs) as Summary,
+              panMs: numbers((s) => s.frames?.panMs) as Summary,
+            },
+          }
+        : {}),
     };
   }
   const reps = [...new Set(samples.map((s) => s.rep))];
@@ -158,10 +168,22 @@ export function printReport(r: InputReport): void {
     [STAGES_HEADING]: stagesCell(v.stages),
   }));
   console.table(rows);
+  const frames = framesLine(r);
+  if (frames) console.log(frames);
   const { ratios } = r;
   console.log(
     `limit/ours: staging ${fmt(ratios.stagingOfLimit, 2)}, writeBuffer ${fmt(ratios.writeBufferOfLimit, 2)}; ` +
       `naive main / ours (${DEFAULT_STRATEGY}): total ${fmt(ratios.naiveOverOursTotal, 2)}, first batch ${fmt(ratios.naiveOverOursFirstBatch, 1)}`,
+  );
+}
+
+/** What the render variant drew: its frames' times (an empty string without it). */
+function framesLine(r: InputReport): string {
+  const frames = r.variants['ours:render']?.frames;
+  if (!frames) return '';
+  return (
+    `ours:render: ${r.rows.toLocaleString('en')} points, first frame ${fmt(frames.firstMs)} ms after the load, ` +
+    `a pan's frame ${fmt(frames.panMs)} ms`
   );
 }
 
@@ -194,6 +216,7 @@ export function targets(reports: InputReport[]) {
       ...reports.flatMap((r) => [
         r.variants['ours:staging']?.longTasks ?? 0,
         r.variants['ours:writeBuffer']?.longTasks ?? 0,
+        r.variants['ours:render']?.longTasks ?? 0,
       ]),
     ),
     naiveMainLongTasks: Math.max(0, ...reports.map((r) => r.variants['naive:main']?.longTasks ?? 0)),
@@ -257,7 +280,8 @@ export function toMarkdown(result: {
           `${v.fps ? `${v.longTasks} (${v.longestTaskMs.toFixed(0)})` : '–'} | ${fmt(v.fps)} | ${stages} |`,
       );
     }
-    lines.push('');
+    const frames = framesLine(r);
+    lines.push('', ...(frames ? [frames, ''] : []));
   }
   return lines.join('\n');
 }

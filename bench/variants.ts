@@ -6,6 +6,7 @@ export const VARIANTS = {
   'ceil:staging': 'ceiling: 2-buffer staging ring of the GPU bytes (worker)',
   'ours:staging': 'arrow-webgpu, staging',
   'ours:writeBuffer': 'arrow-webgpu, writeBuffer',
+  'ours:render': 'arrow-webgpu, staging, then every row drawn in the worker (a frame, then 3 pans)',
   'naive:main': 'naive: arrayBuffer + tableFromIPC + writeBuffer (main thread)',
   'naive:worker': 'naive: same, in a worker',
   'naive:flechette': 'naive: flechette instead of apache-arrow (main thread)',
@@ -31,6 +32,8 @@ export interface RunResult {
   };
   maxUploadsInFlight?: number;
   maxQueueDepth?: number;
+  /** `ours:render`: ms from the end of the load to the first frame drawn, and of each pan's frame. */
+  frames?: { firstMs: number; panMs: number };
 }
 
 /** Where a variant's JS heap lives: the loader's worker, the benchmark's worker, or the page. */

@@ -464,6 +464,33 @@ describe('updates', () => {
   });
 });
 
+describe('points of a device pixel or less', () => {
+  it('are drawn as single pixels, where the squares would be, and become squares again when they grow', async () => {
+    // Centres on pixel centres: the pixel holding each is the one a 1-pixel square covers.
+    const px = [5, 17, 40, 63, 79];
+    const py = [3, 30, 59, 12, 44];
+    const xs = px.map((p) => p + 0.5);
+    const ys = py.map((p) => H - (p + 0.5));
+    const table = new Table({ x: vectorFromArray(xs, new Float32()), y: vectorFromArray(ys, new Float32()) });
+    const domain = { x: [0, W] as Range, y: [0, H] as Range };
+    await withContext(async (context) => {
+      await withView(
+        context,
+        table,
+        { x: 'x', y: 'y', size: 0.5, pixelRatio: 2, domain, background: WHITE },
+        async (view, target) => {
+          const points = xs.map((x, r) => ({ ...pointCentre(x, ys[r]!, domain, W, H), rgba: FILL }));
+          const pixels = imageDifferences(await target.read(), points, 1, WHITE_BYTES, 1);
+          expect(pixels.differences).toEqual([]);
+          expect(pixels.inside).toBe(points.length);
+          await view.update({ size: 3 });
+          expect(await frameDifferences(target, points, 6)).toEqual([]);
+        },
+      );
+    });
+  });
+});
+
 describe('custom shaders', () => {
   const xs = [1, 3, 5, 7];
   const ys = [1, 2, 3, 4];

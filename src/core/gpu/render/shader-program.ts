@@ -71,6 +71,7 @@ export async function shaderProgram(
   });
   const vertices = shader.vertices ?? 6;
   return {
+    prepare: async () => {},
     encode(pass) {
       if (rows === 0) return;
       pass.setPipeline(pipeline);

@@ -7,7 +7,7 @@ import { type Channel, channelMap, channelOf } from './channel.js';
 import { checkSettings, invalidSetting } from './check-settings.js';
 import { viewLayout } from './compile.js';
 import { DEFAULT_POINT_COLOR, hexColor } from './palettes.js';
-import { type PointChannels, pointsProgram, type RenderProgram } from './points-program.js';
+import { type Frame, type PointChannels, PointsProgram, type RenderProgram } from './points-program.js';
 import type { FilterMode, Range, RenderSettings, RenderShader, RenderState } from './render-settings.js';
 import type { RenderTarget } from './render-target.js';
 import { shaderProgram } from './shader-program.js';
@@ -310,8 +310,10 @@ export class ViewRenderer {
 
   /** Draws a frame and waits until the GPU has; a GPU error fails it (`GPU_VALIDATION`). */
   async #draw(): Promise<void> {
-    this.#checkAlive(); // from here to the submit nothing waits: a destroy cannot come in between
     const started = performance.now();
+    const frame: Frame = { pointPixels: this.#settings.size * this.#settings.pixelRatio };
+    await this.#program.prepare(frame);
+    this.#checkAlive(); // from here to the submit nothing waits: a destroy cannot come in between
     const { device } = this.#source;
     const passes = this.#passes();
     const [r, g, b, a] = this.#settings.background;
@@ -333,7 +335,7 @@ export class ViewRenderer {
       });
       for (const i of passes.keys()) {
         pass.setBindGroup(1, this.#group1, [i * VIEW_STRIDE]);
-        this.#program.encode(pass);
+        this.#program.encode(pass, frame);
       }
       pass.end();
       device.queue.submit([encoder.finish()]);
@@ -424,5 +426,5 @@ function makeProgram(
     const columns = source.pick(settings.shader.columns ?? []);
     return shaderProgram(source.device, target.format, settings.shader, columns, source.numRows, layout1);
   }
-  return pointsProgram(source.device, target.format, channels as PointChannels, layout1);
+  return PointsProgram.create(source.device, target.format, channels as PointChannels, layout1);
 }
