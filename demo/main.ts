@@ -9,7 +9,6 @@ import { byId, count, megabytes } from './dom.js';
 import { FrameMeter } from './frame-meter.js';
 import { LiveStats } from './live-stats.js';
 import { describeError, showError, showMessage } from './message.js';
-import { naiveLoad } from './naive.js';
 import { type Choice, ColumnPickers, defaultChoice } from './pickers.js';
 import { addRun, type Run } from './runs.js';
 import { bindSourceInputs, loaderInput, type Source, sourceLabel } from './source.js';
@@ -120,7 +119,7 @@ async function runWorker(session: Session): Promise<void> {
     limit,
   });
   try {
-    await views.show(loader, table, pickers.value());
+    await views.show(loader, table, pickers.value(), choice.histograms);
   } catch (error) {
     // The table loaded; only drawing it failed: its figures stay, the scatter says why.
     if (session === current)
@@ -135,6 +134,8 @@ async function runNaive(session: Session): Promise<void> {
   );
   const t0 = performance.now();
   let shown = 0;
+  // Loaded when first used: apache-arrow and the naive path are no part of the worker's page.
+  const { naiveLoad } = await import('./naive.js');
   const result = await naiveLoad(session.source, session.controller.signal, (bytes, total) => {
     const now = performance.now();
     if (session !== current || now - shown < 50) return;
