@@ -5,6 +5,8 @@ export interface ExpectedPoint {
   x: number;
   y: number;
   rgba: readonly [number, number, number, number];
+  /** Its side in device pixels, when not the image's. */
+  side?: number;
 }
 
 /** How far a pixel centre must be inside or outside every square to be checked (rasterisation's edge rules aside). */
@@ -46,7 +48,6 @@ export function imageDifferences(
   const differences: string[] = [];
   let inside = 0;
   let outside = 0;
-  const half = side / 2;
   for (let py = 0; py < image.height; py++) {
     for (let px = 0; px < image.width; px++) {
       const cx = px + 0.5;
@@ -54,6 +55,7 @@ export function imageDifferences(
       // In drawing order: a later point covers an earlier one; on its edge, whether it does is unknown.
       let want: readonly number[] | null = background;
       for (const p of points) {
+        const half = (p.side ?? side) / 2;
         const dx = Math.abs(cx - p.x);
         const dy = Math.abs(cy - p.y);
         if (dx < half - MARGIN && dy < half - MARGIN) want = p.rgba;

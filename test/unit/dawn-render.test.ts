@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   Bool,
   Field,
@@ -11,6 +13,7 @@ import {
   makeVector,
   Table,
   tableToIPC,
+  Uint16,
   Uint32,
   Uint64,
   Utf8,
@@ -555,6 +558,50 @@ struct Out { @builtin(position) position: vec4<f32>, @location(0) color: vec4<f3
         target.destroy();
         tables.destroy(tableId);
       }
+    });
+  });
+});
+
+/** The README's custom shader: the first ```wgsl block of its section "Drawing tables". */
+function readmeShader(): string {
+  const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Drawing tables'));
+  const match = /```wgsl\n([\s\S]*?)```/.exec(section);
+  if (!match?.[1]) throw new Error('no ```wgsl block in the README section "Drawing tables"');
+  return match[1];
+}
+
+describe("the README's custom shader", () => {
+  it('draws each row a square of its kind, sized after it, as triangle strips; null rows are left out', async () => {
+    const xs = [-600, -200, 300, 700, 100];
+    const ys = [-300000, 200000, -100000, 350000, 0];
+    const kinds = [0, 1, 2, 7, 4];
+    const table = new Table({
+      x: vectorFromArray(xs, new Float32()),
+      y: float32WithNulls(ys, [4]),
+      kind: vectorFromArray(kinds, new Uint16()),
+    });
+    const domain = { x: [-1000, 1000] as Range, y: [-500000, 500000] as Range };
+    const shader = {
+      code: readmeShader(),
+      columns: ['x', 'y', 'kind'],
+      vertices: 4,
+      topology: 'triangle-strip' as const,
+    };
+    await withContext(async (context) => {
+      await withView(
+        context,
+        table,
+        { shader, domain, size: 2, pixelRatio: 1.5, background: WHITE },
+        async (_, target) => {
+          const points = [0, 1, 2, 3].map((r) => ({
+            ...pointCentre(xs[r]!, ys[r]!, domain, W, H),
+            rgba: premultipliedBytes(hexColor(TABLEAU10[kinds[r]! % 10]!)),
+            side: 2 * (1 + (kinds[r]! % 3)) * 1.5,
+          }));
+          expect(await frameDifferences(target, points, 3)).toEqual([]);
+        },
+      );
     });
   });
 });
