@@ -15,22 +15,25 @@ export function byteStream<T>(chunks: readonly T[]): ReadableStream<T> {
 }
 
 /**
- * A ReadableStream of `chunks` that notes whether it was cancelled; with `hang`, it never closes after
+ * A ReadableStream of `chunks` that notes how many it handed out and whether it was cancelled; with `hang`, it never closes after
  * them (a slow or stalled producer).
  */
 export function watchedStream<T>(
   chunks: readonly T[],
   { hang = false }: { hang?: boolean } = {},
-): { stream: ReadableStream<T>; cancelled: boolean; reason: unknown } {
+): { stream: ReadableStream<T>; handedOut: number; cancelled: boolean; reason: unknown } {
   let next = 0;
   const state = {
+    handedOut: 0,
     cancelled: false,
     reason: undefined as unknown,
     stream: new ReadableStream<T>(
       {
         pull(controller) {
-          if (next < chunks.length) controller.enqueue(chunks[next++] as T);
-          else if (!hang) controller.close();
+          if (next < chunks.length) {
+            controller.enqueue(chunks[next++] as T);
+            state.handedOut = next;
+          } else if (!hang) controller.close();
           else return new Promise<void>(() => {});
         },
         cancel(reason) {
