@@ -144,8 +144,8 @@ describe('inspect', () => {
     }
   });
 
-  it('fails a footer-only file without readTail as CORRUPT, and a bad footer as TRUNCATED', async () => {
-    expect(await codeOf(inspect(file))).toBe('CORRUPT');
+  it('fails a footer-only file without readTail (a stream) as INVALID_ARGUMENT, and a bad footer as TRUNCATED', async () => {
+    expect(await codeOf(inspect(file))).toBe('INVALID_ARGUMENT');
     const cut = file.subarray(0, file.byteLength - 4);
     expect(await codeOf(inspect(cut, { readTail: tailOf(cut).readTail }))).toBe('TRUNCATED');
   });

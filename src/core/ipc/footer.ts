@@ -1,6 +1,6 @@
 import { Message } from 'apache-arrow';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
-import { DecodeError } from '../errors.js';
+import { ArgumentError, DecodeError } from '../errors.js';
 import type { ReadTail } from '../source/byte-source.js';
 import { keepLast } from '../source/tail-bytes.js';
 import { encodeMessage, framedPrefix } from './encode-message.js';
@@ -60,7 +60,8 @@ export function schemaMessageFromFooter(tail: Uint8Array): { prefix: Uint8Array;
 
 /**
  * Reads the schema of a file whose first message is not one, from its footer, as a framed Schema
- * message placed at `at` (where the schema message was expected). Needs `readTail`.
+ * message placed at `at` (where the schema message was expected). Needs `readTail`: without it (a
+ * source that cannot be read from its end) the file is `INVALID_ARGUMENT` naming the source.
  */
 export async function readFooterSchema(
   readTail: ReadTail | undefined,
@@ -69,10 +70,12 @@ export async function readFooterSchema(
   maxMetadataBytes: number,
 ): Promise<FramedMessage> {
   if (!readTail) {
-    throw corrupt(
-      url,
-      at,
-      'the file has no schema message before its first batch, and its footer cannot be read',
+    // Reading on to the footer would mean holding every batch until then: the load fails instead.
+    throw new ArgumentError(
+      `${url} is an Arrow file whose schema is only in its footer (as apache-arrow JS writes files), and ` +
+        'this source cannot be read from its end (a stream, or a request other than GET): pass the file ' +
+        'as a Blob, an ArrayBuffer or a URL, or send it in the IPC stream format',
+      { url, option: 'source', byteOffset: at },
     );
   }
   const length = footerLength(await readTail(FILE_TRAILER_BYTES));
