@@ -26,19 +26,20 @@ export class RunEnds {
   readonly offset: number;
   /** Number of runs. */
   readonly count: number;
-  readonly #ends: RunEndArray;
+  /** The run ends as apache-arrow decodes them (Int64 ones as bigints): read them with `Number`. */
+  readonly ends: ArrayLike<number | bigint>;
 
   constructor(data: Data) {
     const runEnds = data.children[0] as Data;
     this.values = data.children[1] as Data;
     this.offset = data.offset;
     this.count = runEnds.length;
-    this.#ends = runEnds.values as RunEndArray;
+    this.ends = runEnds.values as RunEndArray;
   }
 
   /** Where run `run` ends: one past its last row, counted from the start of the runs. */
   endOf(run: number): number {
-    return Number(this.#ends[run]);
+    return Number(this.ends[run]);
   }
 
   /** The run holding row `row` of the array (its offset applied): the first whose end is above it. */
@@ -134,7 +135,20 @@ export function expandValidity(
   runs.forEach(0, rows, (run, from, to) => {
     if (valid(run)) return;
     nullCount += to - from;
-    for (let i = from; i < to; i++) bitmap[i >> 3] = (bitmap[i >> 3] as number) & ~(1 << (i & 7));
+    clearBits(bitmap, from, to);
   });
   return { bitmap, nullCount };
+}
+
+/** Clears bits `[from, to)` of an LSB-first bitmap: whole bytes at once. */
+function clearBits(bitmap: Uint8Array, from: number, to: number): void {
+  let bit = from;
+  for (; bit < to && (bit & 7) !== 0; bit++)
+    bitmap[bit >> 3] = (bitmap[bit >> 3] as number) & ~(1 << (bit & 7));
+  const wholeEnd = to & ~7;
+  if (bit < wholeEnd) {
+    bitmap.fill(0, bit >> 3, wholeEnd >> 3);
+    bit = wholeEnd;
+  }
+  for (; bit < to; bit++) bitmap[bit >> 3] = (bitmap[bit >> 3] as number) & ~(1 << (bit & 7));
 }

@@ -175,11 +175,12 @@ class FieldWalk {
    * name, `path` where it lands in the rewritten schema if kept.
    */
   field(tree: FieldTree, field: Field, node: number, name: string, path: number[]): Field | null {
-    if (!isUnreadable(tree) || (isExpandable(tree) && node >= 0)) {
-      if (isUnreadable(tree)) {
-        this.drops.runEndEncoded.push(path);
-        this.drops.structNodes[node] = true;
-      }
+    const expanded = isExpandable(tree) && node >= 0;
+    if (expanded) {
+      this.drops.runEndEncoded.push(path);
+      this.drops.structNodes[node] = true;
+    }
+    if (expanded || !isUnreadable(tree)) {
       dictionaryIdsOf(tree, this.drops.keptDictionaries);
       return field;
     }
