@@ -11,10 +11,12 @@ import {
   Struct,
   type Table,
   Type,
+  tableToIPC,
   type Vector,
 } from 'apache-arrow';
 import type { BufferRegion } from 'apache-arrow/ipc/metadata/message';
 import { TypeTag } from '../../src/core/ipc/metadata/type.js';
+import { toBigEndian } from './big-endian.js';
 import { writeCompressed } from './compressed-ipc.js';
 import { retyped } from './unreadable-ipc.js';
 
@@ -167,16 +169,22 @@ function firstBuffers(fields: readonly Field[], prefix = '', at = { buffer: 0 })
   return out;
 }
 
+/** How `runEndIpc` writes the bodies: compressed, big-endian (then compressed, if asked) or neither. */
+export interface RunEndWriting {
+  compression?: CompressionType;
+  bigEndian?: boolean;
+}
+
 /**
  * `table` as IPC where the struct columns at `paths` (`a`, or `s.r` under a struct) are RunEndEncoded
- * arrays (`runEndVector`'s): a stream, a file, or a file whose schema is only in its footer; its bodies
- * compressed with `compression` if given.
+ * arrays (`runEndVector`'s): a stream, a file, or a file whose schema is only in its footer (a
+ * big-endian source: a stream only).
  */
 export function runEndIpc(
   table: Table,
   paths: readonly string[],
   format: 'stream' | 'file' | 'footer-schema',
-  compression?: CompressionType,
+  { compression, bigEndian = false }: RunEndWriting = {},
 ): Uint8Array {
   const starts = firstBuffers(table.schema.fields);
   const validity = new Set(paths.map((p) => starts.get(p)));
@@ -184,6 +192,11 @@ export function runEndIpc(
     tags: Object.fromEntries(paths.map((p) => [p, TypeTag.RunEndEncoded])),
     buffers: (buffers: BufferRegion[]) => buffers.filter((_, i) => !validity.has(i)),
   };
-  const written = compression === undefined ? undefined : writeCompressed(table, compression, 'stream');
+  // The big-endian twin swaps the struct's children as it would the RunEndEncoded array's.
+  const written = bigEndian
+    ? toBigEndian(tableToIPC(table, 'stream'), compression)
+    : compression === undefined
+      ? undefined
+      : writeCompressed(table, compression, 'stream');
   return retyped(table, edit, format, written);
 }

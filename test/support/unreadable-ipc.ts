@@ -47,9 +47,13 @@ export function retyped(
     table.schema.fields.filter((f) => !helpers.includes(f.name)),
     table.schema.metadata,
   );
-  const schemaMetadata = Message.encode(Message.from(schema));
-  patchTags(schemaMetadata, schemaOfMessage(schemaMetadata), edit.tags);
   const { messages } = splitMessages(written);
+  // The written schema message, when it needs no field taken out: it keeps what the writer said (its
+  // endianness, say).
+  const writtenSchema = messages.find((m) => Message.decode(m.metadata).isSchema())?.metadata;
+  const schemaMetadata =
+    helpers.length === 0 && writtenSchema ? writtenSchema.slice() : Message.encode(Message.from(schema));
+  patchTags(schemaMetadata, schemaOfMessage(schemaMetadata), edit.tags);
   const out = messages.map(({ metadata, body }) => {
     const message = Message.decode(metadata);
     if (message.isSchema()) return { metadata: schemaMetadata, body, kind: 'schema' as const };
