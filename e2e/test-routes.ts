@@ -75,12 +75,56 @@ function track(url: URL, res: ServerResponse): void {
   });
 }
 
+/** The Arrow project's integration files (test/data/arrow-testing), served under /arrow-testing/. */
+const ARROW_TESTING_DIR = join(import.meta.dirname, '../test/data/arrow-testing');
+
+/** The API key `/auth/` routes require in `x-api-key`. */
+export const TEST_API_KEY = 'test-key-1234';
+
+/** A request's body, as text. */
+async function bodyText(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * `/auth/<fixture>`, as a data API behind a key does: every request (a footer's Range reads too) needs
+ * `x-api-key` (else 401). A GET is served as a file is; a POST (a query) must carry the body given in
+ * `?expect=` (and a Content-Type starting with `?type=`; else 400, saying what came) and is answered
+ * with the fixture as an Arrow stream.
+ */
+async function serveAuthenticated(req: IncomingMessage, res: ServerResponse, url: URL, path: string) {
+  const headers = { 'Content-Type': 'application/vnd.apache.arrow.stream', 'Cache-Control': 'no-store' };
+  if (req.headers['x-api-key'] !== TEST_API_KEY) {
+    res.writeHead(401, { 'Content-Type': 'text/plain' });
+    return void res.end(`missing or wrong x-api-key (${req.method} ${req.headers.range ?? 'no range'})`);
+  }
+  if (req.method === 'GET' || req.method === 'HEAD') return serveFile(req, res, path, headers);
+  const body = await bodyText(req);
+  const expected = url.searchParams.get('expect') ?? '';
+  const type = req.headers['content-type'] ?? '';
+  const expectedType = url.searchParams.get('type') ?? '';
+  if (req.method !== 'POST' || body !== expected || !type.startsWith(expectedType)) {
+    res.writeHead(400, { 'Content-Type': 'text/plain' });
+    return void res.end(
+      `expected POST of ${expectedType || 'any type'} with body ${JSON.stringify(expected)}, ` +
+        `got ${req.method} of ${type} with ${JSON.stringify(body)}`,
+    );
+  }
+  const bytes = readFileSync(path);
+  res.writeHead(200, { ...headers, 'Content-Length': bytes.length });
+  res.end(bytes);
+}
+
 /**
  * Routes the browser tests use: fixtures under /data/ (`?throttle=bytesPerSecond`), and faults under
  * /fault/: `status/<code>`, `html`, `hang` (no answer at all), `nocors/<fixture>` (no CORS headers),
  * `cut/<fixture>?after=N` (connection closed after N bytes), `stall/<fixture>?after=N` (silence after
  * N bytes), `truncate/<fixture>?bytes=N`, `/connections/ID` (when a request made with `?conn=ID` was closed), `length/<fixture>?claim=N` (a Content-Length that lies),
  * `xor/<fixture>?at=N&mask=M` (one byte changed), `mutate/<fixture>?seed=N`, `random?bytes=N&seed=S`.
+ * Also `/auth/<fixture>` (a key in `x-api-key`, a query by POST: see `serveAuthenticated`) and
+ * `/arrow-testing/<case>` (files another Arrow implementation wrote).
  */
 export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next: Next): unknown {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -106,6 +150,18 @@ export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next:
     return serveFile(req, res, path, headers, {
       bytesPerSecond: Number(url.searchParams.get('throttle') ?? 0),
     });
+  }
+  if (parts[0] === 'auth' && parts[1]) {
+    const path = fixturePath(parts.slice(1).join('/'));
+    if (!path) return next();
+    return void serveAuthenticated(req, res, url, path).catch(() => res.destroy());
+  }
+  if (parts[0] === 'arrow-testing' && parts[1]) {
+    const path = normalize(join(ARROW_TESTING_DIR, ...parts.slice(1).map(decodeURIComponent)));
+    if (!path.startsWith(ARROW_TESTING_DIR) || !statSync(path, { throwIfNoEntry: false })?.isFile()) {
+      return next();
+    }
+    return serveFile(req, res, path, headers);
   }
   if (parts[0] !== 'fault') return next();
   const kind = parts[1];

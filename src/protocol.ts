@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import { ArrowGpuError, deserializeError, type SerializedError, serializeError } from './core/errors.js';
+import type { RequestSpec, SourceSpec } from './core/source/source-spec.js';
 import type {
   AdapterSummary,
   ColumnInfo,
@@ -30,8 +31,12 @@ export interface WorkerInit {
 /** One `load` call as it crosses to the worker (an `AbortSignal` cannot: cancellation is `cancel(loadId)`). */
 export interface WorkerLoadRequest {
   loadId: number;
-  /** Absolute URL (resolved against the page, not the worker). */
+  /** Absolute URL (resolved against the page, not the worker); with `source`, that source's name in errors. */
   url: string;
+  /** How `url` is requested; a GET without it. */
+  request?: RequestSpec;
+  /** A source other than a URL (a Blob, bytes, a stream), transferred with the request. */
+  source?: SourceSpec;
   columns?: string[];
   encodings?: EncodingRequest;
   unsupported?: 'error' | 'skip';
@@ -46,8 +51,12 @@ export interface WorkerLoadRequest {
 /** One `inspect` call as it crosses to the worker; cancelled with `cancel(loadId)`, as a load is. */
 export interface WorkerInspectRequest {
   loadId: number;
-  /** Absolute URL (resolved against the page, not the worker). */
+  /** Absolute URL (resolved against the page, not the worker); with `source`, that source's name in errors. */
   url: string;
+  /** How `url` is requested; a GET without it. */
+  request?: RequestSpec;
+  /** A source other than a URL (a Blob, bytes, a stream), transferred with the request. */
+  source?: SourceSpec;
   columns?: string[];
   encodings?: EncodingRequest;
   /** Default `'skip'`: columns without a GPU encoding are listed, not thrown. */

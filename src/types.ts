@@ -7,6 +7,36 @@ export type { SkippedColumn } from './core/columns/type-plan.js';
 export type { WgslBinding } from './core/columns/wgsl/column-wgsl.js';
 export type { TableWgsl, WgslColumn, WgslOptions } from './core/columns/wgsl/table-wgsl.js';
 
+/**
+ * What `load` and `inspect` read Arrow IPC from: a URL (fetched in the worker, with the request options
+ * of the load), a `Response` or a `ReadableStream` of bytes (transferred to the worker and read once), a
+ * `Blob` or `File` (read in the worker, its end by slicing), or bytes in memory (transferred, or copied
+ * with `keepBytes`).
+ */
+export type LoadSource =
+  | string
+  | URL
+  | Response
+  | ReadableStream<Uint8Array>
+  | Blob
+  | ArrayBuffer
+  | Uint8Array;
+
+/** A request body `load` can send with a URL source (copied to the worker; a Blob by reference). */
+export type RequestBody = string | ArrayBuffer | ArrayBufferView | Blob | URLSearchParams;
+
+/** How a URL source is requested: passed to the worker's `fetch` (and its footer `Range` reads, for a GET). */
+export interface RequestOptions {
+  /** The request method; default `'GET'`. A body needs another (a query endpoint answers a `'POST'`). */
+  method?: string;
+  /** Request headers (an `Authorization` for a data API): a `Headers`, an object or name–value pairs. */
+  headers?: HeadersInit;
+  /** Whether cookies and HTTP auth go with the request, as for `fetch`; default `'same-origin'`. */
+  credentials?: RequestCredentials;
+  /** The request body (a query); a `URLSearchParams` is sent as a form, as `fetch` sends it. */
+  body?: RequestBody;
+}
+
 /** The typed array of a column's GPU words: `Float32Array`, `Int32Array` or `Uint32Array`. */
 export type GpuType = WordType;
 
@@ -116,7 +146,7 @@ export interface SchemaColumn {
 
 /** A source's schema, read without its batches, and the GPU encoding each column would get. */
 export interface TableSchema {
-  /** The absolute URL that was read. */
+  /** The absolute URL that was read, or the name of another source (`blob:<name>`, `stream`, `response <url>`, `bytes`). */
   url: string;
   /** The IPC container format of the source. */
   format: 'stream' | 'file';

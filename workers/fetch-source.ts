@@ -1,32 +1,43 @@
 import { HttpStatusError, loadAborted, NetworkError } from '../src/core/errors.js';
 import type { ByteSource } from '../src/core/source/byte-source.js';
+import type { RequestSpec } from '../src/core/source/source-spec.js';
+import { StallTimer } from '../src/core/source/stall-timer.js';
 import { keepLast } from '../src/core/source/tail-bytes.js';
 
 /**
- * Opens `url` with `fetch` and yields its body as it arrives. Failures become typed errors naming the
- * URL; `timeoutMs` fails the load when no byte arrives for that long (a stalled server).
+ * Opens `url` with `fetch` (with `options.request`'s method, headers, credentials and body; a GET
+ * without it) and yields its body as it arrives. Failures become typed errors naming the URL;
+ * `timeoutMs` fails the load when no byte arrives for that long (a stalled server).
  */
 export async function fetchSource(
   url: string,
   signal: AbortSignal,
-  options: { timeoutMs?: number },
+  options: { timeoutMs?: number; request?: RequestSpec },
 ): Promise<ByteSource> {
+  const { request } = options;
+  const method = request?.method ?? 'GET';
   const stall = new StallTimer(options.timeoutMs);
   const combined = AbortSignal.any([signal, stall.signal]);
   let response: Response;
   try {
     stall.arm();
-    response = await fetch(url, { signal: combined });
+    response = await fetch(url, {
+      signal: combined,
+      method,
+      headers: request?.headers,
+      credentials: request?.credentials,
+      body: request?.body,
+    });
   } catch (error) {
     throw failure(error, url, signal, stall, 0);
   }
   if (!response.ok) {
     stall.disarm();
     void response.body?.cancel().catch(() => {});
-    throw new HttpStatusError(`GET ${url} answered HTTP ${response.status} ${response.statusText}`.trim(), {
-      url,
-      status: response.status,
-    });
+    throw new HttpStatusError(
+      `${method} ${url} answered HTTP ${response.status} ${response.statusText}`.trim(),
+      { url, status: response.status },
+    );
   }
   const length = Number(response.headers.get('content-length'));
   const encoded = response.headers.get('content-encoding');
@@ -34,14 +45,16 @@ export async function fetchSource(
   return {
     body: readBody(response, url, signal, stall),
     bytesTotal,
-    readTail: (n) => readTail(url, signal, n, bytesTotal, options.timeoutMs),
+    // A footer read repeats the request with a Range: only a GET is safe to repeat (a POST may run a query again).
+    readTail:
+      method === 'GET' ? (n) => readTail(url, signal, n, bytesTotal, options.timeoutMs, request) : undefined,
   };
 }
 
 /**
- * The last `length` bytes of `url`, by a Range request. `bytes=N-` is a CORS-safelisted range, so it is
- * preferred when the size is known. A server that ignores ranges answers 200 with the whole body, which
- * is then streamed through keeping only its tail.
+ * The last `length` bytes of `url`, by a Range request with the load's headers and credentials.
+ * `bytes=N-` is a CORS-safelisted range, so it is preferred when the size is known. A server that
+ * ignores ranges answers 200 with the whole body, which is then streamed through keeping only its tail.
  */
 async function readTail(
   url: string,
@@ -49,14 +62,17 @@ async function readTail(
   length: number,
   size: number | null,
   timeoutMs: number | undefined,
+  request: RequestSpec | undefined,
 ): Promise<Uint8Array> {
   const range = size !== null ? `bytes=${Math.max(0, size - length)}-` : `bytes=-${length}`;
   const stall = new StallTimer(timeoutMs);
   const combined = AbortSignal.any([signal, stall.signal]);
+  const headers = new Headers(request?.headers);
+  headers.set('Range', range);
   let received = 0;
   try {
     stall.arm();
-    const response = await fetch(url, { signal: combined, headers: { Range: range } });
+    const response = await fetch(url, { signal: combined, headers, credentials: request?.credentials });
     if (!response.ok) {
       void response.body?.cancel().catch(() => {});
       throw new HttpStatusError(
@@ -143,33 +159,4 @@ function failure(
     ? ` (${url} is cross-origin: the server must send Access-Control-Allow-Origin (CORS), or it is unreachable)`
     : '';
   return new NetworkError(`Fetching ${url} failed: ${message}${hint}`, { url }, { cause: error });
-}
-
-/** Aborts when `arm()` is not called again within `ms`. */
-class StallTimer {
-  readonly #controller = new AbortController();
-  readonly ms: number | undefined;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  fired = false;
-
-  constructor(ms: number | undefined) {
-    this.ms = ms;
-  }
-
-  get signal(): AbortSignal {
-    return this.#controller.signal;
-  }
-
-  arm(): void {
-    if (this.ms === undefined) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.fired = true;
-      this.#controller.abort();
-    }, this.ms);
-  }
-
-  disarm(): void {
-    clearTimeout(this.#timer);
-  }
 }

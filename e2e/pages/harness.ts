@@ -38,9 +38,31 @@ export interface TestLoader {
   exit(): void;
 }
 
+/** What a test stream did: bytes handed out, and whether (and why) its reader cancelled it. */
+export interface StreamState {
+  delivered: number;
+  cancelled: boolean;
+  reason: string | null;
+}
+
+/** How `testStream` hands its bytes out. */
+export interface TestStreamOptions {
+  /** Chunk sizes, cycled. */
+  sizes: number[];
+  /** Errors the stream (with `Error('disk gone')`) once this many bytes went out. */
+  errorAt?: number;
+  /** Hands out nothing more after this many bytes, and never closes (a stalled producer). */
+  hangAt?: number;
+}
+
 export interface Harness {
   mode: string;
   lib: LibModule;
+  settledMemory(loader: Lib.Loader, before: Lib.MemoryInfo): Promise<Lib.MemoryInfo>;
+  testStream(
+    bytes: Uint8Array,
+    options: TestStreamOptions,
+  ): { stream: ReadableStream<Uint8Array>; state: StreamState };
   testLoader(options?: Lib.LoaderOptions): Promise<TestLoader>;
   digest(view: ArrayBufferView): Promise<string>;
   readAll(table: Lib.GpuTable): Promise<ColumnDigest[]>;
@@ -122,6 +144,49 @@ function watchLongTasks(): () => { count: number; longestMs: number } {
   };
 }
 
+/**
+ * The loader's memory once it is back to `before`, or after 2 s: a staging buffer still mapping when a
+ * load was aborted returns to the shared ring a moment later, and trimming then releases it.
+ */
+async function settledMemory(loader: Lib.Loader, before: Lib.MemoryInfo): Promise<Lib.MemoryInfo> {
+  for (let i = 0; ; i++) {
+    await loader.trim();
+    const memory = await loader.memory();
+    const back = memory.liveBuffers === before.liveBuffers && memory.liveBytes === before.liveBytes;
+    if (back || i === 20) return memory;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A ReadableStream of `bytes` in chunks of odd sizes, one pull at a time, that notes its cancellation. */
+function testStream(
+  bytes: Uint8Array,
+  { sizes, errorAt = Infinity, hangAt = Infinity }: TestStreamOptions,
+): { stream: ReadableStream<Uint8Array>; state: StreamState } {
+  const state: StreamState = { delivered: 0, cancelled: false, reason: null };
+  let index = 0;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        const at = state.delivered;
+        if (at >= errorAt) return controller.error(new Error('disk gone'));
+        if (at >= hangAt) return new Promise<void>(() => {});
+        if (at >= bytes.byteLength) return controller.close();
+        const size = sizes[index++ % sizes.length] as number;
+        const end = Math.min(at + size, bytes.byteLength, errorAt, hangAt);
+        controller.enqueue(bytes.slice(at, end));
+        state.delivered = end;
+      },
+      cancel(reason) {
+        state.cancelled = true;
+        state.reason = String(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  return { stream, state };
+}
+
 let testWorkers = 0;
 
 /** A loader whose worker is e2e/pages/test.worker.ts (from source, whatever the mode), and its hooks. */
@@ -154,6 +219,16 @@ window.harnessReady = (async () => {
     mode === 'dist'
       ? await import(/* @vite-ignore */ `${location.origin}/dist/index.js`)
       : await import('../../src/index.js');
-  window.harness = { mode, lib, testLoader, digest, readAll, settle, watchLongTasks };
+  window.harness = {
+    mode,
+    lib,
+    testLoader,
+    testStream,
+    settledMemory,
+    digest,
+    readAll,
+    settle,
+    watchLongTasks,
+  };
   (document.getElementById('status') as HTMLElement).textContent = `ready (${mode})`;
 })();

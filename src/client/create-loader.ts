@@ -1,15 +1,18 @@
 import * as Comlink from 'comlink';
-import { AbortError, NetworkError } from '../core/errors.js';
+import { AbortError } from '../core/errors.js';
 import { type LoaderWorkerApi, registerErrorTransfer } from '../protocol.js';
 import type {
   AdapterSummary,
   EncodingRequest,
   LoadProgress,
+  LoadSource,
   MemoryInfo,
+  RequestOptions,
   TableSchema,
   UploadStrategy,
 } from '../types.js';
 import { GpuTable } from './gpu-table.js';
+import { discardSource, prepareSource, type WireSource } from './load-source.js';
 import { checkLoaderOptions, checkLoadOptions, invalidOption } from './options.js';
 import { WorkerGuard } from './worker-guard.js';
 
@@ -33,7 +36,7 @@ export interface LoaderOptions {
 }
 
 /** Options of one `load`. */
-export interface LoadOptions {
+export interface LoadOptions extends RequestOptions {
   /**
    * Columns to upload, by name, in this order; default all. Columns left out may have any type. A
    * struct's name selects all its children (`parent.child`).
@@ -60,12 +63,17 @@ export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
   /** Overrides the loader's upload strategy for this load. */
   upload?: UploadStrategy;
-  /** Fails with `NETWORK` when the server sends no byte for this many milliseconds. */
+  /** Fails with `NETWORK` when the server (or a stream source) sends no byte for this many milliseconds. */
   timeoutMs?: number;
+  /**
+   * An `ArrayBuffer` or `Uint8Array` source is transferred to the worker, not copied: the caller's buffer
+   * is detached. `true` copies it instead, so that the caller keeps it (to load it again, say).
+   */
+  keepBytes?: boolean;
 }
 
 /** Options of one `inspect`: those of `load` that decide the columns and their encodings, and the request's. */
-export interface InspectOptions {
+export interface InspectOptions extends RequestOptions {
   /** Columns to plan, by name, in this order; default all. A struct's name selects all its children. */
   columns?: readonly string[];
   /** Encodings as `load` takes them; a misfit is `INVALID_ARGUMENT`, as it would be for the load. */
@@ -74,20 +82,26 @@ export interface InspectOptions {
   unsupported?: 'error' | 'skip';
   /** Cancels the request; `inspect` rejects with an `AbortError` (code `ABORTED`). */
   signal?: AbortSignal;
-  /** Fails with `NETWORK` when the server sends no byte for this many milliseconds. */
+  /** Fails with `NETWORK` when the server (or a stream source) sends no byte for this many milliseconds. */
   timeoutMs?: number;
+  /** As for `load`: copy an `ArrayBuffer` or `Uint8Array` source instead of transferring it. */
+  keepBytes?: boolean;
 }
 
 /** A worker that owns a GPU device and loads Arrow IPC into it. */
 export interface Loader {
-  /** Fetches `url` (IPC stream or file format) and uploads its columns as they arrive. */
-  load(url: string | URL, options?: LoadOptions): Promise<GpuTable>;
   /**
-   * Reads only the schema of `url` (a stream's first message; a file's first message or its footer) and
-   * says how `load` with the same options would lay each column on the GPU. Makes no GPU buffer; the
-   * request is closed as soon as the schema is read.
+   * Reads `source` (IPC stream or file format: a URL fetched in the worker, a Response, a stream, a Blob
+   * or bytes) and uploads its columns as they arrive. A stream or Response is read once: the load reads
+   * it to its end or cancels it, whatever happens.
    */
-  inspect(url: string | URL, options?: InspectOptions): Promise<TableSchema>;
+  load(source: LoadSource, options?: LoadOptions): Promise<GpuTable>;
+  /**
+   * Reads only the schema of `source` (a stream's first message; a file's first message or its footer)
+   * and says how `load` with the same options would lay each column on the GPU. Makes no GPU buffer;
+   * the request (or stream) is closed as soon as the schema is read.
+   */
+  inspect(source: LoadSource, options?: InspectOptions): Promise<TableSchema>;
   /** The adapter the device runs on. */
   adapterInfo(): Promise<AdapterSummary>;
   /** GPU buffers alive in the worker (tables, staging buffers). */
@@ -123,61 +137,81 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
     throw error;
   }
 
-  /** Runs one worker call that `signal` cancels through `cancel(loadId)`. */
+  /**
+   * Runs one worker call that `signal` cancels through `cancel(loadId)`. A stream source that the call
+   * did not take (aborted before it started, the worker gone) is cancelled: nothing is left pulling.
+   */
   async function cancellable<T>(
     what: string,
-    href: string,
+    wire: WireSource,
     signal: AbortSignal | undefined,
     call: (loadId: number) => Promise<T>,
   ): Promise<T> {
-    if (signal?.aborted)
-      throw new AbortError(`${what} of ${href} was aborted before it started`, { url: href });
-    const loadId = nextLoadId++;
-    const onAbort = () => void guard.run(async () => remote.cancel(loadId)).catch(() => {});
-    signal?.addEventListener('abort', onAbort, { once: true });
+    const href = wire.url;
     try {
-      return await guard.run(() => call(loadId));
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
+      if (signal?.aborted)
+        throw new AbortError(`${what} of ${href} was aborted before it started`, { url: href });
+      const loadId = nextLoadId++;
+      const onAbort = () => void guard.run(async () => remote.cancel(loadId)).catch(() => {});
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await guard.run(() => call(loadId));
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+    } catch (error) {
+      if (wire.source?.kind === 'stream') discardSource(wire.source.stream, error);
+      throw error;
     }
   }
 
   return {
-    async load(url, loadOptions = {}) {
-      checkLoadOptions(loadOptions);
+    async load(source, loadOptions = {}) {
+      const wire = prepareSource(source, loadOptions, checkLoadOptions);
       const { signal, onProgress } = loadOptions;
-      const href = resolveUrl(url);
       const progress = onProgress ? Comlink.proxy(onProgress) : undefined;
-      const snapshot = await cancellable('Load', href, signal, (loadId) =>
+      const snapshot = await cancellable('Load', wire, signal, (loadId) =>
         remote.load(
-          {
-            loadId,
-            url: href,
-            columns: loadOptions.columns ? [...loadOptions.columns] : undefined,
-            encodings: loadOptions.encodings,
-            unsupported: loadOptions.unsupported,
-            maxDictionary: loadOptions.maxDictionary,
-            rows: loadOptions.rows,
-            upload: loadOptions.upload,
-            timeoutMs: loadOptions.timeoutMs,
-          },
+          Comlink.transfer(
+            {
+              loadId,
+              url: wire.url,
+              ...(wire.request ? { request: wire.request } : {}),
+              ...(wire.source ? { source: wire.source } : {}),
+              columns: loadOptions.columns ? [...loadOptions.columns] : undefined,
+              encodings: loadOptions.encodings,
+              unsupported: loadOptions.unsupported,
+              maxDictionary: loadOptions.maxDictionary,
+              rows: loadOptions.rows,
+              upload: loadOptions.upload,
+              timeoutMs: loadOptions.timeoutMs,
+            },
+            wire.transfer,
+          ),
           progress,
         ),
       );
       return new GpuTable(snapshot, remote, guard);
     },
-    async inspect(url, inspectOptions = {}) {
-      checkLoadOptions(inspectOptions); // the same checks: inspect takes a subset of load's options
-      const href = resolveUrl(url);
-      return cancellable('Inspection', href, inspectOptions.signal, (loadId) =>
-        remote.inspect({
-          loadId,
-          url: href,
-          columns: inspectOptions.columns ? [...inspectOptions.columns] : undefined,
-          encodings: inspectOptions.encodings,
-          unsupported: inspectOptions.unsupported,
-          timeoutMs: inspectOptions.timeoutMs,
-        }),
+    async inspect(source, inspectOptions = {}) {
+      // The same checks as load's: inspect takes a subset of its options.
+      const wire = prepareSource(source, inspectOptions, checkLoadOptions);
+      return cancellable('Inspection', wire, inspectOptions.signal, (loadId) =>
+        remote.inspect(
+          Comlink.transfer(
+            {
+              loadId,
+              url: wire.url,
+              ...(wire.request ? { request: wire.request } : {}),
+              ...(wire.source ? { source: wire.source } : {}),
+              columns: inspectOptions.columns ? [...inspectOptions.columns] : undefined,
+              encodings: inspectOptions.encodings,
+              unsupported: inspectOptions.unsupported,
+              timeoutMs: inspectOptions.timeoutMs,
+            },
+            wire.transfer,
+          ),
+        ),
       );
     },
     adapterInfo: () => guard.run(() => remote.adapterInfo()),
@@ -206,14 +240,5 @@ function startWorker(workerUrl: string | URL | undefined): Worker {
     return new Worker(workerUrl, { type: 'module', name: 'arrow-webgpu' });
   } catch (error) {
     throw invalidOption('createLoader', 'workerUrl', `a URL a worker can start from (${error})`, workerUrl);
-  }
-}
-
-/** The absolute URL the worker fetches (a worker resolves relative URLs against its own script, not the page). */
-function resolveUrl(url: string | URL): string {
-  try {
-    return new URL(url, globalThis.location?.href).href;
-  } catch {
-    throw new NetworkError(`${String(url)} is not a valid URL`, { url: String(url) });
   }
 }

@@ -46,6 +46,9 @@ export function checkLoadOptions(options: LoadOptions): void {
   if (timeoutMs !== undefined && !(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
     throw invalidOption('load', 'timeoutMs', 'a number of milliseconds above 0', timeoutMs);
   }
+  if (options.keepBytes !== undefined && typeof options.keepBytes !== 'boolean') {
+    throw invalidOption('load', 'keepBytes', 'true or false', options.keepBytes);
+  }
   checkCount('load', 'maxDictionary', options.maxDictionary, 1, 'an integer of at least 1');
   checkCount('load', 'rows', options.rows, 0, 'an integer number of rows, at least 0');
   const { unsupported, encodings } = options;
@@ -97,7 +100,10 @@ function show(value: unknown): string {
   if (value === null) return 'null';
   if (value instanceof URL) return JSON.stringify(value.href);
   if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'object') {
+    const kind = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof kind === 'string' && kind !== 'Object' && kind !== '' ? `a ${kind}` : 'an object';
+  }
   if (typeof value === 'function') return 'a function';
   return String(value);
 }

@@ -1,6 +1,6 @@
 import { Message } from 'apache-arrow';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
-import { DecodeError } from '../errors.js';
+import { ArgumentError, DecodeError } from '../errors.js';
 import type { ReadTail } from '../source/byte-source.js';
 import { keepLast } from '../source/tail-bytes.js';
 import { encodeMessage, framedPrefix } from './encode-message.js';
@@ -60,7 +60,8 @@ export function schemaMessageFromFooter(tail: Uint8Array): { prefix: Uint8Array;
 
 /**
  * Reads the schema of a file whose first message is not one, from its footer, as a framed Schema
- * message placed at `at` (where the schema message was expected). Needs `readTail`.
+ * message placed at `at` (where the schema message was expected). Needs `readTail`: without it (a
+ * source that cannot be read from its end) the file is `INVALID_ARGUMENT` naming the source.
  */
 export async function readFooterSchema(
   readTail: ReadTail | undefined,
@@ -69,10 +70,12 @@ export async function readFooterSchema(
   maxMetadataBytes: number,
 ): Promise<FramedMessage> {
   if (!readTail) {
-    throw corrupt(
-      url,
-      at,
-      'the file has no schema message before its first batch, and its footer cannot be read',
+    // Reading on to the footer would mean holding every batch until then: the load fails instead.
+    throw new ArgumentError(
+      `${url} is an Arrow file whose schema is only in its footer (as apache-arrow JS writes files), and ` +
+        'this source cannot be read from its end (a stream, or a request other than GET): pass the file ' +
+        'as a Blob, an ArrayBuffer or a URL, or send it in the IPC stream format',
+      { url, option: 'source', byteOffset: at },
     );
   }
   const length = footerLength(await readTail(FILE_TRAILER_BYTES));
@@ -98,8 +101,11 @@ export async function readFooterSchema(
   return { prefix, body: new Uint8Array(0), header, byteOffset: at, bodyOffset: at, endOffset: at };
 }
 
-/** Bytes of zero padding accepted between a file's last message and its footer. */
-const MAX_FOOTER_PADDING = 7;
+/**
+ * Bytes accepted between a file's last message and its footer: zero padding and extra end-of-stream
+ * markers (see `isEndPadding`), no more than a few of them.
+ */
+const MAX_FOOTER_PADDING = 64;
 
 /**
  * Reads the rest of a file (its footer, after the last message, which ended at `messagesEnd`) and checks
@@ -129,7 +135,7 @@ export async function checkFileEnd(input: PushBackReader, url: string, messagesE
   const length = footerLength(tail.subarray(tail.byteLength - FILE_TRAILER_BYTES)) ?? 0;
   const footerStart = end - FILE_TRAILER_BYTES - length;
   const gap = footerStart - messagesEnd;
-  if (length <= 0 || gap < 0 || gap > MAX_FOOTER_PADDING || head.subarray(0, gap).some((b) => b !== 0)) {
+  if (length <= 0 || gap < 0 || gap > MAX_FOOTER_PADDING || !isEndPadding(head.subarray(0, gap))) {
     const what =
       length <= 0 || gap < 0
         ? `the footer length ${length} (before the closing magic) does not fit after the messages, which end here`
@@ -137,6 +143,29 @@ export async function checkFileEnd(input: PushBackReader, url: string, messagesE
           `the ${gap} bytes between do not parse as an Arrow message`;
     throw corrupt(url, messagesEnd, what);
   }
+}
+
+/**
+ * Whether the bytes between the messages and the footer are only zero padding and end-of-stream
+ * markers: some writers (flechette, for one) close the stream inside a file twice.
+ */
+function isEndPadding(gap: Uint8Array): boolean {
+  let at = 0;
+  while (at < gap.byteLength) {
+    if (gap[at] === 0) at += 1;
+    else if (isEndMarker(gap, at)) at += END_MARKER_BYTES;
+    else return false;
+  }
+  return true;
+}
+
+const END_MARKER_BYTES = 8;
+
+/** The 8-byte end-of-stream marker (continuation 0xFFFFFFFF, then a zero length) at `at`. */
+function isEndMarker(bytes: Uint8Array, at: number): boolean {
+  if (at + END_MARKER_BYTES > bytes.byteLength) return false;
+  for (let i = 0; i < 4; i++) if (bytes[at + i] !== 0xff || bytes[at + 4 + i] !== 0) return false;
+  return true;
 }
 
 /** The first `keep` bytes of `head` followed by `next`. */

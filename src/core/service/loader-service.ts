@@ -25,6 +25,7 @@ import type { GpuContext } from '../gpu/device-context.js';
 import { inspectSchema } from '../pipeline/inspect.js';
 import { runPipeline } from '../pipeline/load.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
+import { discardSourceSpec, openSourceSpec } from '../source/open-source-spec.js';
 import { DeviceManager } from './device-manager.js';
 import { destroyTable, lostDuring, TableStore } from './table-store.js';
 
@@ -76,6 +77,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       if (entry.context && (await lostDuring(entry.context))) throw entry.context.lostError();
       throw asArrowGpuError(error, { url: request.url });
     } finally {
+      discardSourceSpec(request.source, loadAborted(request.url));
       this.#loads.delete(request.loadId);
       this.devices.loadEnded();
     }
@@ -147,19 +149,28 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       throw asArrowGpuError(error, { url: request.url });
     } finally {
       closeRequest.abort();
+      discardSourceSpec(request.source, loadAborted(request.url));
       this.#loads.delete(request.loadId);
     }
   }
 
-  /** Opens the request's source; aborting `signal` (a cancel) or `closeRequest` (the end) closes it. */
-  #open(
-    request: { url: string; timeoutMs?: number },
+  /**
+   * Opens the request's source: its URL through `openSource`, or the Blob, bytes or stream it carries.
+   * Aborting `signal` (a cancel) or `closeRequest` (the end) closes it.
+   */
+  async #open(
+    request: WorkerLoadRequest | WorkerInspectRequest,
     signal: AbortSignal,
     closeRequest: AbortController,
   ): Promise<ByteSource> {
-    return this.#openSource(request.url, AbortSignal.any([signal, closeRequest.signal]), {
-      timeoutMs: request.timeoutMs,
-    });
+    const closed = AbortSignal.any([signal, closeRequest.signal]);
+    const options = { timeoutMs: request.timeoutMs };
+    if (request.source) return openSourceSpec(request.source, request.url, closed, options);
+    return this.#openSource(
+      request.url,
+      closed,
+      request.request ? { ...options, request: request.request } : options,
+    );
   }
 
   cancel(loadId: number): void {

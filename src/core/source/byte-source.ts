@@ -1,22 +1,25 @@
+import type { RequestSpec } from './source-spec.js';
+
 /** Reads the last `length` bytes of a source (an HTTP `Range` request, a file read). */
 export type ReadTail = (length: number) => Promise<Uint8Array>;
 
 /** An opened byte source: the body as it arrives and its announced length. */
 export interface ByteSource {
   body: AsyncIterable<Uint8Array>;
-  /** From `Content-Length` or the file size; `null` when unknown. */
+  /** From `Content-Length`, the Blob's size or the bytes' length; `null` when unknown. */
   bytesTotal: number | null;
   /** Reads the last bytes (for files whose schema is only in their footer). */
   readTail?: ReadTail;
 }
 
 /**
- * Opens `url` (`fetch` in a worker, a file in Node); rejects with `HTTP_STATUS` / `NETWORK` /
- * `ABORTED`. Aborting `signal` closes the request, whenever that happens: before the headers, while
- * the body streams, or after the load failed for another reason.
+ * Opens `url` (`fetch` in a worker, a file in Node) with `options.request` (method, headers,
+ * credentials, body; a GET without it); rejects with `HTTP_STATUS` / `NETWORK` / `ABORTED`. Aborting
+ * `signal` closes the request, whenever that happens: before the headers, while the body streams, or
+ * after the load failed for another reason.
  */
 export type OpenSource = (
   url: string,
   signal: AbortSignal,
-  options: { timeoutMs?: number },
+  options: { timeoutMs?: number; request?: RequestSpec },
 ) => Promise<ByteSource>;

@@ -1,0 +1,131 @@
+import { ArgumentError, loadAborted, NetworkError } from '../errors.js';
+import type { ByteSource } from './byte-source.js';
+import { StallTimer } from './stall-timer.js';
+
+/** How a stream is read: a stall limit, and the length announced for it (a Response's Content-Length). */
+export interface StreamReadOptions {
+  /** Fails with `NETWORK` when the stream yields no chunk for this many milliseconds. */
+  timeoutMs?: number;
+  bytesTotal?: number | null;
+}
+
+/** A `ReadableStream` of bytes as a byte source; it cannot be read from its end (no `readTail`). */
+export function streamSource(
+  stream: ReadableStream<unknown>,
+  name: string,
+  signal: AbortSignal,
+  options: StreamReadOptions = {},
+): ByteSource {
+  return {
+    body: readStream(stream, name, signal, options.timeoutMs),
+    bytesTotal: options.bytesTotal ?? null,
+  };
+}
+
+/**
+ * The chunks of `stream`, as byte views; `name` names it in errors. The stream is locked at once, so
+ * that it is released whatever happens next: aborting `signal` (a cancel, or the end of the load) or a
+ * stall cancels it unless it was read to its end, even when no chunk was ever asked for. A stream that
+ * errors fails with `NETWORK` (the bytes received in `byteOffset`), a chunk that is not bytes with
+ * `INVALID_ARGUMENT`; either cancels the stream.
+ */
+export function readStream(
+  stream: ReadableStream<unknown>,
+  name: string,
+  signal: AbortSignal,
+  timeoutMs?: number,
+): AsyncGenerator<Uint8Array> {
+  if (stream.locked) throw lockedStream(name);
+  const reader = stream.getReader();
+  const stall = new StallTimer(timeoutMs);
+  let settled = false;
+  const cancel = (reason: unknown) => {
+    if (settled) return;
+    settled = true;
+    stall.disarm();
+    reader.cancel(reason).catch(() => {});
+  };
+  const onAbort = () => cancel(signal.reason);
+  const onStall = () => cancel(new Error(`no chunk for ${timeoutMs} ms`));
+  if (signal.aborted) onAbort();
+  signal.addEventListener('abort', onAbort, { once: true });
+  stall.signal.addEventListener('abort', onStall, { once: true });
+
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    let received = 0;
+    try {
+      for (;;) {
+        stall.arm();
+        let next: ReadableStreamReadResult<unknown>;
+        try {
+          next = await reader.read();
+        } catch (error) {
+          throw readFailure(error, name, received, signal, stall);
+        }
+        // Not armed while the consumer holds the chunk: backpressure is no stall.
+        stall.disarm();
+        // A cancel ends a pending read as if the stream had ended: that is no end of the bytes.
+        if (signal.aborted || stall.fired) throw readFailure(null, name, received, signal, stall);
+        if (next.done) {
+          settled = true;
+          return;
+        }
+        const chunk = asBytes(next.value, name, received);
+        received += chunk.byteLength;
+        yield chunk;
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      cancel(new Error(`${name} was not read to its end`));
+    }
+  }
+  return chunks();
+}
+
+/** A chunk as bytes: a `Uint8Array` as it is, another view or an `ArrayBuffer` seen as bytes. */
+function asBytes(value: unknown, name: string, byteOffset: number): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  const what =
+    value === null ? 'null' : typeof value === 'object' ? `a ${kindOf(value)}` : `a ${typeof value}`;
+  throw new ArgumentError(
+    `load: source ${name} must yield Uint8Array chunks, got ${what} after ${byteOffset} bytes`,
+    { option: 'source', url: name, byteOffset },
+  );
+}
+
+function kindOf(value: object): string {
+  return (value as { constructor?: { name?: string } }).constructor?.name || 'object';
+}
+
+/** The typed error of a read that ended early: aborted, stalled, or the stream's own error. */
+function readFailure(
+  error: unknown,
+  name: string,
+  received: number,
+  signal: AbortSignal,
+  stall: StallTimer,
+): Error {
+  if (signal.aborted) return loadAborted(name);
+  if (stall.fired) {
+    return new NetworkError(`${name} stalled: no bytes for ${stall.ms} ms after ${received} bytes`, {
+      url: name,
+      byteOffset: received,
+    });
+  }
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new NetworkError(
+    `${name} failed after ${received} bytes: ${text}`,
+    { url: name, byteOffset: received },
+    { cause: error },
+  );
+}
+
+/** The error for a stream something else is reading. */
+export function lockedStream(name: string): ArgumentError {
+  return new ArgumentError(
+    `load: source must be a ReadableStream that is not locked, got ${name}, which something else is reading`,
+    { option: 'source', url: name },
+  );
+}
