@@ -1,43 +1,53 @@
+import type { Page } from '@playwright/test';
 import { type Table, tableFromIPC } from 'apache-arrow';
 import { mismatches, type ReadBack } from '../test/support/expected-words.js';
+import { runEndTables } from '../test/support/run-end-table.js';
 import { expect, fixtureBytes, test } from './support.js';
 
 // Every row of the encoding table, loaded through the whole library and read back from the GPU, equals
 // the source row by row; null rows through the validity words.
+
+/** Loads `url` in the page and reads every column back: its words as u32, validity and dictionary. */
+async function readBack(
+  page: Page,
+  url: string,
+  options: { encodings?: 'auto' | 'exact'; columns?: string[] } = {},
+) {
+  return page.evaluate(
+    async ({ url, options }) => {
+      const loader = await window.harness.lib.createLoader();
+      try {
+        const table = await loader.load(url, options);
+        const columns = [];
+        for (const column of table.columns) {
+          const words = await table.readColumn(column.name);
+          const validity = await table.readValidity(column.name);
+          const dictionary = column.encoding === 'dictionary' ? await table.dictionary(column.name) : null;
+          columns.push({
+            name: column.name,
+            encoding: column.encoding,
+            components: column.components,
+            words: Array.from(new Uint32Array(words.buffer, words.byteOffset, words.length)),
+            validity: validity ? Array.from(validity) : null,
+            dictionary,
+            info: column,
+          });
+        }
+        return { numRows: table.numRows, columns, skipped: table.skipped, stages: table.stats.stages };
+      } finally {
+        await loader.close();
+      }
+    },
+    { url, options },
+  );
+}
 
 for (const fixture of ['every-type.stream', 'every-type.arrow'] as const) {
   for (const encodings of ['auto', 'exact'] as const) {
     test(`${fixture}, encodings '${encodings}': every column read back equals the source`, async ({
       harnessPage,
     }) => {
-      const result = await harnessPage.evaluate(
-        async ({ fixture, encodings }) => {
-          const loader = await window.harness.lib.createLoader();
-          try {
-            const table = await loader.load(`/data/${fixture}`, { encodings });
-            const columns = [];
-            for (const column of table.columns) {
-              const words = await table.readColumn(column.name);
-              const validity = await table.readValidity(column.name);
-              const dictionary =
-                column.encoding === 'dictionary' ? await table.dictionary(column.name) : null;
-              columns.push({
-                name: column.name,
-                encoding: column.encoding,
-                components: column.components,
-                words: Array.from(new Uint32Array(words.buffer, words.byteOffset, words.length)),
-                validity: validity ? Array.from(validity) : null,
-                dictionary,
-                info: column,
-              });
-            }
-            return { numRows: table.numRows, columns, skipped: table.skipped, stages: table.stats.stages };
-          } finally {
-            await loader.close();
-          }
-        },
-        { fixture, encodings },
-      );
+      const result = await readBack(harnessPage, `/data/${fixture}`, { encodings });
       const source: Table = tableFromIPC(fixtureBytes(fixture));
       expect(result.numRows).toBe(source.numRows);
       expect(result.skipped).toEqual([]);
@@ -72,6 +82,84 @@ for (const fixture of ['every-type.stream', 'every-type.arrow'] as const) {
           column.info.chunks.reduce((n, c) => n + c.rows, 0),
           column.name,
         ).toBe(column.encoding === 'null' ? 0 : source.numRows);
+      }
+    });
+  }
+}
+
+test('more-types.stream: MONTH_DAY_NANO intervals, 256-bit decimals, 20-byte binaries and 5-vectors read back word for word', async ({
+  harnessPage,
+}) => {
+  const result = await readBack(harnessPage, '/data/more-types.stream', {
+    encodings: 'exact',
+    columns: ['count', 'period', 'wide', 'hash', 'five'],
+  });
+  const source = tableFromIPC(fixtureBytes('more-types.stream'));
+  expect(result.numRows).toBe(source.numRows);
+  expect(result.columns.map((c) => `${c.name}:${c.encoding}:${c.components}`)).toEqual([
+    'count:u32:1',
+    'period:interval:4',
+    'wide:decimal:8',
+    'hash:bytes:5',
+    'five:vector:5',
+  ]);
+  for (const column of result.columns) {
+    expect(mismatches(source, column as ReadBack), column.name).toEqual([]);
+  }
+  // An interval's four words are months, days and the nanoseconds' low and high words, as the source
+  // stores them (two int32 and an int64, little-endian).
+  const period = result.columns.find((c) => c.name === 'period');
+  const data = source.getChild('period')?.data[0];
+  const bytes = data?.values as Int32Array;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let checked = 0;
+  for (let row = 0; row < (data?.length ?? 0); row++) {
+    if (!data?.getValid(row)) continue;
+    const [months, days, lo, hi] = (period?.words ?? []).slice(row * 4, row * 4 + 4) as number[];
+    expect(
+      [months, days].map((w) => (w as number) | 0),
+      `row ${row}`,
+    ).toEqual([view.getInt32(row * 16, true), view.getInt32(row * 16 + 4, true)]);
+    const nanos = BigInt.asIntN(64, (BigInt(hi as number) << 32n) | BigInt(lo as number));
+    expect(nanos, `row ${row}`).toBe(view.getBigInt64(row * 16 + 8, true));
+    checked++;
+  }
+  expect(checked).toBeGreaterThan(0);
+});
+
+for (const fixture of ['run-end.stream', 'run-end.arrow'] as const) {
+  for (const encodings of ['auto', 'exact'] as const) {
+    test(`${fixture}, encodings '${encodings}': RunEndEncoded columns read back as the plain columns of their values`, async ({
+      harnessPage,
+    }) => {
+      const result = await readBack(harnessPage, `/data/${fixture}`, { encodings });
+      // The same rows, expanded on the CPU as plain columns of the values' types.
+      const { plain, paths } = runEndTables();
+      expect(result.numRows).toBe(plain.numRows);
+      expect(result.skipped).toEqual([]);
+      const f64 = encodings === 'exact' ? 'f64' : 'f32';
+      expect(result.columns.map((c) => `${c.name}:${c.encoding}`)).toEqual([
+        `f64:${f64}`,
+        'i32:i32',
+        'u8:u32',
+        'ts:i64',
+        'flag:bool',
+        'price:decimal',
+        'span:interval',
+        'digest:bytes',
+        'xy:vector',
+        'name:dictionary',
+        'category:dictionary',
+        'nothing:null',
+        `point.lat:${f64}`,
+        'point.r:i32',
+        'id:i32',
+      ]);
+      for (const column of result.columns) {
+        const runs = paths.includes(column.name);
+        const type = runs ? /^RunEndEncoded<Int(16|32|64), / : /^(Float64|Int32)$/;
+        expect(column.info.arrowType, column.name).toMatch(type);
+        expect(mismatches(plain, column as ReadBack), column.name).toEqual([]);
       }
     });
   }

@@ -1,8 +1,11 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableToIPC } from 'apache-arrow';
 import { type DatasetSpec, ensureDataset, MIXED_COLUMNS } from '../scripts/datasets.js';
 import { everyTypeTable, withListTable } from '../test/support/every-type.js';
+import { moreTypesTable } from '../test/support/more-types.js';
+import { runEndIpc } from '../test/support/run-end-ipc.js';
+import { runEndTables } from '../test/support/run-end-table.js';
 
 /** Where generated fixtures live; served under /data/. */
 export const FIXTURE_DIR = join(import.meta.dirname, '.fixtures');
@@ -83,7 +86,11 @@ export async function ensureFixtures(): Promise<void> {
   }
 }
 
-/** Writes `every-type.stream` and `every-type.arrow` (a column for every GPU encoding) and `with-list.stream`. */
+/**
+ * Writes `every-type.stream` and `every-type.arrow` (a column for every GPU encoding), `with-list.stream`,
+ * `more-types.stream` (the shapes every-type lacks: MONTH_DAY_NANO intervals, 256-bit decimals…) and
+ * `run-end.stream` and `run-end.arrow` (RunEndEncoded columns of every kind of value the library expands).
+ */
 export async function ensureEveryTypeFixtures(): Promise<void> {
   mkdirSync(FIXTURE_DIR, { recursive: true });
   const withList = join(FIXTURE_DIR, 'with-list.stream');
@@ -95,4 +102,16 @@ export async function ensureEveryTypeFixtures(): Promise<void> {
     const path = join(FIXTURE_DIR, name);
     if (!existsSync(path)) writeFileSync(path, tableToIPC(everyTypeTable(format), format));
   }
+  // Small and cheap to make: rewritten whenever their generator changes what they hold.
+  writeIfChanged('more-types.stream', tableToIPC(moreTypesTable(), 'stream'));
+  const { ree, paths } = runEndTables();
+  writeIfChanged('run-end.stream', runEndIpc(ree, paths, 'stream'));
+  writeIfChanged('run-end.arrow', runEndIpc(ree, paths, 'file'));
+}
+
+/** Writes a fixture unless it already holds `bytes`. */
+function writeIfChanged(name: string, bytes: Uint8Array): void {
+  const path = join(FIXTURE_DIR, name);
+  if (existsSync(path) && Buffer.from(bytes).equals(readFileSync(path))) return;
+  writeFileSync(path, bytes);
 }

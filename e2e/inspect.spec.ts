@@ -138,3 +138,38 @@ test('inspect closes a stream request within 1 s of reading its schema, without 
   expect(closedAt - result.resolvedAt).toBeLessThan(1000);
   expect(closedAt - result.connection.openedAt, 'the body was read to its end').toBeLessThan(5000);
 });
+
+test('run-end.stream: inspect gives RunEndEncoded columns the encoding of their values, as a load does', async ({
+  harnessPage,
+}) => {
+  const result = await harnessPage.evaluate(async () => {
+    const loader = await window.harness.lib.createLoader();
+    try {
+      const schema = await loader.inspect('/data/run-end.stream', { encodings: 'exact' });
+      const table = await loader.load('/data/run-end.stream', { encodings: 'exact' });
+      const loaded = table.columns;
+      await table.destroy();
+      return { schema, loaded };
+    } finally {
+      await loader.close();
+    }
+  });
+  const { schema, loaded } = result;
+  expect(schema.skipped).toEqual([]);
+  expect(schema.columns.find((c) => c.name === 'span')).toEqual({
+    name: 'span',
+    arrowType: 'RunEndEncoded<Int16, Interval<MONTH_DAY_NANO>>',
+    nullable: true,
+    encoding: 'interval',
+    components: 4,
+    gpuType: 'i32',
+  });
+  expect(schema.columns.find((c) => c.name === 'f64')).toMatchObject({
+    arrowType: 'RunEndEncoded<Int32, Float64>',
+    encoding: 'f64',
+    components: 2,
+  });
+  expect(loaded.map((c) => [c.name, c.arrowType, c.encoding, c.components, c.gpuType])).toEqual(
+    schema.columns.map((c) => [c.name, c.arrowType, c.encoding, c.components, c.gpuType]),
+  );
+});

@@ -33,24 +33,35 @@ export interface Retype {
 
 /**
  * `table` written by apache-arrow, then retyped as `edit` says: a stream, a file, or a file whose
- * schema is only in its footer (`footer-schema`, as apache-arrow writes files).
+ * schema is only in its footer (`footer-schema`, as apache-arrow writes files). `written` is `table` as
+ * some writer wrote it (compressed bodies, say), when not as `tableToIPC` writes a stream.
  */
-export function retyped(table: Table, edit: Retype, format: 'stream' | 'file' | 'footer-schema'): Uint8Array {
+export function retyped(
+  table: Table,
+  edit: Retype,
+  format: 'stream' | 'file' | 'footer-schema',
+  written: Uint8Array = tableToIPC(table, 'stream'),
+): Uint8Array {
   const helpers = edit.helpers ?? [];
   const schema = new Schema(
     table.schema.fields.filter((f) => !helpers.includes(f.name)),
     table.schema.metadata,
   );
-  const schemaMetadata = Message.encode(Message.from(schema));
+  const { messages } = splitMessages(written);
+  // The written schema message, when it needs no field taken out: it keeps what the writer said (its
+  // endianness, say).
+  const writtenSchema = messages.find((m) => Message.decode(m.metadata).isSchema())?.metadata;
+  const schemaMetadata =
+    helpers.length === 0 && writtenSchema ? writtenSchema.slice() : Message.encode(Message.from(schema));
   patchTags(schemaMetadata, schemaOfMessage(schemaMetadata), edit.tags);
-  const { messages } = splitMessages(tableToIPC(table, 'stream'));
   const out = messages.map(({ metadata, body }) => {
     const message = Message.decode(metadata);
     if (message.isSchema()) return { metadata: schemaMetadata, body, kind: 'schema' as const };
     if (message.isDictionaryBatch()) return { metadata, body, kind: 'dictionary' as const };
     const batch = message.header() as BatchMetadata;
     const nodes = edit.nodes ? edit.nodes(batch.nodes) : batch.nodes;
-    const rewritten = new BatchMetadata(batch.length, nodes, edit.buffers(batch.buffers, batch.nodes), null);
+    const buffers = edit.buffers(batch.buffers, batch.nodes);
+    const rewritten = new BatchMetadata(batch.length, nodes, buffers, batch.compression);
     return {
       metadata: Message.encode(Message.from(rewritten, message.bodyLength)),
       body,

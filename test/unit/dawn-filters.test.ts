@@ -456,6 +456,39 @@ describe('buffers', () => {
     });
   });
 
+  it('a table destroyed while a filter of it is made: NO_SUCH_COLUMN, and nothing it made is left', async () => {
+    await withContext(async (context) => {
+      const predicate: Predicate = {
+        or: [
+          { column: 'f32', range: [0, 1e5] },
+          { column: 'city', isNull: true },
+        ],
+      };
+      for (const warm of [false, true]) {
+        const data = queryData(300, 8);
+        const loaded = await runPipeline({
+          gpu: context,
+          source: whole(data.bytes),
+          url: 'test://race',
+          bytesTotal: data.bytes.byteLength,
+          upload: 'writeBuffer',
+          chunkBytes: 512,
+        });
+        const store = new TableStore();
+        const { tableId } = store.add(loaded, context);
+        // Cold: the destroy lands while kernels compile and chunks are bound; warm: while the GPU works.
+        if (warm) await store.filter(tableId, predicate);
+        const pending = store.filter(tableId, predicate);
+        store.destroy(tableId);
+        expect(await failure(() => pending), `warm: ${warm}`).toMatchObject({
+          code: 'NO_SUCH_COLUMN',
+          message: expect.stringMatching(/destroyed while a filter/),
+        });
+        expect(context.tracker.count, `buffers left, warm: ${warm}`).toBe(0);
+      }
+    });
+  });
+
   it('a filter destroyed while a describe over it runs: the describe answers right or says it was destroyed', async () => {
     await withContext((context) =>
       withQueryTable(context, queryData(300, 6), async ({ store, tableId, numeric, values }) => {

@@ -6,6 +6,7 @@ import {
   Field,
   Float64,
   Int32,
+  List,
   makeData,
   RecordBatch,
   Schema,
@@ -18,9 +19,13 @@ import {
 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { ArrowGpuError } from '../../src/core/errors.js';
+import { TypeTag } from '../../src/core/ipc/metadata/type.js';
 import { type InspectInput, inspectSchema } from '../../src/core/pipeline/inspect.js';
 import type { TableSchema } from '../../src/types.js';
 import { chunked, encodeDataset, whole } from '../support/byte-sources.js';
+import { runEndIpc } from '../support/run-end-ipc.js';
+import { runEndTables } from '../support/run-end-table.js';
+import { retyped } from '../support/unreadable-ipc.js';
 
 const ARROW_TESTING = join(import.meta.dirname, '../data/arrow-testing');
 
@@ -267,5 +272,49 @@ describe('inspect', () => {
     setTimeout(() => controller.abort(), 10);
     expect(await codeOf(pending)).toBe('ABORTED');
     expect(closes).toBe(1);
+  });
+});
+
+describe('inspect of RunEndEncoded columns and of types apache-arrow cannot decode', () => {
+  const { ree, plain, paths } = runEndTables([20, 12]);
+
+  for (const format of ['stream', 'footer-schema'] as const) {
+    it(`${format}: a RunEndEncoded column gets the encoding of its values' type, under its own type`, async () => {
+      const bytes = runEndIpc(ree, paths, format);
+      const tail = tailOf(bytes);
+      const schema = await inspect(bytes, { readTail: tail.readTail, encodings: 'exact' });
+      const plainSchema = await inspect(tableToIPC(plain, 'stream'), { encodings: 'exact' });
+      expect(schema.skipped).toEqual([]);
+      expect(schema.columns.map((c) => c.name)).toEqual(plainSchema.columns.map((c) => c.name));
+      for (const [i, column] of schema.columns.entries()) {
+        const { arrowType, ...facts } = column;
+        const { arrowType: plainType, ...plainFacts } = plainSchema.columns[i] as (typeof schema.columns)[0];
+        expect(facts, column.name).toEqual(plainFacts);
+        const expected = paths.includes(column.name) ? /^RunEndEncoded<Int(16|32|64), / : /^(Float64|Int32)$/;
+        expect(arrowType, column.name).toMatch(expected);
+        if (paths.includes(column.name)) expect(arrowType).toContain(`, ${plainType}>`);
+      }
+      expect(schema.columns.find((c) => c.name === 'span')).toMatchObject({
+        arrowType: 'RunEndEncoded<Int16, Interval<MONTH_DAY_NANO>>',
+        encoding: 'interval',
+        components: 4,
+        gpuType: 'i32',
+      });
+    });
+  }
+
+  it('lists a column apache-arrow cannot decode as skipped, as a load does', async () => {
+    const table = new Table({
+      a: vectorFromArray(Int32Array.of(1, 2, 3)),
+      lv: vectorFromArray([[1], [], [2, 3]], new List(new Field('item', new Int32(), true))),
+    });
+    // Only the schema is read: the batches need not lay out a ListView.
+    const bytes = retyped(table, { tags: { lv: TypeTag.ListView }, buffers: (b) => b }, 'stream');
+    const schema = await inspect(bytes);
+    expect(schema.columns.map((c) => c.name)).toEqual(['a']);
+    expect(schema.skipped).toEqual([
+      { name: 'lv', arrowType: 'ListView<Int32>', reason: expect.stringContaining('cannot be decoded') },
+    ]);
+    expect(await codeOf(inspect(bytes, { unsupported: 'error' }))).toBe('UNSUPPORTED_TYPE');
   });
 });

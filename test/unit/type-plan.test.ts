@@ -158,3 +158,73 @@ describe('planning a table', () => {
     expect(error.message).toContain('"p.q.y"');
   });
 });
+
+describe('RunEndEncoded columns (decoded as the struct of their run ends and values)', () => {
+  const runEnds = (values: DataType, ends: DataType = new Int32()) =>
+    new Struct([new Field('run_ends', ends, false), new Field('values', values, true)]);
+  const planRuns = (type: DataType, options = {}) =>
+    planColumns(new Schema([new Field('r', type)]), options, 'u', [], [[0]]);
+
+  it('take the plan of their values, under their own type, for every type with an encoding', () => {
+    const types: DataType[] = [
+      new Int8(),
+      new Uint8(),
+      new Int64(),
+      new Float64(),
+      new Bool(),
+      new DateDay(),
+    ];
+    types.push(new TimestampMillisecond(), new Decimal(2, 10, 128), new IntervalMonthDayNano());
+    types.push(new Utf8(), new Dictionary(new Utf8(), new Int32()), new FixedSizeBinary(6), new Null());
+    types.push(new FixedSizeList(2, new Field('v', new Float64())));
+    for (const values of types) {
+      for (const encodings of ['auto', 'exact'] as const) {
+        const plain = planColumns(new Schema([new Field('r', values)]), { encodings }, 'u').plans[0];
+        for (const ends of [new Int16(), new Int32(), new Int64()]) {
+          const { plans } = planRuns(runEnds(values, ends), { encodings });
+          expect(plans[0], `${values} ${encodings}`).toEqual({
+            ...plain,
+            arrowType: `RunEndEncoded<${ends}, ${values}>`,
+            runEndEncoded: true,
+          });
+        }
+      }
+    }
+  });
+
+  it('are one column each, also as a struct child, selected by name', () => {
+    const schema = new Schema([
+      new Field('p', new Struct([new Field('x', new Int32()), new Field('r', runEnds(new Float32()))])),
+    ]);
+    const { plans } = planColumns(schema, { columns: ['p.r'] }, 'u', [], [[0, 1]]);
+    expect(plans.map((p) => [p.name, p.path, p.encoding, p.arrowType])).toEqual([
+      ['p.r', [0, 1], 'f32', 'RunEndEncoded<Int32, Float32>'],
+    ]);
+    // Without the path, the same fields are a struct of two plain columns.
+    const plain = planColumns(schema, {}, 'u').plans.map((p) => p.name);
+    expect(plain).toEqual(['p.x', 'p.r.run_ends', 'p.r.values']);
+  });
+
+  it('values without an encoding, or run ends of another type, are UNSUPPORTED_TYPE naming column and type', () => {
+    const list = thrown(() => planRuns(runEnds(new List(new Field('x', new Int32())))));
+    expect(list).toBeInstanceOf(UnsupportedTypeError);
+    expect(list.details).toMatchObject({ column: 'r', arrowType: 'RunEndEncoded<Int32, List<Int32>>' });
+    expect(list.message).toContain("values' type, List<Int32>, has none");
+    const { skipped } = planRuns(runEnds(new Float32(), new Uint8()), { unsupported: 'skip' });
+    expect(skipped).toEqual([
+      {
+        name: 'r',
+        arrowType: 'RunEndEncoded<Uint8, Float32>',
+        reason: expect.stringContaining('run ends must be Int16, Int32 or Int64'),
+      },
+    ]);
+  });
+
+  it('take the encodings their values can, and refuse others naming their own type', () => {
+    const { plans } = planRuns(runEnds(new Float64()), { encodings: { r: 'f32x2' } });
+    expect(plans[0]).toMatchObject({ encoding: 'f32x2', components: 2, runEndEncoded: true });
+    const misfit = thrown(() => planRuns(runEnds(new Int32()), { encodings: { r: 'i64' } }));
+    expect(misfit).toBeInstanceOf(ArgumentError);
+    expect(misfit.message).toContain('RunEndEncoded<Int32, Int32>');
+  });
+});

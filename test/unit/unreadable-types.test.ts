@@ -19,8 +19,9 @@ import { errorOf, openStream, valuesOf } from '../support/decode.js';
 import { toLegacyFraming } from '../support/legacy-ipc.js';
 import { retyped } from '../support/unreadable-ipc.js';
 
-// RunEndEncoded, ListView and LargeListView are valid Arrow that apache-arrow 21 cannot decode: such
-// columns (or a struct's such children) are taken out, the others load exactly, and the plan names them.
+// RunEndEncoded, ListView and LargeListView are valid Arrow that apache-arrow 21 cannot decode. ListView
+// columns (or a struct's such children) are taken out, the others load exactly, and the plan names them;
+// RunEndEncoded ones are decoded as the struct of their run ends and values, and planned as columns.
 
 /**
  * Written by apache-arrow: `ree` and `s.r` as Struct<run_ends, values> (runs of one row each), `lv` as a
@@ -90,25 +91,12 @@ const RETYPE = {
   },
 };
 
-const UNREADABLE = [
-  { name: 'ree', arrowType: 'RunEndEncoded<Int32, Float64>' },
-  { name: 'lv', arrowType: 'ListView<Float64>' },
-  { name: 's.r', arrowType: 'RunEndEncoded<Int32, Dictionary<Int32, Utf8>>' },
-];
+const UNREADABLE = [{ name: 'lv', arrowType: 'ListView<Float64>' }];
 
-/** The source's columns apache-arrow can read, as the rewritten schema keeps them. */
+/** The source's columns the rewritten schema keeps: all but the list view (and the helper column). */
 function keptOf(table: Table): Table {
-  const s = table.getChild('s');
-  const x = s?.getChild('x');
-  return new Table({
-    a: table.getChild('a') as never,
-    s: vectorFromArray(
-      Array.from({ length: table.numRows }, (_, i) => ({ x: x?.get(i) })),
-      new Struct([new Field('x', new Int32(), true)]),
-    ),
-    k: table.getChild('k') as never,
-    b: table.getChild('b') as never,
-  });
+  const names = ['a', 'ree', 's', 'k', 'b'];
+  return new Table(Object.fromEntries(names.map((name) => [name, table.getChild(name) as never])));
 }
 
 describe('columns apache-arrow cannot decode (RunEndEncoded, ListView)', () => {
@@ -127,16 +115,18 @@ describe('columns apache-arrow cannot decode (RunEndEncoded, ListView)', () => {
   });
 
   for (const [format, { table, bytes }] of Object.entries(cases)) {
-    it(`${format}: the other columns load exactly, the others are listed with their types`, async () => {
+    it(`${format}: the other columns load exactly, run-end encoded ones as structs, list views are listed`, async () => {
       const want = valuesOf(keptOf(table).batches);
       for (const source of [whole(bytes), chunked(bytes, [5, 97, 1]), streamed(bytes, 64)]) {
         const opened = await openStream(source, format, bytes);
         expect(opened.schema.fields.map((f) => `${f.name}:${f.type}`)).toEqual([
           'a:Int32',
-          's:Struct<{x:Int32}>',
+          'ree:Struct<{run_ends:Int32, values:Float64}>',
+          's:Struct<{x:Int32, r:Struct<{run_ends:Int32, values:Dictionary<Int32, Utf8>}>}>',
           'k:Dictionary<Int32, Utf8>',
           'b:Utf8',
         ]);
+        expect(opened.runEndEncoded).toEqual([[1], [2, 1]]);
         expect(opened.unreadable.map(({ name, arrowType }) => ({ name, arrowType }))).toEqual(UNREADABLE);
         const batches = [];
         for await (const { batch } of opened.batches) batches.push(batch);
@@ -152,37 +142,45 @@ describe('columns apache-arrow cannot decode (RunEndEncoded, ListView)', () => {
     const batches = [];
     for await (const { batch } of opened.batches) batches.push(batch);
     expect(valuesOf(batches)).toEqual(valuesOf(keptOf(table).batches));
-    expect(opened.unreadable.map((u) => u.name)).toEqual(['ree', 'lv', 's.r']);
+    expect(opened.unreadable.map((u) => u.name)).toEqual(['lv']);
+    expect(opened.runEndEncoded).toEqual([[1], [2, 1]]);
   });
 
-  it('the plan names them: UNSUPPORTED_TYPE listing all, or skipped with unsupported: skip', async () => {
+  it('the plan names list views (UNSUPPORTED_TYPE, or skipped) and plans run-end encoded columns', async () => {
     const { bytes } = cases.stream;
     const opened = await openStream(whole(bytes), 'test://ree.arrow');
-    const { schema, unreadable } = opened;
+    const { schema, unreadable, runEndEncoded } = opened;
+    const plan = (options: Parameters<typeof planColumns>[1]) =>
+      planColumns(schema, options, 'test://ree.arrow', unreadable, runEndEncoded);
     const error = (() => {
       try {
-        planColumns(schema, {}, 'test://ree.arrow', unreadable);
+        plan({});
       } catch (e) {
         return e as { code: string; message: string; details: { columns: string[] } };
       }
       throw new Error('planned');
     })();
     expect(error.code).toBe('UNSUPPORTED_TYPE');
-    expect(error.details.columns).toEqual(expect.arrayContaining(['ree', 'lv', 's.r']));
-    expect(error.message).toContain('RunEndEncoded<Int32, Float64>');
+    expect(error.details.columns).toEqual(['lv']);
     expect(error.message).toContain('ListView<Float64>');
-    const skippedAll = planColumns(schema, { unsupported: 'skip' }, 'u', unreadable);
-    expect(skippedAll.skipped.map((s) => s.name)).toEqual(expect.arrayContaining(['ree', 'lv', 's.r']));
-    expect(skippedAll.plans.map((p) => p.name)).toEqual(expect.arrayContaining(['a', 's.x']));
-    const struct = planColumns(schema, { columns: ['s'], unsupported: 'skip' }, 'u', unreadable);
-    expect(struct.plans.map((p) => p.name)).toEqual(['s.x']);
-    expect(struct.skipped.map((s) => s.name)).toEqual(['s.r']);
-    expect(() => planColumns(schema, { columns: ['lv'] }, 'u', unreadable)).toThrow(/ListView<Float64>/);
-    const missing = await errorOf(
-      Promise.reject(thrown(() => planColumns(schema, { columns: ['zz'] }, 'u', unreadable))),
-    );
+    const skippedAll = plan({ unsupported: 'skip' });
+    expect(skippedAll.skipped.map((s) => s.name)).toEqual(['lv']);
+    expect(skippedAll.plans.map((p) => [p.name, p.arrowType, p.encoding])).toEqual([
+      ['a', 'Int32', 'i32'],
+      ['ree', 'RunEndEncoded<Int32, Float64>', 'f32'],
+      ['s.x', 'Int32', 'i32'],
+      ['s.r', 'RunEndEncoded<Int32, Dictionary<Int32, Utf8>>', 'dictionary'],
+      ['k', 'Dictionary<Int32, Utf8>', 'dictionary'],
+      ['b', 'Utf8', 'dictionary'],
+    ]);
+    const struct = plan({ columns: ['s'] });
+    expect(struct.plans.map((p) => p.name)).toEqual(['s.x', 's.r']);
+    expect(struct.skipped).toEqual([]);
+    expect(() => plan({ columns: ['lv'] })).toThrow(/ListView<Float64>/);
+    const missing = await errorOf(Promise.reject(thrown(() => plan({ columns: ['zz'] }))));
     expect(missing.code).toBe('NO_SUCH_COLUMN');
     expect(missing.message).toContain('"ree"');
+    expect(missing.message).toContain('"lv"');
   });
 });
 

@@ -1,6 +1,7 @@
 import { type Data, type RecordBatch, Type } from 'apache-arrow';
 import { ColumnError, DecodeError, type ErrorDetails } from '../errors.js';
 import { leafData } from './column-data.js';
+import { runEndFault } from './run-ends.js';
 import type { ColumnPlan } from './type-plan.js';
 
 /** Where a batch came from, for error messages. */
@@ -19,14 +20,15 @@ export function checkBatch(batch: RecordBatch, plans: readonly ColumnPlan[], ori
     const data = leafData(batch, plan);
     const where: ErrorDetails = { ...origin, column: plan.name, arrowType: plan.arrowType };
     const at = `column ${JSON.stringify(plan.name)} of batch ${origin.batch} (message at byte ${origin.byteOffset}) in ${origin.url}`;
-    if (!data || String(data.type) !== plan.arrowType) {
+    const type = data && (plan.runEndEncoded ? runEndType(data) : String(data.type));
+    if (!data || type !== plan.arrowType) {
       throw new ColumnError(
         'SCHEMA_MISMATCH',
-        `${at}: expected Arrow type ${plan.arrowType}, got ${data ? String(data.type) : 'no column'}`,
+        `${at}: expected Arrow type ${plan.arrowType}, got ${type ?? 'no column'}`,
         where,
       );
     }
-    const fault = lengthFault(data, batch.numRows);
+    const fault = plan.runEndEncoded ? runEndsFault(data, batch.numRows) : lengthFault(data, batch.numRows);
     if (fault) throw new DecodeError('CORRUPT', `${at}: ${fault.what}`, { ...where, ...fault.sizes });
   }
 }
@@ -34,6 +36,29 @@ export function checkBatch(batch: RecordBatch, plans: readonly ColumnPlan[], ori
 interface Fault {
   what: string;
   sizes: { expected: number; actual: number };
+}
+
+/** The type of a RunEndEncoded array decoded as the struct of its run ends and values. */
+function runEndType(data: Data): string {
+  const [ends, values] = data.children;
+  return `RunEndEncoded<${String(ends?.type)}, ${String(values?.type)}>`;
+}
+
+/**
+ * What is short in a RunEndEncoded array (the struct of its run ends and values) for `rows` rows: its
+ * values child as a column of its own length, then its runs against the rows.
+ */
+function runEndsFault(data: Data, rows: number): Fault | null {
+  if (data.length !== rows) {
+    return {
+      what: `${data.length} rows, but the batch has ${rows}`,
+      sizes: { expected: rows, actual: data.length },
+    };
+  }
+  const values = data.children[1];
+  const fault = values ? lengthFault(values, values.length) : null;
+  if (fault) return { ...fault, what: `its values: ${fault.what}` };
+  return runEndFault(data, rows);
 }
 
 /** What is short in `data` for `rows` rows, or `null`. */

@@ -1,4 +1,6 @@
-import type { Data, RecordBatch } from 'apache-arrow';
+import { type Data, type RecordBatch, Type } from 'apache-arrow';
+import { bitAt } from './encoders/byte-keys.js';
+import { expandValidity, RunEnds } from './run-ends.js';
 import type { ColumnPlan } from './type-plan.js';
 
 /** One planned column of a batch: its leaf data and its validity, a struct parent's nulls included. */
@@ -32,6 +34,7 @@ export function columnSlice(batch: RecordBatch, plan: ColumnPlan): ColumnSlice {
     data = data.children[index] as Data;
     chain.push(data);
   }
+  if (plan.runEndEncoded) return runEndSlice(data, chain.slice(0, -1), plan);
   const withNulls = chain.filter((d) => d.nullCount > 0);
   const elements = plan.encoding === 'vector' ? elementsValid(data, plan.listSize as number) : null;
   if (withNulls.length === 0 && !elements) return { data, bitmap: null, bitOffset: 0, nullCount: 0 };
@@ -51,6 +54,27 @@ function elementsValid(data: Data, listSize: number): ((row: number) => boolean)
     for (let j = 0; j < listSize; j++) if (!child.getValid(row * listSize + j)) return false;
     return true;
   };
+}
+
+/**
+ * A RunEndEncoded column's slice (`data` the struct of its run ends and values, under the structs of
+ * `parents`): a row is null where its run's value is (a `vector` value with a null element included),
+ * or where a struct above it is.
+ */
+function runEndSlice(data: Data, parents: Data[], plan: ColumnPlan): ColumnSlice {
+  const runs = new RunEnds(data);
+  const values = runs.values;
+  const withNulls = parents.filter((d) => d.nullCount > 0);
+  const elements = plan.encoding === 'vector' ? elementsValid(values, plan.listSize as number) : null;
+  // Every value of a Null child is null, whatever its node says.
+  const isNull = values.type.typeId === Type.Null;
+  if (withNulls.length === 0 && values.nullCount === 0 && !isNull && !elements) {
+    return { data, bitmap: null, bitOffset: 0, nullCount: 0 };
+  }
+  const valid = (run: number) => !isNull && values.getValid(run) && (elements?.(run) ?? true);
+  const expanded = expandValidity(runs, data.length, valid);
+  if (withNulls.length === 0) return { data, ...expanded, bitOffset: 0 };
+  return combined(data, (i) => bitAt(expanded.bitmap, i) && withNulls.every((d) => d.getValid(i)));
 }
 
 function combined(leaf: Data, valid: (row: number) => boolean): ColumnSlice {

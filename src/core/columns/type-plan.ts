@@ -7,6 +7,7 @@ import {
   type WordType,
   wordTypeOf,
 } from './encoding.js';
+import { isRunEndType } from './run-ends.js';
 import { elementEncodingOf, encodingsOf } from './type-encodings.js';
 
 export { alignUp, COPY_ALIGNMENT, validityWordCount } from './words.js';
@@ -32,6 +33,11 @@ export interface ColumnPlan {
   scale?: number;
   /** `bytes`: the values' width in bytes. */
   byteWidth?: number;
+  /**
+   * A RunEndEncoded column, expanded on upload: its data is the struct of its run ends and values, and
+   * the rest of the plan is its values' (as a plain column of that type would have it).
+   */
+  runEndEncoded?: true;
 }
 
 /** A column left out by `unsupported: 'skip'`, and why. */
@@ -58,21 +64,26 @@ export interface TablePlan {
  * Plans the columns to upload: all of the schema's (structs flattened), or the named ones in the order
  * given. Columns without a GPU encoding fail the plan all at once, naming each, unless skipped; so do
  * the `unreadable` ones, which the decoder took out of `schema` because it cannot decode their type.
+ * `runEndEncoded` lists the paths of the fields that are RunEndEncoded arrays decoded as the struct of
+ * their run ends and values: each is one column, with its values' encoding.
  */
 export function planColumns(
   schema: Schema,
   options: PlanOptions,
   url: string,
   unreadable: readonly SkippedColumn[] = [],
+  runEndEncoded: readonly (readonly number[])[] = [],
 ): TablePlan {
-  const candidates = flatten(schema.fields, [], '');
+  const runEnds = new Set(runEndEncoded.map((path) => path.join('.')));
+  const candidates = flatten(schema.fields, [], '', runEnds);
   const picked = pick(candidates, unreadable, options.columns, url);
   const plans: ColumnPlan[] = [];
   const skipped: SkippedColumn[] = [];
   for (const candidate of picked.candidates) {
-    const planned = planColumn(candidate, options.encodings ?? 'auto');
+    const request = options.encodings ?? 'auto';
+    const planned = candidate.runEnds ? planRunEnds(candidate, request) : planColumn(candidate, request);
     if (typeof planned === 'string') {
-      skipped.push({ name: candidate.name, arrowType: String(candidate.field.type), reason: planned });
+      skipped.push({ name: candidate.name, arrowType: candidate.arrowType, reason: planned });
     } else plans.push(planned);
   }
   skipped.push(...picked.unreadable);
@@ -85,15 +96,33 @@ interface Candidate {
   name: string;
   path: number[];
   field: Field;
+  arrowType: string;
+  /** A RunEndEncoded array, `field` the struct of its run ends and values. */
+  runEnds: boolean;
 }
 
-/** Every leaf field with its path; a struct's children stand in for it as `parent.child`. */
-function flatten(fields: readonly Field[], path: number[], prefix: string): Candidate[] {
+/**
+ * Every leaf field with its path; a struct's children stand in for it as `parent.child`. `runEnds` holds
+ * the paths (joined by dots) of RunEndEncoded fields, leaves although decoded as structs.
+ */
+function flatten(
+  fields: readonly Field[],
+  path: number[],
+  prefix: string,
+  runEnds: ReadonlySet<string>,
+): Candidate[] {
   return fields.flatMap((field, index) => {
     const name = `${prefix}${field.name}`;
     const here = [...path, index];
-    if (field.type.typeId === Type.Struct) return flatten(field.type.children as Field[], here, `${name}.`);
-    return [{ name, path: here, field }];
+    if (runEnds.has(here.join('.'))) {
+      const [ends, values] = (field.type.children ?? []) as Field[];
+      const arrowType = `RunEndEncoded<${String(ends?.type)}, ${String(values?.type)}>`;
+      return [{ name, path: here, field, arrowType, runEnds: true }];
+    }
+    if (field.type.typeId === Type.Struct) {
+      return flatten(field.type.children as Field[], here, `${name}.`, runEnds);
+    }
+    return [{ name, path: here, field, arrowType: String(field.type), runEnds: false }];
   });
 }
 
@@ -128,13 +157,32 @@ function pick(
   return picked;
 }
 
-/** The plan of one column, or why it has none. */
-function planColumn({ name, path, field }: Candidate, request: EncodingRequest): ColumnPlan | string {
+/**
+ * The plan of a RunEndEncoded column, or why it has none: its values' plan (it is expanded to one value
+ * a row), under its own type.
+ */
+function planRunEnds(candidate: Candidate, request: EncodingRequest): ColumnPlan | string {
+  const { arrowType, field } = candidate;
+  const [ends, values] = (field.type.children ?? []) as Field[];
+  if (!ends || !values || !isRunEndType(ends.type)) {
+    return `Arrow type ${arrowType} has no GPU encoding (run ends must be Int16, Int32 or Int64)`;
+  }
+  const planned = planColumn({ ...candidate, field: values }, request);
+  if (typeof planned === 'string') {
+    return `Arrow type ${arrowType} has no GPU encoding (its values' type, ${values.type}, has none)`;
+  }
+  return { ...planned, runEndEncoded: true };
+}
+
+/** The plan of one column, or why it has none; `arrowType` is the type it is reported as. */
+function planColumn(
+  { name, path, field, arrowType }: Candidate,
+  request: EncodingRequest,
+): ColumnPlan | string {
   const type = field.type as DataType;
-  const arrowType = String(type);
   const asked = typeof request === 'object' ? request[name] : undefined;
   const exact = request === 'exact';
-  if (type.typeId === Type.FixedSizeList) return planVector(name, path, type, asked, exact);
+  if (type.typeId === Type.FixedSizeList) return planVector(name, path, type, arrowType, asked, exact);
   const encodings = encodingsOf(type);
   if (!encodings) return `Arrow type ${arrowType} has no GPU encoding`;
   const encoding = asked ?? (exact ? encodings.exact : encodings.auto);
@@ -170,10 +218,10 @@ function planVector(
   name: string,
   path: number[],
   type: DataType,
+  arrowType: string,
   asked: Encoding | undefined,
   exact: boolean,
 ): ColumnPlan | string {
-  const arrowType = String(type);
   const child = (type.children as Field[])[0]?.type as DataType | undefined;
   const element = child ? elementEncodingOf(child, exact) : null;
   if (!child || !element)

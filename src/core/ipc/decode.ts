@@ -22,8 +22,13 @@ export interface DecodedBatch {
 export interface BatchStream {
   /** The schema apache-arrow decodes: without the `unreadable` columns. */
   schema: Schema;
-  /** Columns taken out because apache-arrow cannot decode their type (RunEndEncoded, ListView…). */
+  /** Columns taken out because apache-arrow cannot decode their type (ListView…). */
   unreadable: readonly UnreadableColumn[];
+  /**
+   * Paths (field indices from the top level down) of the RunEndEncoded fields in `schema`, which
+   * apache-arrow decodes as the struct of their `run_ends` and `values`: the runs are not expanded.
+   */
+  runEndEncoded: readonly (readonly number[])[];
   batches: AsyncIterable<DecodedBatch>;
   /** Milliseconds apache-arrow spent decoding, waiting for bytes excluded. */
   readonly decodeMs: number;
@@ -119,6 +124,7 @@ export async function openBatchStream(
   return {
     schema,
     unreadable: (rewrite as SchemaRewrite | null)?.columns ?? [],
+    runEndEncoded: (rewrite as SchemaRewrite | null)?.runEndEncoded ?? [],
     batches: batches(),
     get decodeMs() {
       return decodeMs;

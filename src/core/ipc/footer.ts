@@ -101,8 +101,11 @@ export async function readFooterSchema(
   return { prefix, body: new Uint8Array(0), header, byteOffset: at, bodyOffset: at, endOffset: at };
 }
 
-/** Bytes of zero padding accepted between a file's last message and its footer. */
-const MAX_FOOTER_PADDING = 7;
+/**
+ * Bytes accepted between a file's last message and its footer: zero padding and extra end-of-stream
+ * markers (see `isEndPadding`), no more than a few of them.
+ */
+const MAX_FOOTER_PADDING = 64;
 
 /**
  * Reads the rest of a file (its footer, after the last message, which ended at `messagesEnd`) and checks
@@ -132,7 +135,7 @@ export async function checkFileEnd(input: PushBackReader, url: string, messagesE
   const length = footerLength(tail.subarray(tail.byteLength - FILE_TRAILER_BYTES)) ?? 0;
   const footerStart = end - FILE_TRAILER_BYTES - length;
   const gap = footerStart - messagesEnd;
-  if (length <= 0 || gap < 0 || gap > MAX_FOOTER_PADDING || head.subarray(0, gap).some((b) => b !== 0)) {
+  if (length <= 0 || gap < 0 || gap > MAX_FOOTER_PADDING || !isEndPadding(head.subarray(0, gap))) {
     const what =
       length <= 0 || gap < 0
         ? `the footer length ${length} (before the closing magic) does not fit after the messages, which end here`
@@ -140,6 +143,29 @@ export async function checkFileEnd(input: PushBackReader, url: string, messagesE
           `the ${gap} bytes between do not parse as an Arrow message`;
     throw corrupt(url, messagesEnd, what);
   }
+}
+
+/**
+ * Whether the bytes between the messages and the footer are only zero padding and end-of-stream
+ * markers: some writers (flechette, for one) close the stream inside a file twice.
+ */
+function isEndPadding(gap: Uint8Array): boolean {
+  let at = 0;
+  while (at < gap.byteLength) {
+    if (gap[at] === 0) at += 1;
+    else if (isEndMarker(gap, at)) at += END_MARKER_BYTES;
+    else return false;
+  }
+  return true;
+}
+
+const END_MARKER_BYTES = 8;
+
+/** The 8-byte end-of-stream marker (continuation 0xFFFFFFFF, then a zero length) at `at`. */
+function isEndMarker(bytes: Uint8Array, at: number): boolean {
+  if (at + END_MARKER_BYTES > bytes.byteLength) return false;
+  for (let i = 0; i < 4; i++) if (bytes[at + i] !== 0xff || bytes[at + 4 + i] !== 0) return false;
+  return true;
 }
 
 /** The first `keep` bytes of `head` followed by `next`. */

@@ -1,5 +1,5 @@
 import { Field, Message, Schema, Struct } from 'apache-arrow';
-import { RecordBatch as BatchMetadata } from 'apache-arrow/ipc/metadata/message';
+import { RecordBatch as BatchMetadata, BufferRegion, FieldNode } from 'apache-arrow/ipc/metadata/message';
 import { encodeMessage, framedPrefix } from './encode-message.js';
 import { dictionaryIdsOf, type FieldTree, readFieldTrees } from './field-tree.js';
 import { FlatbufferView } from './flatbuffer-view.js';
@@ -7,7 +7,13 @@ import type { FramedMessage } from './framer.js';
 import { MessageKind } from './metadata/message.js';
 import type { SchemaLayout } from './metadata/schema.js';
 import { TypeTag } from './metadata/type.js';
-import { describeType, isUnreadable, readableCopy, unreadableKinds } from './unreadable-types.js';
+import {
+  describeType,
+  isExpandable,
+  isUnreadable,
+  readableCopy,
+  unreadableKinds,
+} from './unreadable-types.js';
 
 /** A column left out of what apache-arrow decodes, because apache-arrow cannot decode its type. */
 export interface UnreadableColumn {
@@ -18,11 +24,15 @@ export interface UnreadableColumn {
   reason: string;
 }
 
-/** What dropping the unreadable fields of a schema takes out of its messages. */
+/** What dropping the unreadable fields of a schema takes out of its messages, and what it keeps. */
 interface Drops {
   columns: UnreadableColumn[];
   /** Record batch field nodes to drop, by index. */
   nodes: boolean[];
+  /** The RunEndEncoded fields kept as structs: their field paths in the rewritten schema. */
+  runEndEncoded: number[][];
+  /** Their record batch field nodes, by index: each gets the validity buffer a struct has. */
+  structNodes: boolean[];
   /** Dictionary ids used by dropped fields. */
   dictionaries: Set<number>;
   /** Dictionary ids used by kept fields. */
@@ -34,10 +44,15 @@ interface Drops {
  * holding one) out of a schema and its batches, so that the other columns load: the schema is
  * re-encoded without them (a struct loses just the child), each record batch's metadata without their
  * field nodes and buffers (the body stays as it is), and their dictionaries' batches are not fed.
+ * A RunEndEncoded column or struct child of readable children is kept instead, as the struct of its
+ * `run_ends` and `values`: its node gets an empty validity buffer (and no nulls), so that apache-arrow
+ * decodes its children (decompressed, dictionaries resolved) and the library expands the runs.
  */
 export class SchemaRewrite {
   /** The fields taken out. */
   readonly columns: UnreadableColumn[];
+  /** The field paths (indices from the top level down) of the RunEndEncoded fields kept as structs. */
+  readonly runEndEncoded: number[][];
   /** The re-encoded schema message (marker, length and metadata). */
   readonly schemaPrefix: Uint8Array;
   readonly #layout: SchemaLayout;
@@ -46,6 +61,7 @@ export class SchemaRewrite {
   private constructor(schemaPrefix: Uint8Array, layout: SchemaLayout, drops: Drops) {
     this.schemaPrefix = schemaPrefix;
     this.columns = drops.columns;
+    this.runEndEncoded = drops.runEndEncoded;
     this.#layout = layout;
     this.#drops = drops;
   }
@@ -58,17 +74,17 @@ export class SchemaRewrite {
     if (header.layout === null || !trees.some(isUnreadable)) return null;
     const decoded = Message.decode(readableCopy(metadata, trees));
     const schema = decoded.header() as Schema;
-    const drops: Drops = { columns: [], nodes: [], dictionaries: new Set(), keptDictionaries: new Set() };
+    const drops: Drops = {
+      columns: [],
+      nodes: [],
+      runEndEncoded: [],
+      structNodes: [],
+      dictionaries: new Set(),
+      keptDictionaries: new Set(),
+    };
     const walk = new FieldWalk(header.layout, drops);
-    const fields = trees.flatMap((tree, i) => {
-      const kept = walk.field(
-        tree,
-        schema.fields[i] as Field,
-        header.layout?.topLevelNodes[i] ?? -1,
-        tree.name,
-      );
-      return kept ? [kept] : [];
-    });
+    const nodes = header.layout.topLevelNodes;
+    const fields = walk.fields(trees, schema.fields, nodes, '', []);
     // A dictionary that a kept field shares with a dropped one is still fed.
     for (const id of drops.keptDictionaries) drops.dictionaries.delete(id);
     const rewritten = new Schema(fields, schema.metadata, undefined, schema.metadataVersion);
@@ -99,7 +115,12 @@ export class SchemaRewrite {
       const variadic = node.variadic ? (batch.variadicBufferCounts[view++] ?? 0) : 0;
       const taken = node.buffers.length + variadic;
       if (!this.#drops.nodes[index]) {
-        nodes.push(batch.nodes[index] as (typeof batch.nodes)[number]);
+        const written = batch.nodes[index] as FieldNode;
+        if (this.#drops.structNodes[index]) {
+          // A run-end encoded node has no buffer and no nulls; as a struct it has a validity buffer.
+          nodes.push(new FieldNode(written.length, 0));
+          buffers.push(new BufferRegion(0, 0));
+        } else nodes.push(written);
         buffers.push(...batch.buffers.slice(buffer, buffer + taken));
         if (node.variadic) counts.push(variadic);
       }
@@ -129,21 +150,43 @@ class FieldWalk {
   }
 
   /**
-   * The field as kept (a struct without its unreadable children), or `null` when it is dropped. `node`
-   * is its record batch node, `name` its column name.
+   * The fields kept of sibling fields (`trees`, decoded as `decoded`, at record batch nodes `nodes`):
+   * `prefix` starts their column names, `path` is their parent's path in the rewritten schema.
    */
-  field(tree: FieldTree, field: Field, node: number, name: string): Field | null {
-    if (!isUnreadable(tree)) {
+  fields(
+    trees: readonly FieldTree[],
+    decoded: readonly Field[],
+    nodes: readonly number[],
+    prefix: string,
+    path: readonly number[],
+  ): Field[] {
+    const kept: Field[] = [];
+    trees.forEach((tree, i) => {
+      const name = `${prefix}${tree.name}`;
+      const field = this.field(tree, decoded[i] as Field, nodes[i] ?? -1, name, [...path, kept.length]);
+      if (field) kept.push(field);
+    });
+    return kept;
+  }
+
+  /**
+   * The field as kept (a struct without its unreadable children, a RunEndEncoded field as the struct of
+   * its children), or `null` when it is dropped. `node` is its record batch node, `name` its column
+   * name, `path` where it lands in the rewritten schema if kept.
+   */
+  field(tree: FieldTree, field: Field, node: number, name: string, path: number[]): Field | null {
+    const expanded = isExpandable(tree) && node >= 0;
+    if (expanded) {
+      this.drops.runEndEncoded.push(path);
+      this.drops.structNodes[node] = true;
+    }
+    if (expanded || !isUnreadable(tree)) {
       dictionaryIdsOf(tree, this.drops.keptDictionaries);
       return field;
     }
     if (tree.tag === TypeTag.Struct_ && tree.dictionaryId === null && node >= 0) {
-      const nodes = this.#childNodes(node);
-      const children = tree.children.flatMap((child, i) => {
-        const at = nodes[i] ?? -1;
-        const kept = this.field(child, field.type.children[i] as Field, at, `${name}.${child.name}`);
-        return kept ? [kept] : [];
-      });
+      const decoded = field.type.children as Field[];
+      const children = this.fields(tree.children, decoded, this.#childNodes(node), `${name}.`, path);
       return new Field(field.name, new Struct(children), field.nullable, field.metadata);
     }
     this.#drop(tree, field, node, name);

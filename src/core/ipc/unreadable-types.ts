@@ -14,6 +14,20 @@ export function isUnreadable(tree: FieldTree): boolean {
   return UNREADABLE.has(tree.tag) || tree.children.some(isUnreadable);
 }
 
+/**
+ * True for a RunEndEncoded field that the library expands itself: apache-arrow reads it as the struct of
+ * its two children (`run_ends`, `values`), which must both be readable. A dictionary-encoded one (its
+ * values in dictionary batches) is not.
+ */
+export function isExpandable(tree: FieldTree): boolean {
+  return (
+    tree.tag === TypeTag.RunEndEncoded &&
+    tree.dictionaryId === null &&
+    tree.children.length === 2 &&
+    !tree.children.some(isUnreadable)
+  );
+}
+
 /** The names of the unreadable types in and under the field, each once. */
 export function unreadableKinds(tree: FieldTree, into: Set<string> = new Set()): Set<string> {
   const kind = UNREADABLE.get(tree.tag);

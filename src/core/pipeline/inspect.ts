@@ -2,7 +2,7 @@ import type { Field, Schema } from 'apache-arrow';
 import type { SchemaColumn, TableSchema } from '../../types.js';
 import { type ColumnPlan, planColumns } from '../columns/type-plan.js';
 import { loadAborted } from '../errors.js';
-import { openBatchStream } from '../ipc/decode.js';
+import { type BatchStream, openBatchStream } from '../ipc/decode.js';
 import { DEFAULT_FRAMER_LIMITS, IpcFramer } from '../ipc/framer.js';
 import { abortable } from './async-utils.js';
 
@@ -35,24 +35,26 @@ export async function inspectSchema(input: InspectInput): Promise<TableSchema> {
   const { url, signal } = input;
   if (signal?.aborted) throw loadAborted(url);
   const framer = new IpcFramer(input.source, url, input.limits ?? DEFAULT_FRAMER_LIMITS, input.readTail);
-  let schema: Schema;
+  let stream: BatchStream;
   try {
-    schema = (await abortable(openBatchStream(framer.schemaOnly(), url), signal, () => loadAborted(url)))
-      .schema;
+    stream = await abortable(openBatchStream(framer.schemaOnly(), url), signal, () => loadAborted(url));
   } finally {
     // The rest of the body is never read: the request is closed, not drained.
     input.closeSource?.();
     void framer.cancel().catch(() => {});
   }
   const { plans, skipped } = planColumns(
-    schema,
+    stream.schema,
     {
       columns: input.columns,
       encodings: input.encodings,
       unsupported: input.unsupported ?? 'skip',
     },
     url,
+    stream.unreadable,
+    stream.runEndEncoded,
   );
+  const { schema } = stream;
   return {
     url,
     format: framer.format ?? 'stream',
@@ -67,7 +69,7 @@ function schemaColumn(plan: ColumnPlan, schema: Schema): SchemaColumn {
   const column: SchemaColumn = {
     name: plan.name,
     arrowType: plan.arrowType,
-    nullable: nullableAlong(schema, plan.path),
+    nullable: nullableAlong(schema, plan),
     encoding: plan.encoding,
     components: plan.components,
     gpuType: plan.wordType,
@@ -76,14 +78,17 @@ function schemaColumn(plan: ColumnPlan, schema: Schema): SchemaColumn {
   return column;
 }
 
-/** Whether the field at `path`, or a struct above it, is nullable: a null struct row nulls its children. */
-function nullableAlong(schema: Schema, path: readonly number[]): boolean {
+/**
+ * Whether the column's field, or a struct above it, is nullable: a null struct row nulls its children.
+ * A run-end encoded column's rows are null where its values are.
+ */
+function nullableAlong(schema: Schema, plan: ColumnPlan): boolean {
   let fields: readonly Field[] = schema.fields;
   let nullable = false;
-  for (const index of path) {
+  for (const index of plan.path) {
     const field = fields[index] as Field;
     nullable ||= field.nullable;
     fields = (field.type.children ?? []) as Field[];
   }
-  return nullable;
+  return nullable || (plan.runEndEncoded === true && (fields[1]?.nullable ?? false));
 }

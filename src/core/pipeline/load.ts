@@ -143,7 +143,8 @@ class Load {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const stream = await abortable(openBatchStream(this.#framer, url), signal, () => loadAborted(url));
-      const { plans, skipped } = planColumns(stream.schema, this.#input, url, stream.unreadable);
+      const { schema, unreadable, runEndEncoded } = stream;
+      const { plans, skipped } = planColumns(schema, this.#input, url, unreadable, runEndEncoded);
       const uploader = this.#startUpload(plans);
       await Promise.allSettled([
         this.#produce(stream, plans).catch((error: unknown) => this.#fail(error)),

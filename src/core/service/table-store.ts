@@ -6,6 +6,7 @@ import { type TableWgsl, tableWgsl, type WgslOptions } from '../columns/wgsl/tab
 import { ColumnError } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import { checkCrossfilterOptions } from '../gpu/query/crossfilter-options.js';
+import type { BuiltMask } from '../gpu/query/mask-builder.js';
 import { planMask } from '../gpu/query/mask-plan.js';
 import { planColumn } from '../gpu/query/plan-column.js';
 import { checkPredicate } from '../gpu/query/predicate-check.js';
@@ -103,14 +104,18 @@ export class TableStore {
       return planColumn(column, table.numRows);
     });
     const queries = this.#queriesOf(stored);
-    const mask = await whileAlive(context, () => queries.mask(plan));
+    const gone = () =>
+      new ColumnError('NO_SUCH_COLUMN', `Table ${tableId} was destroyed while a filter of it was made`, {});
+    let mask: BuiltMask;
+    try {
+      mask = await whileAlive(context, () => queries.buildMask(plan));
+    } catch (error) {
+      // The GPU refused a buffer the table's destroy took meanwhile: say so.
+      throw this.#tables.has(tableId) ? error : gone();
+    }
     if (!this.#tables.has(tableId)) {
       queries.gpu.release(mask.buffer);
-      throw new ColumnError(
-        'NO_SUCH_COLUMN',
-        `Table ${tableId} was destroyed while a filter of it was made`,
-        {},
-      );
+      throw gone();
     }
     const filterId = this.#filters.add(tableId, mask.buffer, queries);
     return { tableId, filterId, count: mask.count, rows: table.numRows };

@@ -6,6 +6,7 @@ import type { ColumnEncoder, FixedWidthEncoder } from './column-encoder.js';
 import { CopyEncoder } from './copy-encoder.js';
 import { DEFAULT_MAX_DICTIONARY, DictionaryEncoder } from './dictionary-encoder.js';
 import { F32Encoder, F32x2Encoder, RelativeEncoder, WidenEncoder } from './float-encoders.js';
+import { RunEndBitEncoder, RunEndEncoder } from './run-end-encoders.js';
 import { BytesEncoder, NullEncoder, VectorEncoder } from './shaped-encoders.js';
 
 /** Options that encoders share. */
@@ -14,11 +15,22 @@ export interface EncoderOptions {
   maxDictionary?: number;
 }
 
-/** The encoder of a planned column whose Arrow type is `type`. */
+/**
+ * The encoder of a planned column whose Arrow type is `type`; for a run-end encoded column, `type` is
+ * the struct of its run ends and values (as apache-arrow decodes it), and its runs are expanded.
+ */
 export function createEncoder(plan: ColumnPlan, type: DataType, options: EncoderOptions = {}): ColumnEncoder {
+  if (plan.runEndEncoded) {
+    const values = (type.children as Field[])[1]?.type as DataType;
+    if (plan.encoding === 'bool') return new RunEndBitEncoder();
+    return new RunEndEncoder(rowEncoder(plan, values, options));
+  }
+  return plan.encoding === 'bool' ? new BitEncoder() : rowEncoder(plan, type, options);
+}
+
+/** The encoder of any encoding but `bool`: a fixed number of words a row. */
+function rowEncoder(plan: ColumnPlan, type: DataType, options: EncoderOptions): FixedWidthEncoder {
   switch (plan.encoding) {
-    case 'bool':
-      return new BitEncoder();
     case 'bytes':
       return new BytesEncoder(plan.byteWidth as number);
     case 'vector': {

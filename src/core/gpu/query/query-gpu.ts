@@ -12,6 +12,7 @@ export class QueryGpu {
   noValidity: GPUBuffer | null = null;
   /** Every buffer made for queries (scratch, uniforms, masks), destroyed with the table. */
   readonly #owned = new Set<GPUBuffer>();
+  #destroyed = false;
   readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
 
   constructor(device: GPUDevice, tracker: BufferTracker) {
@@ -24,6 +25,11 @@ export class QueryGpu {
   /** Creates a buffer that lives until `release` or `destroy`. */
   async buffer(label: string, size: number, usage: number): Promise<GPUBuffer> {
     const buffer = await this.tracker.create({ label, size: Math.max(4, Math.ceil(size / 4) * 4), usage });
+    // A query in flight when its table was destroyed: what it makes now would outlive the table.
+    if (this.#destroyed) {
+      this.tracker.destroy(buffer);
+      throw new Error(`${label}: the table's queries were destroyed`);
+    }
     this.#owned.add(buffer);
     return buffer;
   }
@@ -83,6 +89,7 @@ export class QueryGpu {
 
   /** Destroys every buffer queries made on this table. */
   destroy(): void {
+    this.#destroyed = true;
     for (const buffer of this.#owned) this.tracker.destroy(buffer);
     this.#owned.clear();
   }

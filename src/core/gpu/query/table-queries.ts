@@ -106,7 +106,7 @@ export class TableQueries {
    * A new row mask of the rows `plan` keeps, and their count. Its buffer lives until `gpu.release`
    * (a filter's destroy) or the table's.
    */
-  async mask(plan: MaskPlan): Promise<BuiltMask> {
+  async buildMask(plan: MaskPlan): Promise<BuiltMask> {
     this.#masks ??= new MaskKernels(this.gpu);
     const table = {
       kernels: this.#masks,

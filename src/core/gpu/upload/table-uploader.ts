@@ -3,6 +3,7 @@ import { columnBytes } from '../../columns/column-bytes.js';
 import { type ColumnSlice, columnSlice } from '../../columns/column-data.js';
 import type { ColumnEncoder, ColumnExtras } from '../../columns/encoders/column-encoder.js';
 import { createEncoder, type EncoderOptions } from '../../columns/encoders/create-encoder.js';
+import { RunEndEncoder } from '../../columns/encoders/run-end-encoders.js';
 import type { ColumnPlan } from '../../columns/type-plan.js';
 import { validityWordCount } from '../../columns/words.js';
 import type { BufferTracker } from '../buffer-tracker.js';
@@ -125,7 +126,8 @@ export class TableUploader {
       validity: s.validity?.buffers(this.rows) ?? null,
       nullCount: s.nullCount,
       extras: s.encoder?.describe() ?? {},
-      encoder: s.encoder,
+      // A run-end encoded column's dictionary is its values' encoder's.
+      encoder: s.encoder instanceof RunEndEncoder ? s.encoder.inner : s.encoder,
     }));
   }
 
