@@ -196,14 +196,15 @@ class Load {
           )
         : new WriteBufferTransport(gpu.device);
     this.#transport = transport;
-    // Column buffers are sized from a `rows` hint, else from the bytes seen so far against Content-Length.
+    // Column buffers are sized from a `rows` hint, else from the bytes seen so far against Content-Length,
+    // with a margin (2%, and the batch being appended) since a chunk too short costs one more chunk.
     const hint = this.#input.rows ?? 0;
-    const expectedRows = (rowsAfter: number) =>
-      hint > 0
-        ? Math.max(hint, rowsAfter)
-        : bytesTotal && this.#lastEndOffset > 0
-          ? Math.ceil((rowsAfter * bytesTotal) / this.#lastEndOffset)
-          : 0;
+    const expectedRows = (rowsAfter: number) => {
+      if (hint > 0) return Math.max(hint, rowsAfter);
+      if (!bytesTotal || this.#lastEndOffset <= 0) return 0;
+      const estimate = (rowsAfter * bytesTotal) / this.#lastEndOffset;
+      return Math.ceil(estimate * 1.02) + (rowsAfter - (this.#uploader?.rows ?? 0));
+    };
     const uploader = new TableUploader(gpu.device, gpu.tracker, transport, this.#watch, plans, {
       expectedRows,
       maxDictionary: this.#input.maxDictionary,
