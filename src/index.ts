@@ -1,4 +1,10 @@
-export type { InspectOptions, Loader, LoaderOptions, LoadOptions } from './client/create-loader.js';
+export type {
+  InspectOptions,
+  Loader,
+  LoaderOptions,
+  LoadOptions,
+  OpenOptions,
+} from './client/create-loader.js';
 export { createLoader } from './client/create-loader.js';
 export type { ColumnArray } from './client/gpu-table.js';
 export { GpuTable } from './client/gpu-table.js';
@@ -19,6 +25,8 @@ export {
 } from './core/errors.js';
 export type {
   AdapterSummary,
+  BatchLanded,
+  ColumnChunkInfo,
   ColumnInfo,
   ColumnSummary,
   DictionaryValue,

@@ -1,8 +1,9 @@
 import * as Comlink from 'comlink';
 import { AbortError, NetworkError } from '../core/errors.js';
-import { type LoaderWorkerApi, registerErrorTransfer } from '../protocol.js';
+import { type LoaderWorkerApi, registerErrorTransfer, type WorkerLoadRequest } from '../protocol.js';
 import type {
   AdapterSummary,
+  BatchLanded,
   EncodingRequest,
   LoadProgress,
   MemoryInfo,
@@ -10,7 +11,8 @@ import type {
   UploadStrategy,
 } from '../types.js';
 import { GpuTable } from './gpu-table.js';
-import { checkLoaderOptions, checkLoadOptions, invalidOption } from './options.js';
+import { checkLoaderOptions, checkLoadOptions, checkOpenOptions, invalidOption } from './options.js';
+import { TableFeed } from './table-feed.js';
 import { WorkerGuard } from './worker-guard.js';
 
 /** Options of `createLoader`. */
@@ -64,6 +66,16 @@ export interface LoadOptions {
   timeoutMs?: number;
 }
 
+/** Options of one `open`: those of `load`, and a callback for each batch that lands. */
+export interface OpenOptions extends LoadOptions {
+  /**
+   * Called once per batch, in order, when its rows are on the GPU: `batch` is its index in the source,
+   * `rows` the table's rows through it (`table.numRows` already counts them). Several batches that land
+   * together are reported one after the other.
+   */
+  onBatch?: (landed: BatchLanded) => void;
+}
+
 /** Options of one `inspect`: those of `load` that decide the columns and their encodings, and the request's. */
 export interface InspectOptions {
   /** Columns to plan, by name, in this order; default all. A struct's name selects all its children. */
@@ -82,6 +94,12 @@ export interface InspectOptions {
 export interface Loader {
   /** Fetches `url` (IPC stream or file format) and uploads its columns as they arrive. */
   load(url: string | URL, options?: LoadOptions): Promise<GpuTable>;
+  /**
+   * Loads `url` as `load` does, but resolves as soon as its schema is known, with a table whose rows
+   * grow as batches land (`numRows`, `columns`, `onBatch`); `table.done` settles when the load ends,
+   * rejecting with the error `load` would have. Its column buffers are made once and never replaced.
+   */
+  open(url: string | URL, options?: OpenOptions): Promise<GpuTable>;
   /**
    * Reads only the schema of `url` (a stream's first message; a file's first message or its footer) and
    * says how `load` with the same options would lay each column on the GPU. Makes no GPU buffer; the
@@ -142,6 +160,32 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
     }
   }
 
+  /** Calls `remote.open`, then follows the load to its end; `signal` cancels it until then. */
+  async function open(href: string, options: OpenOptions): Promise<GpuTable> {
+    const { signal, onProgress, onBatch } = options;
+    if (signal?.aborted) throw new AbortError(`Load of ${href} was aborted before it started`, { url: href });
+    const loadId = nextLoadId++;
+    const onAbort = () => void guard.run(async () => remote.cancel(loadId)).catch(() => {});
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const stop = () => signal?.removeEventListener('abort', onAbort);
+    const feed = new TableFeed(onBatch);
+    try {
+      const snapshot = await guard.run(() =>
+        remote.open(
+          workerRequest(loadId, href, options),
+          onProgress ? Comlink.proxy(onProgress) : undefined,
+          Comlink.proxy(feed.receive),
+        ),
+      );
+      const ended = guard.run(() => remote.loaded(loadId));
+      ended.then(stop, stop);
+      return new GpuTable(snapshot, remote, guard, { feed, ended });
+    } catch (error) {
+      stop();
+      throw error;
+    }
+  }
+
   return {
     async load(url, loadOptions = {}) {
       checkLoadOptions(loadOptions);
@@ -149,22 +193,13 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
       const href = resolveUrl(url);
       const progress = onProgress ? Comlink.proxy(onProgress) : undefined;
       const snapshot = await cancellable('Load', href, signal, (loadId) =>
-        remote.load(
-          {
-            loadId,
-            url: href,
-            columns: loadOptions.columns ? [...loadOptions.columns] : undefined,
-            encodings: loadOptions.encodings,
-            unsupported: loadOptions.unsupported,
-            maxDictionary: loadOptions.maxDictionary,
-            rows: loadOptions.rows,
-            upload: loadOptions.upload,
-            timeoutMs: loadOptions.timeoutMs,
-          },
-          progress,
-        ),
+        remote.load(workerRequest(loadId, href, loadOptions), progress),
       );
       return new GpuTable(snapshot, remote, guard);
+    },
+    async open(url, openOptions = {}) {
+      checkOpenOptions(openOptions);
+      return open(resolveUrl(url), openOptions);
     },
     async inspect(url, inspectOptions = {}) {
       checkLoadOptions(inspectOptions); // the same checks: inspect takes a subset of load's options
@@ -190,6 +225,21 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
       await guard.close('The loader was closed', () => remote.close());
       remote[Comlink.releaseProxy]();
     },
+  };
+}
+
+/** One `load` or `open` as it crosses to the worker. */
+function workerRequest(loadId: number, href: string, options: LoadOptions): WorkerLoadRequest {
+  return {
+    loadId,
+    url: href,
+    columns: options.columns ? [...options.columns] : undefined,
+    encodings: options.encodings,
+    unsupported: options.unsupported,
+    maxDictionary: options.maxDictionary,
+    rows: options.rows,
+    upload: options.upload,
+    timeoutMs: options.timeoutMs,
   };
 }
 

@@ -1,33 +1,57 @@
 import type { ColumnBytes, TableSnapshot } from '../../protocol.js';
-import type { ColumnSummary } from '../../types.js';
+import type { ColumnInfo, ColumnSummary } from '../../types.js';
 import { columnBytes } from '../columns/column-bytes.js';
 import { DictionaryEncoder, type DictionaryValue } from '../columns/encoders/dictionary-encoder.js';
 import { type TableWgsl, tableWgsl, type WgslOptions } from '../columns/wgsl/table-wgsl.js';
-import { ColumnError } from '../errors.js';
+import { type ArrowGpuError, ColumnError } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
-import { TableQueries } from '../gpu/query/table-queries.js';
+import type { TableQueries } from '../gpu/query/table-queries.js';
 import { readBack } from '../gpu/readback.js';
 import type { BufferChunk, UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { LoadedTable } from '../pipeline/load.js';
+import { GrowingQueries } from './growing-queries.js';
 import { noSuchColumn, pickColumns } from './pick-columns.js';
 
 interface StoredTable {
   table: LoadedTable;
   context: GpuContext;
-  /** Made on the first query of the table. */
-  queries: TableQueries | null;
+  /** Made on the first query of the table; remade when a table being loaded has more rows. */
+  queries: GrowingQueries;
 }
 
 /** The tables loaded in the worker, by id, each with the device that holds its buffers. */
 export class TableStore {
   readonly #tables = new Map<number, StoredTable>();
+  /** Tables whose load failed after they were handed out, and why; kept until `destroy`. */
+  readonly #failed = new Map<number, string>();
   #nextId = 1;
 
-  /** Keeps `table` and returns its id and plain-data description. */
+  /** Keeps `table` (loaded, or being loaded) and returns its id and plain-data description. */
   add(table: LoadedTable, context: GpuContext): TableSnapshot {
     const tableId = this.#nextId++;
-    this.#tables.set(tableId, { table, context, queries: null });
+    this.#tables.set(tableId, { table, context, queries: new GrowingQueries() });
     return snapshot(tableId, table);
+  }
+
+  /** A table's plain-data description as it is now. */
+  snapshot(tableId: number): TableSnapshot {
+    return snapshot(tableId, this.#table(tableId).table);
+  }
+
+  /** The table's load failed (its buffers are gone): later uses fail with `NO_SUCH_COLUMN` saying why. */
+  fail(tableId: number, error: ArrowGpuError): void {
+    const stored = this.#tables.get(tableId);
+    if (!stored) return;
+    this.#tables.delete(tableId);
+    stored.queries.destroy();
+    destroyTable(stored.table, stored.context);
+    this.#failed.set(tableId, `its load failed with ${error.code}: ${error.message}`);
+  }
+
+  /** Cancels the load of a table still being loaded, and resolves once it has ended. */
+  async stopLoading(tableId: number): Promise<void> {
+    const live = this.#tables.get(tableId)?.table.live;
+    if (live && !live.ended) await live.cancel();
   }
 
   /** Reads a column's values back from the GPU, its chunks stitched together. */
@@ -75,16 +99,21 @@ export class TableStore {
 
   /** Summary statistics of a column, computed on the GPU. */
   async describe(tableId: number, name: string): Promise<ColumnSummary> {
-    const { context, column, queries } = this.#queryable(tableId, name);
-    return this.#read(tableId, name, context, () => queries.describe(column));
+    const { context, column, queries, release } = this.#queryable(tableId, name);
+    try {
+      return await this.#read(tableId, name, context, () => queries.describe(column));
+    } finally {
+      release();
+    }
   }
 
   /** Destroys a table's buffers; a second call is a no-op. */
   destroy(tableId: number): void {
+    this.#failed.delete(tableId);
     const stored = this.#tables.get(tableId);
     if (!stored) return;
     this.#tables.delete(tableId);
-    stored.queries?.destroy();
+    stored.queries.destroy();
     destroyTable(stored.table, stored.context);
   }
 
@@ -105,6 +134,7 @@ export class TableStore {
 
   /** A destroy that came while the copy was in flight leaves zeros behind: never hand those out. */
   #checkNotDestroyed(tableId: number, name: string): void {
+    if (this.#tables.get(tableId)?.table.live?.failure) this.#table(tableId, name);
     if (!this.#tables.has(tableId)) {
       throw new ColumnError('NO_SUCH_COLUMN', `Table ${tableId} was destroyed while ${name} was read`, {
         column: name,
@@ -112,18 +142,36 @@ export class TableStore {
     }
   }
 
-  /** A column and its table's queries, made on first use. */
-  #queryable(tableId: number, name: string): StoredTable & { column: UploadedColumn; queries: TableQueries } {
-    const found = this.#column(tableId, name);
-    const stored = this.#tables.get(tableId) as StoredTable;
-    const { table, context } = stored;
-    stored.queries ??= new TableQueries(context.device, context.tracker, table.numRows, table.columns);
-    return { ...found, queries: stored.queries };
+  /**
+   * A column and its table's queries as the table is now (made on first use); `release` once the query
+   * has ended.
+   */
+  #queryable(
+    tableId: number,
+    name: string,
+  ): { context: GpuContext; column: UploadedColumn; queries: TableQueries; release: () => void } {
+    const { context, column, table, queries: growing } = this.#column(tableId, name);
+    const { queries, release } = growing.acquire(table, context);
+    return { context, column, queries, release };
   }
 
-  /** A live table; `NO_SUCH_COLUMN` (naming `name`) once destroyed, `DEVICE_LOST` once its device went. */
+  /**
+   * A live table; `NO_SUCH_COLUMN` (naming `name`) once destroyed or once its load failed, `DEVICE_LOST`
+   * once its device went.
+   */
   #table(tableId: number, name?: string): StoredTable {
     const stored = this.#tables.get(tableId);
+    const failure = stored?.table.live?.failure;
+    const failed = failure
+      ? `its load failed with ${failure.code}: ${failure.message}`
+      : this.#failed.get(tableId);
+    if (failed !== undefined) {
+      throw new ColumnError(
+        'NO_SUCH_COLUMN',
+        `Table ${tableId} is unusable: ${failed}`,
+        name ? { column: name } : {},
+      );
+    }
     if (!stored) {
       throw new ColumnError('NO_SUCH_COLUMN', `Table ${tableId} was destroyed`, name ? { column: name } : {});
     }
@@ -199,19 +247,25 @@ function snapshot(tableId: number, table: LoadedTable): TableSnapshot {
   return {
     tableId,
     numRows: table.numRows,
-    columns: table.columns.map((c) => ({
-      name: c.plan.name,
-      arrowType: c.plan.arrowType,
-      encoding: c.plan.encoding,
-      components: c.plan.components,
-      gpuType: c.plan.wordType,
-      byteLength: columnBytes(c.plan, table.numRows),
-      chunks: c.values.map(({ rowOffset, rows, byteLength }) => ({ rowOffset, rows, byteLength })),
-      nullCount: c.nullCount,
-      ...(c.plan.scale !== undefined ? { scale: c.plan.scale } : {}),
-      ...c.extras,
-    })),
+    columns: columnInfos(table.numRows, table.columns),
     skipped: table.skipped,
     stats: table.stats,
+    ...(table.live ? { updates: table.live.updates } : {}),
   };
+}
+
+/** The plain-data description of a table's columns holding `numRows` rows. */
+export function columnInfos(numRows: number, columns: readonly UploadedColumn[]): ColumnInfo[] {
+  return columns.map((c) => ({
+    name: c.plan.name,
+    arrowType: c.plan.arrowType,
+    encoding: c.plan.encoding,
+    components: c.plan.components,
+    gpuType: c.plan.wordType,
+    byteLength: columnBytes(c.plan, numRows),
+    chunks: c.values.map(({ rowOffset, rows, byteLength }) => ({ rowOffset, rows, byteLength })),
+    nullCount: c.nullCount,
+    ...(c.plan.scale !== undefined ? { scale: c.plan.scale } : {}),
+    ...c.extras,
+  }));
 }

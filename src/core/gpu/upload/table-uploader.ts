@@ -38,6 +38,12 @@ export interface UploaderOptions extends EncoderOptions {
   expectedRows?: (rowsAfterBatch: number) => number;
   /** Largest chunk of one column, in bytes (default: what the device can bind and allocate). */
   chunkBytes?: number;
+  /**
+   * Size the first chunk for the first batch (twice its rows) rather than for the estimate, so that the
+   * first rows land without waiting for the GPU to clear a large buffer; the next chunk takes the rest.
+   * For tables read while they load; otherwise the fewest chunks win (one, when the estimate holds).
+   */
+  quickFirstChunk?: boolean;
 }
 
 /**
@@ -172,9 +178,9 @@ export class TableUploader {
       for (const sink of this.#sinks) sink.checkTotal(rowsAfter);
       const expected = this.#expectedAfter(rowsAfter);
       // A new buffer is cleared before its first write: a first chunk of the whole expected size would
-      // delay the first batch by that clear. It takes twice the first batch; the next one the rest.
-      const target =
-        this.layout.capacity === 0 ? Math.min(expected || Number.POSITIVE_INFINITY, rowsAfter * 2) : expected;
+      // delay the first batch by that clear. Unknown, the size starts at twice the first batch.
+      const quick = this.layout.capacity === 0 && (this.#options.quickFirstChunk || expected === 0);
+      const target = quick ? Math.min(expected || Number.POSITIVE_INFINITY, rowsAfter * 2) : expected;
       this.layout.extend(rowsAfter, target);
       for (const sink of this.#sinks) await sink.allocate();
     }
