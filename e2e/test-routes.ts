@@ -4,6 +4,7 @@ import { join, normalize } from 'node:path';
 import type { Plugin } from 'vite';
 import { mutate } from '../test/support/mutate.js';
 import { FIXTURE_DIR } from './fixtures.js';
+import { handleLive } from './live-route.js';
 
 type Next = () => unknown;
 
@@ -80,7 +81,8 @@ function track(url: URL, res: ServerResponse): void {
  * /fault/: `status/<code>`, `html`, `hang` (no answer at all), `nocors/<fixture>` (no CORS headers),
  * `cut/<fixture>?after=N` (connection closed after N bytes), `stall/<fixture>?after=N` (silence after
  * N bytes), `truncate/<fixture>?bytes=N`, `/connections/ID` (when a request made with `?conn=ID` was closed), `length/<fixture>?claim=N` (a Content-Length that lies),
- * `xor/<fixture>?at=N&mask=M` (one byte changed), `mutate/<fixture>?seed=N`, `random?bytes=N&seed=S`.
+ * `xor/<fixture>?at=N&mask=M` (one byte changed), `mutate/<fixture>?seed=N`, `random?bytes=N&seed=S`;
+ * and live streams: `/live/<stream fixture>?id=ID` sent a batch at a time (see live-route.ts).
  */
 export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next: Next): unknown {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -107,6 +109,7 @@ export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next:
       bytesPerSecond: Number(url.searchParams.get('throttle') ?? 0),
     });
   }
+  if (handleLive(req, res, fixturePath, headers)) return;
   if (parts[0] !== 'fault') return next();
   const kind = parts[1];
   const path = parts[2] ? fixturePath(parts.slice(2).join('/')) : null;
