@@ -49,7 +49,9 @@ async function litPixels(): Promise<number> {
   });
   let lit = 0;
   for (let i = 0; i < image.data.length; i += 4) {
-    const far = [0, 1, 2].some((c) => Math.abs((image.data[i + c] as number) - (PLOT_BACKGROUND[c] as number)) > 24);
+    const far = [0, 1, 2].some(
+      (c) => Math.abs((image.data[i + c] as number) - (PLOT_BACKGROUND[c] as number)) > 24,
+    );
     if (far) lit++;
   }
   return lit;

@@ -78,6 +78,13 @@ export function expectedColumnsOf(bytes: Uint8Array, names?: readonly string[]):
   return pick.map((name) => expectedColumn(table.getChild(name) as Vector, name));
 }
 
+/** Expected digests of the named columns (default: all) of a fixture's first `rows` rows. */
+export function expectedPrefix(fixture: string, rows: number, names?: readonly string[]): ColumnDigest[] {
+  const table = tableFromIPC(fixtureBytes(fixture));
+  const pick = names ?? table.schema.fields.map((f) => f.name);
+  return pick.map((name) => expectedColumn((table.getChild(name) as Vector).slice(0, rows), name));
+}
+
 /** A fixture's bytes. */
 export function fixtureBytes(fixture: string): Uint8Array {
   return new Uint8Array(readFileSync(join(FIXTURE_DIR, fixture)));

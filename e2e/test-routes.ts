@@ -4,6 +4,7 @@ import { join, normalize } from 'node:path';
 import type { Plugin } from 'vite';
 import { mutate } from '../test/support/mutate.js';
 import { FIXTURE_DIR } from './fixtures.js';
+import { handleLive } from './live-route.js';
 
 type Next = () => unknown;
 
@@ -124,7 +125,8 @@ async function serveAuthenticated(req: IncomingMessage, res: ServerResponse, url
  * N bytes), `truncate/<fixture>?bytes=N`, `/connections/ID` (when a request made with `?conn=ID` was closed), `length/<fixture>?claim=N` (a Content-Length that lies),
  * `xor/<fixture>?at=N&mask=M` (one byte changed), `mutate/<fixture>?seed=N`, `random?bytes=N&seed=S`.
  * Also `/auth/<fixture>` (a key in `x-api-key`, a query by POST: see `serveAuthenticated`) and
- * `/arrow-testing/<case>` (files another Arrow implementation wrote).
+ * `/arrow-testing/<case>` (files another Arrow implementation wrote);
+ * and live streams: `/live/<stream fixture>?id=ID` sent a batch at a time (see live-route.ts).
  */
 export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next: Next): unknown {
   const url = new URL(req.url ?? '/', 'http://localhost');
@@ -163,6 +165,7 @@ export function handleTestRoute(req: IncomingMessage, res: ServerResponse, next:
     }
     return serveFile(req, res, path, headers);
   }
+  if (handleLive(req, res, fixturePath, headers)) return;
   if (parts[0] !== 'fault') return next();
   const kind = parts[1];
   const path = parts[2] ? fixturePath(parts.slice(2).join('/')) : null;

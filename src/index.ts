@@ -3,6 +3,7 @@ export type {
   Loader,
   LoaderOptions,
   LoadOptions,
+  OpenOptions,
   RenderOptions,
 } from './client/create-loader.js';
 export { createLoader } from './client/create-loader.js';
@@ -28,6 +29,8 @@ export {
 } from './core/errors.js';
 export type {
   AdapterSummary,
+  BatchLanded,
+  ColumnChunkInfo,
   ColumnInfo,
   ColumnSummary,
   CrossfilterBrush,

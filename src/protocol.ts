@@ -3,6 +3,7 @@ import { ArrowGpuError, deserializeError, type SerializedError, serializeError }
 import type { RequestSpec, SourceSpec } from './core/source/source-spec.js';
 import type {
   AdapterSummary,
+  BatchLanded,
   ColumnInfo,
   ColumnSummary,
   CrossfilterOptions,
@@ -78,6 +79,18 @@ export interface TableSnapshot {
   columns: ColumnInfo[];
   skipped: SkippedColumn[];
   stats: LoadStats;
+  /** Of a table from `open`: the updates (see `TableUpdateMessage`) this snapshot already includes. */
+  updates?: number;
+}
+
+/** Sent to the page each time rows of a table from `open` land on the GPU; the page applies them in `seq` order. */
+export interface TableUpdateMessage {
+  /** 1 for the first update of a table, then 2, 3, … */
+  seq: number;
+  numRows: number;
+  /** The batches whose rows this update made visible, in order. */
+  batches: BatchLanded[];
+  columns: ColumnInfo[];
 }
 
 /** One `render` call as it crosses to the worker: the table by id, and the view's settings. */
@@ -112,6 +125,17 @@ export interface LoaderWorkerApi {
   init(options: WorkerInit): Promise<AdapterSummary>;
   adapterInfo(): Promise<AdapterSummary>;
   load(request: WorkerLoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<TableSnapshot>;
+  /**
+   * Starts a load and answers as soon as the schema is known, with a table whose rows grow as batches
+   * land (each landing sent to `onUpdate`); `loaded(loadId)` answers when the load ends.
+   */
+  open(
+    request: WorkerLoadRequest,
+    onProgress?: (progress: LoadProgress) => void,
+    onUpdate?: (update: TableUpdateMessage) => void,
+  ): Promise<TableSnapshot>;
+  /** The table of the `open` with `loadId` once its load has ended; rejects with the load's error. Answers once. */
+  loaded(loadId: number): Promise<TableSnapshot>;
   /** The schema of a source and the encoding each column would get; reads no batch, makes no GPU buffer. */
   inspect(request: WorkerInspectRequest): Promise<TableSchema>;
   cancel(loadId: number): void;

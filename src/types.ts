@@ -128,6 +128,12 @@ export interface ColumnInfo {
   dictionarySize?: number;
 }
 
+/** A batch whose rows are on the GPU (`open`'s `onBatch`): its index in the source and the table's rows through it. */
+export interface BatchLanded {
+  batch: number;
+  rows: number;
+}
+
 /** Rows `[rowOffset, rowOffset + rows)` of a column, in one GPU buffer of `byteLength` bytes. */
 export interface ColumnChunkInfo {
   rowOffset: number;

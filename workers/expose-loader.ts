@@ -8,6 +8,8 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
     init: (options) => service.init(options),
     adapterInfo: () => service.adapterInfo(),
     load: (request, onProgress) => service.load(request, onProgress),
+    open: (request, onProgress, onUpdate) => service.open(request, onProgress, onUpdate),
+    loaded: (loadId) => service.loaded(loadId),
     inspect: (request) => service.inspect(request),
     cancel: (loadId) => service.cancel(loadId),
     readColumn: async (tableId, name) => {

@@ -1,8 +1,9 @@
 import * as Comlink from 'comlink';
 import { AbortError } from '../core/errors.js';
-import { type LoaderWorkerApi, registerErrorTransfer } from '../protocol.js';
+import { type LoaderWorkerApi, registerErrorTransfer, type WorkerLoadRequest } from '../protocol.js';
 import type {
   AdapterSummary,
+  BatchLanded,
   EncodingRequest,
   LoadProgress,
   LoadSource,
@@ -14,8 +15,9 @@ import type {
 } from '../types.js';
 import { GpuTable, tableHandle } from './gpu-table.js';
 import { discardSource, prepareSource, type WireSource } from './load-source.js';
-import { checkLoaderOptions, checkLoadOptions, invalidOption } from './options.js';
+import { checkLoaderOptions, checkLoadOptions, checkOpenOptions, invalidOption } from './options.js';
 import { RenderView } from './render-view.js';
+import { TableFeed } from './table-feed.js';
 import { WorkerGuard } from './worker-guard.js';
 
 /** Options of `createLoader`. */
@@ -74,6 +76,16 @@ export interface LoadOptions extends RequestOptions {
   keepBytes?: boolean;
 }
 
+/** Options of one `open`: those of `load`, and a callback for each batch that lands. */
+export interface OpenOptions extends LoadOptions {
+  /**
+   * Called once per batch, in order, when its rows are on the GPU: `batch` is its index in the source,
+   * `rows` the table's rows through it (`table.numRows` already counts them). Several batches that land
+   * together are reported one after the other.
+   */
+  onBatch?: (landed: BatchLanded) => void;
+}
+
 /** Options of one `inspect`: those of `load` that decide the columns and their encodings, and the request's. */
 export interface InspectOptions extends RequestOptions {
   /** Columns to plan, by name, in this order; default all. A struct's name selects all its children. */
@@ -104,6 +116,12 @@ export interface Loader {
    * it to its end or cancels it, whatever happens.
    */
   load(source: LoadSource, options?: LoadOptions): Promise<GpuTable>;
+  /**
+   * Loads `source` as `load` does, but resolves as soon as its schema is known, with a table whose rows
+   * grow as batches land (`numRows`, `columns`, `onBatch`); `table.done` settles when the load ends,
+   * rejecting with the error `load` would have. Its column buffers are made once and never replaced.
+   */
+  open(source: LoadSource, options?: OpenOptions): Promise<GpuTable>;
   /**
    * Reads only the schema of `source` (a stream's first message; a file's first message or its footer)
    * and says how `load` with the same options would lay each column on the GPU. Makes no GPU buffer;
@@ -179,6 +197,41 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
     }
   }
 
+  /** Calls `remote.open`, then follows the load to its end; `signal` cancels it until then. */
+  async function open(wire: WireSource, options: OpenOptions): Promise<GpuTable> {
+    const { signal, onProgress, onBatch } = options;
+    if (signal?.aborted) {
+      if (wire.source?.kind === 'stream') discardSource(wire.source.stream, signal.reason);
+      throw new AbortError(`Load of ${wire.url} was aborted before it started`, { url: wire.url });
+    }
+    const loadId = nextLoadId++;
+    const onAbort = () => void guard.run(async () => remote.cancel(loadId)).catch(() => {});
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const stop = () => signal?.removeEventListener('abort', onAbort);
+    const feed = new TableFeed(onBatch);
+    try {
+      const request: WorkerLoadRequest = {
+        ...workerRequest(loadId, wire.url, options),
+        ...(wire.request ? { request: wire.request } : {}),
+        ...(wire.source ? { source: wire.source } : {}),
+      };
+      const snapshot = await guard.run(() =>
+        remote.open(
+          Comlink.transfer(request, wire.transfer),
+          onProgress ? Comlink.proxy(onProgress) : undefined,
+          Comlink.proxy(feed.receive),
+        ),
+      );
+      const ended = guard.run(() => remote.loaded(loadId));
+      ended.then(stop, stop);
+      return new GpuTable(snapshot, remote, guard, { feed, ended });
+    } catch (error) {
+      stop();
+      if (wire.source?.kind === 'stream') discardSource(wire.source.stream, error);
+      throw error;
+    }
+  }
+
   return {
     async load(source, loadOptions = {}) {
       const wire = prepareSource(source, loadOptions, checkLoadOptions);
@@ -206,6 +259,9 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
         ),
       );
       return new GpuTable(snapshot, remote, guard);
+    },
+    async open(source, openOptions = {}) {
+      return open(prepareSource(source, openOptions, checkOpenOptions), openOptions);
     },
     async inspect(source, inspectOptions = {}) {
       // The same checks as load's: inspect takes a subset of its options.
@@ -252,6 +308,21 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
       await guard.close('The loader was closed', () => remote.close());
       remote[Comlink.releaseProxy]();
     },
+  };
+}
+
+/** One `load` or `open` as it crosses to the worker. */
+function workerRequest(loadId: number, href: string, options: LoadOptions): WorkerLoadRequest {
+  return {
+    loadId,
+    url: href,
+    columns: options.columns ? [...options.columns] : undefined,
+    encodings: options.encodings,
+    unsupported: options.unsupported,
+    maxDictionary: options.maxDictionary,
+    rows: options.rows,
+    upload: options.upload,
+    timeoutMs: options.timeoutMs,
   };
 }
 

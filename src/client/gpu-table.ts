@@ -1,6 +1,6 @@
 import type * as Comlink from 'comlink';
 import { checkPredicate } from '../core/gpu/query/predicate-check.js';
-import type { LoaderWorkerApi, TableSnapshot } from '../protocol.js';
+import type { LoaderWorkerApi, TableSnapshot, TableUpdateMessage } from '../protocol.js';
 import type {
   ColumnInfo,
   ColumnSummary,
@@ -17,6 +17,7 @@ import type {
   WgslOptions,
 } from '../types.js';
 import { GpuFilter, type QueryOptions, workerQueryOptions } from './gpu-filter.js';
+import type { TableFeed } from './table-feed.js';
 import type { WorkerGuard } from './worker-guard.js';
 
 /** Typed array matching a column's `gpuType`. */
@@ -38,30 +39,80 @@ export function tableHandle(
   return typeof table === 'object' && table !== null ? HANDLES.get(table) : undefined;
 }
 
-/** A table loaded onto the GPU in the worker; its metadata is plain data, its bytes stay on the GPU. */
+/**
+ * A table loaded onto the GPU in the worker; its metadata is plain data, its bytes stay on the GPU. A
+ * table from `loader.open` fills as its load runs: `numRows`, `columns` and `stats` grow with each
+ * batch that lands, reads and queries cover the rows landed so far, and `done` settles when it ends.
+ */
 export class GpuTable {
-  /** Rows loaded. */
-  readonly numRows: number;
-  /** Uploaded columns, in the order requested. */
-  readonly columns: readonly ColumnInfo[];
   /** Columns left out by `unsupported: 'skip'`, with their type and why. */
   readonly skipped: readonly SkippedColumn[];
-  /** Measurements of the load that made this table. */
-  readonly stats: LoadStats;
+  /**
+   * Resolves to this table once every row is on the GPU (at once for a table from `load`); rejects
+   * with the load's error (the table is then unusable: its reads fail with `NO_SUCH_COLUMN`).
+   */
+  readonly done: Promise<GpuTable>;
+  #numRows: number;
+  #columns: readonly ColumnInfo[];
+  #stats: LoadStats;
+  /** The updates from the worker that the state above includes. */
+  #seq: number;
   readonly #id: number;
   readonly #remote: Comlink.Remote<LoaderWorkerApi>;
   readonly #guard: WorkerGuard;
 
-  /** @internal Made by `Loader.load`. */
-  constructor(snapshot: TableSnapshot, remote: Comlink.Remote<LoaderWorkerApi>, guard: WorkerGuard) {
-    this.numRows = snapshot.numRows;
-    this.columns = snapshot.columns;
+  /** @internal Made by `Loader.load`, or by `Loader.open` with the feed of its updates and its end. */
+  constructor(
+    snapshot: TableSnapshot,
+    remote: Comlink.Remote<LoaderWorkerApi>,
+    guard: WorkerGuard,
+    live?: { feed: TableFeed; ended: Promise<TableSnapshot> },
+  ) {
+    this.#numRows = snapshot.numRows;
+    this.#columns = snapshot.columns;
     this.skipped = snapshot.skipped;
-    this.stats = snapshot.stats;
+    this.#stats = snapshot.stats;
+    this.#seq = snapshot.updates ?? 0;
     this.#id = snapshot.tableId;
     this.#remote = remote;
     HANDLES.set(this, { tableId: snapshot.tableId, remote });
     this.#guard = guard;
+    if (!live) {
+      this.done = Promise.resolve(this);
+      return;
+    }
+    live.feed.follow((update) => this.#update(update));
+    this.done = live.feed.ended(live.ended).then((final) => {
+      this.#numRows = final.numRows;
+      this.#columns = final.columns;
+      this.#stats = final.stats;
+      this.#seq = Math.max(this.#seq, final.updates ?? 0);
+      return this;
+    });
+    this.done.catch(() => {}); // a page that never awaits `done` sees no unhandled rejection
+  }
+
+  /** Rows on the GPU: all of them once `done` resolved; those landed so far while a table from `open` loads. */
+  get numRows(): number {
+    return this.#numRows;
+  }
+
+  /** Uploaded columns, in the order requested; their `chunks` and `byteLength` grow as rows land. */
+  get columns(): readonly ColumnInfo[] {
+    return this.#columns;
+  }
+
+  /** Measurements of the load that made this table; of a table from `open`, as they were when it opened until `done` resolves. */
+  get stats(): LoadStats {
+    return this.#stats;
+  }
+
+  /** Applies an update from the worker unless the table already includes it. */
+  #update(update: TableUpdateMessage): void {
+    if (update.seq <= this.#seq) return;
+    this.#seq = update.seq;
+    this.#numRows = update.numRows;
+    this.#columns = update.columns;
   }
 
   /**

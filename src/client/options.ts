@@ -1,6 +1,6 @@
 import { ArgumentError, type ErrorDetails } from '../core/errors.js';
 import type { UploadStrategy } from '../types.js';
-import type { LoaderOptions, LoadOptions } from './create-loader.js';
+import type { LoaderOptions, LoadOptions, OpenOptions } from './create-loader.js';
 
 const UPLOADS: readonly UploadStrategy[] = ['staging', 'writeBuffer'];
 
@@ -58,6 +58,14 @@ export function checkLoadOptions(options: LoadOptions): void {
   const table = typeof encodings === 'object' && encodings !== null && !Array.isArray(encodings);
   if (encodings !== undefined && encodings !== 'auto' && encodings !== 'exact' && !table) {
     throw invalidOption('load', 'encodings', '"auto", "exact" or an encoding per column name', encodings);
+  }
+}
+
+/** Throws `INVALID_ARGUMENT` naming the first option of `open` that is out of range. */
+export function checkOpenOptions(options: OpenOptions): void {
+  checkLoadOptions(options);
+  if (options.onBatch !== undefined && typeof options.onBatch !== 'function') {
+    throw invalidOption('open', 'onBatch', 'a function', options.onBatch);
   }
 }
 

@@ -100,3 +100,70 @@ export function trickle(
 export function tailOf(bytes: Uint8Array): (length: number) => Promise<Uint8Array> {
   return async (length) => bytes.slice(Math.max(0, bytes.byteLength - length));
 }
+
+/** What a `gated` source did: pieces handed out, and the piece it waits to be released (if any). */
+export interface GateState {
+  /** Pieces handed out so far. */
+  handedOut: number;
+  /** The index of the piece the consumer asked for and that is not released yet; `null` when none. */
+  waitingFor: number | null;
+  closed: boolean;
+}
+
+/**
+ * The bytes cut at `ends` (the last piece runs to the end), each piece after the first held back until
+ * `release()` lets it go, as a live server sends batches as they are made. `asked(i)` resolves when
+ * the consumer asks for piece `i`, released or not.
+ */
+export function gated(
+  bytes: Uint8Array,
+  ends: readonly number[],
+): {
+  source: AsyncGenerator<Uint8Array>;
+  state: GateState;
+  release: (pieces?: number) => void;
+  asked: (piece: number) => Promise<void>;
+} {
+  const cuts = [...ends.filter((end) => end < bytes.byteLength), bytes.byteLength];
+  const state: GateState = { handedOut: 0, waitingFor: null, closed: false };
+  let released = 1;
+  let wake = () => {};
+  const askedFor: Array<() => void> = [];
+  const waiters = new Map<number, Promise<void>>();
+  const asked = (piece: number) => {
+    let promise = waiters.get(piece);
+    if (!promise) {
+      promise = new Promise<void>((resolve) => {
+        askedFor[piece] = resolve;
+      });
+      waiters.set(piece, promise);
+    }
+    if (state.handedOut > piece || state.waitingFor === piece) askedFor[piece]?.();
+    return promise;
+  };
+  async function* source(): AsyncGenerator<Uint8Array> {
+    try {
+      let at = 0;
+      for (const [piece, end] of cuts.entries()) {
+        askedFor[piece]?.();
+        while (piece >= released) {
+          state.waitingFor = piece;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
+        state.waitingFor = null;
+        state.handedOut++;
+        yield bytes.slice(at, end);
+        at = end;
+      }
+    } finally {
+      state.closed = true;
+    }
+  }
+  const release = (pieces = 1) => {
+    released += pieces;
+    wake();
+  };
+  return { source: source(), state, release, asked };
+}

@@ -163,17 +163,17 @@ describe('runPipeline on Dawn: the first error wins, and a failed load leaves no
   for (const upload of STRATEGIES) {
     it(`${upload}: a column over maxBufferBytes while the reader waits mid-message rejects with LIMIT_EXCEEDED, never TRUNCATED`, async () => {
       const bytes = encodeDataset(capped);
-      // apache-arrow reads a message ahead of the batch it yields: the 4th batch reaches the uploader
-      // once the 5th message is whole. That message arrives with the first half of the 6th, in one
-      // piece, and the source stalls there: the reader waits in the middle of a message.
+      // The 4th batch reaches the uploader once its own message is whole. That message arrives with
+      // the first half of the 5th, in one piece, and the source stalls there: the reader waits in the
+      // middle of a message.
       const spans = await batchSpans(bytes);
-      const [fifth, sixth] = [spans[4], spans[5]] as [Span, Span];
-      const stallAt = Math.floor((sixth.byteOffset + sixth.endOffset) / 2);
+      const [fourth, fifth] = [spans[3], spans[4]] as [Span, Span];
+      const stallAt = Math.floor((fifth.byteOffset + fifth.endOffset) / 2);
       let unstall = () => {};
       const resume = new Promise<void>((resolve) => {
         unstall = resolve;
       });
-      const cuts = [fifth.byteOffset, stallAt];
+      const cuts = [fourth.byteOffset, stallAt];
       const { source, state } = trickle(bytes, { chunkSize: 512, delayMs: 1, cuts, stallAt, resume });
       let stalledWhenClosed = false;
       await withContext(

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ArrowGpuError } from '../../src/core/errors.js';
 import { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
-import { GpuErrorWatch } from '../../src/core/gpu/error-scope.js';
-import { GrowableBuffer } from '../../src/core/gpu/growable-buffer.js';
+import { ChunkLayout, rowsWithin } from '../../src/core/gpu/chunk-layout.js';
+import { ChunkedBuffer } from '../../src/core/gpu/chunked-buffer.js';
 import { dawnGpu, readBytes, withContext, withDevice } from '../support/dawn.js';
 
 async function failureOf(promise: Promise<unknown>): Promise<ArrowGpuError> {
@@ -65,52 +65,61 @@ describe('GPU allocation on Dawn', () => {
     await withDevice(async (device) => {
       const tracker = new BufferTracker(device, 4096);
       expect(tracker.columnLimit).toEqual({ bytes: 4096, name: "the loader's maxBufferBytes" });
-      const watch = new GpuErrorWatch(device);
-      const column = new GrowableBuffer(device, tracker, watch, 'column "x"', {
-        column: 'x',
-        arrowType: 'Float32',
-      });
-      // A large preferred size is clamped to the cap rather than refused.
-      await column.reserve(1024, 0, 1 << 20);
-      expect(column.capacity).toBe(4096);
+      const bytesOf = (rows: number) => rows * 4; // one word a row
+      const layout = new ChunkLayout(1 << 20, rowsWithin(4096, bytesOf));
+      const details = { column: 'x', arrowType: 'Float32' };
+      const column = new ChunkedBuffer(tracker, layout, 'column "x"', details, bytesOf);
+      // A large estimate is clamped to the cap rather than refused.
+      layout.extend(1024, 1 << 20);
+      await column.allocate();
+      expect(layout.capacity).toBe(1024);
+      const [chunk] = column.buffers(1024);
+      expect(chunk?.buffer.size).toBe(4096);
       const written = pattern(1024, 1);
-      device.queue.writeBuffer(column.buffer, 0, written);
-      const error = await failureOf(column.reserve(8192, 4096, 8192));
-      expect(error.code).toBe('LIMIT_EXCEEDED');
-      expect(error.message).toContain(
-        'column "x" needs a GPU buffer of 8.0 KiB (8192 bytes), over the loader\'s maxBufferBytes of 4.0 KiB',
+      device.queue.writeBuffer(chunk?.buffer as GPUBuffer, 0, written);
+      let error: unknown = null;
+      try {
+        column.checkTotal(2048);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ArrowGpuError);
+      expect((error as ArrowGpuError).code).toBe('LIMIT_EXCEEDED');
+      expect((error as ArrowGpuError).message).toContain(
+        'column "x" needs 8.0 KiB (8192 bytes) of GPU buffers, over the loader\'s maxBufferBytes of 4.0 KiB',
       );
-      expect(error.details).toMatchObject({
-        column: 'x',
-        arrowType: 'Float32',
-        expected: 4096,
-        actual: 8192,
-      });
-      expect(column.capacity).toBe(4096);
-      const kept = await readBytes(device, tracker, column.buffer, 4096);
+      expect((error as ArrowGpuError).details).toMatchObject({ ...details, expected: 4096, actual: 8192 });
+      expect(column.buffers(1024).map((c) => c.buffer)).toEqual([chunk?.buffer]);
+      const kept = await readBytes(device, tracker, chunk?.buffer as GPUBuffer, 4096);
       expect(new Uint32Array(kept.buffer)).toEqual(written);
       column.destroy();
-      await watch.settle();
       expect(tracker.count).toBe(0);
     });
   });
 
-  it('grows a column buffer by copying the bytes written so far on the GPU', async () => {
+  it('grows a column by adding chunks: a buffer, once made, is never replaced and keeps its bytes', async () => {
     await withDevice(async (device, probe) => {
       const tracker = new BufferTracker(device);
-      const watch = new GpuErrorWatch(device);
-      const column = new GrowableBuffer(device, tracker, watch, 'column "x"');
-      await column.reserve(1000, 0, 0);
-      const first = pattern(250, 2);
-      device.queue.writeBuffer(column.buffer, 0, first);
-      await column.reserve(5000, 1000, 0);
-      expect(column.capacity).toBe(5000);
-      await watch.settle();
-      const grown = await readBytes(device, tracker, column.buffer, 1000);
-      expect(new Uint32Array(grown.buffer)).toEqual(first);
-      // The old buffer went as the new one came.
+      const layout = new ChunkLayout(1 << 20);
+      const column = new ChunkedBuffer(tracker, layout, 'column "x"', {}, (rows) => rows * 4);
+      layout.extend(250, 0);
+      await column.allocate();
+      const first = column.buffers(250)[0]?.buffer as GPUBuffer;
+      const words = pattern(250, 2);
+      device.queue.writeBuffer(first, 0, words);
+      layout.extend(1250, 0);
+      await column.allocate();
+      const chunks = column.buffers(1250);
+      expect(chunks[0]?.buffer).toBe(first);
+      expect(chunks.map((c) => [c.rowOffset, c.rows])).toEqual([
+        [0, 256],
+        [256, 994],
+      ]);
+      const kept = await readBytes(device, tracker, first, 1000);
+      expect(new Uint32Array(kept.buffer)).toEqual(words);
+      // Nothing was destroyed to grow the column.
       expect(probe.buffers.filter((b) => b.label === 'column "x"').map((b) => b.destroyed)).toEqual([
-        true,
+        false,
         false,
       ]);
       column.destroy();

@@ -1,7 +1,10 @@
 import { type ErrorDetails, formatBytes, LimitError } from '../errors.js';
 import type { BufferTracker } from './buffer-tracker.js';
-import type { GpuErrorWatch } from './error-scope.js';
-import { GrowableBuffer } from './growable-buffer.js';
+import type { ChunkLayout } from './chunk-layout.js';
+
+/** Usage of every column buffer: bindable as storage or vertex data, copyable both ways. */
+export const COLUMN_USAGE = (): GPUBufferUsageFlags =>
+  GPUBufferUsage.STORAGE | GPUBufferUsage.VERTEX | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
 
 /** Rows `[rowOffset, rowOffset + rows)` of a column, held by one GPU buffer of `byteLength` bytes. */
 export interface ColumnChunk {
@@ -10,7 +13,7 @@ export interface ColumnChunk {
   byteLength: number;
 }
 
-/** Where a row's bytes go: the chunk's buffer, and the byte offset of the chunk's first row. */
+/** Where a row's bytes go: the chunk's buffer, and the rows before the chunk. */
 export interface ChunkTarget {
   buffer: GPUBuffer;
   index: number;
@@ -19,82 +22,81 @@ export interface ChunkTarget {
 }
 
 /**
- * A column's GPU storage as chunks of `chunkRows` rows each (the last may be shorter), so that a column
- * can outgrow one buffer (`maxStorageBufferBindingSize`, `maxBufferSize`). Chunks are appended, never
- * copied; only the last one grows (when the final row count was not known in advance).
+ * A column's GPU storage: one buffer per chunk of the table's `ChunkLayout`, each made once at its
+ * final size and kept until the column is destroyed, so that a bind group made while the table loads
+ * stays valid. A column longer than one buffer allows (`maxStorageBufferBindingSize`, `maxBufferSize`,
+ * `chunkBytes`) simply has several.
  */
 export class ChunkedBuffer {
-  readonly #chunks: GrowableBuffer[] = [];
-  readonly #make: () => GrowableBuffer;
+  readonly #buffers: GPUBuffer[] = [];
   readonly #tracker: BufferTracker;
+  readonly #layout: ChunkLayout;
   readonly #details: ErrorDetails;
   readonly label: string;
 
-  /** `bytesOf(rows)` is the bytes `rows` rows take; every chunk but the last holds `chunkRows` rows. */
+  /** `bytesOf(rows)` is the bytes `rows` rows take; `label` and `details` name the column in errors. */
   constructor(
-    device: GPUDevice,
     tracker: BufferTracker,
-    watch: GpuErrorWatch,
+    layout: ChunkLayout,
     label: string,
     details: ErrorDetails,
-    readonly chunkRows: number,
     readonly bytesOf: (rows: number) => number,
   ) {
     this.#tracker = tracker;
-    this.#details = details;
+    this.#layout = layout;
     this.label = label;
-    this.#make = () => new GrowableBuffer(device, tracker, watch, label, details);
+    this.#details = details;
   }
 
-  /** Bytes the chunks can hold now, all together. */
-  get capacity(): number {
-    return this.#chunks.reduce((n, c) => n + c.capacity, 0);
-  }
-
-  /** Makes room for `rows` rows, keeping the first `usedRows`; `preferredRows` sizes the last chunk. */
-  async reserve(rows: number, usedRows: number, preferredRows: number): Promise<void> {
-    this.#checkTotal(rows);
-    const last = Math.max(0, Math.ceil(rows / this.chunkRows) - 1);
-    for (let index = 0; index <= last; index++) {
-      const chunk = this.#chunks[index] ?? this.#make();
-      this.#chunks[index] = chunk;
-      const base = index * this.chunkRows;
-      const full = this.bytesOf(this.chunkRows);
-      const need = this.bytesOf(Math.min(rows, base + this.chunkRows) - base);
-      const used = this.bytesOf(Math.max(0, Math.min(usedRows, base + this.chunkRows) - base));
-      const preferred = this.bytesOf(Math.max(0, Math.min(preferredRows, base + this.chunkRows) - base));
-      await chunk.reserve(need, used, preferred, full);
+  /** Makes the buffers of the layout's chunks that have none yet, each at its final size. */
+  async allocate(): Promise<void> {
+    const chunks = this.#layout.chunks;
+    while (this.#buffers.length < chunks.length) {
+      const { capacity } = chunks[this.#buffers.length] as { capacity: number };
+      const size = Math.max(4, this.bytesOf(capacity));
+      const buffer = await this.#tracker.create(
+        { label: this.label, size, usage: COLUMN_USAGE() },
+        { limit: this.#tracker.columnLimit, details: this.#details },
+      );
+      this.#buffers.push(buffer);
     }
   }
 
   /** The chunk holding row `row`. */
   target(row: number): ChunkTarget {
-    const index = Math.floor(row / this.chunkRows);
-    const chunk = this.#chunks[index];
-    if (!chunk) throw new Error(`${this.label} has no chunk for row ${row}`);
-    return { buffer: chunk.buffer, index, rowBase: index * this.chunkRows };
+    const index = this.#layout.indexOf(row);
+    const buffer = this.#buffers[index];
+    if (!buffer) throw new Error(`${this.label} has no buffer for row ${row}`);
+    return { buffer, index, rowBase: (this.#layout.chunks[index] as { rowOffset: number }).rowOffset };
   }
 
-  /** The buffers of a column of `rows` rows, with the rows each holds. */
+  /** The buffers holding rows of a column of `rows` rows, with the rows each holds. */
   buffers(rows: number): Array<ColumnChunk & { buffer: GPUBuffer }> {
     const out: Array<ColumnChunk & { buffer: GPUBuffer }> = [];
-    for (const [index, chunk] of this.#chunks.entries()) {
-      const rowOffset = index * this.chunkRows;
-      const chunkRows = Math.min(this.chunkRows, rows - rowOffset);
-      const buffer = chunk.current;
-      if (chunkRows <= 0 || !buffer) break;
+    for (const [index, buffer] of this.#buffers.entries()) {
+      const { rowOffset, capacity } = this.#layout.chunks[index] as { rowOffset: number; capacity: number };
+      const chunkRows = Math.min(capacity, rows - rowOffset);
+      if (chunkRows <= 0) break;
       out.push({ rowOffset, rows: chunkRows, byteLength: this.bytesOf(chunkRows), buffer });
     }
     return out;
   }
 
+  /** Destroys the buffers of chunks the layout no longer has (after `ChunkLayout.truncate`). */
+  dropTruncated(): void {
+    while (this.#buffers.length > this.#layout.chunks.length) {
+      this.#tracker.destroy(this.#buffers.pop() as GPUBuffer);
+    }
+  }
+
   /** Destroys every chunk. */
   destroy(): void {
-    for (const chunk of this.#chunks) chunk.destroy();
+    for (const buffer of this.#buffers) this.#tracker.destroy(buffer);
+    this.#buffers.length = 0;
   }
 
   /** The loader's `maxBufferBytes` caps a column's bytes, however many chunks hold them. */
-  #checkTotal(rows: number): void {
+  checkTotal(rows: number): void {
     const limit = this.#tracker.columnLimit;
     const bytes = this.bytesOf(rows);
     if (limit === this.#tracker.deviceLimit || bytes <= limit.bytes) return;

@@ -5,6 +5,8 @@ import type { FramedMessage } from './framer.js';
 import { MessageKind } from './metadata/message.js';
 import { SchemaRewrite, type UnreadableColumn } from './schema-rewrite.js';
 
+const EMPTY = new Uint8Array(0);
+
 /** A decoded record batch and where its message began. */
 export interface DecodedBatch {
   batch: RecordBatch;
@@ -73,8 +75,15 @@ export async function openBatchStream(
         recordBatches++;
         pulled.push(message);
       }
+      // An empty chunk after each part: apache-arrow's byte queue asks for one more chunk when a read
+      // takes exactly the bytes it holds, so without it a message would decode only once the next one
+      // had arrived, and on a live stream every batch would wait for the next.
       yield prefix;
-      if (message.body.byteLength > 0) yield message.body;
+      yield EMPTY;
+      if (message.body.byteLength > 0) {
+        yield message.body;
+        yield EMPTY;
+      }
     }
   }
 

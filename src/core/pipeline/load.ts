@@ -19,6 +19,7 @@ import { abortable } from './async-utils.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { FlushPolicy } from './flush-policy.js';
 import { ProgressThrottle } from './progress-throttle.js';
+import { type LiveLoad, TablePublisher, type TableUpdate } from './table-publisher.js';
 
 /** The GPU side a load writes into: one device, its buffer tracker and its shared staging ring. */
 export interface GpuTarget {
@@ -58,6 +59,8 @@ export interface PipelineInput {
   upload: UploadStrategy;
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
+  /** Called, in order, each time rows land on the GPU; the table's `numRows` and `columns` then include them. */
+  onUpdate?: (update: TableUpdate) => void;
   queueCapacity?: number;
   /** When the caller's `load` began (`performance.now()`), so that times include opening the source. */
   startedAt?: number;
@@ -72,21 +75,41 @@ export const DEFAULT_READ_AHEAD_BYTES = 32 << 20;
 /** The read-ahead never shrinks below this, however much the queue holds. */
 const MIN_READ_AHEAD_BYTES = 4 << 20;
 
-/** A table whose columns are on the GPU. */
+/**
+ * A table whose columns are on the GPU. While its load runs (a table from `openPipeline`), `numRows`,
+ * `columns` and `stats` describe the rows that have landed so far, and `live` the load.
+ */
 export interface LoadedTable {
   numRows: number;
   columns: UploadedColumn[];
   /** Columns left out by `unsupported: 'skip'`. */
   skipped: SkippedColumn[];
   stats: LoadStats;
+  /** The load that fills the table (absent from tables made some other way). */
+  live?: LiveLoad;
+}
+
+/** A load under way: its table, whose rows grow as batches land, and its end. */
+export interface OpenedLoad {
+  table: LoadedTable;
+  /** The table once every batch landed; rejects as `runPipeline` would, once its buffers are destroyed. */
+  done: Promise<LoadedTable>;
 }
 
 /**
  * Streams IPC bytes into GPU buffers: decode → bounded queue → upload, the stages running concurrently.
  * On failure or abort every buffer the load made is destroyed before the error is thrown.
  */
-export function runPipeline(input: PipelineInput): Promise<LoadedTable> {
-  return new Load(input).run();
+export async function runPipeline(input: PipelineInput): Promise<LoadedTable> {
+  return (await new Load(input, false).open()).done;
+}
+
+/**
+ * Starts a load and resolves as soon as the source's schema is known (and, given a `rows` hint, the
+ * first buffers made), with a table that fills as batches land; `done` settles when the load ends.
+ */
+export function openPipeline(input: PipelineInput): Promise<OpenedLoad> {
+  return new Load(input, true).open();
 }
 
 /**
@@ -108,13 +131,32 @@ class Load {
   #batches = 0;
   #firstOnGpu = -1;
   #lastEndOffset = 0;
+  /** Where the first record batch's message starts in the source. */
+  #firstBatchOffset = 0;
   #uploader: TableUploader | null = null;
   #transport: UploadTransport | null = null;
+  #publisher: TablePublisher | null = null;
+  /** Settles (never rejects) once the load has ended; set when it opened. */
+  #ended: Promise<void> = Promise.resolve();
+  readonly #onAbort = () => this.#fail(loadAborted(this.#input.url));
+  readonly #live: LiveLoad = {
+    failure: null,
+    ended: false,
+    updates: 0,
+    cancel: () => {
+      this.#fail(loadAborted(this.#input.url));
+      return this.#ended;
+    },
+  };
   #progress: ProgressThrottle<LoadProgress> | null;
   /** Staging slots are sized for two of the largest batches seen so far. */
   readonly #preferredSlot = { bytes: 0 };
 
-  constructor(input: PipelineInput) {
+  /** `readWhileLoading`: the table is read as it fills, so its first rows must land fast. */
+  constructor(
+    input: PipelineInput,
+    readonly readWhileLoading: boolean,
+  ) {
     this.#input = input;
     this.#t0 = input.startedAt ?? performance.now();
     // Bytes read ahead and batches queued share one budget: large batches already buffer the network in
@@ -136,39 +178,90 @@ class Load {
     this.#progress = input.onProgress ? new ProgressThrottle(input.onProgress) : null;
   }
 
-  async run(): Promise<LoadedTable> {
+  /** Opens the source and starts every stage; see `openPipeline`. */
+  async open(): Promise<OpenedLoad> {
     const { signal, url } = this.#input;
     if (signal?.aborted) throw loadAborted(url);
-    const onAbort = () => this.#fail(loadAborted(url));
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
     try {
       const stream = await abortable(openBatchStream(this.#framer, url), signal, () => loadAborted(url));
       const { schema, unreadable, runEndEncoded } = stream;
       const { plans, skipped } = planColumns(schema, this.#input, url, unreadable, runEndEncoded);
       const uploader = this.#startUpload(plans);
+      await uploader.prepare(this.#input.rows ?? 0);
+      this.#throwIfFailed(); // aborted while the first buffers were made
+      const table: LoadedTable = {
+        ...{ numRows: 0, columns: uploader.columns(0), skipped },
+        ...{ stats: this.#stats(stream, uploader), live: this.#live },
+      };
+      const publisher = new TablePublisher(
+        table,
+        this.#input.gpu.device.queue,
+        (rows) => uploader.columns(rows),
+        this.#input.onUpdate,
+      );
+      this.#publisher = publisher;
+      const done = this.#finish(table, stream, uploader, plans);
+      this.#ended = done.then(
+        () => {},
+        () => {},
+      );
+      return { table, done };
+    } catch (error) {
+      throw this.#cleanup(error);
+    }
+  }
+
+  /** Runs the stages to the end: the table with every row, or the first failure once its buffers are gone. */
+  async #finish(
+    table: LoadedTable,
+    stream: BatchStream,
+    uploader: TableUploader,
+    plans: readonly ColumnPlan[],
+  ): Promise<LoadedTable> {
+    try {
       await Promise.allSettled([
         this.#produce(stream, plans).catch((error: unknown) => this.#fail(error)),
         this.#consume(uploader).catch((error: unknown) => this.#fail(error)),
       ]);
-      if (this.#failure) throw this.#failure.error;
+      this.#throwIfFailed();
       this.#checkUncaptured();
-      const stats = this.#stats(stream, uploader);
+      await this.#publisher?.settled();
+      this.#throwIfFailed(); // a cancel while the last rows were being published
+      uploader.releaseUnused();
+      Object.assign(table, { numRows: uploader.rows, columns: uploader.columns() });
+      table.stats = this.#stats(stream, uploader);
+      this.#live.ended = true;
       this.#progress?.final(performance.now(), this.#snapshot());
-      return { numRows: uploader.rows, columns: uploader.columns(), skipped, stats };
+      return table;
     } catch (error) {
-      this.#fail(error);
-      this.#transport?.release();
-      this.#uploader?.destroy();
-      throw this.#decided();
+      throw this.#cleanup(error);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      this.#input.signal?.removeEventListener('abort', this.#onAbort);
     }
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /** Stops the load after `error` and destroys everything it made; the error the load rejects with. */
+  #cleanup(error: unknown): ArrowGpuError {
+    this.#fail(error);
+    this.#input.signal?.removeEventListener('abort', this.#onAbort);
+    // Marked failed before its buffers go: a read of the table that sees them destroyed knows why.
+    const decided = this.#decided();
+    Object.assign(this.#live, { failure: decided, ended: true });
+    this.#transport?.release();
+    this.#uploader?.destroy();
+    return decided;
   }
 
   /** Records the first failure and stops every stage: the queue, the upload and the source. */
   #fail(error: unknown): void {
     if (this.#failure) return;
     this.#failure = { error };
+    this.#publisher?.stop();
     this.#queue.abort(error);
     this.#uploadAbort.abort(error);
     this.#input.closeSource?.();
@@ -197,24 +290,28 @@ class Load {
           )
         : new WriteBufferTransport(gpu.device);
     this.#transport = transport;
-    // Column buffers are sized from a `rows` hint, else from the bytes seen so far against Content-Length.
+    // Column buffers are sized from a `rows` hint, else from the bytes seen so far against Content-Length,
+    // with a margin (2%, and the batch being appended) since a chunk too short costs one more chunk.
     const hint = this.#input.rows ?? 0;
-    const expectedRows = (rowsAfter: number) =>
-      hint > 0
-        ? Math.max(hint, rowsAfter)
-        : bytesTotal && this.#lastEndOffset > 0
-          ? Math.ceil((rowsAfter * bytesTotal) / this.#lastEndOffset)
-          : 0;
+    const expectedRows = (rowsAfter: number) => {
+      if (hint > 0) return Math.max(hint, rowsAfter);
+      const start = this.#firstBatchOffset;
+      if (!bytesTotal || this.#lastEndOffset <= start) return 0;
+      // Bytes a row takes in the batches so far (the schema and first dictionaries left out).
+      const estimate = (rowsAfter * (bytesTotal - start)) / (this.#lastEndOffset - start);
+      return Math.ceil(estimate * 1.02) + (rowsAfter - (this.#uploader?.rows ?? 0));
+    };
     const uploader = new TableUploader(gpu.device, gpu.tracker, transport, this.#watch, plans, {
       expectedRows,
       maxDictionary: this.#input.maxDictionary,
       chunkBytes: this.#input.chunkBytes,
+      quickFirstChunk: this.readWhileLoading,
     });
     this.#uploader = uploader;
     return uploader;
   }
 
-  async #produce(stream: BatchStream, plans: ColumnPlan[]): Promise<void> {
+  async #produce(stream: BatchStream, plans: readonly ColumnPlan[]): Promise<void> {
     const { url } = this.#input;
     for await (const decoded of stream.batches) {
       checkBatch(decoded.batch, plans, { url, batch: decoded.index, byteOffset: decoded.byteOffset });
@@ -232,10 +329,12 @@ class Load {
   async #consume(uploader: TableUploader): Promise<void> {
     const transport = this.#transport as UploadTransport;
     const policy = new FlushPolicy();
+    const publisher = this.#publisher as TablePublisher;
     const flush = () => {
       transport.flush();
       policy.flushed(performance.now());
       this.#markFirstOnGpu();
+      publisher.submitted();
     };
     for (;;) {
       const next = this.#queue.dequeue();
@@ -243,12 +342,14 @@ class Load {
       const decoded = await next;
       if (decoded === undefined) break;
       this.#queuedBytes -= decoded.endOffset - decoded.byteOffset;
+      if (this.#batches === 0) this.#firstBatchOffset = decoded.byteOffset;
       this.#lastEndOffset = decoded.endOffset;
       this.#preferredSlot.bytes = Math.max(
         this.#preferredSlot.bytes,
         decoded.batch.numRows * uploader.bytesPerRow * 2,
       );
       await uploader.append(decoded.batch);
+      publisher.appended(decoded.index, uploader.rows);
       // Its values are on their way (copied into staging memory or taken by writeBuffer): reuse the bytes.
       if (decoded.pooledBody) this.#pool.release(decoded.pooledBody);
       this.#batches++;
@@ -256,6 +357,7 @@ class Load {
       this.#progress?.tick(performance.now(), () => this.#snapshot());
     }
     await transport.finish();
+    publisher.submitted();
     await this.#watch.settle();
   }
 

@@ -4,6 +4,7 @@ import type {
   LoaderWorkerApi,
   RenderViewInfo,
   TableSnapshot,
+  TableUpdateMessage,
   WorkerInit,
   WorkerInspectRequest,
   WorkerLoadRequest,
@@ -27,15 +28,16 @@ import type {
   UploadStrategy,
   WgslOptions,
 } from '../../types.js';
-import { asArrowGpuError, loadAborted } from '../errors.js';
+import { ArgumentError, asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import { inspectSchema } from '../pipeline/inspect.js';
-import { runPipeline } from '../pipeline/load.js';
+import { type LoadedTable, openPipeline, type PipelineInput, runPipeline } from '../pipeline/load.js';
+import type { TableUpdate } from '../pipeline/table-publisher.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { discardSourceSpec, openSourceSpec } from '../source/open-source-spec.js';
 import { DeviceManager } from './device-manager.js';
 import { RenderViews } from './render-views.js';
-import { destroyTable, lostDuring, TableStore } from './table-store.js';
+import { columnInfos, destroyTable, lostDuring, TableStore } from './table-store.js';
 
 interface RunningLoad {
   controller: AbortController;
@@ -55,6 +57,8 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   /** The render views on tables of this service; test hooks reach them through `views`. */
   readonly views = new RenderViews();
   readonly #loads = new Map<number, RunningLoad>();
+  /** How each opened load ended (its final table, or its error), until `loaded` takes it. */
+  readonly #opened = new Map<number, Promise<TableSnapshot>>();
   #upload: UploadStrategy = 'staging';
   #chunkBytes: number | undefined;
 
@@ -84,8 +88,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     try {
       return await this.#run(request, entry, onProgress);
     } catch (error) {
-      if (entry.context && (await lostDuring(entry.context))) throw entry.context.lostError();
-      throw asArrowGpuError(error, { url: request.url });
+      throw await this.#loadError(error, request, entry);
     } finally {
       discardSourceSpec(request.source, loadAborted(request.url));
       this.#loads.delete(request.loadId);
@@ -99,40 +102,141 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     onProgress: ((progress: LoadProgress) => void) | undefined,
   ): Promise<TableSnapshot> {
     const startedAt = performance.now();
-    const { signal } = entry.controller;
-    const context = await this.devices.current();
-    entry.context = context;
-    if (signal.aborted) throw loadAborted(request.url);
+    const context = await this.#loadContext(request, entry);
     // The request is closed whenever the load ends: a failed load never keeps its connection open.
     const closeRequest = new AbortController();
-    const source = await this.#open(request, signal, closeRequest);
+    const source = await this.#open(request, entry.controller.signal, closeRequest);
     try {
-      const table = await runPipeline({
-        gpu: context,
-        source: source.body,
-        readTail: source.readTail,
-        closeSource: () => closeRequest.abort(),
-        url: request.url,
-        bytesTotal: source.bytesTotal,
-        columns: request.columns,
-        encodings: request.encodings,
-        unsupported: request.unsupported,
-        maxDictionary: request.maxDictionary,
-        rows: request.rows,
-        chunkBytes: this.#chunkBytes,
-        upload: request.upload ?? this.#upload,
-        signal,
-        onProgress: onProgress && fireAndForget(onProgress),
-        startedAt,
-      });
-      if (context.lostReason !== null) {
-        destroyTable(table, context);
-        throw context.lostError();
-      }
+      const input = this.#pipelineInput(request, context, source, closeRequest, startedAt, entry);
+      const table = await runPipeline({ ...input, onProgress: onProgress && fireAndForget(onProgress) });
+      this.#checkAlive(context, table);
       return this.#tables.add(table, context);
     } finally {
       closeRequest.abort();
     }
+  }
+
+  /**
+   * Starts a load and answers as soon as the schema is known, with a table that fills as batches land
+   * (each landing sent to `onUpdate`); `loaded(request.loadId)` answers when the load has ended.
+   */
+  async open(
+    request: WorkerLoadRequest,
+    onProgress?: (progress: LoadProgress) => void,
+    onUpdate?: (update: TableUpdateMessage) => void,
+  ): Promise<TableSnapshot> {
+    const startedAt = performance.now();
+    const entry: RunningLoad = { controller: new AbortController(), context: null };
+    this.#loads.set(request.loadId, entry);
+    this.devices.loadStarted();
+    const closeRequest = new AbortController();
+    try {
+      const context = await this.#loadContext(request, entry);
+      const source = await this.#open(request, entry.controller.signal, closeRequest);
+      const { table, done } = await openPipeline({
+        ...this.#pipelineInput(request, context, source, closeRequest, startedAt, entry),
+        onProgress: onProgress && fireAndForget(onProgress),
+        onUpdate: onUpdate && updateSender(onUpdate),
+      });
+      const opened = this.#tables.add(table, context);
+      const ended = this.#whenLoaded(opened.tableId, done, request, entry, context).finally(() =>
+        closeRequest.abort(),
+      );
+      ended.catch(() => {}); // reported by `loaded`
+      this.#opened.set(request.loadId, ended);
+      return opened;
+    } catch (error) {
+      closeRequest.abort();
+      discardSourceSpec(request.source, loadAborted(request.url));
+      this.#loads.delete(request.loadId);
+      this.devices.loadEnded();
+      throw await this.#loadError(error, request, entry);
+    }
+  }
+
+  /** The table of the `open` with `loadId` once its load has ended, or the load's error. Answers once. */
+  loaded(loadId: number): Promise<TableSnapshot> {
+    const ended = this.#opened.get(loadId);
+    this.#opened.delete(loadId);
+    if (!ended) {
+      return Promise.reject(
+        new ArgumentError(`No load ${loadId} was opened, or its end was already asked for`, {
+          option: 'loadId',
+        }),
+      );
+    }
+    return ended;
+  }
+
+  /** Follows an opened load to its end: the final table, or the load's error (the table then unusable). */
+  async #whenLoaded(
+    tableId: number,
+    done: Promise<LoadedTable>,
+    request: WorkerLoadRequest,
+    entry: RunningLoad,
+    context: GpuContext,
+  ): Promise<TableSnapshot> {
+    try {
+      this.#checkAlive(context, await done);
+      return this.#tables.snapshot(tableId);
+    } catch (caught) {
+      const error = await this.#loadError(caught, request, entry);
+      this.#tables.fail(tableId, error);
+      throw error;
+    } finally {
+      discardSourceSpec(request.source, loadAborted(request.url));
+      this.#loads.delete(request.loadId);
+      this.devices.loadEnded();
+    }
+  }
+
+  /** The device a load runs on; `ABORTED` when cancelled meanwhile. */
+  async #loadContext(request: WorkerLoadRequest, entry: RunningLoad): Promise<GpuContext> {
+    const context = await this.devices.current();
+    entry.context = context;
+    if (entry.controller.signal.aborted) throw loadAborted(request.url);
+    return context;
+  }
+
+  /** What a load's pipeline is given, but for its callbacks. */
+  #pipelineInput(
+    request: WorkerLoadRequest,
+    context: GpuContext,
+    source: ByteSource,
+    closeRequest: AbortController,
+    startedAt: number,
+    entry: RunningLoad,
+  ): PipelineInput {
+    return {
+      gpu: context,
+      source: source.body,
+      readTail: source.readTail,
+      closeSource: () => closeRequest.abort(),
+      url: request.url,
+      bytesTotal: source.bytesTotal,
+      columns: request.columns,
+      encodings: request.encodings,
+      unsupported: request.unsupported,
+      maxDictionary: request.maxDictionary,
+      rows: request.rows,
+      chunkBytes: this.#chunkBytes,
+      upload: request.upload ?? this.#upload,
+      signal: entry.controller.signal,
+      startedAt,
+    };
+  }
+
+  /** A table whose device was lost as it loaded is no table: its buffers go, and the load fails. */
+  #checkAlive(context: GpuContext, table: LoadedTable): void {
+    if (context.lostReason === null) return;
+    destroyTable(table, context);
+    throw context.lostError();
+  }
+
+  /** The error a load rejects with: `DEVICE_LOST` when its device went meanwhile. */
+  async #loadError(error: unknown, request: WorkerLoadRequest, entry: RunningLoad) {
+    if (entry.context && (await lostDuring(entry.context))) return entry.context.lostError();
+    return asArrowGpuError(error, { url: request.url });
   }
 
   /** Reads the schema of `request.url` and plans its columns; touches no GPU, and closes the request once read. */
@@ -223,7 +327,9 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     return this.#tables.crossfilter(tableId, options);
   }
 
+  /** Destroys a table; one still loading has its load cancelled first (its `loaded` rejects with `ABORTED`). */
   async destroyTable(tableId: number): Promise<void> {
+    await this.#tables.stopLoading(tableId);
     this.views.destroyTable(tableId);
     this.#tables.destroy(tableId);
   }
@@ -274,8 +380,15 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 }
 
+/** Sends each update of an opened table to the page as plain data, as progress goes. */
+function updateSender(onUpdate: (update: TableUpdateMessage) => void): (update: TableUpdate) => void {
+  const send = fireAndForget(onUpdate);
+  return ({ seq, numRows, batches, columns }) =>
+    send({ seq, numRows, batches, columns: columnInfos(numRows, columns) });
+}
+
 /** A progress callback that never slows the load down: a busy main thread answers when it can. */
-function fireAndForget(onProgress: (progress: LoadProgress) => void): (progress: LoadProgress) => void {
+function fireAndForget<T>(onProgress: (progress: T) => void): (progress: T) => void {
   return (progress) => {
     void Promise.resolve(onProgress(progress)).catch(() => {});
   };

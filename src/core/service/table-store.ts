@@ -1,41 +1,66 @@
 import type { ColumnBytes, FilterSnapshot, TableSnapshot, WorkerQueryOptions } from '../../protocol.js';
-import type { ColumnSummary, CrossfilterResult, Histogram } from '../../types.js';
+import type { ColumnInfo, ColumnSummary, CrossfilterResult, Histogram } from '../../types.js';
 import { columnBytes } from '../columns/column-bytes.js';
 import { DictionaryEncoder, type DictionaryValue } from '../columns/encoders/dictionary-encoder.js';
 import { type TableWgsl, tableWgsl, type WgslOptions } from '../columns/wgsl/table-wgsl.js';
-import { ColumnError } from '../errors.js';
+import { type ArrowGpuError, ColumnError } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import { checkCrossfilterOptions } from '../gpu/query/crossfilter-options.js';
 import type { BuiltMask } from '../gpu/query/mask-builder.js';
 import { planMask } from '../gpu/query/mask-plan.js';
 import { planColumn } from '../gpu/query/plan-column.js';
 import { checkPredicate } from '../gpu/query/predicate-check.js';
-import { TableQueries } from '../gpu/query/table-queries.js';
+import type { TableQueries } from '../gpu/query/table-queries.js';
 import { readBack } from '../gpu/readback.js';
 import type { ViewSource } from '../gpu/render/view-renderer.js';
 import type { BufferChunk, UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { LoadedTable } from '../pipeline/load.js';
 import { FilterRegistry } from './filter-registry.js';
+import { GrowingQueries } from './growing-queries.js';
 import { noSuchColumn, pickColumns } from './pick-columns.js';
 
 interface StoredTable {
   table: LoadedTable;
   context: GpuContext;
-  /** Made on the first query of the table. */
-  queries: TableQueries | null;
+  /** Made on the first query of the table; remade when a table being loaded has more rows. */
+  queries: GrowingQueries;
 }
 
 /** The tables loaded in the worker, by id, each with the device that holds its buffers. */
 export class TableStore {
   readonly #tables = new Map<number, StoredTable>();
   readonly #filters = new FilterRegistry();
+  /** Tables whose load failed after they were handed out, and why; kept until `destroy`. */
+  readonly #failed = new Map<number, string>();
   #nextId = 1;
 
-  /** Keeps `table` and returns its id and plain-data description. */
+  /** Keeps `table` (loaded, or being loaded) and returns its id and plain-data description. */
   add(table: LoadedTable, context: GpuContext): TableSnapshot {
     const tableId = this.#nextId++;
-    this.#tables.set(tableId, { table, context, queries: null });
+    this.#tables.set(tableId, { table, context, queries: new GrowingQueries() });
     return snapshot(tableId, table);
+  }
+
+  /** A table's plain-data description as it is now. */
+  snapshot(tableId: number): TableSnapshot {
+    return snapshot(tableId, this.#table(tableId).table);
+  }
+
+  /** The table's load failed (its buffers are gone): later uses fail with `NO_SUCH_COLUMN` saying why. */
+  fail(tableId: number, error: ArrowGpuError): void {
+    const stored = this.#tables.get(tableId);
+    if (!stored) return;
+    this.#tables.delete(tableId);
+    this.#filters.dropTable(tableId);
+    stored.queries.destroy();
+    destroyTable(stored.table, stored.context);
+    this.#failed.set(tableId, `its load failed with ${error.code}: ${error.message}`);
+  }
+
+  /** Cancels the load of a table still being loaded, and resolves once it has ended. */
+  async stopLoading(tableId: number): Promise<void> {
+    const live = this.#tables.get(tableId)?.table.live;
+    if (live && !live.ended) await live.cancel();
   }
 
   /** Reads a column's values back from the GPU, its chunks stitched together. */
@@ -83,16 +108,20 @@ export class TableStore {
 
   /** Summary statistics of a column over the rows of filter `options.filterId` (every row without), on the GPU. */
   async describe(tableId: number, name: string, options: WorkerQueryOptions = {}): Promise<ColumnSummary> {
-    const { context, column, queries } = this.#queryable(tableId, name);
-    return this.#read(tableId, name, context, () =>
-      this.#withMask(tableId, options.filterId, (mask) => queries.describe(column, mask)),
-    );
+    const { context, column, queries, release } = this.#queryable(tableId, name);
+    try {
+      return await this.#read(tableId, name, context, () =>
+        this.#withMask(tableId, queries, options.filterId, (mask) => queries.describe(column, mask)),
+      );
+    } finally {
+      release();
+    }
   }
 
   /**
-   * Makes the row mask of `predicate` on the GPU (see mask-plan.ts) and keeps it as a filter of the
-   * table, until `destroyFilter` or the table's destroy. Misuse is `INVALID_ARGUMENT` naming the path
-   * inside the predicate, or `NO_SUCH_COLUMN`.
+   * Makes the row mask of `predicate` on the GPU (see mask-plan.ts) over the rows the table has now, and
+   * keeps it as a filter of the table until `destroyFilter` or the table's destroy. Misuse is
+   * `INVALID_ARGUMENT` naming the path inside the predicate, or `NO_SUCH_COLUMN`.
    */
   async filter(tableId: number, predicate: unknown): Promise<FilterSnapshot> {
     const stored = this.#table(tableId);
@@ -103,7 +132,7 @@ export class TableStore {
       if (!column) throw noSuchColumn(name, table.columns);
       return planColumn(column, table.numRows);
     });
-    const queries = this.#queriesOf(stored);
+    const { queries, release } = stored.queries.acquire(table, context);
     const gone = () =>
       new ColumnError('NO_SUCH_COLUMN', `Table ${tableId} was destroyed while a filter of it was made`, {});
     let mask: BuiltMask;
@@ -112,6 +141,8 @@ export class TableStore {
     } catch (error) {
       // The GPU refused a buffer the table's destroy took meanwhile: say so.
       throw this.#tables.has(tableId) ? error : gone();
+    } finally {
+      release();
     }
     if (!this.#tables.has(tableId)) {
       queries.gpu.release(mask.buffer);
@@ -132,26 +163,33 @@ export class TableStore {
    * filter destroyed or of another table; `NO_SUCH_COLUMN` once the table is destroyed.
    */
   async mask(tableId: number, filterId?: number): Promise<GPUBuffer> {
-    const stored = this.#table(tableId);
+    const { table, context, queries } = this.#table(tableId);
     if (filterId !== undefined) return this.#filters.mask(tableId, filterId);
-    return this.#queriesOf(stored).allRows();
+    const lease = queries.acquire(table, context);
+    try {
+      return await lease.queries.allRows();
+    } finally {
+      lease.release();
+    }
   }
 
-  /** Whether table `tableId` is loaded and not destroyed. */
+  /** Whether table `tableId` is loaded (or loading) and not destroyed. */
   has(tableId: number): boolean {
     return this.#tables.has(tableId);
   }
 
   /**
-   * What a render view reads of a table: its device, rows and columns by name, and a column's extent
-   * from `describe` (`null` without a finite one: no value, or ±Infinity among them).
+   * What a render view reads of a table: its device, its rows and columns by name as they are when asked
+   * (a table being loaded grows), and a column's extent from `describe` (`null` without a finite one).
    */
   viewSource(tableId: number): ViewSource {
     const { table, context } = this.#table(tableId);
     return {
       device: context.device,
       tracker: context.tracker,
-      numRows: table.numRows,
+      get numRows() {
+        return table.numRows;
+      },
       column: (name) => this.#column(tableId, name).column,
       pick: (names) => pickColumns(table.columns, names),
       extent: async (column) => {
@@ -164,27 +202,36 @@ export class TableStore {
 
   /** A column's histogram, computed on the GPU (the options are checked in the worker). */
   async histogram(tableId: number, name: string, options?: unknown): Promise<Histogram> {
-    const { context, column, queries } = this.#queryable(tableId, name);
-    return this.#read(tableId, name, context, () => queries.histogram(column, options));
+    const { context, column, queries, release } = this.#queryable(tableId, name);
+    try {
+      return await this.#read(tableId, name, context, () => queries.histogram(column, options));
+    } finally {
+      release();
+    }
   }
 
   /** Linked histograms of several columns with brushes, computed on the GPU. */
   async crossfilter(tableId: number, options: unknown): Promise<CrossfilterResult> {
     const request = checkCrossfilterOptions(options);
-    const found = request.dims.map(({ name }) => this.#queryable(tableId, name));
-    const { context, queries } = found[0] as (typeof found)[0];
+    const columns = request.dims.map(({ name }) => this.#column(tableId, name).column);
+    const first = request.dims[0]?.name as string;
+    const { context, queries, release } = this.#queryable(tableId, first);
     const names = request.dims.map((d) => d.name).join(', ');
-    const columns = found.map((f) => f.column);
-    return this.#read(tableId, names, context, () => queries.crossfilter(request, columns));
+    try {
+      return await this.#read(tableId, names, context, () => queries.crossfilter(request, columns));
+    } finally {
+      release();
+    }
   }
 
   /** Destroys a table's buffers; a second call is a no-op. */
   destroy(tableId: number): void {
+    this.#failed.delete(tableId);
     const stored = this.#tables.get(tableId);
     if (!stored) return;
     this.#tables.delete(tableId);
     this.#filters.dropTable(tableId);
-    stored.queries?.destroy();
+    stored.queries.destroy();
     destroyTable(stored.table, stored.context);
   }
 
@@ -205,6 +252,7 @@ export class TableStore {
 
   /** A destroy that came while the copy was in flight leaves zeros behind: never hand those out. */
   #checkNotDestroyed(tableId: number, name: string): void {
+    if (this.#tables.get(tableId)?.table.live?.failure) this.#table(tableId, name);
     if (!this.#tables.has(tableId)) {
       throw new ColumnError('NO_SUCH_COLUMN', `Table ${tableId} was destroyed while ${name} was read`, {
         column: name,
@@ -213,15 +261,16 @@ export class TableStore {
   }
 
   /**
-   * Runs a query with the mask of `filterId` (every row without one); a failure once the filter was
-   * destroyed meanwhile (the GPU refuses its buffer) is told as that.
+   * Runs a query with the mask of `filterId` (every row's, from `queries`, without one); a failure once
+   * the filter was destroyed meanwhile (the GPU refuses its buffer) is told as that.
    */
   async #withMask<T>(
     tableId: number,
+    queries: TableQueries,
     filterId: number | undefined,
     work: (mask: GPUBuffer) => Promise<T>,
   ): Promise<T> {
-    const mask = await this.mask(tableId, filterId);
+    const mask = filterId === undefined ? await queries.allRows() : this.#filters.mask(tableId, filterId);
     try {
       return await work(mask);
     } catch (error) {
@@ -230,22 +279,36 @@ export class TableStore {
     }
   }
 
-  /** A column and its table's queries, made on first use. */
-  #queryable(tableId: number, name: string): StoredTable & { column: UploadedColumn; queries: TableQueries } {
-    const found = this.#column(tableId, name);
-    return { ...found, queries: this.#queriesOf(this.#tables.get(tableId) as StoredTable) };
+  /**
+   * A column and its table's queries as the table is now (made on first use); `release` once the query
+   * has ended.
+   */
+  #queryable(
+    tableId: number,
+    name: string,
+  ): { context: GpuContext; column: UploadedColumn; queries: TableQueries; release: () => void } {
+    const { context, column, table, queries: growing } = this.#column(tableId, name);
+    const { queries, release } = growing.acquire(table, context);
+    return { context, column, queries, release };
   }
 
-  /** A table's queries, made on first use. */
-  #queriesOf(stored: StoredTable): TableQueries {
-    const { table, context } = stored;
-    stored.queries ??= new TableQueries(context.device, context.tracker, table.numRows, table.columns);
-    return stored.queries;
-  }
-
-  /** A live table; `NO_SUCH_COLUMN` (naming `name`) once destroyed, `DEVICE_LOST` once its device went. */
+  /**
+   * A live table; `NO_SUCH_COLUMN` (naming `name`) once destroyed or once its load failed, `DEVICE_LOST`
+   * once its device went.
+   */
   #table(tableId: number, name?: string): StoredTable {
     const stored = this.#tables.get(tableId);
+    const failure = stored?.table.live?.failure;
+    const failed = failure
+      ? `its load failed with ${failure.code}: ${failure.message}`
+      : this.#failed.get(tableId);
+    if (failed !== undefined) {
+      throw new ColumnError(
+        'NO_SUCH_COLUMN',
+        `Table ${tableId} is unusable: ${failed}`,
+        name ? { column: name } : {},
+      );
+    }
     if (!stored) {
       throw new ColumnError('NO_SUCH_COLUMN', `Table ${tableId} was destroyed`, name ? { column: name } : {});
     }
@@ -321,19 +384,25 @@ function snapshot(tableId: number, table: LoadedTable): TableSnapshot {
   return {
     tableId,
     numRows: table.numRows,
-    columns: table.columns.map((c) => ({
-      name: c.plan.name,
-      arrowType: c.plan.arrowType,
-      encoding: c.plan.encoding,
-      components: c.plan.components,
-      gpuType: c.plan.wordType,
-      byteLength: columnBytes(c.plan, table.numRows),
-      chunks: c.values.map(({ rowOffset, rows, byteLength }) => ({ rowOffset, rows, byteLength })),
-      nullCount: c.nullCount,
-      ...(c.plan.scale !== undefined ? { scale: c.plan.scale } : {}),
-      ...c.extras,
-    })),
+    columns: columnInfos(table.numRows, table.columns),
     skipped: table.skipped,
     stats: table.stats,
+    ...(table.live ? { updates: table.live.updates } : {}),
   };
+}
+
+/** The plain-data description of a table's columns holding `numRows` rows. */
+export function columnInfos(numRows: number, columns: readonly UploadedColumn[]): ColumnInfo[] {
+  return columns.map((c) => ({
+    name: c.plan.name,
+    arrowType: c.plan.arrowType,
+    encoding: c.plan.encoding,
+    components: c.plan.components,
+    gpuType: c.plan.wordType,
+    byteLength: columnBytes(c.plan, numRows),
+    chunks: c.values.map(({ rowOffset, rows, byteLength }) => ({ rowOffset, rows, byteLength })),
+    nullCount: c.nullCount,
+    ...(c.plan.scale !== undefined ? { scale: c.plan.scale } : {}),
+    ...c.extras,
+  }));
 }

@@ -13,11 +13,13 @@ export class QueryGpu {
   /** Every buffer made for queries (scratch, uniforms, masks), destroyed with the table. */
   readonly #owned = new Set<GPUBuffer>();
   #destroyed = false;
-  readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  readonly #pipelines: Map<string, Promise<GPUComputePipeline>>;
 
-  constructor(device: GPUDevice, tracker: BufferTracker) {
+  /** `previous`: the queries of the same table before its rows grew, whose compiled kernels are reused. */
+  constructor(device: GPUDevice, tracker: BufferTracker, previous?: QueryGpu) {
     this.device = device;
     this.tracker = tracker;
+    this.#pipelines = previous ? previous.#pipelines : new Map();
     this.workgroup = workgroupSize(device);
     this.chunkLayout = chunkLayout(device);
   }

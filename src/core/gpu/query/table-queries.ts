@@ -31,13 +31,15 @@ export class TableQueries {
   #crossfilter: Crossfilter | null = null;
   readonly #crossfilterSerial = serialiser();
 
+  /** `previous`: this table's queries before its rows grew (a table being loaded); its kernels are reused. */
   constructor(
     device: GPUDevice,
     tracker: BufferTracker,
     numRows: number,
     columns: readonly UploadedColumn[],
+    previous?: TableQueries,
   ) {
-    this.gpu = new QueryGpu(device, tracker);
+    this.gpu = new QueryGpu(device, tracker, previous?.gpu);
     this.numRows = numRows;
     this.#columns = columns;
   }

@@ -5,8 +5,8 @@ import type { ColumnPlan } from '../../columns/type-plan.js';
 import { ValidityPacker } from '../../columns/validity-packer.js';
 import { validityWordCount } from '../../columns/words.js';
 import type { BufferTracker } from '../buffer-tracker.js';
+import type { ChunkLayout } from '../chunk-layout.js';
 import { ChunkedBuffer } from '../chunked-buffer.js';
-import type { GpuErrorWatch } from '../error-scope.js';
 import type { UploadTransport } from './transport.js';
 
 /** Bytes of `rows` validity bits, in whole words. */
@@ -23,20 +23,17 @@ export class ColumnSink {
   encodeMs = 0;
   readonly #makeValidity: () => ChunkedBuffer;
 
+  /** The column's buffers follow `layout`, the chunks of its table. */
   constructor(
     readonly plan: ColumnPlan,
-    device: GPUDevice,
     tracker: BufferTracker,
-    watch: GpuErrorWatch,
-    chunkRows: number,
+    layout: ChunkLayout,
   ) {
     const details = { column: plan.name, arrowType: plan.arrowType };
     const label = `column ${JSON.stringify(plan.name)}`;
-    this.values = new ChunkedBuffer(device, tracker, watch, label, details, chunkRows, (rows) =>
-      columnBytes(plan, rows),
-    );
+    this.values = new ChunkedBuffer(tracker, layout, label, details, (rows) => columnBytes(plan, rows));
     this.#makeValidity = () =>
-      new ChunkedBuffer(device, tracker, watch, `validity of ${label}`, details, chunkRows, validityBytes);
+      new ChunkedBuffer(tracker, layout, `validity of ${label}`, details, validityBytes);
   }
 
   /** Whether the column has words at all (`null` columns have none). */
@@ -48,6 +45,24 @@ export class ColumnSink {
   startValidity(): ChunkedBuffer {
     this.validity ??= this.#makeValidity();
     return this.validity;
+  }
+
+  /** Makes the buffers of the layout's new chunks (values, and validity once it has nulls). */
+  async allocate(): Promise<void> {
+    if (this.hasValues) await this.values.allocate();
+    await this.validity?.allocate();
+  }
+
+  /** Fails with `LIMIT_EXCEEDED` when `rows` rows of this column would pass the loader's `maxBufferBytes`. */
+  checkTotal(rows: number): void {
+    if (this.hasValues) this.values.checkTotal(rows);
+    this.validity?.checkTotal(rows);
+  }
+
+  /** Destroys the buffers of chunks the layout dropped. */
+  dropTruncated(): void {
+    this.values.dropTruncated();
+    this.validity?.dropTruncated();
   }
 
   /** Writes the values of rows `[first, first + count)` of `slice`, which lie in one chunk, at table row `row`. */

@@ -7,7 +7,8 @@ import { RunEndEncoder } from '../../columns/encoders/run-end-encoders.js';
 import type { ColumnPlan } from '../../columns/type-plan.js';
 import { validityWordCount } from '../../columns/words.js';
 import type { BufferTracker } from '../buffer-tracker.js';
-import type { ChunkedBuffer, ColumnChunk } from '../chunked-buffer.js';
+import { ChunkLayout, rowsWithin } from '../chunk-layout.js';
+import type { ColumnChunk } from '../chunked-buffer.js';
 import type { GpuErrorWatch } from '../error-scope.js';
 import { ColumnSink } from './column-sink.js';
 import type { UploadTransport } from './transport.js';
@@ -31,16 +32,26 @@ export interface UploadedColumn {
 
 /** What sizes a table's buffers. */
 export interface UploaderOptions extends EncoderOptions {
-  /** Expected rows once a batch ending at `rowsAfterBatch` is in (from Content-Length or a hint); 0: unknown. */
+  /**
+   * The rows to size buffers for once a batch ending at `rowsAfterBatch` is in (a hint, or an estimate
+   * from Content-Length with its margin); 0: unknown.
+   */
   expectedRows?: (rowsAfterBatch: number) => number;
   /** Largest chunk of one column, in bytes (default: what the device can bind and allocate). */
   chunkBytes?: number;
+  /**
+   * Size the first chunk for the first batch (twice its rows) rather than for the estimate, so that the
+   * first rows land without waiting for the GPU to clear a large buffer; the next chunk takes the rest.
+   * For tables read while they load; otherwise the fewest chunks win (one, when the estimate holds).
+   */
+  quickFirstChunk?: boolean;
 }
 
 /**
  * Appends decoded batches to per-column GPU buffers through an `UploadTransport`. Batches larger than
- * the transport's chunk are split by rows, and so are writes that would cross a column chunk; buffers
- * grow ahead of the rows using `expectedRows`.
+ * the transport's chunk are split by rows, and so are writes that would cross a column chunk. Columns
+ * grow by chunks of the table's `ChunkLayout`, sized ahead of the rows using `expectedRows`; a buffer,
+ * once made, is never replaced.
  */
 export class TableUploader {
   readonly #device: GPUDevice;
@@ -48,8 +59,8 @@ export class TableUploader {
   readonly #watch: GpuErrorWatch;
   readonly #sinks: ColumnSink[];
   readonly #options: UploaderOptions;
-  /** Rows of every column chunk but the last: a multiple of 32, so validity words never straddle chunks. */
-  readonly chunkRows: number;
+  /** The chunks of every column: a multiple of 32 rows each, so validity words never straddle chunks. */
+  readonly layout: ChunkLayout;
   /** Rows appended so far. */
   rows = 0;
   /** Bytes handed to the transport so far. */
@@ -74,8 +85,11 @@ export class TableUploader {
     this.#transport = transport;
     this.#watch = watch;
     this.#options = options;
-    this.chunkRows = chunkRowsFor(plans, device.limits, options.chunkBytes);
-    this.#sinks = plans.map((plan) => new ColumnSink(plan, device, tracker, watch, this.chunkRows));
+    this.layout = new ChunkLayout(
+      chunkRowsFor(plans, device.limits, options.chunkBytes),
+      maxRowsFor(plans, tracker),
+    );
+    this.#sinks = plans.map((plan) => new ColumnSink(plan, tracker, this.layout));
   }
 
   /** GPU bytes one row of this table takes, validity words included. */
@@ -100,7 +114,8 @@ export class TableUploader {
     const rowsPerPiece = this.#rowsPerPiece();
     for (let first = 0; first < count; ) {
       const row = this.rows + first;
-      const toChunkEnd = this.chunkRows - (row % this.chunkRows);
+      const chunk = this.layout.chunks[this.layout.indexOf(row)] as { rowOffset: number; capacity: number };
+      const toChunkEnd = chunk.rowOffset + chunk.capacity - row;
       const piece = Math.min(rowsPerPiece, count - first, toChunkEnd);
       await this.#appendPiece(columns, first, piece);
       first += piece;
@@ -118,12 +133,15 @@ export class TableUploader {
     return Math.max(1, Math.floor((this.#transport.maxChunkBytes - edgeBytes) / perRow));
   }
 
-  /** The uploaded columns; valid once the transport has finished. */
-  columns(): UploadedColumn[] {
+  /**
+   * The columns as uploaded, holding their first `rows` rows (default: every row appended); their
+   * buffers hold those rows once the transport has flushed them.
+   */
+  columns(rows = this.rows): UploadedColumn[] {
     return this.#sinks.map((s) => ({
       plan: s.plan,
-      values: s.hasValues ? s.values.buffers(this.rows) : [],
-      validity: s.validity?.buffers(this.rows) ?? null,
+      values: s.hasValues ? s.values.buffers(rows) : [],
+      validity: s.validity?.buffers(rows) ?? null,
       nullCount: s.nullCount,
       extras: s.encoder?.describe() ?? {},
       // A run-end encoded column's dictionary is its values' encoder's.
@@ -131,58 +149,68 @@ export class TableUploader {
     }));
   }
 
+  /**
+   * Makes the first chunk of every column before any batch, for `rows` rows (a hint of the table's
+   * size, within one chunk), so that the first batch finds its buffers made.
+   */
+  async prepare(rows: number): Promise<void> {
+    if (rows <= 0 || this.layout.capacity > 0 || this.#sinks.length === 0) return;
+    // A hint past the cap is not an error yet: the rows that come may be fewer than it says.
+    this.layout.extend(Math.min(rows, this.layout.maxChunkRows, this.layout.maxRows), rows);
+    for (const sink of this.#sinks) await sink.allocate();
+  }
+
+  /** Destroys the buffers of chunks that hold no row (made ahead for rows that never came). */
+  releaseUnused(): void {
+    if (this.layout.truncate(this.rows) === 0) return;
+    for (const sink of this.#sinks) sink.dropTruncated();
+  }
+
   /** Destroys every buffer this uploader made. */
   destroy(): void {
     for (const sink of this.#sinks) sink.destroy();
   }
 
+  /** Makes the chunks `rowsAfter` rows need, and validity buffers for columns whose first null came. */
   async #reserve(columns: ColumnSlice[], rowsAfter: number): Promise<void> {
-    const grows = (buffer: ChunkedBuffer | null) =>
-      buffer !== null && buffer.bytesOf(rowsAfter) > buffer.capacity;
-    const needsGrowth = this.#sinks.some(
-      (s, i) =>
-        (s.hasValues && grows(s.values)) ||
-        grows(s.validity) ||
-        (s.validity === null && (columns[i] as ColumnSlice).nullCount > 0),
+    const firstNulls = this.#sinks.filter(
+      (s, i) => s.validity === null && (columns[i] as ColumnSlice).nullCount > 0,
     );
-    if (!needsGrowth) return;
-    // Writes already staged for the old buffers must reach the queue before the copy that grows them.
-    this.#transport.flush();
-    const expected = this.#expectedAfter(rowsAfter);
-    for (const [i, sink] of this.#sinks.entries()) {
-      // WebGPU zero-fills a buffer before its first use, so a first buffer of the whole expected size would
-      // delay the first batch by that clear; start small and jump to the expected size on the next growth.
-      const first = sink.values.capacity === 0;
-      const preferred = first ? Math.min(expected || Infinity, rowsAfter * 2) : expected;
-      if (sink.hasValues) await sink.values.reserve(rowsAfter, this.rows, preferred);
-      if (sink.validity === null && (columns[i] as ColumnSlice).nullCount > 0) {
-        await this.#startValidity(sink, rowsAfter, expected);
-      } else await sink.validity?.reserve(rowsAfter, this.rows, expected);
+    if (rowsAfter > this.layout.capacity) {
+      for (const sink of this.#sinks) sink.checkTotal(rowsAfter);
+      const expected = this.#expectedAfter(rowsAfter);
+      // A new buffer is cleared before its first write: a first chunk of the whole expected size would
+      // delay the first batch by that clear. Unknown, the size starts at twice the first batch.
+      const quick = this.layout.capacity === 0 && (this.#options.quickFirstChunk || expected === 0);
+      const target = quick ? Math.min(expected || Number.POSITIVE_INFINITY, rowsAfter * 2) : expected;
+      this.layout.extend(rowsAfter, target);
+      for (const sink of this.#sinks) await sink.allocate();
     }
+    for (const sink of firstNulls) await this.#startValidity(sink);
   }
 
-  /** The rows to size buffers for: the estimate with a margin (growing again past it would copy all). */
+  /** The rows to size buffers for; 0 when unknown. */
   #expectedAfter(rowsAfter: number): number {
-    const estimate = this.#options.expectedRows?.(rowsAfter) ?? 0;
-    return estimate > 0 ? Math.ceil(estimate * 1.02) + (rowsAfter - this.rows) : 0;
+    return this.#options.expectedRows?.(rowsAfter) ?? 0;
   }
 
   /** A column's first null: earlier rows were all valid, so its bitmap starts as ones up to here. */
-  async #startValidity(sink: ColumnSink, rowsAfter: number, expected: number): Promise<void> {
+  async #startValidity(sink: ColumnSink): Promise<void> {
     const validity = sink.startValidity();
-    await validity.reserve(rowsAfter, 0, expected);
+    await validity.allocate();
     if (this.rows === 0) return;
     const words = new Uint32Array(sink.packer.wordsFor(this.rows));
     sink.packer.append(null, 0, this.rows, words);
-    const wordsPerChunk = validityWordCount(this.chunkRows);
     // Direct writes: the buffers are new, so no staged copy to them can be pending.
     this.#watch.run(
       `writing validity of column ${JSON.stringify(sink.plan.name)}`,
       { column: sink.plan.name },
       () => {
-        for (let word = 0; word < words.length; word += wordsPerChunk) {
-          const { buffer } = validity.target((word / wordsPerChunk) * this.chunkRows);
-          this.#device.queue.writeBuffer(buffer, 0, words.subarray(word, word + wordsPerChunk));
+        for (const chunk of this.layout.chunks) {
+          if (chunk.rowOffset >= this.rows) break;
+          const first = chunk.rowOffset / 32;
+          const part = words.subarray(first, first + validityWordCount(chunk.capacity));
+          this.#device.queue.writeBuffer(validity.target(chunk.rowOffset).buffer, 0, part);
         }
       },
     );
@@ -205,6 +233,17 @@ export class TableUploader {
     this.bytesUploaded += bytes;
     this.encodeMs += performance.now() - started;
   }
+}
+
+/**
+ * The most rows a column of this table may hold under the loader's `maxBufferBytes`; unbounded under
+ * the device's own limit, which caps each buffer, not a column.
+ */
+function maxRowsFor(plans: readonly ColumnPlan[], tracker: BufferTracker): number {
+  const limit = tracker.columnLimit;
+  if (limit === tracker.deviceLimit) return Number.POSITIVE_INFINITY;
+  // Validity words (a bit a row) never bind first: a column with values takes at least as many bytes.
+  return Math.min(...plans.map((p) => rowsWithin(limit.bytes, (rows) => columnBytes(p, rows))));
 }
 
 /** Largest multiple of 32 rows whose bytes fit one buffer in every column. */

@@ -1,0 +1,104 @@
+import type { ArrowGpuError } from '../errors.js';
+import type { UploadedColumn } from '../gpu/upload/table-uploader.js';
+
+/** A batch whose rows became visible: its index among the source's batches and the table's rows through it. */
+export interface BatchLanded {
+  batch: number;
+  rows: number;
+}
+
+/** What one flush made visible in a loading table. */
+export interface TableUpdate {
+  /** Updates of this table so far, this one included: 1, 2, … */
+  seq: number;
+  numRows: number;
+  /** The batches whose rows this update made visible, in order. */
+  batches: BatchLanded[];
+  /** The columns as they now are (chunks, null counts, dictionary sizes). */
+  columns: UploadedColumn[];
+}
+
+/** The state of the load that fills a table, while it runs and once it ended. */
+export interface LiveLoad {
+  /** Set when the load failed (or was cancelled): the table's buffers are then destroyed. */
+  failure: ArrowGpuError | null;
+  /** Whether the load has ended, either way. */
+  ended: boolean;
+  /** Updates published so far. */
+  updates: number;
+  /** Cancels the load (its buffers go, its end rejects with `ABORTED`); resolves once it has ended. */
+  cancel(): Promise<void>;
+}
+
+/** The part of a table that updates change. */
+export interface PublishedTable {
+  numRows: number;
+  columns: UploadedColumn[];
+  live?: LiveLoad;
+}
+
+/**
+ * Makes the rows of a loading table visible once the GPU holds them: after each flush, the batches
+ * appended before it are published together when the device has done the work submitted so far
+ * (`onSubmittedWorkDone`), in flush order. A query or read that the worker submits after that sees
+ * every published row.
+ */
+export class TablePublisher {
+  readonly #table: PublishedTable;
+  readonly #queue: GPUQueue;
+  readonly #columns: (rows: number) => UploadedColumn[];
+  readonly #onUpdate: ((update: TableUpdate) => void) | undefined;
+  #appended: BatchLanded[] = [];
+  #chain: Promise<void> = Promise.resolve();
+  #stopped = false;
+  #seq = 0;
+
+  /** `columns(rows)` describes the columns holding `rows` rows; `onUpdate` hears of every update. */
+  constructor(
+    table: PublishedTable,
+    queue: GPUQueue,
+    columns: (rows: number) => UploadedColumn[],
+    onUpdate?: (update: TableUpdate) => void,
+  ) {
+    this.#table = table;
+    this.#queue = queue;
+    this.#columns = columns;
+    this.#onUpdate = onUpdate;
+  }
+
+  /** Batch `batch` was appended (written, not yet submitted); the table then has `rows` rows. */
+  appended(batch: number, rows: number): void {
+    this.#appended.push({ batch, rows });
+  }
+
+  /** Everything appended so far has been submitted: it is published once the GPU has done it. */
+  submitted(): void {
+    const batches = this.#appended;
+    if (batches.length === 0) return;
+    this.#appended = [];
+    const rows = (batches[batches.length - 1] as BatchLanded).rows;
+    const done = this.#queue.onSubmittedWorkDone();
+    this.#chain = this.#chain.then(() => done).then(() => this.#publish(rows, batches));
+    this.#chain.catch(() => {}); // a lost device fails the load elsewhere; settled() reports it
+  }
+
+  /** Resolves once every update submitted so far is published. */
+  settled(): Promise<void> {
+    return this.#chain;
+  }
+
+  /** Publishes nothing more (the load failed). */
+  stop(): void {
+    this.#stopped = true;
+  }
+
+  #publish(rows: number, batches: BatchLanded[]): void {
+    if (this.#stopped) return;
+    const columns = this.#columns(rows);
+    this.#table.numRows = rows;
+    this.#table.columns = columns;
+    this.#seq++;
+    if (this.#table.live) this.#table.live.updates = this.#seq;
+    this.#onUpdate?.({ seq: this.#seq, numRows: rows, batches, columns });
+  }
+}
