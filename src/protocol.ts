@@ -160,6 +160,8 @@ export interface LoaderWorkerApi {
   render(canvas: OffscreenCanvas, request: WorkerRenderRequest): Promise<RenderViewInfo>;
   /** Applies settings to a view and draws it again. */
   updateView(viewId: number, settings: RenderSettings): Promise<RenderViewInfo>;
+  /** Draws only the rows of filter `filterId` (of the view's table), the others after `filterMode`; `null`: every row. */
+  filterView(viewId: number, filterId: number | null): Promise<RenderViewInfo>;
   /** Sizes a view's canvas (CSS pixels × pixel ratio) and draws it again. */
   resizeView(viewId: number, width: number, height: number, pixelRatio?: number): Promise<RenderViewInfo>;
   /** Frees a view's GPU objects and lets go of its canvas. */

@@ -2,6 +2,7 @@ import type * as Comlink from 'comlink';
 import { ArgumentError } from '../core/errors.js';
 import type { LoaderWorkerApi, RenderViewInfo } from '../protocol.js';
 import type { Range, RenderSettings, RenderState } from '../types.js';
+import { GpuFilter } from './gpu-filter.js';
 import type { WorkerGuard } from './worker-guard.js';
 
 /**
@@ -41,6 +42,21 @@ export class RenderView {
    */
   async update(settings: RenderSettings): Promise<RenderState> {
     return this.#call(() => this.#remote.updateView(this.#id, settings));
+  }
+
+  /**
+   * Draws only the rows `filter` keeps (a `GpuFilter` of the drawn table, from `table.filter`), the
+   * others dimmed or hidden after `filterMode`; `null` draws every row again. The view draws with the
+   * filter until given another or `null`; destroying the filter makes it draw every row.
+   */
+  async filter(filter: GpuFilter | null): Promise<RenderState> {
+    if (filter !== null && !(filter instanceof GpuFilter)) {
+      throw new ArgumentError(
+        `render: filter must be a GpuFilter made by table.filter(predicate), or null, not ${typeof filter}`,
+        { option: 'filter' },
+      );
+    }
+    return this.#call(() => this.#remote.filterView(this.#id, filter ? filter.filterId : null));
   }
 
   /** Sizes the canvas to `width` × `height` CSS pixels at `pixelRatio` (default: the view's) and draws again. */

@@ -316,6 +316,9 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 
   async destroyFilter(tableId: number, filterId: number): Promise<void> {
+    // Views drawing with the filter's mask draw every row from now on: the mask is about to go.
+    const mask = await this.#tables.mask(tableId, filterId).catch(() => null);
+    if (mask) await this.views.dropMask(mask);
     this.#tables.destroyFilter(tableId, filterId);
   }
 
@@ -343,6 +346,16 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   updateView(viewId: number, settings: RenderSettings): Promise<RenderViewInfo> {
     return this.views.update(viewId, settings);
+  }
+
+  /**
+   * Gives view `viewId` the row mask of filter `filterId` of its own table (`INVALID_ARGUMENT` for
+   * another table's filter or a destroyed one), or takes its mask away (`null`), and draws.
+   */
+  async filterView(viewId: number, filterId: number | null): Promise<RenderViewInfo> {
+    const tableId = this.views.tableOf(viewId);
+    const mask = filterId === null ? null : await this.#tables.mask(tableId, filterId);
+    return { viewId, ...(await this.views.view(viewId).setMask(mask)) };
   }
 
   resizeView(viewId: number, width: number, height: number, pixelRatio?: number): Promise<RenderViewInfo> {

@@ -65,6 +65,20 @@ export class RenderViews {
     throw new ArgumentError(`render: there is no view ${viewId}`, { option: 'view' });
   }
 
+  /** The table a live view draws; why the view is gone otherwise. */
+  tableOf(viewId: number): number {
+    const live = this.#views.get(viewId);
+    if (live) return live.tableId;
+    this.view(viewId); // throws why
+    throw new ArgumentError(`render: there is no view ${viewId}`, { option: 'view' });
+  }
+
+  /** Views drawing with `mask` draw every row instead (its filter is being destroyed). */
+  async dropMask(mask: GPUBuffer): Promise<void> {
+    const using = [...this.#views.values()].filter((live) => live.view.mask === mask);
+    await Promise.all(using.map((live) => live.view.setMask(null).catch(() => {})));
+  }
+
   /** Every live view, oldest first. */
   all(): ViewRenderer[] {
     return [...this.#views.values()].map((v) => v.view);
