@@ -7,7 +7,7 @@ import { ColumnError } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import { TableQueries } from '../gpu/query/table-queries.js';
 import { readBack } from '../gpu/readback.js';
-import type { ViewSource } from '../gpu/render/view-renderer.js';
+import type { ViewSource } from '../gpu/render/view-source.js';
 import type { BufferChunk, UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { LoadedTable } from '../pipeline/load.js';
 import { noSuchColumn, pickColumns } from './pick-columns.js';
