@@ -684,6 +684,37 @@ describe('misuse', () => {
 });
 
 describe('views in the worker service', () => {
+  it('a view on a lost device fails with DEVICE_LOST instead of drawing nothing', async () => {
+    const table = new Table({
+      x: vectorFromArray([1, 2], new Float32()),
+      y: vectorFromArray([2, 1], new Float32()),
+    });
+    const bytes = tableToIPC(table, 'stream');
+    const service = new LoaderService(dawnGpu(), async () => ({
+      body: whole(bytes),
+      bytesTotal: bytes.byteLength,
+      readTail: tailOf(bytes),
+    }));
+    try {
+      await service.init({ upload: 'staging' });
+      const { tableId } = await service.load({ loadId: 1, url: 'test://render' });
+      const canvas = new TextureCanvas(W, H) as unknown as OffscreenCanvas;
+      const { viewId } = await service.render(canvas, {
+        tableId,
+        x: 'x',
+        y: 'y',
+        domain: { x: [0, 3], y: [0, 3] },
+      });
+      const context = await service.devices.opened();
+      context?.device.destroy();
+      await context?.device.lost;
+      const lost = await service.updateView(viewId, { size: 4 }).catch((e: unknown) => e);
+      expect((lost as ArrowGpuError).code).toBe('DEVICE_LOST');
+    } finally {
+      await service.close();
+    }
+  });
+
   it('a view dies with its table (NO_SUCH_COLUMN) or on its own (INVALID_ARGUMENT); a non-canvas is refused; nothing leaks', async () => {
     const table = new Table({
       x: vectorFromArray([1, 2, 3], new Float32()),

@@ -97,6 +97,9 @@ export class TableStore {
       numRows: table.numRows,
       column: (name) => this.#column(tableId, name).column,
       pick: (names) => pickColumns(table.columns, names),
+      checkDevice: () => {
+        if (context.lostReason !== null) throw context.lostError();
+      },
       extent: async (column) => {
         const { min, max } = await this.describe(tableId, column.plan.name);
         const extent: [number, number] = [Number(min), Number(max)];

@@ -260,6 +260,7 @@ export class ViewRenderer {
     const frame: Frame = { pointPixels: this.#settings.size * this.#settings.pixelRatio };
     await this.#program.prepare(frame);
     this.#checkAlive(); // from here to the submit nothing waits: a destroy cannot come in between
+    this.#source.checkDevice();
     const { device } = this.#source;
     const passes = this.#passes();
     const [r, g, b, a] = this.#settings.background;
@@ -290,6 +291,7 @@ export class ViewRenderer {
       rejectOnGpuError(error, 'render: drawing a frame'),
       device.queue.onSubmittedWorkDone(),
     ]);
+    this.#source.checkDevice();
     this.#frames++;
     this.#frameMs = performance.now() - started;
   }

@@ -12,4 +12,6 @@ export interface ViewSource {
   pick(names: readonly string[]): UploadedColumn[];
   /** The smallest and largest value of a column (`null` when it has none), computed on the GPU. */
   extent(column: UploadedColumn): Promise<[number, number] | null>;
+  /** Throws `DEVICE_LOST` once the device is lost: a frame on a lost device draws nothing, silently. */
+  checkDevice(): void;
 }
