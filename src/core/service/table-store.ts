@@ -12,7 +12,7 @@ import { planColumn } from '../gpu/query/plan-column.js';
 import { checkPredicate } from '../gpu/query/predicate-check.js';
 import type { TableQueries } from '../gpu/query/table-queries.js';
 import { readBack } from '../gpu/readback.js';
-import type { ViewSource } from '../gpu/render/view-renderer.js';
+import type { ViewSource } from '../gpu/render/view-source.js';
 import type { BufferChunk, UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { LoadedTable } from '../pipeline/load.js';
 import { FilterRegistry } from './filter-registry.js';
@@ -192,6 +192,9 @@ export class TableStore {
       },
       column: (name) => this.#column(tableId, name).column,
       pick: (names) => pickColumns(table.columns, names),
+      checkDevice: () => {
+        if (context.lostReason !== null) throw context.lostError();
+      },
       extent: async (column) => {
         const { min, max } = await this.describe(tableId, column.plan.name);
         const extent: [number, number] = [Number(min), Number(max)];
