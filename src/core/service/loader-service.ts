@@ -90,7 +90,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const context = await this.#loadContext(request, entry);
     // The request is closed whenever the load ends: a failed load never keeps its connection open.
     const closeRequest = new AbortController();
-    const source = await this.#open(request, entry.controller.signal, closeRequest);
+    const source = await this.#openForLoad(request, context, entry, closeRequest);
     try {
       const input = this.#pipelineInput(request, context, source, closeRequest, startedAt, entry);
       const table = await runPipeline({ ...input, onProgress: onProgress && fireAndForget(onProgress) });
@@ -117,7 +117,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const closeRequest = new AbortController();
     try {
       const context = await this.#loadContext(request, entry);
-      const source = await this.#open(request, entry.controller.signal, closeRequest);
+      const source = await this.#openForLoad(request, context, entry, closeRequest);
       const { table, done } = await openPipeline({
         ...this.#pipelineInput(request, context, source, closeRequest, startedAt, entry),
         onProgress: onProgress && fireAndForget(onProgress),
@@ -259,6 +259,21 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     return this.#openSource(request.url, AbortSignal.any([signal, closeRequest.signal]), {
       timeoutMs: request.timeoutMs,
     });
+  }
+
+  /**
+   * Opens a load's source, and while the request is out makes the staging buffer its first batch will
+   * need (a cold loader has none), rather than when that batch waits for it.
+   */
+  #openForLoad(
+    request: WorkerLoadRequest,
+    context: GpuContext,
+    entry: RunningLoad,
+    closeRequest: AbortController,
+  ): Promise<ByteSource> {
+    const opening = this.#open(request, entry.controller.signal, closeRequest);
+    if ((request.upload ?? this.#upload) === 'staging') context.ring.prepare();
+    return opening;
   }
 
   cancel(loadId: number): void {

@@ -40,6 +40,8 @@ export class StagingRing {
   readonly #slots: Slot[];
   readonly #waiters: Array<() => void> = [];
   #failure: unknown = null;
+  /** A slot being made ahead of its first use (see `prepare`). */
+  #preparing: Promise<void> | null = null;
   /** Most slots ever held or pending at once. */
   maxInFlight = 0;
 
@@ -59,12 +61,35 @@ export class StagingRing {
     return this.#slots.length;
   }
 
+  /**
+   * Makes one slot's buffer now, in the background, unless one exists: a load calls this as it starts,
+   * so that the first batch does not wait for a staging buffer to be made (a cold loader has none).
+   */
+  prepare(): void {
+    if (this.#preparing || this.#failure || this.#slots.some((s) => s.buffer)) return;
+    const preparing = this.acquire(MIN_STAGING_BYTES).then(
+      (slot) => this.release(slot),
+      () => {}, // the load's own acquire meets the same failure and reports it
+    );
+    this.#preparing = preparing.finally(() => {
+      this.#preparing = null;
+    });
+  }
+
+  /** Resolves once no slot is being prepared (so that `trim` finds it free). */
+  async prepared(): Promise<void> {
+    await this.#preparing;
+  }
+
   /** Waits for a mapped slot of at least `minBytes` (capped at `MAX_STAGING_BYTES`) and holds it. */
   async acquire(minBytes: number, signal?: AbortSignal): Promise<StagingSlot> {
+    // A slot being prepared is ready sooner than one made from nothing.
+    if (this.#preparing) await this.#preparing;
     for (;;) {
       if (this.#failure) throw this.#failure;
       signal?.throwIfAborted();
-      const slot = this.#slots.find((s) => s.state === 'free');
+      const free = this.#slots.filter((s) => s.state === 'free');
+      const slot = free.find((s) => s.buffer) ?? free[0];
       if (slot) {
         slot.state = 'held';
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
