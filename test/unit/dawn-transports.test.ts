@@ -154,9 +154,24 @@ describe('staging ring made ahead (prepare) on Dawn', () => {
       ring.trim();
       ring.prepare();
       await ring.prepared();
-      expect([probe.mapWriteAlive, ring.inFlight]).toEqual([1, 0]); // made, and free again
+      expect([probe.mapWriteAlive, ring.inFlight, ring.maxInFlight]).toEqual([1, 0, 1]); // made, free again
       ring.trim();
       expect([probe.mapWriteAlive, tracker.count]).toEqual([0, 0]);
+    });
+  });
+
+  it('discardPrepared() destroys a prepared slot that no acquire took, and keeps one that was used', async () => {
+    await withDevice(async (device, probe) => {
+      const tracker = new BufferTracker(device);
+      const ring = new StagingRing(device, tracker);
+      ring.prepare();
+      await ring.discardPrepared();
+      expect([probe.mapWriteAlive, tracker.count, ring.maxInFlight]).toEqual([0, 0, 0]);
+      ring.prepare();
+      ring.release(await ring.acquire(1024));
+      await ring.discardPrepared();
+      expect(probe.mapWriteAlive).toBe(1);
+      ring.destroy();
     });
   });
 });

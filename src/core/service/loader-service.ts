@@ -216,8 +216,12 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     throw context.lostError();
   }
 
-  /** The error a load rejects with: `DEVICE_LOST` when its device went meanwhile. */
+  /**
+   * The error a load rejects with (`DEVICE_LOST` when its device went meanwhile), once the staging
+   * buffer made for it is gone if it never used it.
+   */
   async #loadError(error: unknown, request: WorkerLoadRequest, entry: RunningLoad) {
+    await entry.context?.ring.discardPrepared();
     if (entry.context && (await lostDuring(entry.context))) return entry.context.lostError();
     return asArrowGpuError(error, { url: request.url });
   }

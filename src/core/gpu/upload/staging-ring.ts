@@ -20,6 +20,8 @@ interface Slot {
   buffer: GPUBuffer | null;
   mapped: ArrayBuffer | null;
   state: 'free' | 'held' | 'pending';
+  /** Made by `prepare` and not handed out since. */
+  prepared?: boolean;
 }
 
 /** Upper bound of one staging buffer; larger batches are split into row chunks. */
@@ -66,19 +68,38 @@ export class StagingRing {
    * so that the first batch does not wait for a staging buffer to be made (a cold loader has none).
    */
   prepare(): void {
-    if (this.#preparing || this.#failure || this.#slots.some((s) => s.buffer)) return;
-    const preparing = this.acquire(MIN_STAGING_BYTES).then(
-      (slot) => this.release(slot),
-      () => {}, // the load's own acquire meets the same failure and reports it
-    );
-    this.#preparing = preparing.finally(() => {
-      this.#preparing = null;
-    });
+    const slot = this.#slots.find((s) => s.state === 'free');
+    if (!slot || this.#preparing || this.#failure || this.#slots.some((s) => s.buffer)) return;
+    slot.state = 'held';
+    this.#preparing = this.#fit(slot, MIN_STAGING_BYTES)
+      .then(
+        () => {
+          slot.prepared = true;
+        },
+        () => {}, // the load's own acquire meets the same failure and reports it
+      )
+      .finally(() => {
+        this.#preparing = null;
+        this.#release(slot);
+      });
   }
 
   /** Resolves once no slot is being prepared (so that `trim` finds it free). */
   async prepared(): Promise<void> {
     await this.#preparing;
+  }
+
+  /**
+   * Destroys a slot that `prepare` made and no load has used since: a load that fails before its first
+   * batch leaves nothing behind.
+   */
+  async discardPrepared(): Promise<void> {
+    await this.#preparing;
+    for (const slot of this.#slots) {
+      if (!slot.prepared || slot.state !== 'free' || !slot.buffer) continue;
+      this.#tracker.destroy(slot.buffer);
+      Object.assign(slot, { buffer: null, mapped: null, prepared: false });
+    }
   }
 
   /** Waits for a mapped slot of at least `minBytes` (capped at `MAX_STAGING_BYTES`) and holds it. */
@@ -92,6 +113,7 @@ export class StagingRing {
       const slot = free.find((s) => s.buffer) ?? free[0];
       if (slot) {
         slot.state = 'held';
+        slot.prepared = false;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
         try {
           await this.#fit(slot, minBytes);
