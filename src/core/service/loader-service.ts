@@ -105,7 +105,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const context = await this.#loadContext(request, entry);
     // The request is closed whenever the load ends: a failed load never keeps its connection open.
     const closeRequest = new AbortController();
-    const source = await this.#open(request, entry.controller.signal, closeRequest);
+    const source = await this.#openForLoad(request, context, entry, closeRequest);
     try {
       const input = this.#pipelineInput(request, context, source, closeRequest, startedAt, entry);
       const table = await runPipeline({ ...input, onProgress: onProgress && fireAndForget(onProgress) });
@@ -132,7 +132,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const closeRequest = new AbortController();
     try {
       const context = await this.#loadContext(request, entry);
-      const source = await this.#open(request, entry.controller.signal, closeRequest);
+      const source = await this.#openForLoad(request, context, entry, closeRequest);
       const { table, done } = await openPipeline({
         ...this.#pipelineInput(request, context, source, closeRequest, startedAt, entry),
         onProgress: onProgress && fireAndForget(onProgress),
@@ -233,8 +233,12 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     throw context.lostError();
   }
 
-  /** The error a load rejects with: `DEVICE_LOST` when its device went meanwhile. */
+  /**
+   * The error a load rejects with (`DEVICE_LOST` when its device went meanwhile), once the staging
+   * buffer made for it is gone if it never used it.
+   */
   async #loadError(error: unknown, request: WorkerLoadRequest, entry: RunningLoad) {
+    await entry.context?.ring.discardPrepared();
     if (entry.context && (await lostDuring(entry.context))) return entry.context.lostError();
     return asArrowGpuError(error, { url: request.url });
   }
@@ -285,6 +289,21 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       closed,
       request.request ? { ...options, request: request.request } : options,
     );
+  }
+
+  /**
+   * Opens a load's source, and while the request is out makes the staging buffer its first batch will
+   * need (a cold loader has none), rather than when that batch waits for it.
+   */
+  #openForLoad(
+    request: WorkerLoadRequest,
+    context: GpuContext,
+    entry: RunningLoad,
+    closeRequest: AbortController,
+  ): Promise<ByteSource> {
+    const opening = this.#open(request, entry.controller.signal, closeRequest);
+    if ((request.upload ?? this.#upload) === 'staging') context.ring.prepare();
+    return opening;
   }
 
   cancel(loadId: number): void {
