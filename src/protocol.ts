@@ -151,7 +151,12 @@ export interface LoaderWorkerApi {
   /** Frees a filter's mask; a second call is a no-op. */
   destroyFilter(tableId: number, filterId: number): Promise<void>;
   /** A column's histogram, computed on the GPU; the options are checked in the worker. */
-  histogram(tableId: number, name: string, options?: HistogramOptions): Promise<Histogram>;
+  histogram(
+    tableId: number,
+    name: string,
+    options?: HistogramOptions,
+    query?: WorkerQueryOptions,
+  ): Promise<Histogram>;
   /** Linked histograms of several columns with brushes, computed on the GPU. */
   crossfilter(tableId: number, options: CrossfilterOptions): Promise<CrossfilterResult>;
   /** Destroys a table's buffers and its render views. */

@@ -173,8 +173,11 @@ export class GpuTable {
    * numeric columns) from `min` to `max` (the column's finite extent where left out). A dictionary column
    * takes no options and gets one bin per dictionary value. See `Histogram` for what is counted where.
    */
-  async histogram(name: string, options?: HistogramOptions): Promise<Histogram> {
-    return this.#guard.run(() => this.#remote.histogram(this.#id, name, options));
+  async histogram(name: string, options?: HistogramOptions & QueryOptions): Promise<Histogram> {
+    const { filter, ...bins } = isOptionsObject(options) ? options : { filter: undefined };
+    const query = workerQueryOptions(this, filter === undefined ? undefined : { filter });
+    const binOptions = isOptionsObject(options) ? bins : options;
+    return this.#guard.run(() => this.#remote.histogram(this.#id, name, binOptions, query));
   }
 
   /**
@@ -190,4 +193,9 @@ export class GpuTable {
   async destroy(): Promise<void> {
     await this.#guard.run(() => this.#remote.destroyTable(this.#id));
   }
+}
+
+/** Whether `options` is an object whose `filter` can be taken out (anything else is checked in the worker). */
+function isOptionsObject(options: unknown): options is HistogramOptions & QueryOptions {
+  return typeof options === 'object' && options !== null && !Array.isArray(options);
 }

@@ -338,8 +338,13 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     this.#tables.destroyFilter(tableId, filterId);
   }
 
-  histogram(tableId: number, name: string, options?: HistogramOptions): Promise<Histogram> {
-    return this.#tables.histogram(tableId, name, options);
+  histogram(
+    tableId: number,
+    name: string,
+    options?: HistogramOptions,
+    query?: WorkerQueryOptions,
+  ): Promise<Histogram> {
+    return this.#tables.histogram(tableId, name, options, query);
   }
 
   crossfilter(tableId: number, options: CrossfilterOptions): Promise<CrossfilterResult> {

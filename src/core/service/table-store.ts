@@ -203,11 +203,21 @@ export class TableStore {
     };
   }
 
-  /** A column's histogram, computed on the GPU (the options are checked in the worker). */
-  async histogram(tableId: number, name: string, options?: unknown): Promise<Histogram> {
+  /**
+   * A column's histogram over the rows of filter `query.filterId` (every row without), computed on the
+   * GPU (the options are checked in the worker).
+   */
+  async histogram(
+    tableId: number,
+    name: string,
+    options?: unknown,
+    query: WorkerQueryOptions = {},
+  ): Promise<Histogram> {
     const { context, column, queries, release } = this.#queryable(tableId, name);
     try {
-      return await this.#read(tableId, name, context, () => queries.histogram(column, options));
+      return await this.#read(tableId, name, context, () =>
+        this.#withMask(tableId, queries, query.filterId, (mask) => queries.histogram(column, options, mask)),
+      );
     } finally {
       release();
     }
