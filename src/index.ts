@@ -28,6 +28,7 @@ export type {
   LoadProgress,
   LoadStats,
   MemoryInfo,
+  ReadRowsOptions,
   SchemaColumn,
   SkippedColumn,
   StageTimes,

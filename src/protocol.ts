@@ -10,6 +10,7 @@ import type {
   LoadProgress,
   LoadStats,
   MemoryInfo,
+  ReadRowsOptions,
   SkippedColumn,
   TableSchema,
   TableWgsl,
@@ -85,6 +86,8 @@ export interface LoaderWorkerApi {
   wgsl(tableId: number, names?: string[], options?: WgslOptions): Promise<TableWgsl>;
   /** Summary statistics of a column, computed on the GPU. */
   describe(tableId: number, name: string): Promise<ColumnSummary>;
+  /** Rows of a table rebuilt from the GPU, as Arrow IPC stream bytes (transferred). */
+  readRows(tableId: number, options: ReadRowsOptions): Promise<ArrayBuffer>;
   destroyTable(tableId: number): Promise<void>;
   memory(): Promise<MemoryInfo>;
   /** Releases the staging buffers now (they come back with the next load). */

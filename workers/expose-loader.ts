@@ -21,6 +21,10 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
     dictionary: (tableId, name) => service.dictionary(tableId, name),
     wgsl: (tableId, names, options) => service.wgsl(tableId, names, options),
     describe: (tableId, name) => service.describe(tableId, name),
+    readRows: async (tableId, options) => {
+      const buffer = await service.readRows(tableId, options);
+      return Comlink.transfer(buffer, [buffer]);
+    },
     destroyTable: (tableId) => service.destroyTable(tableId),
     memory: () => service.memory(),
     trim: () => service.trim(),

@@ -1,3 +1,4 @@
+import type { Table } from 'apache-arrow';
 import type * as Comlink from 'comlink';
 import type { LoaderWorkerApi, TableSnapshot } from '../protocol.js';
 import type {
@@ -6,6 +7,7 @@ import type {
   DictionaryValue,
   GpuType,
   LoadStats,
+  ReadRowsOptions,
   SkippedColumn,
   TableWgsl,
   WgslOptions,
@@ -85,6 +87,23 @@ export class GpuTable {
    */
   async describe(name: string): Promise<ColumnSummary> {
     return this.#guard.run(() => this.#remote.describe(this.#id, name));
+  }
+
+  /**
+   * Rows of the table as an apache-arrow `Table`, rebuilt in the worker from what the GPU holds: `limit`
+   * rows from `offset`, of the named columns (default all; structs flattened into `parent.child`), in
+   * row order, each in its source Arrow type with its nulls. Exact encodings give the source values;
+   * lossy ones (`f32` of a Float64, `f32x2`, `f32-relative`) the GPU's value in the source type.
+   * apache-arrow is loaded on the first call, so that pages that never read rows never load it.
+   */
+  async readRows(options: ReadRowsOptions): Promise<Table> {
+    // Only plain data crosses: the worker checks each option and names the one it refuses.
+    const request = typeof options === 'object' && options !== null ? { ...options } : options;
+    const [buffer, arrow] = await Promise.all([
+      this.#guard.run(() => this.#remote.readRows(this.#id, request)),
+      import('apache-arrow'),
+    ]);
+    return arrow.tableFromIPC(new Uint8Array(buffer));
   }
 
   /** Frees the table's GPU buffers. */

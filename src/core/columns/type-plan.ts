@@ -1,4 +1,4 @@
-import { type DataType, type Field, IntervalUnit, type Schema, Type } from 'apache-arrow';
+import { type DataType, Field, IntervalUnit, type Schema, Type } from 'apache-arrow';
 import { ArgumentError, ColumnError, UnsupportedTypeError } from '../errors.js';
 import {
   type Encoding,
@@ -19,6 +19,11 @@ export interface ColumnPlan {
   path: readonly number[];
   /** The Arrow type as apache-arrow prints it, e.g. `Int16` or `Timestamp<MILLISECOND>`. */
   arrowType: string;
+  /**
+   * The schema's field under this column's name: its Arrow type as declared (units, time zone,
+   * dictionary id and index type), nullable where it or a struct above it is. `readRows` rebuilds it.
+   */
+  field: Field;
   encoding: Encoding;
   /** 32-bit words a row takes; `bool` packs 32 rows in a word (1/32). */
   components: number;
@@ -84,16 +89,20 @@ export function planColumns(
 interface Candidate {
   name: string;
   path: number[];
+  /** The leaf field, renamed `parent.child` and nullable where a struct above it is. */
   field: Field;
 }
 
 /** Every leaf field with its path; a struct's children stand in for it as `parent.child`. */
-function flatten(fields: readonly Field[], path: number[], prefix: string): Candidate[] {
+function flatten(fields: readonly Field[], path: number[], prefix: string, nullable = false): Candidate[] {
   return fields.flatMap((field, index) => {
     const name = `${prefix}${field.name}`;
     const here = [...path, index];
-    if (field.type.typeId === Type.Struct) return flatten(field.type.children as Field[], here, `${name}.`);
-    return [{ name, path: here, field }];
+    const nulls = nullable || field.nullable;
+    if (field.type.typeId === Type.Struct) {
+      return flatten(field.type.children as Field[], here, `${name}.`, nulls);
+    }
+    return [{ name, path: here, field: new Field(name, field.type, nulls, field.metadata) }];
   });
 }
 
@@ -134,18 +143,18 @@ function planColumn({ name, path, field }: Candidate, request: EncodingRequest):
   const arrowType = String(type);
   const asked = typeof request === 'object' ? request[name] : undefined;
   const exact = request === 'exact';
-  if (type.typeId === Type.FixedSizeList) return planVector(name, path, type, asked, exact);
+  if (type.typeId === Type.FixedSizeList) return planVector(name, path, field, asked, exact);
   const encodings = encodingsOf(type);
   if (!encodings) return `Arrow type ${arrowType} has no GPU encoding`;
   const encoding = asked ?? (exact ? encodings.exact : encodings.auto);
   if (!encodings.allowed.includes(encoding)) throw misfit(name, encoding, arrowType, encodings.allowed);
-  return { name, path, arrowType, encoding, ...shapeOf(type, encoding) };
+  return { name, path, arrowType, field, encoding, ...shapeOf(type, encoding) };
 }
 
 function shapeOf(
   type: DataType,
   encoding: Encoding,
-): Omit<ColumnPlan, 'name' | 'path' | 'arrowType' | 'encoding'> {
+): Omit<ColumnPlan, 'name' | 'path' | 'arrowType' | 'field' | 'encoding'> {
   const t = type as DataType & Record<string, number>;
   const wordType = wordTypeOf(encoding);
   switch (encoding) {
@@ -169,10 +178,11 @@ function shapeOf(
 function planVector(
   name: string,
   path: number[],
-  type: DataType,
+  field: Field,
   asked: Encoding | undefined,
   exact: boolean,
 ): ColumnPlan | string {
+  const type = field.type as DataType;
   const arrowType = String(type);
   const child = (type.children as Field[])[0]?.type as DataType | undefined;
   const element = child ? elementEncodingOf(child, exact) : null;
@@ -185,6 +195,7 @@ function planVector(
     name,
     path,
     arrowType,
+    field,
     encoding: 'vector',
     components: listSize * perElement,
     wordType: wordTypeOf('vector', element),

@@ -12,6 +12,7 @@ import type {
   DictionaryValue,
   LoadProgress,
   MemoryInfo,
+  ReadRowsOptions,
   TableSchema,
   TableWgsl,
   UploadStrategy,
@@ -181,6 +182,10 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   describe(tableId: number, name: string): Promise<ColumnSummary> {
     return this.#tables.describe(tableId, name);
+  }
+
+  readRows(tableId: number, options: ReadRowsOptions): Promise<ArrayBuffer> {
+    return this.#tables.readRows(tableId, options);
   }
 
   async destroyTable(tableId: number): Promise<void> {

@@ -1,0 +1,131 @@
+import {
+  type Data,
+  type DataType,
+  Dictionary,
+  Field,
+  makeData,
+  RecordBatch,
+  Schema,
+  Struct,
+  Table,
+  tableToIPC,
+} from 'apache-arrow';
+import { DictionaryEncoder } from '../columns/encoders/dictionary-encoder.js';
+import { type GatheredColumn, rebuildColumn } from '../columns/rows/rebuild-column.js';
+import { maskSelection, type RowSelection, rangeSelection } from '../columns/rows/row-selection.js';
+import type { GpuContext } from '../gpu/device-context.js';
+import { readBack } from '../gpu/readback.js';
+import { type ReadPart, readSelectedRows } from '../gpu/row-reader.js';
+import type { UploadedColumn } from '../gpu/upload/table-uploader.js';
+import type { LoadedTable } from '../pipeline/load.js';
+import { pickColumns } from './pick-columns.js';
+import { type CheckedReadRows, checkReadBytes } from './read-rows-options.js';
+
+/**
+ * Rows to keep: one bit a row over the whole table, packed as validity words (bit `i & 31` of word
+ * `i >> 5`), on the CPU or in a GPU buffer (read back first). A filter's mask takes this place.
+ */
+export type RowMask = Uint32Array | GPUBuffer;
+
+/**
+ * The selected rows of a loaded table as Arrow IPC stream bytes: only the windows of rows around the
+ * selection are read back, each column rebuilt in its schema type from its GPU words, validity and
+ * dictionary. With a `mask`, `offset` and `limit` count the rows it keeps.
+ */
+export async function readRowsIpc(
+  context: GpuContext,
+  table: LoadedTable,
+  request: CheckedReadRows,
+  mask?: RowMask,
+): Promise<Uint8Array> {
+  const columns = pickColumns(table.columns, request.columns);
+  checkReadBytes(columns, request.limit);
+  const selection = await selectRows(context, table.numRows, request, mask);
+  const parts = columns.map(partsOf);
+  const read = await readSelectedRows(
+    context.device,
+    context.tracker,
+    parts.flatMap((p) => [p.values, p.validity].filter((x): x is ReadPart => x !== null)),
+    selection,
+  );
+  const data = columns.map((column, i) => {
+    const { values, validity } = parts[i] as ColumnParts;
+    const words = values ? (read.shift() as Uint32Array) : new Uint32Array(0);
+    return rebuildColumn(
+      gathered(column, selection.rows, words, validity ? (read.shift() as Uint32Array) : null),
+    );
+  });
+  return tableToIPC(tableOf(columns, data, selection.rows), 'stream');
+}
+
+/** The rows `request` selects, among all rows or those `mask` keeps. */
+async function selectRows(
+  context: GpuContext,
+  numRows: number,
+  { offset, limit }: CheckedReadRows,
+  mask: RowMask | undefined,
+): Promise<RowSelection> {
+  if (mask === undefined) return rangeSelection(numRows, offset, limit);
+  const words =
+    mask instanceof Uint32Array
+      ? mask
+      : new Uint32Array(
+          await readBack(context.device, context.tracker, mask, Math.ceil(numRows / 32) * 4, 'row mask'),
+        );
+  return maskSelection(words, numRows, offset, limit);
+}
+
+interface ColumnParts {
+  values: ReadPart | null;
+  validity: ReadPart | null;
+}
+
+/** What to read of a column: its value words (none for `null`), its validity words when it has nulls. */
+function partsOf(column: UploadedColumn): ColumnParts {
+  const { plan } = column;
+  const bits = plan.encoding === 'bool';
+  return {
+    values: plan.components > 0 ? { chunks: column.values, wordsPerRow: bits ? 0 : plan.components } : null,
+    validity: column.validity ? { chunks: column.validity, wordsPerRow: 0 } : null,
+  };
+}
+
+function gathered(
+  column: UploadedColumn,
+  rows: number,
+  words: Uint32Array,
+  validity: Uint32Array | null,
+): GatheredColumn {
+  const out: GatheredColumn = { plan: column.plan, rows, words, validity };
+  if (column.extras.offset !== undefined) out.offset = column.extras.offset;
+  if (column.encoder instanceof DictionaryEncoder) out.dictionary = column.encoder.rawValues();
+  return out;
+}
+
+/**
+ * One record batch of the columns under their flattened names. Dictionary ids stay as in the schema,
+ * but each column's dictionary holds only its own rows' values, so a column that shared its id with an
+ * earlier one gets the next free id.
+ */
+function tableOf(columns: readonly UploadedColumn[], data: Data[], rows: number): Table {
+  const ids = new Set<number>();
+  let nextId = Math.max(-1, ...data.map((d) => (d.type instanceof Dictionary ? d.type.id : -1))) + 1;
+  const children = data.map((d) => {
+    if (!(d.type instanceof Dictionary)) return d;
+    if (!ids.has(d.type.id)) {
+      ids.add(d.type.id);
+      return d;
+    }
+    const type = new Dictionary(d.type.dictionary, d.type.indices, nextId++, d.type.isOrdered);
+    return d.clone(type as DataType);
+  });
+  const fields = columns.map(({ plan }, i) => {
+    const type = (children[i] as Data).type;
+    return type === plan.field.type
+      ? plan.field
+      : new Field(plan.field.name, type, plan.field.nullable, plan.field.metadata);
+  });
+  const schema = new Schema(fields);
+  const struct = makeData({ type: new Struct(fields), length: rows, nullCount: 0, children } as never);
+  return new Table([new RecordBatch(schema, struct as never)]);
+}

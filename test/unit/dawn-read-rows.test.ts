@@ -1,0 +1,396 @@
+import {
+  Table as ArrowTable,
+  type DataType,
+  Field,
+  FixedSizeList,
+  Float64,
+  type Table,
+  Type,
+  tableFromIPC,
+  tableToIPC,
+  util,
+  type Vector,
+  vectorFromArray,
+} from 'apache-arrow';
+import { describe, expect, it } from 'vitest';
+import type { EncodingRequest } from '../../src/core/columns/encoding.js';
+import { type ColumnPlan, planColumns } from '../../src/core/columns/type-plan.js';
+import type { GpuContext } from '../../src/core/gpu/device-context.js';
+import { runPipeline } from '../../src/core/pipeline/load.js';
+import { TableStore } from '../../src/core/service/table-store.js';
+import type { ColumnInfo, ReadRowsOptions } from '../../src/types.js';
+import { tailOf, whole } from '../support/byte-sources.js';
+import { withContext } from '../support/dawn.js';
+import { everyTypeTable } from '../support/every-type.js';
+import { moreTypesTable } from '../support/more-types.js';
+import { xorshift } from '../support/mutate.js';
+import { type Cell, cellOf, lossyCell, rawValue, sourceColumn } from '../support/row-cells.js';
+import { replacedDictionaryTable, rowTypesTable, sharedDictionaryTable } from '../support/row-types.js';
+
+// readRows on Dawn: tables of every type loaded over small chunks, rows read back as Arrow and compared
+// with the source table's rows worked out on the CPU: types, nulls and values (exact encodings byte for
+// byte; lossy ones against what the encoding makes of the source value).
+
+/** A source table loaded into a store, with the plans of its columns. */
+interface Loaded {
+  store: TableStore;
+  tableId: number;
+  source: Table;
+  plans: ColumnPlan[];
+  columns: ColumnInfo[];
+}
+
+interface LoadOptions {
+  encodings?: EncodingRequest;
+  /** Default 64: 32-row chunks for every column up to 2 words a row. */
+  chunkBytes?: number;
+  format?: 'stream' | 'file';
+}
+
+async function withLoaded<T>(
+  context: GpuContext,
+  source: Table,
+  options: LoadOptions,
+  test: (loaded: Loaded) => Promise<T>,
+): Promise<T> {
+  const bytes = tableToIPC(source, options.format ?? 'stream');
+  const table = await runPipeline({
+    gpu: context,
+    source: whole(bytes),
+    readTail: tailOf(bytes),
+    url: 'test://rows',
+    bytesTotal: bytes.byteLength,
+    encodings: options.encodings,
+    upload: 'writeBuffer',
+    chunkBytes: options.chunkBytes ?? 64,
+  });
+  const store = new TableStore();
+  const { tableId, columns } = store.add(table, context);
+  // The source as a reader sees it (a time zone absent in memory is null once written, for one).
+  const decoded = tableFromIPC(bytes);
+  const { plans } = planColumns(decoded.schema, { encodings: options.encodings }, 'test://rows');
+  try {
+    return await test({ store, tableId, source: decoded, plans, columns });
+  } finally {
+    store.destroy(tableId);
+  }
+}
+
+async function read(
+  loaded: Loaded,
+  options: ReadRowsOptions,
+  mask?: Uint32Array | GPUBuffer,
+): Promise<Table> {
+  return tableFromIPC(new Uint8Array(await loaded.store.readRows(loaded.tableId, options, mask)));
+}
+
+/** Whether the GPU holds a value of this column other than the source's (see `lossyCell`). */
+function lossy(encoding: string | undefined, type: DataType): boolean {
+  if (encoding === 'f32x2' || encoding === 'f32-relative') return true;
+  if (encoding !== 'f32') return false;
+  const precision = (type as DataType & { precision?: number }).precision;
+  return !(type.typeId === Type.Float && precision !== 2);
+}
+
+/** Row `row` of a source column as readRows must give it. */
+function expectedCell(loaded: Loaded, plan: ColumnPlan, row: number): Cell {
+  const { vector, valid } = sourceColumn(loaded.source, plan);
+  if (!valid(row)) return null;
+  const info = loaded.columns.find((c) => c.name === plan.name) as ColumnInfo;
+  const type = vector.type as DataType;
+  if (lossy(plan.encoding, type)) return lossyCell(info, type, rawValue(vector, row));
+  if (plan.encoding === 'vector') {
+    const child = (type.children[0] as Field).type as DataType;
+    const list = vector.get(row) as Vector;
+    return Array.from({ length: list.length }, (_, j) =>
+      lossy(plan.element, child)
+        ? lossyCell({ ...info, encoding: 'f32' }, child, rawValue(list, j))
+        : cellOf(list, j, true),
+    );
+  }
+  return cellOf(vector, row);
+}
+
+/** Types equal as apache-arrow compares them, printed alike (decimal precision) and of the same width. */
+function expectSameType(got: DataType, want: DataType, label: string): void {
+  expect(String(got), label).toBe(String(want));
+  expect(util.compareTypes(got, want), `${label}: ${got} vs ${want}`).toBe(true);
+  const width = (t: DataType) => (t as DataType & { bitWidth?: number }).bitWidth;
+  expect(width(got), label).toBe(width(want));
+}
+
+/** The result holds `rows` (source row indices) of `names` (default: every plan), as the CPU works them out. */
+function expectRows(loaded: Loaded, result: Table, rows: readonly number[], names?: readonly string[]): void {
+  const plans = names ? names.map((n) => loaded.plans.find((p) => p.name === n) as ColumnPlan) : loaded.plans;
+  expect(result.numRows).toBe(rows.length);
+  expect(result.schema.fields.map((f) => f.name)).toEqual(plans.map((p) => p.name));
+  for (const plan of plans) {
+    const field = result.schema.fields.find((f) => f.name === plan.name) as Field;
+    expectSameType(field.type, plan.field.type, plan.name);
+    expect(field.nullable, `${plan.name} nullable`).toBe(plan.field.nullable);
+    const vector = result.getChild(plan.name) as Vector;
+    const got = rows.map((_, k) => cellOf(vector, k));
+    const want = rows.map((row) => expectedCell(loaded, plan, row));
+    expect(got, `${plan.name} (${plan.encoding})`).toEqual(want);
+    expect(vector.nullCount, `${plan.name} nulls`).toBe(want.filter((c) => c === null).length);
+  }
+}
+
+const range = (from: number, to: number) =>
+  Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+
+describe('readRows: every encoding', () => {
+  const cases: Array<[string, () => Table, LoadOptions]> = [
+    ['everyTypeTable, auto, stream (dictionaries replaced every batch)', () => everyTypeTable('stream'), {}],
+    ['everyTypeTable, exact, file', () => everyTypeTable('file'), { encodings: 'exact', format: 'file' }],
+    ['moreTypesTable, auto', () => moreTypesTable(), {}],
+    ['moreTypesTable, exact', () => moreTypesTable(), { encodings: 'exact', chunkBytes: 256 }],
+    ['rowTypesTable, auto', () => rowTypesTable(), {}],
+  ];
+  for (const [name, make, options] of cases) {
+    it(`${name}: every row comes back in its Arrow type with its nulls, over 32-row chunks`, async () => {
+      await withContext((context) =>
+        withLoaded(context, make(), options, async (loaded) => {
+          expect(loaded.columns.some((c) => c.chunks.length > 2)).toBe(true);
+          const all = loaded.source.numRows;
+          expectRows(loaded, await read(loaded, { limit: all }), range(0, all));
+        }),
+      );
+    });
+  }
+
+  it('lossy encodings give the GPU value in the source type: f32x2, f32-relative, f32 of 64-bit integers', async () => {
+    const encodings = {
+      f64: 'f32x2',
+      ts: 'f32-relative',
+      i64: 'f32',
+      'point.lat': 'f32-relative',
+      i8: 'f32',
+    } as const;
+    await withContext((context) =>
+      withLoaded(context, everyTypeTable('stream'), { encodings }, async (loaded) => {
+        const names = Object.keys(encodings);
+        expectRows(
+          loaded,
+          await read(loaded, { columns: names, limit: 1000 }),
+          range(0, loaded.source.numRows),
+          names,
+        );
+      }),
+    );
+  });
+});
+
+describe('readRows: offset, limit and columns', () => {
+  it('reads windows that start and end inside chunks and across their edges, bits included', async () => {
+    const names = ['flag', 'category', 'point', 'i64', 'name', 'nothing', 'xy'];
+    const flat = ['flag', 'category', 'point.lat', 'point.n', 'i64', 'name', 'nothing', 'xy'];
+    await withContext((context) =>
+      withLoaded(context, everyTypeTable('stream'), {}, async (loaded) => {
+        const all = loaded.source.numRows; // 207
+        for (const [offset, limit] of [
+          [0, 1],
+          [31, 2],
+          [30, 40],
+          [64, 64],
+          [5, 190],
+          [200, 100],
+          [all, 5],
+          [1000, 1],
+        ] as const) {
+          const result = await read(loaded, { columns: names, offset, limit });
+          expectRows(loaded, result, range(offset, Math.min(all, offset + limit)), flat);
+        }
+      }),
+    );
+  });
+
+  it('an empty table gives its schema and no rows', async () => {
+    await withContext((context) =>
+      withLoaded(context, everyTypeTable('stream', [0]), {}, async (loaded) => {
+        const result = await read(loaded, { limit: 10 });
+        expect(result.numRows).toBe(0);
+        expectRows(loaded, result, []);
+      }),
+    );
+  });
+});
+
+/** A packed mask (validity words) keeping the rows `keep` says. */
+function maskOf(rows: number, keep: (row: number) => boolean): Uint32Array<ArrayBuffer> {
+  const words = new Uint32Array(Math.ceil(rows / 32) + 1);
+  for (let i = 0; i < rows; i++)
+    if (keep(i)) words[i >> 5] = ((words[i >> 5] as number) | (1 << (i & 31))) >>> 0;
+  // Bits past the last row are not rows: readRows must ignore them.
+  words[words.length - 1] = 0xffffffff;
+  if (rows % 32 !== 0)
+    words[Math.floor(rows / 32)] =
+      ((words[Math.floor(rows / 32)] as number) | (0xffffffff << (rows % 32))) >>> 0;
+  return words;
+}
+
+describe('readRows: a row mask (what a filter gives)', () => {
+  const random = xorshift(11);
+  const masks: Array<[string, (row: number) => boolean]> = [
+    ['a third of the rows at random', () => random() < 1 / 3],
+    ['every 50th row', (row) => row % 50 === 7],
+    ['no row', () => false],
+    ['runs of 40 rows', (row) => Math.floor(row / 40) % 2 === 1],
+  ];
+  for (const [name, keep] of masks) {
+    it(`${name}: offset and limit count the rows the mask keeps`, async () => {
+      await withContext((context) =>
+        withLoaded(context, everyTypeTable('stream'), { encodings: 'exact' }, async (loaded) => {
+          const all = loaded.source.numRows;
+          const kept = range(0, all).filter(keep);
+          const mask = maskOf(all, (row) => kept.includes(row));
+          for (const [offset, limit] of [
+            [0, 1000],
+            [3, 10],
+            [kept.length - 1, 5],
+          ] as const) {
+            const from = Math.max(0, offset);
+            const result = await read(loaded, { offset: from, limit }, mask);
+            expectRows(loaded, result, kept.slice(from, from + limit));
+          }
+        }),
+      );
+    });
+  }
+
+  it('reads a mask held in a GPU buffer', async () => {
+    await withContext((context) =>
+      withLoaded(context, everyTypeTable('stream'), {}, async (loaded) => {
+        const all = loaded.source.numRows;
+        const mask = maskOf(all, (row) => row % 3 === 0);
+        const buffer = await context.tracker.create({
+          label: 'test mask',
+          size: mask.byteLength,
+          usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+        });
+        try {
+          context.device.queue.writeBuffer(buffer, 0, mask);
+          const result = await read(loaded, { columns: ['i32', 'flag'], offset: 2, limit: 20 }, buffer);
+          expectRows(
+            loaded,
+            result,
+            range(0, all)
+              .filter((r) => r % 3 === 0)
+              .slice(2, 22),
+            ['i32', 'flag'],
+          );
+        } finally {
+          context.tracker.destroy(buffer);
+        }
+      }),
+    );
+  });
+});
+
+describe('readRows: dictionaries', () => {
+  it('columns that shared a dictionary id keep their values; the later one gets the next free id', async () => {
+    await withContext((context) =>
+      withLoaded(context, sharedDictionaryTable(), {}, async (loaded) => {
+        const result = await read(loaded, { limit: 1000 });
+        const [a, b] = result.schema.fields as [Field, Field];
+        expect([(a.type as { id: number }).id, (b.type as { id: number }).id]).toEqual([5, 6]);
+        for (const name of ['a', 'b']) {
+          const got = result.getChild(name) as Vector;
+          const want = loaded.source.getChild(name) as Vector;
+          expect(
+            range(0, want.length).map((i) => got.get(i)),
+            name,
+          ).toEqual(range(0, want.length).map((i) => want.get(i)));
+        }
+        // Only the values the rows use: column a's first half all uses one value.
+        const firstHalf = await read(loaded, { columns: ['a'], limit: 45 });
+        expect((firstHalf.getChild('a') as Vector).data[0]?.dictionary?.toArray()).toEqual(['north']);
+      }),
+    );
+  });
+
+  it('Int8 indices widen to Int32 when the rows use more values than they count (replaced dictionaries)', async () => {
+    await withContext((context) =>
+      withLoaded(context, replacedDictionaryTable(), {}, async (loaded) => {
+        const result = await read(loaded, { limit: 1000 });
+        const type = result.schema.fields[0]?.type as DataType & { indices: DataType; id: number };
+        expect([String(type), type.id]).toEqual(['Dictionary<Int32, Utf8>', 0]);
+        const want = loaded.source.getChild('word') as Vector;
+        expect((result.getChild('word') as Vector).toArray()).toEqual(want.toArray());
+        // 100 rows use 100 values: Int8 still counts them.
+        const some = await read(loaded, { offset: 150, limit: 100 });
+        expect(String(some.schema.fields[0]?.type)).toBe('Dictionary<Int8, Utf8>');
+        expect((some.getChild('word') as Vector).toArray()).toEqual(want.toArray().slice(150, 250));
+      }),
+    );
+  });
+});
+
+describe('readRows: misuse', () => {
+  it('refuses options out of range with INVALID_ARGUMENT naming the option, expected vs actual', async () => {
+    await withContext((context) =>
+      withLoaded(context, everyTypeTable('stream'), {}, async (loaded) => {
+        const refused: Array<[unknown, string, RegExp]> = [
+          [{ limit: 0 }, 'limit', /limit must be a whole number of rows from 1 to 1000000, got 0/],
+          [{ limit: 1_000_001 }, 'limit', /got 1000001/],
+          [{ limit: 2.5 }, 'limit', /got 2.5/],
+          [{}, 'limit', /got undefined/],
+          [{ limit: 5, offset: -1 }, 'offset', /offset must be a whole number of rows, at least 0, got -1/],
+          [{ limit: 5, offset: '3' }, 'offset', /got "3"/],
+          [{ limit: 5, columns: 'x' }, 'columns', /columns must be an array of column names, got "x"/],
+          [{ limit: 5, columns: ['x', 3] }, 'columns[1]', /got 3/],
+          [null, 'options', /got null/],
+        ];
+        for (const [options, option, message] of refused) {
+          const error = await loaded.store
+            .readRows(loaded.tableId, options as ReadRowsOptions)
+            .catch((e: Error) => e);
+          expect(error, JSON.stringify(options)).toMatchObject({
+            code: 'INVALID_ARGUMENT',
+            details: { option },
+          });
+          expect((error as Error).message).toMatch(message);
+        }
+        const limit = await loaded.store.readRows(loaded.tableId, { limit: 0 }).catch((e: Error) => e);
+        expect(limit).toMatchObject({ details: { expected: 1_000_000, actual: 0 } });
+        await expect(
+          loaded.store.readRows(loaded.tableId, { columns: ['i8', 'nope'], limit: 1 }),
+        ).rejects.toMatchObject({
+          code: 'NO_SUCH_COLUMN',
+          details: { column: 'nope' },
+        });
+      }),
+    );
+  });
+
+  it('caps a read at 256 MiB of GPU words: the largest limit for the columns is named', async () => {
+    const wide = new FixedSizeList(300, new Field('v', new Float64(), false));
+    const source = new ArrowTable({ v: vectorFromArray([Array.from({ length: 300 }, (_, i) => i)], wide) });
+    await withContext((context) =>
+      withLoaded(context, source, { encodings: 'exact', chunkBytes: 1 << 20 }, async (loaded) => {
+        const most = Math.floor((256 << 20) / 2400);
+        const error = await loaded.store.readRows(loaded.tableId, { limit: most + 1 }).catch((e: Error) => e);
+        expect(error).toMatchObject({
+          code: 'INVALID_ARGUMENT',
+          details: { option: 'limit', expected: most, actual: most + 1 },
+        });
+        expect((error as Error).message).toMatch(/at most 111848 for columns "v" \(2400 bytes a row/);
+        expectRows(loaded, await read(loaded, { limit: most }), [0]);
+      }),
+    );
+  });
+
+  it('a destroyed table is NO_SUCH_COLUMN, before the read or while it is in flight', async () => {
+    await withContext((context) =>
+      withLoaded(context, everyTypeTable('stream'), {}, async (loaded) => {
+        const pending = loaded.store.readRows(loaded.tableId, { limit: 100 });
+        loaded.store.destroy(loaded.tableId);
+        await expect(pending).rejects.toMatchObject({ code: 'NO_SUCH_COLUMN' });
+        await expect(loaded.store.readRows(loaded.tableId, { limit: 1 })).rejects.toMatchObject({
+          code: 'NO_SUCH_COLUMN',
+          message: expect.stringMatching(/destroyed/),
+        });
+      }),
+    );
+  });
+});
