@@ -14,9 +14,11 @@ import {
 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import type { EncodingRequest } from '../../src/core/columns/encoding.js';
+import { maskSelection } from '../../src/core/columns/rows/row-selection.js';
 import { type ColumnPlan, planColumns } from '../../src/core/columns/type-plan.js';
 import type { GpuContext } from '../../src/core/gpu/device-context.js';
-import { runPipeline } from '../../src/core/pipeline/load.js';
+import { type ReadPart, readSelectedRows } from '../../src/core/gpu/row-reader.js';
+import { type LoadedTable, runPipeline } from '../../src/core/pipeline/load.js';
 import { TableStore } from '../../src/core/service/table-store.js';
 import type { ColumnInfo, ReadRowsOptions } from '../../src/types.js';
 import { tailOf, whole } from '../support/byte-sources.js';
@@ -38,6 +40,7 @@ interface Loaded {
   source: Table;
   plans: ColumnPlan[];
   columns: ColumnInfo[];
+  table: LoadedTable;
 }
 
 interface LoadOptions {
@@ -70,7 +73,7 @@ async function withLoaded<T>(
   const decoded = tableFromIPC(bytes);
   const { plans } = planColumns(decoded.schema, { encodings: options.encodings }, 'test://rows');
   try {
-    return await test({ store, tableId, source: decoded, plans, columns });
+    return await test({ store, tableId, source: decoded, plans, columns, table });
   } finally {
     store.destroy(tableId);
   }
@@ -394,3 +397,66 @@ describe('readRows: misuse', () => {
     );
   });
 });
+
+describe('the row reader', () => {
+  it('with few windows and tiny staging buffers, gathers what whole-column reads hold at the selected rows', async () => {
+    await withContext((context) =>
+      withLoaded(context, everyTypeTable('stream'), { encodings: 'exact' }, async (loaded) => {
+        const all = loaded.source.numRows;
+        const random = xorshift(3);
+        const selection = maskSelection(
+          maskOf(all, () => random() < 0.4),
+          all,
+          4,
+          1000,
+        );
+        const rows = selection.runs.flatMap((r) => range(r.start, r.end));
+        const column = (name: string) => loaded.table.columns.find((c) => c.plan.name === name);
+        // Words a row: f64 2, xy 2 (f32 pairs), decimal 4; bits: flag values, i8 validity.
+        const parts: Array<[string, ReadPart, Uint32Array]> = [];
+        for (const name of ['f64', 'xy', 'price']) {
+          const c = column(name);
+          const words = new Uint32Array((await loaded.store.readColumn(loaded.tableId, name)).buffer);
+          parts.push([name, { chunks: c?.values ?? [], wordsPerRow: c?.plan.components ?? 0 }, words]);
+        }
+        const flag = new Uint32Array((await loaded.store.readColumn(loaded.tableId, 'flag')).buffer);
+        parts.push(['flag', { chunks: column('flag')?.values ?? [], wordsPerRow: 0 }, flag]);
+        const validity = new Uint32Array(
+          (await loaded.store.readValidity(loaded.tableId, 'i8')) ?? new ArrayBuffer(0),
+        );
+        parts.push(['i8 validity', { chunks: column('i8')?.validity ?? [], wordsPerRow: 0 }, validity]);
+        expect(selection.runs.length).toBeGreaterThan(20);
+        for (const limits of [
+          { maxWindows: 1, passBytes: 1 << 20 },
+          { maxWindows: 3, passBytes: 8 },
+          { maxWindows: 1024, passBytes: 16 },
+        ]) {
+          const got = await readSelectedRows(
+            context.device,
+            context.tracker,
+            parts.map((p) => p[1]),
+            selection,
+            limits,
+          );
+          for (const [i, [name, part, words]] of parts.entries()) {
+            expect(Array.from(got[i] as Uint32Array), `${name} ${JSON.stringify(limits)}`).toEqual(
+              gatherOnCpu(words, part.wordsPerRow, rows),
+            );
+          }
+        }
+      }),
+    );
+  });
+});
+
+/** Rows of whole-column words, end to end: `wordsPerRow` words each, or (0) one bit each. */
+function gatherOnCpu(words: Uint32Array, wordsPerRow: number, rows: readonly number[]): number[] {
+  if (wordsPerRow > 0)
+    return rows.flatMap((row) => Array.from(words.subarray(row * wordsPerRow, (row + 1) * wordsPerRow)));
+  const out = new Uint32Array(Math.ceil(rows.length / 32));
+  for (const [k, row] of rows.entries()) {
+    if ((((words[row >> 5] as number) >>> (row & 31)) & 1) === 1)
+      out[k >> 5] = ((out[k >> 5] as number) | (1 << (k & 31))) >>> 0;
+  }
+  return Array.from(out);
+}
