@@ -427,9 +427,10 @@ describe('the row reader', () => {
         parts.push(['i8 validity', { chunks: column('i8')?.validity ?? [], wordsPerRow: 0 }, validity]);
         expect(selection.runs.length).toBeGreaterThan(20);
         for (const limits of [
-          { maxWindows: 1, passBytes: 1 << 20 },
-          { maxWindows: 3, passBytes: 8 },
-          { maxWindows: 1024, passBytes: 16 },
+          { maxWindows: 1, mergeGapBytes: 0, passBytes: 1 << 20 },
+          { maxWindows: 3, mergeGapBytes: 0, passBytes: 8 },
+          { maxWindows: 1024, mergeGapBytes: 0, passBytes: 16 },
+          { maxWindows: 1024, mergeGapBytes: 12, passBytes: 64 },
         ]) {
           const got = await readSelectedRows(
             context.device,

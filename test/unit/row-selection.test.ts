@@ -9,8 +9,10 @@ import {
   maskSelection,
   popcount,
   type RowSelection,
+  type RowWindow,
   rangeSelection,
   rowWindows,
+  windowGap,
 } from '../../src/core/columns/rows/row-selection.js';
 
 // The CPU side of readRows: which rows a mask or a range selects, how runs are grouped into windows,
@@ -79,34 +81,55 @@ describe('row selection', () => {
     fc.assert(
       fc.property(maskArb, fc.integer({ min: 1, max: 8 }), ({ rows, words }, maxWindows) => {
         const selection = maskSelection(Uint32Array.from(words), rows, 0, 1000);
-        const windows = rowWindows(selection, maxWindows);
+        const windows = rowWindows(selection, windowGap(selection, maxWindows));
         expect(windows.length).toBeLessThanOrEqual(maxWindows);
-        expect(windows.flatMap((w) => w.runs.map(({ start, end }) => ({ start, end })))).toEqual(
-          selection.runs,
-        );
-        let at = 0;
-        for (const window of windows) {
-          expect(window.start).toBe(window.runs[0]?.start);
-          expect(window.end).toBe(window.runs[window.runs.length - 1]?.end);
-          for (const run of window.runs) {
-            expect(run.at).toBe(at);
-            at += run.end - run.start;
-          }
-        }
-        // Rows read that were not asked for: exactly the smallest gaps that had to be merged.
+        expectWindowsHold(windows, selection);
+        // Rows read that were not asked for: at least the smallest gaps that had to be merged, and
+        // exactly those unless gaps of the same size tie at the bound.
         const gaps = selection.runs.slice(1).map((run, i) => run.start - (selection.runs[i]?.end as number));
         const merged = windows.reduce((n, w) => n + (w.end - w.start), 0) - selection.rows;
         const smallest = gaps.sort((a, b) => a - b).slice(0, Math.max(0, selection.runs.length - maxWindows));
-        const splits = windows.length - 1;
-        // Ties at the threshold may merge a few more gaps of the same size, never larger ones.
-        expect(merged).toBeGreaterThanOrEqual(smallest.reduce((n, g) => n + g, 0));
-        if (splits === Math.min(maxWindows, selection.runs.length) - 1) {
-          expect(merged).toBe(smallest.reduce((n, g) => n + g, 0));
+        const least = smallest.reduce((n, g) => n + g, 0);
+        expect(merged).toBeGreaterThanOrEqual(least);
+        if (windows.length === Math.min(maxWindows, selection.runs.length)) expect(merged).toBe(least);
+      }),
+    );
+  });
+
+  it('windows: runs at most mergeGap rows apart share one, runs further apart never do', () => {
+    fc.assert(
+      fc.property(maskArb, fc.integer({ min: 0, max: 40 }), ({ rows, words }, mergeGap) => {
+        const selection = maskSelection(Uint32Array.from(words), rows, 0, 1000);
+        const windows = rowWindows(selection, mergeGap);
+        expectWindowsHold(windows, selection);
+        for (const window of windows) {
+          for (let i = 1; i < window.runs.length; i++) {
+            expect(
+              (window.runs[i]?.start as number) - (window.runs[i - 1]?.end as number),
+            ).toBeLessThanOrEqual(mergeGap);
+          }
+        }
+        for (let i = 1; i < windows.length; i++) {
+          expect((windows[i]?.start as number) - (windows[i - 1]?.end as number)).toBeGreaterThan(mergeGap);
         }
       }),
     );
   });
 });
+
+/** Every run of the selection lies in one window, in order, with its place among the rows read. */
+function expectWindowsHold(windows: RowWindow[], selection: RowSelection): void {
+  expect(windows.flatMap((w) => w.runs.map(({ start, end }) => ({ start, end })))).toEqual(selection.runs);
+  let at = 0;
+  for (const window of windows) {
+    expect(window.start).toBe(window.runs[0]?.start);
+    expect(window.end).toBe(window.runs[window.runs.length - 1]?.end);
+    for (const run of window.runs) {
+      expect(run.at).toBe(at);
+      at += run.end - run.start;
+    }
+  }
+}
 
 describe('bits', () => {
   it('copyBits copies any span between any bit positions, as a bit-by-bit copy does', () => {

@@ -1,5 +1,5 @@
 import { bytesOf, copyBits } from '../columns/rows/bits.js';
-import { type RowSelection, type RowWindow, rowWindows } from '../columns/rows/row-selection.js';
+import { type RowSelection, type RowWindow, rowWindows, windowGap } from '../columns/rows/row-selection.js';
 import type { BufferTracker } from './buffer-tracker.js';
 import { rejectOnGpuError, withErrorScope } from './error-scope.js';
 import type { BufferChunk } from './upload/table-uploader.js';
@@ -15,12 +15,21 @@ export interface ReadPart {
 export interface RowReadLimits {
   /** Most windows (groups of runs read as one range) per part: the GPU copies a part takes. */
   maxWindows: number;
+  /**
+   * Runs of a part closer than this many bytes are read as one window: reading a gap this small costs
+   * less than one more copy (each is a command of its own).
+   */
+  mergeGapBytes: number;
   /** Largest staging buffer of one round trip, in bytes (a multiple of 4). */
   passBytes: number;
 }
 
-/** Default limits: about 1024 copies per part, 64 MiB staging buffers. */
-export const ROW_READ_LIMITS: RowReadLimits = { maxWindows: 1024, passBytes: 64 << 20 };
+/** Default limits: at most 1024 copies per part, gaps up to 64 KiB read through, 64 MiB staging buffers. */
+export const ROW_READ_LIMITS: RowReadLimits = {
+  maxWindows: 1024,
+  mergeGapBytes: 64 << 10,
+  passBytes: 64 << 20,
+};
 
 /** A range of a part's words that one staging buffer receives, and the runs read from it. */
 interface Piece {
@@ -50,12 +59,25 @@ export async function readSelectedRows(
       ? new Uint32Array(Math.ceil(selection.rows / 32))
       : new Uint32Array(selection.rows * p.wordsPerRow),
   );
-  const windows = rowWindows(selection, limits.maxWindows);
-  const pieces = parts.flatMap((part, i) => piecesOf(part, i, windows, limits.passBytes));
+  const windowsOf = partWindows(selection, limits);
+  const pieces = parts.flatMap((part, i) => piecesOf(part, i, windowsOf(part), limits.passBytes));
   for (const pass of passesOf(pieces, limits.passBytes)) {
     await readPass(device, tracker, parts, pass, (piece, words) => gather(parts, outputs, piece, words));
   }
   return outputs;
+}
+
+/** Each part's windows: merged over gaps of up to `mergeGapBytes` of its words, at most `maxWindows`. */
+function partWindows(selection: RowSelection, limits: RowReadLimits): (part: ReadPart) => RowWindow[] {
+  const bound = windowGap(selection, limits.maxWindows);
+  const byGap = new Map<number, RowWindow[]>();
+  return (part) => {
+    const bytesPerRow = part.wordsPerRow === 0 ? 1 / 8 : part.wordsPerRow * 4;
+    const gap = Math.max(bound, Math.floor(limits.mergeGapBytes / bytesPerRow));
+    const windows = byGap.get(gap) ?? rowWindows(selection, gap);
+    byGap.set(gap, windows);
+    return windows;
+  };
 }
 
 /** The global word range that rows `[start, end)` of a part occupy. */

@@ -41,19 +41,15 @@ export async function readRowsIpc(
   const columns = pickColumns(table.columns, request.columns);
   checkReadBytes(columns, request.limit);
   const selection = await selectRows(context, table.numRows, request, mask);
-  const parts = columns.map(partsOf);
-  const read = await readSelectedRows(
-    context.device,
-    context.tracker,
-    parts.flatMap((p) => [p.values, p.validity].filter((x): x is ReadPart => x !== null)),
-    selection,
-  );
-  const data = columns.map((column, i) => {
-    const { values, validity } = parts[i] as ColumnParts;
-    const words = values ? (read.shift() as Uint32Array) : new Uint32Array(0);
-    return rebuildColumn(
-      gathered(column, selection.rows, words, validity ? (read.shift() as Uint32Array) : null),
-    );
+  const parts = columns.flatMap(partsOf);
+  const read = await readSelectedRows(context.device, context.tracker, parts, selection);
+  const data = columns.map((column) => {
+    const wordsOf = (role: ColumnPart['role']) => {
+      const at = parts.findIndex((p) => p.column === column && p.role === role);
+      return at < 0 ? null : (read[at] as Uint32Array);
+    };
+    const words = wordsOf('values') ?? new Uint32Array(0);
+    return rebuildColumn(gathered(column, selection.rows, words, wordsOf('validity')));
   });
   return tableToIPC(tableOf(columns, data, selection.rows), 'stream');
 }
@@ -75,19 +71,22 @@ async function selectRows(
   return maskSelection(words, numRows, offset, limit);
 }
 
-interface ColumnParts {
-  values: ReadPart | null;
-  validity: ReadPart | null;
+/** A column's value or validity buffers, to read. */
+interface ColumnPart extends ReadPart {
+  column: UploadedColumn;
+  role: 'values' | 'validity';
 }
 
 /** What to read of a column: its value words (none for `null`), its validity words when it has nulls. */
-function partsOf(column: UploadedColumn): ColumnParts {
+function partsOf(column: UploadedColumn): ColumnPart[] {
   const { plan } = column;
-  const bits = plan.encoding === 'bool';
-  return {
-    values: plan.components > 0 ? { chunks: column.values, wordsPerRow: bits ? 0 : plan.components } : null,
-    validity: column.validity ? { chunks: column.validity, wordsPerRow: 0 } : null,
-  };
+  const parts: ColumnPart[] = [];
+  if (plan.components > 0) {
+    const wordsPerRow = plan.encoding === 'bool' ? 0 : plan.components;
+    parts.push({ column, role: 'values', chunks: column.values, wordsPerRow });
+  }
+  if (column.validity) parts.push({ column, role: 'validity', chunks: column.validity, wordsPerRow: 0 });
+  return parts;
 }
 
 function gathered(

@@ -16,17 +16,23 @@ export function isByteType(type: DataType): boolean {
   }
 }
 
+/** Byte values by row: `value(i)` for row `i` (`null` when the row is null, which `nullBitmap` says too). */
+export interface ByteRows {
+  length: number;
+  value: (row: number) => Uint8Array | null;
+  nullBitmap: Uint8Array | undefined;
+  nullCount: number;
+}
+
 /**
- * Arrow data of a text or binary `type` holding `values` (their bytes; `null` for a null entry),
- * laid out as the type wants: offsets and bytes, or 16-byte views with one data buffer.
+ * Arrow data of a text or binary `type` holding `rows`' values, laid out as the type wants: offsets
+ * and bytes, or 16-byte views with one data buffer. `column` names the column in errors.
  */
-export function byteData(type: DataType, values: ReadonlyArray<Uint8Array | null>, column: string): Data {
-  const { nullBitmap, nullCount } = bitmapOf(values);
-  const length = values.length;
-  const total = values.reduce((n, v) => n + (v?.length ?? 0), 0);
-  if (type.typeId === Type.Utf8View || type.typeId === Type.BinaryView) {
-    return viewData(type, values, nullBitmap, nullCount);
-  }
+export function byteData(type: DataType, rows: ByteRows, column: string): Data {
+  const { length, value, nullBitmap, nullCount } = rows;
+  if (type.typeId === Type.Utf8View || type.typeId === Type.BinaryView) return viewData(type, rows);
+  let total = 0;
+  for (let i = 0; i < length; i++) total += value(i)?.length ?? 0;
   const large = type.typeId === Type.LargeUtf8 || type.typeId === Type.LargeBinary;
   if (!large && total > 2 ** 31 - 1) {
     throw new LimitError(
@@ -35,60 +41,67 @@ export function byteData(type: DataType, values: ReadonlyArray<Uint8Array | null
     );
   }
   const data = new Uint8Array(total);
-  const offsets = large ? new BigInt64Array(length + 1) : new Int32Array(length + 1);
+  const offsets = new Int32Array(length + 1);
   let at = 0;
-  for (const [i, value] of values.entries()) {
-    if (value) data.set(value, at);
-    at += value?.length ?? 0;
-    if (large) (offsets as BigInt64Array)[i + 1] = BigInt(at);
-    else (offsets as Int32Array)[i + 1] = at;
+  for (let i = 0; i < length; i++) {
+    const bytes = value(i);
+    if (bytes) at = put(data, at, bytes);
+    offsets[i + 1] = at;
   }
-  return makeData({ type, length, nullCount, nullBitmap, valueOffsets: offsets, data } as never);
+  const valueOffsets = large ? BigInt64Array.from(offsets, (o) => BigInt(o)) : offsets;
+  return makeData({ type, length, nullCount, nullBitmap, valueOffsets, data } as never);
+}
+
+/** Copies `bytes` into `data` at `at`; returns the end. Short values byte by byte (cheaper than `set`). */
+function put(data: Uint8Array, at: number, bytes: Uint8Array): number {
+  const n = bytes.length;
+  if (n > 16) data.set(bytes, at);
+  else for (let j = 0; j < n; j++) data[at + j] = bytes[j] as number;
+  return at + n;
+}
+
+/** The rows of a list of values, `null` entries null. */
+export function byteRowsOf(values: ReadonlyArray<Uint8Array | null>): ByteRows {
+  let nullCount = 0;
+  const bitmap = new Uint8Array(Math.ceil(values.length / 8));
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] === null) nullCount++;
+    else bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
+  }
+  return {
+    length: values.length,
+    value: (i) => values[i] ?? null,
+    nullBitmap: nullCount > 0 ? bitmap : undefined,
+    nullCount,
+  };
 }
 
 /** Views of 16 bytes: length, then the value itself when it fits 12 bytes, else its prefix and place. */
-function viewData(
-  type: DataType,
-  values: ReadonlyArray<Uint8Array | null>,
-  nullBitmap: Uint8Array | undefined,
-  nullCount: number,
-): Data {
-  const views = new Uint8Array(values.length * 16);
+function viewData(type: DataType, rows: ByteRows): Data {
+  const { length, value, nullBitmap, nullCount } = rows;
+  const views = new Uint8Array(length * 16);
   const ints = new DataView(views.buffer);
-  const long = values.reduce((n, v) => n + (v && v.length > 12 ? v.length : 0), 0);
+  let long = 0;
+  for (let i = 0; i < length; i++) {
+    const n = value(i)?.length ?? 0;
+    if (n > 12) long += n;
+  }
   const buffer = new Uint8Array(long);
   let at = 0;
-  for (const [i, value] of values.entries()) {
-    if (!value) continue;
+  for (let i = 0; i < length; i++) {
+    const bytes = value(i);
+    if (!bytes) continue;
     const view = i * 16;
-    ints.setInt32(view, value.length, true);
-    if (value.length <= 12) {
-      views.set(value, view + 4);
+    ints.setInt32(view, bytes.length, true);
+    if (bytes.length <= 12) {
+      put(views, view + 4, bytes);
       continue;
     }
-    views.set(value.subarray(0, 4), view + 4);
+    put(views, view + 4, bytes.subarray(0, 4));
     ints.setInt32(view + 8, 0, true);
     ints.setInt32(view + 12, at, true);
-    buffer.set(value, at);
-    at += value.length;
+    at = put(buffer, at, bytes);
   }
-  return makeData({
-    type,
-    length: values.length,
-    nullCount,
-    nullBitmap,
-    views,
-    variadicBuffers: long > 0 ? [buffer] : [],
-  } as never);
-}
-
-/** A validity bitmap with a bit set for each non-null entry; none when every entry is there. */
-function bitmapOf(values: ReadonlyArray<unknown>): { nullBitmap: Uint8Array | undefined; nullCount: number } {
-  let nullCount = 0;
-  const bitmap = new Uint8Array(Math.ceil(values.length / 8));
-  for (const [i, value] of values.entries()) {
-    if (value === null) nullCount++;
-    else bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
-  }
-  return { nullBitmap: nullCount > 0 ? bitmap : undefined, nullCount };
+  const variadicBuffers = long > 0 ? [buffer] : [];
+  return makeData({ type, length, nullCount, nullBitmap, views, variadicBuffers } as never);
 }

@@ -9,7 +9,7 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import type { DictionaryValue } from '../encoders/dictionary-encoder.js';
-import { byteData, isByteType } from './byte-values.js';
+import { byteData, byteRowsOf, isByteType } from './byte-values.js';
 
 /** What a `dictionary` column's rows hold: u32 codes into the table's dictionary, and that dictionary. */
 export interface DictionaryRows {
@@ -37,8 +37,9 @@ export function dictionaryData(rows: DictionaryRows): Data {
   const { type, codes, valid, values } = rows;
   const length = codes.length;
   if (type.typeId !== Type.Dictionary) {
-    const bytes = Array.from(codes, (code, i) => (valid(i) ? (values[code] as Uint8Array) : null));
-    return byteData(type, bytes, rows.column);
+    const value = (i: number) => (valid(i) ? (values[codes[i] as number] as Uint8Array) : null);
+    const { nullBitmap, nullCount } = rows;
+    return byteData(type, { length, value, nullBitmap, nullCount }, rows.column);
   }
   const used = usedCodes(codes, valid);
   const next = new Map(Array.from(used, (code, i) => [code, i]));
@@ -90,6 +91,6 @@ function indicesOf(indices: DataType, values: Int32Array): ArrayBufferView {
 
 /** A dictionary's values in its value type: bytes laid out directly, others through apache-arrow's builders. */
 function valuesData(type: DataType, values: DictionaryValue[], column: string): Data {
-  if (isByteType(type)) return byteData(type, values as Array<Uint8Array | null>, column);
+  if (isByteType(type)) return byteData(type, byteRowsOf(values as Array<Uint8Array | null>), column);
   return vectorFromArray(values as never[], type).data[0] as Data;
 }

@@ -84,21 +84,26 @@ export interface RowWindow extends RowRun {
 }
 
 /**
- * Groups runs into at most `maxWindows` windows, merging across the smallest gaps between runs first,
- * so that a selection of many short runs is read with a bounded number of GPU copies, and the rows
- * read that nobody asked for are the fewest such a bound allows.
+ * The gap (in rows) up to which runs must be merged so that at most `maxWindows` windows remain:
+ * splitting only at larger gaps keeps the smallest gaps inside windows, so the rows read that nobody
+ * asked for are the fewest such a bound allows. -1 when every run can be a window of its own.
  */
-export function rowWindows(selection: RowSelection, maxWindows: number): RowWindow[] {
+export function windowGap(selection: RowSelection, maxWindows: number): number {
   const { runs } = selection;
-  const gaps = Float64Array.from(runs.slice(1), (run, i) => run.start - (runs[i] as RowRun).end);
-  // Split only where the gap is larger than the maxWindows-th largest: at most maxWindows - 1 splits.
-  const threshold = gaps.length < maxWindows ? -1 : (gaps.slice().sort()[gaps.length - maxWindows] as number);
+  if (runs.length <= maxWindows) return -1;
+  const gaps = Float64Array.from(runs.slice(1), (run, i) => run.start - (runs[i] as RowRun).end).sort();
+  // At most maxWindows - 1 gaps are larger than the maxWindows-th largest.
+  return gaps[gaps.length - maxWindows] as number;
+}
+
+/** Groups runs into windows, merging runs whose gap is at most `mergeGap` rows. */
+export function rowWindows(selection: RowSelection, mergeGap: number): RowWindow[] {
   const windows: RowWindow[] = [];
   let at = 0;
-  for (const [i, run] of runs.entries()) {
+  for (const run of selection.runs) {
     const last = windows[windows.length - 1];
     const placed = { start: run.start, end: run.end, at };
-    if (last && (gaps[i - 1] as number) <= threshold) {
+    if (last && run.start - last.end <= mergeGap) {
       last.end = run.end;
       last.runs.push(placed);
     } else windows.push({ start: run.start, end: run.end, runs: [placed] });
