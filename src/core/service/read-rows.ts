@@ -5,10 +5,9 @@ import {
   Field,
   makeData,
   RecordBatch,
+  RecordBatchStreamWriter,
   Schema,
   Struct,
-  Table,
-  tableToIPC,
 } from 'apache-arrow';
 import { DictionaryEncoder } from '../columns/encoders/dictionary-encoder.js';
 import { type GatheredColumn, rebuildColumn } from '../columns/rows/rebuild-column.js';
@@ -51,7 +50,7 @@ export async function readRowsIpc(
     const words = wordsOf('values') ?? new Uint32Array(0);
     return rebuildColumn(gathered(column, selection.rows, words, wordsOf('validity')));
   });
-  return tableToIPC(tableOf(columns, data, selection.rows), 'stream');
+  return RecordBatchStreamWriter.writeAll([batchOf(columns, data, selection.rows)]).toUint8Array(true);
 }
 
 /** The rows `request` selects, among all rows or those `mask` keeps. */
@@ -69,6 +68,12 @@ async function selectRows(
           await readBack(context.device, context.tracker, mask, Math.ceil(numRows / 32) * 4, 'row mask'),
         );
   return maskSelection(words, numRows, offset, limit);
+}
+
+/** The ids of the dictionaries in `type` and below it. */
+function nestedIds(type: DataType): number[] {
+  const own = type instanceof Dictionary ? [type.id, ...nestedIds(type.dictionary)] : [];
+  return [...own, ...(type.children ?? []).flatMap((child: Field) => nestedIds(child.type))];
 }
 
 /** A column's value or validity buffers, to read. */
@@ -102,17 +107,22 @@ function gathered(
 }
 
 /**
- * One record batch of the columns under their flattened names. Dictionary ids stay as in the schema,
- * but each column's dictionary holds only its own rows' values, so a column that shared its id with an
- * earlier one gets the next free id.
+ * One record batch of the columns under their flattened names, duplicates included (apache-arrow's
+ * RecordBatch merges fields of one name when it builds its schema, so the schema is set back after).
+ * A Dictionary column keeps its id unless another column took it first, or a dictionary nested in some
+ * column's values has it: the IPC stream holds one dictionary per id, and each column's holds only its
+ * own rows' values, so such a column gets the next free id.
  */
-function tableOf(columns: readonly UploadedColumn[], data: Data[], rows: number): Table {
-  const ids = new Set<number>();
-  let nextId = Math.max(-1, ...data.map((d) => (d.type instanceof Dictionary ? d.type.id : -1))) + 1;
+function batchOf(columns: readonly UploadedColumn[], data: Data[], rows: number): RecordBatch {
+  const taken = new Set(
+    data.flatMap((d) => (d.type instanceof Dictionary ? nestedIds(d.type.dictionary) : [])),
+  );
+  let nextId =
+    Math.max(-1, ...taken, ...data.map((d) => (d.type instanceof Dictionary ? d.type.id : -1))) + 1;
   const children = data.map((d) => {
     if (!(d.type instanceof Dictionary)) return d;
-    if (!ids.has(d.type.id)) {
-      ids.add(d.type.id);
+    if (!taken.has(d.type.id)) {
+      taken.add(d.type.id);
       return d;
     }
     const type = new Dictionary(d.type.dictionary, d.type.indices, nextId++, d.type.isOrdered);
@@ -126,5 +136,7 @@ function tableOf(columns: readonly UploadedColumn[], data: Data[], rows: number)
   });
   const schema = new Schema(fields);
   const struct = makeData({ type: new Struct(fields), length: rows, nullCount: 0, children } as never);
-  return new Table([new RecordBatch(schema, struct as never)]);
+  const batch = new RecordBatch(schema, struct as never);
+  (batch as { schema: Schema }).schema = schema;
+  return batch;
 }

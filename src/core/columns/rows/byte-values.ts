@@ -31,8 +31,10 @@ export interface ByteRows {
 export function byteData(type: DataType, rows: ByteRows, column: string): Data {
   const { length, value, nullBitmap, nullCount } = rows;
   if (type.typeId === Type.Utf8View || type.typeId === Type.BinaryView) return viewData(type, rows);
-  let total = 0;
-  for (let i = 0; i < length; i++) total += value(i)?.length ?? 0;
+  // Offsets first (they give the bytes' total), then each value copied once to its offset.
+  const ends = new Float64Array(length + 1);
+  for (let i = 0; i < length; i++) ends[i + 1] = (ends[i] as number) + (value(i)?.length ?? 0);
+  const total = ends[length] as number;
   const large = type.typeId === Type.LargeUtf8 || type.typeId === Type.LargeBinary;
   if (!large && total > 2 ** 31 - 1) {
     throw new LimitError(
@@ -41,14 +43,11 @@ export function byteData(type: DataType, rows: ByteRows, column: string): Data {
     );
   }
   const data = new Uint8Array(total);
-  const offsets = new Int32Array(length + 1);
-  let at = 0;
   for (let i = 0; i < length; i++) {
     const bytes = value(i);
-    if (bytes) at = put(data, at, bytes);
-    offsets[i + 1] = at;
+    if (bytes) put(data, ends[i] as number, bytes);
   }
-  const valueOffsets = large ? BigInt64Array.from(offsets, (o) => BigInt(o)) : offsets;
+  const valueOffsets = large ? BigInt64Array.from(ends, (o) => BigInt(o)) : Int32Array.from(ends);
   return makeData({ type, length, nullCount, nullBitmap, valueOffsets, data } as never);
 }
 

@@ -6,6 +6,7 @@ import {
   makeData,
   makeVector,
   Type,
+  Vector,
   vectorFromArray,
 } from 'apache-arrow';
 import type { DictionaryValue } from '../encoders/dictionary-encoder.js';
@@ -37,7 +38,9 @@ export function dictionaryData(rows: DictionaryRows): Data {
   const { type, codes, valid, values } = rows;
   const length = codes.length;
   if (type.typeId !== Type.Dictionary) {
-    const value = (i: number) => (valid(i) ? (values[codes[i] as number] as Uint8Array) : null);
+    const value = nullBitmapOf(rows)
+      ? (i: number) => (valid(i) ? (values[codes[i] as number] as Uint8Array) : null)
+      : (i: number) => values[codes[i] as number] as Uint8Array;
     const { nullBitmap, nullCount } = rows;
     return byteData(type, { length, value, nullBitmap, nullCount }, rows.column);
   }
@@ -66,6 +69,11 @@ export function dictionaryData(rows: DictionaryRows): Data {
   } as never);
 }
 
+/** The rows' bitmap, when some are null. */
+function nullBitmapOf(rows: DictionaryRows): Uint8Array | undefined {
+  return rows.nullCount > 0 ? rows.nullBitmap : undefined;
+}
+
 /** The distinct codes of valid rows, ascending. */
 function usedCodes(codes: Uint32Array, valid: (row: number) => boolean): Uint32Array {
   const seen = new Set<number>();
@@ -89,8 +97,20 @@ function indicesOf(indices: DataType, values: Int32Array): ArrayBufferView {
   return out;
 }
 
-/** A dictionary's values in its value type: bytes laid out directly, others through apache-arrow's builders. */
+/**
+ * A dictionary's values in its value type: bytes laid out directly, others through apache-arrow's
+ * builders, which take nested values (lists, struct rows) only as plain arrays and objects.
+ */
 function valuesData(type: DataType, values: DictionaryValue[], column: string): Data {
   if (isByteType(type)) return byteData(type, byteRowsOf(values as Array<Uint8Array | null>), column);
-  return vectorFromArray(values as never[], type).data[0] as Data;
+  return vectorFromArray(values.map(plain) as never[], type).data[0] as Data;
+}
+
+/** A value as apache-arrow read it, with nested vectors and rows as plain arrays and objects. */
+function plain(value: unknown): unknown {
+  if (value instanceof Vector) return Array.from(value as Iterable<unknown>, plain);
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
+  const row = value as { toJSON?: () => Record<string, unknown> };
+  if (typeof row.toJSON !== 'function') return value;
+  return Object.fromEntries(Object.entries(row.toJSON()).map(([k, v]) => [k, plain(v)]));
 }
