@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
 import { Type, tableFromIPC } from 'apache-arrow';
 import { planColumns } from '../src/core/columns/type-plan.js';
@@ -214,4 +216,42 @@ test('readRows misuse through the worker: unknown column, bad offset or limit, d
   });
   expect(result.destroyed).toMatchObject({ code: 'NO_SUCH_COLUMN', isArrowGpuError: true });
   expect(result.empty).toEqual({ rows: 0, fields: ['point.lat: Float64', 'point.n: Int32'] });
+});
+
+/** The README's readRows example: its code block, and what its comments say the calls give. */
+function readmeExample(): { fields: string[]; rows: number } {
+  const readme = readFileSync(join(import.meta.dirname, '../README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Reading rows'));
+  const block = /```ts\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  const fields = /page\.schema\.fields\.map\(String\);\s*\/\/ (\[.*\])/.exec(block)?.[1] ?? '[]';
+  const rows = /page\.numRows;\s*\/\/ (\d+)/.exec(block)?.[1] ?? 'NaN';
+  return { fields: JSON.parse(fields.replaceAll("'", '"')) as string[], rows: Number(rows) };
+}
+
+test("the README's readRows example gives what its comments say", async ({ harnessPage }) => {
+  const example = readmeExample();
+  expect(example.fields.length).toBe(4);
+  const result = await harnessPage.evaluate(async () => {
+    const loader = await window.harness.lib.createLoader();
+    try {
+      const table = await loader.load('/demo.arrow');
+      const page = await table.readRows({ offset: 1000, limit: 50 });
+      const ids = await table.readRows({ columns: ['id'], offset: 4194300, limit: 50 });
+      const first = page.toArray().map((row) => row.toJSON())[0] as Record<string, unknown>;
+      return {
+        rows: page.numRows,
+        fields: page.schema.fields.map(String),
+        keys: Object.keys(first),
+        id: page.getChild('id')?.get(0),
+        expectedId: (await table.readColumn('id'))[1000],
+        last: ids.numRows,
+      };
+    } finally {
+      await loader.close();
+    }
+  });
+  expect({ rows: result.rows, fields: result.fields }).toEqual(example);
+  expect(result.keys).toEqual(['x', 'y', 'id', 'kind']);
+  expect(result.id).toBe(result.expectedId);
+  expect(result.last).toBe(4);
 });
