@@ -16,12 +16,23 @@ export function isByteType(type: DataType): boolean {
   }
 }
 
-/** Byte values by row: `value(i)` for row `i` (`null` when the row is null, which `nullBitmap` says too). */
+/**
+ * Byte values by row: row `i` holds `values[codes[i]]` (`values[i]` without codes), or is null where
+ * `nullBitmap` says so (then its value is not read).
+ */
 export interface ByteRows {
   length: number;
-  value: (row: number) => Uint8Array | null;
+  values: ReadonlyArray<Uint8Array | null>;
+  codes?: Uint32Array;
   nullBitmap: Uint8Array | undefined;
   nullCount: number;
+}
+
+/** Row `i`'s value, or `null`. */
+function valueAt(rows: ByteRows, i: number): Uint8Array | null {
+  const { nullBitmap, codes } = rows;
+  if (nullBitmap && (((nullBitmap[i >> 3] as number) >> (i & 7)) & 1) === 0) return null;
+  return rows.values[codes ? (codes[i] as number) : i] ?? null;
 }
 
 /**
@@ -29,26 +40,31 @@ export interface ByteRows {
  * and bytes, or 16-byte views with one data buffer. `column` names the column in errors.
  */
 export function byteData(type: DataType, rows: ByteRows, column: string): Data {
-  const { length, value, nullBitmap, nullCount } = rows;
+  const { length, nullBitmap, nullCount } = rows;
   if (type.typeId === Type.Utf8View || type.typeId === Type.BinaryView) return viewData(type, rows);
-  // Offsets first (they give the bytes' total), then each value copied once to its offset.
-  const ends = new Float64Array(length + 1);
-  for (let i = 0; i < length; i++) ends[i + 1] = (ends[i] as number) + (value(i)?.length ?? 0);
-  const total = ends[length] as number;
   const large = type.typeId === Type.LargeUtf8 || type.typeId === Type.LargeBinary;
-  if (!large && total > 2 ** 31 - 1) {
-    throw new LimitError(
-      `The rows of column ${JSON.stringify(column)} hold ${total} bytes, more than a ${String(type)} column's 2^31 - 1`,
-      { column, arrowType: String(type), expected: 2 ** 31 - 1, actual: total },
-    );
+  // Offsets first (they give the bytes' total), then each value copied once to its offset.
+  const ends = large ? new Float64Array(length + 1) : new Int32Array(length + 1);
+  let total = 0;
+  for (let i = 0; i < length; i++) {
+    total += valueAt(rows, i)?.length ?? 0;
+    if (!large && total > 2 ** 31 - 1) throw tooLong(type, column, total);
+    ends[i + 1] = total;
   }
   const data = new Uint8Array(total);
   for (let i = 0; i < length; i++) {
-    const bytes = value(i);
+    const bytes = valueAt(rows, i);
     if (bytes) put(data, ends[i] as number, bytes);
   }
-  const valueOffsets = large ? BigInt64Array.from(ends, (o) => BigInt(o)) : Int32Array.from(ends);
+  const valueOffsets = large ? BigInt64Array.from(ends, (o) => BigInt(o)) : ends;
   return makeData({ type, length, nullCount, nullBitmap, valueOffsets, data } as never);
+}
+
+function tooLong(type: DataType, column: string, total: number): LimitError {
+  return new LimitError(
+    `The rows of column ${JSON.stringify(column)} hold more than ${2 ** 31 - 1} bytes, a ${String(type)} column's most`,
+    { column, arrowType: String(type), expected: 2 ** 31 - 1, actual: total },
+  );
 }
 
 /** Copies `bytes` into `data` at `at`; returns the end. Short values byte by byte (cheaper than `set`). */
@@ -67,17 +83,13 @@ export function byteRowsOf(values: ReadonlyArray<Uint8Array | null>): ByteRows {
     if (values[i] === null) nullCount++;
     else bitmap[i >> 3] = (bitmap[i >> 3] as number) | (1 << (i & 7));
   }
-  return {
-    length: values.length,
-    value: (i) => values[i] ?? null,
-    nullBitmap: nullCount > 0 ? bitmap : undefined,
-    nullCount,
-  };
+  return { length: values.length, values, nullBitmap: nullCount > 0 ? bitmap : undefined, nullCount };
 }
 
 /** Views of 16 bytes: length, then the value itself when it fits 12 bytes, else its prefix and place. */
 function viewData(type: DataType, rows: ByteRows): Data {
-  const { length, value, nullBitmap, nullCount } = rows;
+  const { length, nullBitmap, nullCount } = rows;
+  const value = (i: number) => valueAt(rows, i);
   const views = new Uint8Array(length * 16);
   const ints = new DataView(views.buffer);
   let long = 0;

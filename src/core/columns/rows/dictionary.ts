@@ -38,11 +38,13 @@ export function dictionaryData(rows: DictionaryRows): Data {
   const { type, codes, valid, values } = rows;
   const length = codes.length;
   if (type.typeId !== Type.Dictionary) {
-    const value = nullBitmapOf(rows)
-      ? (i: number) => (valid(i) ? (values[codes[i] as number] as Uint8Array) : null)
-      : (i: number) => values[codes[i] as number] as Uint8Array;
-    const { nullBitmap, nullCount } = rows;
-    return byteData(type, { length, value, nullBitmap, nullCount }, rows.column);
+    const bytes = values as ReadonlyArray<Uint8Array | null>;
+    const nullBitmap = rows.nullCount > 0 ? rows.nullBitmap : undefined;
+    return byteData(
+      type,
+      { length, values: bytes, codes, nullBitmap, nullCount: rows.nullCount },
+      rows.column,
+    );
   }
   const used = usedCodes(codes, valid);
   const next = new Map(Array.from(used, (code, i) => [code, i]));
@@ -67,11 +69,6 @@ export function dictionaryData(rows: DictionaryRows): Data {
     data: indicesOf(outType.indices, indices),
     dictionary,
   } as never);
-}
-
-/** The rows' bitmap, when some are null. */
-function nullBitmapOf(rows: DictionaryRows): Uint8Array | undefined {
-  return rows.nullCount > 0 ? rows.nullBitmap : undefined;
 }
 
 /** The distinct codes of valid rows, ascending. */
