@@ -94,6 +94,7 @@ function partsOf(column: UploadedColumn): ColumnPart[] {
   return parts;
 }
 
+/** A column's rows as read, with what its encoding adds (a relative offset, a dictionary). */
 function gathered(
   column: UploadedColumn,
   rows: number,
