@@ -50,6 +50,7 @@ export type {
   Predicate,
   PredicateValue,
   Range,
+  ReadRowsOptions,
   RenderDomain,
   RenderSettings,
   RenderShader,

@@ -17,6 +17,7 @@ import type {
   LoadStats,
   MemoryInfo,
   Predicate,
+  ReadRowsOptions,
   RenderSettings,
   RenderState,
   SkippedColumn,
@@ -160,6 +161,8 @@ export interface LoaderWorkerApi {
   /** Linked histograms of several columns with brushes, computed on the GPU. */
   crossfilter(tableId: number, options: CrossfilterOptions): Promise<CrossfilterResult>;
   /** Destroys a table's buffers and its render views. */
+  /** Rows of a table (those of filter `query.filterId`) rebuilt from the GPU, as Arrow IPC bytes (transferred). */
+  readRows(tableId: number, options: ReadRowsOptions, query?: WorkerQueryOptions): Promise<ArrayBuffer>;
   destroyTable(tableId: number): Promise<void>;
   /** Draws a table's rows on `canvas` (transferred to the worker) and keeps the view for later calls. */
   render(canvas: OffscreenCanvas, request: WorkerRenderRequest): Promise<RenderViewInfo>;

@@ -22,6 +22,7 @@ import type {
   LoadProgress,
   MemoryInfo,
   Predicate,
+  ReadRowsOptions,
   RenderSettings,
   TableSchema,
   TableWgsl,
@@ -352,6 +353,16 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 
   /** Destroys a table; one still loading has its load cancelled first (its `loaded` rejects with `ABORTED`). */
+  async readRows(
+    tableId: number,
+    options: ReadRowsOptions,
+    query: WorkerQueryOptions = {},
+  ): Promise<ArrayBuffer> {
+    const { filterId } = query;
+    const mask = filterId === undefined ? undefined : await this.#tables.mask(tableId, filterId);
+    return this.#tables.readRows(tableId, options, mask);
+  }
+
   async destroyTable(tableId: number): Promise<void> {
     await this.#tables.stopLoading(tableId);
     this.views.destroyTable(tableId);
