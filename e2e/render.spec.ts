@@ -184,6 +184,65 @@ test('a row mask hides the rows outside it, or dims them under the others', asyn
   );
 });
 
+test('a table filter given to render or update draws only its rows; destroying it draws every row again', async ({
+  harnessPage,
+}) => {
+  const rows = 40;
+  const xs = Array.from({ length: rows }, (_, r) => (r % 10) + 0.5);
+  const ys = Array.from({ length: rows }, (_, r) => Math.floor(r / 10) + 0.5);
+  const table = floats({ x: xs, y: ys });
+  const domain = { x: [0, 10] as Range, y: [0, 4] as Range };
+  const all = xs.map((x, r) => ({ ...pointCentre(x, ys[r]!, domain, W, H), rgba: FILL }));
+  const inRange = (r: number, lo: number, hi: number) => (ys[r] as number) >= lo && (ys[r] as number) < hi;
+  await draw(harnessPage, table, { x: 'x', y: 'y', size: 8, domain, background: WHITE, filterMode: 'hide' });
+  // Made through the public API, then given to update.
+  await harnessPage.evaluate(async () => {
+    const { table } = window.scene;
+    const filter = await table.filter({ column: 'y', range: [1, 3] });
+    await (window.scene.view as Lib.RenderView).update({ filter });
+    (window as unknown as { filter: Lib.GpuFilter }).filter = filter;
+  });
+  await expectFrame(
+    harnessPage,
+    all.filter((_, r) => inRange(r, 1, 3)),
+    8,
+  );
+  await harnessPage.evaluate(() => (window as unknown as { filter: Lib.GpuFilter }).filter.destroy());
+  await harnessPage.evaluate(() => (window.scene.view as Lib.RenderView).update({ size: 8 }));
+  await expectFrame(harnessPage, all, 8);
+  // Given to render itself; a filter of another table is refused with INVALID_ARGUMENT.
+  const code = await harnessPage.evaluate(
+    async ({ ipc, white }) => {
+      const { loader, table } = window.scene;
+      await (window.scene.view as Lib.RenderView).destroy();
+      const filter = await table.filter({ column: 'y', range: [2, 4] });
+      const canvas = window.harness.offscreen('plot', 160, 120);
+      const settings = { x: 'x', y: 'y', size: 8, filterMode: 'hide' as const };
+      const domain = { x: [0, 10] as [number, number], y: [0, 4] as [number, number] };
+      window.scene.view = await loader.render(canvas, {
+        table,
+        filter,
+        ...settings,
+        domain,
+        background: white,
+      });
+      const other = await loader.load(window.harness.tableUrl(ipc));
+      const foreign = await other.filter({ column: 'y', range: [0, 1] });
+      return (window.scene.view as Lib.RenderView).update({ filter: foreign }).then(
+        () => 'OK',
+        (e: Lib.ArrowGpuError) => e.code,
+      );
+    },
+    { ipc: base64(table), white: WHITE },
+  );
+  expect(code).toBe('INVALID_ARGUMENT');
+  await expectFrame(
+    harnessPage,
+    all.filter((_, r) => inRange(r, 2, 4)),
+    8,
+  );
+});
+
 test("a custom shader draws with the table's accessors", async ({ harnessPage }) => {
   const table = new Table({
     px: vectorFromArray([2, 5, 8], new Float32()),

@@ -13,6 +13,7 @@ import type {
   TableSchema,
   UploadStrategy,
 } from '../types.js';
+import { type GpuFilter, workerQueryOptions } from './gpu-filter.js';
 import { GpuTable, tableHandle } from './gpu-table.js';
 import { discardSource, prepareSource, type WireSource } from './load-source.js';
 import { checkLoaderOptions, checkLoadOptions, checkOpenOptions, invalidOption } from './options.js';
@@ -106,6 +107,8 @@ export interface InspectOptions extends RequestOptions {
 export interface RenderOptions extends RenderSettings {
   /** A table loaded by the same loader. */
   table: GpuTable;
+  /** Draws the rows this filter of `table` keeps; the others dimmed or hidden after `filterMode`. */
+  filter?: GpuFilter;
 }
 
 /** A worker that owns a GPU device and loads Arrow IPC into it. */
@@ -289,14 +292,19 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
       if (typeof renderOptions !== 'object' || renderOptions === null) {
         throw invalidOption('render', 'options', 'an object { table, x, y, … }', renderOptions);
       }
-      const { table, ...settings } = renderOptions;
+      const { table, filter, ...settings } = renderOptions;
       const handle = tableHandle(table);
       if (!handle || handle.remote !== remote) {
         throw invalidOption('render', 'table', 'a table this loader loaded', table);
       }
-      const request = { ...settings, tableId: handle.tableId };
+      const { filterId } = workerQueryOptions(table, filter === undefined ? undefined : { filter });
+      const request = {
+        ...settings,
+        tableId: handle.tableId,
+        ...(filterId === undefined ? {} : { filterId }),
+      };
       const info = await guard.run(() => remote.render(Comlink.transfer(canvas, [canvas]), request));
-      return new RenderView(info, remote, guard);
+      return new RenderView(info, table, remote, guard);
     },
     adapterInfo: () => guard.run(() => remote.adapterInfo()),
     memory: () => guard.run(() => remote.memory()),

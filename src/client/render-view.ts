@@ -2,7 +2,12 @@ import type * as Comlink from 'comlink';
 import { ArgumentError } from '../core/errors.js';
 import type { LoaderWorkerApi, RenderViewInfo } from '../protocol.js';
 import type { Range, RenderSettings, RenderState } from '../types.js';
+import { type GpuFilter, workerQueryOptions } from './gpu-filter.js';
+import type { GpuTable } from './gpu-table.js';
 import type { WorkerGuard } from './worker-guard.js';
+
+/** What `view.update` takes: settings, and `filter` (a filter of the view's table, `null` for none). */
+export type RenderUpdate = RenderSettings & { filter?: GpuFilter | null };
 
 /**
  * A table drawn on a canvas by the worker (`loader.render`). Every call sends a few numbers and names
@@ -10,15 +15,22 @@ import type { WorkerGuard } from './worker-guard.js';
  */
 export class RenderView {
   readonly #id: number;
+  readonly #table: GpuTable;
   readonly #remote: Comlink.Remote<LoaderWorkerApi>;
   readonly #guard: WorkerGuard;
   #state: RenderState;
   #destroyed = false;
 
   /** @internal Made by `Loader.render`. */
-  constructor(info: RenderViewInfo, remote: Comlink.Remote<LoaderWorkerApi>, guard: WorkerGuard) {
+  constructor(
+    info: RenderViewInfo,
+    table: GpuTable,
+    remote: Comlink.Remote<LoaderWorkerApi>,
+    guard: WorkerGuard,
+  ) {
     const { viewId, ...state } = info;
     this.#id = viewId;
+    this.#table = table;
     this.#state = state;
     this.#remote = remote;
     this.#guard = guard;
@@ -36,11 +48,20 @@ export class RenderView {
 
   /**
    * Changes what is drawn and draws again: columns (`x`, `y`, `color`), `domain` (zoom and pan), `size`,
-   * `opacity`, `background`, `filterMode`, or a view's `shader`. A column changed without its domain
-   * shows its extent. A change that fails leaves the view as it was.
+   * `opacity`, `background`, `filterMode`, a view's `shader`, or `filter` (`null`: every row). A column
+   * changed without its domain shows its extent. A change that fails leaves the view as it was.
    */
-  async update(settings: RenderSettings): Promise<RenderState> {
-    return this.#call(() => this.#remote.updateView(this.#id, settings));
+  async update(update: RenderUpdate): Promise<RenderState> {
+    const { filter, ...settings } =
+      typeof update === 'object' && update !== null ? update : { filter: undefined };
+    const viewFilter =
+      filter === undefined
+        ? undefined
+        : {
+            filterId: filter === null ? null : (workerQueryOptions(this.#table, { filter }).filterId ?? null),
+          };
+    const sent = typeof update === 'object' && update !== null ? settings : update;
+    return this.#call(() => this.#remote.updateView(this.#id, sent, viewFilter));
   }
 
   /** Sizes the canvas to `width` × `height` CSS pixels at `pixelRatio` (default: the view's) and draws again. */

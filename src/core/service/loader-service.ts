@@ -10,6 +10,7 @@ import type {
   WorkerLoadRequest,
   WorkerQueryOptions,
   WorkerRenderRequest,
+  WorkerViewFilter,
 } from '../../protocol.js';
 import type {
   AdapterSummary,
@@ -336,6 +337,8 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 
   async destroyFilter(tableId: number, filterId: number): Promise<void> {
+    // Views that draw with the filter draw every row again before its mask goes.
+    await this.views.dropFilter(tableId, filterId).catch(() => undefined);
     this.#tables.destroyFilter(tableId, filterId);
   }
 
@@ -370,13 +373,35 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 
   async render(canvas: OffscreenCanvas, request: WorkerRenderRequest): Promise<RenderViewInfo> {
-    const { tableId, ...settings } = request;
+    const { tableId, filterId, ...settings } = request;
+    // The filter is checked before anything is made: a wrong one leaves no view behind.
+    const mask = filterId === undefined ? null : await this.#tables.mask(tableId, filterId);
     const source = this.#tables.viewSource(tableId);
     const format = this.devices.canvasFormat();
-    return this.views.create(tableId, canvas, format, source, settings, () => this.#tables.has(tableId));
+    const info = await this.views.create(tableId, canvas, format, source, settings, () =>
+      this.#tables.has(tableId),
+    );
+    if (filterId === undefined) return info;
+    try {
+      return await this.views.setFilter(info.viewId, filterId, mask);
+    } catch (error) {
+      this.views.destroy(info.viewId);
+      throw error;
+    }
   }
 
-  updateView(viewId: number, settings: RenderSettings): Promise<RenderViewInfo> {
+  async updateView(
+    viewId: number,
+    settings: RenderSettings,
+    filter?: WorkerViewFilter,
+  ): Promise<RenderViewInfo> {
+    if (filter !== undefined) {
+      const { filterId } = filter;
+      const tableId = this.views.tableOf(viewId);
+      const mask = filterId === null ? null : await this.#tables.mask(tableId, filterId);
+      const info = await this.views.setFilter(viewId, filterId, mask);
+      if (Object.keys(settings).length === 0) return info;
+    }
     return this.views.update(viewId, settings);
   }
 

@@ -9,6 +9,8 @@ export type ViewInfo = RenderState & { viewId: number };
 interface LiveView {
   tableId: number;
   view: ViewRenderer;
+  /** The filter whose mask the view reads, if any. */
+  filterId: number | null;
 }
 
 /**
@@ -52,7 +54,7 @@ export class RenderViews {
       throw tableGone(tableId);
     }
     const viewId = this.#nextId++;
-    this.#views.set(viewId, { tableId, view });
+    this.#views.set(viewId, { tableId, view, filterId: null });
     return { viewId, ...view.state };
   }
 
@@ -63,6 +65,26 @@ export class RenderViews {
     const gone = this.#gone.get(viewId);
     if (gone) throw gone();
     throw new ArgumentError(`render: there is no view ${viewId}`, { option: 'view' });
+  }
+
+  /** The table view `viewId` draws. */
+  tableOf(viewId: number): number {
+    this.view(viewId);
+    return (this.#views.get(viewId) as LiveView).tableId;
+  }
+
+  /** Draws only the rows of filter `filterId` (its `mask`), or every row with `null`s. */
+  async setFilter(viewId: number, filterId: number | null, mask: GPUBuffer | null): Promise<ViewInfo> {
+    const state = await this.view(viewId).setMask(mask);
+    const live = this.#views.get(viewId);
+    if (live) live.filterId = filterId;
+    return { viewId, ...state };
+  }
+
+  /** Views drawing with filter `filterId` of table `tableId` draw every row again (the filter is going). */
+  async dropFilter(tableId: number, filterId: number): Promise<void> {
+    const users = [...this.#views].filter(([, v]) => v.tableId === tableId && v.filterId === filterId);
+    await Promise.all(users.map(([viewId]) => this.setFilter(viewId, null, null)));
   }
 
   /** Every live view, oldest first. */
