@@ -10,6 +10,7 @@ import type {
   WorkerLoadRequest,
   WorkerQueryOptions,
   WorkerRenderRequest,
+  WorkerViewSettings,
 } from '../../protocol.js';
 import type {
   AdapterSummary,
@@ -22,7 +23,6 @@ import type {
   LoadProgress,
   MemoryInfo,
   Predicate,
-  RenderSettings,
   TableSchema,
   TableWgsl,
   UploadStrategy,
@@ -36,7 +36,7 @@ import type { TableUpdate } from '../pipeline/table-publisher.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { discardSourceSpec, openSourceSpec } from '../source/open-source-spec.js';
 import { DeviceManager } from './device-manager.js';
-import { RenderViews } from './render-views.js';
+import { RenderViews, type ViewFilter } from './render-views.js';
 import { columnInfos, destroyTable, lostDuring, TableStore } from './table-store.js';
 
 interface RunningLoad {
@@ -335,6 +335,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 
   async destroyFilter(tableId: number, filterId: number): Promise<void> {
+    this.views.dropFilter(tableId, filterId);
     this.#tables.destroyFilter(tableId, filterId);
   }
 
@@ -354,14 +355,26 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 
   async render(canvas: OffscreenCanvas, request: WorkerRenderRequest): Promise<RenderViewInfo> {
-    const { tableId, ...settings } = request;
+    const { tableId, filterId, ...settings } = request;
     const source = this.#tables.viewSource(tableId);
     const format = this.devices.canvasFormat();
-    return this.views.create(tableId, canvas, format, source, settings, () => this.#tables.has(tableId));
+    const filter = (await this.#filterOf(tableId, filterId)) ?? { filterId: null, mask: null };
+    return this.views.create(tableId, canvas, format, source, settings, filter, () =>
+      this.#tables.has(tableId),
+    );
   }
 
-  updateView(viewId: number, settings: RenderSettings): Promise<RenderViewInfo> {
-    return this.views.update(viewId, settings);
+  async updateView(viewId: number, request: WorkerViewSettings): Promise<RenderViewInfo> {
+    const { filterId, ...settings } = request;
+    const filter = await this.#filterOf(this.views.tableOf(viewId), filterId);
+    return this.views.update(viewId, settings, filter);
+  }
+
+  /** A filter of the table and its mask: `undefined` leaves a view's as it is, `null` takes it away. */
+  async #filterOf(tableId: number, filterId: number | null | undefined): Promise<ViewFilter | undefined> {
+    if (filterId === undefined) return undefined;
+    if (filterId === null) return { filterId: null, mask: null };
+    return { filterId, mask: await this.#tables.mask(tableId, filterId) };
   }
 
   resizeView(viewId: number, width: number, height: number, pixelRatio?: number): Promise<RenderViewInfo> {
