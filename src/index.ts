@@ -51,6 +51,7 @@ export type {
   Predicate,
   PredicateValue,
   Range,
+  ReadRowsOptions,
   RenderDomain,
   RenderSettings,
   RenderShader,

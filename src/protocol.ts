@@ -17,6 +17,7 @@ import type {
   LoadStats,
   MemoryInfo,
   Predicate,
+  ReadRowsOptions,
   RenderSettings,
   RenderState,
   SkippedColumn,
@@ -154,10 +155,17 @@ export interface LoaderWorkerApi {
   /** Frees a filter's mask; a second call is a no-op. */
   destroyFilter(tableId: number, filterId: number): Promise<void>;
   /** A column's histogram, computed on the GPU; the options are checked in the worker. */
-  histogram(tableId: number, name: string, options?: HistogramOptions): Promise<Histogram>;
+  histogram(
+    tableId: number,
+    name: string,
+    options?: HistogramOptions,
+    query?: WorkerQueryOptions,
+  ): Promise<Histogram>;
   /** Linked histograms of several columns with brushes, computed on the GPU. */
   crossfilter(tableId: number, options: CrossfilterOptions): Promise<CrossfilterResult>;
   /** Destroys a table's buffers and its render views. */
+  /** Rows of a table (those of filter `query.filterId`) rebuilt from the GPU, as Arrow IPC bytes (transferred). */
+  readRows(tableId: number, options: ReadRowsOptions, query?: WorkerQueryOptions): Promise<ArrayBuffer>;
   destroyTable(tableId: number): Promise<void>;
   /** Draws a table's rows on `canvas` (transferred to the worker) and keeps the view for later calls. */
   render(canvas: OffscreenCanvas, request: WorkerRenderRequest): Promise<RenderViewInfo>;

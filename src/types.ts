@@ -141,6 +141,19 @@ export interface ColumnChunkInfo {
   byteLength: number;
 }
 
+/**
+ * What `table.readRows` returns: `limit` rows from `offset` (default 0), of the named columns (default
+ * all, structs flattened into `parent.child`; a struct's name selects its children), in row order.
+ */
+export interface ReadRowsOptions {
+  /** Columns by name, in this order; default every column of the table. */
+  columns?: readonly string[];
+  /** Rows to skip first; default 0. */
+  offset?: number;
+  /** Most rows to return: a whole number from 1 to 1,000,000 (and at most 256 MiB of the columns' GPU words). */
+  limit: number;
+}
+
 /** One column of an inspected schema, as `load` would lay it on the GPU with the same options. */
 export interface SchemaColumn {
   /** The field's name; `parent.child` for the children of a struct. */

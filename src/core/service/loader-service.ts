@@ -23,6 +23,7 @@ import type {
   LoadProgress,
   MemoryInfo,
   Predicate,
+  ReadRowsOptions,
   TableSchema,
   TableWgsl,
   UploadStrategy,
@@ -339,8 +340,13 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     this.#tables.destroyFilter(tableId, filterId);
   }
 
-  histogram(tableId: number, name: string, options?: HistogramOptions): Promise<Histogram> {
-    return this.#tables.histogram(tableId, name, options);
+  histogram(
+    tableId: number,
+    name: string,
+    options?: HistogramOptions,
+    query?: WorkerQueryOptions,
+  ): Promise<Histogram> {
+    return this.#tables.histogram(tableId, name, options, query);
   }
 
   crossfilter(tableId: number, options: CrossfilterOptions): Promise<CrossfilterResult> {
@@ -348,6 +354,16 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 
   /** Destroys a table; one still loading has its load cancelled first (its `loaded` rejects with `ABORTED`). */
+  async readRows(
+    tableId: number,
+    options: ReadRowsOptions,
+    query: WorkerQueryOptions = {},
+  ): Promise<ArrayBuffer> {
+    const { filterId } = query;
+    const mask = filterId === undefined ? undefined : await this.#tables.mask(tableId, filterId);
+    return this.#tables.readRows(tableId, options, mask);
+  }
+
   async destroyTable(tableId: number): Promise<void> {
     await this.#tables.stopLoading(tableId);
     this.views.destroyTable(tableId);
