@@ -11,7 +11,8 @@ export type { QueryOptions } from './client/gpu-filter.js';
 export { GpuFilter } from './client/gpu-filter.js';
 export type { ColumnArray } from './client/gpu-table.js';
 export { GpuTable } from './client/gpu-table.js';
-export { type RenderUpdate, RenderView } from './client/render-view.js';
+export type { RenderUpdate } from './client/render-view.js';
+export { RenderView } from './client/render-view.js';
 export type { ErrorCode, ErrorDetails } from './core/errors.js';
 export {
   AbortError,

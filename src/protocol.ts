@@ -94,13 +94,11 @@ export interface TableUpdateMessage {
   columns: ColumnInfo[];
 }
 
-/** One `render` call as it crosses to the worker: the table by id, the view's settings, its filter by id. */
-export type WorkerRenderRequest = RenderSettings & { tableId: number; filterId?: number };
+/** One `render` call as it crosses to the worker: the table by id, and the view's settings. */
+export type WorkerRenderRequest = WorkerViewSettings & { tableId: number };
 
-/** A view's filter as `update` changes it: a filter of the view's table by id, or `null` for none. */
-export interface WorkerViewFilter {
-  filterId: number | null;
-}
+/** A view's settings as they cross to the worker: a filter goes by its id (`null`: no filter). */
+export type WorkerViewSettings = RenderSettings & { filterId?: number | null };
 
 /** A render view's state after a call, and the id later calls name it by. */
 export type RenderViewInfo = RenderState & { viewId: number };
@@ -172,7 +170,7 @@ export interface LoaderWorkerApi {
   /** Draws a table's rows on `canvas` (transferred to the worker) and keeps the view for later calls. */
   render(canvas: OffscreenCanvas, request: WorkerRenderRequest): Promise<RenderViewInfo>;
   /** Applies settings to a view and draws it again. */
-  updateView(viewId: number, settings: RenderSettings, filter?: WorkerViewFilter): Promise<RenderViewInfo>;
+  updateView(viewId: number, settings: WorkerViewSettings): Promise<RenderViewInfo>;
   /** Sizes a view's canvas (CSS pixels × pixel ratio) and draws it again. */
   resizeView(viewId: number, width: number, height: number, pixelRatio?: number): Promise<RenderViewInfo>;
   /** Frees a view's GPU objects and lets go of its canvas. */

@@ -33,7 +33,7 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
     },
     destroyTable: (tableId) => service.destroyTable(tableId),
     render: (canvas, request) => service.render(canvas, request),
-    updateView: (viewId, settings, filter) => service.updateView(viewId, settings, filter),
+    updateView: (viewId, settings) => service.updateView(viewId, settings),
     resizeView: (viewId, width, height, pixelRatio) => service.resizeView(viewId, width, height, pixelRatio),
     destroyView: (viewId) => service.destroyView(viewId),
     memory: () => service.memory(),

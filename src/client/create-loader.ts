@@ -8,16 +8,14 @@ import type {
   LoadProgress,
   LoadSource,
   MemoryInfo,
-  RenderSettings,
   RequestOptions,
   TableSchema,
   UploadStrategy,
 } from '../types.js';
-import { type GpuFilter, workerQueryOptions } from './gpu-filter.js';
 import { GpuTable, tableHandle } from './gpu-table.js';
 import { discardSource, prepareSource, type WireSource } from './load-source.js';
 import { checkLoaderOptions, checkLoadOptions, checkOpenOptions, invalidOption } from './options.js';
-import { RenderView } from './render-view.js';
+import { type RenderUpdate, RenderView, workerViewSettings } from './render-view.js';
 import { TableFeed } from './table-feed.js';
 import { WorkerGuard } from './worker-guard.js';
 
@@ -103,12 +101,10 @@ export interface InspectOptions extends RequestOptions {
   keepBytes?: boolean;
 }
 
-/** Options of `render`: the table to draw and the view's settings (see `RenderSettings`). */
-export interface RenderOptions extends RenderSettings {
+/** Options of `render`: the table to draw, the view's settings (see `RenderSettings`) and a filter. */
+export interface RenderOptions extends RenderUpdate {
   /** A table loaded by the same loader. */
   table: GpuTable;
-  /** Draws the rows this filter of `table` keeps; the others dimmed or hidden after `filterMode`. */
-  filter?: GpuFilter;
 }
 
 /** A worker that owns a GPU device and loads Arrow IPC into it. */
@@ -292,17 +288,12 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
       if (typeof renderOptions !== 'object' || renderOptions === null) {
         throw invalidOption('render', 'options', 'an object { table, x, y, … }', renderOptions);
       }
-      const { table, filter, ...settings } = renderOptions;
+      const { table, ...settings } = renderOptions;
       const handle = tableHandle(table);
       if (!handle || handle.remote !== remote) {
         throw invalidOption('render', 'table', 'a table this loader loaded', table);
       }
-      const { filterId } = workerQueryOptions(table, filter === undefined ? undefined : { filter });
-      const request = {
-        ...settings,
-        tableId: handle.tableId,
-        ...(filterId === undefined ? {} : { filterId }),
-      };
+      const request = { ...workerViewSettings(table, settings), tableId: handle.tableId };
       const info = await guard.run(() => remote.render(Comlink.transfer(canvas, [canvas]), request));
       return new RenderView(info, table, remote, guard);
     },

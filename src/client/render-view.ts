@@ -1,13 +1,28 @@
 import type * as Comlink from 'comlink';
 import { ArgumentError } from '../core/errors.js';
-import type { LoaderWorkerApi, RenderViewInfo } from '../protocol.js';
+import type { LoaderWorkerApi, RenderViewInfo, WorkerViewSettings } from '../protocol.js';
 import type { Range, RenderSettings, RenderState } from '../types.js';
 import { type GpuFilter, workerQueryOptions } from './gpu-filter.js';
 import type { GpuTable } from './gpu-table.js';
 import type { WorkerGuard } from './worker-guard.js';
 
-/** What `view.update` takes: settings, and `filter` (a filter of the view's table, `null` for none). */
-export type RenderUpdate = RenderSettings & { filter?: GpuFilter | null };
+/** What `render` and `view.update` take: the view's settings and a filter of its table (`null`: none). */
+export interface RenderUpdate extends RenderSettings {
+  /** Draws the rows this filter of the table keeps, the others dimmed or hidden (`filterMode`). */
+  filter?: GpuFilter | null;
+}
+
+/**
+ * @internal The worker's form of `settings` on `table`: the filter by id. A filter that is not a
+ * `GpuFilter` of this table is `INVALID_ARGUMENT`.
+ */
+export function workerViewSettings(table: GpuTable, settings: RenderUpdate): WorkerViewSettings {
+  if (typeof settings !== 'object' || settings === null) return settings;
+  const { filter, ...rest } = settings;
+  if (filter === undefined) return rest;
+  if (filter === null) return { ...rest, filterId: null };
+  return { ...rest, filterId: workerQueryOptions(table, { filter }).filterId as number };
+}
 
 /**
  * A table drawn on a canvas by the worker (`loader.render`). Every call sends a few numbers and names
@@ -48,20 +63,12 @@ export class RenderView {
 
   /**
    * Changes what is drawn and draws again: columns (`x`, `y`, `color`), `domain` (zoom and pan), `size`,
-   * `opacity`, `background`, `filterMode`, a view's `shader`, or `filter` (`null`: every row). A column
-   * changed without its domain shows its extent. A change that fails leaves the view as it was.
+   * `opacity`, `background`, `filter` (a `GpuFilter` of the table, `null` for none), `filterMode`, or a
+   * view's `shader`. A column changed without its domain shows its extent. A change that fails leaves
+   * the view as it was.
    */
-  async update(update: RenderUpdate): Promise<RenderState> {
-    const { filter, ...settings } =
-      typeof update === 'object' && update !== null ? update : { filter: undefined };
-    const viewFilter =
-      filter === undefined
-        ? undefined
-        : {
-            filterId: filter === null ? null : (workerQueryOptions(this.#table, { filter }).filterId ?? null),
-          };
-    const sent = typeof update === 'object' && update !== null ? settings : update;
-    return this.#call(() => this.#remote.updateView(this.#id, sent, viewFilter));
+  async update(settings: RenderUpdate): Promise<RenderState> {
+    return this.#call(() => this.#remote.updateView(this.#id, workerViewSettings(this.#table, settings)));
   }
 
   /** Sizes the canvas to `width` × `height` CSS pixels at `pixelRatio` (default: the view's) and draws again. */

@@ -10,7 +10,7 @@ import type {
   WorkerLoadRequest,
   WorkerQueryOptions,
   WorkerRenderRequest,
-  WorkerViewFilter,
+  WorkerViewSettings,
 } from '../../protocol.js';
 import type {
   AdapterSummary,
@@ -24,7 +24,6 @@ import type {
   MemoryInfo,
   Predicate,
   ReadRowsOptions,
-  RenderSettings,
   TableSchema,
   TableWgsl,
   UploadStrategy,
@@ -38,7 +37,7 @@ import type { TableUpdate } from '../pipeline/table-publisher.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { discardSourceSpec, openSourceSpec } from '../source/open-source-spec.js';
 import { DeviceManager } from './device-manager.js';
-import { RenderViews } from './render-views.js';
+import { RenderViews, type ViewFilter } from './render-views.js';
 import { columnInfos, destroyTable, lostDuring, TableStore } from './table-store.js';
 
 interface RunningLoad {
@@ -337,8 +336,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 
   async destroyFilter(tableId: number, filterId: number): Promise<void> {
-    // Views that draw with the filter draw every row again before its mask goes.
-    await this.views.dropFilter(tableId, filterId).catch(() => undefined);
+    this.views.dropFilter(tableId, filterId);
     this.#tables.destroyFilter(tableId, filterId);
   }
 
@@ -374,35 +372,25 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   async render(canvas: OffscreenCanvas, request: WorkerRenderRequest): Promise<RenderViewInfo> {
     const { tableId, filterId, ...settings } = request;
-    // The filter is checked before anything is made: a wrong one leaves no view behind.
-    const mask = filterId === undefined ? null : await this.#tables.mask(tableId, filterId);
     const source = this.#tables.viewSource(tableId);
     const format = this.devices.canvasFormat();
-    const info = await this.views.create(tableId, canvas, format, source, settings, () =>
+    const filter = (await this.#filterOf(tableId, filterId)) ?? { filterId: null, mask: null };
+    return this.views.create(tableId, canvas, format, source, settings, filter, () =>
       this.#tables.has(tableId),
     );
-    if (filterId === undefined) return info;
-    try {
-      return await this.views.setFilter(info.viewId, filterId, mask);
-    } catch (error) {
-      this.views.destroy(info.viewId);
-      throw error;
-    }
   }
 
-  async updateView(
-    viewId: number,
-    settings: RenderSettings,
-    filter?: WorkerViewFilter,
-  ): Promise<RenderViewInfo> {
-    if (filter !== undefined) {
-      const { filterId } = filter;
-      const tableId = this.views.tableOf(viewId);
-      const mask = filterId === null ? null : await this.#tables.mask(tableId, filterId);
-      const info = await this.views.setFilter(viewId, filterId, mask);
-      if (Object.keys(settings).length === 0) return info;
-    }
-    return this.views.update(viewId, settings);
+  async updateView(viewId: number, request: WorkerViewSettings): Promise<RenderViewInfo> {
+    const { filterId, ...settings } = request;
+    const filter = await this.#filterOf(this.views.tableOf(viewId), filterId);
+    return this.views.update(viewId, settings, filter);
+  }
+
+  /** A filter of the table and its mask: `undefined` leaves a view's as it is, `null` takes it away. */
+  async #filterOf(tableId: number, filterId: number | null | undefined): Promise<ViewFilter | undefined> {
+    if (filterId === undefined) return undefined;
+    if (filterId === null) return { filterId: null, mask: null };
+    return { filterId, mask: await this.#tables.mask(tableId, filterId) };
   }
 
   resizeView(viewId: number, width: number, height: number, pixelRatio?: number): Promise<RenderViewInfo> {

@@ -59,13 +59,15 @@ export class ViewRenderer {
   }
 
   /**
-   * A view of `source` on `target` with `settings` (`x` and `y`, or `shader`), drawn once before it
-   * resolves. Misuse is `INVALID_ARGUMENT` or `NO_SUCH_COLUMN`; whatever was made is freed then.
+   * A view of `source` on `target` with `settings` (`x` and `y`, or `shader`) and a row mask (see
+   * `setMask`), drawn once before it resolves. Misuse is `INVALID_ARGUMENT` or `NO_SUCH_COLUMN`;
+   * whatever was made is freed then.
    */
   static async create(
     source: ViewSource,
     target: RenderTarget,
     settings: RenderSettings,
+    mask: GPUBuffer | null = null,
   ): Promise<ViewRenderer> {
     checkSettings('render', settings);
     checkKind('render', settings.shader !== undefined, settings);
@@ -99,6 +101,9 @@ export class ViewRenderer {
       program,
     );
     try {
+      view.#checkMask(mask);
+      view.#mask = mask;
+      view.#group1 = view.#bindView();
       await view.#draw();
     } catch (error) {
       view.destroy();
@@ -120,11 +125,15 @@ export class ViewRenderer {
     };
   }
 
-  /** Applies `settings` (any subset) and draws; columns changed without a domain get their extent. */
-  update(settings: RenderSettings): Promise<RenderState> {
+  /**
+   * Applies `settings` (any subset) and, unless `mask` is `undefined`, the row mask (see `setMask`),
+   * then draws; columns changed without a domain get their extent.
+   */
+  update(settings: RenderSettings, mask?: GPUBuffer | null): Promise<RenderState> {
     return this.#serial(async () => {
       this.#checkAlive();
       checkSettings('update', settings);
+      if (mask !== undefined) this.#checkMask(mask);
       const current = this.#settings;
       checkKind('update', current.shader !== null, settings);
       const next = await resolve(this.#source, current, this.#channels, settings);
@@ -140,6 +149,10 @@ export class ViewRenderer {
       this.#settings = next.settings;
       this.#channels = next.channels;
       this.#program = program;
+      if (mask !== undefined && mask !== this.#mask) {
+        this.#mask = mask;
+        this.#group1 = this.#bindView();
+      }
       await this.#draw();
       return this.state;
     });
@@ -182,21 +195,25 @@ export class ViewRenderer {
    * dimmed or hidden after `filterMode`; `null` draws every row. The mask stays its owner's.
    */
   setMask(mask: GPUBuffer | null): Promise<RenderState> {
-    return this.#serial(async () => {
-      this.#checkAlive();
-      const words = Math.ceil(this.#source.numRows / 32);
-      if (mask && mask.size < words * 4) {
-        throw new ArgumentError(`render: a row mask of ${mask.size} bytes is short of ${words * 4}`, {
-          option: 'filter',
-          expected: words * 4,
-          actual: mask.size,
-        });
-      }
-      this.#mask = mask;
-      this.#group1 = this.#bindView();
-      await this.#draw();
-      return this.state;
-    });
+    return this.update({}, mask);
+  }
+
+  /** Stops reading `mask` if it reads it (its owner is destroying it); the next frame draws every row. */
+  clearMask(mask: GPUBuffer): void {
+    if (this.#gone || this.#mask !== mask) return;
+    this.#mask = null;
+    this.#group1 = this.#bindView();
+  }
+
+  #checkMask(mask: GPUBuffer | null): void {
+    const words = Math.ceil(this.#source.numRows / 32);
+    if (mask && mask.size < words * 4) {
+      throw new ArgumentError(`render: a row mask of ${mask.size} bytes is short of ${words * 4}`, {
+        option: 'filter',
+        expected: words * 4,
+        actual: mask.size,
+      });
+    }
   }
 
   /**
