@@ -8,7 +8,7 @@ export interface LiveRun {
   firstDataMs: number;
   /** The load's own `stats.msToFirstBatch` (worker side: first batch copied on the GPU). */
   msToFirstBatch: number;
-  /** Per batch: milliseconds from the server writing its last byte to its `onBatch` on the page. */
+  /** Per batch: milliseconds from the server handing its bytes to the socket to its `onBatch` on the page. */
   batchMs: number[];
 }
 

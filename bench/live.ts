@@ -1,6 +1,6 @@
 // The live-stream line of the benchmark: a stream the server sends one batch at a time with a pause
-// between batches, as a server producing data would. Measured per batch: from the server writing its
-// last byte to its rows being visible on the page; and first-data time for a new (cold) loader and
+// between batches, as a server producing data would. Measured per batch: from the server handing its
+// bytes to the socket to its `onBatch` on the page; and first-data time for a new (cold) loader and
 // for its second load (warm).
 import type { Page } from '@playwright/test';
 import { MIXED_COLUMNS } from '../scripts/datasets.js';
@@ -31,7 +31,7 @@ export interface LiveReport {
   batches: number;
   pauseMs: number;
   reps: number;
-  /** Per batch, last byte sent → rows visible, over every batch of every run (cold and warm). */
+  /** Per batch, handed to the socket → `onBatch` on the page, over every batch of every run (cold and warm). */
   batchMs: { median: number; p95: number; min: number; max: number; n: number } | null;
   /** First rows visible on the page, from the call. */
   firstDataMs: { cold: Summary | null; warm: Summary | null };
@@ -93,11 +93,11 @@ export function liveMarkdown(r: LiveReport): string {
   const b = r.batchMs;
   return [
     `**Live stream** — ${r.input}: ${r.batches} batches, the server pausing ${r.pauseMs} ms after each; ` +
-      `${r.reps} new loaders, each opening it twice (cold, then warm).`,
+      `each of ${r.reps} new loaders opens it twice (cold, then warm).`,
     '',
     '| measure, ms | median (min–max) | p95 |',
     '| --- | --- | --- |',
-    `| a batch's last byte sent → its \`onBatch\` on the page (${b?.n ?? 0} batches) | ${b ? `${b.median.toFixed(1)} (${b.min.toFixed(1)}–${b.max.toFixed(1)})` : '–'} | ${b ? b.p95.toFixed(1) : '–'} |`,
+    `| a batch handed to the server's socket → its \`onBatch\` on the page (${b?.n ?? 0} batches) | ${b ? `${b.median.toFixed(1)} (${b.min.toFixed(1)}–${b.max.toFixed(1)})` : '–'} | ${b ? b.p95.toFixed(1) : '–'} |`,
     `| \`open\` → first \`onBatch\`, cold loader | ${fmt(r.firstDataMs.cold)} | |`,
     `| \`open\` → first \`onBatch\`, warm loader | ${fmt(r.firstDataMs.warm)} | |`,
     `| \`stats.msToFirstBatch\` (worker), cold / warm | ${fmt(r.msToFirstBatch.cold)} / ${fmt(r.msToFirstBatch.warm)} | |`,

@@ -6,7 +6,7 @@ import { groupEnds } from '../test/support/ipc-groups.js';
  * A live IPC stream: the bytes of a stream fixture sent one record batch at a time, as a server that
  * produces batches as it goes would send them (chunked, no Content-Length). Each batch waits for the
  * client to release it (`/live-next/ID`), or for `pause` milliseconds; `/live-log/ID` says when each
- * batch's last byte was written.
+ * batch was handed to the socket.
  */
 
 /** What was sent on one live stream, and what it waits for. */

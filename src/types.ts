@@ -116,7 +116,8 @@ export interface ColumnInfo {
   byteLength: number;
   /**
    * The buffers holding the values, in row order: each a whole number of rows within the device's
-   * binding and buffer limits (and `chunkBytes`); validity buffers cover the same rows.
+   * binding and buffer limits (and `chunkBytes`); validity buffers cover the same rows. A buffer is
+   * never replaced: a table from `open` adds chunks, and rows to its last one, as batches land.
    */
   chunks: ColumnChunkInfo[];
   nullCount: number;
