@@ -164,13 +164,26 @@ async function crossfilterOperation(
   const t0 = performance.now();
   await service.crossfilter(tableId, { dims, brush: { f32: brushAt(0), ...fixed } });
   const jsDims: JsDim[] = [
-    { values: values.f32, codes: jsBinCodes(values.f32, 64, f32.min, f32.max), bins: 64, brush: null },
-    { values: values.i32, codes: jsBinCodes(values.i32, 64, i32.min, i32.max), bins: 64, brush: fixed.i32 },
+    {
+      values: values.f32,
+      codes: jsBinCodes(values.f32, 64, f32.min, f32.max),
+      bins: 64,
+      brush: null,
+      inside: null,
+    },
+    {
+      values: values.i32,
+      codes: jsBinCodes(values.i32, 64, i32.min, i32.max),
+      bins: 64,
+      brush: fixed.i32,
+      inside: null,
+    },
     {
       values: values.cat,
       codes: jsBinCodes(values.cat, cat.max + 1, 0, cat.max + 1),
       bins: cat.max + 1,
       brush: fixed.cat,
+      inside: null,
     },
   ];
   console.log(

@@ -50,41 +50,52 @@ export function jsBinCodes(values: Values, bins: number, min: number, max: numbe
   return codes;
 }
 
-/** A crossfilter dimension for the CPU: its values, bin codes, bin count and brush (or null). */
+/** A crossfilter dimension for the CPU: its values, bin codes, bin count, brush and the brush's row flags. */
 export interface JsDim {
   values: Values;
   codes: Uint16Array;
   bins: number;
   brush: readonly [number, number] | null;
+  /** 1 where the row is inside `brush`, for the brush it was computed for (recomputed when it moves). */
+  inside: { brush: readonly [number, number]; flags: Uint8Array } | null;
+}
+
+/** The rows inside `dim`'s brush, recomputed only when the brush moved (as the GPU keeps its brush bits). */
+function insideFlags(dim: JsDim, brush: readonly [number, number]): Uint8Array {
+  if (dim.inside?.brush === brush) return dim.inside.flags;
+  const { values } = dim;
+  const flags = dim.inside?.flags ?? new Uint8Array(values.length);
+  const [lo, hi] = brush;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number;
+    flags[i] = +(v >= lo) & +(v < hi);
+  }
+  dim.inside = { brush, flags };
+  return flags;
 }
 
 /**
  * One brush update: each dimension's histogram over the rows that pass every other dimension's brush,
- * with the bins computed beforehand (as the GPU keeps them), brushes tested on the values.
+ * with the bins computed beforehand and the flags of brushes that did not move kept (as the GPU does).
+ * Tight branch-free loops, one array each (random brush outcomes would mispredict branches): the brushes
+ * each row fails as bits, then each dimension's count, rows outside its bins counted into a spare slot.
  */
 export function jsCrossfilter(dims: readonly JsDim[]): Uint32Array[] {
-  const counts = dims.map((d) => new Uint32Array(d.bins));
   const rows = dims[0]?.values.length ?? 0;
-  const n = dims.length;
-  for (let i = 0; i < rows; i++) {
-    let fails = 0;
-    let failed = -1;
-    for (let d = 0; d < n; d++) {
-      const { brush, values } = dims[d] as JsDim;
-      if (!brush) continue;
-      const v = values[i] as number;
-      if (!(v >= brush[0] && v < brush[1])) {
-        fails++;
-        failed = d;
-      }
-    }
-    if (fails > 1) continue;
-    for (let d = 0; d < n; d++) {
-      if (fails === 1 && d !== failed) continue;
-      const code = (dims[d] as JsDim).codes[i] as number;
-      const into = counts[d] as Uint32Array;
-      if (code !== 0xffff) into[code] = (into[code] as number) + 1;
-    }
+  const fails = new Uint8Array(rows);
+  for (const [d, dim] of dims.entries()) {
+    if (!dim.brush) continue;
+    const inside = insideFlags(dim, dim.brush);
+    for (let i = 0; i < rows; i++) fails[i] = (fails[i] as number) | ((1 - (inside[i] as number)) << d);
   }
-  return counts;
+  return dims.map((dim, d) => {
+    const { bins, codes } = dim;
+    const counts = new Uint32Array(bins + 1);
+    const others = ~(1 << d) & 0xff;
+    for (let i = 0; i < rows; i++) {
+      const code = Math.min(codes[i] as number, bins);
+      counts[code] = (counts[code] as number) + ((((fails[i] as number) & others) - 1) >>> 31);
+    }
+    return counts.subarray(0, bins);
+  });
 }

@@ -39,6 +39,18 @@ export function passWords({ mode, plan, outBase = 0, global = false }: PassParam
   return words;
 }
 
+const layouts = new WeakMap<QueryGpu, GPUBindGroupLayout>();
+
+/** Group 1 of every column pass kernel of a table, one object: a bind group made for one kernel serves all. */
+function passLayout(gpu: QueryGpu): GPUBindGroupLayout {
+  let layout = layouts.get(gpu);
+  if (!layout) {
+    layout = gpu.layout('column pass', ['read-only-storage', 'read-only-storage', 'storage']);
+    layouts.set(gpu, layout);
+  }
+  return layout;
+}
+
 /** The column pass pipeline of one column, dispatched over each of its chunks (see column-pass-wgsl.ts). */
 export class ColumnPassKernel {
   private constructor(
@@ -57,7 +69,7 @@ export class ColumnPassKernel {
     chunks: readonly BoundChunk[],
     localSlots: number,
   ): Promise<ColumnPassKernel> {
-    const layout = gpu.layout('column pass', ['read-only-storage', 'read-only-storage', 'storage']);
+    const layout = passLayout(gpu);
     const code = columnPassWgsl(encoding, gpu.workgroup, localSlots);
     const pipeline = await gpu.pipeline(`column pass ${encoding}`, code, [gpu.chunkLayout, layout]);
     return new ColumnPassKernel(gpu, chunks, pipeline, layout, localSlots);
