@@ -40,6 +40,10 @@ export default defineConfig(({ command }) => ({
     },
     sourcemap: true,
     emptyOutDir: true,
+    rolldownOptions: {
+      // apache-arrow, which `readRows` imports on its first call, goes beside the worker chunk.
+      output: { chunkFileNames: 'assets/[name]-[hash].js' },
+    },
   },
   // Declared up front so that the dev server does not discover them on the first visit and reload the page.
   optimizeDeps: {

@@ -10,6 +10,9 @@ import {
 /** Where benchmark inputs are generated; served under /bench-data/. */
 export const BENCH_DATA_DIR = join(import.meta.dirname, '.data');
 
+/** The benchmark server's port (`BENCH_PORT`, default 4174), so that checkouts can run it side by side. */
+export const BENCH_PORT = Number(process.env.BENCH_PORT ?? 4174);
+
 /** One benchmark input. */
 export interface BenchInput {
   name: string;

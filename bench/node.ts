@@ -1,6 +1,8 @@
 // `npm run bench:node`: the pipeline core in Node with Dawn (the `webgpu` package), fed from a file
 // stream, against the same ceilings, at 1 GiB by default. On a machine without a GPU, point Dawn at
 // SwiftShader: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json LD_LIBRARY_PATH=/usr/lib/chromium
+// `npm run bench:node -- --queries [--rows 1000000,10000000]`: the queries against JavaScript loops instead
+// (bench/queries.ts); on SwiftShader keep it short with `--rows 100000`.
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,23 +12,32 @@ import { create, globals } from 'webgpu';
 import { ensureDataset, MIXED_COLUMNS } from '../scripts/datasets.js';
 import { LoaderService } from '../src/core/service/loader-service.js';
 import { sourceBytes, stagingCeiling, writeBufferCeiling } from './ceilings.js';
+import { runQueryBench } from './queries.js';
 import { printReport, type Sample, summarizeInput } from './report.js';
 import type { RunResult, VariantId } from './variants.js';
 
 const { values: args } = parseArgs({
   options: {
     mib: { type: 'string', default: '1024' },
-    reps: { type: 'string', default: '3' },
+    reps: { type: 'string' },
     data: { type: 'string', default: 'bench/.data' },
     out: { type: 'string', default: 'bench/results' },
     variants: { type: 'string' },
+    queries: { type: 'boolean', default: false },
+    rows: { type: 'string', default: '1000000,10000000' },
   },
 });
 const mib = Number(args.mib);
-const reps = Number(args.reps);
+const reps = Number(args.reps ?? (args.queries ? 7 : 3));
 
 Object.assign(globalThis, globals);
 const gpu = create([]) as unknown as GPU;
+
+if (args.queries) {
+  const rows = args.rows.split(',').map(Number);
+  await runQueryBench(gpu, { rows, reps, out: args.out });
+  process.exit(0);
+}
 
 const spec = {
   rows: Math.floor((mib * 2 ** 20) / 18),

@@ -3,12 +3,17 @@
 import * as Comlink from 'comlink';
 import type * as Lib from '../src/index.js';
 import type { BenchWorkerApi } from './bench.worker.js';
+import { type LiveRun, liveRun } from './live-page.js';
 import { naiveLoad, openDevice } from './naive.js';
 import type { RunResult, VariantId } from './variants.js';
 
 declare global {
   interface Window {
-    bench: { run(variant: VariantId, url: string, gpuBytes: number): Promise<RunResult> };
+    bench: {
+      run(variant: VariantId, url: string, gpuBytes: number): Promise<RunResult>;
+      /** A new loader's first live load (cold), then its second (warm, staging buffers kept). */
+      live(input: string, pauseMs: number, batchRows: number): Promise<{ cold: LiveRun; warm: LiveRun }>;
+    };
     benchReady: Promise<void>;
     benchAdapter?: Lib.AdapterSummary;
   }
@@ -161,6 +166,21 @@ window.benchReady = (async () => {
     }
   }
 
-  window.bench = { run };
+  async function live(input: string, pauseMs: number, batchRows: number) {
+    const fresh = await lib.createLoader();
+    try {
+      const url = (id: string) => `/live/${input}?id=${id}&pause=${pauseMs}`;
+      const id = () => `bench-${Math.random().toString(36).slice(2)}`;
+      const coldId = id();
+      const cold = await liveRun(fresh, url(coldId), coldId, batchRows);
+      const warmId = id();
+      const warm = await liveRun(fresh, url(warmId), warmId, batchRows);
+      return { cold, warm };
+    } finally {
+      await fresh.close();
+    }
+  }
+
+  window.bench = { run, live };
   (document.getElementById('status') as HTMLElement).textContent = 'ready';
 })();

@@ -2,7 +2,8 @@
 // `npm run bench:smoke`: one tiny input, one repetition, results checked and not written.
 // Flags: --inputs a,b and --variants a,b keep the inputs and variants whose names contain one of the
 // substrings (`--inputs dashboard`); --reps n; --out name writes bench/results/<name>.{json,html,md}
-// instead of latest.* (so that a partial run keeps the full run's results).
+// instead of latest.* (so that a partial run keeps the full run's results). The live-stream line runs
+// after the inputs: --live-only runs it alone, --skip-live leaves it out. BENCH_PORT moves the server.
 import { existsSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,15 @@ import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
 import { HeapSampler } from './heap-sampler.js';
-import { BENCH_DATA_DIR, type BenchInput, ensureInputs, FULL_INPUTS, SMOKE_INPUTS } from './inputs.js';
+import {
+  BENCH_DATA_DIR,
+  BENCH_PORT,
+  type BenchInput,
+  ensureInputs,
+  FULL_INPUTS,
+  SMOKE_INPUTS,
+} from './inputs.js';
+import { LIVE_INPUT, LIVE_SMOKE_INPUT, type LiveReport, liveMarkdown, runLive } from './live.js';
 import {
   type InputReport,
   printReport,
@@ -31,20 +40,25 @@ const { values: args } = parseArgs({
     inputs: { type: 'string' },
     variants: { type: 'string' },
     out: { type: 'string', default: 'latest' },
+    'live-only': { type: 'boolean', default: false },
+    'skip-live': { type: 'boolean', default: false },
   },
 });
 if (!/^[\w.-]+$/.test(args.out)) throw new Error(`--out ${args.out}: a file name without a folder`);
 
-const inputs = args.smoke
-  ? SMOKE_INPUTS
-  : FULL_INPUTS.filter((i) => !args.inputs || args.inputs.split(',').some((n) => i.name.includes(n)));
+const inputs = args['live-only']
+  ? []
+  : args.smoke
+    ? SMOKE_INPUTS
+    : FULL_INPUTS.filter((i) => !args.inputs || args.inputs.split(',').some((n) => i.name.includes(n)));
+const liveInput = args['skip-live'] ? null : args.smoke ? LIVE_SMOKE_INPUT : LIVE_INPUT;
 const variants = (Object.keys(VARIANTS) as VariantId[]).filter(
   (v) => !args.variants || args.variants.split(',').some((n) => v.includes(n)),
 );
 const reps = Number(args.reps ?? (args.smoke ? 1 : 5));
 
 if (!existsSync('dist/index.js')) throw new Error('dist/index.js is missing: run `npm run build` first');
-await ensureInputs(inputs);
+await ensureInputs(liveInput ? [...inputs, liveInput] : inputs);
 
 const server = await createServer({ configFile: 'bench/vite.config.ts' });
 await server.listen();
@@ -58,7 +72,7 @@ try {
   const sampler = await HeapSampler.attach(page);
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
-  await page.goto('http://localhost:4174/bench/bench.html');
+  await page.goto(`http://localhost:${BENCH_PORT}/bench/bench.html`);
   await page.evaluate(() => window.benchReady);
   await sampler.refresh();
   const version = browser.version();
@@ -79,6 +93,11 @@ try {
     reports.push(report);
     printReport(report);
   }
+  let live: LiveReport | null = null;
+  if (liveInput) {
+    live = await runLive(page, liveInput, reps);
+    console.log(`\n${liveMarkdown(live)}`);
+  }
   if (pageErrors.length) throw new Error(`errors in the benchmark page: ${pageErrors.join('; ')}`);
 
   const summary = targets(reports);
@@ -90,15 +109,18 @@ try {
     reps,
     inputs: reports,
     targets: summary,
+    live,
   };
   if (args.smoke) {
     const failed = smokeFailures(reports);
+    if (live && !(live.batchMs && Number.isFinite(live.batchMs.median)))
+      failed.push('live stream: no batch time');
     const dir = join(tmpdir(), 'arrow-webgpu-bench-smoke');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'latest.json'), JSON.stringify(result, null, 2));
     await writeChart(join(dir, 'latest.html'), result);
     for (const f of failed) console.error(`FAILED: ${f}`);
-    const checks = reports.length * variants.length;
+    const checks = reports.length * variants.length + (live ? 1 : 0);
     console.log(`bench smoke: ${checks - failed.length} passed, ${failed.length} failed`);
     if (failed.length) process.exitCode = 1;
   } else {
@@ -107,7 +129,7 @@ try {
     const out = join('bench/results', args.out);
     await writeFile(`${out}.json`, `${JSON.stringify(result, null, 2)}\n`);
     await writeChart(`${out}.html`, result);
-    await writeFile(`${out}.md`, toMarkdown(result));
+    await writeFile(`${out}.md`, toMarkdown(result) + (live ? `\n${liveMarkdown(live)}` : ''));
     console.log(`wrote ${out}.json, ${out}.html and ${out}.md`);
   }
 } finally {

@@ -83,7 +83,7 @@ export class Scatter {
   /** Draws only the rows `filter` keeps (the others dimmed), or every row (`null`). */
   async setFilter(filter: GpuFilter | null): Promise<void> {
     this.filter = filter;
-    await this.call((view) => view.filter(filter));
+    await this.call((view) => view.update({ filter }));
   }
 
   /** Frees the view and puts a blank canvas in its place; redraws under way are dropped. */
@@ -152,8 +152,8 @@ export class Scatter {
         opacity: 0.5,
         pixelRatio: ratio,
         ...(this.domain && !final ? { domain: this.domain } : {}),
+        ...(this.filter ? { filter: this.filter } : {}),
       });
-      if (this.filter) await view.filter(this.filter);
     } catch (error) {
       canvas.remove();
       if (generation === this.generation) throw error;

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { expect, test } from '@playwright/test';
 
 // The shipped library carries no test hook: those live in e2e/pages/test.worker.ts, which the harness
@@ -34,4 +34,39 @@ test('dist/ ships no test hooks: none of loseDevice, crashWorker, terminateWorke
   expect(found).toEqual([]);
   // The check itself sees hooks where they are.
   expect(markersIn(readFileSync(join(ROOT, 'e2e/pages/test.worker.ts'), 'utf8'))).toContain('loseDevice');
+});
+
+/** Strings of apache-arrow's IPC reader (class names kept by the bundler, the file magic). */
+const ARROW_MARKERS = ['RecordBatchReader', 'MessageReader', 'ARROW1'];
+
+/** The relative modules a built file imports: statically (`import … from`, `export … from`) and dynamically. */
+function importsOf(file: string): { static: string[]; dynamic: string[] } {
+  const text = readFileSync(join(DIST, file), 'utf8');
+  const resolve = (spec: string) => join(dirname(file), spec);
+  const statics = [
+    ...text.matchAll(/(?:^|[;\n}])\s*(?:import|export)\s*(?:[^'"();]*?\sfrom\s*)?["'](\.[^"']+)["']/g),
+  ];
+  const dynamics = [...text.matchAll(/\bimport\(\s*["'](\.[^"']+)["']\s*\)/g)];
+  return {
+    static: statics.map((m) => resolve(m[1] as string)),
+    dynamic: dynamics.map((m) => resolve(m[1] as string)),
+  };
+}
+
+test('dist/index.js loads apache-arrow only on demand: neither it nor a chunk it imports statically holds it; readRows imports it', () => {
+  const reached = new Set<string>();
+  const visit = (file: string) => {
+    if (reached.has(file)) return;
+    reached.add(file);
+    for (const next of importsOf(file).static) visit(next);
+  };
+  visit('index.js');
+  const arrowIn = (file: string) =>
+    ARROW_MARKERS.filter((m) => readFileSync(join(DIST, file), 'utf8').includes(m));
+  expect([...reached].flatMap((file) => arrowIn(file).map((m) => `${file}: ${m}`))).toEqual([]);
+  const lazy = [...reached].flatMap((file) => importsOf(file).dynamic);
+  expect(lazy.length, 'the chunk readRows imports').toBe(1);
+  expect(arrowIn(lazy[0] as string)).toEqual(ARROW_MARKERS);
+  // The page's entry stays small: the client, the protocol and Comlink.
+  expect(statSync(join(DIST, 'index.js')).size).toBeLessThan(64 << 10);
 });

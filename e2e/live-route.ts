@@ -6,12 +6,12 @@ import { groupEnds } from '../test/support/ipc-groups.js';
  * A live IPC stream: the bytes of a stream fixture sent one record batch at a time, as a server that
  * produces batches as it goes would send them (chunked, no Content-Length). Each batch waits for the
  * client to release it (`/live-next/ID`), or for `pause` milliseconds; `/live-log/ID` says when each
- * batch's last byte was written.
+ * batch was handed to the socket.
  */
 
 /** What was sent on one live stream, and what it waits for. */
 interface LiveStream {
-  /** When each group's last byte was handed to the socket (`performance.timeOrigin + now`), in order. */
+  /** When each group was handed to the socket (`performance.timeOrigin + now`), in order. */
   sent: number[];
   /** Groups the client released so far (the first `first` need none). */
   released: number;
@@ -24,6 +24,19 @@ const streams = new Map<string, LiveStream>();
 
 const now = () => performance.timeOrigin + performance.now();
 
+/** Files read and split once, so that a stream starts at once however large it is. */
+const files = new Map<string, { bytes: Uint8Array; ends: number[] }>();
+
+function readStream(path: string): { bytes: Uint8Array; ends: number[] } {
+  let file = files.get(path);
+  if (!file) {
+    const bytes = new Uint8Array(readFileSync(path));
+    file = { bytes, ends: groupEnds(bytes) };
+    files.set(path, file);
+  }
+  return file;
+}
+
 /**
  * Serves `path` (an IPC stream) live: `first` groups at once (default 2: the schema and the first batch),
  * then each after a release or `pause` ms. `id` names the stream for `/live-next/ID` and `/live-log/ID`.
@@ -34,8 +47,7 @@ export async function serveLive(
   headers: Record<string, string>,
   params: URLSearchParams,
 ): Promise<void> {
-  const bytes = new Uint8Array(readFileSync(path));
-  const ends = groupEnds(bytes);
+  const { bytes, ends } = readStream(path);
   const id = params.get('id') ?? `${Math.random()}`;
   const pause = params.has('pause') ? Number(params.get('pause')) : null;
   const state: LiveStream = {
@@ -56,8 +68,8 @@ export async function serveLive(
     if (pause !== null && group >= state.released) await new Promise((r) => setTimeout(r, pause));
     else while (group >= state.released && !closed) await new Promise<void>((r) => (state.wake = r));
     if (closed) return;
+    state.sent.push(now()); // when the group's bytes are handed to the socket
     await new Promise<void>((resolve) => res.write(bytes.subarray(at, end), () => resolve()));
-    state.sent.push(now());
     at = end;
   }
   res.end(bytes.subarray(at));
@@ -74,7 +86,7 @@ export function releaseLive(id: string, count: string | null): LiveLog | null {
 
 /** What a live stream sent so far. */
 export interface LiveLog {
-  /** When each group's last byte was written (schema first), in the server's `timeOrigin + now` ms. */
+  /** When each group was handed to the socket (schema first), in the server's `timeOrigin + now` ms. */
   sent: number[];
   groups: number;
 }

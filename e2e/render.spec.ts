@@ -26,6 +26,7 @@ interface Scene {
   loader: Lib.Loader;
   table: Lib.GpuTable;
   view: Lib.RenderView | null;
+  filter?: Lib.GpuFilter;
 }
 
 declare global {
@@ -158,18 +159,30 @@ test('update: a new domain pans the points, a new size grows them; resize change
   await expectFrame(harnessPage, at(panned, 200, 100), 10);
 });
 
-test('a row mask hides the rows outside it, or dims them under the others', async ({ harnessPage }) => {
+test('a filter of the table hides the rows outside it, or dims them under the others; its destroy lifts it', async ({
+  harnessPage,
+}) => {
   const rows = 40;
   const xs = Array.from({ length: rows }, (_, r) => (r % 10) + 0.5);
   const ys = Array.from({ length: rows }, (_, r) => Math.floor(r / 10) + 0.5);
-  const kept = (r: number) => r % 3 === 1;
-  const table = floats({ x: xs, y: ys });
+  const ks = Array.from({ length: rows }, (_, r) => (r * 7) % 3);
+  const table = new Table({
+    x: vectorFromArray(xs, new Float32()),
+    y: vectorFromArray(ys, new Float32()),
+    k: vectorFromArray(ks, new Int32()),
+  });
   const domain = { x: [0, 10] as Range, y: [0, 4] as Range };
   await draw(harnessPage, table, { x: 'x', y: 'y', size: 8, domain, background: WHITE, filterMode: 'hide' });
   const all = xs.map((x, r) => ({ ...pointCentre(x, ys[r]!, domain, W, H), rgba: FILL }));
-  const words = new Uint32Array(Math.ceil(rows / 32));
-  for (let r = 0; r < rows; r++) if (kept(r)) words[r >> 5] = (words[r >> 5] as number) | (1 << (r & 31));
-  await harnessPage.evaluate((w) => window.scene.hooks.mask(Uint32Array.from(w)), [...words]);
+  const kept = (r: number) => ks[r] === 1;
+  const count = await harnessPage.evaluate(async () => {
+    const { table } = window.scene;
+    const filter = await table.filter({ column: 'k', in: [1] });
+    window.scene.filter = filter;
+    await (window.scene.view as Lib.RenderView).update({ filter });
+    return filter.count;
+  });
+  expect(count).toBe(ks.filter((k) => k === 1).length);
   await expectFrame(
     harnessPage,
     all.filter((_, r) => kept(r)),
@@ -180,6 +193,35 @@ test('a row mask hides the rows outside it, or dims them under the others', asyn
   await expectFrame(
     harnessPage,
     all.map((p, r) => (kept(r) ? p : { ...p, rgba: dimmed })),
+    8,
+  );
+  // A filter of another table is refused; a destroyed filter no longer applies.
+  const result = await harnessPage.evaluate(async (ipc) => {
+    const { loader, view, filter } = window.scene;
+    const other = await loader.load(window.harness.tableUrl(ipc));
+    const foreign = await other.filter({ column: 'k', in: [1] });
+    const refused = await window.harness.settle((view as Lib.RenderView).update({ filter: foreign }));
+    await filter?.destroy();
+    await (view as Lib.RenderView).update({ size: 8 });
+    return refused;
+  }, base64(table));
+  expect([result.code, result.details?.option]).toEqual(['INVALID_ARGUMENT', 'filter']);
+  await expectFrame(harnessPage, all, 8);
+  // A view made with a filter draws only its rows from its first frame.
+  await harnessPage.evaluate(
+    async ({ domain, W, H }) => {
+      const { loader, table } = window.scene;
+      const filter = await table.filter({ column: 'k', in: [1] });
+      const canvas = window.harness.offscreen('plot', W, H);
+      const background: [number, number, number, number] = [1, 1, 1, 1];
+      const settings = { x: 'x', y: 'y', size: 8, domain, background };
+      window.scene.view = await loader.render(canvas, { table, ...settings, filter, filterMode: 'hide' });
+    },
+    { domain, W, H },
+  );
+  await expectFrame(
+    harnessPage,
+    all.filter((_, r) => kept(r)),
     8,
   );
 });

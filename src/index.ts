@@ -11,6 +11,7 @@ export type { QueryOptions } from './client/gpu-filter.js';
 export { GpuFilter } from './client/gpu-filter.js';
 export type { ColumnArray } from './client/gpu-table.js';
 export { GpuTable } from './client/gpu-table.js';
+export type { RenderUpdate } from './client/render-view.js';
 export { RenderView } from './client/render-view.js';
 export type { ErrorCode, ErrorDetails } from './core/errors.js';
 export {
@@ -50,6 +51,7 @@ export type {
   Predicate,
   PredicateValue,
   Range,
+  ReadRowsOptions,
   RenderDomain,
   RenderSettings,
   RenderShader,

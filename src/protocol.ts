@@ -17,6 +17,7 @@ import type {
   LoadStats,
   MemoryInfo,
   Predicate,
+  ReadRowsOptions,
   RenderSettings,
   RenderState,
   SkippedColumn,
@@ -94,7 +95,10 @@ export interface TableUpdateMessage {
 }
 
 /** One `render` call as it crosses to the worker: the table by id, and the view's settings. */
-export type WorkerRenderRequest = RenderSettings & { tableId: number };
+export type WorkerRenderRequest = WorkerViewSettings & { tableId: number };
+
+/** A view's settings as they cross to the worker: a filter goes by its id (`null`: no filter). */
+export type WorkerViewSettings = RenderSettings & { filterId?: number | null };
 
 /** A render view's state after a call, and the id later calls name it by. */
 export type RenderViewInfo = RenderState & { viewId: number };
@@ -151,17 +155,22 @@ export interface LoaderWorkerApi {
   /** Frees a filter's mask; a second call is a no-op. */
   destroyFilter(tableId: number, filterId: number): Promise<void>;
   /** A column's histogram, computed on the GPU; the options are checked in the worker. */
-  histogram(tableId: number, name: string, options?: HistogramOptions): Promise<Histogram>;
+  histogram(
+    tableId: number,
+    name: string,
+    options?: HistogramOptions,
+    query?: WorkerQueryOptions,
+  ): Promise<Histogram>;
   /** Linked histograms of several columns with brushes, computed on the GPU. */
   crossfilter(tableId: number, options: CrossfilterOptions): Promise<CrossfilterResult>;
   /** Destroys a table's buffers and its render views. */
+  /** Rows of a table (those of filter `query.filterId`) rebuilt from the GPU, as Arrow IPC bytes (transferred). */
+  readRows(tableId: number, options: ReadRowsOptions, query?: WorkerQueryOptions): Promise<ArrayBuffer>;
   destroyTable(tableId: number): Promise<void>;
   /** Draws a table's rows on `canvas` (transferred to the worker) and keeps the view for later calls. */
   render(canvas: OffscreenCanvas, request: WorkerRenderRequest): Promise<RenderViewInfo>;
   /** Applies settings to a view and draws it again. */
-  updateView(viewId: number, settings: RenderSettings): Promise<RenderViewInfo>;
-  /** Draws only the rows of filter `filterId` (of the view's table), the others after `filterMode`; `null`: every row. */
-  filterView(viewId: number, filterId: number | null): Promise<RenderViewInfo>;
+  updateView(viewId: number, settings: WorkerViewSettings): Promise<RenderViewInfo>;
   /** Sizes a view's canvas (CSS pixels × pixel ratio) and draws it again. */
   resizeView(viewId: number, width: number, height: number, pixelRatio?: number): Promise<RenderViewInfo>;
   /** Frees a view's GPU objects and lets go of its canvas. */

@@ -116,7 +116,8 @@ export interface ColumnInfo {
   byteLength: number;
   /**
    * The buffers holding the values, in row order: each a whole number of rows within the device's
-   * binding and buffer limits (and `chunkBytes`); validity buffers cover the same rows.
+   * binding and buffer limits (and `chunkBytes`); validity buffers cover the same rows. A buffer is
+   * never replaced: a table from `open` adds chunks, and rows to its last one, as batches land.
    */
   chunks: ColumnChunkInfo[];
   nullCount: number;
@@ -139,6 +140,19 @@ export interface ColumnChunkInfo {
   rowOffset: number;
   rows: number;
   byteLength: number;
+}
+
+/**
+ * What `table.readRows` returns: `limit` rows from `offset` (default 0), of the named columns (default
+ * all, structs flattened into `parent.child`; a struct's name selects its children), in row order.
+ */
+export interface ReadRowsOptions {
+  /** Columns by name, in this order; default every column of the table. */
+  columns?: readonly string[];
+  /** Rows to skip first; default 0. */
+  offset?: number;
+  /** Most rows to return: a whole number from 1 to 1,000,000 (and at most 256 MiB of the columns' GPU words). */
+  limit: number;
 }
 
 /** One column of an inspected schema, as `load` would lay it on the GPU with the same options. */

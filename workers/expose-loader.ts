@@ -25,12 +25,15 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
     describe: (tableId, name, options) => service.describe(tableId, name, options),
     filter: (tableId, predicate) => service.filter(tableId, predicate),
     destroyFilter: (tableId, filterId) => service.destroyFilter(tableId, filterId),
-    histogram: (tableId, name, options) => service.histogram(tableId, name, options),
+    histogram: (tableId, name, options, query) => service.histogram(tableId, name, options, query),
     crossfilter: (tableId, options) => service.crossfilter(tableId, options),
+    readRows: async (tableId, options, query) => {
+      const buffer = await service.readRows(tableId, options, query);
+      return Comlink.transfer(buffer, [buffer]);
+    },
     destroyTable: (tableId) => service.destroyTable(tableId),
     render: (canvas, request) => service.render(canvas, request),
     updateView: (viewId, settings) => service.updateView(viewId, settings),
-    filterView: (viewId, filterId) => service.filterView(viewId, filterId),
     resizeView: (viewId, width, height, pixelRatio) => service.resizeView(viewId, width, height, pixelRatio),
     destroyView: (viewId) => service.destroyView(viewId),
     memory: () => service.memory(),

@@ -36,11 +36,6 @@ export interface TestLoader {
   crash(): Promise<void>;
   /** Ends the worker with no error event, as a kill for memory does. */
   exit(): void;
-  /**
-   * Gives the newest render view a row mask made from `words` (one bit a row, as validity words) in a
-   * GPU buffer of the worker's device, or takes its mask away (`null`); resolves once it has drawn.
-   */
-  mask(words: Uint32Array | null): Promise<void>;
 }
 
 /** What a test stream did: bytes handed out, and whether (and why) its reader cancelled it. */
@@ -223,23 +218,21 @@ async function testLoader(options: Lib.LoaderOptions = {}): Promise<TestLoader> 
   const workerUrl = new URL(`/e2e/pages/test.worker.ts?id=${id}`, location.href);
   const loader = await window.harness.lib.createLoader({ ...options, workerUrl });
   const channel = new BroadcastChannel(`arrow-webgpu-test-hooks-${id}`);
-  const ask = (hook: string, words?: Uint32Array | null) =>
-    new Promise<void>((resolve, reject) => {
-      const onMessage = ({ data }: MessageEvent<{ done: string; error?: string }>) => {
+  const ask = (hook: string) =>
+    new Promise<void>((resolve) => {
+      const onMessage = ({ data }: MessageEvent<{ done: string }>) => {
         if (data.done !== hook) return;
         channel.removeEventListener('message', onMessage);
-        if (data.error) reject(new Error(`the ${hook} hook failed: ${data.error}`));
-        else resolve();
+        resolve();
       };
       channel.addEventListener('message', onMessage);
-      channel.postMessage({ hook, words });
+      channel.postMessage({ hook });
     });
   return {
     loader,
     loseDevice: () => ask('loseDevice'),
     crash: () => ask('crash'),
     exit: () => channel.postMessage({ hook: 'exit' }),
-    mask: (words) => ask('mask', words),
   };
 }
 

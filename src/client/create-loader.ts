@@ -8,7 +8,6 @@ import type {
   LoadProgress,
   LoadSource,
   MemoryInfo,
-  RenderSettings,
   RequestOptions,
   TableSchema,
   UploadStrategy,
@@ -16,7 +15,7 @@ import type {
 import { GpuTable, tableHandle } from './gpu-table.js';
 import { discardSource, prepareSource, type WireSource } from './load-source.js';
 import { checkLoaderOptions, checkLoadOptions, checkOpenOptions, invalidOption } from './options.js';
-import { RenderView } from './render-view.js';
+import { type RenderUpdate, RenderView, workerViewSettings } from './render-view.js';
 import { TableFeed } from './table-feed.js';
 import { WorkerGuard } from './worker-guard.js';
 
@@ -102,8 +101,8 @@ export interface InspectOptions extends RequestOptions {
   keepBytes?: boolean;
 }
 
-/** Options of `render`: the table to draw and the view's settings (see `RenderSettings`). */
-export interface RenderOptions extends RenderSettings {
+/** Options of `render`: the table to draw, the view's settings (see `RenderSettings`) and a filter. */
+export interface RenderOptions extends RenderUpdate {
   /** A table loaded by the same loader. */
   table: GpuTable;
 }
@@ -294,9 +293,9 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
       if (!handle || handle.remote !== remote) {
         throw invalidOption('render', 'table', 'a table this loader loaded', table);
       }
-      const request = { ...settings, tableId: handle.tableId };
+      const request = { ...workerViewSettings(table, settings), tableId: handle.tableId };
       const info = await guard.run(() => remote.render(Comlink.transfer(canvas, [canvas]), request));
-      return new RenderView(info, remote, guard);
+      return new RenderView(info, table, remote, guard);
     },
     adapterInfo: () => guard.run(() => remote.adapterInfo()),
     memory: () => guard.run(() => remote.memory()),

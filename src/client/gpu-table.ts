@@ -1,3 +1,4 @@
+import type { Table } from 'apache-arrow';
 import type * as Comlink from 'comlink';
 import { checkPredicate } from '../core/gpu/query/predicate-check.js';
 import type { LoaderWorkerApi, TableSnapshot, TableUpdateMessage } from '../protocol.js';
@@ -12,6 +13,7 @@ import type {
   HistogramOptions,
   LoadStats,
   Predicate,
+  ReadRowsOptions,
   SkippedColumn,
   TableWgsl,
   WgslOptions,
@@ -173,8 +175,11 @@ export class GpuTable {
    * numeric columns) from `min` to `max` (the column's finite extent where left out). A dictionary column
    * takes no options and gets one bin per dictionary value. See `Histogram` for what is counted where.
    */
-  async histogram(name: string, options?: HistogramOptions): Promise<Histogram> {
-    return this.#guard.run(() => this.#remote.histogram(this.#id, name, options));
+  async histogram(name: string, options?: HistogramOptions & QueryOptions): Promise<Histogram> {
+    const { filter, ...bins } = isOptionsObject(options) ? options : { filter: undefined };
+    const query = workerQueryOptions(this, filter === undefined ? undefined : { filter });
+    const binOptions = isOptionsObject(options) ? bins : options;
+    return this.#guard.run(() => this.#remote.histogram(this.#id, name, binOptions, query));
   }
 
   /**
@@ -186,8 +191,33 @@ export class GpuTable {
     return this.#guard.run(() => this.#remote.crossfilter(this.#id, options));
   }
 
+  /**
+   * Rows of the table as an apache-arrow `Table`, rebuilt in the worker from what the GPU holds: `limit`
+   * rows from `offset`, of the named columns (default all; structs flattened into `parent.child`), in
+   * row order, each in its source Arrow type with its nulls. Exact encodings give the source values;
+   * lossy ones (`f32` of a Float64, `f32x2`, `f32-relative`) the GPU's value in the source type.
+   * apache-arrow is loaded on the first call, so that pages that never read rows never load it. With
+   * `filter`, `offset` and `limit` count the rows it keeps.
+   */
+  async readRows(options: ReadRowsOptions & QueryOptions): Promise<Table> {
+    // Only plain data crosses: the worker checks each option and names the one it refuses.
+    const { filter, ...rest } = isOptionsObject(options) ? options : { filter: undefined };
+    const query = workerQueryOptions(this, filter === undefined ? undefined : { filter });
+    const request = (isOptionsObject(options) ? rest : options) as ReadRowsOptions;
+    const [buffer, arrow] = await Promise.all([
+      this.#guard.run(() => this.#remote.readRows(this.#id, request, query)),
+      import('apache-arrow'),
+    ]);
+    return arrow.tableFromIPC(new Uint8Array(buffer));
+  }
+
   /** Frees the table's GPU buffers, and destroys its render views. */
   async destroy(): Promise<void> {
     await this.#guard.run(() => this.#remote.destroyTable(this.#id));
   }
+}
+
+/** Whether `options` is an object whose `filter` can be taken out (anything else is checked in the worker). */
+function isOptionsObject(options: unknown): options is { filter?: GpuFilter } & Record<string, unknown> {
+  return typeof options === 'object' && options !== null && !Array.isArray(options);
 }

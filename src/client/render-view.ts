@@ -1,9 +1,28 @@
 import type * as Comlink from 'comlink';
 import { ArgumentError } from '../core/errors.js';
-import type { LoaderWorkerApi, RenderViewInfo } from '../protocol.js';
+import type { LoaderWorkerApi, RenderViewInfo, WorkerViewSettings } from '../protocol.js';
 import type { Range, RenderSettings, RenderState } from '../types.js';
-import { GpuFilter } from './gpu-filter.js';
+import { type GpuFilter, workerQueryOptions } from './gpu-filter.js';
+import type { GpuTable } from './gpu-table.js';
 import type { WorkerGuard } from './worker-guard.js';
+
+/** What `render` and `view.update` take: the view's settings and a filter of its table (`null`: none). */
+export interface RenderUpdate extends RenderSettings {
+  /** Draws the rows this filter of the table keeps, the others dimmed or hidden (`filterMode`). */
+  filter?: GpuFilter | null;
+}
+
+/**
+ * @internal The worker's form of `settings` on `table`: the filter by id. A filter that is not a
+ * `GpuFilter` of this table is `INVALID_ARGUMENT`.
+ */
+export function workerViewSettings(table: GpuTable, settings: RenderUpdate): WorkerViewSettings {
+  if (typeof settings !== 'object' || settings === null) return settings;
+  const { filter, ...rest } = settings;
+  if (filter === undefined) return rest;
+  if (filter === null) return { ...rest, filterId: null };
+  return { ...rest, filterId: workerQueryOptions(table, { filter }).filterId as number };
+}
 
 /**
  * A table drawn on a canvas by the worker (`loader.render`). Every call sends a few numbers and names
@@ -11,15 +30,22 @@ import type { WorkerGuard } from './worker-guard.js';
  */
 export class RenderView {
   readonly #id: number;
+  readonly #table: GpuTable;
   readonly #remote: Comlink.Remote<LoaderWorkerApi>;
   readonly #guard: WorkerGuard;
   #state: RenderState;
   #destroyed = false;
 
   /** @internal Made by `Loader.render`. */
-  constructor(info: RenderViewInfo, remote: Comlink.Remote<LoaderWorkerApi>, guard: WorkerGuard) {
+  constructor(
+    info: RenderViewInfo,
+    table: GpuTable,
+    remote: Comlink.Remote<LoaderWorkerApi>,
+    guard: WorkerGuard,
+  ) {
     const { viewId, ...state } = info;
     this.#id = viewId;
+    this.#table = table;
     this.#state = state;
     this.#remote = remote;
     this.#guard = guard;
@@ -37,26 +63,12 @@ export class RenderView {
 
   /**
    * Changes what is drawn and draws again: columns (`x`, `y`, `color`), `domain` (zoom and pan), `size`,
-   * `opacity`, `background`, `filterMode`, or a view's `shader`. A column changed without its domain
-   * shows its extent. A change that fails leaves the view as it was.
+   * `opacity`, `background`, `filter` (a `GpuFilter` of the table, `null` for none), `filterMode`, or a
+   * view's `shader`. A column changed without its domain shows its extent. A change that fails leaves
+   * the view as it was.
    */
-  async update(settings: RenderSettings): Promise<RenderState> {
-    return this.#call(() => this.#remote.updateView(this.#id, settings));
-  }
-
-  /**
-   * Draws only the rows `filter` keeps (a `GpuFilter` of the drawn table, from `table.filter`), the
-   * others dimmed or hidden after `filterMode`; `null` draws every row again. The view draws with the
-   * filter until given another or `null`; destroying the filter makes it draw every row.
-   */
-  async filter(filter: GpuFilter | null): Promise<RenderState> {
-    if (filter !== null && !(filter instanceof GpuFilter)) {
-      throw new ArgumentError(
-        `render: filter must be a GpuFilter made by table.filter(predicate), or null, not ${typeof filter}`,
-        { option: 'filter' },
-      );
-    }
-    return this.#call(() => this.#remote.filterView(this.#id, filter ? filter.filterId : null));
+  async update(settings: RenderUpdate): Promise<RenderState> {
+    return this.#call(() => this.#remote.updateView(this.#id, workerViewSettings(this.#table, settings)));
   }
 
   /** Sizes the canvas to `width` × `height` CSS pixels at `pixelRatio` (default: the view's) and draws again. */

@@ -116,6 +116,38 @@ describe('histogram', () => {
     },
     SLOW,
   );
+
+  it(
+    'with { filter } counts only the rows the filter keeps, its range taken from those rows',
+    async () => {
+      await gpu.run((context) =>
+        withQueryTable(context, queryData(1000), async ({ store, tableId, reference }) => {
+          const i32 = reference.i32 as HeldValue[];
+          const { min, max } = rangesIn(i32)[0] as { min: number; max: number };
+          const filter = await store.filter(tableId, { column: 'i32', range: [min, max] });
+          const kept = (values: readonly HeldValue[]) =>
+            values.filter((_, row) => i32[row] !== null && Number(i32[row]) >= min && Number(i32[row]) < max);
+          expect(filter.count).toBe(kept(i32).length);
+          for (const name of ['f64', 'u64', 'ts']) {
+            const values = kept(reference[name] as HeldValue[]);
+            const range = defaultRange(values);
+            const bins = { edges: equalEdges(range.min, range.max, 9), closed: true };
+            const got = await store.histogram(tableId, name, { bins: 9 }, { filterId: filter.filterId });
+            expectHistogram(
+              `histogram(${name}) over i32 in [${min}, ${max})`,
+              got,
+              cpuHistogram(values, bins),
+              bins,
+            );
+          }
+          store.destroyFilter(tableId, filter.filterId);
+          const gone = store.histogram(tableId, 'f64', { bins: 9 }, { filterId: filter.filterId });
+          await expect(gone).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+        }),
+      );
+    },
+    SLOW,
+  );
 });
 
 /** Rejects with INVALID_ARGUMENT naming `option`, the message saying what was expected. */

@@ -33,7 +33,8 @@ import {
   viridis,
 } from '../../src/core/gpu/render/palettes.js';
 import type { Range, RenderSettings } from '../../src/core/gpu/render/render-settings.js';
-import { paddedDomain, ViewRenderer } from '../../src/core/gpu/render/view-renderer.js';
+import { ViewRenderer } from '../../src/core/gpu/render/view-renderer.js';
+import { paddedDomain } from '../../src/core/gpu/render/view-settings.js';
 import { runPipeline } from '../../src/core/pipeline/load.js';
 import { LoaderService } from '../../src/core/service/loader-service.js';
 import { TableStore } from '../../src/core/service/table-store.js';
@@ -438,6 +439,13 @@ describe('updates', () => {
         expect(await frameDifferences(target, at(panned), 3)).toEqual([]);
         // Panning reuses the view's buffers: only read-backs of the frame are made.
         expect(probe.buffers.slice(buffers).map((b) => b.label)).toEqual(['test texture read-back']);
+        // A change that fails leaves the view as it was, and draws nothing.
+        const before = view.state;
+        const missing = await view.update({ y: 'nope', domain: { x: [0, 1] } }).catch((e: unknown) => e);
+        expect((missing as ColumnError).code).toBe('NO_SUCH_COLUMN');
+        const shader = await view.update({ shader: { code: 'x' } }).catch((e: unknown) => e);
+        expect((shader as ArgumentError).details.option).toBe('shader');
+        expect(view.state).toEqual(before);
         await view.update({ y: 'y2' });
         const y2 = [-50, 0, 25, 100];
         expect(view.state.domain.y).toEqual(extent(y2));
@@ -527,6 +535,11 @@ struct Out { @builtin(position) position: vec4<f32>, @location(0) color: vec4<f3
         const zoomed = { x: [2, 6] as Range, y: [0, 5] as Range };
         await view.update({ domain: { x: zoomed.x } });
         expect(await frameDifferences(target, points(zoomed), 6)).toEqual([]);
+        const wrongKind = await view.update({ x: 'px' }).catch((e: unknown) => e);
+        expect([(wrongKind as ArgumentError).code, (wrongKind as ArgumentError).details.option]).toEqual([
+          'INVALID_ARGUMENT',
+          'x',
+        ]);
       });
     });
   });
@@ -660,6 +673,7 @@ describe('misuse', () => {
     [{ x: 'x', y: 'y', background: [1, 1, 1] }, 'background'],
     [{ shader: { code: '' } }, 'shader.code'],
     [{ shader: { code: 'x', vertices: 0 } }, 'shader.vertices'],
+    [{ shader: { code: 'x' }, x: 'x' }, 'x'],
   ] as const) {
     it(`${JSON.stringify(settings)} is INVALID_ARGUMENT naming ${option}`, async () => {
       const error = await refusal(settings);
@@ -670,6 +684,37 @@ describe('misuse', () => {
 });
 
 describe('views in the worker service', () => {
+  it('a view on a lost device fails with DEVICE_LOST instead of drawing nothing', async () => {
+    const table = new Table({
+      x: vectorFromArray([1, 2], new Float32()),
+      y: vectorFromArray([2, 1], new Float32()),
+    });
+    const bytes = tableToIPC(table, 'stream');
+    const service = new LoaderService(dawnGpu(), async () => ({
+      body: whole(bytes),
+      bytesTotal: bytes.byteLength,
+      readTail: tailOf(bytes),
+    }));
+    try {
+      await service.init({ upload: 'staging' });
+      const { tableId } = await service.load({ loadId: 1, url: 'test://render' });
+      const canvas = new TextureCanvas(W, H) as unknown as OffscreenCanvas;
+      const { viewId } = await service.render(canvas, {
+        tableId,
+        x: 'x',
+        y: 'y',
+        domain: { x: [0, 3], y: [0, 3] },
+      });
+      const context = await service.devices.opened();
+      context?.device.destroy();
+      await context?.device.lost;
+      const lost = await service.updateView(viewId, { size: 4 }).catch((e: unknown) => e);
+      expect((lost as ArrowGpuError).code).toBe('DEVICE_LOST');
+    } finally {
+      await service.close();
+    }
+  });
+
   it('a view dies with its table (NO_SUCH_COLUMN) or on its own (INVALID_ARGUMENT); a non-canvas is refused; nothing leaks', async () => {
     const table = new Table({
       x: vectorFromArray([1, 2, 3], new Float32()),

@@ -136,6 +136,46 @@ describe('staging ring on Dawn', () => {
   });
 });
 
+describe('staging ring made ahead (prepare) on Dawn', () => {
+  it('prepare() makes one slot in the background; the first acquire takes that one, and trim waits for it', async () => {
+    await withDevice(async (device, probe) => {
+      const tracker = new BufferTracker(device);
+      const ring = new StagingRing(device, tracker);
+      ring.prepare();
+      ring.prepare(); // once is enough
+      const slot = await ring.acquire(1024);
+      expect(stagingBuffersMade(probe)).toBe(1);
+      expect(slot.mapped.byteLength).toBeGreaterThanOrEqual(1024);
+      ring.release(slot);
+      ring.prepare(); // a slot exists: nothing more is made
+      await ring.prepared();
+      expect(stagingBuffersMade(probe)).toBe(1);
+
+      ring.trim();
+      ring.prepare();
+      await ring.prepared();
+      expect([probe.mapWriteAlive, ring.inFlight, ring.maxInFlight]).toEqual([1, 0, 1]); // made, free again
+      ring.trim();
+      expect([probe.mapWriteAlive, tracker.count]).toEqual([0, 0]);
+    });
+  });
+
+  it('discardPrepared() destroys a prepared slot that no acquire took, and keeps one that was used', async () => {
+    await withDevice(async (device, probe) => {
+      const tracker = new BufferTracker(device);
+      const ring = new StagingRing(device, tracker);
+      ring.prepare();
+      await ring.discardPrepared();
+      expect([probe.mapWriteAlive, tracker.count, ring.maxInFlight]).toEqual([0, 0, 0]);
+      ring.prepare();
+      ring.release(await ring.acquire(1024));
+      await ring.discardPrepared();
+      expect(probe.mapWriteAlive).toBe(1);
+      ring.destroy();
+    });
+  });
+});
+
 describe('writeBuffer transport on Dawn', () => {
   it(`keeps at most ${BOUND} submissions in flight, and reaches ${BOUND}`, async () => {
     await withDevice(async (device, probe) => {

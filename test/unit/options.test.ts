@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLoader } from '../../src/client/create-loader.js';
-import { checkLoaderOptions, checkLoadOptions } from '../../src/client/options.js';
+import { checkLoaderOptions, checkLoadOptions, checkOpenOptions } from '../../src/client/options.js';
 import { ArgumentError } from '../../src/core/errors.js';
 
 /** The error `check` throws for `options`, or null. */
@@ -47,6 +47,23 @@ describe('option checks', () => {
     expect(error).toBeInstanceOf(ArgumentError);
     expect(error?.message).toMatch(/^load: /);
     expect(error?.details.option).toBe(option);
+  });
+
+  it.each([
+    [{ onBatch: 'log' }, 'onBatch', /^open: onBatch must be a function, got "log"$/],
+    [{ onBatch: () => {}, timeoutMs: -1 }, 'timeoutMs', /^load: timeoutMs must be/],
+  ])(
+    'open(url, %o) is INVALID_ARGUMENT naming %s, its other options checked as load checks them',
+    (options, option, message) => {
+      const error = refusal(checkOpenOptions, options);
+      expect(error).toBeInstanceOf(ArgumentError);
+      expect(error?.message).toMatch(message);
+      expect(error?.details.option).toBe(option);
+    },
+  );
+
+  it('accepts open(url, { onBatch })', () => {
+    expect(refusal(checkOpenOptions, { onBatch: () => {}, rows: 10 })).toBeNull();
   });
 
   it.each([

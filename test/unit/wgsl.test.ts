@@ -94,6 +94,7 @@ const named = (name: string, encoding: Encoding = 'f32'): ColumnPlan => ({
   name,
   path: [0],
   arrowType: 'Float32',
+  field: new Field(name, new Float32()),
   encoding,
   components: encoding === 'i64' ? 2 : 1,
   wordType: 'f32',

@@ -1,4 +1,4 @@
-import { type DataType, type Field, IntervalUnit, type Schema, Type } from 'apache-arrow';
+import { type DataType, Field, IntervalUnit, type Schema, Type } from 'apache-arrow';
 import { ArgumentError, ColumnError, UnsupportedTypeError } from '../errors.js';
 import {
   type Encoding,
@@ -20,6 +20,11 @@ export interface ColumnPlan {
   path: readonly number[];
   /** The Arrow type as apache-arrow prints it, e.g. `Int16` or `Timestamp<MILLISECOND>`. */
   arrowType: string;
+  /**
+   * The schema's field under this column's name: its Arrow type as declared (units, time zone,
+   * dictionary id and index type), nullable where it or a struct above it is. `readRows` rebuilds it.
+   */
+  field: Field;
   encoding: Encoding;
   /** 32-bit words a row takes; `bool` packs 32 rows in a word (1/32). */
   components: number;
@@ -95,6 +100,7 @@ export function planColumns(
 interface Candidate {
   name: string;
   path: number[];
+  /** The leaf field, renamed `parent.child` and nullable where a struct above it is. */
   field: Field;
   arrowType: string;
   /** A RunEndEncoded array, `field` the struct of its run ends and values. */
@@ -102,27 +108,31 @@ interface Candidate {
 }
 
 /**
- * Every leaf field with its path; a struct's children stand in for it as `parent.child`. `runEnds` holds
- * the paths (joined by dots) of RunEndEncoded fields, leaves although decoded as structs.
+ * Every leaf field with its path; a struct's children stand in for it as `parent.child`, nullable where
+ * the struct is. `runEnds` holds the paths (joined by dots) of RunEndEncoded fields, leaves although
+ * decoded as structs.
  */
 function flatten(
   fields: readonly Field[],
   path: number[],
   prefix: string,
   runEnds: ReadonlySet<string>,
+  nullable = false,
 ): Candidate[] {
   return fields.flatMap((field, index) => {
     const name = `${prefix}${field.name}`;
     const here = [...path, index];
+    const nulls = nullable || field.nullable;
+    const leaf = new Field(name, field.type, nulls, field.metadata);
     if (runEnds.has(here.join('.'))) {
       const [ends, values] = (field.type.children ?? []) as Field[];
       const arrowType = `RunEndEncoded<${String(ends?.type)}, ${String(values?.type)}>`;
-      return [{ name, path: here, field, arrowType, runEnds: true }];
+      return [{ name, path: here, field: leaf, arrowType, runEnds: true }];
     }
     if (field.type.typeId === Type.Struct) {
-      return flatten(field.type.children as Field[], here, `${name}.`, runEnds);
+      return flatten(field.type.children as Field[], here, `${name}.`, runEnds, nulls);
     }
-    return [{ name, path: here, field, arrowType: String(field.type), runEnds: false }];
+    return [{ name, path: here, field: leaf, arrowType: String(field.type), runEnds: false }];
   });
 }
 
@@ -167,7 +177,9 @@ function planRunEnds(candidate: Candidate, request: EncodingRequest): ColumnPlan
   if (!ends || !values || !isRunEndType(ends.type)) {
     return `Arrow type ${arrowType} has no GPU encoding (run ends must be Int16, Int32 or Int64)`;
   }
-  const planned = planColumn({ ...candidate, field: values }, request);
+  // Expanded, the column is its values under its own name (readRows gives it back so).
+  const expanded = new Field(candidate.name, values.type, field.nullable || values.nullable, field.metadata);
+  const planned = planColumn({ ...candidate, field: expanded }, request);
   if (typeof planned === 'string') {
     return `Arrow type ${arrowType} has no GPU encoding (its values' type, ${values.type}, has none)`;
   }
@@ -182,18 +194,18 @@ function planColumn(
   const type = field.type as DataType;
   const asked = typeof request === 'object' ? request[name] : undefined;
   const exact = request === 'exact';
-  if (type.typeId === Type.FixedSizeList) return planVector(name, path, type, arrowType, asked, exact);
+  if (type.typeId === Type.FixedSizeList) return planVector(name, path, field, arrowType, asked, exact);
   const encodings = encodingsOf(type);
   if (!encodings) return `Arrow type ${arrowType} has no GPU encoding`;
   const encoding = asked ?? (exact ? encodings.exact : encodings.auto);
   if (!encodings.allowed.includes(encoding)) throw misfit(name, encoding, arrowType, encodings.allowed);
-  return { name, path, arrowType, encoding, ...shapeOf(type, encoding) };
+  return { name, path, arrowType, field, encoding, ...shapeOf(type, encoding) };
 }
 
 function shapeOf(
   type: DataType,
   encoding: Encoding,
-): Omit<ColumnPlan, 'name' | 'path' | 'arrowType' | 'encoding'> {
+): Omit<ColumnPlan, 'name' | 'path' | 'arrowType' | 'field' | 'encoding'> {
   const t = type as DataType & Record<string, number>;
   const wordType = wordTypeOf(encoding);
   switch (encoding) {
@@ -217,11 +229,12 @@ function shapeOf(
 function planVector(
   name: string,
   path: number[],
-  type: DataType,
+  field: Field,
   arrowType: string,
   asked: Encoding | undefined,
   exact: boolean,
 ): ColumnPlan | string {
+  const type = field.type as DataType;
   const child = (type.children as Field[])[0]?.type as DataType | undefined;
   const element = child ? elementEncodingOf(child, exact) : null;
   if (!child || !element)
@@ -233,6 +246,7 @@ function planVector(
     name,
     path,
     arrowType,
+    field,
     encoding: 'vector',
     components: listSize * perElement,
     wordType: wordTypeOf('vector', element),

@@ -68,7 +68,9 @@ export class DeviceManager {
   async trim(): Promise<void> {
     clearTimeout(this.#trimTimer);
     if (this.#activeLoads > 0) return;
-    (await this.opened())?.ring.trim();
+    const context = await this.opened();
+    await context?.ring.prepared(); // a buffer made for a load that ended first is released too
+    if (this.#activeLoads === 0) context?.ring.trim();
   }
 
   /** Destroys the device and everything on it. */

@@ -10,6 +10,7 @@ import type {
   WorkerLoadRequest,
   WorkerQueryOptions,
   WorkerRenderRequest,
+  WorkerViewSettings,
 } from '../../protocol.js';
 import type {
   AdapterSummary,
@@ -22,7 +23,7 @@ import type {
   LoadProgress,
   MemoryInfo,
   Predicate,
-  RenderSettings,
+  ReadRowsOptions,
   TableSchema,
   TableWgsl,
   UploadStrategy,
@@ -36,7 +37,7 @@ import type { TableUpdate } from '../pipeline/table-publisher.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { discardSourceSpec, openSourceSpec } from '../source/open-source-spec.js';
 import { DeviceManager } from './device-manager.js';
-import { RenderViews } from './render-views.js';
+import { RenderViews, type ViewFilter } from './render-views.js';
 import { columnInfos, destroyTable, lostDuring, TableStore } from './table-store.js';
 
 interface RunningLoad {
@@ -105,7 +106,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const context = await this.#loadContext(request, entry);
     // The request is closed whenever the load ends: a failed load never keeps its connection open.
     const closeRequest = new AbortController();
-    const source = await this.#open(request, entry.controller.signal, closeRequest);
+    const source = await this.#openForLoad(request, context, entry, closeRequest);
     try {
       const input = this.#pipelineInput(request, context, source, closeRequest, startedAt, entry);
       const table = await runPipeline({ ...input, onProgress: onProgress && fireAndForget(onProgress) });
@@ -132,7 +133,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const closeRequest = new AbortController();
     try {
       const context = await this.#loadContext(request, entry);
-      const source = await this.#open(request, entry.controller.signal, closeRequest);
+      const source = await this.#openForLoad(request, context, entry, closeRequest);
       const { table, done } = await openPipeline({
         ...this.#pipelineInput(request, context, source, closeRequest, startedAt, entry),
         onProgress: onProgress && fireAndForget(onProgress),
@@ -233,8 +234,12 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     throw context.lostError();
   }
 
-  /** The error a load rejects with: `DEVICE_LOST` when its device went meanwhile. */
+  /**
+   * The error a load rejects with (`DEVICE_LOST` when its device went meanwhile), once the staging
+   * buffer made for it is gone if it never used it.
+   */
   async #loadError(error: unknown, request: WorkerLoadRequest, entry: RunningLoad) {
+    await entry.context?.ring.discardPrepared();
     if (entry.context && (await lostDuring(entry.context))) return entry.context.lostError();
     return asArrowGpuError(error, { url: request.url });
   }
@@ -287,6 +292,21 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     );
   }
 
+  /**
+   * Opens a load's source, and while the request is out makes the staging buffer its first batch will
+   * need (a cold loader has none), rather than when that batch waits for it.
+   */
+  #openForLoad(
+    request: WorkerLoadRequest,
+    context: GpuContext,
+    entry: RunningLoad,
+    closeRequest: AbortController,
+  ): Promise<ByteSource> {
+    const opening = this.#open(request, entry.controller.signal, closeRequest);
+    if ((request.upload ?? this.#upload) === 'staging') context.ring.prepare();
+    return opening;
+  }
+
   cancel(loadId: number): void {
     this.#loads.get(loadId)?.controller.abort();
   }
@@ -316,14 +336,17 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 
   async destroyFilter(tableId: number, filterId: number): Promise<void> {
-    // Views drawing with the filter's mask draw every row from now on: the mask is about to go.
-    const mask = await this.#tables.mask(tableId, filterId).catch(() => null);
-    if (mask) await this.views.dropMask(mask);
+    this.views.dropFilter(tableId, filterId);
     this.#tables.destroyFilter(tableId, filterId);
   }
 
-  histogram(tableId: number, name: string, options?: HistogramOptions): Promise<Histogram> {
-    return this.#tables.histogram(tableId, name, options);
+  histogram(
+    tableId: number,
+    name: string,
+    options?: HistogramOptions,
+    query?: WorkerQueryOptions,
+  ): Promise<Histogram> {
+    return this.#tables.histogram(tableId, name, options, query);
   }
 
   crossfilter(tableId: number, options: CrossfilterOptions): Promise<CrossfilterResult> {
@@ -331,6 +354,16 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 
   /** Destroys a table; one still loading has its load cancelled first (its `loaded` rejects with `ABORTED`). */
+  async readRows(
+    tableId: number,
+    options: ReadRowsOptions,
+    query: WorkerQueryOptions = {},
+  ): Promise<ArrayBuffer> {
+    const { filterId } = query;
+    const mask = filterId === undefined ? undefined : await this.#tables.mask(tableId, filterId);
+    return this.#tables.readRows(tableId, options, mask);
+  }
+
   async destroyTable(tableId: number): Promise<void> {
     await this.#tables.stopLoading(tableId);
     this.views.destroyTable(tableId);
@@ -338,24 +371,26 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   }
 
   async render(canvas: OffscreenCanvas, request: WorkerRenderRequest): Promise<RenderViewInfo> {
-    const { tableId, ...settings } = request;
+    const { tableId, filterId, ...settings } = request;
     const source = this.#tables.viewSource(tableId);
     const format = this.devices.canvasFormat();
-    return this.views.create(tableId, canvas, format, source, settings, () => this.#tables.has(tableId));
+    const filter = (await this.#filterOf(tableId, filterId)) ?? { filterId: null, mask: null };
+    return this.views.create(tableId, canvas, format, source, settings, filter, () =>
+      this.#tables.has(tableId),
+    );
   }
 
-  updateView(viewId: number, settings: RenderSettings): Promise<RenderViewInfo> {
-    return this.views.update(viewId, settings);
+  async updateView(viewId: number, request: WorkerViewSettings): Promise<RenderViewInfo> {
+    const { filterId, ...settings } = request;
+    const filter = await this.#filterOf(this.views.tableOf(viewId), filterId);
+    return this.views.update(viewId, settings, filter);
   }
 
-  /**
-   * Gives view `viewId` the row mask of filter `filterId` of its own table (`INVALID_ARGUMENT` for
-   * another table's filter or a destroyed one), or takes its mask away (`null`), and draws.
-   */
-  async filterView(viewId: number, filterId: number | null): Promise<RenderViewInfo> {
-    const tableId = this.views.tableOf(viewId);
-    const mask = filterId === null ? null : await this.#tables.mask(tableId, filterId);
-    return { viewId, ...(await this.views.view(viewId).setMask(mask)) };
+  /** A filter of the table and its mask: `undefined` leaves a view's as it is, `null` takes it away. */
+  async #filterOf(tableId: number, filterId: number | null | undefined): Promise<ViewFilter | undefined> {
+    if (filterId === undefined) return undefined;
+    if (filterId === null) return { filterId: null, mask: null };
+    return { filterId, mask: await this.#tables.mask(tableId, filterId) };
   }
 
   resizeView(viewId: number, width: number, height: number, pixelRatio?: number): Promise<RenderViewInfo> {

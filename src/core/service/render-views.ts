@@ -9,6 +9,14 @@ export type ViewInfo = RenderState & { viewId: number };
 interface LiveView {
   tableId: number;
   view: ViewRenderer;
+  /** The filter whose mask the view reads (or is about to). */
+  filter: ViewFilter;
+}
+
+/** A filter of the view's table and its row mask (`null`, `null`: every row). */
+export interface ViewFilter {
+  filterId: number | null;
+  mask: GPUBuffer | null;
 }
 
 /**
@@ -31,6 +39,7 @@ export class RenderViews {
     format: GPUTextureFormat,
     source: ViewSource,
     settings: RenderSettings,
+    filter: ViewFilter,
     alive: () => boolean,
   ): Promise<ViewInfo> {
     if (!isCanvasLike(canvas)) {
@@ -42,7 +51,7 @@ export class RenderViews {
     const target = new CanvasTarget(canvas, source.device, format);
     let view: ViewRenderer;
     try {
-      view = await ViewRenderer.create(source, target, settings);
+      view = await ViewRenderer.create(source, target, settings, filter.mask);
     } catch (error) {
       target.destroy();
       throw error;
@@ -52,31 +61,26 @@ export class RenderViews {
       throw tableGone(tableId);
     }
     const viewId = this.#nextId++;
-    this.#views.set(viewId, { tableId, view });
+    this.#views.set(viewId, { tableId, view, filter });
     return { viewId, ...view.state };
   }
 
   /** The live view `viewId`; why it is gone otherwise. */
   view(viewId: number): ViewRenderer {
+    return this.#live(viewId).view;
+  }
+
+  /** The table a live view draws. */
+  tableOf(viewId: number): number {
+    return this.#live(viewId).tableId;
+  }
+
+  #live(viewId: number): LiveView {
     const live = this.#views.get(viewId);
-    if (live) return live.view;
+    if (live) return live;
     const gone = this.#gone.get(viewId);
     if (gone) throw gone();
     throw new ArgumentError(`render: there is no view ${viewId}`, { option: 'view' });
-  }
-
-  /** The table a live view draws; why the view is gone otherwise. */
-  tableOf(viewId: number): number {
-    const live = this.#views.get(viewId);
-    if (live) return live.tableId;
-    this.view(viewId); // throws why
-    throw new ArgumentError(`render: there is no view ${viewId}`, { option: 'view' });
-  }
-
-  /** Views drawing with `mask` draw every row instead (its filter is being destroyed). */
-  async dropMask(mask: GPUBuffer): Promise<void> {
-    const using = [...this.#views.values()].filter((live) => live.view.mask === mask);
-    await Promise.all(using.map((live) => live.view.setMask(null).catch(() => {})));
   }
 
   /** Every live view, oldest first. */
@@ -84,8 +88,30 @@ export class RenderViews {
     return [...this.#views.values()].map((v) => v.view);
   }
 
-  async update(viewId: number, settings: RenderSettings): Promise<ViewInfo> {
-    return { viewId, ...(await this.view(viewId).update(settings)) };
+  /** Applies `settings` and, when given, a new filter, then draws. */
+  async update(viewId: number, settings: RenderSettings, filter?: ViewFilter): Promise<ViewInfo> {
+    const live = this.#live(viewId);
+    const previous = live.filter;
+    // Noted before the frame, so that a destroy of the filter meanwhile reaches this view too.
+    if (filter) live.filter = filter;
+    try {
+      return { viewId, ...(await live.view.update(settings, filter?.mask)) };
+    } catch (error) {
+      if (live.filter === filter) live.filter = previous;
+      throw error;
+    } finally {
+      // The filter was destroyed meanwhile (or the update failed): the view does not keep its mask.
+      if (filter?.mask && live.filter !== filter) live.view.clearMask(filter.mask);
+    }
+  }
+
+  /** Views reading the mask of filter `filterId` of table `tableId` let go of it (it is being destroyed). */
+  dropFilter(tableId: number, filterId: number): void {
+    for (const live of this.#views.values()) {
+      if (live.tableId !== tableId || live.filter.filterId !== filterId) continue;
+      if (live.filter.mask) live.view.clearMask(live.filter.mask);
+      live.filter = { filterId: null, mask: null };
+    }
   }
 
   async resize(viewId: number, width: number, height: number, pixelRatio?: number): Promise<ViewInfo> {

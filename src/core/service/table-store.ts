@@ -1,5 +1,11 @@
 import type { ColumnBytes, FilterSnapshot, TableSnapshot, WorkerQueryOptions } from '../../protocol.js';
-import type { ColumnInfo, ColumnSummary, CrossfilterResult, Histogram } from '../../types.js';
+import type {
+  ColumnInfo,
+  ColumnSummary,
+  CrossfilterResult,
+  Histogram,
+  ReadRowsOptions,
+} from '../../types.js';
 import { columnBytes } from '../columns/column-bytes.js';
 import { DictionaryEncoder, type DictionaryValue } from '../columns/encoders/dictionary-encoder.js';
 import { type TableWgsl, tableWgsl, type WgslOptions } from '../columns/wgsl/table-wgsl.js';
@@ -12,12 +18,14 @@ import { planColumn } from '../gpu/query/plan-column.js';
 import { checkPredicate } from '../gpu/query/predicate-check.js';
 import type { TableQueries } from '../gpu/query/table-queries.js';
 import { readBack } from '../gpu/readback.js';
-import type { ViewSource } from '../gpu/render/view-renderer.js';
+import type { ViewSource } from '../gpu/render/view-source.js';
 import type { BufferChunk, UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { LoadedTable } from '../pipeline/load.js';
 import { FilterRegistry } from './filter-registry.js';
 import { GrowingQueries } from './growing-queries.js';
 import { noSuchColumn, pickColumns } from './pick-columns.js';
+import { type RowMask, readRowsIpc } from './read-rows.js';
+import { checkReadRows } from './read-rows-options.js';
 
 interface StoredTable {
   table: LoadedTable;
@@ -192,6 +200,9 @@ export class TableStore {
       },
       column: (name) => this.#column(tableId, name).column,
       pick: (names) => pickColumns(table.columns, names),
+      checkDevice: () => {
+        if (context.lostReason !== null) throw context.lostError();
+      },
       extent: async (column) => {
         const { min, max } = await this.describe(tableId, column.plan.name);
         const extent: [number, number] = [Number(min), Number(max)];
@@ -200,11 +211,21 @@ export class TableStore {
     };
   }
 
-  /** A column's histogram, computed on the GPU (the options are checked in the worker). */
-  async histogram(tableId: number, name: string, options?: unknown): Promise<Histogram> {
+  /**
+   * A column's histogram over the rows of filter `query.filterId` (every row without), computed on the
+   * GPU (the options are checked in the worker).
+   */
+  async histogram(
+    tableId: number,
+    name: string,
+    options?: unknown,
+    query: WorkerQueryOptions = {},
+  ): Promise<Histogram> {
     const { context, column, queries, release } = this.#queryable(tableId, name);
     try {
-      return await this.#read(tableId, name, context, () => queries.histogram(column, options));
+      return await this.#read(tableId, name, context, () =>
+        this.#withMask(tableId, queries, query.filterId, (mask) => queries.histogram(column, options, mask)),
+      );
     } finally {
       release();
     }
@@ -224,6 +245,19 @@ export class TableStore {
     }
   }
 
+  /**
+   * Rows of the table as Arrow IPC stream bytes, rebuilt from the GPU in their schema types (see
+   * `readRowsIpc`). With a `mask` (a filter's rows), `offset` and `limit` count the rows it keeps.
+   */
+  async readRows(tableId: number, options: ReadRowsOptions, mask?: RowMask): Promise<ArrayBuffer> {
+    const request = checkReadRows(options);
+    const { table, context } = this.#table(tableId);
+    const bytes = await this.#read(tableId, null, context, () => readRowsIpc(context, table, request, mask));
+    // Transferred whole to the main thread: the buffer must hold these bytes and nothing else.
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    return (whole ? bytes : bytes.slice()).buffer as ArrayBuffer;
+  }
+
   /** Destroys a table's buffers; a second call is a no-op. */
   destroy(tableId: number): void {
     this.#failed.delete(tableId);
@@ -240,8 +274,16 @@ export class TableStore {
     for (const id of [...this.#tables.keys()]) this.destroy(id);
   }
 
-  /** Reads from a table's buffer; a destroy of the table meanwhile fails the read with NO_SUCH_COLUMN. */
-  async #read<T>(tableId: number, name: string, context: GpuContext, work: () => Promise<T>): Promise<T> {
+  /**
+   * Reads from a table's buffers (column `name`'s, or rows of several when `null`); a destroy of the
+   * table meanwhile fails the read with NO_SUCH_COLUMN.
+   */
+  async #read<T>(
+    tableId: number,
+    name: string | null,
+    context: GpuContext,
+    work: () => Promise<T>,
+  ): Promise<T> {
     const buffer = await whileAlive(context, work).catch((error: unknown) => {
       this.#checkNotDestroyed(tableId, name); // the GPU refused a copy from the destroyed buffer
       throw error;
@@ -251,13 +293,15 @@ export class TableStore {
   }
 
   /** A destroy that came while the copy was in flight leaves zeros behind: never hand those out. */
-  #checkNotDestroyed(tableId: number, name: string): void {
-    if (this.#tables.get(tableId)?.table.live?.failure) this.#table(tableId, name);
-    if (!this.#tables.has(tableId)) {
-      throw new ColumnError('NO_SUCH_COLUMN', `Table ${tableId} was destroyed while ${name} was read`, {
-        column: name,
-      });
-    }
+  #checkNotDestroyed(tableId: number, name: string | null): void {
+    if (this.#tables.get(tableId)?.table.live?.failure) this.#table(tableId, name ?? undefined);
+    if (this.#tables.has(tableId)) return;
+    const what = name === null ? 'its rows were' : `${name} was`;
+    throw new ColumnError(
+      'NO_SUCH_COLUMN',
+      `Table ${tableId} was destroyed while ${what} read`,
+      name === null ? {} : { column: name },
+    );
   }
 
   /**

@@ -46,6 +46,11 @@ export class DictionaryEncoder extends FixedWidthEncoder {
     );
   }
 
+  /** The table's dictionary as kept, in code order: text and binary values as their bytes (read only). */
+  rawValues(): readonly DictionaryValue[] {
+    return this.#values;
+  }
+
   override describe(): ColumnExtras & { dictionarySize: number } {
     return { dictionarySize: this.#values.length };
   }

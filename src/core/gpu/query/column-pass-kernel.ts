@@ -6,6 +6,17 @@ import { KEY_END } from './ordered-keys.js';
 import type { QueryGpu } from './query-gpu.js';
 import { dispatch } from './submit.js';
 
+/**
+ * Most workgroups a pass dispatches over one chunk: each thread then loops over its share of rows. On an
+ * H100, 16384 counted 10 M rows 30% faster than 1024 (more loads in flight; the flushes stay cheap).
+ */
+export const PASS_GROUPS = 16384;
+
+/** Workgroups of a pass over `rows` rows: one row a thread, at most `PASS_GROUPS`. */
+export function passGroups(rows: number, workgroup: number): number {
+  return Math.max(1, Math.min(PASS_GROUPS, Math.ceil(rows / workgroup)));
+}
+
 /** What a run of the column pass writes where: see `PASS_MODE`. */
 export interface PassParams {
   mode: number;
@@ -28,6 +39,18 @@ export function passWords({ mode, plan, outBase = 0, global = false }: PassParam
   return words;
 }
 
+const layouts = new WeakMap<QueryGpu, GPUBindGroupLayout>();
+
+/** Group 1 of every column pass kernel of a table, one object: a bind group made for one kernel serves all. */
+function passLayout(gpu: QueryGpu): GPUBindGroupLayout {
+  let layout = layouts.get(gpu);
+  if (!layout) {
+    layout = gpu.layout('column pass', ['read-only-storage', 'read-only-storage', 'storage']);
+    layouts.set(gpu, layout);
+  }
+  return layout;
+}
+
 /** The column pass pipeline of one column, dispatched over each of its chunks (see column-pass-wgsl.ts). */
 export class ColumnPassKernel {
   private constructor(
@@ -46,7 +69,7 @@ export class ColumnPassKernel {
     chunks: readonly BoundChunk[],
     localSlots: number,
   ): Promise<ColumnPassKernel> {
-    const layout = gpu.layout('column pass', ['read-only-storage', 'read-only-storage', 'storage']);
+    const layout = passLayout(gpu);
     const code = columnPassWgsl(encoding, gpu.workgroup, localSlots);
     const pipeline = await gpu.pipeline(`column pass ${encoding}`, code, [gpu.chunkLayout, layout]);
     return new ColumnPassKernel(gpu, chunks, pipeline, layout, localSlots);
@@ -59,6 +82,8 @@ export class ColumnPassKernel {
 
   /** Records the run of `group1` over every chunk of the column. */
   encode(encoder: GPUCommandEncoder, group1: GPUBindGroup): void {
-    for (const chunk of this.chunks) dispatch(encoder, this.pipeline, [chunk.group0, group1], chunk.groups);
+    for (const chunk of this.chunks) {
+      dispatch(encoder, this.pipeline, [chunk.group0, group1], passGroups(chunk.rows, this.gpu.workgroup));
+    }
   }
 }

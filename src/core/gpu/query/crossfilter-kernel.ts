@@ -1,4 +1,4 @@
-import { MAX_GROUPS } from './chunk-bindings.js';
+import { passGroups } from './column-pass-kernel.js';
 import { BIN_CODE_BELOW, localSlotsFor } from './column-pass-wgsl.js';
 import type { QueryGpu } from './query-gpu.js';
 import { dispatch } from './submit.js';
@@ -114,7 +114,6 @@ export class CrossfilterKernel {
 
   /** Records one counting pass over `rows` rows. */
   encode(encoder: GPUCommandEncoder, group: GPUBindGroup, rows: number): void {
-    const groups = Math.max(1, Math.min(MAX_GROUPS, Math.ceil(rows / this.gpu.workgroup)));
-    dispatch(encoder, this.pipeline, [group], groups);
+    dispatch(encoder, this.pipeline, [group], passGroups(rows, this.gpu.workgroup));
   }
 }

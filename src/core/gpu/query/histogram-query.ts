@@ -32,7 +32,7 @@ export class HistogramQuery {
     const global = slots > kernel.localSlots;
     const { device } = this.gpu;
     device.queue.writeBuffer(scratch.params, 0, passWords({ mode: PASS_MODE.histogram, plan, global }));
-    // The bind group is the layout's, which every kernel of the column shares.
+    // Kept per mask: every column pass kernel of the table binds group 1 with the same layout.
     let group1 = scratch.groups.get(mask);
     if (!group1) {
       group1 = kernel.bind('histogram', mask, scratch.params, scratch.counts);

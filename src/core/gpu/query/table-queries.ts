@@ -50,12 +50,15 @@ export class TableQueries {
     return queries.describe(mask ?? (await this.allRows()));
   }
 
-  /** The histogram of column `column` over every row, with the bins `options` ask for (checked here). */
-  async histogram(column: UploadedColumn, options: unknown): Promise<Histogram> {
+  /**
+   * The histogram of column `column` over the rows `mask` keeps (every row without one), with the bins
+   * `options` ask for (checked here).
+   */
+  async histogram(column: UploadedColumn, options: unknown, mask?: GPUBuffer): Promise<Histogram> {
     const queries = this.column(column, 'histogram');
     const site = { call: 'histogram', prefix: '' };
     const spec = checkBinSpec(site, options, MAX_HISTOGRAM_BINS, dictionarySize(queries));
-    return queries.histogram(await this.allRows(), site, spec);
+    return queries.histogram(mask ?? (await this.allRows()), site, spec);
   }
 
   /**

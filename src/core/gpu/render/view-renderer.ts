@@ -1,66 +1,20 @@
 import { ArgumentError, type ArrowGpuError, LimitError } from '../../errors.js';
-import type { BufferTracker } from '../buffer-tracker.js';
 import { rejectOnGpuError, withErrorScope } from '../error-scope.js';
 import { serialiser } from '../query/submit.js';
-import type { UploadedColumn } from '../upload/table-uploader.js';
-import { type Channel, channelMap, channelOf } from './channel.js';
+import { channelMap } from './channel.js';
 import { checkSettings, invalidSetting } from './check-settings.js';
 import { viewLayout } from './compile.js';
 import { DEFAULT_POINT_COLOR, hexColor } from './palettes.js';
 import { type Frame, type PointChannels, PointsProgram, type RenderProgram } from './points-program.js';
-import type { FilterMode, Range, RenderSettings, RenderShader, RenderState } from './render-settings.js';
+import type { RenderSettings, RenderState } from './render-settings.js';
 import type { RenderTarget } from './render-target.js';
 import { shaderProgram } from './shader-program.js';
+import { type Resolved, resolve } from './view-settings.js';
+import type { ViewSource } from './view-source.js';
 import { PASS, viewBytes } from './view-uniforms.js';
 import { VIEW_STRIDE } from './view-wgsl.js';
 
-/** What a view needs of the table it draws. */
-export interface ViewSource {
-  device: GPUDevice;
-  tracker: BufferTracker;
-  numRows: number;
-  /** The column named `name`, or `NO_SUCH_COLUMN`. */
-  column(name: string): UploadedColumn;
-  /** The columns `names` select, as `table.wgsl(names)` picks them. */
-  pick(names: readonly string[]): UploadedColumn[];
-  /** The smallest and largest value of a column (`null` when it has none), computed on the GPU. */
-  extent(column: UploadedColumn): Promise<[number, number] | null>;
-}
-
-/** The settings of a view, every default filled in. */
-interface Resolved {
-  x: string | null;
-  y: string | null;
-  color: string | null;
-  shader: RenderShader | null;
-  size: number;
-  opacity: number;
-  pixelRatio: number;
-  background: [number, number, number, number];
-  filterMode: FilterMode;
-  domain: { x: Range; y: Range; color: Range | null };
-}
-
-/** Share of the span added on each side of a column's extent when it becomes an axis's default domain. */
-export const DOMAIN_PADDING = 0.02;
-
-/**
- * An axis's default domain: the column's extent widened by `DOMAIN_PADDING` of its span on each side
- * (so that the extreme points are drawn whole), ±0.5 around a single value, [0, 1] without any value.
- */
-export function paddedDomain(extent: readonly [number, number] | null): Range {
-  if (!extent) return [0, 1];
-  const [lo, hi] = extent;
-  if (lo === hi) return [lo - 0.5, hi + 0.5];
-  const pad = (hi - lo) * DOMAIN_PADDING;
-  return [lo - pad, hi + pad];
-}
-
-/** A colour ramp's default domain: the column's extent, ±0.5 around a single value, [0, 1] without any. */
-function colorDomain(extent: readonly [number, number] | null): Range {
-  if (!extent) return [0, 1];
-  return extent[0] === extent[1] ? [extent[0] - 0.5, extent[1] + 0.5] : [extent[0], extent[1]];
-}
+export type { ViewSource } from './view-source.js';
 
 /**
  * One canvas drawing one table: its program (the built-in points or a caller's shader), a uniform
@@ -105,15 +59,18 @@ export class ViewRenderer {
   }
 
   /**
-   * A view of `source` on `target` with `settings` (`x` and `y`, or `shader`), drawn once before it
-   * resolves. Misuse is `INVALID_ARGUMENT` or `NO_SUCH_COLUMN`; whatever was made is freed then.
+   * A view of `source` on `target` with `settings` (`x` and `y`, or `shader`) and a row mask (see
+   * `setMask`), drawn once before it resolves. Misuse is `INVALID_ARGUMENT` or `NO_SUCH_COLUMN`;
+   * whatever was made is freed then.
    */
   static async create(
     source: ViewSource,
     target: RenderTarget,
     settings: RenderSettings,
+    mask: GPUBuffer | null = null,
   ): Promise<ViewRenderer> {
     checkSettings('render', settings);
+    checkKind('render', settings.shader !== undefined, settings);
     if (!settings.shader && (settings.x === undefined || settings.y === undefined)) {
       const missing = settings.x === undefined ? 'x' : 'y';
       throw invalidSetting('render', missing, 'a column name (x and y, or a shader)', undefined);
@@ -144,17 +101,15 @@ export class ViewRenderer {
       program,
     );
     try {
+      view.#checkMask(mask);
+      view.#mask = mask;
+      view.#group1 = view.#bindView();
       await view.#draw();
     } catch (error) {
       view.destroy();
       throw error;
     }
     return view;
-  }
-
-  /** The row mask the view draws with (`setMask`), or `null`. */
-  get mask(): GPUBuffer | null {
-    return this.#mask;
   }
 
   /** Where the view stands: its domain (defaults filled in), its canvas, the frames drawn. */
@@ -170,22 +125,17 @@ export class ViewRenderer {
     };
   }
 
-  /** Applies `settings` (any subset) and draws; columns changed without a domain get their extent. */
-  update(settings: RenderSettings): Promise<RenderState> {
+  /**
+   * Applies `settings` (any subset) and, unless `mask` is `undefined`, the row mask (see `setMask`),
+   * then draws; columns changed without a domain get their extent.
+   */
+  update(settings: RenderSettings, mask?: GPUBuffer | null): Promise<RenderState> {
     return this.#serial(async () => {
       this.#checkAlive();
       checkSettings('update', settings);
+      if (mask !== undefined) this.#checkMask(mask);
       const current = this.#settings;
-      if (current.shader && (settings.x ?? settings.y ?? settings.color) !== undefined) {
-        throw new ArgumentError('update: this view draws a custom shader; x, y and color do not apply', {
-          option: settings.x !== undefined ? 'x' : settings.y !== undefined ? 'y' : 'color',
-        });
-      }
-      if (!current.shader && settings.shader) {
-        throw new ArgumentError('update: this view draws points; a shader needs a view of its own', {
-          option: 'shader',
-        });
-      }
+      checkKind('update', current.shader !== null, settings);
       const next = await resolve(this.#source, current, this.#channels, settings);
       const rebuild =
         settings.shader !== undefined ||
@@ -199,6 +149,10 @@ export class ViewRenderer {
       this.#settings = next.settings;
       this.#channels = next.channels;
       this.#program = program;
+      if (mask !== undefined && mask !== this.#mask) {
+        this.#mask = mask;
+        this.#group1 = this.#bindView();
+      }
       await this.#draw();
       return this.state;
     });
@@ -241,21 +195,25 @@ export class ViewRenderer {
    * dimmed or hidden after `filterMode`; `null` draws every row. The mask stays its owner's.
    */
   setMask(mask: GPUBuffer | null): Promise<RenderState> {
-    return this.#serial(async () => {
-      this.#checkAlive();
-      const words = Math.ceil(this.#source.numRows / 32);
-      if (mask && mask.size < words * 4) {
-        throw new ArgumentError(`render: a row mask of ${mask.size} bytes is short of ${words * 4}`, {
-          option: 'filter',
-          expected: words * 4,
-          actual: mask.size,
-        });
-      }
-      this.#mask = mask;
-      this.#group1 = this.#bindView();
-      await this.#draw();
-      return this.state;
-    });
+    return this.update({}, mask);
+  }
+
+  /** Stops reading `mask` if it reads it (its owner is destroying it); the next frame draws every row. */
+  clearMask(mask: GPUBuffer): void {
+    if (this.#gone || this.#mask !== mask) return;
+    this.#mask = null;
+    this.#group1 = this.#bindView();
+  }
+
+  #checkMask(mask: GPUBuffer | null): void {
+    const words = Math.ceil(this.#source.numRows / 32);
+    if (mask && mask.size < words * 4) {
+      throw new ArgumentError(`render: a row mask of ${mask.size} bytes is short of ${words * 4}`, {
+        option: 'filter',
+        expected: words * 4,
+        actual: mask.size,
+      });
+    }
   }
 
   /**
@@ -319,6 +277,7 @@ export class ViewRenderer {
     const frame: Frame = { pointPixels: this.#settings.size * this.#settings.pixelRatio };
     await this.#program.prepare(frame);
     this.#checkAlive(); // from here to the submit nothing waits: a destroy cannot come in between
+    this.#source.checkDevice();
     const { device } = this.#source;
     const passes = this.#passes();
     const [r, g, b, a] = this.#settings.background;
@@ -349,74 +308,29 @@ export class ViewRenderer {
       rejectOnGpuError(error, 'render: drawing a frame'),
       device.queue.onSubmittedWorkDone(),
     ]);
+    this.#source.checkDevice();
     this.#frames++;
     this.#frameMs = performance.now() - started;
   }
 }
 
-/** The settings after `changes`, and the channels they draw; columns are looked up, domains found. */
-async function resolve(
-  source: ViewSource,
-  current: Resolved | null,
-  channels: PointChannels | null,
-  changes: RenderSettings,
-): Promise<{ settings: Resolved; channels: PointChannels | null }> {
-  const shader = changes.shader ?? current?.shader ?? null;
-  const base: Resolved = current ?? {
-    ...{ x: null, y: null, color: null, shader: null, size: 2, opacity: 1, pixelRatio: 1 },
-    ...{ background: [0, 0, 0, 0], filterMode: 'dim', domain: { x: [0, 1], y: [0, 1], color: null } },
-  };
-  const settings: Resolved = {
-    x: changes.x ?? base.x,
-    y: changes.y ?? base.y,
-    color: changes.color === undefined ? base.color : changes.color,
-    shader,
-    size: changes.size ?? base.size,
-    opacity: changes.opacity ?? base.opacity,
-    pixelRatio: changes.pixelRatio ?? base.pixelRatio,
-    background: changes.background ? [...changes.background] : base.background,
-    filterMode: changes.filterMode ?? base.filterMode,
-    domain: { ...base.domain },
-  };
-  if (shader) {
-    const { x, y } = changes.domain ?? {};
-    settings.domain = { x: x ? [...x] : base.domain.x, y: y ? [...y] : base.domain.y, color: null };
-    return { settings, channels: null };
+/**
+ * A view draws points (x, y, color) or a custom shader, never both: settings of the other kind are
+ * `INVALID_ARGUMENT` (a view keeps its kind; a shader view may take a new shader).
+ */
+function checkKind(call: string, shaderView: boolean, settings: RenderSettings): void {
+  if (shaderView) {
+    const option = (['x', 'y', 'color'] as const).find((key) => settings[key] !== undefined);
+    if (option) {
+      throw new ArgumentError(`${call}: ${option} does not apply to a view that draws a custom shader`, {
+        option,
+      });
+    }
+  } else if (settings.shader !== undefined) {
+    throw new ArgumentError(`${call}: this view draws points; a shader needs a view of its own`, {
+      option: 'shader',
+    });
   }
-  const pick = (option: string, name: string | null, old: Channel | null | undefined) =>
-    name === null
-      ? null
-      : old && old.column.plan.name === name
-        ? old
-        : channelOf(source.column(name), option);
-  const next: PointChannels = {
-    x: pick('x', settings.x, channels?.x) as Channel,
-    y: pick('y', settings.y, channels?.y) as Channel,
-    color: pick('color', settings.color, channels?.color),
-  };
-  const domain = changes.domain ?? {};
-  const axis = async (channel: Channel, old: Channel | undefined, given: Range | undefined, was: Range) =>
-    given ? [...given] : channel === old ? was : paddedDomain(await source.extent(channel.column));
-  settings.domain = {
-    x: (await axis(next.x, channels?.x, domain.x, base.domain.x)) as Range,
-    y: (await axis(next.y, channels?.y, domain.y, base.domain.y)) as Range,
-    color: await colorRange(source, next.color, channels?.color ?? null, domain.color, base.domain.color),
-  };
-  return { settings, channels: next };
-}
-
-/** A numeric colour column's range: given, kept while the column stays, or its extent. */
-async function colorRange(
-  source: ViewSource,
-  channel: Channel | null,
-  old: Channel | null,
-  given: Range | undefined,
-  was: Range | null,
-): Promise<Range | null> {
-  if (!channel || channel.categorical) return null;
-  if (given) return [...given];
-  if (channel === old && was) return was;
-  return colorDomain(await source.extent(channel.column));
 }
 
 /** The built-in points over `channels`, or the caller's shader. */

@@ -20,6 +20,8 @@ interface Slot {
   buffer: GPUBuffer | null;
   mapped: ArrayBuffer | null;
   state: 'free' | 'held' | 'pending';
+  /** Made by `prepare` and not handed out since. */
+  prepared?: boolean;
 }
 
 /** Upper bound of one staging buffer; larger batches are split into row chunks. */
@@ -40,6 +42,8 @@ export class StagingRing {
   readonly #slots: Slot[];
   readonly #waiters: Array<() => void> = [];
   #failure: unknown = null;
+  /** A slot being made ahead of its first use (see `prepare`). */
+  #preparing: Promise<void> | null = null;
   /** Most slots ever held or pending at once. */
   maxInFlight = 0;
 
@@ -59,14 +63,57 @@ export class StagingRing {
     return this.#slots.length;
   }
 
+  /**
+   * Makes one slot's buffer now, in the background, unless one exists: a load calls this as it starts,
+   * so that the first batch does not wait for a staging buffer to be made (a cold loader has none).
+   */
+  prepare(): void {
+    const slot = this.#slots.find((s) => s.state === 'free');
+    if (!slot || this.#preparing || this.#failure || this.#slots.some((s) => s.buffer)) return;
+    slot.state = 'held';
+    this.#preparing = this.#fit(slot, MIN_STAGING_BYTES)
+      .then(
+        () => {
+          slot.prepared = true;
+        },
+        () => {}, // the load's own acquire meets the same failure and reports it
+      )
+      .finally(() => {
+        this.#preparing = null;
+        this.#release(slot);
+      });
+  }
+
+  /** Resolves once no slot is being prepared (so that `trim` finds it free). */
+  async prepared(): Promise<void> {
+    await this.#preparing;
+  }
+
+  /**
+   * Destroys a slot that `prepare` made and no load has used since: a load that fails before its first
+   * batch leaves nothing behind.
+   */
+  async discardPrepared(): Promise<void> {
+    await this.#preparing;
+    for (const slot of this.#slots) {
+      if (!slot.prepared || slot.state !== 'free' || !slot.buffer) continue;
+      this.#tracker.destroy(slot.buffer);
+      Object.assign(slot, { buffer: null, mapped: null, prepared: false });
+    }
+  }
+
   /** Waits for a mapped slot of at least `minBytes` (capped at `MAX_STAGING_BYTES`) and holds it. */
   async acquire(minBytes: number, signal?: AbortSignal): Promise<StagingSlot> {
+    // A slot being prepared is ready sooner than one made from nothing.
+    if (this.#preparing) await this.#preparing;
     for (;;) {
       if (this.#failure) throw this.#failure;
       signal?.throwIfAborted();
-      const slot = this.#slots.find((s) => s.state === 'free');
+      const free = this.#slots.filter((s) => s.state === 'free');
+      const slot = free.find((s) => s.buffer) ?? free[0];
       if (slot) {
         slot.state = 'held';
+        slot.prepared = false;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
         try {
           await this.#fit(slot, minBytes);

@@ -157,7 +157,7 @@ export class TableUploader {
     if (rows <= 0 || this.layout.capacity > 0 || this.#sinks.length === 0) return;
     // A hint past the cap is not an error yet: the rows that come may be fewer than it says.
     this.layout.extend(Math.min(rows, this.layout.maxChunkRows, this.layout.maxRows), rows);
-    for (const sink of this.#sinks) await sink.allocate();
+    await this.#allocate();
   }
 
   /** Destroys the buffers of chunks that hold no row (made ahead for rows that never came). */
@@ -169,6 +169,13 @@ export class TableUploader {
   /** Destroys every buffer this uploader made. */
   destroy(): void {
     for (const sink of this.#sinks) sink.destroy();
+  }
+
+  /** Makes the buffers of the layout's new chunks, every column at once (each creation waits for the GPU). */
+  async #allocate(): Promise<void> {
+    const made = await Promise.allSettled(this.#sinks.map((sink) => sink.allocate()));
+    const failed = made.find((m) => m.status === 'rejected');
+    if (failed) throw failed.reason; // what was made is destroyed with the uploader
   }
 
   /** Makes the chunks `rowsAfter` rows need, and validity buffers for columns whose first null came. */
@@ -184,7 +191,7 @@ export class TableUploader {
       const quick = this.layout.capacity === 0 && (this.#options.quickFirstChunk || expected === 0);
       const target = quick ? Math.min(expected || Number.POSITIVE_INFINITY, rowsAfter * 2) : expected;
       this.layout.extend(rowsAfter, target);
-      for (const sink of this.#sinks) await sink.allocate();
+      await this.#allocate();
     }
     for (const sink of firstNulls) await this.#startValidity(sink);
   }

@@ -1,0 +1,54 @@
+// The live-stream measurement, page side: a loader opens a stream that the server sends one batch at a
+// time (e2e/live-route.ts), and the page notes when each batch's rows become visible to it.
+import type * as Lib from '../src/index.js';
+
+/** One live load as the page saw it. */
+export interface LiveRun {
+  /** Milliseconds from the `open` call to the first rows visible on the page (its first `onBatch`). */
+  firstDataMs: number;
+  /** The load's own `stats.msToFirstBatch` (worker side: first batch copied on the GPU). */
+  msToFirstBatch: number;
+  /** Per batch: milliseconds from the server handing its bytes to the socket to its `onBatch` on the page. */
+  batchMs: number[];
+}
+
+/** Wall-clock milliseconds, comparable with the server's `performance.timeOrigin + now()`. */
+const wallNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Opens the live stream at `url` (whose `id` is `id`) and times each batch from the server's log of when
+ * it was sent. A build without `open` (to compare with one from before it) is timed through `load`'s
+ * `onProgress` instead, by rows (`batchRows` a batch).
+ */
+export async function liveRun(
+  loader: Lib.Loader,
+  url: string,
+  id: string,
+  batchRows: number,
+): Promise<LiveRun> {
+  const landed = new Map<number, number>();
+  const t0 = performance.now();
+  let firstDataMs = -1;
+  const land = (batch: number) => {
+    if (landed.has(batch)) return;
+    landed.set(batch, wallNow());
+    if (firstDataMs < 0) firstDataMs = performance.now() - t0;
+  };
+  let table: Lib.GpuTable;
+  if (typeof loader.open === 'function') {
+    table = await loader.open(url, { onBatch: ({ batch }) => land(batch) });
+    await table.done;
+  } else {
+    table = await (loader as Lib.Loader).load(url, {
+      onProgress: ({ rows }) => {
+        for (let batch = 0; (batch + 1) * batchRows <= rows; batch++) land(batch);
+      },
+    });
+  }
+  const log: { sent: number[] } = await (await fetch(`/live-log/${id}`)).json();
+  // Group 0 is the schema; group k + 1 is batch k.
+  const batchMs = [...landed].map(([batch, at]) => at - (log.sent[batch + 1] as number));
+  const msToFirstBatch = table.stats.msToFirstBatch;
+  await table.destroy();
+  return { firstDataMs, msToFirstBatch, batchMs };
+}

@@ -1,0 +1,106 @@
+// The live-stream line of the benchmark: a stream the server sends one batch at a time with a pause
+// between batches, as a server producing data would. Measured per batch: from the server handing its
+// bytes to the socket to its `onBatch` on the page; and first-data time for a new (cold) loader and
+// for its second load (warm).
+import type { Page } from '@playwright/test';
+import { MIXED_COLUMNS } from '../scripts/datasets.js';
+import type { BenchInput } from './inputs.js';
+import type { LiveRun } from './live-page.js';
+import { type Summary, summarize } from './stats.js';
+
+/** 32 batches of 16,384 rows (≈ 295 KiB each) of the mixed numeric columns. */
+export const LIVE_INPUT: BenchInput = {
+  name: 'live-32x16k.arrow',
+  spec: { rows: 32 * 16_384, batchRows: 16_384, format: 'stream', columns: { ...MIXED_COLUMNS } },
+  gpuBytes: 32 * 16_384 * 16,
+};
+
+/** The smoke run's live input: 4 small batches. */
+export const LIVE_SMOKE_INPUT: BenchInput = {
+  name: 'live-smoke-4x4k.arrow',
+  spec: { rows: 4 * 4096, batchRows: 4096, format: 'stream', columns: { ...MIXED_COLUMNS } },
+  gpuBytes: 4 * 4096 * 16,
+};
+
+/** Milliseconds the server waits between batches: long enough that batches never overlap on the GPU path. */
+export const LIVE_PAUSE_MS = 100;
+
+/** What the live line reports. */
+export interface LiveReport {
+  input: string;
+  batches: number;
+  pauseMs: number;
+  reps: number;
+  /** Per batch, handed to the socket → `onBatch` on the page, over every batch of every run (cold and warm). */
+  batchMs: { median: number; p95: number; min: number; max: number; n: number } | null;
+  /** First rows visible on the page, from the call. */
+  firstDataMs: { cold: Summary | null; warm: Summary | null };
+  /** `stats.msToFirstBatch` (worker side). */
+  msToFirstBatch: { cold: Summary | null; warm: Summary | null };
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+/** Runs the live line `reps` times, each a new loader's cold load then its warm one. */
+export async function runLive(page: Page, input: BenchInput, reps: number): Promise<LiveReport> {
+  const cold: LiveRun[] = [];
+  const warm: LiveRun[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    const run = await page.evaluate(
+      ({ name, pause, batchRows }) => window.bench.live(name, pause, batchRows),
+      { name: input.name, pause: LIVE_PAUSE_MS, batchRows: input.spec.batchRows },
+    );
+    cold.push(run.cold);
+    warm.push(run.warm);
+    process.stdout.write('.');
+  }
+  process.stdout.write('\n');
+  const batchMs = [...cold, ...warm].flatMap((r) => r.batchMs);
+  return {
+    input: input.name,
+    batches: Math.ceil(input.spec.rows / input.spec.batchRows),
+    pauseMs: LIVE_PAUSE_MS,
+    reps,
+    batchMs:
+      batchMs.length === 0
+        ? null
+        : {
+            median: percentile(batchMs, 50),
+            p95: percentile(batchMs, 95),
+            min: Math.min(...batchMs),
+            max: Math.max(...batchMs),
+            n: batchMs.length,
+          },
+    firstDataMs: {
+      cold: summarize(cold.map((r) => r.firstDataMs)),
+      warm: summarize(warm.map((r) => r.firstDataMs)),
+    },
+    msToFirstBatch: {
+      cold: summarize(cold.map((r) => r.msToFirstBatch)),
+      warm: summarize(warm.map((r) => r.msToFirstBatch)),
+    },
+  };
+}
+
+const fmt = (s: Summary | null) =>
+  s ? `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})` : '–';
+
+/** The live line as Markdown (also printed). */
+export function liveMarkdown(r: LiveReport): string {
+  const b = r.batchMs;
+  return [
+    `**Live stream** — ${r.input}: ${r.batches} batches, the server pausing ${r.pauseMs} ms after each; ` +
+      `each of ${r.reps} new loaders opens it twice (cold, then warm).`,
+    '',
+    '| measure, ms | median (min–max) | p95 |',
+    '| --- | --- | --- |',
+    `| a batch handed to the server's socket → its \`onBatch\` on the page (${b?.n ?? 0} batches) | ${b ? `${b.median.toFixed(1)} (${b.min.toFixed(1)}–${b.max.toFixed(1)})` : '–'} | ${b ? b.p95.toFixed(1) : '–'} |`,
+    `| \`open\` → first \`onBatch\`, cold loader | ${fmt(r.firstDataMs.cold)} | |`,
+    `| \`open\` → first \`onBatch\`, warm loader | ${fmt(r.firstDataMs.warm)} | |`,
+    `| \`stats.msToFirstBatch\` (worker), cold / warm | ${fmt(r.msToFirstBatch.cold)} / ${fmt(r.msToFirstBatch.warm)} | |`,
+    '',
+  ].join('\n');
+}
