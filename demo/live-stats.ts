@@ -13,6 +13,8 @@ const RATE_WINDOW_MS = 250;
  * `reset` blanks every figure, so that nothing of an earlier load outlives it.
  */
 export class LiveStats {
+  /** The GPU is a CPU rasteriser (SwiftShader): a GPU-bound figure says so. */
+  softwareGpu = false;
   private samples: LoadProgress[] = [];
   private rateTimes: number[] = [];
   private rates: number[] = [];
@@ -86,7 +88,8 @@ export class LiveStats {
     this.slots('staging', 0);
     this.bar(1, 'done');
     const limit = limitOf(stats);
-    setText('limit', limit.text);
+    const emulated = this.softwareGpu && limit.stage === 'GPU' ? ' The GPU here is emulated on the CPU.' : '';
+    setText('limit', limit.text + emulated);
     this.draw();
     return limit.stage;
   }

@@ -212,8 +212,12 @@ try {
   loader = await createLoader();
   const info = await loader.adapterInfo();
   const name = info.description || info.vendor || 'unknown GPU';
-  byId('adapter').textContent =
-    `${name}${info.isFallbackAdapter ? ' (software)' : ''} · ${info.architecture || 'WebGPU'}`;
+  const software =
+    info.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe/i.test(`${name} ${info.architecture}`);
+  byId('adapter').textContent = `${name}${software ? ' (software)' : ''} · ${info.architecture || 'WebGPU'}`;
+  // On a CPU rasteriser the GPU's work shares the page's cores: the figures say so.
+  byId('frame-note').hidden = !software;
+  stats.softwareGpu = software;
   await start(source);
 } catch (error) {
   showError(error);

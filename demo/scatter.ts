@@ -9,12 +9,14 @@ export interface ScatterColumns {
 }
 
 /**
- * Least time between two redraws while rows stream in, and how many times the last frame's GPU time
- * must pass before the next: drawing then takes at most a third of the GPU while the load uploads (a
- * GPU draws millions of points in milliseconds; a CPU rasteriser such as SwiftShader takes seconds).
+ * Least time between two redraws while rows stream in, and how many times the next frame's expected GPU
+ * time (the last frame's, scaled by the rows since) must pass first: drawing then takes at most a fifth
+ * of the GPU while the load uploads through the same queue. A GPU draws millions of points in
+ * milliseconds and redraws every 150 ms; a CPU rasteriser (SwiftShader: about 1 µs a point) draws the
+ * first rows, then waits for the end rather than slow the load down.
  */
 const GROW_INTERVAL_MS = 150;
-const GROW_FRAME_FACTOR = 2;
+const GROW_FRAME_FACTOR = 4;
 /** Extra room around the first rows' extent while the table grows (their extent is the default domain). */
 const GROW_PADDING = 0.05;
 
@@ -111,11 +113,7 @@ export class Scatter {
         this.pending = false;
         this.pendingFinal = false;
         await this.redraw(final).catch((error) => this.onError(error));
-        if (this.pending && !this.pendingFinal) {
-          const frameMs = this.view?.state.frameMs ?? 0;
-          const wait = Math.max(GROW_INTERVAL_MS, GROW_FRAME_FACTOR * frameMs);
-          await this.nap(wait);
-        }
+        if (this.pending && !this.pendingFinal) await this.nap();
       }
     })().finally(() => {
       this.running = null;
@@ -123,11 +121,19 @@ export class Scatter {
     return this.running;
   }
 
-  /** Waits `ms`, or less if the final redraw is asked for meanwhile. */
-  private nap(ms: number): Promise<void> {
+  /** Waits until the next growth redraw fits its share of the GPU, or the final redraw is asked for. */
+  private nap(): Promise<void> {
+    const drawnAt = performance.now();
+    const frameMs = this.view?.state.frameMs ?? 0;
+    const rowsDrawn = Math.max(1, Number(this.canvas.dataset.rows ?? 1));
     return new Promise((resolve) => {
-      const end = performance.now() + ms;
-      const tick = () => (this.pendingFinal || performance.now() >= end ? resolve() : setTimeout(tick, 50));
+      const tick = () => {
+        const rows = this.drawing?.table.numRows ?? rowsDrawn;
+        const expected = (frameMs * rows) / rowsDrawn;
+        const wait = Math.max(GROW_INTERVAL_MS, GROW_FRAME_FACTOR * expected);
+        if (this.pendingFinal || !this.drawing || performance.now() - drawnAt >= wait) resolve();
+        else setTimeout(tick, 50);
+      };
       tick();
     });
   }
@@ -144,6 +150,9 @@ export class Scatter {
     canvas.height = Math.max(1, Math.round(height * ratio));
     let view: RenderView;
     try {
+      // While rows stream in, the first rows' extent, found on the CPU, saves two GPU queries a redraw.
+      if (!final && !this.domain) this.domain = await extentOf(drawing.table, drawing.columns);
+      if (generation !== this.generation) throw new Error('superseded');
       view = await drawing.loader.render(canvas.transferControlToOffscreen(), {
         table: drawing.table,
         ...drawn(drawing.columns),
@@ -164,7 +173,8 @@ export class Scatter {
       await view.destroy().catch(() => {});
       return;
     }
-    if (!final && !this.domain) this.domain = padded(view.domain);
+    // Without an f32 extent, later redraws keep the one the view found.
+    if (!final && !this.domain) this.domain = { x: view.domain.x, y: view.domain.y };
     this.swap(canvas, view, rows);
   }
 
@@ -223,11 +233,27 @@ function drawn(columns: ScatterColumns): RenderSettings {
   return settings;
 }
 
-/** A domain widened by `GROW_PADDING` of its span on each side. */
-function padded(domain: RenderView['domain']): RenderDomain {
-  const pad = ([lo, hi]: [number, number]): [number, number] => {
-    const d = (hi - lo) * GROW_PADDING;
-    return [lo - d, hi + d];
-  };
-  return { x: pad(domain.x), y: pad(domain.y), ...(domain.color ? { color: domain.color } : {}) };
+/**
+ * The x and y extent of the rows landed so far, widened by `GROW_PADDING` on each side, read back and
+ * scanned on the CPU (cheaper than two GPU queries while the GPU uploads); `undefined` unless both are
+ * `f32` columns with a finite value (the view then finds its own extents).
+ */
+async function extentOf(table: GpuTable, columns: ScatterColumns): Promise<RenderDomain | undefined> {
+  const ranges: [number, number][] = [];
+  for (const name of [columns.x, columns.y]) {
+    const column = table.columns.find((c) => c.name === name);
+    if (!name || column?.encoding !== 'f32') return undefined;
+    const values = (await table.readColumn(name)) as Float32Array;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as number;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (!(Number.isFinite(lo) && Number.isFinite(hi))) return undefined;
+    const pad = (hi - lo) * GROW_PADDING || 0.5;
+    ranges.push([lo - pad, hi + pad]);
+  }
+  return { x: ranges[0] as [number, number], y: ranges[1] as [number, number] };
 }
