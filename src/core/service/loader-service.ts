@@ -393,16 +393,6 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     return { filterId, mask: await this.#tables.mask(tableId, filterId) };
   }
 
-  /**
-   * Gives view `viewId` the row mask of filter `filterId` of its own table (`INVALID_ARGUMENT` for
-   * another table's filter or a destroyed one), or takes its mask away (`null`), and draws.
-   */
-  async filterView(viewId: number, filterId: number | null): Promise<RenderViewInfo> {
-    const tableId = this.views.tableOf(viewId);
-    const mask = filterId === null ? null : await this.#tables.mask(tableId, filterId);
-    return { viewId, ...(await this.views.view(viewId).setMask(mask)) };
-  }
-
   resizeView(viewId: number, width: number, height: number, pixelRatio?: number): Promise<RenderViewInfo> {
     return this.views.resize(viewId, width, height, pixelRatio);
   }
