@@ -51,6 +51,7 @@ export class CrossfilterPanel {
     for (const chart of this.charts)
       chart.setAll(result.dims[chart.column] as CrossfilterResult['dims'][string]);
     this.summary(result, `computed in ${(performance.now() - t0).toFixed(0)} ms`);
+    byId('histograms').dataset.state = 'idle';
   }
 
   /** Removes the charts; answers still on their way are dropped. */
@@ -60,7 +61,11 @@ export class CrossfilterPanel {
     this.brushes = {};
     this.bins = {};
     this.pending = null;
-    byId('histograms').replaceChildren();
+    const panel = byId('histograms');
+    panel.replaceChildren();
+    delete panel.dataset.state;
+    delete panel.dataset.brushes;
+    delete panel.dataset.selected;
     byId<HTMLButtonElement>('clear-brush').disabled = true;
     setText('brush-time', '');
   }
@@ -87,10 +92,16 @@ export class CrossfilterPanel {
     const table = this.table;
     if (!table) return;
     this.running = true;
+    const panel = byId('histograms');
+    panel.dataset.state = 'busy';
     try {
       const brush = Object.fromEntries(Object.entries(this.brushes).filter(([, b]) => b !== null));
       const result = await table.crossfilter({ dims: this.dims(), brush });
       if (this.table !== table) return;
+      // The brushes the counts shown are of (a newer drag may already be waiting).
+      panel.dataset.brushes = JSON.stringify(
+        Object.fromEntries(Object.entries(brush).map(([k, b]) => [k, (b as [number, number]).map(String)])),
+      );
       for (const chart of this.charts)
         chart.setFiltered(result.dims[chart.column] as CrossfilterResult['dims'][string]);
       const histogramsMs = performance.now() - at;
@@ -109,6 +120,7 @@ export class CrossfilterPanel {
       const next = this.pending;
       this.pending = null;
       if (next !== null && this.table === table) void this.run(next);
+      else if (this.table === table) panel.dataset.state = 'idle';
     }
   }
 

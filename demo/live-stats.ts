@@ -54,7 +54,7 @@ export class LiveStats {
     this.pipeTimes.push(p.elapsedMs);
     this.queue.push(p.queueDepth);
     this.staging.push(p.uploadsInFlight);
-    setText('rate', p.elapsedMs > 0 ? (p.bytesFetched / 1e3 / p.elapsedMs).toFixed(0) : '–');
+    setText('rate', p.elapsedMs > 0 ? rate(p.bytesFetched, p.elapsedMs) : '–');
     setText('rows', count(p.rows));
     const estimate = p.bytesTotal && p.bytesFetched > 0 ? (p.rows * p.bytesTotal) / p.bytesFetched : null;
     if (this.rowsTotal !== null) setText('rows-total', `of ${count(this.rowsTotal)}`);
@@ -73,7 +73,7 @@ export class LiveStats {
 
   /** The final figures of a finished load, from its stats; returns what limited it. */
   finish(stats: LoadStats, rows: number): string {
-    setText('rate', (stats.bytesFetched / 1e3 / Math.max(1, stats.msTotal)).toFixed(0));
+    setText('rate', rate(stats.bytesFetched, stats.msTotal));
     setText('rows', count(rows));
     setText('rows-total', `of ${count(rows)}`);
     setText('bytes', megabytes(stats.bytesFetched));
@@ -92,12 +92,13 @@ export class LiveStats {
   }
 
   /** Figures of a load made without the worker (the naive path): no queue, no staging, no stages. */
-  finishNaive(rows: number, bytes: number, msTotal: number): void {
-    setText('rate', (bytes / 1e3 / Math.max(1, msTotal)).toFixed(0));
+  finishNaive(rows: number, batches: number, bytes: number, msTotal: number): void {
+    setText('rate', rate(bytes, msTotal));
     setText('rows', count(rows));
     setText('rows-total', `of ${count(rows)}`);
     setText('bytes', megabytes(bytes));
     setText('bytes-total', megabytes(bytes));
+    setText('batches', count(batches));
     setText('first', msTotal.toFixed(0));
     setText('total', msTotal.toFixed(0));
     setText('limit', 'Naive: the whole file is fetched, then decoded and uploaded on the main thread.');
@@ -150,4 +151,10 @@ export class LiveStats {
       2.2,
     );
   }
+}
+
+/** MB/s of `bytes` in `ms`: whole numbers from 10 up, one decimal below. */
+export function rate(bytes: number, ms: number): string {
+  const mbps = bytes / 1e3 / Math.max(1, ms);
+  return mbps >= 10 ? mbps.toFixed(0) : mbps.toFixed(1);
 }

@@ -78,7 +78,11 @@ async function start(next: Source): Promise<void> {
   }
 }
 
-/** Inspects the schema (column pickers), then loads in the worker with live progress, then draws. */
+/**
+ * Inspects the schema (column pickers), then opens the source in the worker: the table comes back at
+ * once and fills as batches land (live progress, the scatter redrawn as rows arrive); once it is
+ * complete, the final figures, the scatter over every row and the histograms.
+ */
 async function runWorker(session: Session): Promise<void> {
   if (!loader) throw new Error('WebGPU did not start');
   const { signal } = session.controller;
@@ -88,20 +92,26 @@ async function runWorker(session: Session): Promise<void> {
   if (session !== current) return;
   const choice: Choice = defaultChoice(schema.columns);
   pickers.fill(schema.columns, choice);
-  views.prepare(choice);
   showMessage(`Loading ${schema.columns.length} columns with ${session.mode}…`);
-  const table = await loader.load(input, {
+  const startedAt = performance.now();
+  const table = await loader.open(input, {
     upload: session.mode as UploadStrategy,
     signal,
     onProgress: (p: LoadProgress) => {
       if (session === current) stats.progress(p);
     },
+    onBatch: () => {
+      if (session === current) views.grow();
+    },
   });
   if (session !== current) {
-    await table.destroy();
+    await table.destroy().catch(() => {});
     return;
   }
   session.table = table;
+  views.begin(loader, table, pickers.value(), startedAt);
+  await table.done;
+  if (session !== current) return;
   const limit = stats.finish(table.stats, table.numRows);
   const frames = meter.endRun();
   const { msTotal, msToFirstBatch, bytesFetched } = table.stats;
@@ -119,11 +129,11 @@ async function runWorker(session: Session): Promise<void> {
     limit,
   });
   try {
-    await views.show(loader, table, pickers.value(), choice.histograms);
+    await views.finish(table, pickers.value(), choice.histograms);
   } catch (error) {
-    // The table loaded; only drawing it failed: its figures stay, the scatter says why.
+    // The table loaded; only a view of it failed: its figures stay, the panel says why.
     if (session === current)
-      views.note(`The scatter could not be drawn: ${describeError(error).message}`, true);
+      views.note(`The views could not be drawn: ${describeError(error).message}`, true);
   }
 }
 
@@ -143,7 +153,7 @@ async function runNaive(session: Session): Promise<void> {
     stats.progress(naiveProgress(bytes, total, now - t0));
   });
   if (session !== current) return;
-  stats.finishNaive(result.rows, result.bytes, result.msTotal);
+  stats.finishNaive(result.rows, result.batches, result.bytes, result.msTotal);
   const frames = meter.endRun();
   showMessage(
     `Naive: ${count(result.rows)} rows (${megabytes(result.bytes)} MB) on the page's device in ${result.msTotal.toFixed(0)} ms; ` +
@@ -182,6 +192,8 @@ function fail(session: Session, error: unknown): void {
   pickers.clear();
   stats.reset();
   stats.fail();
+  void session.table?.destroy().catch(() => {});
+  session.table = null;
   const code = showError(error);
   views.note(code === 'ABORTED' ? 'Cancelled.' : 'Nothing loaded.', code !== 'ABORTED');
   record(session, { result: code === 'ABORTED' ? 'cancelled' : code, ok: false, ...meter.endRun() });

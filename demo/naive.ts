@@ -5,6 +5,7 @@ import type { Source } from './source.js';
 /** What the naive load did: rows and bytes on the page's own device, and when. */
 export interface NaiveResult {
   rows: number;
+  batches: number;
   bytes: number;
   msTotal: number;
 }
@@ -84,5 +85,5 @@ export async function naiveLoad(
   await gpu.queue.onSubmittedWorkDone();
   const msTotal = performance.now() - t0;
   for (const buffer of buffers) buffer.destroy();
-  return { rows: table.numRows, bytes: bytes.byteLength, msTotal };
+  return { rows: table.numRows, batches: table.batches.length, bytes: bytes.byteLength, msTotal };
 }

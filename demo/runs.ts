@@ -26,7 +26,7 @@ export function addRun(run: Run): void {
     [run.source, ''],
     [run.mode, ''],
     [run.result, run.ok ? '' : 'bad'],
-    [fixed(run.mbps), 'num'],
+    [run.mbps === undefined ? '–' : run.mbps >= 10 ? run.mbps.toFixed(0) : run.mbps.toFixed(1), 'num'],
     [fixed(run.firstMs), 'num'],
     [fixed(run.totalMs), 'num'],
     [run.worstFrameMs.toFixed(0), run.worstFrameMs >= 50 ? 'num bad' : 'num'],

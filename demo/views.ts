@@ -1,49 +1,69 @@
-import type { GpuTable, Loader } from '../src/index.js';
+import type { GpuFilter, GpuTable, Loader, Predicate } from '../src/index.js';
 import { type Brushes, CrossfilterPanel } from './crossfilter-panel.js';
-import { byId } from './dom.js';
+import { byId, setText } from './dom.js';
 import { showLegend } from './legend.js';
-import type { Choice } from './pickers.js';
+import { describeError } from './message.js';
 import { Scatter, type ScatterColumns } from './scatter.js';
 
-/** The scatter and the histograms of the current table, and the note over the scatter. */
+/**
+ * The scatter, its legend and the linked histograms of the current table, and the note over the
+ * scatter. While a table streams in, the scatter redraws as rows land; once it is complete the
+ * histograms are computed, and brushing them filters the scatter too (a `table.filter` of the brushes,
+ * drawn with `view.filter`).
+ */
 export class Views {
-  private readonly scatter = new Scatter();
+  private readonly scatter = new Scatter(
+    (rows) => this.drawn(rows),
+    (error) => this.note(`The scatter could not be drawn: ${describeError(error).message}`, true),
+  );
   private readonly crossfilter = new CrossfilterPanel((table, brushes) => this.select(table, brushes));
   private table: GpuTable | null = null;
+  private filter: GpuFilter | null = null;
+  private startedAt = 0;
 
   /** Removes everything drawn from a table. */
   clear(): void {
     this.table = null;
+    const filter = this.filter;
+    this.filter = null;
+    if (filter) void filter.destroy().catch(() => {});
     this.scatter.clear();
     this.crossfilter.clear();
     byId('legend').replaceChildren();
+    setText('first-drawn', '–');
     this.note('');
   }
 
-  /** Before the first batch: the columns chosen from the schema. */
-  prepare(_choice: Choice): void {
-    this.note('Waiting for the first batch…');
-  }
-
-  /** Draws a loaded table: the scatter, then the histograms of `histograms`. */
-  async show(loader: Loader, table: GpuTable, choice: ScatterColumns, histograms: readonly string[]) {
+  /** A table opened at `startedAt` (performance.now()): its rows are drawn as they land. */
+  begin(loader: Loader, table: GpuTable, columns: ScatterColumns, startedAt: number): void {
+    this.clear();
     this.table = table;
-    const view = await this.scatter.show(loader, table, choice);
-    if (!view || this.table !== table) return;
-    this.note('');
-    await showLegend(table, choice.color, view.domain.color);
+    this.startedAt = startedAt;
+    this.scatter.start(loader, table, columns);
+    this.note('Waiting for the first batch…');
+    if (table.numRows > 0) this.scatter.grow();
+  }
+
+  /** More rows landed. */
+  grow(): void {
+    this.scatter.grow();
+  }
+
+  /** The table is complete: the last scatter over the whole extent, its legend, then the histograms. */
+  async finish(table: GpuTable, columns: ScatterColumns, histograms: readonly string[]): Promise<void> {
+    await this.scatter.finish();
+    const view = this.scatter.current;
+    if (this.table !== table || !view) return;
+    await showLegend(table, columns.color, view.domain.color);
     if (this.table === table) await this.crossfilter.show(table, histograms);
   }
 
-  /** The brushes changed: the scatter shows the rows they keep. */
-  private async select(_table: GpuTable, _brushes: Brushes): Promise<void> {}
-
   /** The user picked other columns. */
-  async choose(choice: ScatterColumns): Promise<void> {
+  async choose(columns: ScatterColumns): Promise<void> {
     const table = this.table;
-    const state = await this.scatter.choose(choice);
-    if (table && state && this.table === table && this.scatter.current)
-      await showLegend(table, choice.color, this.scatter.current.domain.color);
+    await this.scatter.choose(columns);
+    const view = this.scatter.current;
+    if (table && view && this.table === table) await showLegend(table, columns.color, view.domain.color);
   }
 
   /** A line over the scatter (empty: none). */
@@ -51,5 +71,27 @@ export class Views {
     const note = byId('scatter-note');
     note.textContent = text;
     note.className = error ? 'overlay error' : 'overlay';
+  }
+
+  private drawn(rows: number): void {
+    if (byId('first-drawn').textContent === '–')
+      setText('first-drawn', (performance.now() - this.startedAt).toFixed(0));
+    if (rows > 0 && byId('scatter-note').textContent === 'Waiting for the first batch…') this.note('');
+  }
+
+  /** The brushes changed: the scatter draws the rows that pass all of them (the others dimmed). */
+  private async select(table: GpuTable, brushes: Brushes): Promise<void> {
+    const ranges: Predicate[] = Object.entries(brushes).flatMap(([column, brush]) =>
+      brush ? [{ column, range: [brush[0], brush[1]] as [number, number] }] : [],
+    );
+    const filter = ranges.length > 0 ? await table.filter({ and: ranges }) : null;
+    if (this.table !== table) {
+      await filter?.destroy();
+      return;
+    }
+    const previous = this.filter;
+    this.filter = filter;
+    await this.scatter.setFilter(filter);
+    await previous?.destroy().catch(() => {});
   }
 }

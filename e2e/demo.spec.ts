@@ -3,16 +3,28 @@ import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
 import { RecordBatchReader } from 'apache-arrow';
 import { DEMO_PATH } from '../scripts/demo-data.js';
+import { FIXTURE_DIR } from './fixtures.js';
 import { decodePng } from './png.js';
 
-// The demo page (index.html) against the dev server, as `npm start` serves it: one page goes through
-// the steps in order, so that each later step starts with an earlier table on screen.
+// The demo page (index.html) against the dev server, as `npm start` serves it. One page goes through
+// the steps in order, so that each later step starts with an earlier table on screen. The GPU here may
+// be SwiftShader (on the CPU), where millions of points take seconds a frame: the waits are long.
 
 const SHOTS = join(import.meta.dirname, '.screenshots');
 /** The scatter's background (style.css `.plot`). */
 const PLOT_BACKGROUND = [0x0a, 0x0e, 0x13];
 /** Figures that belong to one load: each shows `–` when no load is shown. */
-const FIGURES = ['#rate', '#rows', '#bytes', '#bytes-total', '#batches', '#first', '#total', '#limit'];
+const FIGURES = [
+  '#rate',
+  '#rows',
+  '#bytes',
+  '#bytes-total',
+  '#batches',
+  '#first',
+  '#first-drawn',
+  '#total',
+  '#limit',
+];
 
 test.describe.configure({ mode: 'serial' });
 
@@ -30,15 +42,32 @@ test.afterAll(async () => {
   expect(pageErrors, 'uncaught errors in the page').toEqual([]);
 });
 
-/** Rows of the data set, counted from the file itself. */
-function datasetRows(path: string): number {
+/** The values of `columns` in a file, row by row (timestamps as epoch numbers, nulls as null). */
+function readColumns(path: string, columns: readonly string[]): Record<string, (number | null)[]> {
+  const out: Record<string, (number | null)[]> = Object.fromEntries(columns.map((c) => [c, []]));
+  for (const batch of RecordBatchReader.from(readFileSync(path))) {
+    for (const name of columns) {
+      const vector = batch.getChild(name);
+      if (!vector) throw new Error(`${path} has no column ${name}`);
+      const values = out[name] as (number | null)[];
+      for (let i = 0; i < vector.length; i++) {
+        const v = vector.get(i);
+        values.push(v === null ? null : Number(v));
+      }
+    }
+  }
+  return out;
+}
+
+/** Rows of a file, counted batch by batch. */
+function fileRows(path: string): number {
   let rows = 0;
   for (const batch of RecordBatchReader.from(readFileSync(path))) rows += batch.numRows;
   return rows;
 }
 
-/** Pixels of the scatter that are not its background (the note over it hidden while it is taken). */
-async function litPixels(): Promise<number> {
+/** Pixels of the scatter unlike its background, and their summed brightness (the note over it hidden). */
+async function scatterPixels(): Promise<{ lit: number; brightness: number }> {
   const note = page.locator('#scatter-note');
   await note.evaluate((element) => {
     element.style.visibility = 'hidden';
@@ -48,13 +77,13 @@ async function litPixels(): Promise<number> {
     element.style.visibility = '';
   });
   let lit = 0;
+  let brightness = 0;
   for (let i = 0; i < image.data.length; i += 4) {
-    const far = [0, 1, 2].some(
-      (c) => Math.abs((image.data[i + c] as number) - (PLOT_BACKGROUND[c] as number)) > 24,
-    );
-    if (far) lit++;
+    const channels = [0, 1, 2].map((c) => image.data[i + c] as number);
+    if (channels.some((v, c) => Math.abs(v - (PLOT_BACKGROUND[c] as number)) > 24)) lit++;
+    brightness += channels[0]! + channels[1]! + channels[2]!;
   }
-  return lit;
+  return { lit, brightness };
 }
 
 /** Nothing of any table: every figure blank, no column to pick, no legend, no histogram, no point. */
@@ -64,8 +93,9 @@ async function expectNothingShown(): Promise<void> {
     await expect(page.locator(`${picker} option`), picker).toHaveCount(0);
   await expect(page.locator('#legend li')).toHaveCount(0);
   await expect(page.locator('#histograms > *')).toHaveCount(0);
+  await expect(page.locator('#plot canvas')).toHaveCount(1);
   await expect(page.locator('#scatter')).not.toHaveAttribute('data-drawn', 'true');
-  expect(await litPixels(), 'lit pixels on the scatter').toBe(0);
+  expect((await scatterPixels()).lit, 'lit pixels on the scatter').toBe(0);
 }
 
 async function loadUrl(url: string): Promise<void> {
@@ -73,23 +103,141 @@ async function loadUrl(url: string): Promise<void> {
   await page.locator('#load').click();
 }
 
+/** What a histogram shows: its column, bin edges, counts and brush. */
+interface Shown {
+  column: string;
+  edges: number[];
+  counts: number[];
+  brush: [number, number] | null;
+}
+
+async function histograms(): Promise<Shown[]> {
+  return page.locator('#histograms .hist').evaluateAll((elements) =>
+    elements.map((e) => {
+      const data = (e as HTMLElement).dataset;
+      return {
+        column: data.column as string,
+        edges: JSON.parse(data.edges as string) as number[],
+        counts: JSON.parse(data.counts as string) as number[],
+        brush: data.brush ? (JSON.parse(data.brush) as string[]).map(Number) : null,
+      } as Shown;
+    }),
+  );
+}
+
+/** Counts of `values` (rows where `keep`) in bins `[edges[i], edges[i + 1])`, as the CPU bins them. */
+function cpuCounts(values: (number | null)[], edges: number[], keep: (row: number) => boolean): number[] {
+  const counts = new Array<number>(edges.length - 1).fill(0);
+  values.forEach((v, row) => {
+    if (v === null || Number.isNaN(v) || !keep(row)) return;
+    if (v < (edges[0] as number) || v >= (edges[edges.length - 1] as number)) return;
+    let lo = 0;
+    let hi = edges.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (v >= (edges[mid] as number)) lo = mid;
+      else hi = mid;
+    }
+    counts[lo] = (counts[lo] as number) + 1;
+  });
+  return counts;
+}
+
 test('on open, the default data set loads and its every row is counted and drawn', async () => {
-  test.setTimeout(300_000);
-  const rows = datasetRows(DEMO_PATH);
+  test.setTimeout(420_000);
+  const rows = fileRows(DEMO_PATH);
   await page.goto('/');
-  await expect(page.locator('#message')).toContainText('Loaded', { timeout: 240_000 });
+  await expect(page.locator('#message')).toContainText('Loaded', { timeout: 300_000 });
   await expect(page.locator('#rows')).toHaveText(rows.toLocaleString('en-US'));
   await expect(page.locator('#message')).toContainText(`Loaded ${rows.toLocaleString('en-US')} rows`);
-  await expect(page.locator('#scatter')).toHaveAttribute('data-drawn', 'true', { timeout: 120_000 });
+  await expect(page.locator('#scatter')).toHaveAttribute('data-rows', String(rows), { timeout: 120_000 });
   await expect(page.locator('#scatter-note')).toHaveText('');
-  expect(await litPixels()).toBeGreaterThan(5_000);
+  expect((await scatterPixels()).lit).toBeGreaterThan(5_000);
   // The pickers offer the schema's columns, with the chosen ones selected.
   await expect(page.locator('#pick-x')).toHaveValue('pickup_lon');
   await expect(page.locator('#pick-y')).toHaveValue('pickup_lat');
   await expect(page.locator('#pick-color')).toHaveValue('zone');
   await expect(page.locator('#legend li')).toHaveCount(10);
   await expect(page.locator('#limit')).toContainText('Limited by');
+  await expect(page.locator('#histograms .hist[data-counts]')).toHaveCount(4, { timeout: 240_000 });
   await page.screenshot({ path: join(SHOTS, 'demo-loaded.png'), fullPage: true });
+});
+
+test('a brush recounts the other histograms as a CPU filter of the data set does, and filters the scatter', async () => {
+  test.setTimeout(420_000);
+  const before = await histograms();
+  expect(before.map((h) => h.column)).toEqual(['pickup_at', 'distance_km', 'fare', 'tip']);
+  const scatterBefore = await scatterPixels();
+  const fare = page.locator('.hist[data-column="fare"] canvas');
+  const box = (await fare.boundingBox()) as { x: number; y: number; width: number; height: number };
+  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2, { steps: 4 });
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 4 });
+  await page.mouse.up();
+  // Done when no query runs and the counts shown are of the brush drawn.
+  const panel = page.locator('#histograms');
+  await expect(panel).toHaveAttribute('data-state', 'idle', { timeout: 300_000 });
+  await expect(page.locator('#brush-time')).toContainText(/brush → histograms \d+ ms · scatter \d+ ms/);
+  const after = await histograms();
+  const brush = after.find((h) => h.column === 'fare')?.brush as [number, number];
+  expect(brush[0]).toBeLessThan(brush[1]);
+  expect(JSON.parse((await panel.getAttribute('data-brushes')) as string)).toEqual({
+    fare: brush.map(String),
+  });
+
+  const values = readColumns(DEMO_PATH, ['fare', 'pickup_at', 'distance_km', 'tip']);
+  const fares = values.fare as (number | null)[];
+  const kept = (row: number) => {
+    const v = fares[row];
+    return v !== null && v !== undefined && v >= brush[0] && v < brush[1];
+  };
+  const selected = fares.reduce<number>((n, _, row) => n + (kept(row) ? 1 : 0), 0);
+  expect(selected).toBeGreaterThan(0);
+  await expect(page.locator('#histograms')).toHaveAttribute('data-selected', String(selected));
+  for (const shown of after.filter((h) => h.column !== 'fare')) {
+    const column = values[shown.column] as (number | null)[];
+    expect(shown.counts, shown.column).toEqual(cpuCounts(column, shown.edges, kept));
+    // And a brush changed them: the counts before were those of every row.
+    expect(before.find((h) => h.column === shown.column)?.counts).toEqual(
+      cpuCounts(column, shown.edges, () => true),
+    );
+  }
+  // The brushed histogram itself keeps every row's counts (no other brush).
+  const fareShown = after.find((h) => h.column === 'fare') as Shown;
+  expect(fareShown.counts).toEqual(cpuCounts(fares, fareShown.edges, () => true));
+
+  // The scatter dims the rows outside the brush: the same points, darker.
+  await expect
+    .poll(async () => (await scatterPixels()).brightness, { timeout: 60_000 })
+    .toBeLessThan(scatterBefore.brightness * 0.95);
+  await page.screenshot({ path: join(SHOTS, 'demo-brushed.png'), fullPage: true });
+
+  await page.locator('#clear-brush').click();
+  await expect(page.locator('#histograms')).toHaveAttribute('data-selected', String(fares.length), {
+    timeout: 300_000,
+  });
+});
+
+test('a stream is drawn as it arrives: points show before its last batch has come', async () => {
+  test.setTimeout(300_000);
+  const rows = fileRows(join(FIXTURE_DIR, 'big-16.stream'));
+  // A live stream: the schema and 3 batches at once, the rest only when released.
+  await loadUrl('/live/big-16.stream?id=demo-progressive&first=4');
+  await expect(page.locator('#scatter')).toHaveAttribute('data-drawn', 'true', { timeout: 120_000 });
+  const drawn = Number(await page.locator('#scatter').getAttribute('data-rows'));
+  expect(drawn).toBeGreaterThan(0);
+  expect(drawn).toBeLessThan(rows);
+  await expect(page.locator('#message')).not.toContainText('Loaded');
+  expect((await scatterPixels()).lit).toBeGreaterThan(1_000);
+  expect(Number((await page.locator('#rows').textContent())?.replaceAll(',', ''))).toBeLessThan(rows);
+
+  await page.request.get('/live-next/demo-progressive?count=all');
+  await expect(page.locator('#message')).toContainText(`Loaded ${rows.toLocaleString('en-US')} rows`, {
+    timeout: 120_000,
+  });
+  await expect(page.locator('#scatter')).toHaveAttribute('data-rows', String(rows), { timeout: 120_000 });
+  expect((await scatterPixels()).lit).toBeGreaterThan(1_000);
 });
 
 test('Cancel mid-load leaves no number, column or point of the load or of the table before it', async () => {
@@ -129,16 +277,15 @@ test('a 404 URL and non-Arrow data show readable errors and nothing of the table
 });
 
 test('a local file loads through the worker like a URL', async () => {
-  const bytes = readFileSync(join(import.meta.dirname, '.fixtures/many-batches.arrow'));
   await page.locator('#file').setInputFiles({
     name: 'many-batches.arrow',
     mimeType: 'application/vnd.apache.arrow.file',
-    buffer: bytes,
+    buffer: readFileSync(join(FIXTURE_DIR, 'many-batches.arrow')),
   });
   await expect(page.locator('#message')).toContainText('Loaded 60,007 rows', { timeout: 60_000 });
   await expect(page.locator('#runs tbody tr').first()).toContainText('many-batches.arrow (local file)');
-  await expect(page.locator('#scatter')).toHaveAttribute('data-drawn', 'true', { timeout: 60_000 });
-  expect(await litPixels()).toBeGreaterThan(100);
+  await expect(page.locator('#scatter')).toHaveAttribute('data-rows', '60007', { timeout: 60_000 });
+  expect((await scatterPixels()).lit).toBeGreaterThan(100);
 });
 
 test('at devicePixelRatio 2 in a phone-sized window the page fits and draws at full resolution', async ({
@@ -147,14 +294,13 @@ test('at devicePixelRatio 2 in a phone-sized window the page fits and draws at f
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
   await phone.goto('/?url=/data/many-batches.stream');
   await expect(phone.locator('#message')).toContainText('Loaded 60,007 rows', { timeout: 60_000 });
-  await expect(phone.locator('#scatter')).toHaveAttribute('data-drawn', 'true', { timeout: 60_000 });
+  await expect(phone.locator('#scatter')).toHaveAttribute('data-rows', '60007', { timeout: 60_000 });
   const fit = await phone.evaluate(() => ({
     scroll: document.documentElement.scrollWidth,
     width: window.innerWidth,
   }));
   expect(fit.scroll, 'no horizontal scrolling').toBeLessThanOrEqual(fit.width);
-  const plot = phone.locator('#plot');
-  const css = await plot.evaluate((e) => [e.clientWidth, e.clientHeight]);
+  const css = await phone.locator('#plot').evaluate((e) => [e.clientWidth, e.clientHeight]);
   const canvas = phone.locator('#scatter');
   await expect(canvas).toHaveAttribute('data-width', String(Math.round((css[0] as number) * 2)));
   await expect(canvas).toHaveAttribute('data-height', String(Math.round((css[1] as number) * 2)));

@@ -112,11 +112,6 @@ export class ViewRenderer {
     return view;
   }
 
-  /** The row mask the view draws with (`setMask`), or `null`. */
-  get mask(): GPUBuffer | null {
-    return this.#mask;
-  }
-
   /** Where the view stands: its domain (defaults filled in), its canvas, the frames drawn. */
   get state(): RenderState {
     const { domain, pixelRatio } = this.#settings;
