@@ -184,6 +184,8 @@ describe('RunEndEncoded columns (decoded as the struct of their run ends and val
           const { plans } = planRuns(runEnds(values, ends), { encodings });
           expect(plans[0], `${values} ${encodings}`).toEqual({
             ...plain,
+            // Expanded, the column is its values under its own name, nullable as the values are.
+            field: new Field('r', values, true),
             arrowType: `RunEndEncoded<${ends}, ${values}>`,
             runEndEncoded: true,
           });
