@@ -41,7 +41,8 @@ function initialSource(): Source {
   const params = new URLSearchParams(location.search);
   const input = byId<HTMLInputElement>('url');
   input.value = params.get('url') ?? input.value;
-  const radio = document.querySelector<HTMLInputElement>(`input[name="mode"][value="${params.get('mode')}"]`);
+  const radios = [...document.querySelectorAll<HTMLInputElement>('input[name="mode"]')];
+  const radio = radios.find((r) => r.value === params.get('mode'));
   if (radio) radio.checked = true;
   return { kind: 'url', url: input.value };
 }
