@@ -6,6 +6,8 @@ import { drawSparkline } from './sparkline.js';
 
 /** The sliding window of the MB/s curve: short enough to show stalls, long enough to be readable. */
 const RATE_WINDOW_MS = 250;
+/** Charts are redrawn at most this often while a load runs (each repaint costs the compositor). */
+const DRAW_EVERY_MS = 200;
 
 /**
  * The live figures of the load in progress (throughput over time, rows and bytes against the total,
@@ -135,10 +137,10 @@ export class LiveStats {
   private scheduleDraw(): void {
     if (this.drawPending) return;
     this.drawPending = true;
-    requestAnimationFrame(() => {
+    setTimeout(() => {
       this.drawPending = false;
       this.draw();
-    });
+    }, DRAW_EVERY_MS);
   }
 
   private draw(): void {

@@ -219,6 +219,7 @@ try {
   // On a CPU rasteriser the GPU's work shares the page's cores: the figures say so.
   byId('frame-note').hidden = !software;
   stats.softwareGpu = software;
+  views.software = software;
   await start(source);
 } catch (error) {
   showError(error);

@@ -17,6 +17,11 @@ export interface ScatterColumns {
  */
 const GROW_INTERVAL_MS = 150;
 const GROW_FRAME_FACTOR = 4;
+/**
+ * On a CPU rasteriser a frame of a million points takes a second of the cores the load runs on: there a
+ * growth redraw waits until no batch has landed for this long (the load waits on the network anyway).
+ */
+const QUIET_MS = 250;
 /** Extra room around the first rows' extent while the table grows (their extent is the default domain). */
 const GROW_PADDING = 0.05;
 
@@ -39,6 +44,10 @@ export class Scatter {
   private pending = false;
   private pendingFinal = false;
   private running: Promise<void> | null = null;
+  private drawnAt = 0;
+  private landedAt = 0;
+  /** The GPU is emulated on the CPU (SwiftShader): growth redraws wait for a pause in the load. */
+  software = false;
   private serial: Promise<unknown> = Promise.resolve();
 
   /** `onDrawn(rows)` hears each redraw; `onError` a redraw that failed. */
@@ -62,6 +71,7 @@ export class Scatter {
 
   /** More rows landed: redraw soon (coalesced with any redraw under way). */
   grow(): void {
+    this.landedAt = performance.now();
     this.pending = true;
     void this.pump();
   }
@@ -97,6 +107,7 @@ export class Scatter {
     this.filter = null;
     this.pending = false;
     this.pendingFinal = false;
+    this.drawnAt = 0;
     const view = this.view;
     this.view = null;
     if (view) void view.destroy().catch(() => {});
@@ -106,15 +117,16 @@ export class Scatter {
     this.canvas = blank;
   }
 
-  /** Runs redraws while some are wanted, one at a time, `GROW_INTERVAL_MS` apart while growing. */
+  /** Runs redraws while some are wanted, one at a time; a growth redraw waits its turn (`nap`). */
   private pump(): Promise<void> {
     this.running ??= (async () => {
       while (this.pending) {
+        if (!this.pendingFinal) await this.nap();
         const final = this.pendingFinal;
         this.pending = false;
         this.pendingFinal = false;
         await this.redraw(final).catch((error) => this.onError(error));
-        if (this.pending && !this.pendingFinal) await this.nap();
+        this.drawnAt = performance.now();
       }
     })().finally(() => {
       this.running = null;
@@ -122,17 +134,20 @@ export class Scatter {
     return this.running;
   }
 
-  /** Waits until the next growth redraw fits its share of the GPU, or the final redraw is asked for. */
+  /**
+   * Waits until the next growth redraw fits its share of the GPU (on a CPU rasteriser: until the load
+   * pauses), or the final redraw is asked for. The first one goes at once on a GPU.
+   */
   private nap(): Promise<void> {
-    const drawnAt = performance.now();
     const frameMs = this.view?.state.frameMs ?? 0;
     const rowsDrawn = Math.max(1, Number(this.canvas.dataset.rows ?? 1));
     return new Promise((resolve) => {
       const tick = () => {
+        const now = performance.now();
         const rows = this.drawing?.table.numRows ?? rowsDrawn;
-        const expected = (frameMs * rows) / rowsDrawn;
-        const wait = Math.max(GROW_INTERVAL_MS, GROW_FRAME_FACTOR * expected);
-        if (this.pendingFinal || !this.drawing || performance.now() - drawnAt >= wait) resolve();
+        const wait = Math.max(GROW_INTERVAL_MS, (GROW_FRAME_FACTOR * frameMs * rows) / rowsDrawn);
+        const turn = now - this.drawnAt >= wait && (!this.software || now - this.landedAt >= QUIET_MS);
+        if (this.pendingFinal || !this.drawing || turn) resolve();
         else setTimeout(tick, 50);
       };
       tick();

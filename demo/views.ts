@@ -21,6 +21,11 @@ export class Views {
   private filter: GpuFilter | null = null;
   private startedAt = 0;
 
+  /** The GPU is emulated on the CPU: the scatter waits for pauses in a load to redraw. */
+  set software(value: boolean) {
+    this.scatter.software = value;
+  }
+
   /** Removes everything drawn from a table. */
   clear(): void {
     this.table = null;
@@ -40,7 +45,11 @@ export class Views {
     this.table = table;
     this.startedAt = startedAt;
     this.scatter.start(loader, table, columns);
-    this.note('Waiting for the first batch…');
+    this.note(
+      this.scatter.software
+        ? 'The GPU is emulated on the CPU here: points are drawn when the load pauses, and at its end.'
+        : 'Waiting for the first batch…',
+    );
     if (table.numRows > 0) this.scatter.grow();
   }
 
@@ -76,7 +85,7 @@ export class Views {
   private drawn(rows: number): void {
     if (byId('first-drawn').textContent === '–')
       setText('first-drawn', (performance.now() - this.startedAt).toFixed(0));
-    if (rows > 0 && byId('scatter-note').textContent === 'Waiting for the first batch…') this.note('');
+    if (rows > 0) this.note('');
   }
 
   /** The brushes changed: the scatter draws the rows that pass all of them (the others dimmed). */
