@@ -15,7 +15,8 @@ export function serveArrow(dir: string): Plugin {
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         const { pathname } = new URL(req.url ?? '/', 'http://localhost');
-        if (!pathname.endsWith('.arrow')) return next();
+        // Only files at the root: other paths (a test server's /data/ routes) are someone else's.
+        if (!pathname.endsWith('.arrow') || pathname.lastIndexOf('/') !== 0) return next();
         const path = normalize(join(root, decodeURIComponent(pathname)));
         if (!path.startsWith(root)) return next();
         // A missing data file is a 404, not the SPA fallback's index.html.
