@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDemoData } from '../scripts/demo-data.js';
+import { ensureDemoData, ensureExampleData } from '../scripts/demo-data.js';
 import { ensureEveryTypeFixtures, ensureFixtures } from './fixtures.js';
 
 export default async function globalSetup(): Promise<void> {
@@ -10,4 +10,6 @@ export default async function globalSetup(): Promise<void> {
   await ensureFixtures();
   await ensureEveryTypeFixtures();
   await ensureDemoData();
+  // The specs that run the README's examples load the table those examples name, /demo.arrow.
+  await ensureExampleData();
 }
