@@ -2,6 +2,7 @@ import { createReadStream, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join, normalize } from 'node:path';
 import type { Plugin } from 'vite';
+import { byteRange } from '../scripts/serve-arrow.js';
 import { mutate } from '../test/support/mutate.js';
 import { FIXTURE_DIR } from './fixtures.js';
 import { handleLive } from './live-route.js';
@@ -29,15 +30,8 @@ export function serveFile(
   { bytesPerSecond = 0, chunkBytes = 64 << 10 }: { bytesPerSecond?: number; chunkBytes?: number } = {},
 ) {
   const size = statSync(path).size;
-  const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
-  let start = 0;
-  let end = size - 1;
+  const { start, end, range } = byteRange(req.headers.range, size);
   if (range) {
-    if (range[1] === '') start = Math.max(0, size - Number(range[2]));
-    else {
-      start = Number(range[1]);
-      if (range[2] !== '') end = Math.min(end, Number(range[2]));
-    }
     res.writeHead(206, {
       ...headers,
       'Content-Range': `bytes ${start}-${end}/${size}`,

@@ -33,19 +33,10 @@ export function serveArrow(dir: string): Plugin {
 /** Writes `path` (or the `bytes=a-b` / `bytes=-n` range asked) to `res`, stopping when the client goes. */
 function sendFile(req: IncomingMessage, res: ServerResponse, path: string): void {
   const size = statSync(path).size;
-  const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
-  let start = 0;
-  let end = size - 1;
-  if (range) {
-    if (range[1] === '') start = Math.max(0, size - Number(range[2]));
-    else {
-      start = Number(range[1]);
-      if (range[2] !== '') end = Math.min(end, Number(range[2]));
-    }
-    if (start > end) {
-      res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
-      return;
-    }
+  const { start, end, range } = byteRange(req.headers.range, size);
+  if (range && start > end) {
+    res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
+    return;
   }
   res.writeHead(range ? 206 : 200, {
     'Content-Type': 'application/vnd.apache.arrow.stream',
@@ -61,4 +52,16 @@ function sendFile(req: IncomingMessage, res: ServerResponse, path: string): void
   const stream = createReadStream(path, { start, end, highWaterMark: 1 << 20 });
   stream.pipe(res);
   res.on('close', () => stream.destroy());
+}
+
+/** The bytes a `Range` header (`bytes=a-b`, `bytes=a-`, `bytes=-n`) asks of `size`; the whole without one. */
+export function byteRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number; range: boolean } {
+  const range = /^bytes=(\d*)-(\d*)$/.exec(header ?? '');
+  if (!range) return { start: 0, end: size - 1, range: false };
+  if (range[1] === '') return { start: Math.max(0, size - Number(range[2])), end: size - 1, range: true };
+  const end = range[2] === '' ? size - 1 : Math.min(size - 1, Number(range[2]));
+  return { start: Number(range[1]), end, range: true };
 }

@@ -19,11 +19,9 @@ export interface QueryTable {
    * Each column's values as the GPU holds them, as `describe` reports them: numbers, bigints, 0/1,
    * dictionary codes, `f32-relative` values rounded (the f32 plus the offset).
    */
-  numeric: Record<string, Array<number | bigint | null>>;
+  reference: Record<string, HeldValue[]>;
   /** The same, as predicates compare them: booleans as booleans and dictionary values as their text. */
   values: Record<string, RowValue[]>;
-  /** `numeric` under the name the histogram specs use. */
-  reference: Record<string, HeldValue[]>;
 }
 
 /** Loads `data` (columns of `chunkBytes` bytes at most) into a new store, runs `test`, destroys the table. */
@@ -52,7 +50,7 @@ export async function withQueryTable<T>(
     const values = Object.fromEntries(
       Object.entries(data.values).map(([name, vs]) => [name, vs.map((v) => stored(name, v))]),
     );
-    const numeric = Object.fromEntries(
+    const reference = Object.fromEntries(
       Object.entries(values).map(([name, vs]) => [
         name,
         vs.map((v) => {
@@ -62,7 +60,7 @@ export async function withQueryTable<T>(
         }),
       ]),
     );
-    return await test({ store, tableId, data, numeric, values, reference: numeric });
+    return await test({ store, tableId, data, reference, values });
   } finally {
     store.destroy(tableId);
   }

@@ -170,7 +170,7 @@ describe('filter', () => {
             // Each column described over some filter, the rest in turn.
             const name = DESCRIBED[k % DESCRIBED.length] as string;
             const got = await table.store.describe(table.tableId, name, { filterId });
-            const reference = referenceSummary(table.numeric[name] ?? [], keep);
+            const reference = referenceSummary(table.reference[name] ?? [], keep);
             expectSummary(name, got, reference, `${name} where ${printPredicate(predicate)}`);
             // Every other filter is left to the table's destroy.
             if (k % 2 === 0) table.store.destroyFilter(table.tableId, filterId);
@@ -491,7 +491,7 @@ describe('buffers', () => {
 
   it('a filter destroyed while a describe over it runs: the describe answers right or says it was destroyed', async () => {
     await withContext((context) =>
-      withQueryTable(context, queryData(300, 6), async ({ store, tableId, numeric, values }) => {
+      withQueryTable(context, queryData(300, 6), async ({ store, tableId, reference, values }) => {
         const predicate: Predicate = { column: 'u32', range: [0, 2 ** 31] };
         const keep = (row: number) => evaluate(predicate, (column) => values[column]?.[row] ?? null);
         await store.describe(tableId, 'f64'); // compiled beforehand, so that the race is with the GPU work
@@ -504,7 +504,7 @@ describe('buffers', () => {
           store.destroyFilter(tableId, filterId);
           const outcome = await pending;
           if ('summary' in outcome)
-            expectSummary('f64', outcome.summary, referenceSummary(numeric.f64 ?? [], keep));
+            expectSummary('f64', outcome.summary, referenceSummary(reference.f64 ?? [], keep));
           else
             expect(outcome.error).toMatchObject({
               code: 'INVALID_ARGUMENT',

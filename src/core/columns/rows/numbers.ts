@@ -1,21 +1,9 @@
 import { type DataType, Precision, Type } from 'apache-arrow';
+import type { ValueArray } from '../encoders/column-encoder.js';
 import type { Encoding } from '../encoding.js';
 import { floatToHalf } from './half-float.js';
 
-/** A typed array that holds an Arrow type's values. */
-export type ValuesArray =
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
-
-type ValuesConstructor = { new (length: number): ValuesArray; BYTES_PER_ELEMENT: number };
+type ValuesConstructor = { new (length: number): ValueArray; BYTES_PER_ELEMENT: number };
 
 /** Value ranges of the integer arrays, for values that come back from a float encoding. */
 const RANGES = new Map<unknown, readonly [number, number]>([
@@ -45,7 +33,7 @@ export function numericValues(
   words: Uint32Array,
   count: number,
   offset = '0',
-): ValuesArray {
+): ValueArray {
   if (type.typeId === Type.Decimal) return encoding === 'decimal' ? words : decimalsOf(type, words, count);
   const Ctor = type.ArrayType as ValuesConstructor;
   if (isHalf(type)) return Uint16Array.from(floats(words, count), floatToHalf);
@@ -87,20 +75,20 @@ function floats(words: Uint32Array, count: number): Float32Array {
 }
 
 /** Integers that fit `Ctor` as they are (the GPU sign- or zero-extended them): `set` narrows each. */
-function copyInto(Ctor: ValuesConstructor, source: Int32Array | Uint32Array, count: number): ValuesArray {
-  const out = new Ctor(count) as Exclude<ValuesArray, BigInt64Array | BigUint64Array>;
+function copyInto(Ctor: ValuesConstructor, source: Int32Array | Uint32Array, count: number): ValueArray {
+  const out = new Ctor(count) as Exclude<ValueArray, BigInt64Array | BigUint64Array>;
   out.set(source.subarray(0, count));
   return out;
 }
 
 /** The words' bytes as `Ctor`'s elements; copied when the words do not start on its alignment. */
-function reinterpret(Ctor: ValuesConstructor, words: Uint32Array, count: number): ValuesArray {
+function reinterpret(Ctor: ValuesConstructor, words: Uint32Array, count: number): ValueArray {
   const aligned = words.byteOffset % Ctor.BYTES_PER_ELEMENT === 0 ? words : words.slice();
   const View = Ctor as unknown as new (
     buffer: ArrayBufferLike,
     byteOffset: number,
     length: number,
-  ) => ValuesArray;
+  ) => ValueArray;
   return new View(aligned.buffer, aligned.byteOffset, count);
 }
 
@@ -114,7 +102,7 @@ function fromNumbers(
   count: number,
   value: (i: number) => number,
   offset = '0',
-): ValuesArray {
+): ValueArray {
   const big = BIG_RANGES.get(Ctor);
   if (big) {
     const base = BigInt(offset);
@@ -123,7 +111,7 @@ function fromNumbers(
     return out;
   }
   const base = Number(offset);
-  const out = new Ctor(count) as Exclude<ValuesArray, BigInt64Array | BigUint64Array>;
+  const out = new Ctor(count) as Exclude<ValueArray, BigInt64Array | BigUint64Array>;
   const range = RANGES.get(Ctor);
   for (let i = 0; i < count; i++) {
     const v = value(i) + base;
