@@ -326,7 +326,7 @@ test('readRows with a filter: the rows a CPU filter keeps over the source, in or
   await harnessPage.evaluate(() => (window as RowsWindow).rowsLoader?.close());
 });
 
-test('readRows misuse through the worker: unknown column, bad offset or limit, destroyed table', async ({
+test('readRows misuse through the worker: unknown column, bad offset or limit, a filter of another table or destroyed, destroyed table', async ({
   harnessPage,
 }) => {
   const result = await harnessPage.evaluate(async (fixture) => {
@@ -339,6 +339,15 @@ test('readRows misuse through the worker: unknown column, bad offset or limit, d
       const negative = await settle(table.readRows({ offset: -2, limit: 5 }));
       const many = await settle(table.readRows({ limit: 2_000_000 }));
       const empty = await table.readRows({ columns: ['point'], offset: 10_000, limit: 5 });
+      const other = await loader.load(`/data/${fixture}`);
+      const foreign = await other.filter({ column: 'i32', isNull: false });
+      const gone = await table.filter({ column: 'i32', isNull: false });
+      await gone.destroy();
+      const filters = {
+        foreign: await settle(table.readRows({ limit: 5, filter: foreign })),
+        destroyed: await settle(table.readRows({ limit: 5, filter: gone })),
+        notAFilter: await settle(table.readRows({ limit: 5, filter: { id: 1 } as never })),
+      };
       await table.destroy();
       const destroyed = await settle(table.readRows({ limit: 5 }));
       return {
@@ -347,6 +356,7 @@ test('readRows misuse through the worker: unknown column, bad offset or limit, d
         negative,
         many,
         destroyed,
+        filters,
         empty: { rows: empty.numRows, fields: empty.schema.fields.map((f) => `${f.name}: ${f.type}`) },
       };
     } finally {
@@ -373,6 +383,14 @@ test('readRows misuse through the worker: unknown column, bad offset or limit, d
     details: { option: 'limit', actual: 2_000_000 },
   });
   expect(result.destroyed).toMatchObject({ code: 'NO_SUCH_COLUMN', isArrowGpuError: true });
+  for (const [name, error] of Object.entries(result.filters)) {
+    expect(error, `a filter ${name}`).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { option: 'filter' },
+    });
+  }
+  expect(result.filters.foreign.message).toMatch(/another table/);
+  expect(result.filters.destroyed.message).toMatch(/was destroyed/);
   expect(result.empty).toEqual({ rows: 0, fields: ['point.lat: Float64', 'point.n: Int32'] });
 });
 
