@@ -161,7 +161,7 @@ test('a loader given the page device loads columns into buffers that the page dr
         for (let py = 0; py < image.height; py++) {
           for (let px = 0; px < image.width; px++) {
             const at = (py * image.width + px) * 4;
-            const [r, g, b] = [image.data[at], image.data[at + 1], image.data[at + 2]] as number[];
+            const [r, g, b] = [0, 1, 2].map((k) => image.data[at + k] ?? 0) as [number, number, number];
             const red = r > 250 && g < 5 && b < 5;
             const white = r > 250 && g > 250 && b > 250;
             if (inside(px, py) ? !red : !white) wrong.push(`(${px}, ${py}) is ${r},${g},${b}`);
@@ -240,7 +240,8 @@ test('a table on the page device reads back the source bytes through readColumn 
   const u8 = source.getChild('u8');
   const counts = [0, 0, 0, 0];
   for (let i = 0; i < (u8?.length ?? 0); i++) {
-    if (u8?.isValid(i)) counts[Math.floor((u8.get(i) as number) / 64)]++;
+    const bin = Math.floor((u8?.get(i) as number) / 64);
+    if (u8?.isValid(i)) counts[bin] = (counts[bin] ?? 0) + 1;
   }
   expect(result.counts).toEqual(counts);
   const f64 = source.getChild('f64');
