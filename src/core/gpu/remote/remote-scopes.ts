@@ -33,13 +33,12 @@ export class RemoteErrorScopes {
     })();
   }
 
-  /** Records a call's outcome in every scope open now. */
+  /** Records a call's outcome in every scope open now; one that no scope of its kind catches is uncaptured. */
   record(outcome: Promise<ScopedGpuError | null>): void {
     const stack = [...this.#stack];
     for (const scope of stack) scope.outcomes.push({ outcome, stack });
-    if (stack.length > 0) return;
     void outcome.catch(lostCall).then((error) => {
-      if (error) this.onUncaptured(error.message);
+      if (error && !catcherOf(stack, error)) this.onUncaptured(error.message);
     });
   }
 }
