@@ -102,6 +102,8 @@ window.benchReady = (async () => {
     new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module', name: 'bench-worker' }),
   );
   const device = await openDevice();
+  // Loads onto the page's own device: the worker decodes, the main thread writes what it posts.
+  const deviceLoader = await lib.createLoader({ device });
 
   const ceiling = async (ms: Promise<number>): Promise<RunResult> => ({
     msTotal: await ms,
@@ -123,12 +125,13 @@ window.benchReady = (async () => {
       case 'ceil:staging':
         return ceiling(worker.staging(gpuBytes));
       case 'ours:staging':
-      case 'ours:writeBuffer': {
-        const upload = variant === 'ours:staging' ? 'staging' : 'writeBuffer';
+      case 'ours:writeBuffer':
+      case 'ours:device': {
+        const upload = variant === 'ours:writeBuffer' ? 'writeBuffer' : 'staging';
         const stop = instrument();
         const t0 = performance.now();
         let firstProgress: number | null = null;
-        const table = await loader.load(url, {
+        const table = await (variant === 'ours:device' ? deviceLoader : loader).load(url, {
           upload,
           onProgress: () => {
             firstProgress ??= performance.now() - t0;

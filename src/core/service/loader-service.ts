@@ -31,12 +31,15 @@ import type {
 } from '../../types.js';
 import { ArgumentError, asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
+import type { DeviceChannel } from '../gpu/remote/device-channel.js';
+import { RemoteGpu } from '../gpu/remote/remote-gpu.js';
 import { inspectSchema } from '../pipeline/inspect.js';
 import { type LoadedTable, openPipeline, type PipelineInput, runPipeline } from '../pipeline/load.js';
 import type { TableUpdate } from '../pipeline/table-publisher.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { discardSourceSpec, openSourceSpec } from '../source/open-source-spec.js';
 import { DeviceManager } from './device-manager.js';
+import { type RemoteTableSpec, remoteTableSpec } from './remote-table.js';
 import { RenderViews, type ViewFilter } from './render-views.js';
 import { columnInfos, destroyTable, lostDuring, TableStore } from './table-store.js';
 
@@ -68,7 +71,11 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     this.devices = new DeviceManager(gpu, (lost) => this.#onLost(lost), options.idleTrimMs);
   }
 
-  async init(options: WorkerInit): Promise<AdapterSummary> {
+  async init(options: WorkerInit, channel?: DeviceChannel): Promise<AdapterSummary> {
+    if (options.device && channel) {
+      // Loads go to the caller's device: it is never lost from here (the caller's thread sees that).
+      this.devices.useGpu(new RemoteGpu(channel, options.device, new Promise(() => {})).asGpu());
+    }
     this.#upload = options.upload;
     this.#chunkBytes = options.chunkBytes;
     this.devices.configure(options.maxBufferBytes);
@@ -309,12 +316,16 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     closeRequest: AbortController,
   ): Promise<ByteSource> {
     const opening = this.#open(request, entry.controller.signal, closeRequest);
-    if ((request.upload ?? this.#upload) === 'staging') context.ring.prepare();
+    if ((request.upload ?? this.#upload) === 'staging' && !context.transport) context.ring.prepare();
     return opening;
   }
 
   cancel(loadId: number): void {
     this.#loads.get(loadId)?.controller.abort();
+  }
+
+  async remoteTable(tableId: number): Promise<RemoteTableSpec> {
+    return remoteTableSpec(this.#tables.loaded(tableId));
   }
 
   readColumn(tableId: number, name: string): Promise<ColumnBytes> {
