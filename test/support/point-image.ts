@@ -55,7 +55,7 @@ export function imageDifferences(
       const cy = py + 0.5;
       // In drawing order: a later point covers an earlier one; on its edge, whether it does is unknown.
       let want: readonly number[] | null = background;
-      for (const k of near[py * image.width + px] ?? []) {
+      for (const k of near[py * image.width + px] as number[]) {
         const p = points[k] as ExpectedPoint;
         const half = (p.side ?? side) / 2;
         const dx = Math.abs(cx - p.x);
@@ -89,7 +89,7 @@ function pointsNearPixels(
   width: number,
   height: number,
 ): number[][] {
-  const near: number[][] = [];
+  const near: number[][] = Array.from({ length: width * height }, () => []);
   for (const [k, p] of points.entries()) {
     const reach = (p.side ?? side) / 2 + MARGIN;
     const [x0, x1] = [
@@ -101,7 +101,7 @@ function pointsNearPixels(
       Math.min(height - 1, Math.ceil(p.y + reach)),
     ];
     for (let py = y0; py <= y1; py++) {
-      for (let px = x0; px <= x1; px++) (near[py * width + px] ??= []).push(k);
+      for (let px = x0; px <= x1; px++) (near[py * width + px] as number[]).push(k);
     }
   }
   return near;
