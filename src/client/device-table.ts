@@ -1,4 +1,5 @@
 import type { BufferChunk, UploadedColumn } from '../core/gpu/upload/table-uploader.js';
+import { chunkPlace } from '../core/service/remote-table.js';
 import type { TableCalls, TableSnapshot } from '../protocol.js';
 import type { ColumnBuffer, DeviceColumnInfo } from '../types.js';
 import { GpuTable } from './gpu-table.js';
@@ -39,5 +40,5 @@ export class DeviceTable extends GpuTable {
 }
 
 function buffersOf(chunks: readonly BufferChunk[]): ColumnBuffer[] {
-  return chunks.map(({ buffer, rowOffset, rows, byteLength }) => ({ buffer, rowOffset, rows, byteLength }));
+  return chunks.map((c) => ({ ...chunkPlace(c), buffer: c.buffer }));
 }

@@ -370,9 +370,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     options: ReadRowsOptions,
     query: WorkerQueryOptions = {},
   ): Promise<ArrayBuffer> {
-    const { filterId } = query;
-    const mask = filterId === undefined ? undefined : await this.#tables.mask(tableId, filterId);
-    return this.#tables.readRows(tableId, options, mask);
+    return this.#tables.readFilteredRows(tableId, options, query);
   }
 
   async destroyTable(tableId: number): Promise<void> {

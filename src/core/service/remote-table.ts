@@ -46,15 +46,15 @@ export function remoteTableSpec(table: LoadedTable): RemoteTableSpec {
   };
 }
 
+/** Where a chunk lies (its rows and bytes), without its buffer or id. */
+export function chunkPlace({ rowOffset, rows, byteLength }: ColumnChunk): ColumnChunk {
+  return { rowOffset, rows, byteLength };
+}
+
 function remoteColumn(column: UploadedColumn): RemoteColumn {
   const { field: _field, ...plan } = column.plan;
   const chunks = (list: readonly BufferChunk[]) =>
-    list.map(({ buffer, rowOffset, rows, byteLength }) => ({
-      id: remoteIdOf(buffer),
-      rowOffset,
-      rows,
-      byteLength,
-    }));
+    list.map((c) => ({ ...chunkPlace(c), id: remoteIdOf(c.buffer) }));
   const { encoder } = column;
   return {
     plan,
@@ -77,12 +77,7 @@ export function tableOnDevice(spec: RemoteTableSpec, bufferOf: (id: number) => G
   reader.open();
   const fields = reader.schema.fields;
   const chunks = (list: readonly RemoteChunk[]) =>
-    list.map(({ id, rowOffset, rows, byteLength }) => ({
-      buffer: bufferOf(id),
-      rowOffset,
-      rows,
-      byteLength,
-    }));
+    list.map((c) => ({ ...chunkPlace(c), buffer: bufferOf(c.id) }));
   const columns = spec.columns.map((column, i): UploadedColumn => {
     const plan = { ...column.plan, field: fields[i] } as ColumnPlan;
     const { dictionary } = column;
