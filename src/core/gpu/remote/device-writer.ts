@@ -55,7 +55,6 @@ export class DeviceWriter implements DeviceChannel {
   write(bytes: ArrayBuffer, writes: RemoteWrite[]): Promise<WrittenChunk> {
     return this.#inOrder(async () => {
       if (this.#submitted.length >= MAX_IN_FLIGHT) await this.#submitted.shift();
-      this.slicer.started();
       for (const write of writes) await this.#writeOne(bytes, write);
       const done = this.#device.queue.onSubmittedWorkDone();
       done.catch(() => {}); // a lost device is reported by the load's next step
