@@ -138,15 +138,21 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     this.#loads.set(request.loadId, entry);
     this.devices.loadStarted();
     const closeRequest = new AbortController();
+    const send = onUpdate && updateSender(onUpdate);
+    let tableId: number | null = null; // known once added; no view can draw the table before
     try {
       const context = await this.#loadContext(request, entry);
       const source = await this.#openForLoad(request, context, entry, closeRequest);
       const { table, done } = await openPipeline({
         ...this.#pipelineInput(request, context, source, closeRequest, startedAt, entry),
         onProgress: onProgress && fireAndForget(onProgress),
-        onUpdate: onUpdate && updateSender(onUpdate),
+        onUpdate: (update) => {
+          send?.(update);
+          if (tableId !== null) this.views.grew(tableId);
+        },
       });
       const opened = this.#tables.add(table, context);
+      tableId = opened.tableId;
       const ended = this.#whenLoaded(opened.tableId, done, request, entry, context).finally(() =>
         closeRequest.abort(),
       );
