@@ -38,12 +38,12 @@ export class CallerDevice {
     const writer = this.tables.writer;
     return Comlink.proxy<DeviceChannel>({
       create: (spec) => writer.create(spec),
-      write: async (bytes, writes) => {
-        const written = await writer.write(bytes, writes);
+      write: async (bytes, writes, session) => {
+        const written = await writer.write(bytes, writes, session);
         return Comlink.transfer(written, [written.bytes]);
       },
       destroy: (ids) => writer.destroy(ids),
-      done: () => writer.done(),
+      done: (session) => writer.done(session),
     });
   }
 
