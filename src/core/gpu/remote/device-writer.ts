@@ -22,7 +22,7 @@ async function settle(session: Session): Promise<ScopedGpuError | null> {
 }
 
 /** Bytes of one `writeBuffer` call: a write takes time in proportion, so long ones are cut. */
-export const WRITE_SLICE_BYTES = 2 << 20;
+export const WRITE_SLICE_BYTES = 1 << 20;
 
 /**
  * The caller's side of a `DeviceChannel`: makes the buffers a worker's loads ask for on the caller's

@@ -1,5 +1,5 @@
 /** Longest stretch of work before the caller's thread is given back (well under a 50 ms long task). */
-export const SLICE_MS = 8;
+export const SLICE_MS = 5;
 
 /**
  * Resolves in a new task, after whatever the thread had queued (input, frames): `scheduler.yield()`
