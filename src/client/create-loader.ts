@@ -156,6 +156,8 @@ export interface Loader {
 export interface DeviceLoader extends Loader {
   /** Loads `source` onto the caller's device; see `Loader.load`. */
   load(source: LoadSource, options?: LoadOptions): Promise<DeviceTable>;
+  /** Opens `source` onto the caller's device; see `Loader.open`. Chunks are added as rows land, never replaced. */
+  open(source: LoadSource, options?: OpenOptions): Promise<DeviceTable>;
 }
 
 /**
@@ -248,6 +250,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
       );
       const ended = guard.run(() => remote.loaded(loadId));
       ended.then(stop, stop);
+      if (caller) return caller.openedTable(snapshot, remote, guard, { feed, ended });
       return new GpuTable(snapshot, remote, guard, { feed, ended });
     } catch (error) {
       stop();
@@ -285,7 +288,6 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
       return caller ? caller.table(snapshot, remote, guard) : new GpuTable(snapshot, remote, guard);
     },
     async open(source, openOptions = {}) {
-      if (caller) throw onCallerDevice('open', 'load() the table');
       return open(prepareSource(source, openOptions, checkOpenOptions), openOptions);
     },
     async inspect(source, inspectOptions = {}) {

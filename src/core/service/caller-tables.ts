@@ -1,3 +1,4 @@
+import type { Field } from 'apache-arrow';
 import type { ColumnBytes, FilterSnapshot, TableSnapshot, WorkerQueryOptions } from '../../protocol.js';
 import type {
   ColumnSummary,
@@ -12,10 +13,11 @@ import type {
   TableWgsl,
   WgslOptions,
 } from '../../types.js';
+import type { ArrowGpuError } from '../errors.js';
 import { GpuContext } from '../gpu/device-context.js';
 import { DeviceWriter } from '../gpu/remote/device-writer.js';
 import type { LoadedTable } from '../pipeline/load.js';
-import { type RemoteTableSpec, tableOnDevice } from './remote-table.js';
+import { columnsOnDevice, fieldsOf, type RemoteColumn, type RemoteTableSpec } from './remote-table.js';
 import { TableStore } from './table-store.js';
 
 /**
@@ -27,6 +29,8 @@ export class CallerTables {
   readonly context: GpuContext;
   readonly writer: DeviceWriter;
   readonly #tables = new TableStore();
+  /** Each table's schema fields, for the columns of its updates. */
+  readonly #fields = new Map<number, Field[]>();
 
   constructor(device: GPUDevice, maxBufferBytes?: number) {
     this.context = GpuContext.adopt(device, () => this.context.tracker.destroyAll(), maxBufferBytes);
@@ -35,12 +39,35 @@ export class CallerTables {
 
   /** Keeps the table of `spec`, whose buffers the writer made; its id here and its description. */
   add(spec: RemoteTableSpec): TableSnapshot {
-    const table = tableOnDevice(spec, (id) => {
-      const buffer = this.writer.buffer(id);
-      if (!buffer) throw new Error(`buffer ${id} of the table is not on the device`);
-      return buffer;
-    });
-    return this.#tables.add(table, this.context);
+    const fields = fieldsOf(spec);
+    const columns = columnsOnDevice(spec.columns, fields, this.#bufferOf);
+    const { numRows, skipped, stats } = spec;
+    const snapshot = this.#tables.add({ numRows, columns, skipped, stats }, this.context);
+    this.#fields.set(snapshot.tableId, fields);
+    return snapshot;
+  }
+
+  /** A loading table has `numRows` rows now, in `columns` (chunks may have been added). */
+  update(tableId: number, numRows: number, columns: readonly RemoteColumn[]): void {
+    const table = this.#tables.loaded(tableId);
+    const fields = this.#fields.get(tableId) ?? [];
+    Object.assign(table, { numRows, columns: columnsOnDevice(columns, fields, this.#bufferOf) });
+  }
+
+  /** The table's load failed: its buffers go (the worker destroys them too) and its uses say why. */
+  fail(tableId: number, error: ArrowGpuError): void {
+    this.#tables.fail(tableId, error);
+  }
+
+  readonly #bufferOf = (id: number): GPUBuffer => {
+    const buffer = this.writer.buffer(id);
+    if (!buffer) throw new Error(`buffer ${id} of the table is not on the device`);
+    return buffer;
+  };
+
+  /** Whether table `tableId` is here and usable (not destroyed, its load not failed). */
+  has(tableId: number): boolean {
+    return this.#tables.has(tableId);
   }
 
   /** The table as loaded: its columns' chunks and their buffers. */
@@ -100,6 +127,7 @@ export class CallerTables {
   }
 
   async destroyTable(tableId: number): Promise<void> {
+    this.#fields.delete(tableId);
     this.#tables.destroy(tableId);
   }
 

@@ -1,4 +1,4 @@
-import { RecordBatchReader, RecordBatchStreamWriter, Schema } from 'apache-arrow';
+import { type Field, RecordBatchReader, RecordBatchStreamWriter, Schema } from 'apache-arrow';
 import { DictionaryEncoder, type DictionaryValue } from '../columns/encoders/dictionary-encoder.js';
 import type { ColumnPlan } from '../columns/type-plan.js';
 import type { ColumnChunk } from '../gpu/chunked-buffer.js';
@@ -40,7 +40,7 @@ export function remoteTableSpec(table: LoadedTable): RemoteTableSpec {
   return {
     numRows: table.numRows,
     fields: writer.toUint8Array(true),
-    columns: table.columns.map(remoteColumn),
+    columns: remoteColumns(table.columns),
     skipped: table.skipped,
     stats: table.stats,
   };
@@ -49,6 +49,11 @@ export function remoteTableSpec(table: LoadedTable): RemoteTableSpec {
 /** Where a chunk lies (its rows and bytes), without its buffer or id. */
 export function chunkPlace({ rowOffset, rows, byteLength }: ColumnChunk): ColumnChunk {
   return { rowOffset, rows, byteLength };
+}
+
+/** Columns on the caller's device as plain data, their buffers by id (a table's, or a loading table's update). */
+export function remoteColumns(columns: readonly UploadedColumn[]): RemoteColumn[] {
+  return columns.map(remoteColumn);
 }
 
 function remoteColumn(column: UploadedColumn): RemoteColumn {
@@ -68,17 +73,25 @@ function remoteColumn(column: UploadedColumn): RemoteColumn {
   };
 }
 
-/**
- * The table of `spec` on the caller's thread: its chunks' buffers (from `bufferOf`), its schema fields
- * and its dictionaries, so that queries and reads run there as they would in the worker.
- */
-export function tableOnDevice(spec: RemoteTableSpec, bufferOf: (id: number) => GPUBuffer): LoadedTable {
+/** The schema fields of a `RemoteTableSpec`, in column order. */
+export function fieldsOf(spec: RemoteTableSpec): Field[] {
   const reader = RecordBatchReader.from(spec.fields);
   reader.open();
-  const fields = reader.schema.fields;
+  return reader.schema.fields;
+}
+
+/**
+ * Columns on the caller's thread: their chunks' buffers (from `bufferOf`), their schema fields and
+ * their dictionaries, so that queries and reads run there as they would in the worker.
+ */
+export function columnsOnDevice(
+  columns: readonly RemoteColumn[],
+  fields: readonly Field[],
+  bufferOf: (id: number) => GPUBuffer,
+): UploadedColumn[] {
   const chunks = (list: readonly RemoteChunk[]) =>
     list.map((c) => ({ ...chunkPlace(c), buffer: bufferOf(c.id) }));
-  const columns = spec.columns.map((column, i): UploadedColumn => {
+  return columns.map((column, i): UploadedColumn => {
     const plan = { ...column.plan, field: fields[i] } as ColumnPlan;
     const { dictionary } = column;
     const options = { column: plan.name, maxDictionary: Number.POSITIVE_INFINITY };
@@ -91,5 +104,4 @@ export function tableOnDevice(spec: RemoteTableSpec, bufferOf: (id: number) => G
       encoder: dictionary ? DictionaryEncoder.restore(options, dictionary.values, dictionary.text) : null,
     };
   });
-  return { numRows: spec.numRows, columns, skipped: spec.skipped, stats: spec.stats };
 }
