@@ -124,20 +124,20 @@ export class CallerDevice {
 
   /** A table's calls, answered here; `destroyTable` also drops the worker's record of the table. */
   #calls(remote: Comlink.Remote<LoaderWorkerApi>, guard: WorkerGuard): TableCalls {
-    const t = this.tables;
+    const s = this.tables.store;
     return {
-      readColumn: (id, name) => t.readColumn(id, name),
-      readValidity: (id, name) => t.readValidity(id, name),
-      dictionary: (id, name) => t.dictionary(id, name),
-      wgsl: (id, names, options) => t.wgsl(id, names, options),
-      describe: (id, name, options) => t.describe(id, name, options),
-      filter: (id, predicate) => t.filter(id, predicate),
-      destroyFilter: (id, filterId) => t.destroyFilter(id, filterId),
-      histogram: (id, name, options, query) => t.histogram(id, name, options, query),
-      crossfilter: (id, options) => t.crossfilter(id, options),
-      readRows: (id, options, query) => t.readRows(id, options, query),
+      readColumn: async (id, name) => s.readColumn(id, name),
+      readValidity: async (id, name) => s.readValidity(id, name),
+      dictionary: async (id, name) => s.dictionary(id, name),
+      wgsl: async (id, names, options) => s.wgsl(id, names, options),
+      describe: async (id, name, options) => s.describe(id, name, options),
+      filter: async (id, predicate) => s.filter(id, predicate),
+      destroyFilter: async (id, filterId) => s.destroyFilter(id, filterId),
+      histogram: async (id, name, options, query) => s.histogram(id, name, options, query),
+      crossfilter: async (id, options) => s.crossfilter(id, options),
+      readRows: async (id, options, query) => s.readFilteredRows(id, options, query),
       destroyTable: async (id) => {
-        await t.destroyTable(id);
+        this.tables.destroyTable(id);
         const workerId = this.#workerIds.get(id);
         this.#workerIds.delete(id);
         if (workerId !== undefined) await guard.run(() => remote.destroyTable(workerId));

@@ -84,10 +84,10 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
         return Array.from({ length: b.numRows }, (_, i) => (v?.isValid(i) ? (v.get(i) as number) : null));
       });
       const valid = ids.filter((v): v is number => v !== null);
-      const summary = await tables.describe(tableId, 'id');
+      const summary = await tables.store.describe(tableId, 'id');
       expect(summary).toMatchObject({ rows: ids.length, count: valid.length, min: Math.min(...valid) });
       expect(BigInt(summary.sum as number | bigint)).toBe(valid.reduce((s, v) => s + BigInt(v), 0n));
-      const kept = await tables.filter(tableId, { column: 'id', range: [0, 5000] });
+      const kept = await tables.store.filter(tableId, { column: 'id', range: [0, 5000] });
       expect(kept.count).toBe(valid.filter((v) => v >= 0 && v < 5000).length);
       tables.close();
       expect(tables.writer.liveBuffers).toBe(0);

@@ -51,6 +51,20 @@ export function chunkPlace({ rowOffset, rows, byteLength }: ColumnChunk): Column
   return { rowOffset, rows, byteLength };
 }
 
+/** What a column is but for its plan and encoder, its chunks mapped by `place`. */
+function withChunks<A, B>(
+  column: {
+    values: readonly A[];
+    validity: readonly A[] | null;
+    nullCount: number;
+    extras: UploadedColumn['extras'];
+  },
+  place: (chunk: A) => B,
+): { values: B[]; validity: B[] | null; nullCount: number; extras: UploadedColumn['extras'] } {
+  const { values, validity, nullCount, extras } = column;
+  return { values: values.map(place), validity: validity?.map(place) ?? null, nullCount, extras };
+}
+
 /** Columns on the caller's device as plain data, their buffers by id (a table's, or a loading table's update). */
 export function remoteColumns(columns: readonly UploadedColumn[]): RemoteColumn[] {
   return columns.map(remoteColumn);
@@ -58,15 +72,10 @@ export function remoteColumns(columns: readonly UploadedColumn[]): RemoteColumn[
 
 function remoteColumn(column: UploadedColumn): RemoteColumn {
   const { field: _field, ...plan } = column.plan;
-  const chunks = (list: readonly BufferChunk[]) =>
-    list.map((c) => ({ ...chunkPlace(c), id: remoteIdOf(c.buffer) }));
   const { encoder } = column;
   return {
     plan,
-    values: chunks(column.values),
-    validity: column.validity && chunks(column.validity),
-    nullCount: column.nullCount,
-    extras: column.extras,
+    ...withChunks(column, (c: BufferChunk) => ({ ...chunkPlace(c), id: remoteIdOf(c.buffer) })),
     ...(encoder instanceof DictionaryEncoder
       ? { dictionary: { values: encoder.rawValues(), text: encoder.text } }
       : {}),
@@ -89,18 +98,14 @@ export function columnsOnDevice(
   fields: readonly Field[],
   bufferOf: (id: number) => GPUBuffer,
 ): UploadedColumn[] {
-  const chunks = (list: readonly RemoteChunk[]) =>
-    list.map((c) => ({ ...chunkPlace(c), buffer: bufferOf(c.id) }));
+  const place = (c: RemoteChunk) => ({ ...chunkPlace(c), buffer: bufferOf(c.id) });
   return columns.map((column, i): UploadedColumn => {
     const plan = { ...column.plan, field: fields[i] } as ColumnPlan;
     const { dictionary } = column;
     const options = { column: plan.name, maxDictionary: Number.POSITIVE_INFINITY };
     return {
       plan,
-      values: chunks(column.values),
-      validity: column.validity && chunks(column.validity),
-      nullCount: column.nullCount,
-      extras: column.extras,
+      ...withChunks(column, place),
       encoder: dictionary ? DictionaryEncoder.restore(options, dictionary.values, dictionary.text) : null,
     };
   });
