@@ -12,7 +12,6 @@ import type {
   TableSchema,
   UploadStrategy,
 } from '../types.js';
-import { CallerDevice } from './caller-device.js';
 import type { DeviceTable } from './device-table.js';
 import { GpuTable, tableHandle } from './gpu-table.js';
 import { discardSource, prepareSource, type WireSource } from './load-source.js';
@@ -170,7 +169,10 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
   checkLoaderOptions(options);
   const { maxBufferBytes } = options;
   registerErrorTransfer();
-  const caller = options.device ? new CallerDevice(options.device, wordBytes(maxBufferBytes)) : null;
+  // The caller's side (queries, reads, apache-arrow) loads only for a loader given a device.
+  const caller = options.device
+    ? new (await import('./caller-device.js')).CallerDevice(options.device, wordBytes(maxBufferBytes))
+    : null;
   const worker = startWorker(options.workerUrl);
   const remote = Comlink.wrap<LoaderWorkerApi>(worker);
   const guard = new WorkerGuard(worker, { ping: () => remote.ping() });

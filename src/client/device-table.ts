@@ -1,5 +1,4 @@
 import type { BufferChunk, UploadedColumn } from '../core/gpu/upload/table-uploader.js';
-import { chunkPlace } from '../core/service/remote-table.js';
 import type { TableCalls, TableSnapshot } from '../protocol.js';
 import type { ColumnBuffer, ColumnInfo, DeviceColumnInfo } from '../types.js';
 import { GpuTable } from './gpu-table.js';
@@ -58,5 +57,5 @@ export class DeviceTable extends GpuTable {
 }
 
 function buffersOf(chunks: readonly BufferChunk[]): ColumnBuffer[] {
-  return chunks.map((c) => ({ ...chunkPlace(c), buffer: c.buffer }));
+  return chunks.map(({ buffer, rowOffset, rows, byteLength }) => ({ buffer, rowOffset, rows, byteLength }));
 }
