@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { ArrowGpuError, deserializeError, type SerializedError, serializeError } from './core/errors.js';
 import type { DeviceChannel, RemoteDeviceInfo } from './core/gpu/remote/device-channel.js';
-import type { RemoteTableSpec } from './core/service/remote-table.js';
+import type { RemoteColumn, RemoteTableSpec } from './core/service/remote-table.js';
 import type { RequestSpec, SourceSpec } from './core/source/source-spec.js';
 import type {
   AdapterSummary,
@@ -96,6 +96,8 @@ export interface TableUpdateMessage {
   /** The batches whose rows this update made visible, in order. */
   batches: BatchLanded[];
   columns: ColumnInfo[];
+  /** On the caller's device: the columns with their buffers by id. */
+  remote?: RemoteColumn[];
 }
 
 /** One `render` call as it crosses to the worker: the table by id, and the view's settings. */

@@ -12,7 +12,6 @@ import type {
   TableSchema,
   UploadStrategy,
 } from '../types.js';
-import { CallerDevice } from './caller-device.js';
 import type { DeviceTable } from './device-table.js';
 import { GpuTable, tableHandle } from './gpu-table.js';
 import { discardSource, prepareSource, type WireSource } from './load-source.js';
@@ -156,6 +155,8 @@ export interface Loader {
 export interface DeviceLoader extends Loader {
   /** Loads `source` onto the caller's device; see `Loader.load`. */
   load(source: LoadSource, options?: LoadOptions): Promise<DeviceTable>;
+  /** Opens `source` onto the caller's device; see `Loader.open`. Chunks are added as rows land, never replaced. */
+  open(source: LoadSource, options?: OpenOptions): Promise<DeviceTable>;
 }
 
 /**
@@ -168,7 +169,10 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
   checkLoaderOptions(options);
   const { maxBufferBytes } = options;
   registerErrorTransfer();
-  const caller = options.device ? new CallerDevice(options.device, wordBytes(maxBufferBytes)) : null;
+  // The caller's side (queries, reads, apache-arrow) loads only for a loader given a device.
+  const caller = options.device
+    ? new (await import('./caller-device.js')).CallerDevice(options.device, wordBytes(maxBufferBytes))
+    : null;
   const worker = startWorker(options.workerUrl);
   const remote = Comlink.wrap<LoaderWorkerApi>(worker);
   const guard = new WorkerGuard(worker, { ping: () => remote.ping() });
@@ -248,6 +252,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
       );
       const ended = guard.run(() => remote.loaded(loadId));
       ended.then(stop, stop);
+      if (caller) return caller.openedTable(snapshot, remote, guard, { feed, ended });
       return new GpuTable(snapshot, remote, guard, { feed, ended });
     } catch (error) {
       stop();
@@ -285,7 +290,6 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
       return caller ? caller.table(snapshot, remote, guard) : new GpuTable(snapshot, remote, guard);
     },
     async open(source, openOptions = {}) {
-      if (caller) throw onCallerDevice('open', 'load() the table');
       return open(prepareSource(source, openOptions, checkOpenOptions), openOptions);
     },
     async inspect(source, inspectOptions = {}) {

@@ -23,6 +23,8 @@ describe('option checks', () => {
     [{ upload: 'fast' }, 'upload', /must be "staging" or "writeBuffer", got "fast"$/, {}],
     [{ upload: null }, 'upload', /got null$/, {}],
     [{ workerUrl: 42 }, 'workerUrl', /a string or a URL, got 42$/, { actual: 42 }],
+    [{ device: {} }, 'device', /a GPUDevice \(from adapter.requestDevice\(\)\), got /, {}],
+    [{ device: 'gpu' }, 'device', /a GPUDevice .*, got "gpu"$/, {}],
     [null, 'options', /an object, got null$/, {}],
   ])('createLoader(%o) is INVALID_ARGUMENT naming %s', (options, option, message, details) => {
     const error = refusal(checkLoaderOptions, options);

@@ -39,7 +39,7 @@ import type { TableUpdate } from '../pipeline/table-publisher.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { discardSourceSpec, openSourceSpec } from '../source/open-source-spec.js';
 import { DeviceManager } from './device-manager.js';
-import { type RemoteTableSpec, remoteTableSpec } from './remote-table.js';
+import { type RemoteTableSpec, remoteColumns, remoteTableSpec } from './remote-table.js';
 import { RenderViews, type ViewFilter } from './render-views.js';
 import { columnInfos, destroyTable, lostDuring, TableStore } from './table-store.js';
 
@@ -138,11 +138,11 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     this.#loads.set(request.loadId, entry);
     this.devices.loadStarted();
     const closeRequest = new AbortController();
-    const send = onUpdate && updateSender(onUpdate);
     let tableId: number | null = null; // known once added; no view can draw the table before
     try {
       const context = await this.#loadContext(request, entry);
       const source = await this.#openForLoad(request, context, entry, closeRequest);
+      const send = onUpdate && updateSender(onUpdate, context.transport !== undefined);
       const { table, done } = await openPipeline({
         ...this.#pipelineInput(request, context, source, closeRequest, startedAt, entry),
         onProgress: onProgress && fireAndForget(onProgress),
@@ -376,9 +376,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     options: ReadRowsOptions,
     query: WorkerQueryOptions = {},
   ): Promise<ArrayBuffer> {
-    const { filterId } = query;
-    const mask = filterId === undefined ? undefined : await this.#tables.mask(tableId, filterId);
-    return this.#tables.readRows(tableId, options, mask);
+    return this.#tables.readFilteredRows(tableId, options, query);
   }
 
   async destroyTable(tableId: number): Promise<void> {
@@ -446,10 +444,17 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 }
 
 /** Sends each update of an opened table to the page as plain data, as progress goes. */
-function updateSender(onUpdate: (update: TableUpdateMessage) => void): (update: TableUpdate) => void {
+function updateSender(
+  onUpdate: (update: TableUpdateMessage) => void,
+  remote: boolean,
+): (update: TableUpdate) => void {
   const send = fireAndForget(onUpdate);
   return ({ seq, numRows, batches, columns }) =>
-    send({ seq, numRows, batches, columns: columnInfos(numRows, columns) });
+    send({
+      ...{ seq, numRows, batches, columns: columnInfos(numRows, columns) },
+      // On the caller's device, its thread needs the buffers of chunks added since.
+      ...(remote ? { remote: remoteColumns(columns) } : {}),
+    });
 }
 
 /** A progress callback that never slows the load down: a busy main thread answers when it can. */
