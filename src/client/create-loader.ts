@@ -36,6 +36,12 @@ export interface LoaderOptions {
    * (`maxStorageBufferBindingSize`) and allocate. Longer columns are stored as several chunks.
    */
   chunkBytes?: number;
+  /**
+   * Workers that decode record batches (decompression included) and encode their columns beside the
+   * loader's worker, each batch still landing in order; 0 or 1 decodes on the loader's worker. Default:
+   * one a core beyond the loader's (`navigator.hardwareConcurrency − 1`), at most 4.
+   */
+  decodeWorkers?: number;
 }
 
 /** Options of one `load`. */
@@ -68,6 +74,8 @@ export interface LoadOptions extends RequestOptions {
   upload?: UploadStrategy;
   /** Fails with `NETWORK` when the server (or a stream source) sends no byte for this many milliseconds. */
   timeoutMs?: number;
+  /** Overrides the loader's `decodeWorkers` for this load. */
+  decodeWorkers?: number;
   /**
    * An `ArrayBuffer` or `Uint8Array` source is transferred to the worker, not copied: the caller's buffer
    * is detached. `true` copies it instead, so that the caller keeps it (to load it again, say).
@@ -161,6 +169,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
         // Column buffers are 32-bit words.
         maxBufferBytes: maxBufferBytes === undefined ? undefined : maxBufferBytes - (maxBufferBytes % 4),
         chunkBytes: options.chunkBytes,
+        decodeWorkers: options.decodeWorkers,
       }),
     );
   } catch (error) {
@@ -251,6 +260,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
               rows: loadOptions.rows,
               upload: loadOptions.upload,
               timeoutMs: loadOptions.timeoutMs,
+              decodeWorkers: loadOptions.decodeWorkers,
             },
             wire.transfer,
           ),
@@ -322,6 +332,7 @@ function workerRequest(loadId: number, href: string, options: LoadOptions): Work
     rows: options.rows,
     upload: options.upload,
     timeoutMs: options.timeoutMs,
+    decodeWorkers: options.decodeWorkers,
   };
 }
 
