@@ -15,9 +15,14 @@ export function nodeDecodeWorkers(entry: URL | string, count = defaultCount()): 
  * `npm run bench:node`). Node 20's workers ignore `--import` hooks, so each registers tsx itself.
  */
 export function tsxDecodeWorkers(count = defaultCount()): DecodeWorkers {
+  return { count, spawn: () => nodeDecodeWorker(startTsxDecodeWorker()) };
+}
+
+/** One worker thread running decode.node.ts from source through tsx. */
+export function startTsxDecodeWorker(): Worker {
   const entry = new URL('./decode.node.ts', import.meta.url).href;
   const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
-  return { count, spawn: () => nodeDecodeWorker(new Worker(boot, { eval: true })) };
+  return new Worker(boot, { eval: true });
 }
 
 /** A started worker thread that runs `serveDecoder`, as the pool's port. */
