@@ -53,6 +53,8 @@ interface Case {
   encodings?: EncodingRequest;
   /** Bytes a source piece holds: bodies then straddle pieces (joined) or share one (copied). */
   chunkSize?: number;
+  /** Pieces as Node `Buffer`s, which small ones share a slab with others (as a file stream's may). */
+  nodeBuffers?: boolean;
 }
 
 /** Streams whose dictionary grows by deltas (a dictionary message with `isDelta` before some batches). */
@@ -122,7 +124,24 @@ const CASES: readonly Case[] = [
       }),
     chunkSize: 3000,
   },
+  {
+    name: 'many batches in Node Buffers',
+    bytes: () =>
+      encodeDataset({
+        rows: 9001,
+        batchRows: 500,
+        format: 'file',
+        columns: { x: 'f32', id: 'i64', n: 'u8' },
+      }),
+    chunkSize: 1000,
+    nodeBuffers: true,
+  },
 ];
+
+/** `bytes` in pieces of `size` bytes, each copied into a Node `Buffer` (from Node's shared slab when small). */
+async function* nodeBuffers(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < bytes.byteLength; at += size) yield Buffer.from(bytes.subarray(at, at + size));
+}
 
 interface Image {
   numRows: number;
@@ -136,7 +155,8 @@ async function loadImage(
   bytes: Uint8Array,
   workers: number,
 ): Promise<Image> {
-  const source = test.chunkSize ? streamed(bytes, test.chunkSize) : whole(bytes);
+  const size = test.chunkSize ?? bytes.byteLength;
+  const source = test.nodeBuffers ? nodeBuffers(bytes, size) : streamed(bytes, size);
   const table = await runPipeline(input(context, bytes, source, test.encodings, workers));
   try {
     const images = await readColumns(context.device, context.tracker, table.numRows, table.columns);

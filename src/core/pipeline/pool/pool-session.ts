@@ -119,7 +119,8 @@ export class PoolSession {
  */
 function wire(message: FramedMessage, move: boolean): { wire: WireMessage; transfer: ArrayBuffer[] } {
   const { prefix, header, byteOffset, bodyOffset, endOffset } = message;
-  const body = move ? message.body : message.body.slice();
-  const out = { prefix: prefix.slice(), body, header, byteOffset, bodyOffset, endOffset };
+  // Copies made with the constructor: a Node `Buffer`'s `slice` is a view, not a copy.
+  const body = move ? message.body : new Uint8Array(message.body);
+  const out = { prefix: new Uint8Array(prefix), body, header, byteOffset, bodyOffset, endOffset };
   return { wire: out, transfer: [out.prefix.buffer, body.buffer] as ArrayBuffer[] };
 }
