@@ -19,6 +19,7 @@ export interface EncodedBatch {
  */
 export function encodeBatch(
   decoded: DecodedBatch,
+  body: Uint8Array,
   plans: readonly ColumnPlan[],
   url: string,
   packer: DataPacker,
@@ -36,6 +37,7 @@ export function encodeBatch(
   const wordCount = encoders.reduce((n, e, i) => n + (e && !raw[i] ? e.wordsFor(rows) : 0), 0);
   const out = new Uint32Array(wordCount);
   const transfer = new Set<ArrayBuffer>([out.buffer]);
+  moveWith(body, transfer);
   let at = 0;
   const columns = slices.map((slice, i): WireColumn => {
     const encoder = encoders[i];
@@ -54,6 +56,6 @@ export function encodeBatch(
     return { words, data: null, bitmap, bitOffset, nullCount };
   });
   const encodeMs = performance.now() - started;
-  const wire = { index, numRows: rows, byteOffset, endOffset, columns, decodeMs: 0, encodeMs };
+  const wire = { index, numRows: rows, byteOffset, endOffset, columns, body, decodeMs: 0, encodeMs };
   return { batch: wire, transfer: [...transfer] };
 }

@@ -37,6 +37,8 @@ export function serveDecoder(post: PostToLoader): (message: ToDecoder) => void {
 class DecoderSession {
   readonly #queue = new BoundedQueue<FramedMessage>(Number.MAX_SAFE_INTEGER);
   readonly #indices = new WeakMap<FramedMessage, number>();
+  /** Bodies of the record batches received and not yet posted back, by index. */
+  readonly #bodies = new Map<number, Uint8Array>();
   /** Record batches received and not yet posted back, oldest first. */
   readonly #pending: number[] = [];
   readonly #packer = new DataPacker();
@@ -57,6 +59,7 @@ class DecoderSession {
     const framed: FramedMessage = { ...message };
     if (batch !== null) {
       this.#indices.set(framed, batch);
+      this.#bodies.set(batch, message.body);
       this.#pending.push(batch);
     }
     void this.#queue.enqueue(framed).catch(() => {}); // unbounded: the loader bounds what is in flight
@@ -80,7 +83,9 @@ class DecoderSession {
       let decodeMs = stream.decodeMs;
       for await (const decoded of stream.batches) {
         if (this.#stopped) return;
-        const { batch, transfer } = encodeBatch(decoded, plans, url, this.#packer);
+        const body = this.#bodies.get(decoded.index) as Uint8Array;
+        this.#bodies.delete(decoded.index);
+        const { batch, transfer } = encodeBatch(decoded, body, plans, url, this.#packer);
         batch.decodeMs = stream.decodeMs - decodeMs;
         decodeMs = stream.decodeMs;
         this.#pending.shift();

@@ -34,7 +34,7 @@ export interface PoolInput {
   pool: DecodePool;
   workers: number;
   options: WirePlanOptions;
-  /** Where the framer joined bodies: a body moved to a worker is released here (it is detached). */
+  /** Where the framer joined bodies: dictionary bodies (copied to the workers) are released here at once. */
   bytePool: BytePool;
 }
 
@@ -95,6 +95,8 @@ async function* dispatch(
   const types: DataType[] = plans.map((plan) => leafType(schema, plan));
   const dictionaries = new Map<string, Vector>();
   const inFlight: Dispatched[] = [];
+  /** Batches whose body moved out of the framer's pool: it comes back with the result, to reuse. */
+  const moved = new Set<number>();
   const limit = input.workers * 2;
   let index = 0;
   const settle = async (): Promise<QueuedBatch> => {
@@ -104,7 +106,8 @@ async function* dispatch(
     state.decodeMs += wire.decodeMs + wire.encodeMs;
     const { byteOffset, endOffset } = wire;
     const batch = prepareBatch(wire, types, dictionaries);
-    return { batch, index: wire.index, byteOffset, endOffset, pooledBody: null };
+    const pooledBody = moved.delete(wire.index) ? wire.body : null;
+    return { batch, index: wire.index, byteOffset, endOffset, pooledBody };
   };
   for (;;) {
     const waitStart = performance.now();
@@ -118,9 +121,9 @@ async function* dispatch(
       continue;
     }
     const bytes = message.endOffset - message.byteOffset;
+    if (message.pooled) moved.add(index);
     const result = session.submit(message, index++);
     result.catch(() => {}); // awaited in order below; a failure is the load's once it is
-    if (message.pooled) input.bytePool.release(message.body); // moved: detached, not pooled again
     state.inFlightBytes += bytes;
     inFlight.push({ result, bytes });
     while (inFlight.length >= limit) yield await settle();

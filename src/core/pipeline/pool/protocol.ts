@@ -70,6 +70,8 @@ export interface WireBatch {
   byteOffset: number;
   endOffset: number;
   columns: WireColumn[];
+  /** The message body the worker was sent, moved back for reuse (words of `columns` may lie in it). */
+  body: Uint8Array;
   /** Milliseconds the worker spent decoding and encoding it. */
   decodeMs: number;
   encodeMs: number;
