@@ -302,7 +302,7 @@ describe('decode pool: failures', () => {
         });
         const error = await failureOf(load);
         expect(error.code, error.message).toBe('WORKER_FAILED');
-        expect(error.message).toMatch(/decode worker died holding batch \d+ of test:\/\/decode-pool/);
+        expect(error.message).toMatch(/decode worker died at batch \d+ of test:\/\/decode-pool/);
         expect(closed, 'the request closed').toBe(true);
         await until(() => slow.state.closed, 'the source to be closed');
         // withContext then checks that every GPU buffer of the load was destroyed.

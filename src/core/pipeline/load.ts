@@ -228,6 +228,7 @@ class Load {
     // Set even when the load failed meanwhile, so that its workers are handed back.
     return opening.then((pooled) => {
       this.#pooled = pooled;
+      pooled.onFailure((error) => this.#fail(error));
       if (this.#failure) pooled.close(this.#failure.error);
       return pooled;
     });

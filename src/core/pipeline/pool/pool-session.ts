@@ -20,6 +20,10 @@ export class PoolSession {
   readonly #giveBack: (worker: PoolWorker) => void;
   #failure: { error: unknown } | null = null;
   #closed = false;
+  /** Record batches sent so far: the index of the next one. */
+  #submitted = 0;
+  /** Told when a worker fails, even with no result awaited (the load may be waiting for bytes). */
+  onFailure: ((error: unknown) => void) | null = null;
 
   constructor(
     readonly id: number,
@@ -54,6 +58,7 @@ export class PoolSession {
   submit(message: FramedMessage, index: number): Promise<WireBatch> {
     if (this.#failure) return Promise.reject(this.#failure.error);
     const worker = this.#leastBusy();
+    this.#submitted = Math.max(this.#submitted, index + 1);
     const { wire: body, transfer } = wire(message, message.pooled === true);
     return new Promise<WireBatch>((resolve, reject) => {
       this.#pending.set(index, { worker, resolve, reject });
@@ -86,18 +91,32 @@ export class PoolSession {
       return;
     }
     const { error, batch } = message;
-    this.#rejectAll(
+    this.#workerFailed(
       'code' in error
         ? deserializeError(error as SerializedError)
         : new WorkerFailedError(`A decode worker failed on batch ${batch} of ${this.#url}: ${error.message}`),
     );
   }
 
-  /** A worker died: the load fails, naming the first batch it held. */
+  /**
+   * A worker died: the load fails, naming the first batch it held, else the first batch still being
+   * decoded anywhere (or the next to come), since the load cannot go on past it.
+   */
   workerDied(worker: PoolWorker, reason: string): void {
-    const held = [...this.#pending].filter(([, p]) => p.worker === worker).map(([index]) => index);
-    const what = held.length > 0 ? `batch ${Math.min(...held)}` : 'no batch';
-    this.#rejectAll(new WorkerFailedError(`A decode worker died holding ${what} of ${this.#url}: ${reason}`));
+    const pending = [...this.#pending];
+    const held = pending.filter(([, p]) => p.worker === worker).map(([index]) => index);
+    const waiting = held.length > 0 ? held : pending.map(([index]) => index);
+    const batch = waiting.length > 0 ? Math.min(...waiting) : this.#submitted;
+    const lost = `${held.length} of its batches lost`;
+    this.#workerFailed(
+      new WorkerFailedError(`A decode worker died at batch ${batch} of ${this.#url} (${lost}): ${reason}`),
+    );
+  }
+
+  #workerFailed(error: unknown): void {
+    if (this.#failure || this.#closed) return;
+    this.#rejectAll(error);
+    this.onFailure?.(error);
   }
 
   #rejectAll(error: unknown): void {

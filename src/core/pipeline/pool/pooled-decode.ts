@@ -27,6 +27,8 @@ export interface PooledStream extends Omit<BatchStream, 'batches'> {
   readonly inFlightBytes: number;
   /** Stops the workers' work for this load and hands them back to the pool. */
   close(reason: unknown): void;
+  /** Called once if a worker fails (dies, or throws), whatever the load is waiting for. */
+  onFailure(listener: (error: unknown) => void): void;
 }
 
 /** What a pooled load is decoded with. */
@@ -71,6 +73,9 @@ export async function openPooledStream(
     },
     batches: (plans) => dispatch(messages, session, schema, plans, input, state),
     close: (reason) => session.close(reason),
+    onFailure: (listener) => {
+      session.onFailure = listener;
+    },
   };
 }
 
