@@ -15,7 +15,7 @@ import {
 } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EncodingRequest } from '../../src/core/columns/encoding.js';
-import { ArrowGpuError } from '../../src/core/errors.js';
+import type { ArrowGpuError } from '../../src/core/errors.js';
 import type { GpuContext } from '../../src/core/gpu/device-context.js';
 import { MessageKind } from '../../src/core/ipc/metadata/message.js';
 import { type LoadedTable, type PipelineInput, runPipeline } from '../../src/core/pipeline/load.js';
@@ -31,6 +31,7 @@ import { until, withContext } from '../support/dawn.js';
 import { batchOf, everyTypeTable } from '../support/every-type.js';
 import { type ColumnImage, destroyColumns, readColumns } from '../support/gpu-columns.js';
 import { moreTypesTable } from '../support/more-types.js';
+import { rejectionOf } from '../support/rejection.js';
 import { runEndIpc } from '../support/run-end-ipc.js';
 import { runEndTables } from '../support/run-end-table.js';
 
@@ -176,6 +177,7 @@ async function loadImage(
   }
 }
 
+/** A staging load of `bytes` from `source` on `workers` of the file's pool; `more` adds or overrides. */
 function input(
   context: GpuContext,
   bytes: Uint8Array,
@@ -184,17 +186,16 @@ function input(
   workers: number,
   more: Partial<PipelineInput> = {},
 ): PipelineInput {
-  return {
-    gpu: context,
-    source,
-    readTail: tailOf(bytes),
-    url: URL,
-    bytesTotal: bytes.byteLength,
-    encodings,
-    upload: 'staging',
-    decode: { pool, workers },
-    ...more,
-  };
+  const { byteLength } = bytes;
+  const base = { gpu: context, source, readTail: tailOf(bytes), url: URL, bytesTotal: byteLength };
+  return { ...base, encodings, upload: 'staging', decode: { pool, workers }, ...more };
+}
+
+/** 40,000 rows in 80 batches, delivered in 40 pieces 5 ms apart; `onChunk` runs before each piece. */
+function slowLoad(onChunk: (chunk: number) => void) {
+  const columns = { x: 'f32', y: 'f64' } as const;
+  const bytes = encodeDataset({ rows: 40_000, batchRows: 500, format: 'stream', columns });
+  return { bytes, ...trickle(bytes, { chunkSize: Math.ceil(bytes.byteLength / 40), delayMs: 5, onChunk }) };
 }
 
 /** Where two images differ, column by column; empty when identical. */
@@ -254,7 +255,7 @@ describe('decode pool: identical to decoding on the loader thread', () => {
       const failures: ArrowGpuError[] = [];
       for (const workers of [0, 4]) {
         const load = runPipeline(input(context, corrupt, whole(corrupt), EVERY_ENCODING, workers));
-        const error = await failureOf(load);
+        const error = await rejectionOf(load);
         failures.push(error);
       }
       const [here, pooled] = failures as [ArrowGpuError, ArrowGpuError];
@@ -278,20 +279,10 @@ describe('decode pool: failures', () => {
     });
     try {
       await withContext(async (context) => {
-        const bytes = encodeDataset({
-          rows: 40_000,
-          batchRows: 500,
-          format: 'stream',
-          columns: { x: 'f32', y: 'f64' },
-        });
         let closed = false;
         // Halfway through the bytes, one worker thread goes as a crashed one would.
-        const slow = trickle(bytes, {
-          chunkSize: Math.ceil(bytes.byteLength / 40),
-          delayMs: 5,
-          onChunk: (chunk) => {
-            if (chunk === 20) void threads[1]?.terminate();
-          },
+        const { bytes, ...slow } = slowLoad((chunk) => {
+          if (chunk === 20) void threads[1]?.terminate();
         });
         const load = runPipeline({
           ...input(context, bytes, slow.source, undefined, 3),
@@ -300,7 +291,7 @@ describe('decode pool: failures', () => {
             closed = true;
           },
         });
-        const error = await failureOf(load);
+        const error = await rejectionOf(load);
         expect(error.code, error.message).toBe('WORKER_FAILED');
         expect(error.message).toMatch(/decode worker died at batch \d+ of test:\/\/decode-pool/);
         expect(closed, 'the request closed').toBe(true);
@@ -327,21 +318,11 @@ describe('decode pool: failures', () => {
 
   it('a cancelled load stops its pool work and hands the workers back', async () => {
     await withContext(async (context) => {
-      const bytes = encodeDataset({
-        rows: 40_000,
-        batchRows: 500,
-        format: 'stream',
-        columns: { x: 'f32', y: 'f64' },
-      });
       const controller = new AbortController();
-      const slow = trickle(bytes, {
-        chunkSize: Math.ceil(bytes.byteLength / 40),
-        delayMs: 5,
-        onChunk: (chunk) => {
-          if (chunk === 15) controller.abort();
-        },
+      const { bytes, ...slow } = slowLoad((chunk) => {
+        if (chunk === 15) controller.abort();
       });
-      const error = await failureOf(
+      const error = await rejectionOf(
         runPipeline(input(context, bytes, slow.source, undefined, 4, { signal: controller.signal })),
       );
       expect(error.code).toBe('ABORTED');
@@ -356,13 +337,3 @@ describe('decode pool: failures', () => {
     });
   });
 });
-
-/** The library error a load rejects with; fails the test if it loads or throws anything else. */
-async function failureOf(load: Promise<unknown>): Promise<ArrowGpuError> {
-  const error = await load.then(
-    () => new Error('the load succeeded'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ArrowGpuError);
-  return error as ArrowGpuError;
-}

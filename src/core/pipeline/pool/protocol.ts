@@ -1,6 +1,6 @@
 import type { EncodingRequest } from '../../columns/encoding.js';
 import type { SerializedError } from '../../errors.js';
-import type { MessageHeaderInfo } from '../../ipc/metadata/message.js';
+import type { FramedMessage } from '../../ipc/framer.js';
 import type { PackedData } from './pack-data.js';
 
 /**
@@ -25,15 +25,8 @@ export interface DecodeWorkers {
   count: number;
 }
 
-/** A framed IPC message as it crosses to a decode worker. */
-export interface WireMessage {
-  prefix: Uint8Array;
-  body: Uint8Array;
-  header: MessageHeaderInfo;
-  byteOffset: number;
-  bodyOffset: number;
-  endOffset: number;
-}
+/** A framed IPC message as it crosses to a decode worker (its body then its own, or a copy). */
+export type WireMessage = Omit<FramedMessage, 'pooled'>;
 
 /** What a decode worker plans its columns from: the load's own options. */
 export interface WirePlanOptions {
