@@ -42,6 +42,9 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
     const request = { loadId: loadId++, url: bench.path, upload: 'staging' as const, decodeWorkers };
     const table = await bench.service.load(request);
     await bench.service.destroyTable(table.tableId);
+    const { fetchWaitMs, decodeMs, encodeMs, gpuWaitMs } = table.stats.stages;
+    const stages = [fetchWaitMs, decodeMs, encodeMs, gpuWaitMs].map((ms) => ms.toFixed(0)).join('/');
+    console.log(`  stages fetch wait/decode (all workers)/encode/gpu wait: ${stages} ms`);
     return table.stats.msTotal;
   };
   // Not timed: starts the most workers any count needs (a loader keeps them), and warms the ring.
