@@ -31,6 +31,8 @@ export interface Ratios {
   /** Naive main-thread time / arrow-webgpu (default strategy) time. */
   naiveOverOursTotal: Summary | null;
   naiveOverOursFirstBatch: Summary | null;
+  /** The page's device (`createLoader({ device })`) time / the worker's own device (default strategy) time. */
+  deviceOverWorkerTotal: Summary | null;
 }
 
 /** Everything measured on one input. */
@@ -79,6 +81,7 @@ export function summarizeInput(
       writeBufferOfLimit: null,
       naiveOverOursTotal: null,
       naiveOverOursFirstBatch: null,
+      deviceOverWorkerTotal: null,
     },
   };
   for (const v of variants) {
@@ -144,6 +147,11 @@ export function summarizeInput(
     const o = get(ours)?.msToFirstBatch;
     return n && o ? n / o : null;
   });
+  report.ratios.deviceOverWorkerTotal = perRep((get) => {
+    const d = get('ours:device')?.msTotal;
+    const o = get(ours)?.msTotal;
+    return d && o ? d / o : null;
+  });
   return report;
 }
 
@@ -173,7 +181,8 @@ export function printReport(r: InputReport): void {
   const { ratios } = r;
   console.log(
     `limit/ours: staging ${fmt(ratios.stagingOfLimit, 2)}, writeBuffer ${fmt(ratios.writeBufferOfLimit, 2)}; ` +
-      `naive main / ours (${DEFAULT_STRATEGY}): total ${fmt(ratios.naiveOverOursTotal, 2)}, first batch ${fmt(ratios.naiveOverOursFirstBatch, 1)}`,
+      `naive main / ours (${DEFAULT_STRATEGY}): total ${fmt(ratios.naiveOverOursTotal, 2)}, first batch ${fmt(ratios.naiveOverOursFirstBatch, 1)}; ` +
+      `page's device / worker's: total ${fmt(ratios.deviceOverWorkerTotal, 2)}`,
   );
 }
 
@@ -217,9 +226,14 @@ export function targets(reports: InputReport[]) {
         r.variants['ours:staging']?.longTasks ?? 0,
         r.variants['ours:writeBuffer']?.longTasks ?? 0,
         r.variants['ours:render']?.longTasks ?? 0,
+        r.variants['ours:device']?.longTasks ?? 0,
       ]),
     ),
     naiveMainLongTasks: Math.max(0, ...reports.map((r) => r.variants['naive:main']?.longTasks ?? 0)),
+    deviceOverWorkerTotal: Object.fromEntries(
+      big.map((r) => [r.input, r.ratios.deviceOverWorkerTotal?.median ?? null]),
+    ),
+    deviceLongestTaskMs: Math.max(0, ...reports.map((r) => r.variants['ours:device']?.longestTaskMs ?? 0)),
     heap256Over64: { small: heapRatio('small'), large: heapRatio('large') },
   };
 }
@@ -268,7 +282,7 @@ export function toMarkdown(result: {
     lines.push(
       `**${r.input}** — ${(r.fileBytes / MiB).toFixed(0)} MiB, ${r.batches} batches; limit/ours: staging ${fmt(r.ratios.stagingOfLimit, 2)}, ` +
         `writeBuffer ${fmt(r.ratios.writeBufferOfLimit, 2)}; naive main-thread / ours: total ${fmt(r.ratios.naiveOverOursTotal, 2)}, ` +
-        `first batch ${fmt(r.ratios.naiveOverOursFirstBatch, 1)}`,
+        `first batch ${fmt(r.ratios.naiveOverOursFirstBatch, 1)}; page's device / worker's: total ${fmt(r.ratios.deviceOverWorkerTotal, 2)}`,
       '',
       `| variant | MB/s | total ms | first batch ms | first progress ms | heap MiB | long tasks (longest ms) | fps | ${STAGES_HEADING} |`,
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -6,6 +6,8 @@ export const VARIANTS = {
   'ceil:staging': 'ceiling: 2-buffer staging ring of the GPU bytes (worker)',
   'ours:staging': 'arrow-webgpu, staging',
   'ours:writeBuffer': 'arrow-webgpu, writeBuffer',
+  'ours:device':
+    "arrow-webgpu, the page's device (createLoader({ device }): chunks written on the main thread)",
   'ours:render': 'arrow-webgpu, staging, then every row drawn in the worker (a frame, then 3 pans)',
   'naive:main': 'naive: arrayBuffer + tableFromIPC + writeBuffer (main thread)',
   'naive:worker': 'naive: same, in a worker',

@@ -23,6 +23,16 @@ export function checkLoaderOptions(options: LoaderOptions): void {
   }
   checkCount('createLoader', 'chunkBytes', options.chunkBytes, 4, 'an integer number of bytes, at least 4');
   checkDecodeWorkers('createLoader', options.decodeWorkers);
+  const { device } = options;
+  if (device !== undefined && !isDevice(device)) {
+    throw invalidOption('createLoader', 'device', 'a GPUDevice (from adapter.requestDevice())', device);
+  }
+}
+
+/** Whether `value` has what a `GPUDevice` the loader writes into needs. */
+function isDevice(value: unknown): value is GPUDevice {
+  const device = value as Partial<GPUDevice> | null;
+  return typeof device?.createBuffer === 'function' && typeof device.queue?.writeBuffer === 'function';
 }
 
 /** Most decode workers one load may ask for. */

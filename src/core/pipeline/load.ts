@@ -32,6 +32,8 @@ export interface GpuTarget {
   readonly uncapturedErrors: number;
   /** The message of the last of those. */
   readonly lastUncapturedError: string | null;
+  /** Uploads through this instead of `upload`'s strategy (a device on another thread). */
+  readonly transport?: (() => UploadTransport) | undefined;
 }
 
 /** Everything one load needs; nothing here depends on the DOM or a worker scope. */
@@ -304,7 +306,8 @@ class Load {
     const { gpu, upload, bytesTotal } = this.#input;
     const preferredSlot = this.#preferredSlot;
     const transport =
-      upload === 'staging'
+      gpu.transport?.() ??
+      (upload === 'staging'
         ? new StagingTransport(
             gpu.device,
             gpu.ring,
@@ -312,7 +315,7 @@ class Load {
             () => preferredSlot.bytes,
             this.#uploadAbort.signal,
           )
-        : new WriteBufferTransport(gpu.device);
+        : new WriteBufferTransport(gpu.device));
     this.#transport = transport;
     // Column buffers are sized from a `rows` hint, else from the bytes seen so far against Content-Length,
     // with a margin (2%, and the batch being appended) since a chunk too short costs one more chunk.
