@@ -10,7 +10,7 @@ import { StagingTransport } from '../gpu/upload/staging-transport.js';
 import { TableUploader, type UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { UploadTransport } from '../gpu/upload/transport.js';
 import { WriteBufferTransport } from '../gpu/upload/write-buffer-transport.js';
-import { type BatchStream, type DecodedBatch, openBatchStream } from '../ipc/decode.js';
+import { type BatchStream, openBatchStream } from '../ipc/decode.js';
 import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from '../ipc/framer.js';
 import { BytePool } from '../source/byte-pool.js';
 import type { ReadTail } from '../source/byte-source.js';
@@ -18,6 +18,8 @@ import { ReadAhead } from '../source/read-ahead.js';
 import { abortable } from './async-utils.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { FlushPolicy } from './flush-policy.js';
+import type { DecodePool } from './pool/decode-pool.js';
+import { openPooledStream, type PooledStream, type QueuedBatch } from './pool/pooled-decode.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { type LiveLoad, TablePublisher, type TableUpdate } from './table-publisher.js';
 
@@ -69,6 +71,8 @@ export interface PipelineInput {
   /** Bytes read ahead of decoding plus bytes of queued batches (default 32 MiB; the read-ahead keeps ≥ 4 MiB). */
   readAheadBytes?: number;
   limits?: FramerLimits;
+  /** Decode workers for this load; fewer than 2 workers: decoded on this thread. */
+  decode?: { pool: DecodePool; workers: number };
 }
 
 /** Default bytes read ahead of decoding: enough to cover upload stalls, bounded whatever the file size. */
@@ -124,7 +128,9 @@ class Load {
   readonly #readAhead: ReadAhead;
   readonly #framer: IpcFramer;
   readonly #pool = new BytePool();
-  readonly #queue: BoundedQueue<DecodedBatch>;
+  readonly #queue: BoundedQueue<QueuedBatch>;
+  /** The load's decode workers, when it has them. */
+  #pooled: PooledStream | null = null;
   readonly #uploadAbort = new AbortController();
   readonly #watch: GpuErrorWatch;
   readonly #uncapturedBefore: number;
@@ -164,9 +170,9 @@ class Load {
     // Bytes read ahead and batches queued share one budget: large batches already buffer the network in
     // the queue, so the read-ahead shrinks for them and the worker's memory stays flat whatever the file size.
     const budget = input.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
-    this.#readAhead = new ReadAhead(input.source, () =>
-      Math.max(MIN_READ_AHEAD_BYTES, budget - this.#queuedBytes),
-    );
+    // Batches out at decode workers count as queued.
+    const queued = () => this.#queuedBytes + (this.#pooled?.inFlightBytes ?? 0);
+    this.#readAhead = new ReadAhead(input.source, () => Math.max(MIN_READ_AHEAD_BYTES, budget - queued()));
     this.#framer = new IpcFramer(
       this.#readAhead,
       input.url,
@@ -174,7 +180,7 @@ class Load {
       input.readTail,
     );
     this.#framer.pool = this.#pool;
-    this.#queue = new BoundedQueue<DecodedBatch>(input.queueCapacity ?? 2);
+    this.#queue = new BoundedQueue<QueuedBatch>(input.queueCapacity ?? 2);
     this.#watch = new GpuErrorWatch(input.gpu.device);
     this.#uncapturedBefore = input.gpu.uncapturedErrors;
     this.#progress = input.onProgress ? new ProgressThrottle(input.onProgress) : null;
@@ -186,7 +192,7 @@ class Load {
     if (signal?.aborted) throw loadAborted(url);
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     try {
-      const stream = await abortable(openBatchStream(this.#framer, url), signal, () => loadAborted(url));
+      const stream = await abortable(this.#openStream(), signal, () => loadAborted(url));
       const { schema, unreadable, runEndEncoded } = stream;
       const { plans, skipped } = planColumns(schema, this.#input, url, unreadable, runEndEncoded);
       const uploader = this.#startUpload(plans);
@@ -214,10 +220,26 @@ class Load {
     }
   }
 
+  /** The source's batches: decoded here, or by the decode workers (the schema still read here). */
+  #openStream(): Promise<BatchStream | PooledStream> {
+    const { decode, url } = this.#input;
+    if (!decode || decode.workers < 2) return openBatchStream(this.#framer, url);
+    const { columns, encodings, unsupported } = this.#input;
+    const options = { columns, encodings, unsupported };
+    const opening = openPooledStream(this.#framer, url, { ...decode, options, bytePool: this.#pool });
+    // Set even when the load failed meanwhile, so that its workers are handed back.
+    return opening.then((pooled) => {
+      this.#pooled = pooled;
+      pooled.onFailure((error) => this.#fail(error));
+      if (this.#failure) pooled.close(this.#failure.error);
+      return pooled;
+    });
+  }
+
   /** Runs the stages to the end: the table with every row, or the first failure once its buffers are gone. */
   async #finish(
     table: LoadedTable,
-    stream: BatchStream,
+    stream: BatchStream | PooledStream,
     uploader: TableUploader,
     plans: readonly ColumnPlan[],
   ): Promise<LoadedTable> {
@@ -226,6 +248,7 @@ class Load {
         this.#produce(stream, plans).catch((error: unknown) => this.#fail(error)),
         this.#consume(uploader).catch((error: unknown) => this.#fail(error)),
       ]);
+      this.#pooled?.close(new Error('the load ended'));
       this.#throwIfFailed();
       this.#checkUncaptured();
       await this.#publisher?.settled();
@@ -265,6 +288,7 @@ class Load {
     this.#failure = { error };
     this.#publisher?.stop();
     this.#queue.abort(error);
+    this.#pooled?.close(error);
     this.#uploadAbort.abort(error);
     this.#input.closeSource?.();
     void this.#framer.cancel().catch(() => {});
@@ -314,10 +338,14 @@ class Load {
     return uploader;
   }
 
-  async #produce(stream: BatchStream, plans: readonly ColumnPlan[]): Promise<void> {
+  async #produce(stream: BatchStream | PooledStream, plans: readonly ColumnPlan[]): Promise<void> {
     const { url } = this.#input;
-    for await (const decoded of stream.batches) {
-      checkBatch(decoded.batch, plans, { url, batch: decoded.index, byteOffset: decoded.byteOffset });
+    // Decode workers check their batches; batches decoded here are checked here.
+    const batches = 'close' in stream ? stream.batches(plans) : stream.batches;
+    for await (const decoded of batches) {
+      if (!('slices' in decoded.batch)) {
+        checkBatch(decoded.batch, plans, { url, batch: decoded.index, byteOffset: decoded.byteOffset });
+      }
       const bytes = decoded.endOffset - decoded.byteOffset;
       this.#queuedBytes += bytes;
       await this.#queue.enqueue(decoded).catch((error: unknown) => {
@@ -399,7 +427,7 @@ class Load {
     };
   }
 
-  #stats(stream: BatchStream, uploader: TableUploader): LoadStats {
+  #stats(stream: BatchStream | PooledStream, uploader: TableUploader): LoadStats {
     const transport = this.#transport as UploadTransport;
     const msTotal = performance.now() - this.#t0;
     return {

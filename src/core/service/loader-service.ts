@@ -35,6 +35,8 @@ import type { DeviceChannel } from '../gpu/remote/device-channel.js';
 import { RemoteGpu } from '../gpu/remote/remote-gpu.js';
 import { inspectSchema } from '../pipeline/inspect.js';
 import { type LoadedTable, openPipeline, type PipelineInput, runPipeline } from '../pipeline/load.js';
+import { DecodePool } from '../pipeline/pool/decode-pool.js';
+import type { DecodeWorkers } from '../pipeline/pool/protocol.js';
 import type { TableUpdate } from '../pipeline/table-publisher.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { discardSourceSpec, openSourceSpec } from '../source/open-source-spec.js';
@@ -65,9 +67,19 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   readonly #opened = new Map<number, Promise<TableSnapshot>>();
   #upload: UploadStrategy = 'staging';
   #chunkBytes: number | undefined;
+  /** Decode workers, when this service can start them; `#decodeWorkers` a load uses by default. */
+  readonly #decodePool: DecodePool | null;
+  #decodeWorkers: number;
 
-  constructor(gpu: GPU | undefined, openSource: OpenSource, options: { idleTrimMs?: number } = {}) {
+  /** `decodeWorkers`: how to start decode workers, and how many a load uses unless told (none: decode here). */
+  constructor(
+    gpu: GPU | undefined,
+    openSource: OpenSource,
+    options: { idleTrimMs?: number; decodeWorkers?: DecodeWorkers } = {},
+  ) {
     this.#openSource = openSource;
+    this.#decodePool = options.decodeWorkers ? new DecodePool(options.decodeWorkers.spawn) : null;
+    this.#decodeWorkers = options.decodeWorkers?.count ?? 0;
     this.devices = new DeviceManager(gpu, (lost) => this.#onLost(lost), options.idleTrimMs);
   }
 
@@ -78,6 +90,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     }
     this.#upload = options.upload;
     this.#chunkBytes = options.chunkBytes;
+    if (options.decodeWorkers !== undefined) this.#decodeWorkers = options.decodeWorkers;
     this.devices.configure(options.maxBufferBytes);
     return (await this.devices.current()).summary;
   }
@@ -237,6 +250,9 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       upload: request.upload ?? this.#upload,
       signal: entry.controller.signal,
       startedAt,
+      decode: this.#decodePool
+        ? { pool: this.#decodePool, workers: request.decodeWorkers ?? this.#decodeWorkers }
+        : undefined,
     };
   }
 
@@ -434,6 +450,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     for (const { controller } of this.#loads.values()) controller.abort();
     this.views.destroyAll();
     this.#tables.destroyAll();
+    this.#decodePool?.terminate();
     await this.devices.close();
   }
 

@@ -1,6 +1,6 @@
 import type { RecordBatch } from 'apache-arrow';
 import { columnBytes } from '../../columns/column-bytes.js';
-import { type ColumnSlice, columnSlice } from '../../columns/column-data.js';
+import { type ColumnSlice, columnSlice, type PreparedBatch } from '../../columns/column-data.js';
 import type { ColumnEncoder, ColumnExtras } from '../../columns/encoders/column-encoder.js';
 import { createEncoder, type EncoderOptions } from '../../columns/encoders/create-encoder.js';
 import { RunEndEncoder } from '../../columns/encoders/run-end-encoders.js';
@@ -97,16 +97,17 @@ export class TableUploader {
     return this.#sinks.reduce((n, s) => n + columnBytes(s.plan, 32) / 32 + (s.validity ? 1 / 8 : 0), 0);
   }
 
-  /** Appends every row of `batch`. */
-  async append(batch: RecordBatch): Promise<void> {
+  /** Appends every row of `batch`: a decoded record batch, or one prepared by a decode worker. */
+  async append(batch: RecordBatch | PreparedBatch): Promise<void> {
     this.#watch.throwIfFailed();
     const count = batch.numRows;
     if (count === 0 || this.#sinks.length === 0) {
       this.rows += count;
       return;
     }
-    const columns = this.#sinks.map((sink) => {
-      const slice = columnSlice(batch, sink.plan);
+    const prepared = 'slices' in batch ? batch.slices : null;
+    const columns = this.#sinks.map((sink, i) => {
+      const slice = prepared ? (prepared[i] as ColumnSlice) : columnSlice(batch as RecordBatch, sink.plan);
       sink.encoder ??= createEncoder(sink.plan, slice.data.type, this.#options);
       return slice;
     });
