@@ -144,7 +144,12 @@ async function runOnce(
   input: BenchInput,
 ): Promise<RunResult & { heapBytes: number }> {
   const target = heapTarget(variant);
-  const worker = target === 'page' ? null : target === 'loader-worker' ? 'loader.worker' : 'bench.worker';
+  const worker =
+    target === 'page' || target === null
+      ? null
+      : target === 'loader-worker'
+        ? 'loader.worker'
+        : 'bench.worker';
   await sampler.collectGarbage(worker);
   const url = `/bench-data/${input.name}`;
   const work = page.evaluate(({ variant, url, gpuBytes }) => window.bench.run(variant, url, gpuBytes), {
@@ -152,6 +157,7 @@ async function runOnce(
     url,
     gpuBytes: input.gpuBytes,
   });
+  if (target === null) return { ...(await work), heapBytes: Number.NaN };
   const { result, peak } = await sampler.peakDuring(worker, work);
   return { ...result, heapBytes: peak };
 }
