@@ -12,6 +12,7 @@ import type { UploadTransport } from '../gpu/upload/transport.js';
 import { WriteBufferTransport } from '../gpu/upload/write-buffer-transport.js';
 import { type BatchStream, type DecodedBatch, openBatchStream } from '../ipc/decode.js';
 import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from '../ipc/framer.js';
+import { type MessageHeaderInfo, MessageKind } from '../ipc/metadata/message.js';
 import { BytePool } from '../source/byte-pool.js';
 import type { ReadTail } from '../source/byte-source.js';
 import { ReadAhead } from '../source/read-ahead.js';
@@ -151,6 +152,8 @@ class Load {
   #progress: ProgressThrottle<LoadProgress> | null;
   /** Staging slots are sized for two of the largest batches seen so far. */
   readonly #preferredSlot = { bytes: 0 };
+  /** The first record batch's header, once read (its body may still be arriving). */
+  #firstHeader: MessageHeaderInfo | null = null;
 
   /** `readWhileLoading`: the table is read as it fills, so its first rows must land fast. */
   constructor(
@@ -172,6 +175,7 @@ class Load {
       input.readTail,
     );
     this.#framer.pool = this.#pool;
+    this.#framer.onHeader = (header) => this.#onHeader(header);
     this.#queue = new BoundedQueue<DecodedBatch>(input.queueCapacity ?? 2);
     this.#watch = new GpuErrorWatch(input.gpu.device);
     this.#uncapturedBefore = input.gpu.uncapturedErrors;
@@ -189,6 +193,7 @@ class Load {
       const { plans, skipped } = planColumns(schema, this.#input, url, unreadable, runEndEncoded);
       const uploader = this.#startUpload(plans);
       await uploader.prepare(this.#input.rows ?? 0);
+      this.#prepareFirstBatch();
       this.#throwIfFailed(); // aborted while the first buffers were made
       const table: LoadedTable = {
         ...{ numRows: 0, columns: uploader.columns(0), skipped },
@@ -208,7 +213,7 @@ class Load {
       );
       return { table, done };
     } catch (error) {
-      throw this.#cleanup(error);
+      throw await this.#cleanup(error);
     }
   }
 
@@ -228,14 +233,14 @@ class Load {
       this.#checkUncaptured();
       await this.#publisher?.settled();
       this.#throwIfFailed(); // a cancel while the last rows were being published
-      uploader.releaseUnused();
+      await uploader.releaseUnused();
       Object.assign(table, { numRows: uploader.rows, columns: uploader.columns() });
       table.stats = this.#stats(stream, uploader);
       this.#live.ended = true;
       this.#progress?.final(performance.now(), this.#snapshot());
       return table;
     } catch (error) {
-      throw this.#cleanup(error);
+      throw await this.#cleanup(error);
     } finally {
       this.#input.signal?.removeEventListener('abort', this.#onAbort);
     }
@@ -246,14 +251,14 @@ class Load {
   }
 
   /** Stops the load after `error` and destroys everything it made; the error the load rejects with. */
-  #cleanup(error: unknown): ArrowGpuError {
+  async #cleanup(error: unknown): Promise<ArrowGpuError> {
     this.#fail(error);
     this.#input.signal?.removeEventListener('abort', this.#onAbort);
     // Marked failed before its buffers go: a read of the table that sees them destroyed knows why.
     const decided = this.#decided();
     Object.assign(this.#live, { failure: decided, ended: true });
     this.#transport?.release();
-    this.#uploader?.destroy();
+    await this.#uploader?.destroy();
     return decided;
   }
 
@@ -309,6 +314,29 @@ class Load {
     });
     this.#uploader = uploader;
     return uploader;
+  }
+
+  /** The first record batch's header is read: its buffers are made while its body arrives. */
+  #onHeader(header: MessageHeaderInfo): void {
+    if (this.#firstHeader || header.kind !== MessageKind.RecordBatch) return;
+    this.#firstHeader = header;
+    this.#prepareFirstBatch();
+  }
+
+  /**
+   * Makes the first batch's column chunks and a staging slot for it, once both its header and the
+   * columns are known. A header whose rows its body could not hold (over 16 GPU bytes for each body
+   * byte) makes nothing: its shape is checked once the body is in.
+   */
+  #prepareFirstBatch(): void {
+    const uploader = this.#uploader;
+    const header = this.#firstHeader;
+    if (!uploader || !header || this.#failure) return;
+    const bytes = header.rows * uploader.bytesPerRow;
+    if (bytes > header.bodyLength * 16 + (1 << 20)) return;
+    uploader.prepareFirstBatch(header.rows);
+    this.#preferredSlot.bytes = Math.max(this.#preferredSlot.bytes, bytes * 2);
+    if (this.#input.upload === 'staging') this.#input.gpu.ring.prepare(bytes * 2);
   }
 
   async #produce(stream: BatchStream, plans: readonly ColumnPlan[]): Promise<void> {
@@ -367,6 +395,7 @@ class Load {
     void this.#input.gpu.device.queue.onSubmittedWorkDone().then(
       () => {
         this.#firstOnGpu = performance.now() - this.#t0;
+        this.#uploader?.reserveAhead();
       },
       () => {},
     );

@@ -64,24 +64,36 @@ export class StagingRing {
   }
 
   /**
-   * Makes one slot's buffer now, in the background, unless one exists: a load calls this as it starts,
-   * so that the first batch does not wait for a staging buffer to be made (a cold loader has none).
+   * Makes a slot's buffer of at least `minBytes` now, in the background, unless a slot has one: a load
+   * calls this as it starts, so that the first batch does not wait for a staging buffer to be made (a
+   * cold loader has none), and again once its first batch's header tells the size that batch needs.
    */
-  prepare(): void {
-    const slot = this.#slots.find((s) => s.state === 'free');
-    if (!slot || this.#preparing || this.#failure || this.#slots.some((s) => s.buffer)) return;
+  prepare(minBytes = MIN_STAGING_BYTES): void {
+    if (this.#failure) return;
+    const wanted = Math.min(MAX_STAGING_BYTES, minBytes);
+    const next = (this.#preparing ?? Promise.resolve()).then(() => this.#prepareOne(wanted));
+    this.#preparing = next;
+    void next.finally(() => {
+      if (this.#preparing === next) this.#preparing = null;
+    });
+  }
+
+  /** Makes a free slot's buffer hold `wanted` bytes, unless some slot's buffer already does. */
+  async #prepareOne(wanted: number): Promise<void> {
+    if (this.#failure || this.#slots.some((s) => s.buffer && s.buffer.size >= wanted)) return;
+    const free = this.#slots.filter((s) => s.state === 'free');
+    // An empty slot first: a smaller buffer already made stays for the batches it fits.
+    const slot = free.find((s) => !s.buffer) ?? free[0];
+    if (!slot) return;
     slot.state = 'held';
-    this.#preparing = this.#fit(slot, MIN_STAGING_BYTES)
-      .then(
-        () => {
-          slot.prepared = true;
-        },
-        () => {}, // the load's own acquire meets the same failure and reports it
-      )
-      .finally(() => {
-        this.#preparing = null;
-        this.#release(slot);
-      });
+    try {
+      await this.#fit(slot, wanted);
+      slot.prepared = true;
+    } catch {
+      // The load's own acquire meets the same failure and reports it.
+    } finally {
+      this.#release(slot);
+    }
   }
 
   /** Resolves once no slot is being prepared (so that `trim` finds it free). */
@@ -110,7 +122,9 @@ export class StagingRing {
       if (this.#failure) throw this.#failure;
       signal?.throwIfAborted();
       const free = this.#slots.filter((s) => s.state === 'free');
-      const slot = free.find((s) => s.buffer) ?? free[0];
+      const wanted = Math.min(MAX_STAGING_BYTES, minBytes);
+      const slot =
+        free.find((s) => s.buffer && s.buffer.size >= wanted) ?? free.find((s) => s.buffer) ?? free[0];
       if (slot) {
         slot.state = 'held';
         slot.prepared = false;
