@@ -65,6 +65,11 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
    * room for a batch (its rows are in the header) while the body is still arriving.
    */
   onHeader: ((header: MessageHeaderInfo) => void) | null = null;
+  /**
+   * Awaited after `onHeader`, before the body is read: a consumer holding enough bytes of earlier
+   * batches makes the framer wait, so that the bytes in flight stay bounded whatever the batch size.
+   */
+  beforeBody: ((header: MessageHeaderInfo) => Promise<void>) | null = null;
   /** Record batches framed so far: the index of the next one. */
   #recordBatches = 0;
   /** How the source frames its messages, known once the first one is read. */
@@ -148,6 +153,7 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     const head = await this.#readHead();
     if (head === null) return null;
     this.onHeader?.(head.header);
+    await this.beforeBody?.(head.header);
     const { body, pooled } = await this.#readBody(head.header, head.byteOffset);
     const endOffset = head.bodyOffset + body.byteLength;
     return { ...head, body, endOffset, ...(pooled ? { pooled } : {}) };

@@ -129,6 +129,8 @@ class Load {
   readonly #uncapturedBefore: number;
   #failure: { error: unknown } | null = null;
   #queuedBytes = 0;
+  /** Wakes the framer waiting for queued bytes to drain (see `#roomFor`). */
+  #wakeFramer: (() => void) | null = null;
   #batches = 0;
   #firstOnGpu = -1;
   #lastEndOffset = 0;
@@ -176,6 +178,7 @@ class Load {
     );
     this.#framer.pool = this.#pool;
     this.#framer.onHeader = (header) => this.#onHeader(header);
+    this.#framer.beforeBody = (header) => this.#roomFor(header, budget);
     this.#queue = new BoundedQueue<DecodedBatch>(input.queueCapacity ?? 2);
     this.#watch = new GpuErrorWatch(input.gpu.device);
     this.#uncapturedBefore = input.gpu.uncapturedErrors;
@@ -269,6 +272,7 @@ class Load {
     this.#publisher?.stop();
     this.#queue.abort(error);
     this.#uploadAbort.abort(error);
+    this.#wakeFramer?.();
     this.#input.closeSource?.();
     void this.#framer.cancel().catch(() => {});
     void this.#readAhead.cancel().catch(() => {});
@@ -339,6 +343,21 @@ class Load {
     if (this.#input.upload === 'staging') this.#input.gpu.ring.prepare(bytes * 2);
   }
 
+  /**
+   * Waits before a record batch's body is read while the batches queued and this one would pass
+   * `budget` bytes (at least one is always let through): with large batches, the bytes held by the
+   * queue, the batch being framed and the read-ahead stay within about the budget, as they do with small.
+   */
+  async #roomFor(header: MessageHeaderInfo, budget: number): Promise<void> {
+    if (header.kind !== MessageKind.RecordBatch) return;
+    while (this.#queuedBytes > 0 && this.#queuedBytes + header.bodyLength > budget && !this.#failure) {
+      await new Promise<void>((resolve) => {
+        this.#wakeFramer = resolve;
+      });
+      this.#wakeFramer = null;
+    }
+  }
+
   async #produce(stream: BatchStream, plans: readonly ColumnPlan[]): Promise<void> {
     const { url } = this.#input;
     for await (const decoded of stream.batches) {
@@ -370,6 +389,7 @@ class Load {
       const decoded = await next;
       if (decoded === undefined) break;
       this.#queuedBytes -= decoded.endOffset - decoded.byteOffset;
+      this.#wakeFramer?.();
       if (this.#batches === 0) this.#firstBatchOffset = decoded.byteOffset;
       this.#lastEndOffset = decoded.endOffset;
       this.#preferredSlot.bytes = Math.max(
