@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { batchesOf, type DatasetSpec } from '../../scripts/datasets.js';
 import { ArrowGpuError } from '../../src/core/errors.js';
 import { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
-import { StagingRing } from '../../src/core/gpu/upload/staging-ring.js';
+import { MIN_STAGING_BYTES, StagingRing } from '../../src/core/gpu/upload/staging-ring.js';
 import { runPipeline } from '../../src/core/pipeline/load.js';
 import { encodeDataset, gated } from '../support/byte-sources.js';
 import { type DeviceProbe, until, withContext, withDevice } from '../support/dawn.js';
@@ -103,6 +103,26 @@ describe('staging ring prepared for a size, on Dawn', () => {
       ring.prepare(32 << 20); // a slot that size exists: nothing more is made
       await ring.prepared();
       expect(staging()).toHaveLength(2);
+      ring.destroy();
+      expect(tracker.count).toBe(0);
+    });
+  });
+
+  it('a first batch takes a slot prepared small for it as it is; later acquires make slots of the usual size', async () => {
+    await withDevice(async (device, probe) => {
+      const tracker = new BufferTracker(device);
+      const ring = new StagingRing(device, tracker);
+      const staging = () => probe.live().filter((b) => (b.usage & GPUBufferUsage.MAP_WRITE) !== 0);
+      ring.prepare(300_000, 0);
+      await ring.prepared();
+      expect(staging().map((b) => b.size)).toEqual([2 ** 19]); // the next power of two
+      const first = await ring.acquire(250_000, undefined, true);
+      expect(first.buffer.size).toBe(2 ** 19);
+      ring.release(first);
+      const later = await ring.acquire(250_000);
+      expect(later.buffer.size).toBe(MIN_STAGING_BYTES);
+      ring.release(later);
+      expect(staging().map((b) => b.size)).toEqual([MIN_STAGING_BYTES]);
       ring.destroy();
       expect(tracker.count).toBe(0);
     });

@@ -73,6 +73,9 @@ export interface PipelineInput {
 /** Default bytes read ahead of decoding: enough to cover upload stalls, bounded whatever the file size. */
 export const DEFAULT_READ_AHEAD_BYTES = 32 << 20;
 
+/** Room a first batch's staging slot keeps past its values (partial validity words at piece edges). */
+const SLOT_SLACK_BYTES = 64 << 10;
+
 /** The read-ahead never shrinks below this, however much the queue holds. */
 const MIN_READ_AHEAD_BYTES = 4 << 20;
 
@@ -339,8 +342,8 @@ class Load {
     const bytes = header.rows * uploader.bytesPerRow;
     if (bytes > header.bodyLength * 16 + (1 << 20)) return;
     uploader.prepareFirstBatch(header.rows);
-    this.#preferredSlot.bytes = Math.max(this.#preferredSlot.bytes, bytes * 2);
-    if (this.#input.upload === 'staging') this.#input.gpu.ring.prepare(bytes * 2);
+    // The slot's first use is this batch alone (later ones are made larger, to coalesce batches).
+    if (this.#input.upload === 'staging') this.#input.gpu.ring.prepare(bytes + SLOT_SLACK_BYTES, 0);
   }
 
   /**
