@@ -5,6 +5,8 @@ import type * as Lib from '../src/index.js';
 import type { BenchWorkerApi } from './bench.worker.js';
 import { type LiveRun, liveRun } from './live-page.js';
 import { naiveLoad, openDevice } from './naive.js';
+import type { QueryTableReport } from './query-line.js';
+import { queryRun } from './query-page.js';
 import type { RunResult, VariantId } from './variants.js';
 
 declare global {
@@ -13,6 +15,8 @@ declare global {
       run(variant: VariantId, url: string, gpuBytes: number): Promise<RunResult>;
       /** A new loader's first live load (cold), then its second (warm, staging buffers kept). */
       live(input: string, pauseMs: number, batchRows: number): Promise<{ cold: LiveRun; warm: LiveRun }>;
+      /** The query line on the table at `url` (the operations named in `only`): GPU in the worker, loops on the page. */
+      queries(url: string, reps: number, only?: string[]): Promise<Omit<QueryTableReport, 'input' | 'reps'>>;
     };
     benchReady: Promise<void>;
     benchAdapter?: Lib.AdapterSummary;
@@ -124,6 +128,8 @@ window.benchReady = (async () => {
     new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module', name: 'bench-worker' }),
   );
   const device = await openDevice();
+  // Loads onto the page's own device: the worker decodes, the main thread writes what it posts.
+  const deviceLoader = await lib.createLoader({ device });
 
   const ceiling = async (ms: Promise<number>): Promise<RunResult> => ({
     msTotal: await ms,
@@ -145,12 +151,13 @@ window.benchReady = (async () => {
       case 'ceil:staging':
         return ceiling(worker.staging(gpuBytes));
       case 'ours:staging':
-      case 'ours:writeBuffer': {
-        const upload = variant === 'ours:staging' ? 'staging' : 'writeBuffer';
+      case 'ours:writeBuffer':
+      case 'ours:device': {
+        const upload = variant === 'ours:writeBuffer' ? 'writeBuffer' : 'staging';
         const stop = instrument();
         const t0 = performance.now();
         let firstProgress: number | null = null;
-        const table = await loader.load(url, {
+        const table = await (variant === 'ours:device' ? deviceLoader : loader).load(url, {
           upload,
           onProgress: () => {
             firstProgress ??= performance.now() - t0;
@@ -209,6 +216,6 @@ window.benchReady = (async () => {
     }
   }
 
-  window.bench = { run, live };
+  window.bench = { run, live, queries: (url, reps, only) => queryRun(loader, url, reps, only) };
   (document.getElementById('status') as HTMLElement).textContent = 'ready';
 })();

@@ -37,6 +37,8 @@ export interface Ratios {
   /** The same for a new loader's first load (`ours:cold`). */
   naiveOverColdTotal: Summary | null;
   naiveOverColdFirstBatch: Summary | null;
+  /** The page's device (`createLoader({ device })`) time / the worker's own device (default strategy) time. */
+  deviceOverWorkerTotal: Summary | null;
 }
 
 /** Everything measured on one input. */
@@ -87,6 +89,7 @@ export function summarizeInput(
       naiveOverOursFirstBatch: null,
       naiveOverColdTotal: null,
       naiveOverColdFirstBatch: null,
+      deviceOverWorkerTotal: null,
     },
   };
   for (const v of variants) {
@@ -153,6 +156,11 @@ export function summarizeInput(
   report.ratios.naiveOverOursFirstBatch = naiveOver(ours, 'msToFirstBatch');
   report.ratios.naiveOverColdTotal = naiveOver('ours:cold', 'msTotal');
   report.ratios.naiveOverColdFirstBatch = naiveOver('ours:cold', 'msToFirstBatch');
+  report.ratios.deviceOverWorkerTotal = perRep((get) => {
+    const d = get('ours:device')?.msTotal;
+    const o = get(ours)?.msTotal;
+    return d && o ? d / o : null;
+  });
   return report;
 }
 
@@ -183,7 +191,8 @@ export function printReport(r: InputReport): void {
   console.log(
     `limit/ours: staging ${fmt(ratios.stagingOfLimit, 2)}, writeBuffer ${fmt(ratios.writeBufferOfLimit, 2)}; ` +
       `naive main / ours (${DEFAULT_STRATEGY}): total ${fmt(ratios.naiveOverOursTotal, 2)}, first batch ${fmt(ratios.naiveOverOursFirstBatch, 1)}; ` +
-      `naive main / cold: total ${fmt(ratios.naiveOverColdTotal, 2)}, first batch ${fmt(ratios.naiveOverColdFirstBatch, 1)}`,
+      `naive main / cold: total ${fmt(ratios.naiveOverColdTotal, 2)}, first batch ${fmt(ratios.naiveOverColdFirstBatch, 1)}; ` +
+      `page's device / worker's: total ${fmt(ratios.deviceOverWorkerTotal, 2)}`,
   );
   const create = r.variants['ours:cold']?.msCreate;
   if (create) console.log(`ours:cold: createLoader took ${fmt(create)} ms before its load`);
@@ -245,9 +254,14 @@ export function targets(reports: InputReport[]) {
         r.variants['ours:staging']?.longTasks ?? 0,
         r.variants['ours:writeBuffer']?.longTasks ?? 0,
         r.variants['ours:render']?.longTasks ?? 0,
+        r.variants['ours:device']?.longTasks ?? 0,
       ]),
     ),
     naiveMainLongTasks: Math.max(0, ...reports.map((r) => r.variants['naive:main']?.longTasks ?? 0)),
+    deviceOverWorkerTotal: Object.fromEntries(
+      big.map((r) => [r.input, r.ratios.deviceOverWorkerTotal?.median ?? null]),
+    ),
+    deviceLongestTaskMs: Math.max(0, ...reports.map((r) => r.variants['ours:device']?.longestTaskMs ?? 0)),
     heap256Over64: { small: heapRatio('small'), large: heapRatio('large') },
   };
 }
@@ -296,7 +310,7 @@ export function toMarkdown(result: {
     lines.push(
       `**${r.input}** — ${(r.fileBytes / MiB).toFixed(0)} MiB, ${r.batches} batches; limit/ours: staging ${fmt(r.ratios.stagingOfLimit, 2)}, ` +
         `writeBuffer ${fmt(r.ratios.writeBufferOfLimit, 2)}; naive main-thread / ours: total ${fmt(r.ratios.naiveOverOursTotal, 2)}, ` +
-        `first batch ${fmt(r.ratios.naiveOverOursFirstBatch, 1)}` +
+        `first batch ${fmt(r.ratios.naiveOverOursFirstBatch, 1)}; page's device / worker's: total ${fmt(r.ratios.deviceOverWorkerTotal, 2)}` +
         (r.ratios.naiveOverColdTotal
           ? `; naive / a new loader's first load: total ${fmt(r.ratios.naiveOverColdTotal, 2)}, ` +
             `first batch ${fmt(r.ratios.naiveOverColdFirstBatch, 1)} (createLoader ${fmt(r.variants['ours:cold']?.msCreate)} ms)`

@@ -3,7 +3,9 @@
 // Flags: --inputs a,b and --variants a,b keep the inputs and variants whose names contain one of the
 // substrings (`--inputs dashboard`); --reps n; --out name writes bench/results/<name>.{json,html,md}
 // instead of latest.* (so that a partial run keeps the full run's results). The live-stream line runs
-// after the inputs: --live-only runs it alone, --skip-live leaves it out. BENCH_PORT moves the server.
+// after the inputs: --live-only runs it alone, --skip-live leaves it out. The query line (describe,
+// histogram, crossfilter against JS loops, bench/query-line.ts) runs between them; its inputs answer to
+// --inputs as well (`--inputs queries --skip-live` runs it alone). BENCH_PORT moves the server.
 import { existsSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,15 @@ import {
   SMOKE_INPUTS,
 } from './inputs.js';
 import { LIVE_INPUT, LIVE_SMOKE_INPUT, type LiveReport, liveMarkdown, runLive } from './live.js';
+import {
+  QUERY_INPUTS,
+  QUERY_SMOKE_INPUT,
+  QUERY_SMOKE_OPERATIONS,
+  type QueryTableReport,
+  queryFailures,
+  queryMarkdown,
+  runQueryLine,
+} from './query-line.js';
 import {
   type InputReport,
   printReport,
@@ -46,11 +57,9 @@ const { values: args } = parseArgs({
 });
 if (!/^[\w.-]+$/.test(args.out)) throw new Error(`--out ${args.out}: a file name without a folder`);
 
-const inputs = args['live-only']
-  ? []
-  : args.smoke
-    ? SMOKE_INPUTS
-    : FULL_INPUTS.filter((i) => !args.inputs || args.inputs.split(',').some((n) => i.name.includes(n)));
+const picked = (i: BenchInput) => !args.inputs || args.inputs.split(',').some((n) => i.name.includes(n));
+const inputs = args['live-only'] ? [] : args.smoke ? SMOKE_INPUTS : FULL_INPUTS.filter(picked);
+const queryInputs = args['live-only'] ? [] : args.smoke ? [QUERY_SMOKE_INPUT] : QUERY_INPUTS.filter(picked);
 const liveInput = args['skip-live'] ? null : args.smoke ? LIVE_SMOKE_INPUT : LIVE_INPUT;
 const variants = (Object.keys(VARIANTS) as VariantId[]).filter(
   (v) => !args.variants || args.variants.split(',').some((n) => v.includes(n)),
@@ -58,7 +67,7 @@ const variants = (Object.keys(VARIANTS) as VariantId[]).filter(
 const reps = Number(args.reps ?? (args.smoke ? 1 : 5));
 
 if (!existsSync('dist/index.js')) throw new Error('dist/index.js is missing: run `npm run build` first');
-await ensureInputs(liveInput ? [...inputs, liveInput] : inputs);
+await ensureInputs([...inputs, ...queryInputs, ...(liveInput ? [liveInput] : [])]);
 
 const server = await createServer({ configFile: 'bench/vite.config.ts' });
 await server.listen();
@@ -93,6 +102,12 @@ try {
     reports.push(report);
     printReport(report);
   }
+  const queries: QueryTableReport[] = await runQueryLine(
+    page,
+    queryInputs,
+    reps,
+    args.smoke ? QUERY_SMOKE_OPERATIONS : undefined,
+  );
   let live: LiveReport | null = null;
   if (liveInput) {
     live = await runLive(page, liveInput, reps);
@@ -109,10 +124,11 @@ try {
     reps,
     inputs: reports,
     targets: summary,
+    queries,
     live,
   };
   if (args.smoke) {
-    const failed = smokeFailures(reports);
+    const failed = [...smokeFailures(reports), ...queryFailures(queries)];
     if (live && !(live.batchMs && Number.isFinite(live.batchMs.median)))
       failed.push('live stream: no batch time');
     const dir = join(tmpdir(), 'arrow-webgpu-bench-smoke');
@@ -120,7 +136,8 @@ try {
     await writeFile(join(dir, 'latest.json'), JSON.stringify(result, null, 2));
     await writeChart(join(dir, 'latest.html'), result);
     for (const f of failed) console.error(`FAILED: ${f}`);
-    const checks = reports.length * variants.length + (live ? 1 : 0);
+    const checks =
+      reports.length * variants.length + queries.reduce((n, q) => n + q.timings.length, 0) + (live ? 1 : 0);
     console.log(`bench smoke: ${checks - failed.length} passed, ${failed.length} failed`);
     if (failed.length) process.exitCode = 1;
   } else {
@@ -129,7 +146,8 @@ try {
     const out = join('bench/results', args.out);
     await writeFile(`${out}.json`, `${JSON.stringify(result, null, 2)}\n`);
     await writeChart(`${out}.html`, result);
-    await writeFile(`${out}.md`, toMarkdown(result) + (live ? `\n${liveMarkdown(live)}` : ''));
+    const extra = [queries.length ? queryMarkdown(queries) : '', live ? liveMarkdown(live) : ''];
+    await writeFile(`${out}.md`, [toMarkdown(result), ...extra.filter(Boolean)].join('\n'));
     console.log(`wrote ${out}.json, ${out}.html and ${out}.md`);
   }
 } finally {

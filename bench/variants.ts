@@ -7,6 +7,8 @@ export const VARIANTS = {
   'ours:staging': 'arrow-webgpu, staging',
   'ours:writeBuffer': 'arrow-webgpu, writeBuffer',
   'ours:cold': "arrow-webgpu, staging, a new loader's first load (createLoader not timed)",
+  'ours:device':
+    "arrow-webgpu, the page's device (createLoader({ device }): chunks written on the main thread)",
   'ours:render': 'arrow-webgpu, staging, then every row drawn in the worker (a frame, then 3 pans)',
   'naive:main': 'naive: arrayBuffer + tableFromIPC + writeBuffer (main thread)',
   'naive:worker': 'naive: same, in a worker',

@@ -1,5 +1,14 @@
 import type { Page } from '@playwright/test';
-import { Float32, Int32, Table, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
+import {
+  Float32,
+  Int32,
+  Table,
+  tableFromIPC,
+  tableToIPC,
+  Utf8,
+  type Vector,
+  vectorFromArray,
+} from 'apache-arrow';
 import { DEFAULT_POINT_COLOR, DIM_OPACITY, hexColor, TABLEAU10 } from '../src/core/gpu/render/palettes.js';
 import type * as Lib from '../src/index.js';
 import {
@@ -11,7 +20,7 @@ import {
 } from '../test/support/point-image.js';
 import type { TestLoader } from './pages/harness.js';
 import { decodePng } from './png.js';
-import { expect, test } from './support.js';
+import { expect, fixtureBytes, test } from './support.js';
 
 // The worker draws tables on a transferred canvas; each frame is checked on a screenshot of the canvas
 // element (decoded here), pixel by pixel against the image the points make when placed on the CPU.
@@ -72,7 +81,13 @@ async function screenshot(page: Page) {
  * Waits until the canvas shows `points` (side `size` CSS pixels) on white: the worker's frame reaches
  * the page a moment after the call that drew it resolves. Fails with the differences left.
  */
-async function expectFrame(page: Page, points: ExpectedPoint[], size: number, tolerance = 2): Promise<void> {
+async function expectFrame(
+  page: Page,
+  points: ExpectedPoint[],
+  size: number,
+  tolerance = 2,
+  minInside = points.length,
+): Promise<void> {
   let last = { differences: ['no screenshot yet'], inside: 0, outside: 0 };
   await expect
     .poll(
@@ -83,7 +98,7 @@ async function expectFrame(page: Page, points: ExpectedPoint[], size: number, to
       { timeout: 15_000 },
     )
     .toEqual([]);
-  expect(last.inside, 'pixels checked inside points').toBeGreaterThan(points.length);
+  expect(last.inside, 'pixels checked inside points').toBeGreaterThan(minInside);
   expect(last.outside, 'pixels checked outside points').toBeGreaterThan(0);
 }
 
@@ -224,6 +239,60 @@ test('a filter of the table hides the rows outside it, or dims them under the ot
     all.filter((_, r) => kept(r)),
     8,
   );
+});
+
+test('a view of a table still loading draws the rows that land later, with no call, new chunks included', async ({
+  harnessPage,
+}) => {
+  // many-batches.stream: 1000-row batches; the server sends the schema and the first batch, then waits.
+  // A table from `open` has a first chunk of twice the first batch: later rows land in a second, larger one.
+  const fixture = 'many-batches.stream';
+  const source = tableFromIPC(fixtureBytes(fixture));
+  const [xs, ys] = ['u16', 'i16'].map((name) => source.getChild(name) as Vector);
+  const domain = { x: [0, 65536] as Range, y: [-32768, 32768] as Range };
+  const pointsOf = (rows: number) =>
+    Array.from({ length: rows }, (_, r) => [xs!.get(r) as number | null, ys!.get(r) as number | null])
+      .filter(([x, y]) => x !== null && y !== null)
+      .map(([x, y]) => ({ ...pointCentre(x!, y!, domain, W, H), rgba: FILL }));
+  const id = `grow-${Math.random()}`;
+  const first = await harnessPage.evaluate(
+    async ({ fixture, id, domain, W, H }) => {
+      const hooks = await window.harness.testLoader();
+      const { loader } = hooks;
+      let landed = () => {};
+      const firstBatch = new Promise<void>((resolve) => (landed = resolve));
+      const table = await loader.open(`/live/${fixture}?id=${id}`, { onBatch: () => landed() });
+      window.scene = { hooks, loader, table, view: null };
+      await firstBatch;
+      const canvas = window.harness.offscreen('plot', W, H);
+      const settings = {
+        x: 'u16',
+        y: 'i16',
+        size: 2,
+        domain,
+        background: [1, 1, 1, 1] as [number, number, number, number],
+      };
+      window.scene.view = await loader.render(canvas, { table, ...settings });
+      return { rows: table.numRows, frames: window.scene.view.state.frames };
+    },
+    { fixture, id, domain, W, H },
+  );
+  expect(first).toEqual({ rows: 1000, frames: 1 });
+  // Points overlap: at least a pixel checked inside every other one.
+  await expectFrame(harnessPage, pointsOf(1000), 2, 2, 500);
+  const later = await harnessPage.evaluate(async (id) => {
+    let rows = 0;
+    await fetch(`/live-next/${id}?count=5`);
+    while (rows < 6000) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      rows = window.scene.table.numRows;
+    }
+    return { rows, chunks: window.scene.table.columns[0]?.chunks.length ?? 0 };
+  }, id);
+  expect(later.rows).toBe(6000);
+  expect(later.chunks, 'rows in a chunk made after the view').toBeGreaterThan(1);
+  // The view was not updated: the worker redraws it as rows land.
+  await expectFrame(harnessPage, pointsOf(6000), 2, 2, 3000);
 });
 
 test("a custom shader draws with the table's accessors", async ({ harnessPage }) => {

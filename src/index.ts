@@ -1,4 +1,5 @@
 export type {
+  DeviceLoader,
   InspectOptions,
   Loader,
   LoaderOptions,
@@ -7,6 +8,7 @@ export type {
   RenderOptions,
 } from './client/create-loader.js';
 export { createLoader } from './client/create-loader.js';
+export { DeviceTable } from './client/device-table.js';
 export type { QueryOptions } from './client/gpu-filter.js';
 export { GpuFilter } from './client/gpu-filter.js';
 export type { ColumnArray } from './client/gpu-table.js';
@@ -31,12 +33,15 @@ export {
 export type {
   AdapterSummary,
   BatchLanded,
+  ColumnBuffer,
+  ColumnBuffers,
   ColumnChunkInfo,
   ColumnInfo,
   ColumnSummary,
   CrossfilterBrush,
   CrossfilterOptions,
   CrossfilterResult,
+  DeviceColumnInfo,
   DictionaryValue,
   Encoding,
   EncodingRequest,

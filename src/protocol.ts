@@ -1,5 +1,7 @@
 import * as Comlink from 'comlink';
 import { ArrowGpuError, deserializeError, type SerializedError, serializeError } from './core/errors.js';
+import type { DeviceChannel, RemoteDeviceInfo } from './core/gpu/remote/device-channel.js';
+import type { RemoteTableSpec } from './core/service/remote-table.js';
 import type { RequestSpec, SourceSpec } from './core/source/source-spec.js';
 import type {
   AdapterSummary,
@@ -34,6 +36,8 @@ export interface WorkerInit {
   maxBufferBytes?: number;
   /** Largest chunk of one column, in bytes (a multiple of 4); the device's limits when absent. */
   chunkBytes?: number;
+  /** The caller's device, when loads go to it (through the channel `init` is given) rather than the worker's own. */
+  device?: RemoteDeviceInfo;
 }
 
 /** One `load` call as it crosses to the worker (an `AbortSignal` cannot: cancellation is `cancel(loadId)`). */
@@ -124,9 +128,33 @@ export interface ColumnBytes {
   buffer: ArrayBuffer;
 }
 
+/** What a table's methods call: the worker, or (for a table on the caller's device) the caller's thread. */
+export type TableApi = Pick<
+  LoaderWorkerApi,
+  | 'readColumn'
+  | 'readValidity'
+  | 'dictionary'
+  | 'wgsl'
+  | 'describe'
+  | 'filter'
+  | 'destroyFilter'
+  | 'histogram'
+  | 'crossfilter'
+  | 'readRows'
+  | 'destroyTable'
+>;
+
+/** The calls of `TableApi` as a table makes them: each answers later. */
+export type TableCalls = {
+  [K in keyof TableApi]: (...args: Parameters<TableApi[K]>) => Promise<Awaited<ReturnType<TableApi[K]>>>;
+};
+
 /** The worker's API, called through a Comlink proxy. */
 export interface LoaderWorkerApi {
-  init(options: WorkerInit): Promise<AdapterSummary>;
+  /** Starts the worker's device, or with `options.device`, takes `channel` to the caller's device instead. */
+  init(options: WorkerInit, channel?: DeviceChannel): Promise<AdapterSummary>;
+  /** A table loaded onto the caller's device, described for the caller's thread (its buffers by id). */
+  remoteTable(tableId: number): Promise<RemoteTableSpec>;
   adapterInfo(): Promise<AdapterSummary>;
   load(request: WorkerLoadRequest, onProgress?: (progress: LoadProgress) => void): Promise<TableSnapshot>;
   /**

@@ -142,6 +142,24 @@ export interface ColumnChunkInfo {
   byteLength: number;
 }
 
+/** A chunk of a column on the caller's device (`createLoader({ device })`): its buffer, to bind, and its rows. */
+export interface ColumnBuffer extends ColumnChunkInfo {
+  /** Usage `STORAGE | VERTEX | COPY_SRC | COPY_DST`; the table owns it (`table.destroy()` destroys it). */
+  buffer: GPUBuffer;
+}
+
+/** The buffers of a column on the caller's device, in row order; validity chunks cover the same rows. */
+export interface ColumnBuffers {
+  values: readonly ColumnBuffer[];
+  /** One bit a row (bit `i & 31` of word `i >> 5` of its chunk, set = valid); `null` when no row is null. */
+  validity: readonly ColumnBuffer[] | null;
+}
+
+/** A column of a table on the caller's device: its description and its buffers. */
+export interface DeviceColumnInfo extends ColumnInfo {
+  buffers: ColumnBuffers;
+}
+
 /**
  * What `table.readRows` returns: `limit` rows from `offset` (default 0), of the named columns (default
  * all, structs flattened into `parent.child`; a struct's name selects its children), in row order.

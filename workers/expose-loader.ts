@@ -1,11 +1,13 @@
 import * as Comlink from 'comlink';
+import type { DeviceChannel } from '../src/core/gpu/remote/device-channel.js';
 import type { LoaderService } from '../src/core/service/loader-service.js';
 import { type LoaderWorkerApi, registerErrorTransfer } from '../src/protocol.js';
 
 /** The worker protocol over `service`; column bytes are transferred to the main thread, not copied. */
 export function loaderApi(service: LoaderService): LoaderWorkerApi {
   return {
-    init: (options) => service.init(options),
+    init: (options, channel) => service.init(options, channel && transferring(channel)),
+    remoteTable: (tableId) => service.remoteTable(tableId),
     adapterInfo: () => service.adapterInfo(),
     load: (request, onProgress) => service.load(request, onProgress),
     open: (request, onProgress, onUpdate) => service.open(request, onProgress, onUpdate),
@@ -41,6 +43,16 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
     close: () => service.close(),
     // Liveness is the transport's concern, not the service's: answered here, without touching it.
     ping: () => undefined,
+  };
+}
+
+/** The caller's device channel, with each posted chunk transferred (not copied) to the caller's thread. */
+function transferring(channel: DeviceChannel): DeviceChannel {
+  return {
+    create: (spec) => channel.create(spec),
+    write: (bytes, writes) => channel.write(Comlink.transfer(bytes, [bytes]), writes),
+    destroy: (ids) => channel.destroy(ids),
+    done: () => channel.done(),
   };
 }
 

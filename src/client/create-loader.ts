@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import { AbortError } from '../core/errors.js';
+import { AbortError, ArgumentError } from '../core/errors.js';
 import { type LoaderWorkerApi, registerErrorTransfer, type WorkerLoadRequest } from '../protocol.js';
 import type {
   AdapterSummary,
@@ -12,6 +12,8 @@ import type {
   TableSchema,
   UploadStrategy,
 } from '../types.js';
+import { CallerDevice } from './caller-device.js';
+import type { DeviceTable } from './device-table.js';
 import { GpuTable, tableHandle } from './gpu-table.js';
 import { discardSource, prepareSource, type WireSource } from './load-source.js';
 import { checkLoaderOptions, checkLoadOptions, checkOpenOptions, invalidOption } from './options.js';
@@ -36,6 +38,13 @@ export interface LoaderOptions {
    * (`maxStorageBufferBindingSize`) and allocate. Longer columns are stored as several chunks.
    */
   chunkBytes?: number;
+  /**
+   * The caller's own `GPUDevice`: tables are loaded onto it (the worker still fetches, decodes and
+   * encodes; this thread writes the chunks it posts, in short tasks), their `columns[i].buffers` are
+   * bindable in the caller's pipelines, and queries and reads run on it. `render` is not available:
+   * the caller draws. Default: the worker opens and owns a device.
+   */
+  device?: GPUDevice;
 }
 
 /** Options of one `load`. */
@@ -143,11 +152,23 @@ export interface Loader {
   close(): Promise<void>;
 }
 
-/** Starts the worker and its GPU device. Rejects when WebGPU is unavailable, or with `INVALID_ARGUMENT`. */
-export async function createLoader(options: LoaderOptions = {}): Promise<Loader> {
+/** A loader given the caller's device: its tables hold their buffers (`DeviceTable`). */
+export interface DeviceLoader extends Loader {
+  /** Loads `source` onto the caller's device; see `Loader.load`. */
+  load(source: LoadSource, options?: LoadOptions): Promise<DeviceTable>;
+}
+
+/**
+ * Starts the worker and its GPU device (or, given `device`, takes the caller's). Rejects when WebGPU is
+ * unavailable, or with `INVALID_ARGUMENT`.
+ */
+export async function createLoader(options: LoaderOptions & { device: GPUDevice }): Promise<DeviceLoader>;
+export async function createLoader(options?: LoaderOptions): Promise<Loader>;
+export async function createLoader(options: LoaderOptions = {}): Promise<Loader | DeviceLoader> {
   checkLoaderOptions(options);
   const { maxBufferBytes } = options;
   registerErrorTransfer();
+  const caller = options.device ? new CallerDevice(options.device, wordBytes(maxBufferBytes)) : null;
   const worker = startWorker(options.workerUrl);
   const remote = Comlink.wrap<LoaderWorkerApi>(worker);
   const guard = new WorkerGuard(worker, { ping: () => remote.ping() });
@@ -156,14 +177,18 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
 
   try {
     await guard.run(() =>
-      remote.init({
-        upload: options.upload ?? 'staging',
-        // Column buffers are 32-bit words.
-        maxBufferBytes: maxBufferBytes === undefined ? undefined : maxBufferBytes - (maxBufferBytes % 4),
-        chunkBytes: options.chunkBytes,
-      }),
+      remote.init(
+        {
+          upload: options.upload ?? 'staging',
+          maxBufferBytes: wordBytes(maxBufferBytes),
+          chunkBytes: options.chunkBytes,
+          ...(caller ? { device: caller.info() } : {}),
+        },
+        caller?.channel(),
+      ),
     );
   } catch (error) {
+    caller?.close();
     worker.terminate();
     throw error;
   }
@@ -257,9 +282,10 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
           progress,
         ),
       );
-      return new GpuTable(snapshot, remote, guard);
+      return caller ? caller.table(snapshot, remote, guard) : new GpuTable(snapshot, remote, guard);
     },
     async open(source, openOptions = {}) {
+      if (caller) throw onCallerDevice('open', 'load() the table');
       return open(prepareSource(source, openOptions, checkOpenOptions), openOptions);
     },
     async inspect(source, inspectOptions = {}) {
@@ -284,6 +310,8 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
       );
     },
     async render(canvas, renderOptions) {
+      if (caller)
+        throw onCallerDevice('render', "draw it with table.columns[i].buffers in the device's own pipelines");
       checkCanvas(canvas);
       if (typeof renderOptions !== 'object' || renderOptions === null) {
         throw invalidOption('render', 'options', 'an object { table, x, y, … }', renderOptions);
@@ -298,16 +326,30 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader>
       return new RenderView(info, table, remote, guard);
     },
     adapterInfo: () => guard.run(() => remote.adapterInfo()),
-    memory: () => guard.run(() => remote.memory()),
+    memory: async () => (caller ? caller.tables.memory() : guard.run(() => remote.memory())),
     trim: () => guard.run(() => remote.trim()),
     async close() {
       if (closed) return;
       closed = true;
       // The worker frees its GPU buffers before it is terminated (unless it already died).
       await guard.close('The loader was closed', () => remote.close());
+      caller?.close();
       remote[Comlink.releaseProxy]();
     },
   };
+}
+
+/** Column buffers are 32-bit words: a cap in bytes, rounded down to a whole word. */
+function wordBytes(bytes: number | undefined): number | undefined {
+  return bytes === undefined ? undefined : bytes - (bytes % 4);
+}
+
+/** What a loader given a device does not do: `call` draws or hands out tables in the worker's own way. */
+function onCallerDevice(call: string, instead: string): ArgumentError {
+  return new ArgumentError(
+    `${call}() is not available on a loader made with { device }: the tables live on the caller's device; ${instead}`,
+    { option: 'device' },
+  );
 }
 
 /** One `load` or `open` as it crosses to the worker. */

@@ -1,7 +1,6 @@
-import type * as Comlink from 'comlink';
 import { ArgumentError } from '../core/errors.js';
 import { show } from '../core/gpu/query/predicate-check.js';
-import type { FilterSnapshot, LoaderWorkerApi, WorkerQueryOptions } from '../protocol.js';
+import type { FilterSnapshot, TableCalls, WorkerQueryOptions } from '../protocol.js';
 import type { GpuTable } from './gpu-table.js';
 import type { WorkerGuard } from './worker-guard.js';
 
@@ -25,16 +24,11 @@ export class GpuFilter {
   readonly filterId: number;
   /** @internal The id of its table in the worker. */
   readonly tableId: number;
-  readonly #remote: Comlink.Remote<LoaderWorkerApi>;
+  readonly #remote: TableCalls;
   readonly #guard: WorkerGuard;
 
   /** @internal Made by `GpuTable.filter`. */
-  constructor(
-    snapshot: FilterSnapshot,
-    table: GpuTable,
-    remote: Comlink.Remote<LoaderWorkerApi>,
-    guard: WorkerGuard,
-  ) {
+  constructor(snapshot: FilterSnapshot, table: GpuTable, remote: TableCalls, guard: WorkerGuard) {
     this.table = table;
     this.count = snapshot.count;
     this.rows = snapshot.rows;

@@ -1,7 +1,6 @@
 import type { Table } from 'apache-arrow';
-import type * as Comlink from 'comlink';
 import { checkPredicate } from '../core/gpu/query/predicate-check.js';
-import type { LoaderWorkerApi, TableSnapshot, TableUpdateMessage } from '../protocol.js';
+import type { TableCalls, TableSnapshot, TableUpdateMessage } from '../protocol.js';
 import type {
   ColumnInfo,
   ColumnSummary,
@@ -32,12 +31,10 @@ const ARRAYS: Record<GpuType, new (buffer: ArrayBuffer) => ColumnArray> = {
 };
 
 /** The worker-side id of each table, and the worker that holds it. */
-const HANDLES = new WeakMap<object, { tableId: number; remote: Comlink.Remote<LoaderWorkerApi> }>();
+const HANDLES = new WeakMap<object, { tableId: number; remote: TableCalls }>();
 
 /** @internal Where `table` lives: its id in the worker and that worker's proxy; `undefined` for anything else. */
-export function tableHandle(
-  table: unknown,
-): { tableId: number; remote: Comlink.Remote<LoaderWorkerApi> } | undefined {
+export function tableHandle(table: unknown): { tableId: number; remote: TableCalls } | undefined {
   return typeof table === 'object' && table !== null ? HANDLES.get(table) : undefined;
 }
 
@@ -60,13 +57,13 @@ export class GpuTable {
   /** The updates from the worker that the state above includes. */
   #seq: number;
   readonly #id: number;
-  readonly #remote: Comlink.Remote<LoaderWorkerApi>;
+  readonly #remote: TableCalls;
   readonly #guard: WorkerGuard;
 
   /** @internal Made by `Loader.load`, or by `Loader.open` with the feed of its updates and its end. */
   constructor(
     snapshot: TableSnapshot,
-    remote: Comlink.Remote<LoaderWorkerApi>,
+    remote: TableCalls,
     guard: WorkerGuard,
     live?: { feed: TableFeed; ended: Promise<TableSnapshot> },
   ) {

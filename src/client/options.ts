@@ -22,6 +22,16 @@ export function checkLoaderOptions(options: LoaderOptions): void {
     throw invalidOption('createLoader', 'workerUrl', 'a string or a URL', workerUrl);
   }
   checkCount('createLoader', 'chunkBytes', options.chunkBytes, 4, 'an integer number of bytes, at least 4');
+  const { device } = options;
+  if (device !== undefined && !isDevice(device)) {
+    throw invalidOption('createLoader', 'device', 'a GPUDevice (from adapter.requestDevice())', device);
+  }
+}
+
+/** Whether `value` has what a `GPUDevice` the loader writes into needs. */
+function isDevice(value: unknown): value is GPUDevice {
+  const device = value as Partial<GPUDevice> | null;
+  return typeof device?.createBuffer === 'function' && typeof device.queue?.writeBuffer === 'function';
 }
 
 /** A whole number of at least `min`, when given. */

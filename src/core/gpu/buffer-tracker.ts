@@ -73,6 +73,13 @@ export class BufferTracker {
     return buffer;
   }
 
+  /** Counts a buffer made elsewhere on this device (in its own error scope) as this tracker's. */
+  adopt(buffer: GPUBuffer, size: number): void {
+    if (this.#live.has(buffer)) return;
+    this.#live.set(buffer, size);
+    this.#bytes += size;
+  }
+
   /** Destroys a buffer made by `create`; a second call is a no-op. */
   destroy(buffer: GPUBuffer): void {
     const size = this.#live.get(buffer);

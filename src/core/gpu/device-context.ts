@@ -1,7 +1,9 @@
 import type { AdapterSummary } from '../../types.js';
 import { GpuError } from '../errors.js';
 import { BufferTracker } from './buffer-tracker.js';
+import { RemoteDevice } from './remote/remote-device.js';
 import { StagingRing } from './upload/staging-ring.js';
+import type { UploadTransport } from './upload/transport.js';
 
 /**
  * One adapter and device with everything loads share on it: the buffer tracker and the staging ring.
@@ -18,9 +20,21 @@ export class GpuContext {
   uncapturedErrors = 0;
   /** The message of the last of those. */
   lastUncapturedError: string | null = null;
+  /** How loads upload when the device lives on another thread (a `RemoteDevice`); absent otherwise. */
+  readonly transport: (() => UploadTransport) | undefined;
+  /** Whether `destroy` destroys the device too (not a device the caller owns). */
+  readonly #owned: boolean;
 
-  private constructor(device: GPUDevice, summary: AdapterSummary, maxBufferBytes: number | undefined) {
+  private constructor(
+    device: GPUDevice,
+    summary: AdapterSummary,
+    maxBufferBytes: number | undefined,
+    owned = true,
+  ) {
     this.device = device;
+    this.#owned = owned;
+    const remote = device as unknown;
+    this.transport = remote instanceof RemoteDevice ? () => remote.transport() : undefined;
     this.summary = summary;
     this.tracker = new BufferTracker(device, maxBufferBytes);
     this.ring = new StagingRing(device, this.tracker);
@@ -83,6 +97,33 @@ export class GpuContext {
     return context;
   }
 
+  /**
+   * A context on a device the caller made and keeps: `destroy` leaves the device alone. `onLost` runs
+   * once if it is lost.
+   */
+  static adopt(
+    device: GPUDevice,
+    onLost: (context: GpuContext) => void,
+    maxBufferBytes?: number,
+  ): GpuContext {
+    const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+    const summary: AdapterSummary = {
+      vendor: info?.vendor ?? '',
+      architecture: info?.architecture ?? '',
+      description: info?.description ?? '',
+      isFallbackAdapter: Boolean((info as { isFallbackAdapter?: boolean } | undefined)?.isFallbackAdapter),
+      maxBufferSize: device.limits.maxBufferSize,
+      maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
+    };
+    const context = new GpuContext(device, summary, maxBufferBytes, false);
+    void device.lost.then((lost) => {
+      context.lostReason = lost.message || String(lost.reason);
+      context.ring.destroy(context.lostError());
+      onLost(context);
+    });
+    return context;
+  }
+
   /** The error that loads and reads on this context raise once the device is lost. */
   lostError(): GpuError {
     return new GpuError('DEVICE_LOST', `The GPU device was lost: ${this.lostReason ?? 'unknown reason'}`);
@@ -92,6 +133,6 @@ export class GpuContext {
   destroy(): void {
     this.ring.destroy();
     this.tracker.destroyAll();
-    this.device.destroy();
+    if (this.#owned) this.device.destroy();
   }
 }

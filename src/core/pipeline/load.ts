@@ -31,6 +31,8 @@ export interface GpuTarget {
   readonly uncapturedErrors: number;
   /** The message of the last of those. */
   readonly lastUncapturedError: string | null;
+  /** Uploads through this instead of `upload`'s strategy (a device on another thread). */
+  readonly transport?: (() => UploadTransport) | undefined;
 }
 
 /** Everything one load needs; nothing here depends on the DOM or a worker scope. */
@@ -292,7 +294,8 @@ class Load {
     const { gpu, upload, bytesTotal } = this.#input;
     const preferredSlot = this.#preferredSlot;
     const transport =
-      upload === 'staging'
+      gpu.transport?.() ??
+      (upload === 'staging'
         ? new StagingTransport(
             gpu.device,
             gpu.ring,
@@ -300,7 +303,7 @@ class Load {
             () => preferredSlot.bytes,
             this.#uploadAbort.signal,
           )
-        : new WriteBufferTransport(gpu.device);
+        : new WriteBufferTransport(gpu.device));
     this.#transport = transport;
     // Column buffers are sized from a `rows` hint, else from the bytes seen so far against Content-Length,
     // with a margin (2%, and the batch being appended) since a chunk too short costs one more chunk.
@@ -343,7 +346,8 @@ class Load {
     if (bytes > header.bodyLength * 16 + (1 << 20)) return;
     uploader.prepareFirstBatch(header.rows);
     // The slot's first use is this batch alone (later ones are made larger, to coalesce batches).
-    if (this.#input.upload === 'staging') this.#input.gpu.ring.prepare(bytes + SLOT_SLACK_BYTES, 0);
+    const { gpu, upload } = this.#input;
+    if (upload === 'staging' && !gpu.transport) gpu.ring.prepare(bytes + SLOT_SLACK_BYTES, 0);
   }
 
   /**

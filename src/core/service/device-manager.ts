@@ -8,7 +8,7 @@ export const IDLE_TRIM_MS = 1000;
  * buffers once no load has run for `IDLE_TRIM_MS`, so that an idle loader holds only its tables.
  */
 export class DeviceManager {
-  readonly #gpu: GPU | undefined;
+  #gpu: GPU | undefined;
   readonly #onLost: (context: GpuContext) => void;
   readonly #idleTrimMs: number;
   #maxBufferBytes: number | undefined;
@@ -21,6 +21,11 @@ export class DeviceManager {
     this.#gpu = gpu;
     this.#onLost = onLost;
     this.#idleTrimMs = idleTrimMs;
+  }
+
+  /** Opens devices from `gpu` from now on (before any was opened: a loader given the caller's device). */
+  useGpu(gpu: GPU): void {
+    this.#gpu = gpu;
   }
 
   /** Sets the cap on column buffers of the devices opened from now on. */

@@ -31,6 +31,8 @@ import type {
 } from '../../types.js';
 import { ArgumentError, asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
+import type { DeviceChannel } from '../gpu/remote/device-channel.js';
+import { RemoteGpu } from '../gpu/remote/remote-gpu.js';
 import { warmUpDecoder } from '../ipc/warm-up.js';
 import { inspectSchema } from '../pipeline/inspect.js';
 import { type LoadedTable, openPipeline, type PipelineInput, runPipeline } from '../pipeline/load.js';
@@ -38,6 +40,7 @@ import type { TableUpdate } from '../pipeline/table-publisher.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { discardSourceSpec, openSourceSpec } from '../source/open-source-spec.js';
 import { DeviceManager } from './device-manager.js';
+import { type RemoteTableSpec, remoteTableSpec } from './remote-table.js';
 import { RenderViews, type ViewFilter } from './render-views.js';
 import { columnInfos, destroyTable, lostDuring, TableStore } from './table-store.js';
 
@@ -69,7 +72,11 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     this.devices = new DeviceManager(gpu, (lost) => this.#onLost(lost), options.idleTrimMs);
   }
 
-  async init(options: WorkerInit): Promise<AdapterSummary> {
+  async init(options: WorkerInit, channel?: DeviceChannel): Promise<AdapterSummary> {
+    if (options.device && channel) {
+      // Loads go to the caller's device: it is never lost from here (the caller's thread sees that).
+      this.devices.useGpu(new RemoteGpu(channel, options.device, new Promise(() => {})).asGpu());
+    }
     this.#upload = options.upload;
     this.#chunkBytes = options.chunkBytes;
     this.devices.configure(options.maxBufferBytes);
@@ -134,15 +141,21 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     this.#loads.set(request.loadId, entry);
     this.devices.loadStarted();
     const closeRequest = new AbortController();
+    const send = onUpdate && updateSender(onUpdate);
+    let tableId: number | null = null; // known once added; no view can draw the table before
     try {
       const context = await this.#loadContext(request, entry);
       const source = await this.#open(request, entry.controller.signal, closeRequest);
       const { table, done } = await openPipeline({
         ...this.#pipelineInput(request, context, source, closeRequest, startedAt, entry),
         onProgress: onProgress && fireAndForget(onProgress),
-        onUpdate: onUpdate && updateSender(onUpdate),
+        onUpdate: (update) => {
+          send?.(update);
+          if (tableId !== null) this.views.grew(tableId);
+        },
       });
       const opened = this.#tables.add(table, context);
+      tableId = opened.tableId;
       const ended = this.#whenLoaded(opened.tableId, done, request, entry, context).finally(() =>
         closeRequest.abort(),
       );
@@ -297,6 +310,10 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   cancel(loadId: number): void {
     this.#loads.get(loadId)?.controller.abort();
+  }
+
+  async remoteTable(tableId: number): Promise<RemoteTableSpec> {
+    return remoteTableSpec(this.#tables.loaded(tableId));
   }
 
   readColumn(tableId: number, name: string): Promise<ColumnBytes> {

@@ -83,6 +83,11 @@ export class RenderViews {
     throw new ArgumentError(`render: there is no view ${viewId}`, { option: 'view' });
   }
 
+  /** Table `tableId` has more rows (its load landed a batch): its views draw them soon. */
+  grew(tableId: number): void {
+    for (const live of this.#views.values()) if (live.tableId === tableId) live.view.grew();
+  }
+
   /** Every live view, oldest first. */
   all(): ViewRenderer[] {
     return [...this.#views.values()].map((v) => v.view);

@@ -54,6 +54,11 @@ export class TableStore {
     return snapshot(tableId, this.#table(tableId).table);
   }
 
+  /** A live table as loaded (`NO_SUCH_COLUMN` once destroyed or failed). */
+  loaded(tableId: number): LoadedTable {
+    return this.#table(tableId).table;
+  }
+
   /** The table's load failed (its buffers are gone): later uses fail with `NO_SUCH_COLUMN` saying why. */
   fail(tableId: number, error: ArrowGpuError): void {
     const stored = this.#tables.get(tableId);

@@ -51,6 +51,26 @@ export class DictionaryEncoder extends FixedWidthEncoder {
     return this.#values;
   }
 
+  /** Whether byte values are text (decoded as strings by `values()`). */
+  get text(): boolean {
+    return this.#text;
+  }
+
+  /**
+   * A dictionary made elsewhere (another thread's encoder: its `rawValues()` and `text`), for reading
+   * rows and values; it encodes no rows.
+   */
+  static restore(
+    options: DictionaryOptions,
+    values: readonly DictionaryValue[],
+    text: boolean,
+  ): DictionaryEncoder {
+    const encoder = new DictionaryEncoder(options);
+    for (const value of values) encoder.#values.push(value);
+    encoder.#text = text;
+    return encoder;
+  }
+
   override describe(): ColumnExtras & { dictionarySize: number } {
     return { dictionarySize: this.#values.length };
   }

@@ -20,8 +20,11 @@ export interface RenderProgram {
   encode(pass: GPURenderPassEncoder, frame: Frame): void;
 }
 
-/** Most rows one draw takes: six vertices each, counted by a u32 `vertex_index`. */
-export const ROWS_PER_DRAW = Math.floor((2 ** 32 - 1) / 6);
+/**
+ * Most rows of one chunk the squares draw: six vertices each, counted from the chunk's start by a u32
+ * `vertex_index` (a chunk that long is a buffer of over 2.6 GiB a column: past most devices' bindings).
+ */
+export const ROWS_PER_CHUNK = Math.floor((2 ** 32 - 1) / 6);
 
 /** Every chunk list of `columns` must split rows where the first does (the uploader's chunks always do). */
 function sharedChunks(columns: readonly UploadedColumn[]): BufferChunk[] {
@@ -44,8 +47,8 @@ function sharedChunks(columns: readonly UploadedColumn[]): BufferChunk[] {
  */
 export class PointsProgram implements RenderProgram {
   /** Pipelines by vertices a point, compiling or compiled; `#ready` has those compiled. */
-  readonly #pipelines = new Map<number, Promise<GPURenderPipeline>>();
-  readonly #ready = new Map<number, GPURenderPipeline>();
+  readonly #pipelines: Map<number, Promise<GPURenderPipeline>>;
+  readonly #ready: Map<number, GPURenderPipeline>;
   readonly #groups: GPUBindGroup[];
 
   private constructor(
@@ -55,24 +58,37 @@ export class PointsProgram implements RenderProgram {
     readonly code: string,
     readonly layouts: GPUBindGroupLayout[],
     groups: GPUBindGroup[],
+    shared: PointsProgram | null,
   ) {
     this.#groups = groups;
+    this.#pipelines = shared ? shared.#pipelines : new Map();
+    this.#ready = shared ? shared.#ready : new Map();
   }
 
-  /** The program of `channels`, its squares' pipeline compiled. */
+  /**
+   * The program of `channels`, its squares' pipeline compiled. `previous` (the view's program before
+   * its table grew) lends its layout and pipelines when the code is the same: only the chunks' bind
+   * groups are new.
+   */
   static async create(
     device: GPUDevice,
     format: GPUTextureFormat,
     channels: PointChannels,
     group1: GPUBindGroupLayout,
+    previous?: RenderProgram,
   ): Promise<PointsProgram> {
     const list = [channels.x, channels.y, ...(channels.color ? [channels.color] : [])];
     const chunks = sharedChunks(list.map((c) => c.column));
     const { code, bindings } = pointsWgsl(channels, Math.max(1, chunks[0]?.rows ?? 1));
+    const same =
+      previous instanceof PointsProgram && previous.code === code && previous.format === format
+        ? previous
+        : null;
     const binding = bindings.map((b) => b.binding);
-    const layout0 = storageLayout(device, 'points: column chunk', binding, GPUShaderStage.VERTEX);
+    const layout0 =
+      same?.layouts[0] ?? storageLayout(device, 'points: column chunk', binding, GPUShaderStage.VERTEX);
     const groups = chunks.map((_, k) => chunkGroup(device, layout0, bindings, list, k));
-    const program = new PointsProgram(device, format, chunks, code, [layout0, group1], groups);
+    const program = new PointsProgram(device, format, chunks, code, [layout0, group1], groups, same);
     if (chunks.length > 0) await program.#pipeline(6);
     return program;
   }
@@ -87,10 +103,9 @@ export class PointsProgram implements RenderProgram {
     pass.setPipeline(this.#ready.get(vertices) as GPURenderPipeline);
     for (const [k, chunk] of this.chunks.entries()) {
       pass.setBindGroup(0, this.#groups[k] as GPUBindGroup);
-      for (let start = 0; start < chunk.rows; start += ROWS_PER_DRAW) {
-        const rows = Math.min(ROWS_PER_DRAW, chunk.rows - start);
-        pass.draw(vertices * rows, 1, 0, chunk.rowOffset + start);
-      }
+      // One vertex a row counts up to 2^32 - 1 rows; squares stop at ROWS_PER_CHUNK.
+      const rows = vertices === 1 ? chunk.rows : Math.min(chunk.rows, ROWS_PER_CHUNK);
+      pass.draw(vertices * rows, 1, 0, chunk.rowOffset);
     }
   }
 
@@ -98,7 +113,6 @@ export class PointsProgram implements RenderProgram {
   #pipeline(vertices: number): Promise<GPURenderPipeline> {
     let pipeline = this.#pipelines.get(vertices);
     if (!pipeline) {
-      const first = this.chunks[0] as BufferChunk;
       pipeline = renderPipeline(
         this.device,
         {
@@ -109,10 +123,7 @@ export class PointsProgram implements RenderProgram {
           fragment: 'awg_fragment',
           format: this.format,
           topology: vertices === 6 ? 'triangle-list' : 'point-list',
-          constants: {
-            chunk_rows: this.chunks.length > 1 ? first.rows : 2 ** 32 - 1,
-            point_vertices: vertices,
-          },
+          constants: { point_vertices: vertices },
         },
         (message) =>
           new GpuError('GPU_VALIDATION', `render: the points pipeline failed to build: ${message}`),

@@ -31,8 +31,6 @@ function fillWgsl(color: Channel | null, id: string | null): string {
 
 /** The vertex and fragment stages, after the accessors, `VIEW_WGSL` and the channels' functions. */
 const STAGES = /* wgsl */ `
-// Rows of every chunk but the last: a table row's remainder is its row in its chunk.
-override chunk_rows: u32;
 // Vertices a point takes: 6 (a square of two triangles) or 1 (one pixel, for points that small).
 override point_vertices: u32;
 
@@ -46,17 +44,19 @@ const AWG_CORNERS = array<vec2<f32>, 6>(
   vec2<f32>(-1.0, 1.0), vec2<f32>(1.0, -1.0), vec2<f32>(1.0, 1.0),
 );
 
-// A draw is one instance whose instance_index is its first table row; index / point_vertices counts
-// rows from there. A row not drawn puts all its vertices in one place: no area, nothing drawn.
+// A draw covers rows of one chunk: its one instance's index is the chunk's first table row, and vertex
+// indices count point_vertices a row from the chunk's start (a draw's first vertex skips the rows drawn
+// before it), so chunks of any sizes need no row arithmetic. A row not drawn puts all its vertices in
+// one place: no area, nothing drawn.
 @vertex
-fn awg_vertex(@builtin(vertex_index) index: u32, @builtin(instance_index) first: u32) -> AwgPoint {
-  let row = first + index / point_vertices;
+fn awg_vertex(@builtin(vertex_index) index: u32, @builtin(instance_index) chunk_start: u32) -> AwgPoint {
+  let local = index / point_vertices;
+  let row = chunk_start + local;
   let vertex = index % point_vertices;
   var out: AwgPoint;
   out.position = vec4<f32>(-2.0, -2.0, 0.0, 1.0);
   out.color = vec4<f32>(0.0);
   let alpha = awg_row_alpha(row);
-  let local = row % chunk_rows;
   let x = awg_rel_x(local, awg_view.x.origin);
   let y = awg_rel_y(local, awg_view.y.origin);
   if (alpha <= 0.0 || !x.ok || !y.ok) { return out; }

@@ -1,11 +1,12 @@
 import { ArgumentError, type ArrowGpuError, LimitError } from '../../errors.js';
 import { rejectOnGpuError, withErrorScope } from '../error-scope.js';
 import { serialiser } from '../query/submit.js';
-import { channelMap } from './channel.js';
+import { type Channel, channelMap, channelOf } from './channel.js';
 import { checkSettings, invalidSetting } from './check-settings.js';
 import { viewLayout } from './compile.js';
 import { DEFAULT_POINT_COLOR, hexColor } from './palettes.js';
 import { type Frame, type PointChannels, PointsProgram, type RenderProgram } from './points-program.js';
+import { RedrawPacer } from './redraw-pacer.js';
 import type { RenderSettings, RenderState } from './render-settings.js';
 import type { RenderTarget } from './render-target.js';
 import { shaderProgram } from './shader-program.js';
@@ -19,7 +20,9 @@ export type { ViewSource } from './view-source.js';
 /**
  * One canvas drawing one table: its program (the built-in points or a caller's shader), a uniform
  * buffer with a block per pass, and group 1 (that buffer and the row mask), all made once and reused
- * by every frame; a frame is drawn whenever a setting, the size or the mask changes. Changes run one
+ * by every frame; a frame is drawn whenever a setting, the size or the mask changes, and, while the
+ * table loads, when rows land (`grew`: paced, one redraw at a time). A frame draws the rows the table
+ * has then: a program is remade for new chunks (a points program keeps its pipelines). Changes run one
  * at a time; a change that fails leaves the view as it was.
  */
 export class ViewRenderer {
@@ -32,6 +35,9 @@ export class ViewRenderer {
   #settings: Resolved;
   #channels: PointChannels | null;
   #program: RenderProgram;
+  /** The table's rows when the program (and the channels' columns) were made: what a frame draws. */
+  #rows: number;
+  readonly #pacer: RedrawPacer;
   #mask: GPUBuffer | null = null;
   #group1: GPUBindGroup;
   #frames = 0;
@@ -46,8 +52,14 @@ export class ViewRenderer {
     settings: Resolved,
     channels: PointChannels | null,
     program: RenderProgram,
+    rows: number,
   ) {
     this.#source = source;
+    this.#rows = rows;
+    this.#pacer = new RedrawPacer(
+      () => this.#grow(),
+      () => this.#frameMs,
+    );
     this.#target = target;
     this.#uniform = buffers.uniform;
     this.#noMask = buffers.noMask;
@@ -77,8 +89,10 @@ export class ViewRenderer {
     }
     const { device, tracker } = source;
     const resolved = await resolve(source, null, null, settings);
+    const rows = source.numRows;
+    const channels = resolved.channels && currentChannels(source, resolved.channels);
     const layout1 = viewLayout(device);
-    const program = await makeProgram(source, target, resolved.settings, resolved.channels, layout1);
+    const program = await makeProgram(source, target, resolved.settings, channels, layout1);
     const usage = GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
     const uniform = await tracker.create({ label: 'render view uniforms', size: 2 * VIEW_STRIDE, usage });
     let noMask: GPUBuffer;
@@ -97,11 +111,11 @@ export class ViewRenderer {
       target,
       { uniform, noMask, layout1 },
       resolved.settings,
-      resolved.channels,
+      channels,
       program,
+      rows,
     );
     try {
-      view.#checkMask(mask);
       view.#mask = mask;
       view.#group1 = view.#bindView();
       await view.#draw();
@@ -133,22 +147,27 @@ export class ViewRenderer {
     return this.#serial(async () => {
       this.#checkAlive();
       checkSettings('update', settings);
-      if (mask !== undefined) this.#checkMask(mask);
       const current = this.#settings;
       checkKind('update', current.shader !== null, settings);
       const next = await resolve(this.#source, current, this.#channels, settings);
+      // Rows landed since the program was made: every channel reads the columns as they are now.
+      const rows = this.#source.numRows;
+      const grown = rows !== this.#rows;
+      const channels = grown && next.channels ? currentChannels(this.#source, next.channels) : next.channels;
       const rebuild =
+        grown ||
         settings.shader !== undefined ||
-        next.channels?.x !== this.#channels?.x ||
-        next.channels?.y !== this.#channels?.y ||
-        next.channels?.color !== this.#channels?.color;
+        channels?.x !== this.#channels?.x ||
+        channels?.y !== this.#channels?.y ||
+        channels?.color !== this.#channels?.color;
       const program = rebuild
-        ? await makeProgram(this.#source, this.#target, next.settings, next.channels, this.#layout1)
+        ? await makeProgram(this.#source, this.#target, next.settings, channels, this.#layout1, this.#program)
         : this.#program;
       this.#checkAlive();
       this.#settings = next.settings;
-      this.#channels = next.channels;
+      this.#channels = channels;
       this.#program = program;
+      this.#rows = rows;
       if (mask !== undefined && mask !== this.#mask) {
         this.#mask = mask;
         this.#group1 = this.#bindView();
@@ -198,22 +217,41 @@ export class ViewRenderer {
     return this.update({}, mask);
   }
 
+  /**
+   * The table has more rows (a load landed a batch): a frame of them soon, in the view's settings,
+   * paced by `RedrawPacer` so that drawing never crowds out the load.
+   */
+  grew(): void {
+    if (!this.#gone) this.#pacer.request();
+  }
+
+  /** Draws the rows landed since the last frame, in the same settings. */
+  #grow(): Promise<void> {
+    return this.#serial(async () => {
+      const rows = this.#source.numRows;
+      if (this.#gone || rows === this.#rows) return;
+      const channels = this.#channels && currentChannels(this.#source, this.#channels);
+      const program = await makeProgram(
+        this.#source,
+        this.#target,
+        this.#settings,
+        channels,
+        this.#layout1,
+        this.#program,
+      );
+      this.#checkAlive();
+      this.#channels = channels;
+      this.#program = program;
+      this.#rows = rows;
+      await this.#draw();
+    });
+  }
+
   /** Stops reading `mask` if it reads it (its owner is destroying it); the next frame draws every row. */
   clearMask(mask: GPUBuffer): void {
     if (this.#gone || this.#mask !== mask) return;
     this.#mask = null;
     this.#group1 = this.#bindView();
-  }
-
-  #checkMask(mask: GPUBuffer | null): void {
-    const words = Math.ceil(this.#source.numRows / 32);
-    if (mask && mask.size < words * 4) {
-      throw new ArgumentError(`render: a row mask of ${mask.size} bytes is short of ${words * 4}`, {
-        option: 'filter',
-        expected: words * 4,
-        actual: mask.size,
-      });
-    }
   }
 
   /**
@@ -223,6 +261,7 @@ export class ViewRenderer {
   destroy(reason?: () => ArrowGpuError): void {
     if (this.#gone) return;
     this.#gone = reason ?? (() => new ArgumentError('render: the view was destroyed', { option: 'view' }));
+    this.#pacer.stop();
     this.#source.tracker.destroy(this.#uniform);
     this.#source.tracker.destroy(this.#noMask);
     this.#target.destroy();
@@ -265,7 +304,7 @@ export class ViewRenderer {
       opacity,
       fill: [...hexColor(DEFAULT_POINT_COLOR), 1],
       domain,
-      rows: this.#source.numRows,
+      rows: this.#rows,
       pass,
       hasMask: this.#mask !== null,
     });
@@ -333,17 +372,32 @@ function checkKind(call: string, shaderView: boolean, settings: RenderSettings):
   }
 }
 
-/** The built-in points over `channels`, or the caller's shader. */
+/** The built-in points over `channels` (sharing `previous`'s pipelines where it can), or the caller's shader. */
 function makeProgram(
   source: ViewSource,
   target: RenderTarget,
   settings: Resolved,
   channels: PointChannels | null,
   layout1: GPUBindGroupLayout,
+  previous?: RenderProgram,
 ): Promise<RenderProgram> {
   if (settings.shader) {
     const columns = source.pick(settings.shader.columns ?? []);
     return shaderProgram(source.device, target.format, settings.shader, columns, source.numRows, layout1);
   }
-  return PointsProgram.create(source.device, target.format, channels as PointChannels, layout1);
+  return PointsProgram.create(source.device, target.format, channels as PointChannels, layout1, previous);
+}
+
+/**
+ * `channels` reading the table's columns as they are now: a loading table's columns are remade as rows
+ * land (more chunks, longer ones), and a program binds the chunks of the columns it was made with.
+ */
+function currentChannels(source: ViewSource, channels: PointChannels): PointChannels {
+  const now = (channel: Channel, option: string) =>
+    channelOf(source.column(channel.column.plan.name), option);
+  return {
+    x: now(channels.x, 'x'),
+    y: now(channels.y, 'y'),
+    color: channels.color && now(channels.color, 'color'),
+  };
 }

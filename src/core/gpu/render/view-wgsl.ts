@@ -41,10 +41,13 @@ struct AwgView {
 @group(1) @binding(0) var<uniform> awg_view: AwgView;
 @group(1) @binding(1) var<storage, read> awg_mask: array<u32>;
 
-// Whether the filter keeps table row \`row\` (every row without a filter).
+// Whether the filter keeps table row \`row\` (every row without a filter). A filter covers the rows
+// its table had when it was made: rows that landed later, past its mask, are outside it.
 fn awg_selected(row: u32) -> bool {
   if (awg_view.has_mask == 0u) { return true; }
-  return ((awg_mask[row >> 5u] >> (row & 31u)) & 1u) == 1u;
+  let word = row >> 5u;
+  if (word >= arrayLength(&awg_mask)) { return false; }
+  return ((awg_mask[word] >> (row & 31u)) & 1u) == 1u;
 }
 
 // The opacity of table row \`row\` in this pass: 0 when the pass does not draw it.

@@ -1,0 +1,223 @@
+import { describe, expect, it } from 'vitest';
+import { batchesOf, type DatasetSpec } from '../../scripts/datasets.js';
+import { ArrowGpuError } from '../../src/core/errors.js';
+import { GpuContext } from '../../src/core/gpu/device-context.js';
+import type { ScopedGpuError } from '../../src/core/gpu/error-scope.js';
+import type { DeviceChannel, RemoteDeviceInfo } from '../../src/core/gpu/remote/device-channel.js';
+import { RemoteBuffer } from '../../src/core/gpu/remote/remote-buffer.js';
+import { RemoteGpu } from '../../src/core/gpu/remote/remote-gpu.js';
+import { RemoteErrorScopes } from '../../src/core/gpu/remote/remote-scopes.js';
+import { RemoteTransport } from '../../src/core/gpu/remote/remote-transport.js';
+import { runPipeline } from '../../src/core/pipeline/load.js';
+import { CallerTables } from '../../src/core/service/caller-tables.js';
+import { remoteTableSpec } from '../../src/core/service/remote-table.js';
+import { encodeDataset, streamed, whole } from '../support/byte-sources.js';
+import { withDevice } from '../support/dawn.js';
+import { expectedColumns, expectSameColumns, readColumns } from '../support/gpu-columns.js';
+
+// Loads onto a device that lives on "another thread": the worker's side (a RemoteGpu's device and the
+// RemoteTransport) reaches the caller's side (DeviceWriter, CallerTables) only through a DeviceChannel.
+// Here the channel is a loopback that transfers every chunk as postMessage would (the sender's copy is
+// detached), so a transport that touched a posted chunk, or a writer that kept one, fails.
+
+const SPEC: DatasetSpec = {
+  rows: 20_011,
+  batchRows: 1_733,
+  format: 'stream',
+  columns: { x: 'f32', y: 'f64', id: 'i32', kind: 'u16', small: 'i8' },
+  nulls: { y: 0.25, small: 0.5 },
+};
+const NAMES = ['x', 'y', 'id', 'kind', 'small'];
+
+/** A channel to `tables`' writer that moves chunks as a transfer would, and counts chunks posted and not back. */
+function loopback(tables: CallerTables) {
+  const writer = tables.writer;
+  const state = { posted: 0, maxPosted: 0, chunks: new Set<number>() };
+  const move = (bytes: ArrayBuffer) => structuredClone(bytes, { transfer: [bytes] });
+  const channel: DeviceChannel = {
+    create: (spec) => writer.create(spec),
+    write: async (bytes, writes) => {
+      state.posted++;
+      state.maxPosted = Math.max(state.maxPosted, state.posted);
+      state.chunks.add(bytes.byteLength);
+      const written = await writer.write(move(bytes), writes);
+      state.posted--;
+      return { ...written, bytes: move(written.bytes) };
+    },
+    destroy: (ids) => writer.destroy(ids),
+    done: () => writer.done(),
+  };
+  return { channel, state };
+}
+
+function infoOf(device: GPUDevice): RemoteDeviceInfo {
+  const { maxBufferSize, maxStorageBufferBindingSize } = device.limits;
+  return { maxBufferSize, maxStorageBufferBindingSize, vendor: 'dawn', architecture: '', description: '' };
+}
+
+/** The worker's view of the caller's device: a context opened from a RemoteGpu over `channel`. */
+function remoteContext(channel: DeviceChannel, device: GPUDevice): Promise<GpuContext> {
+  return GpuContext.open(new RemoteGpu(channel, infoOf(device), new Promise(() => {})).asGpu(), () => {});
+}
+
+describe('loads onto the caller’s device through a DeviceChannel, on Dawn', () => {
+  it('gives the caller’s buffers the source’s bytes, with at most two chunks posted, and queries there equal the CPU', async () => {
+    const bytes = encodeDataset(SPEC);
+    const batches = [...batchesOf(SPEC)];
+    await withDevice(async (device) => {
+      const tables = new CallerTables(device);
+      const { channel, state } = loopback(tables);
+      const worker = await remoteContext(channel, device);
+      const table = await runPipeline({
+        ...{ gpu: worker, source: streamed(bytes, 4096), url: 'test://byod', bytesTotal: bytes.byteLength },
+        ...{ columns: NAMES, upload: 'staging' },
+      });
+      expect(table.stats.maxUploadsInFlight).toBeLessThanOrEqual(2);
+      expect(state.maxPosted).toBeLessThanOrEqual(2);
+      const { tableId } = tables.add(remoteTableSpec(table));
+      const loaded = tables.loaded(tableId);
+      const images = await readColumns(device, tables.context.tracker, loaded.numRows, loaded.columns);
+      expectSameColumns(images, expectedColumns(batches, NAMES));
+
+      const ids = batches.flatMap((b) => {
+        const v = b.getChild('id');
+        return Array.from({ length: b.numRows }, (_, i) => (v?.isValid(i) ? (v.get(i) as number) : null));
+      });
+      const valid = ids.filter((v): v is number => v !== null);
+      const summary = await tables.describe(tableId, 'id');
+      expect(summary).toMatchObject({ rows: ids.length, count: valid.length, min: Math.min(...valid) });
+      expect(BigInt(summary.sum as number | bigint)).toBe(valid.reduce((s, v) => s + BigInt(v), 0n));
+      const kept = await tables.filter(tableId, { column: 'id', range: [0, 5000] });
+      expect(kept.count).toBe(valid.filter((v) => v >= 0 && v < 5000).length);
+      tables.close();
+      expect(tables.writer.liveBuffers).toBe(0);
+    });
+  });
+
+  for (const fault of ['creating a buffer', 'writing a chunk'] as const) {
+    it(`a validation error ${fault} on the caller’s device fails the load with GPU_VALIDATION and leaves no buffer`, async () => {
+      const bytes = encodeDataset(SPEC);
+      await withDevice(async (device) => {
+        let calls = 0;
+        if (fault === 'creating a buffer') {
+          const create = device.createBuffer.bind(device);
+          // The third buffer asks for usages WebGPU refuses together.
+          device.createBuffer = (descriptor) =>
+            create(
+              ++calls === 3
+                ? { ...descriptor, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE }
+                : descriptor,
+            );
+        } else {
+          const write = device.queue.writeBuffer.bind(device.queue);
+          // The fifth write lands past the end of its buffer.
+          device.queue.writeBuffer = (buffer, offset, data, dataOffset, size) =>
+            write(buffer, ++calls === 5 ? buffer.size : offset, data, dataOffset, size);
+        }
+        const tables = new CallerTables(device);
+        const { channel } = loopback(tables);
+        const worker = await remoteContext(channel, device);
+        const error = await runPipeline({
+          ...{ gpu: worker, source: whole(bytes), url: 'test://byod', bytesTotal: bytes.byteLength },
+          ...{ columns: NAMES, upload: 'staging' },
+        }).then(
+          () => new Error('the load succeeded'),
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(ArrowGpuError);
+        expect(error).toMatchObject({ code: 'GPU_VALIDATION' });
+        await channel.done(); // the destroys the failed load sent are applied in order
+        expect(tables.writer.liveBuffers).toBe(0);
+        expect(tables.context.tracker.count).toBe(0);
+        tables.close();
+      });
+    });
+  }
+});
+
+describe('RemoteTransport', () => {
+  it('makes at most two chunks, and never writes into a chunk it posted', async () => {
+    const made = new Set<ArrayBuffer>();
+    let pending: Array<() => void> = [];
+    const channel: DeviceChannel = {
+      create: async () => null,
+      // Hands each chunk back only when the test says so: the transport must wait.
+      write: (bytes) =>
+        new Promise((resolve) => {
+          made.add(bytes);
+          const copy = structuredClone(bytes, { transfer: [bytes] });
+          pending.push(() => resolve({ bytes: copy, error: null }));
+        }),
+      destroy: async () => {},
+      done: async () => null,
+    };
+    const transport = new RemoteTransport(channel, 1024);
+    const target = new RemoteBuffer(1, 1 << 20, 'column', 0, () => {}) as unknown as GPUBuffer;
+    let begun = 0;
+    const filling = (async () => {
+      for (let i = 0; i < 5; i++) {
+        await transport.begin(1024);
+        begun++;
+        transport.writeBytes(target, i * 1024, new Uint8Array(1024).fill(i));
+        transport.flush();
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 10));
+    expect([begun, transport.inFlight]).toEqual([2, 2]);
+    const release = () => {
+      const next = pending;
+      pending = [];
+      for (const resolve of next) resolve();
+    };
+    while (begun < 5) {
+      release();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    release();
+    await filling;
+    release();
+    await transport.finish();
+    expect(transport.maxInFlight).toBe(2);
+    expect(made.size).toBe(5); // each post was a transfer: a fresh buffer identity, none reused after posting
+  });
+
+  it('fails the load’s next step with the typed error the caller’s device reported', async () => {
+    const failure: ScopedGpuError = { kind: 'out-of-memory', message: 'no room' };
+    const channel: DeviceChannel = {
+      create: async () => null,
+      write: async (bytes) => ({ bytes, error: failure }),
+      destroy: async () => {},
+      done: async () => failure,
+    };
+    const target = new RemoteBuffer(1, 64, 'column', 0, () => {}) as unknown as GPUBuffer;
+    const transport = new RemoteTransport(channel, 64);
+    await transport.begin(16);
+    transport.writeBytes(target, 0, new Uint8Array(16));
+    transport.flush();
+    await expect(transport.finish()).rejects.toMatchObject({ code: 'GPU_OUT_OF_MEMORY' });
+  });
+});
+
+describe('RemoteErrorScopes', () => {
+  it('gives each error to the innermost open scope of its kind, and the rest to the uncaptured listener', async () => {
+    const scopes = new RemoteErrorScopes();
+    const uncaptured: string[] = [];
+    scopes.onUncaptured = (message) => uncaptured.push(message);
+    const error = (kind: ScopedGpuError['kind'], message: string) => Promise.resolve({ kind, message });
+    scopes.push('out-of-memory');
+    scopes.push('validation');
+    scopes.record(error('out-of-memory', 'oom 1'));
+    scopes.record(Promise.resolve(null));
+    scopes.record(error('validation', 'invalid 1'));
+    const validation = scopes.pop();
+    scopes.record(error('validation', 'invalid 2'));
+    const oom = scopes.pop();
+    scopes.record(error('validation', 'outside'));
+    expect((await validation)?.message).toBe('invalid 1');
+    expect((await oom)?.message).toBe('oom 1');
+    await new Promise((r) => setTimeout(r, 0));
+    // 'invalid 2' came while only the out-of-memory scope was open: no scope of its kind caught it.
+    expect(uncaptured).toEqual(['invalid 2', 'outside']);
+    await expect(scopes.pop()).rejects.toThrow(/No error scope/);
+  });
+});
