@@ -2,7 +2,8 @@
 // `npm run bench:smoke`: one tiny input, one repetition, results checked and not written.
 // Flags: --inputs a,b and --variants a,b keep the inputs and variants whose names contain one of the
 // substrings (`--inputs dashboard`); --reps n; --out name writes bench/results/<name>.{json,html,md}
-// instead of latest.* (so that a partial run keeps the full run's results). The live-stream line runs
+// instead of latest.* (so that a partial run keeps the full run's results); --no-heap samples no heap
+// (sampling a worker every 20 ms takes some of its time). The live-stream line runs
 // after the inputs: --live-only runs it alone, --skip-live leaves it out. The query line (describe,
 // histogram, crossfilter against JS loops, bench/query-line.ts) runs between them; its inputs answer to
 // --inputs as well (`--inputs queries --skip-live` runs it alone). BENCH_PORT moves the server.
@@ -53,6 +54,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'latest' },
     'live-only': { type: 'boolean', default: false },
     'skip-live': { type: 'boolean', default: false },
+    'no-heap': { type: 'boolean', default: false },
   },
 });
 if (!/^[\w.-]+$/.test(args.out)) throw new Error(`--out ${args.out}: a file name without a folder`);
@@ -175,7 +177,7 @@ async function runOnce(
     url,
     gpuBytes: input.gpuBytes,
   });
-  if (target === null) return { ...(await work), heapBytes: Number.NaN };
+  if (target === null || args['no-heap']) return { ...(await work), heapBytes: Number.NaN };
   const { result, peak } = await sampler.peakDuring(worker, work);
   return { ...result, heapBytes: peak };
 }
