@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { batchesOf, type DatasetSpec } from '../../scripts/datasets.js';
 import { ArrowGpuError } from '../../src/core/errors.js';
 import { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
+import type { GpuContext } from '../../src/core/gpu/device-context.js';
 import { MIN_STAGING_BYTES, StagingRing } from '../../src/core/gpu/upload/staging-ring.js';
-import { runPipeline } from '../../src/core/pipeline/load.js';
+import { type PipelineInput, runPipeline } from '../../src/core/pipeline/load.js';
 import { encodeDataset, gated } from '../support/byte-sources.js';
 import { type DeviceProbe, until, withContext, withDevice } from '../support/dawn.js';
 import { destroyColumns, expectedColumns, expectSameColumns, readColumns } from '../support/gpu-columns.js';
@@ -28,23 +29,23 @@ function firstBodyStart(bytes: Uint8Array): number {
   return schemaEnd + 8 + view.getInt32(schemaEnd + 4, true);
 }
 
+const bytes = encodeDataset(SPEC);
+
+/** A staging load of `source`, whose length is known (as from Content-Length). */
+function headerFirst(context: GpuContext, source: AsyncIterable<Uint8Array>): PipelineInput {
+  return { gpu: context, source, url: 'test://first-batch', bytesTotal: bytes.byteLength, upload: 'staging' };
+}
+
 const columnBuffers = (probe: DeviceProbe) => probe.buffers.filter((b) => b.label.startsWith('column "'));
 
 describe('the first batch, made room for from its header, on Dawn', () => {
-  const bytes = encodeDataset(SPEC);
   const batches = [...batchesOf(SPEC)];
 
   it('makes each column a chunk of the first batch rows before its body arrives; the rest lands in one more chunk, exactly', async () => {
     await withContext(async (context, probe) => {
       // Piece 0: the schema and the first batch's metadata; piece 1: the rest.
       const gate = gated(bytes, [firstBodyStart(bytes)]);
-      const loading = runPipeline({
-        gpu: context,
-        source: gate.source,
-        url: 'test://first-batch',
-        bytesTotal: bytes.byteLength,
-        upload: 'staging',
-      });
+      const loading = runPipeline(headerFirst(context, gate.source));
       await until(() => columnBuffers(probe).length === NAMES.length, 'the first chunks to be made');
       // No body byte was handed out yet: the buffers came from the header alone.
       expect(gate.state.handedOut).toBe(1);
@@ -68,14 +69,7 @@ describe('the first batch, made room for from its header, on Dawn', () => {
     await withContext(async (context, probe) => {
       const gate = gated(bytes, [firstBodyStart(bytes)]);
       const abort = new AbortController();
-      const loading = runPipeline({
-        gpu: context,
-        source: gate.source,
-        url: 'test://first-batch',
-        bytesTotal: bytes.byteLength,
-        upload: 'staging',
-        signal: abort.signal,
-      });
+      const loading = runPipeline({ ...headerFirst(context, gate.source), signal: abort.signal });
       await until(() => gate.state.waitingFor === 1, 'the body to be asked for');
       abort.abort();
       const error = await loading.catch((e: unknown) => e);
