@@ -3,7 +3,8 @@
 // Flags: --inputs a,b and --variants a,b keep the inputs and variants whose names contain one of the
 // substrings (`--inputs dashboard`); --reps n; --out name writes bench/results/<name>.{json,html,md}
 // instead of latest.* (so that a partial run keeps the full run's results); --no-heap samples no heap
-// (sampling a worker every 20 ms takes some of its time). The live-stream line runs
+// (sampling a worker every 20 ms takes some of its time); --settle-ms n waits n ms before each run, so
+// that none starts while the last one's buffers are still being freed. The live-stream line runs
 // after the inputs: --live-only runs it alone, --skip-live leaves it out. The query line (describe,
 // histogram, crossfilter against JS loops, bench/query-line.ts) runs between them; its inputs answer to
 // --inputs as well (`--inputs queries --skip-live` runs it alone). BENCH_PORT moves the server.
@@ -55,6 +56,7 @@ const { values: args } = parseArgs({
     'live-only': { type: 'boolean', default: false },
     'skip-live': { type: 'boolean', default: false },
     'no-heap': { type: 'boolean', default: false },
+    'settle-ms': { type: 'string', default: '0' },
   },
 });
 if (!/^[\w.-]+$/.test(args.out)) throw new Error(`--out ${args.out}: a file name without a folder`);
@@ -171,6 +173,8 @@ async function runOnce(
         ? 'loader.worker'
         : 'bench.worker';
   await sampler.collectGarbage(worker);
+  // The previous run's work (a GPU process freeing hundreds of MiB) may still be under way.
+  await new Promise((resolve) => setTimeout(resolve, Number(args['settle-ms'])));
   const url = `/bench-data/${input.name}`;
   const work = page.evaluate(({ variant, url, gpuBytes }) => window.bench.run(variant, url, gpuBytes), {
     variant,
