@@ -12,6 +12,7 @@ import type { UploadTransport } from '../gpu/upload/transport.js';
 import { WriteBufferTransport } from '../gpu/upload/write-buffer-transport.js';
 import { type BatchStream, openBatchStream } from '../ipc/decode.js';
 import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from '../ipc/framer.js';
+import { type MessageHeaderInfo, MessageKind } from '../ipc/metadata/message.js';
 import { BytePool } from '../source/byte-pool.js';
 import type { ReadTail } from '../source/byte-source.js';
 import { ReadAhead } from '../source/read-ahead.js';
@@ -78,6 +79,9 @@ export interface PipelineInput {
 /** Default bytes read ahead of decoding: enough to cover upload stalls, bounded whatever the file size. */
 export const DEFAULT_READ_AHEAD_BYTES = 32 << 20;
 
+/** Room a first batch's staging slot keeps past its values (partial validity words at piece edges). */
+const SLOT_SLACK_BYTES = 64 << 10;
+
 /** The read-ahead never shrinks below this, however much the queue holds. */
 const MIN_READ_AHEAD_BYTES = 4 << 20;
 
@@ -136,6 +140,8 @@ class Load {
   readonly #uncapturedBefore: number;
   #failure: { error: unknown } | null = null;
   #queuedBytes = 0;
+  /** Wakes the framer waiting for queued bytes to drain (see `#roomFor`). */
+  #wakeFramer: (() => void) | null = null;
   #batches = 0;
   #firstOnGpu = -1;
   #lastEndOffset = 0;
@@ -159,6 +165,8 @@ class Load {
   #progress: ProgressThrottle<LoadProgress> | null;
   /** Staging slots are sized for two of the largest batches seen so far. */
   readonly #preferredSlot = { bytes: 0 };
+  /** The first record batch's header, once read (its body may still be arriving). */
+  #firstHeader: MessageHeaderInfo | null = null;
 
   /** `readWhileLoading`: the table is read as it fills, so its first rows must land fast. */
   constructor(
@@ -180,6 +188,8 @@ class Load {
       input.readTail,
     );
     this.#framer.pool = this.#pool;
+    this.#framer.onHeader = (header) => this.#onHeader(header);
+    this.#framer.beforeBody = (header) => this.#roomFor(header, budget);
     this.#queue = new BoundedQueue<QueuedBatch>(input.queueCapacity ?? 2);
     this.#watch = new GpuErrorWatch(input.gpu.device);
     this.#uncapturedBefore = input.gpu.uncapturedErrors;
@@ -197,6 +207,7 @@ class Load {
       const { plans, skipped } = planColumns(schema, this.#input, url, unreadable, runEndEncoded);
       const uploader = this.#startUpload(plans);
       await uploader.prepare(this.#input.rows ?? 0);
+      this.#prepareFirstBatch();
       this.#throwIfFailed(); // aborted while the first buffers were made
       const table: LoadedTable = {
         ...{ numRows: 0, columns: uploader.columns(0), skipped },
@@ -216,7 +227,7 @@ class Load {
       );
       return { table, done };
     } catch (error) {
-      throw this.#cleanup(error);
+      throw await this.#cleanup(error);
     }
   }
 
@@ -253,14 +264,14 @@ class Load {
       this.#checkUncaptured();
       await this.#publisher?.settled();
       this.#throwIfFailed(); // a cancel while the last rows were being published
-      uploader.releaseUnused();
+      await uploader.releaseUnused();
       Object.assign(table, { numRows: uploader.rows, columns: uploader.columns() });
       table.stats = this.#stats(stream, uploader);
       this.#live.ended = true;
       this.#progress?.final(performance.now(), this.#snapshot());
       return table;
     } catch (error) {
-      throw this.#cleanup(error);
+      throw await this.#cleanup(error);
     } finally {
       this.#input.signal?.removeEventListener('abort', this.#onAbort);
     }
@@ -271,14 +282,14 @@ class Load {
   }
 
   /** Stops the load after `error` and destroys everything it made; the error the load rejects with. */
-  #cleanup(error: unknown): ArrowGpuError {
+  async #cleanup(error: unknown): Promise<ArrowGpuError> {
     this.#fail(error);
     this.#input.signal?.removeEventListener('abort', this.#onAbort);
     // Marked failed before its buffers go: a read of the table that sees them destroyed knows why.
     const decided = this.#decided();
     Object.assign(this.#live, { failure: decided, ended: true });
     this.#transport?.release();
-    this.#uploader?.destroy();
+    await this.#uploader?.destroy();
     return decided;
   }
 
@@ -290,6 +301,7 @@ class Load {
     this.#queue.abort(error);
     this.#pooled?.close(error);
     this.#uploadAbort.abort(error);
+    this.#wakeFramer?.();
     this.#input.closeSource?.();
     void this.#framer.cancel().catch(() => {});
     void this.#readAhead.cancel().catch(() => {});
@@ -338,6 +350,45 @@ class Load {
     return uploader;
   }
 
+  /** The first record batch's header is read: its buffers are made while its body arrives. */
+  #onHeader(header: MessageHeaderInfo): void {
+    if (this.#firstHeader || header.kind !== MessageKind.RecordBatch) return;
+    this.#firstHeader = header;
+    this.#prepareFirstBatch();
+  }
+
+  /**
+   * Makes the first batch's column chunks and a staging slot for it, once both its header and the
+   * columns are known. A header whose rows its body could not hold (over 16 GPU bytes for each body
+   * byte) makes nothing: its shape is checked once the body is in.
+   */
+  #prepareFirstBatch(): void {
+    const uploader = this.#uploader;
+    const header = this.#firstHeader;
+    if (!uploader || !header || this.#failure) return;
+    const bytes = header.rows * uploader.bytesPerRow;
+    if (bytes > header.bodyLength * 16 + (1 << 20)) return;
+    uploader.prepareFirstBatch(header.rows);
+    // The slot's first use is this batch alone (later ones are made larger, to coalesce batches).
+    const { gpu, upload } = this.#input;
+    if (upload === 'staging' && !gpu.transport) gpu.ring.prepare(bytes + SLOT_SLACK_BYTES, 0);
+  }
+
+  /**
+   * Waits before a record batch's body is read while the batches queued and this one would pass
+   * `budget` bytes (at least one is always let through): with large batches, the bytes held by the
+   * queue, the batch being framed and the read-ahead stay within about the budget, as they do with small.
+   */
+  async #roomFor(header: MessageHeaderInfo, budget: number): Promise<void> {
+    if (header.kind !== MessageKind.RecordBatch) return;
+    while (this.#queuedBytes > 0 && this.#queuedBytes + header.bodyLength > budget && !this.#failure) {
+      await new Promise<void>((resolve) => {
+        this.#wakeFramer = resolve;
+      });
+      this.#wakeFramer = null;
+    }
+  }
+
   async #produce(stream: BatchStream | PooledStream, plans: readonly ColumnPlan[]): Promise<void> {
     const { url } = this.#input;
     // Decode workers check their batches; batches decoded here are checked here.
@@ -373,6 +424,7 @@ class Load {
       const decoded = await next;
       if (decoded === undefined) break;
       this.#queuedBytes -= decoded.endOffset - decoded.byteOffset;
+      this.#wakeFramer?.();
       if (this.#batches === 0) this.#firstBatchOffset = decoded.byteOffset;
       this.#lastEndOffset = decoded.endOffset;
       this.#preferredSlot.bytes = Math.max(
@@ -398,6 +450,7 @@ class Load {
     void this.#input.gpu.device.queue.onSubmittedWorkDone().then(
       () => {
         this.#firstOnGpu = performance.now() - this.#t0;
+        this.#uploader?.reserveAhead();
       },
       () => {},
     );

@@ -33,6 +33,7 @@ import { ArgumentError, asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import type { DeviceChannel } from '../gpu/remote/device-channel.js';
 import { RemoteGpu } from '../gpu/remote/remote-gpu.js';
+import { warmUpDecoder } from '../ipc/warm-up.js';
 import { inspectSchema } from '../pipeline/inspect.js';
 import { type LoadedTable, openPipeline, type PipelineInput, runPipeline } from '../pipeline/load.js';
 import { DecodePool } from '../pipeline/pool/decode-pool.js';
@@ -92,7 +93,9 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     this.#chunkBytes = options.chunkBytes;
     if (options.decodeWorkers !== undefined) this.#decodeWorkers = options.decodeWorkers;
     this.devices.configure(options.maxBufferBytes);
-    return (await this.devices.current()).summary;
+    // Compiling the decoder while the device opens keeps that work out of a new loader's first load.
+    const [context] = await Promise.all([this.devices.current(), warmUpDecoder()]);
+    return context.summary;
   }
 
   async adapterInfo(): Promise<AdapterSummary> {
@@ -126,7 +129,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const context = await this.#loadContext(request, entry);
     // The request is closed whenever the load ends: a failed load never keeps its connection open.
     const closeRequest = new AbortController();
-    const source = await this.#openForLoad(request, context, entry, closeRequest);
+    const source = await this.#open(request, entry.controller.signal, closeRequest);
     try {
       const input = this.#pipelineInput(request, context, source, closeRequest, startedAt, entry);
       const table = await runPipeline({ ...input, onProgress: onProgress && fireAndForget(onProgress) });
@@ -154,7 +157,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     let tableId: number | null = null; // known once added; no view can draw the table before
     try {
       const context = await this.#loadContext(request, entry);
-      const source = await this.#openForLoad(request, context, entry, closeRequest);
+      const source = await this.#open(request, entry.controller.signal, closeRequest);
       const send = onUpdate && updateSender(onUpdate, context.transport !== undefined);
       const { table, done } = await openPipeline({
         ...this.#pipelineInput(request, context, source, closeRequest, startedAt, entry),
@@ -319,21 +322,6 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       closed,
       request.request ? { ...options, request: request.request } : options,
     );
-  }
-
-  /**
-   * Opens a load's source, and while the request is out makes the staging buffer its first batch will
-   * need (a cold loader has none), rather than when that batch waits for it.
-   */
-  #openForLoad(
-    request: WorkerLoadRequest,
-    context: GpuContext,
-    entry: RunningLoad,
-    closeRequest: AbortController,
-  ): Promise<ByteSource> {
-    const opening = this.#open(request, entry.controller.signal, closeRequest);
-    if ((request.upload ?? this.#upload) === 'staging' && !context.transport) context.ring.prepare();
-    return opening;
   }
 
   cancel(loadId: number): void {
