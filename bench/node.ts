@@ -4,7 +4,7 @@
 // `npm run bench:node -- --queries [--rows 1000000,10000000]`: the queries against JavaScript loops instead
 // (bench/queries.ts); on SwiftShader keep it short with `--rows 100000`.
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { RecordBatchReader } from 'apache-arrow';
@@ -13,6 +13,7 @@ import { ensureDataset, MIXED_COLUMNS } from '../scripts/datasets.js';
 import { LoaderService } from '../src/core/service/loader-service.js';
 import type { ByteSource } from '../src/core/source/byte-source.js';
 import { nodeDecodeWorkers, tsxDecodeWorkers } from '../workers/node-decode-workers.js';
+import { nodeFileSource } from '../workers/node-file-source.js';
 import { sourceBytes, stagingCeiling, writeBufferCeiling } from './ceilings.js';
 import { runDecodeWorkersBench } from './decode-workers.js';
 import { runQueryBench } from './queries.js';
@@ -62,22 +63,9 @@ const decodeWorkers = import.meta.url.endsWith('.mjs')
   : tsxDecodeWorkers(0);
 const service = new LoaderService(gpu, openFile, { decodeWorkers });
 
-async function openFile(url: string): Promise<ByteSource> {
-  return {
-    body: createReadStream(url, { highWaterMark: 4 << 20 }) as AsyncIterable<Uint8Array>,
-    bytesTotal: (await stat(url)).size,
-    readTail: async (n) => {
-      const file = await open(url);
-      try {
-        const size = (await file.stat()).size;
-        const out = new Uint8Array(Math.min(n, size));
-        await file.read(out, 0, out.byteLength, size - out.byteLength);
-        return out;
-      } finally {
-        await file.close();
-      }
-    },
-  };
+// The file is read at a position straight into each batch's pooled buffer (no join copy).
+function openFile(url: string, signal: AbortSignal): Promise<ByteSource> {
+  return nodeFileSource(url, signal);
 }
 const adapter = await service.init({ upload: 'staging' });
 console.log('adapter', adapter);

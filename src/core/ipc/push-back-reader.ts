@@ -60,14 +60,15 @@ export class PushBackReader {
   }
 
   /**
-   * Like `read`, but a read that straddles chunks is joined into a buffer of `pool`; `pooled` says
+   * Like `read`, but a read that straddles chunks is joined (or, from a source that can, read straight)
+   * into a buffer of `pool`; `pooled` says
    * whether it was (the caller releases it). With bytes pushed back it reads as `read` does.
    */
   async readPooled(length: number, pool: BytePool | null): Promise<{ bytes: Uint8Array; pooled: boolean }> {
     if (pool === null || this.#pending !== null) return { bytes: await this.read(length), pooled: false };
-    const joinsBefore = this.#reader.joins;
+    const before = this.#reader.joins + this.#reader.directReads;
     const bytes = await this.#reader.read(length, pool);
-    return { bytes, pooled: this.#reader.joins > joinsBefore };
+    return { bytes, pooled: this.#reader.joins + this.#reader.directReads > before };
   }
 
   /** Stops reading the source. */

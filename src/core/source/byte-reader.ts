@@ -1,12 +1,15 @@
+import { type ByobBody, fillFrom, isByob } from './byob.js';
 import type { BytePool } from './byte-pool.js';
 
 /**
  * Reads exact byte counts from a stream of arbitrarily sized chunks.
  * A read that fits inside one chunk returns a view of it (no copy); only reads that straddle
- * chunks are joined into a new array.
+ * chunks are joined into a new array. Over a source that reads into given buffers (`ByobBody`), a
+ * pooled read that straddles chunks is read straight into its pooled buffer instead of being joined.
  */
 export class ByteReader {
   readonly #source: AsyncIterator<Uint8Array>;
+  readonly #byob: ByobBody | null;
   #chunk: Uint8Array = new Uint8Array(0);
   #done = false;
   /** Bytes consumed by reads so far: the stream offset of the next read. */
@@ -15,9 +18,12 @@ export class ByteReader {
   received = 0;
   /** Reads that had to join chunks into a new buffer. */
   joins = 0;
+  /** Pooled reads whose bytes were read straight into their buffer (past the chunk at hand). */
+  directReads = 0;
 
   constructor(source: AsyncIterable<Uint8Array>) {
     this.#source = source[Symbol.asyncIterator]();
+    this.#byob = isByob(source) ? source : null;
   }
 
   /**
@@ -31,6 +37,7 @@ export class ByteReader {
       if (!(await this.#pull())) return this.#take(0);
       if (this.#chunk.byteLength >= length) return this.#take(length);
     }
+    if (pool && this.#byob && !this.#done) return this.#readInto(length, pool, this.#byob);
     const parts: Uint8Array[] = [];
     let have = 0;
     while (have < length) {
@@ -41,6 +48,36 @@ export class ByteReader {
     }
     if (parts.length > 1) this.joins++;
     return join(parts, have, pool);
+  }
+
+  /**
+   * `length` bytes into a buffer of `pool`: the chunk at hand copied, the rest read from the source
+   * into the buffer. A short read (the source ended) gives its bytes back in an unpooled copy, and a
+   * failed one gives its buffer back, so that the pool counts no buffer nobody holds.
+   */
+  async #readInto(length: number, pool: BytePool, byob: ByobBody): Promise<Uint8Array> {
+    const target = pool.acquire(length);
+    const head = this.#take(Math.min(length, this.#chunk.byteLength));
+    target.set(head);
+    let out: Uint8Array;
+    try {
+      out = await fillFrom((view) => byob.readInto(view), target, head.byteLength);
+    } catch (error) {
+      this.#done = true;
+      pool.release(target);
+      throw error;
+    }
+    const read = out.byteLength - head.byteLength;
+    this.received += read;
+    this.position += read;
+    if (read === 0 || out.byteLength < length) this.#done = true;
+    if (out.byteLength === length) {
+      this.directReads++;
+      return out;
+    }
+    const short = out.slice();
+    pool.release(out);
+    return short;
   }
 
   /** Stops the source early (e.g. on cancellation or error). */

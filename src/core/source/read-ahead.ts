@@ -1,10 +1,22 @@
+import { type ByobBody, isByob } from './byob.js';
+
+/**
+ * How far a read-ahead runs ahead of a source that reads into given buffers: bodies go straight into
+ * their own buffers, so the read-ahead only covers message headers and small messages, and what it
+ * holds when a body starts is the most of that body that is copied.
+ */
+export const BYOB_READ_AHEAD_BYTES = 1 << 20;
+
 /**
  * Pulls a byte source eagerly into a FIFO bounded by bytes, so that the network keeps flowing while
  * decode and upload are busy. A browser stops reading the socket as soon as its small body buffer
- * is full, so without this the download pauses every time the GPU path does.
+ * is full, so without this the download pauses every time the GPU path does. Over a source that reads
+ * into given buffers (`ByobBody`) it is one too: `readInto` hands over what it holds, then reads the
+ * rest straight into the caller's buffer while the eager pulls wait.
  */
-export class ReadAhead implements AsyncIterable<Uint8Array> {
+export class ReadAhead implements ByobBody {
   readonly #source: AsyncIterator<Uint8Array>;
+  readonly #byob: ByobBody | null;
   readonly #maxBytes: () => number;
   readonly #chunks: Uint8Array[] = [];
   #buffered = 0;
@@ -13,16 +25,29 @@ export class ReadAhead implements AsyncIterable<Uint8Array> {
   #wakeConsumer: (() => void) | null = null;
   #wakeProducer: (() => void) | null = null;
   #cancelled = false;
+  /** The eager pull under way (settles once its chunk is queued). */
+  #pulling: Promise<boolean> | null = null;
+  /** `readInto` calls under way: the eager pulls wait for them. */
+  #direct = 0;
   /** Bytes pulled from the source so far. */
   received = 0;
   /** Most bytes held at once. */
   peakBytes = 0;
+  /** Bytes read straight into callers' buffers. */
+  directBytes = 0;
 
   /** `maxBytes` may be a function: a budget shared with what lies downstream, read before each pull. */
   constructor(source: AsyncIterable<Uint8Array>, maxBytes: number | (() => number)) {
     this.#source = source[Symbol.asyncIterator]();
-    this.#maxBytes = typeof maxBytes === 'number' ? () => maxBytes : maxBytes;
+    this.#byob = isByob(source) ? source : null;
+    const max = typeof maxBytes === 'number' ? () => maxBytes : maxBytes;
+    this.#maxBytes = this.#byob ? () => Math.min(BYOB_READ_AHEAD_BYTES, max()) : max;
     void this.#pump();
+  }
+
+  /** Whether `readInto` reads straight into the caller's buffer (else it only hands over chunks). */
+  get byob(): boolean {
+    return this.#byob !== null;
   }
 
   /** Stops pulling and releases the source. */
@@ -33,6 +58,29 @@ export class ReadAhead implements AsyncIterable<Uint8Array> {
     this.#wakeProducer?.();
     this.#wakeConsumer?.();
     await this.#source.return?.();
+  }
+
+  /**
+   * The next bytes into `target` (see `ByobBody`): first those already read ahead (copied), then, from
+   * a source that can, straight from the source. Without one it waits for the next chunk and copies it.
+   */
+  async readInto(target: Uint8Array): Promise<Uint8Array> {
+    this.#direct++;
+    try {
+      await this.#pulling; // a pull under way holds the bytes that come first
+      if (!this.#byob) await this.#waitForChunk();
+      const copied = this.#drainInto(target);
+      if (copied > 0 || this.#byob === null) return target.subarray(0, copied);
+      if (this.#error) throw this.#error.reason;
+      if (this.#done || this.#cancelled) return target.subarray(0, 0);
+      const got = await this.#byob.readInto(target);
+      this.received += got.byteLength;
+      this.directBytes += got.byteLength;
+      return got;
+    } finally {
+      this.#direct--;
+      this.#wakeProducer?.();
+    }
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
@@ -46,6 +94,14 @@ export class ReadAhead implements AsyncIterable<Uint8Array> {
       }
       if (this.#error) throw this.#error.reason;
       if (this.#done || this.#cancelled) return;
+      await this.#waitForChunk();
+    }
+  }
+
+  /** Waits until a chunk is held, the source ended or failed, or the read-ahead was cancelled. */
+  async #waitForChunk(): Promise<void> {
+    while (this.#chunks.length === 0 && !this.#error && !this.#done && !this.#cancelled) {
+      this.#wakeProducer?.();
       await new Promise<void>((resolve) => {
         this.#wakeConsumer = resolve;
       });
@@ -53,29 +109,59 @@ export class ReadAhead implements AsyncIterable<Uint8Array> {
     }
   }
 
+  /** Copies held chunks into `target` while they fit (a chunk that does not is split); bytes copied. */
+  #drainInto(target: Uint8Array): number {
+    let at = 0;
+    while (at < target.byteLength) {
+      const chunk = this.#chunks[0];
+      if (!chunk) break;
+      const n = Math.min(chunk.byteLength, target.byteLength - at);
+      target.set(chunk.subarray(0, n), at);
+      at += n;
+      this.#buffered -= n;
+      if (n === chunk.byteLength) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(n);
+    }
+    return at;
+  }
+
   async #pump(): Promise<void> {
     try {
       for (;;) {
-        // Hold at most maxBytes, but always at least one chunk, whatever its size.
-        while (this.#buffered >= this.#maxBytes() && !this.#cancelled) {
+        // Hold at most maxBytes, but always at least one chunk, whatever its size; none while a
+        // caller reads into its own buffer (unless it waits for a chunk: a source without `readInto`).
+        while (
+          ((this.#buffered >= this.#maxBytes() && this.#buffered > 0) ||
+            (this.#direct > 0 && this.#byob !== null)) &&
+          !this.#cancelled
+        ) {
           await new Promise<void>((resolve) => {
             this.#wakeProducer = resolve;
           });
           this.#wakeProducer = null;
         }
         if (this.#cancelled) return;
-        const next = await this.#source.next();
-        if (next.done || this.#cancelled) break;
-        this.#chunks.push(next.value);
-        this.#buffered += next.value.byteLength;
-        this.received += next.value.byteLength;
-        this.peakBytes = Math.max(this.peakBytes, this.#buffered);
-        this.#wakeConsumer?.();
+        this.#pulling = this.#pull();
+        if (!(await this.#pulling)) break;
       }
     } catch (reason) {
       this.#error = { reason };
+    } finally {
+      this.#pulling = null;
     }
     this.#done = true;
     this.#wakeConsumer?.();
+  }
+
+  /** Pulls one chunk into the FIFO; `false` at the end of the source (or once cancelled). */
+  async #pull(): Promise<boolean> {
+    const next = await this.#source.next();
+    if (next.done || this.#cancelled) return false;
+    this.#chunks.push(next.value);
+    this.#buffered += next.value.byteLength;
+    this.received += next.value.byteLength;
+    this.peakBytes = Math.max(this.peakBytes, this.#buffered);
+    this.#wakeConsumer?.();
+    return true;
   }
 }

@@ -1,0 +1,90 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import { loadAborted, NetworkError } from '../src/core/errors.js';
+import type { ByobBody } from '../src/core/source/byob.js';
+import type { ByteSource } from '../src/core/source/byte-source.js';
+
+/** Bytes a chunk read of a file source reads (headers and small messages; bodies are read into their buffers). */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * A file in Node as a byte source whose body reads at a position straight into the buffer it is given
+ * (`FileHandle.read`, run on libuv's threads, not this one): a record batch body lands in its pooled
+ * buffer with no join copy. Aborting `signal` closes the file; so does reading it to its end or
+ * stopping early. A failed read is `NETWORK`, naming the byte offset.
+ */
+export async function nodeFileSource(path: string, signal?: AbortSignal): Promise<ByteSource> {
+  if (signal?.aborted) throw loadAborted(path);
+  let file: FileHandle;
+  try {
+    file = await open(path, 'r');
+  } catch (error) {
+    throw new NetworkError(`${path} could not be opened: ${String(error)}`, { url: path }, { cause: error });
+  }
+  const size = (await file.stat()).size;
+  const body = new FileBody(file, path);
+  signal?.addEventListener('abort', () => body.close(), { once: true });
+  return { body, bytesTotal: size, readTail: (length) => readTail(path, size, length) };
+}
+
+/** A file read front to back, in chunks or into given buffers, from one position. */
+class FileBody implements ByobBody {
+  readonly #file: FileHandle;
+  readonly #path: string;
+  #position = 0;
+  #closed = false;
+
+  constructor(file: FileHandle, path: string) {
+    this.#file = file;
+    this.#path = path;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
+    try {
+      for (;;) {
+        const chunk = await this.readInto(new Uint8Array(CHUNK_BYTES));
+        if (chunk.byteLength === 0) return;
+        yield chunk;
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  async readInto(target: Uint8Array): Promise<Uint8Array> {
+    if (this.#closed || target.byteLength === 0) return target.subarray(0, 0);
+    const at = this.#position;
+    let bytesRead: number;
+    try {
+      ({ bytesRead } = await this.#file.read(target, 0, target.byteLength, at));
+    } catch (error) {
+      this.close();
+      throw new NetworkError(
+        `${this.#path} could not be read at byte ${at}: ${String(error)}`,
+        { url: this.#path, byteOffset: at },
+        { cause: error },
+      );
+    }
+    this.#position = at + bytesRead;
+    if (bytesRead === 0) this.close();
+    return target.subarray(0, bytesRead);
+  }
+
+  /** Closes the file (once); later reads find the end. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#file.close().catch(() => {});
+  }
+}
+
+/** The last `length` bytes of the file, read through a handle of their own. */
+async function readTail(path: string, size: number, length: number): Promise<Uint8Array> {
+  const file = await open(path, 'r');
+  try {
+    const out = new Uint8Array(Math.min(length, size));
+    await file.read(out, 0, out.byteLength, size - out.byteLength);
+    return out;
+  } finally {
+    await file.close();
+  }
+}
