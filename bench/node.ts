@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     queries: { type: 'boolean', default: false },
     rows: { type: 'string', default: '1000000,10000000' },
     'decode-workers': { type: 'string' },
+    // The file as a stream of 4 MiB chunks (bodies joined from them), as before BYOB reads: a baseline.
+    'read-stream': { type: 'boolean', default: false },
   },
 });
 const mib = Number(args.mib);
@@ -64,8 +66,10 @@ const decodeWorkers = import.meta.url.endsWith('.mjs')
 const service = new LoaderService(gpu, openFile, { decodeWorkers });
 
 // The file is read at a position straight into each batch's pooled buffer (no join copy).
-function openFile(url: string, signal: AbortSignal): Promise<ByteSource> {
-  return nodeFileSource(url, signal);
+async function openFile(url: string, signal: AbortSignal): Promise<ByteSource> {
+  if (!args['read-stream']) return nodeFileSource(url, signal);
+  const body = createReadStream(url, { highWaterMark: 4 << 20 }) as AsyncIterable<Uint8Array>;
+  return { body, bytesTotal: (await stat(url)).size };
 }
 const adapter = await service.init({ upload: 'staging' });
 console.log('adapter', adapter);

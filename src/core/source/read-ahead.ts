@@ -1,4 +1,4 @@
-import { type ByobBody, isByob } from './byob.js';
+import { type ByobBody, fillFrom, isByob } from './byob.js';
 
 /**
  * How far a read-ahead runs ahead of a source that reads into given buffers: bodies go straight into
@@ -62,7 +62,8 @@ export class ReadAhead implements ByobBody {
 
   /**
    * The next bytes into `target` (see `ByobBody`): first those already read ahead (copied), then, from
-   * a source that can, straight from the source. Without one it waits for the next chunk and copies it.
+   * a source that can, straight from the source until `target` is full or the source ends (the eager
+   * pulls wait meanwhile). Without one it waits for the next chunk and copies what it holds.
    */
   async readInto(target: Uint8Array): Promise<Uint8Array> {
     this.#direct++;
@@ -70,13 +71,16 @@ export class ReadAhead implements ByobBody {
       await this.#pulling; // a pull under way holds the bytes that come first
       if (!this.#byob) await this.#waitForChunk();
       const copied = this.#drainInto(target);
-      if (copied > 0 || this.#byob === null) return target.subarray(0, copied);
+      if (this.#byob === null || copied === target.byteLength) return target.subarray(0, copied);
       if (this.#error) throw this.#error.reason;
-      if (this.#done || this.#cancelled) return target.subarray(0, 0);
-      const got = await this.#byob.readInto(target);
-      this.received += got.byteLength;
-      this.directBytes += got.byteLength;
-      return got;
+      if (this.#done || this.#cancelled) return target.subarray(0, copied);
+      const byob = this.#byob;
+      const out = await fillFrom((view) => byob.readInto(view), target, copied);
+      const direct = out.byteLength - copied;
+      this.received += direct;
+      this.directBytes += direct;
+      if (out.byteLength < target.byteLength) this.#done = true;
+      return out;
     } finally {
       this.#direct--;
       this.#wakeProducer?.();
