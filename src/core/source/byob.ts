@@ -34,7 +34,8 @@ export async function fillFrom(
   const length = target.byteLength;
   while (filled < length) {
     const got = await read(new Uint8Array(buffer, base + filled, length - filled));
-    buffer = got.buffer as ArrayBuffer;
+    // At the end a stream gives its buffer back as an empty view (a cancelled one, none at all).
+    if (got.buffer.byteLength > 0) buffer = got.buffer as ArrayBuffer;
     if (got.byteLength === 0) break;
     filled += got.byteLength;
   }

@@ -1,4 +1,5 @@
 import { ArgumentError, loadAborted, NetworkError } from '../errors.js';
+import type { ByobBody } from './byob.js';
 import type { ByteSource } from './byte-source.js';
 import { StallTimer } from './stall-timer.js';
 
@@ -22,10 +23,15 @@ export function streamSource(
   };
 }
 
+/** Bytes a chunk read of a byte stream asks for (bodies are read into their own buffers). */
+const BYOB_CHUNK_BYTES = 1 << 20;
+
 /**
- * The chunks of `stream`, as byte views; `name` names it in errors. The stream is locked at once, so
- * that it is released whatever happens next: aborting `signal` (a cancel, or the end of the load) or a
- * stall cancels it unless it was read to its end, even when no chunk was ever asked for. A stream that
+ * The chunks of `stream`, as byte views; `name` names it in errors. A byte stream (a `fetch` body, a
+ * Blob's stream) is read with a BYOB reader, and the result can then read into a given buffer too
+ * (`readInto`, see `ByobBody`); any other stream with its default reader. The stream is locked at once,
+ * so that it is released whatever happens next: aborting `signal` (a cancel, or the end of the load) or
+ * a stall cancels it unless it was read to its end, even when no chunk was ever asked for. A stream that
  * errors fails with `NETWORK` (the bytes received in `byteOffset`), a chunk that is not bytes with
  * `INVALID_ARGUMENT`; either cancels the stream.
  */
@@ -34,14 +40,15 @@ export function readStream(
   name: string,
   signal: AbortSignal,
   timeoutMs?: number,
-): AsyncGenerator<Uint8Array> {
+): AsyncGenerator<Uint8Array> & Partial<ByobBody> {
   if (stream.locked) throw lockedStream(name);
-  const reader = stream.getReader();
+  const byob = byobReader(stream);
+  const reader = byob ?? stream.getReader();
   const stall = new StallTimer(timeoutMs);
-  let settled = false;
+  const state = { settled: false, received: 0 };
   const cancel = (reason: unknown) => {
-    if (settled) return;
-    settled = true;
+    if (state.settled) return;
+    state.settled = true;
     stall.disarm();
     reader.cancel(reason).catch(() => {});
   };
@@ -51,35 +58,62 @@ export function readStream(
   signal.addEventListener('abort', onAbort, { once: true });
   stall.signal.addEventListener('abort', onStall, { once: true });
 
+  /**
+   * One read, into `view` when the reader is a BYOB one: the bytes, and whether the stream ended (a
+   * BYOB read then gives back its buffer, as an empty view).
+   */
+  async function readOnce(view?: Uint8Array): Promise<{ chunk: Uint8Array; done: boolean }> {
+    stall.arm();
+    let next: ReadableStreamReadResult<unknown>;
+    try {
+      next = byob
+        ? await byob.read(view ?? new Uint8Array(BYOB_CHUNK_BYTES))
+        : await (reader as ReadableStreamDefaultReader<unknown>).read();
+    } catch (error) {
+      throw readFailure(error, name, state.received, signal, stall);
+    }
+    // Not armed while the consumer holds the chunk: backpressure is no stall.
+    stall.disarm();
+    // A cancel ends a pending read as if the stream had ended: that is no end of the bytes.
+    if (signal.aborted || stall.fired) throw readFailure(null, name, state.received, signal, stall);
+    if (next.done) {
+      state.settled = true;
+      const rest = next.value === undefined ? new Uint8Array(0) : asBytes(next.value, name, state.received);
+      return { chunk: rest.subarray(0, 0), done: true };
+    }
+    const chunk = asBytes(next.value, name, state.received);
+    state.received += chunk.byteLength;
+    return { chunk, done: false };
+  }
+
   async function* chunks(): AsyncGenerator<Uint8Array> {
-    let received = 0;
     try {
       for (;;) {
-        stall.arm();
-        let next: ReadableStreamReadResult<unknown>;
-        try {
-          next = await reader.read();
-        } catch (error) {
-          throw readFailure(error, name, received, signal, stall);
-        }
-        // Not armed while the consumer holds the chunk: backpressure is no stall.
-        stall.disarm();
-        // A cancel ends a pending read as if the stream had ended: that is no end of the bytes.
-        if (signal.aborted || stall.fired) throw readFailure(null, name, received, signal, stall);
-        if (next.done) {
-          settled = true;
-          return;
-        }
-        const chunk = asBytes(next.value, name, received);
-        received += chunk.byteLength;
-        yield chunk;
+        const { chunk, done } = await readOnce();
+        if (done) return;
+        if (chunk.byteLength > 0) yield chunk;
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
       cancel(new Error(`${name} was not read to its end`));
     }
   }
-  return chunks();
+  const generator = chunks();
+  if (!byob) return generator;
+  const readInto = async (target: Uint8Array): Promise<Uint8Array> => {
+    if (state.settled) return target.subarray(0, 0);
+    return (await readOnce(target)).chunk;
+  };
+  return Object.assign(generator, { readInto });
+}
+
+/** A BYOB reader of `stream` when it is a byte stream, else `null` (the default reader then). */
+function byobReader(stream: ReadableStream<unknown>): ReadableStreamBYOBReader | null {
+  try {
+    return (stream as ReadableStream<Uint8Array>).getReader({ mode: 'byob' });
+  } catch {
+    return null;
+  }
 }
 
 /** A chunk as bytes: a `Uint8Array` as it is, another view or an `ArrayBuffer` seen as bytes. */
