@@ -10,6 +10,7 @@ import { MessageKind } from '../../src/core/ipc/metadata/message.js';
 import type { ByobBody } from '../../src/core/source/byob.js';
 import { BytePool } from '../../src/core/source/byte-pool.js';
 import { ReadAhead } from '../../src/core/source/read-ahead.js';
+import { readStream } from '../../src/core/source/stream-source.js';
 import { nodeFileSource } from '../../workers/node-file-source.js';
 import { encodeDataset, whole } from '../support/byte-sources.js';
 
@@ -203,5 +204,57 @@ describe('nodeFileSource', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** `bytes` as a byte stream (`type: 'bytes'`, as fetch bodies are) of `size`-byte pulls; may fail at `failAt`. */
+function byteStream(bytes: Uint8Array, size: number, failAt?: number): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    type: 'bytes',
+    pull(controller) {
+      if (failAt !== undefined && at >= failAt) {
+        controller.error(new Error('connection reset'));
+        return;
+      }
+      if (at >= bytes.byteLength) {
+        controller.close();
+        controller.byobRequest?.respond(0);
+        return;
+      }
+      controller.enqueue(bytes.slice(at, at + size));
+      at += size;
+    },
+  });
+}
+
+describe('readStream over a byte stream', () => {
+  it('reads bodies into their pooled buffers (a default stream: joined), both framing the same messages', async () => {
+    const bytes = dataset(200_000);
+    const expected = (await frame(whole(bytes), null)).map(({ pooled, ...rest }) => rest);
+    const signal = new AbortController().signal;
+    const direct = new ReadAhead(readStream(byteStream(bytes, 100_000), 'bytes', signal), 32 << 20);
+    const got = await frame(direct, new BytePool());
+    expect(got.map(({ pooled, ...rest }) => rest)).toEqual(expected);
+    expect(direct.byob).toBe(true);
+    expect(direct.directBytes).toBeGreaterThan(bytes.byteLength / 2);
+    const plain = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes);
+        controller.close();
+      },
+    });
+    const joined = new ReadAhead(readStream(plain, 'plain', signal), 32 << 20);
+    expect((await frame(joined, new BytePool())).map(({ pooled, ...rest }) => rest)).toEqual(expected);
+    expect(joined.byob).toBe(false);
+  });
+
+  it('fails mid-body with NETWORK at the bytes received, with no buffer left in use', async () => {
+    const bytes = dataset(200_000);
+    const pool = new BytePool();
+    const source = readStream(byteStream(bytes, 100_000, 1_500_000), 'broken', new AbortController().signal);
+    const error = await frame(new ReadAhead(source, 32 << 20), pool).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NETWORK', details: { byteOffset: 1_500_000 } });
+    expect(pool.inUse).toBe(0);
   });
 });
