@@ -2,6 +2,7 @@ import { HttpStatusError, loadAborted, NetworkError } from '../src/core/errors.j
 import type { ByteSource } from '../src/core/source/byte-source.js';
 import type { RequestSpec } from '../src/core/source/source-spec.js';
 import { StallTimer } from '../src/core/source/stall-timer.js';
+import { readStream } from '../src/core/source/stream-source.js';
 import { keepLast } from '../src/core/source/tail-bytes.js';
 
 /**
@@ -42,8 +43,12 @@ export async function fetchSource(
   const length = Number(response.headers.get('content-length'));
   const encoded = response.headers.get('content-encoding');
   const bytesTotal = Number.isFinite(length) && length > 0 && !encoded ? length : null;
+  // The body has its own stall timer (and is read with a BYOB reader where it is a byte stream, as
+  // Chromium's fetch bodies are: record batch bodies then land straight in their pooled buffers).
+  stall.disarm();
+  const body = response.body;
   return {
-    body: readBody(response, url, signal, stall),
+    body: body ? readStream(body, url, signal, options.timeoutMs) : empty(),
     bytesTotal,
     // A footer read repeats the request with a Range: only a GET is safe to repeat (a POST may run a query again).
     readTail:
@@ -101,36 +106,7 @@ async function readTail(
   }
 }
 
-async function* readBody(
-  response: Response,
-  url: string,
-  signal: AbortSignal,
-  stall: StallTimer,
-): AsyncGenerator<Uint8Array> {
-  const body = response.body;
-  if (!body) return;
-  const reader = body.getReader();
-  let received = 0;
-  try {
-    for (;;) {
-      stall.arm();
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (error) {
-        throw failure(error, url, signal, stall, received);
-      }
-      // Not armed while the consumer holds the chunk: backpressure is no stall.
-      stall.disarm();
-      if (chunk.done) return;
-      received += chunk.value.byteLength;
-      yield chunk.value;
-    }
-  } finally {
-    stall.disarm();
-    reader.cancel().catch(() => {});
-  }
-}
+async function* empty(): AsyncGenerator<Uint8Array> {}
 
 function failure(
   error: unknown,
