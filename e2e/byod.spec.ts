@@ -328,3 +328,51 @@ test('render answers INVALID_ARGUMENT on a loader given a device: the page draws
   expect(outcome.message).toContain('columns[i].buffers');
   expect(outcome.dictionary).toEqual(['a']);
 });
+
+test('open on the page device: rows and chunks appear as batches land, a buffer once handed out stays, and the end holds the source', async ({
+  harnessPage,
+}) => {
+  await pageDevice(harnessPage);
+  const fixture = 'many-batches.stream';
+  const result = await harnessPage.evaluate(async (url) => {
+    const { loader, live } = window.byod;
+    const seen: Array<{ rows: number; buffers: GPUBuffer[] }> = [];
+    let batches = 0;
+    const table = await loader.open(url, {
+      onBatch: () => {
+        batches++;
+        seen.push({
+          rows: table.numRows,
+          buffers: table.columns.flatMap((c) => c.buffers.values.map((b) => b.buffer)),
+        });
+      },
+    });
+    await table.done;
+    const final = table.columns.flatMap((c) => c.buffers.values.map((b) => b.buffer));
+    // Every buffer seen while the table filled is still one of its buffers, alive, at the end.
+    const kept = seen.every((s) => s.buffers.every((b) => final.includes(b) && live.has(b)));
+    const digests = await window.harness.readAll(table);
+    const failed = await window.harness.settle(
+      loader.open('/fault/cut/many-batches.stream?after=300000').then((t) => t.done),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    await table.destroy();
+    for (let i = 0; i < 50 && live.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    return {
+      batches,
+      growing: seen.map((s) => s.rows),
+      kept,
+      rows: table.numRows,
+      digests,
+      failed: failed.code,
+      liveAfter: live.size,
+    };
+  }, `/data/${fixture}`);
+  expect(result.batches).toBe(61);
+  expect(result.growing[0]).toBeLessThan(result.rows);
+  expect(result.growing).toEqual([...result.growing].sort((a, b) => a - b));
+  expect(result.kept).toBe(true);
+  expect(result.digests).toEqual(expectedColumns(fixture));
+  expect(result.failed).toBe('NETWORK');
+  expect(result.liveAfter).toBe(0);
+});

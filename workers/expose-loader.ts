@@ -50,9 +50,9 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
 function transferring(channel: DeviceChannel): DeviceChannel {
   return {
     create: (spec) => channel.create(spec),
-    write: (bytes, writes) => channel.write(Comlink.transfer(bytes, [bytes]), writes),
+    write: (bytes, writes, session) => channel.write(Comlink.transfer(bytes, [bytes]), writes, session),
     destroy: (ids) => channel.destroy(ids),
-    done: () => channel.done(),
+    done: (session) => channel.done(session),
   };
 }
 

@@ -1,8 +1,11 @@
 import * as Comlink from 'comlink';
+import { asArrowGpuError } from '../core/errors.js';
 import type { DeviceChannel, RemoteDeviceInfo } from '../core/gpu/remote/device-channel.js';
+import type { UploadedColumn } from '../core/gpu/upload/table-uploader.js';
 import { CallerTables } from '../core/service/caller-tables.js';
 import type { LoaderWorkerApi, TableCalls, TableSnapshot } from '../protocol.js';
 import { DeviceTable } from './device-table.js';
+import type { TableFeed } from './table-feed.js';
 import type { WorkerGuard } from './worker-guard.js';
 
 /**
@@ -38,12 +41,12 @@ export class CallerDevice {
     const writer = this.tables.writer;
     return Comlink.proxy<DeviceChannel>({
       create: (spec) => writer.create(spec),
-      write: async (bytes, writes) => {
-        const written = await writer.write(bytes, writes);
+      write: async (bytes, writes, session) => {
+        const written = await writer.write(bytes, writes, session);
         return Comlink.transfer(written, [written.bytes]);
       },
       destroy: (ids) => writer.destroy(ids),
-      done: () => writer.done(),
+      done: (session) => writer.done(session),
     });
   }
 
@@ -53,6 +56,56 @@ export class CallerDevice {
     remote: Comlink.Remote<LoaderWorkerApi>,
     guard: WorkerGuard,
   ): Promise<DeviceTable> {
+    const local = await this.#adopt(snapshot, remote, guard);
+    return new DeviceTable(local, this.#calls(remote, guard), guard, this.#uploaded(local.tableId));
+  }
+
+  /**
+   * The table of an `open` (`snapshot`, as the schema came), held here as it fills: each update from
+   * `feed` brings the columns' buffers by id, and the load's end (`ended`) its final state or its error.
+   */
+  async openedTable(
+    snapshot: TableSnapshot,
+    remote: Comlink.Remote<LoaderWorkerApi>,
+    guard: WorkerGuard,
+    live: { feed: TableFeed; ended: Promise<TableSnapshot> },
+  ): Promise<DeviceTable> {
+    const local = await this.#adopt(snapshot, remote, guard);
+    const id = local.tableId;
+    let applied = snapshot.updates ?? 0;
+    const feed: Pick<TableFeed, 'follow' | 'ended'> = {
+      follow: (apply) =>
+        live.feed.follow((update) => {
+          const fresh = this.tables.has(id) && update.numRows >= this.tables.loaded(id).numRows;
+          if (update.seq > applied && update.remote && fresh) {
+            applied = update.seq;
+            this.tables.update(id, update.numRows, update.remote);
+          }
+          apply(update);
+        }),
+      ended: (final) => live.feed.ended(final),
+    };
+    const ended = live.ended.then(
+      async (final) => {
+        const spec = await guard.run(() => remote.remoteTable(snapshot.tableId));
+        if (this.tables.has(id)) this.tables.update(id, spec.numRows, spec.columns);
+        return { ...final, tableId: id };
+      },
+      (error: unknown) => {
+        this.tables.fail(id, asArrowGpuError(error));
+        throw error;
+      },
+    );
+    const calls = this.#calls(remote, guard);
+    return new DeviceTable({ ...local, updates: applied }, calls, guard, this.#uploaded(id), { feed, ended });
+  }
+
+  /** Takes the worker's table `snapshot` here; its id and description here. */
+  async #adopt(
+    snapshot: TableSnapshot,
+    remote: Comlink.Remote<LoaderWorkerApi>,
+    guard: WorkerGuard,
+  ): Promise<TableSnapshot> {
     let local: TableSnapshot;
     try {
       local = this.tables.add(await guard.run(() => remote.remoteTable(snapshot.tableId)));
@@ -61,26 +114,30 @@ export class CallerDevice {
       throw error;
     }
     this.#workerIds.set(local.tableId, snapshot.tableId);
-    const columns = this.tables.loaded(local.tableId).columns;
-    return new DeviceTable(local, this.#calls(remote, guard), guard, columns);
+    return local;
+  }
+
+  /** The columns of table `id` as held here now; `null` once it is destroyed or its load failed. */
+  #uploaded(id: number): () => readonly UploadedColumn[] | null {
+    return () => (this.tables.has(id) ? this.tables.loaded(id).columns : null);
   }
 
   /** A table's calls, answered here; `destroyTable` also drops the worker's record of the table. */
   #calls(remote: Comlink.Remote<LoaderWorkerApi>, guard: WorkerGuard): TableCalls {
-    const t = this.tables;
+    const s = this.tables.store;
     return {
-      readColumn: (id, name) => t.readColumn(id, name),
-      readValidity: (id, name) => t.readValidity(id, name),
-      dictionary: (id, name) => t.dictionary(id, name),
-      wgsl: (id, names, options) => t.wgsl(id, names, options),
-      describe: (id, name, options) => t.describe(id, name, options),
-      filter: (id, predicate) => t.filter(id, predicate),
-      destroyFilter: (id, filterId) => t.destroyFilter(id, filterId),
-      histogram: (id, name, options, query) => t.histogram(id, name, options, query),
-      crossfilter: (id, options) => t.crossfilter(id, options),
-      readRows: (id, options, query) => t.readRows(id, options, query),
+      readColumn: async (id, name) => s.readColumn(id, name),
+      readValidity: async (id, name) => s.readValidity(id, name),
+      dictionary: async (id, name) => s.dictionary(id, name),
+      wgsl: async (id, names, options) => s.wgsl(id, names, options),
+      describe: async (id, name, options) => s.describe(id, name, options),
+      filter: async (id, predicate) => s.filter(id, predicate),
+      destroyFilter: async (id, filterId) => s.destroyFilter(id, filterId),
+      histogram: async (id, name, options, query) => s.histogram(id, name, options, query),
+      crossfilter: async (id, options) => s.crossfilter(id, options),
+      readRows: async (id, options, query) => s.readFilteredRows(id, options, query),
       destroyTable: async (id) => {
-        await t.destroyTable(id);
+        this.tables.destroyTable(id);
         const workerId = this.#workerIds.get(id);
         this.#workerIds.delete(id);
         if (workerId !== undefined) await guard.run(() => remote.destroyTable(workerId));

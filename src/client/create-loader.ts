@@ -12,7 +12,6 @@ import type {
   TableSchema,
   UploadStrategy,
 } from '../types.js';
-import { CallerDevice } from './caller-device.js';
 import type { DeviceTable } from './device-table.js';
 import { GpuTable, tableHandle } from './gpu-table.js';
 import { discardSource, prepareSource, type WireSource } from './load-source.js';
@@ -38,6 +37,12 @@ export interface LoaderOptions {
    * (`maxStorageBufferBindingSize`) and allocate. Longer columns are stored as several chunks.
    */
   chunkBytes?: number;
+  /**
+   * Workers that decode record batches (decompression included) and encode their columns beside the
+   * loader's worker, each batch still landing in order; 0 or 1 decodes on the loader's worker. Default:
+   * one a core beyond the loader's (`navigator.hardwareConcurrency − 1`), at most 4.
+   */
+  decodeWorkers?: number;
   /**
    * The caller's own `GPUDevice`: tables are loaded onto it (the worker still fetches, decodes and
    * encodes; this thread writes the chunks it posts, in short tasks), their `columns[i].buffers` are
@@ -77,6 +82,8 @@ export interface LoadOptions extends RequestOptions {
   upload?: UploadStrategy;
   /** Fails with `NETWORK` when the server (or a stream source) sends no byte for this many milliseconds. */
   timeoutMs?: number;
+  /** Overrides the loader's `decodeWorkers` for this load. */
+  decodeWorkers?: number;
   /**
    * An `ArrayBuffer` or `Uint8Array` source is transferred to the worker, not copied: the caller's buffer
    * is detached. `true` copies it instead, so that the caller keeps it (to load it again, say).
@@ -156,6 +163,8 @@ export interface Loader {
 export interface DeviceLoader extends Loader {
   /** Loads `source` onto the caller's device; see `Loader.load`. */
   load(source: LoadSource, options?: LoadOptions): Promise<DeviceTable>;
+  /** Opens `source` onto the caller's device; see `Loader.open`. Chunks are added as rows land, never replaced. */
+  open(source: LoadSource, options?: OpenOptions): Promise<DeviceTable>;
 }
 
 /**
@@ -168,7 +177,10 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
   checkLoaderOptions(options);
   const { maxBufferBytes } = options;
   registerErrorTransfer();
-  const caller = options.device ? new CallerDevice(options.device, wordBytes(maxBufferBytes)) : null;
+  // The caller's side (queries, reads, apache-arrow) loads only for a loader given a device.
+  const caller = options.device
+    ? new (await import('./caller-device.js')).CallerDevice(options.device, wordBytes(maxBufferBytes))
+    : null;
   const worker = startWorker(options.workerUrl);
   const remote = Comlink.wrap<LoaderWorkerApi>(worker);
   const guard = new WorkerGuard(worker, { ping: () => remote.ping() });
@@ -182,6 +194,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
           upload: options.upload ?? 'staging',
           maxBufferBytes: wordBytes(maxBufferBytes),
           chunkBytes: options.chunkBytes,
+          decodeWorkers: options.decodeWorkers,
           ...(caller ? { device: caller.info() } : {}),
         },
         caller?.channel(),
@@ -248,6 +261,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
       );
       const ended = guard.run(() => remote.loaded(loadId));
       ended.then(stop, stop);
+      if (caller) return caller.openedTable(snapshot, remote, guard, { feed, ended });
       return new GpuTable(snapshot, remote, guard, { feed, ended });
     } catch (error) {
       stop();
@@ -276,6 +290,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
               rows: loadOptions.rows,
               upload: loadOptions.upload,
               timeoutMs: loadOptions.timeoutMs,
+              decodeWorkers: loadOptions.decodeWorkers,
             },
             wire.transfer,
           ),
@@ -285,7 +300,6 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
       return caller ? caller.table(snapshot, remote, guard) : new GpuTable(snapshot, remote, guard);
     },
     async open(source, openOptions = {}) {
-      if (caller) throw onCallerDevice('open', 'load() the table');
       return open(prepareSource(source, openOptions, checkOpenOptions), openOptions);
     },
     async inspect(source, inspectOptions = {}) {
@@ -364,6 +378,7 @@ function workerRequest(loadId: number, href: string, options: LoadOptions): Work
     rows: options.rows,
     upload: options.upload,
     timeoutMs: options.timeoutMs,
+    decodeWorkers: options.decodeWorkers,
   };
 }
 

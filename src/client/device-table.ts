@@ -1,6 +1,6 @@
 import type { BufferChunk, UploadedColumn } from '../core/gpu/upload/table-uploader.js';
 import type { TableCalls, TableSnapshot } from '../protocol.js';
-import type { ColumnBuffer, DeviceColumnInfo } from '../types.js';
+import type { ColumnBuffer, ColumnInfo, DeviceColumnInfo } from '../types.js';
 import { GpuTable } from './gpu-table.js';
 import type { WorkerGuard } from './worker-guard.js';
 
@@ -10,31 +10,49 @@ import type { WorkerGuard } from './worker-guard.js';
  * caller's thread, on that device.
  */
 export class DeviceTable extends GpuTable {
-  readonly #columns: readonly DeviceColumnInfo[];
+  readonly #uploaded: () => readonly UploadedColumn[] | null;
+  #seen: {
+    infos: readonly ColumnInfo[];
+    uploaded: readonly UploadedColumn[] | null;
+    columns: readonly DeviceColumnInfo[];
+  } | null = null;
 
-  /** @internal Made by a loader given a device, from the table as the caller's thread holds it. */
+  /**
+   * @internal Made by a loader given a device; `uploaded()` gives the columns as the caller's thread
+   * holds them now (`null` once the table is unusable), `live` the updates of a table from `open`.
+   */
   constructor(
     snapshot: TableSnapshot,
     calls: TableCalls,
     guard: WorkerGuard,
-    columns: readonly UploadedColumn[],
+    uploaded: () => readonly UploadedColumn[] | null,
+    live?: ConstructorParameters<typeof GpuTable>[3],
   ) {
-    super(snapshot, calls, guard);
-    this.#columns = snapshot.columns.map((info, i) => {
-      const column = columns[i] as UploadedColumn;
+    super(snapshot, calls, guard, live);
+    this.#uploaded = uploaded;
+  }
+
+  /**
+   * Uploaded columns, in the order requested, each with the buffers that hold its rows (none once the
+   * table is destroyed or its load failed). A table from `open` gains chunks as rows land; a buffer,
+   * once handed out, is never replaced.
+   */
+  override get columns(): readonly DeviceColumnInfo[] {
+    const infos = super.columns;
+    const uploaded = this.#uploaded();
+    if (this.#seen?.infos === infos && this.#seen.uploaded === uploaded) return this.#seen.columns;
+    const columns = infos.map((info, i) => {
+      const column = uploaded?.[i];
       return {
         ...info,
         buffers: {
-          values: buffersOf(column.values),
-          validity: column.validity && buffersOf(column.validity),
+          values: column ? buffersOf(column.values) : [],
+          validity: column?.validity ? buffersOf(column.validity) : null,
         },
       };
     });
-  }
-
-  /** Uploaded columns, in the order requested, each with the buffers that hold its rows. */
-  override get columns(): readonly DeviceColumnInfo[] {
-    return this.#columns;
+    this.#seen = { infos, uploaded, columns };
+    return columns;
   }
 }
 

@@ -65,7 +65,7 @@ export class GpuTable {
     snapshot: TableSnapshot,
     remote: TableCalls,
     guard: WorkerGuard,
-    live?: { feed: TableFeed; ended: Promise<TableSnapshot> },
+    live?: { feed: Pick<TableFeed, 'follow' | 'ended'>; ended: Promise<TableSnapshot> },
   ) {
     this.#numRows = snapshot.numRows;
     this.#columns = snapshot.columns;

@@ -36,16 +36,16 @@ function loopback(tables: CallerTables) {
   const move = (bytes: ArrayBuffer) => structuredClone(bytes, { transfer: [bytes] });
   const channel: DeviceChannel = {
     create: (spec) => writer.create(spec),
-    write: async (bytes, writes) => {
+    write: async (bytes, writes, session) => {
       state.posted++;
       state.maxPosted = Math.max(state.maxPosted, state.posted);
       state.chunks.add(bytes.byteLength);
-      const written = await writer.write(move(bytes), writes);
+      const written = await writer.write(move(bytes), writes, session);
       state.posted--;
       return { ...written, bytes: move(written.bytes) };
     },
     destroy: (ids) => writer.destroy(ids),
-    done: () => writer.done(),
+    done: (session) => writer.done(session),
   };
   return { channel, state };
 }
@@ -84,10 +84,10 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
         return Array.from({ length: b.numRows }, (_, i) => (v?.isValid(i) ? (v.get(i) as number) : null));
       });
       const valid = ids.filter((v): v is number => v !== null);
-      const summary = await tables.describe(tableId, 'id');
+      const summary = await tables.store.describe(tableId, 'id');
       expect(summary).toMatchObject({ rows: ids.length, count: valid.length, min: Math.min(...valid) });
       expect(BigInt(summary.sum as number | bigint)).toBe(valid.reduce((s, v) => s + BigInt(v), 0n));
-      const kept = await tables.filter(tableId, { column: 'id', range: [0, 5000] });
+      const kept = await tables.store.filter(tableId, { column: 'id', range: [0, 5000] });
       expect(kept.count).toBe(valid.filter((v) => v >= 0 && v < 5000).length);
       tables.close();
       expect(tables.writer.liveBuffers).toBe(0);
@@ -99,8 +99,9 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
       const bytes = encodeDataset(SPEC);
       await withDevice(async (device) => {
         let calls = 0;
+        const create = device.createBuffer.bind(device);
+        const write = device.queue.writeBuffer.bind(device.queue);
         if (fault === 'creating a buffer') {
-          const create = device.createBuffer.bind(device);
           // The third buffer asks for usages WebGPU refuses together.
           device.createBuffer = (descriptor) =>
             create(
@@ -109,7 +110,6 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
                 : descriptor,
             );
         } else {
-          const write = device.queue.writeBuffer.bind(device.queue);
           // The fifth write lands past the end of its buffer.
           device.queue.writeBuffer = (buffer, offset, data, dataOffset, size) =>
             write(buffer, ++calls === 5 ? buffer.size : offset, data, dataOffset, size);
@@ -129,6 +129,17 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
         await channel.done(); // the destroys the failed load sent are applied in order
         expect(tables.writer.liveBuffers).toBe(0);
         expect(tables.context.tracker.count).toBe(0);
+
+        // The error was that load's: the next one on the same device and channel loads every byte.
+        device.createBuffer = create;
+        device.queue.writeBuffer = write;
+        const table = await runPipeline({
+          ...{ gpu: worker, source: whole(bytes), url: 'test://byod', bytesTotal: bytes.byteLength },
+          ...{ columns: NAMES, upload: 'staging' },
+        });
+        const loaded = tables.loaded(tables.add(remoteTableSpec(table)).tableId);
+        const images = await readColumns(device, tables.context.tracker, loaded.numRows, loaded.columns);
+        expectSameColumns(images, expectedColumns([...batchesOf(SPEC)], NAMES));
         tables.close();
       });
     });
@@ -151,7 +162,7 @@ describe('RemoteTransport', () => {
       destroy: async () => {},
       done: async () => null,
     };
-    const transport = new RemoteTransport(channel, 1024);
+    const transport = new RemoteTransport(channel, 1, 1024);
     const target = new RemoteBuffer(1, 1 << 20, 'column', 0, () => {}) as unknown as GPUBuffer;
     let begun = 0;
     const filling = (async () => {
@@ -190,7 +201,7 @@ describe('RemoteTransport', () => {
       done: async () => failure,
     };
     const target = new RemoteBuffer(1, 64, 'column', 0, () => {}) as unknown as GPUBuffer;
-    const transport = new RemoteTransport(channel, 64);
+    const transport = new RemoteTransport(channel, 1, 64);
     await transport.begin(16);
     transport.writeBytes(target, 0, new Uint8Array(16));
     transport.flush();

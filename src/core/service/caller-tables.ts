@@ -1,21 +1,11 @@
-import type { ColumnBytes, FilterSnapshot, TableSnapshot, WorkerQueryOptions } from '../../protocol.js';
-import type {
-  ColumnSummary,
-  CrossfilterOptions,
-  CrossfilterResult,
-  DictionaryValue,
-  Histogram,
-  HistogramOptions,
-  MemoryInfo,
-  Predicate,
-  ReadRowsOptions,
-  TableWgsl,
-  WgslOptions,
-} from '../../types.js';
+import type { Field } from 'apache-arrow';
+import type { TableSnapshot } from '../../protocol.js';
+import type { MemoryInfo } from '../../types.js';
+import type { ArrowGpuError } from '../errors.js';
 import { GpuContext } from '../gpu/device-context.js';
 import { DeviceWriter } from '../gpu/remote/device-writer.js';
 import type { LoadedTable } from '../pipeline/load.js';
-import { type RemoteTableSpec, tableOnDevice } from './remote-table.js';
+import { columnsOnDevice, fieldsOf, type RemoteColumn, type RemoteTableSpec } from './remote-table.js';
 import { TableStore } from './table-store.js';
 
 /**
@@ -26,7 +16,10 @@ import { TableStore } from './table-store.js';
 export class CallerTables {
   readonly context: GpuContext;
   readonly writer: DeviceWriter;
-  readonly #tables = new TableStore();
+  /** The tables, queried and read as the worker's store is (the table calls go straight to it). */
+  readonly store = new TableStore();
+  /** Each table's schema fields, for the columns of its updates. */
+  readonly #fields = new Map<number, Field[]>();
 
   constructor(device: GPUDevice, maxBufferBytes?: number) {
     this.context = GpuContext.adopt(device, () => this.context.tracker.destroyAll(), maxBufferBytes);
@@ -35,72 +28,46 @@ export class CallerTables {
 
   /** Keeps the table of `spec`, whose buffers the writer made; its id here and its description. */
   add(spec: RemoteTableSpec): TableSnapshot {
-    const table = tableOnDevice(spec, (id) => {
-      const buffer = this.writer.buffer(id);
-      if (!buffer) throw new Error(`buffer ${id} of the table is not on the device`);
-      return buffer;
-    });
-    return this.#tables.add(table, this.context);
+    const fields = fieldsOf(spec);
+    const columns = columnsOnDevice(spec.columns, fields, this.#bufferOf);
+    const { numRows, skipped, stats } = spec;
+    const snapshot = this.store.add({ numRows, columns, skipped, stats }, this.context);
+    this.#fields.set(snapshot.tableId, fields);
+    return snapshot;
+  }
+
+  /** A loading table has `numRows` rows now, in `columns` (chunks may have been added). */
+  update(tableId: number, numRows: number, columns: readonly RemoteColumn[]): void {
+    const table = this.store.loaded(tableId);
+    const fields = this.#fields.get(tableId) ?? [];
+    Object.assign(table, { numRows, columns: columnsOnDevice(columns, fields, this.#bufferOf) });
+  }
+
+  /** The table's load failed: its buffers go (the worker destroys them too) and its uses say why. */
+  fail(tableId: number, error: ArrowGpuError): void {
+    this.store.fail(tableId, error);
+  }
+
+  readonly #bufferOf = (id: number): GPUBuffer => {
+    const buffer = this.writer.buffer(id);
+    if (!buffer) throw new Error(`buffer ${id} of the table is not on the device`);
+    return buffer;
+  };
+
+  /** Whether table `tableId` is here and usable (not destroyed, its load not failed). */
+  has(tableId: number): boolean {
+    return this.store.has(tableId);
   }
 
   /** The table as loaded: its columns' chunks and their buffers. */
   loaded(tableId: number): LoadedTable {
-    return this.#tables.loaded(tableId);
+    return this.store.loaded(tableId);
   }
 
-  async readColumn(tableId: number, name: string): Promise<ColumnBytes> {
-    return this.#tables.readColumn(tableId, name);
-  }
-
-  async readValidity(tableId: number, name: string): Promise<ArrayBuffer | null> {
-    return this.#tables.readValidity(tableId, name);
-  }
-
-  async dictionary(tableId: number, name: string): Promise<DictionaryValue[]> {
-    return this.#tables.dictionary(tableId, name);
-  }
-
-  async wgsl(tableId: number, names?: string[], options?: WgslOptions): Promise<TableWgsl> {
-    return this.#tables.wgsl(tableId, names, options);
-  }
-
-  async describe(tableId: number, name: string, options?: WorkerQueryOptions): Promise<ColumnSummary> {
-    return this.#tables.describe(tableId, name, options);
-  }
-
-  async filter(tableId: number, predicate: Predicate): Promise<FilterSnapshot> {
-    return this.#tables.filter(tableId, predicate);
-  }
-
-  async destroyFilter(tableId: number, filterId: number): Promise<void> {
-    this.#tables.destroyFilter(tableId, filterId);
-  }
-
-  async histogram(
-    tableId: number,
-    name: string,
-    options?: HistogramOptions,
-    query?: WorkerQueryOptions,
-  ): Promise<Histogram> {
-    return this.#tables.histogram(tableId, name, options, query);
-  }
-
-  async crossfilter(tableId: number, options: CrossfilterOptions): Promise<CrossfilterResult> {
-    return this.#tables.crossfilter(tableId, options);
-  }
-
-  async readRows(
-    tableId: number,
-    options: ReadRowsOptions,
-    query: WorkerQueryOptions = {},
-  ): Promise<ArrayBuffer> {
-    const { filterId } = query;
-    const mask = filterId === undefined ? undefined : await this.#tables.mask(tableId, filterId);
-    return this.#tables.readRows(tableId, options, mask);
-  }
-
-  async destroyTable(tableId: number): Promise<void> {
-    this.#tables.destroy(tableId);
+  /** Destroys a table's buffers; a second call is a no-op. */
+  destroyTable(tableId: number): void {
+    this.#fields.delete(tableId);
+    this.store.destroy(tableId);
   }
 
   /** Buffers this loader holds on the caller's device (tables, query scratch). */
@@ -116,7 +83,7 @@ export class CallerTables {
 
   /** Destroys every table and buffer made on the caller's device; the device itself stays. */
   close(): void {
-    this.#tables.destroyAll();
+    this.store.destroyAll();
     this.writer.destroyAll();
     this.context.destroy();
   }

@@ -33,13 +33,16 @@ import { ArgumentError, asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import type { DeviceChannel } from '../gpu/remote/device-channel.js';
 import { RemoteGpu } from '../gpu/remote/remote-gpu.js';
+import { warmUpDecoder } from '../ipc/warm-up.js';
 import { inspectSchema } from '../pipeline/inspect.js';
 import { type LoadedTable, openPipeline, type PipelineInput, runPipeline } from '../pipeline/load.js';
+import { DecodePool } from '../pipeline/pool/decode-pool.js';
+import type { DecodeWorkers } from '../pipeline/pool/protocol.js';
 import type { TableUpdate } from '../pipeline/table-publisher.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { discardSourceSpec, openSourceSpec } from '../source/open-source-spec.js';
 import { DeviceManager } from './device-manager.js';
-import { type RemoteTableSpec, remoteTableSpec } from './remote-table.js';
+import { type RemoteTableSpec, remoteColumns, remoteTableSpec } from './remote-table.js';
 import { RenderViews, type ViewFilter } from './render-views.js';
 import { columnInfos, destroyTable, lostDuring, TableStore } from './table-store.js';
 
@@ -65,9 +68,19 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   readonly #opened = new Map<number, Promise<TableSnapshot>>();
   #upload: UploadStrategy = 'staging';
   #chunkBytes: number | undefined;
+  /** Decode workers, when this service can start them; `#decodeWorkers` a load uses by default. */
+  readonly #decodePool: DecodePool | null;
+  #decodeWorkers: number;
 
-  constructor(gpu: GPU | undefined, openSource: OpenSource, options: { idleTrimMs?: number } = {}) {
+  /** `decodeWorkers`: how to start decode workers, and how many a load uses unless told (none: decode here). */
+  constructor(
+    gpu: GPU | undefined,
+    openSource: OpenSource,
+    options: { idleTrimMs?: number; decodeWorkers?: DecodeWorkers } = {},
+  ) {
     this.#openSource = openSource;
+    this.#decodePool = options.decodeWorkers ? new DecodePool(options.decodeWorkers.spawn) : null;
+    this.#decodeWorkers = options.decodeWorkers?.count ?? 0;
     this.devices = new DeviceManager(gpu, (lost) => this.#onLost(lost), options.idleTrimMs);
   }
 
@@ -78,8 +91,11 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     }
     this.#upload = options.upload;
     this.#chunkBytes = options.chunkBytes;
+    if (options.decodeWorkers !== undefined) this.#decodeWorkers = options.decodeWorkers;
     this.devices.configure(options.maxBufferBytes);
-    return (await this.devices.current()).summary;
+    // Compiling the decoder while the device opens keeps that work out of a new loader's first load.
+    const [context] = await Promise.all([this.devices.current(), warmUpDecoder()]);
+    return context.summary;
   }
 
   async adapterInfo(): Promise<AdapterSummary> {
@@ -113,7 +129,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const context = await this.#loadContext(request, entry);
     // The request is closed whenever the load ends: a failed load never keeps its connection open.
     const closeRequest = new AbortController();
-    const source = await this.#openForLoad(request, context, entry, closeRequest);
+    const source = await this.#open(request, entry.controller.signal, closeRequest);
     try {
       const input = this.#pipelineInput(request, context, source, closeRequest, startedAt, entry);
       const table = await runPipeline({ ...input, onProgress: onProgress && fireAndForget(onProgress) });
@@ -138,11 +154,11 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     this.#loads.set(request.loadId, entry);
     this.devices.loadStarted();
     const closeRequest = new AbortController();
-    const send = onUpdate && updateSender(onUpdate);
     let tableId: number | null = null; // known once added; no view can draw the table before
     try {
       const context = await this.#loadContext(request, entry);
-      const source = await this.#openForLoad(request, context, entry, closeRequest);
+      const source = await this.#open(request, entry.controller.signal, closeRequest);
+      const send = onUpdate && updateSender(onUpdate, context.transport !== undefined);
       const { table, done } = await openPipeline({
         ...this.#pipelineInput(request, context, source, closeRequest, startedAt, entry),
         onProgress: onProgress && fireAndForget(onProgress),
@@ -237,6 +253,9 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       upload: request.upload ?? this.#upload,
       signal: entry.controller.signal,
       startedAt,
+      decode: this.#decodePool
+        ? { pool: this.#decodePool, workers: request.decodeWorkers ?? this.#decodeWorkers }
+        : undefined,
     };
   }
 
@@ -305,21 +324,6 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     );
   }
 
-  /**
-   * Opens a load's source, and while the request is out makes the staging buffer its first batch will
-   * need (a cold loader has none), rather than when that batch waits for it.
-   */
-  #openForLoad(
-    request: WorkerLoadRequest,
-    context: GpuContext,
-    entry: RunningLoad,
-    closeRequest: AbortController,
-  ): Promise<ByteSource> {
-    const opening = this.#open(request, entry.controller.signal, closeRequest);
-    if ((request.upload ?? this.#upload) === 'staging' && !context.transport) context.ring.prepare();
-    return opening;
-  }
-
   cancel(loadId: number): void {
     this.#loads.get(loadId)?.controller.abort();
   }
@@ -376,9 +380,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     options: ReadRowsOptions,
     query: WorkerQueryOptions = {},
   ): Promise<ArrayBuffer> {
-    const { filterId } = query;
-    const mask = filterId === undefined ? undefined : await this.#tables.mask(tableId, filterId);
-    return this.#tables.readRows(tableId, options, mask);
+    return this.#tables.readFilteredRows(tableId, options, query);
   }
 
   async destroyTable(tableId: number): Promise<void> {
@@ -436,6 +438,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     for (const { controller } of this.#loads.values()) controller.abort();
     this.views.destroyAll();
     this.#tables.destroyAll();
+    this.#decodePool?.terminate();
     await this.devices.close();
   }
 
@@ -446,10 +449,17 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 }
 
 /** Sends each update of an opened table to the page as plain data, as progress goes. */
-function updateSender(onUpdate: (update: TableUpdateMessage) => void): (update: TableUpdate) => void {
+function updateSender(
+  onUpdate: (update: TableUpdateMessage) => void,
+  remote: boolean,
+): (update: TableUpdate) => void {
   const send = fireAndForget(onUpdate);
   return ({ seq, numRows, batches, columns }) =>
-    send({ seq, numRows, batches, columns: columnInfos(numRows, columns) });
+    send({
+      ...{ seq, numRows, batches, columns: columnInfos(numRows, columns) },
+      // On the caller's device, its thread needs the buffers of chunks added since.
+      ...(remote ? { remote: remoteColumns(columns) } : {}),
+    });
 }
 
 /** A progress callback that never slows the load down: a busy main thread answers when it can. */

@@ -1,4 +1,4 @@
-import { RecordBatchReader, RecordBatchStreamWriter, Schema } from 'apache-arrow';
+import { type Field, RecordBatchReader, RecordBatchStreamWriter, Schema } from 'apache-arrow';
 import { DictionaryEncoder, type DictionaryValue } from '../columns/encoders/dictionary-encoder.js';
 import type { ColumnPlan } from '../columns/type-plan.js';
 import type { ColumnChunk } from '../gpu/chunked-buffer.js';
@@ -40,61 +40,73 @@ export function remoteTableSpec(table: LoadedTable): RemoteTableSpec {
   return {
     numRows: table.numRows,
     fields: writer.toUint8Array(true),
-    columns: table.columns.map(remoteColumn),
+    columns: remoteColumns(table.columns),
     skipped: table.skipped,
     stats: table.stats,
   };
 }
 
+/** Where a chunk lies (its rows and bytes), without its buffer or id. */
+export function chunkPlace({ rowOffset, rows, byteLength }: ColumnChunk): ColumnChunk {
+  return { rowOffset, rows, byteLength };
+}
+
+/** What a column is but for its plan and encoder, its chunks mapped by `place`. */
+function withChunks<A, B>(
+  column: {
+    values: readonly A[];
+    validity: readonly A[] | null;
+    nullCount: number;
+    extras: UploadedColumn['extras'];
+  },
+  place: (chunk: A) => B,
+): { values: B[]; validity: B[] | null; nullCount: number; extras: UploadedColumn['extras'] } {
+  const { values, validity, nullCount, extras } = column;
+  return { values: values.map(place), validity: validity?.map(place) ?? null, nullCount, extras };
+}
+
+/** Columns on the caller's device as plain data, their buffers by id (a table's, or a loading table's update). */
+export function remoteColumns(columns: readonly UploadedColumn[]): RemoteColumn[] {
+  return columns.map(remoteColumn);
+}
+
 function remoteColumn(column: UploadedColumn): RemoteColumn {
   const { field: _field, ...plan } = column.plan;
-  const chunks = (list: readonly BufferChunk[]) =>
-    list.map(({ buffer, rowOffset, rows, byteLength }) => ({
-      id: remoteIdOf(buffer),
-      rowOffset,
-      rows,
-      byteLength,
-    }));
   const { encoder } = column;
   return {
     plan,
-    values: chunks(column.values),
-    validity: column.validity && chunks(column.validity),
-    nullCount: column.nullCount,
-    extras: column.extras,
+    ...withChunks(column, (c: BufferChunk) => ({ ...chunkPlace(c), id: remoteIdOf(c.buffer) })),
     ...(encoder instanceof DictionaryEncoder
       ? { dictionary: { values: encoder.rawValues(), text: encoder.text } }
       : {}),
   };
 }
 
-/**
- * The table of `spec` on the caller's thread: its chunks' buffers (from `bufferOf`), its schema fields
- * and its dictionaries, so that queries and reads run there as they would in the worker.
- */
-export function tableOnDevice(spec: RemoteTableSpec, bufferOf: (id: number) => GPUBuffer): LoadedTable {
+/** The schema fields of a `RemoteTableSpec`, in column order. */
+export function fieldsOf(spec: RemoteTableSpec): Field[] {
   const reader = RecordBatchReader.from(spec.fields);
   reader.open();
-  const fields = reader.schema.fields;
-  const chunks = (list: readonly RemoteChunk[]) =>
-    list.map(({ id, rowOffset, rows, byteLength }) => ({
-      buffer: bufferOf(id),
-      rowOffset,
-      rows,
-      byteLength,
-    }));
-  const columns = spec.columns.map((column, i): UploadedColumn => {
+  return reader.schema.fields;
+}
+
+/**
+ * Columns on the caller's thread: their chunks' buffers (from `bufferOf`), their schema fields and
+ * their dictionaries, so that queries and reads run there as they would in the worker.
+ */
+export function columnsOnDevice(
+  columns: readonly RemoteColumn[],
+  fields: readonly Field[],
+  bufferOf: (id: number) => GPUBuffer,
+): UploadedColumn[] {
+  const place = (c: RemoteChunk) => ({ ...chunkPlace(c), buffer: bufferOf(c.id) });
+  return columns.map((column, i): UploadedColumn => {
     const plan = { ...column.plan, field: fields[i] } as ColumnPlan;
     const { dictionary } = column;
     const options = { column: plan.name, maxDictionary: Number.POSITIVE_INFINITY };
     return {
       plan,
-      values: chunks(column.values),
-      validity: column.validity && chunks(column.validity),
-      nullCount: column.nullCount,
-      extras: column.extras,
+      ...withChunks(column, place),
       encoder: dictionary ? DictionaryEncoder.restore(options, dictionary.values, dictionary.text) : null,
     };
   });
-  return { numRows: spec.numRows, columns, skipped: spec.skipped, stats: spec.stats };
 }

@@ -263,6 +263,16 @@ export class TableStore {
     return (whole ? bytes : bytes.slice()).buffer as ArrayBuffer;
   }
 
+  /** Rows of the table as Arrow IPC, those of filter `query.filterId` when given (see `readRows`). */
+  async readFilteredRows(
+    tableId: number,
+    options: ReadRowsOptions,
+    { filterId }: WorkerQueryOptions = {},
+  ): Promise<ArrayBuffer> {
+    const mask = filterId === undefined ? undefined : await this.mask(tableId, filterId);
+    return this.readRows(tableId, options, mask);
+  }
+
   /** Destroys a table's buffers; a second call is a no-op. */
   destroy(tableId: number): void {
     this.#failed.delete(tableId);

@@ -30,12 +30,19 @@ export interface WrittenChunk {
 export interface DeviceChannel {
   /** Makes a buffer; resolves to the error the device raised making it, or `null`. */
   create(spec: RemoteBufferSpec): Promise<ScopedGpuError | null>;
-  /** Writes slices of `bytes` (transferred) into buffers, and hands `bytes` back for reuse. */
-  write(bytes: ArrayBuffer, writes: RemoteWrite[]): Promise<WrittenChunk>;
+  /**
+   * Writes slices of `bytes` (transferred) into buffers, and hands `bytes` back for reuse. Writes of a
+   * `session` (one load's) answer at once, with the first error of that session known so far; others
+   * answer once their own outcome is known, with it.
+   */
+  write(bytes: ArrayBuffer, writes: RemoteWrite[], session?: number): Promise<WrittenChunk>;
   /** Destroys buffers (ids unknown or already destroyed are skipped). */
   destroy(ids: number[]): Promise<void>;
-  /** Resolves once the device has done everything asked so far, with the first error any write raised. */
-  done(): Promise<ScopedGpuError | null>;
+  /**
+   * Resolves once the device has done everything asked so far; given a `session`, with the first error
+   * its writes raised (and the session is forgotten), else with `null`.
+   */
+  done(session?: number): Promise<ScopedGpuError | null>;
 }
 
 /** What the worker needs to know of the caller's device to size and name its buffers. */

@@ -4,8 +4,25 @@ import { MAX_IN_FLIGHT } from '../upload/transport.js';
 import type { DeviceChannel, RemoteBufferSpec, RemoteWrite, WrittenChunk } from './device-channel.js';
 import { TaskSlicer } from './task-slicer.js';
 
+/** The writes of one load (or one lone write): their error scopes, and the first error they raised. */
+interface Session {
+  scopes: Promise<ScopedGpuError | null>[];
+  failure: ScopedGpuError | null;
+}
+
+function newSession(): Session {
+  return { scopes: [], failure: null };
+}
+
+/** The first error of a session's writes, once every one of them is known. */
+async function settle(session: Session): Promise<ScopedGpuError | null> {
+  const errors = await Promise.all(session.scopes.splice(0));
+  session.failure ??= errors.find((e) => e !== null) ?? null;
+  return session.failure;
+}
+
 /** Bytes of one `writeBuffer` call: a write takes time in proportion, so long ones are cut. */
-export const WRITE_SLICE_BYTES = 2 << 20;
+export const WRITE_SLICE_BYTES = 1 << 20;
 
 /**
  * The caller's side of a `DeviceChannel`: makes the buffers a worker's loads ask for on the caller's
@@ -17,10 +34,10 @@ export class DeviceWriter implements DeviceChannel {
   readonly #tracker: BufferTracker;
   readonly #buffers = new Map<number, GPUBuffer>();
   readonly #submitted: Promise<unknown>[] = [];
-  readonly #scopes: Promise<ScopedGpuError | null>[] = [];
+  /** Each load's writes not yet reported by `done`: their error scopes and the first error known. */
+  readonly #sessions = new Map<number, Session>();
   readonly slicer: TaskSlicer;
   #chain: Promise<unknown> = Promise.resolve();
-  #failure: ScopedGpuError | null = null;
 
   constructor(device: GPUDevice, tracker: BufferTracker, slicer = new TaskSlicer()) {
     this.#device = device;
@@ -52,15 +69,16 @@ export class DeviceWriter implements DeviceChannel {
     });
   }
 
-  write(bytes: ArrayBuffer, writes: RemoteWrite[]): Promise<WrittenChunk> {
+  write(bytes: ArrayBuffer, writes: RemoteWrite[], session?: number): Promise<WrittenChunk> {
     return this.#inOrder(async () => {
       if (this.#submitted.length >= MAX_IN_FLIGHT) await this.#submitted.shift();
-      this.slicer.started();
-      for (const write of writes) await this.#writeOne(bytes, write);
+      const own: Session = session === undefined ? newSession() : this.#session(session);
+      for (const write of writes) await this.#writeOne(bytes, write, own);
       const done = this.#device.queue.onSubmittedWorkDone();
       done.catch(() => {}); // a lost device is reported by the load's next step
       this.#submitted.push(done);
-      return { bytes, error: this.#failure };
+      if (session === undefined) return { bytes, error: await settle(own) };
+      return { bytes, error: own.failure };
     });
   }
 
@@ -70,12 +88,13 @@ export class DeviceWriter implements DeviceChannel {
     });
   }
 
-  done(): Promise<ScopedGpuError | null> {
+  done(session?: number): Promise<ScopedGpuError | null> {
     return this.#inOrder(async () => {
       await this.#device.queue.onSubmittedWorkDone();
-      const errors = await Promise.all(this.#scopes.splice(0));
-      this.#failure ??= errors.find((e) => e !== null) ?? null;
-      return this.#failure;
+      if (session === undefined) return null;
+      const own = this.#sessions.get(session);
+      this.#sessions.delete(session);
+      return own ? settle(own) : null;
     });
   }
 
@@ -84,10 +103,11 @@ export class DeviceWriter implements DeviceChannel {
     for (const id of [...this.#buffers.keys()]) this.#drop(id);
   }
 
-  async #writeOne(bytes: ArrayBuffer, { id, dstOffset, srcOffset, byteLength }: RemoteWrite): Promise<void> {
+  async #writeOne(bytes: ArrayBuffer, write: RemoteWrite, session: Session): Promise<void> {
+    const { id, dstOffset, srcOffset, byteLength } = write;
     const buffer = this.#buffers.get(id);
     if (!buffer) {
-      this.#failure ??= { kind: 'validation', message: `buffer ${id} was destroyed before it was written` };
+      session.failure ??= { kind: 'validation', message: `buffer ${id} was destroyed before it was written` };
       return;
     }
     for (let at = 0; at < byteLength; at += WRITE_SLICE_BYTES) {
@@ -95,20 +115,24 @@ export class DeviceWriter implements DeviceChannel {
       const { error } = withErrorScope(this.#device, () =>
         this.#device.queue.writeBuffer(buffer, dstOffset + at, bytes, srcOffset + at, size),
       );
-      this.#watch(error);
+      session.scopes.push(error);
+      void error.then(
+        (failure) => {
+          if (failure) session.failure ??= failure;
+        },
+        () => {},
+      );
       await this.slicer.maybeYield();
     }
   }
 
-  /** Keeps a write's scope to report at `done`, and its error as soon as it is known. */
-  #watch(error: Promise<ScopedGpuError | null>): void {
-    this.#scopes.push(error);
-    void error.then(
-      (failure) => {
-        if (failure) this.#failure ??= failure;
-      },
-      () => {},
-    );
+  #session(id: number): Session {
+    let session = this.#sessions.get(id);
+    if (!session) {
+      session = newSession();
+      this.#sessions.set(id, session);
+    }
+    return session;
   }
 
   #drop(id: number): void {

@@ -53,6 +53,7 @@ export class RemoteDevice {
   readonly #channel: DeviceChannel;
   readonly #scopes = new RemoteErrorScopes();
   #nextId = 1;
+  #nextSession = 1;
 
   constructor(channel: DeviceChannel, info: RemoteDeviceInfo, lost: Promise<GPUDeviceLostInfo>) {
     this.#channel = channel;
@@ -83,7 +84,7 @@ export class RemoteDevice {
 
   /** A transport that fills chunks here and has them written on the caller's thread. */
   transport(): RemoteTransport {
-    return new RemoteTransport(this.#channel);
+    return new RemoteTransport(this.#channel, this.#nextSession++);
   }
 
   /** Takes an `uncapturederror` listener: it hears of the errors no scope caught. */

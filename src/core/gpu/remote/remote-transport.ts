@@ -32,8 +32,17 @@ export class RemoteTransport implements UploadTransport {
   #maxInFlight = 0;
   #waitMs = 0;
 
-  constructor(channel: DeviceChannel, chunkBytes = REMOTE_CHUNK_BYTES, slots = MAX_IN_FLIGHT) {
+  readonly #session: number;
+
+  /** `session` names this transport's writes (one load's), so that their errors are told to it alone. */
+  constructor(
+    channel: DeviceChannel,
+    session: number,
+    chunkBytes = REMOTE_CHUNK_BYTES,
+    slots = MAX_IN_FLIGHT,
+  ) {
     this.#channel = channel;
+    this.#session = session;
     this.maxChunkBytes = chunkBytes;
     this.#slots = slots;
   }
@@ -81,7 +90,7 @@ export class RemoteTransport implements UploadTransport {
     this.#open = null;
     this.#pendingBytes = 0;
     const posted: Promise<void> = this.#channel
-      .write(open.bytes, open.writes)
+      .write(open.bytes, open.writes, this.#session)
       .then((written) => this.#returned(written))
       .catch((reason: unknown) => {
         this.#failure ??= { kind: 'validation', message: `the caller's thread did not write: ${reason}` };
@@ -95,7 +104,7 @@ export class RemoteTransport implements UploadTransport {
     this.flush();
     const started = performance.now();
     await Promise.all(this.#posted);
-    const error = await this.#channel.done();
+    const error = await this.#channel.done(this.#session);
     this.#failure ??= error;
     this.#waitMs += performance.now() - started;
     this.#throwIfFailed();
@@ -104,6 +113,7 @@ export class RemoteTransport implements UploadTransport {
   /** Drops the chunk being filled; posted ones come back to a transport no one uses. */
   release(): void {
     this.#open = null;
+    void this.#channel.done(this.#session).catch(() => {}); // forgets the load's writes there
   }
 
   /** A free chunk, made while fewer than `slots` exist, else the first one the caller's thread hands back. */
