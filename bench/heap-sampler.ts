@@ -18,8 +18,14 @@ export class HeapSampler {
 
   private constructor(cdp: CDPSession) {
     this.#cdp = cdp;
+    // Several workers may share a URL (a new loader's beside the benchmark's own): the oldest one alive
+    // is the one sampled, so that a short-lived worker never takes its place.
     cdp.on('Target.attachedToTarget', (event) => {
-      this.#workers.set(event.targetInfo.url, event.sessionId);
+      if (!this.#workers.has(event.targetInfo.url)) this.#workers.set(event.targetInfo.url, event.sessionId);
+    });
+    cdp.on('Target.detachedFromTarget', (event) => {
+      for (const [url, sessionId] of this.#workers)
+        if (sessionId === event.sessionId) this.#workers.delete(url);
     });
     cdp.on('Target.receivedMessageFromTarget', (event) => {
       const message = JSON.parse(event.message) as { id?: number; result?: unknown };

@@ -93,8 +93,27 @@ function input(mib: number, batch: 'small' | 'large', format: 'stream' | 'file',
   return { name, spec, gpuBytes: rows * 4 * Object.keys(MIXED_COLUMNS).length + validityBytes };
 }
 
-/** The full benchmark: 64 and 256 MiB, small and large batches, stream and file, one with nulls. */
+/** Names of the small-file inputs start with this. */
+export const SMALL_FILE_PREFIX = 'file-1.6mb';
+
+/**
+ * A small file as dashboards load many of: 200,000 rows of three columns (f32, u16, u16: 8 bytes a row,
+ * 1.6 MB), in one record batch as most writers make it.
+ */
+const SMALL_FILE: BenchInput = {
+  name: `${SMALL_FILE_PREFIX}-200k.arrow`,
+  spec: {
+    rows: 200_000,
+    batchRows: 200_000,
+    format: 'stream',
+    columns: { value: 'f32', hour: 'u16', kind: 'u16' },
+  },
+  gpuBytes: 200_000 * 12,
+};
+
+/** The full benchmark: 64 and 256 MiB, small and large batches, stream and file, one with nulls; a small file. */
 export const FULL_INPUTS: BenchInput[] = [
+  SMALL_FILE,
   input(64, 'small', 'stream'),
   input(64, 'large', 'stream'),
   input(256, 'small', 'stream'),

@@ -11,7 +11,10 @@ import { RecordBatchReader } from 'apache-arrow';
 import { create, globals } from 'webgpu';
 import { ensureDataset, MIXED_COLUMNS } from '../scripts/datasets.js';
 import { LoaderService } from '../src/core/service/loader-service.js';
+import type { ByteSource } from '../src/core/source/byte-source.js';
+import { nodeDecodeWorkers, tsxDecodeWorkers } from '../workers/node-decode-workers.js';
 import { sourceBytes, stagingCeiling, writeBufferCeiling } from './ceilings.js';
+import { runDecodeWorkersBench } from './decode-workers.js';
 import { runQueryBench } from './queries.js';
 import { printReport, type Sample, summarizeInput } from './report.js';
 import type { RunResult, VariantId } from './variants.js';
@@ -25,6 +28,7 @@ const { values: args } = parseArgs({
     variants: { type: 'string' },
     queries: { type: 'boolean', default: false },
     rows: { type: 'string', default: '1000000,10000000' },
+    'decode-workers': { type: 'string' },
   },
 });
 const mib = Number(args.mib);
@@ -52,21 +56,29 @@ await ensureDataset(path, spec);
 const fileBytes = (await stat(path)).size;
 const gpuBytes = spec.rows * 16;
 
-const service = new LoaderService(gpu, async (url) => ({
-  body: createReadStream(url, { highWaterMark: 4 << 20 }) as AsyncIterable<Uint8Array>,
-  bytesTotal: (await stat(url)).size,
-  readTail: async (n) => {
-    const file = await open(url);
-    try {
-      const size = (await file.stat()).size;
-      const out = new Uint8Array(Math.min(n, size));
-      await file.read(out, 0, out.byteLength, size - out.byteLength);
-      return out;
-    } finally {
-      await file.close();
-    }
-  },
-}));
+// Decode workers run decode.node.ts: from source through tsx, or its bundle beside this one (pack-node-bench.sh).
+const decodeWorkers = import.meta.url.endsWith('.mjs')
+  ? nodeDecodeWorkers(new URL('./decode-node.mjs', import.meta.url), 0)
+  : tsxDecodeWorkers(0);
+const service = new LoaderService(gpu, openFile, { decodeWorkers });
+
+async function openFile(url: string): Promise<ByteSource> {
+  return {
+    body: createReadStream(url, { highWaterMark: 4 << 20 }) as AsyncIterable<Uint8Array>,
+    bytesTotal: (await stat(url)).size,
+    readTail: async (n) => {
+      const file = await open(url);
+      try {
+        const size = (await file.stat()).size;
+        const out = new Uint8Array(Math.min(n, size));
+        await file.read(out, 0, out.byteLength, size - out.byteLength);
+        return out;
+      } finally {
+        await file.close();
+      }
+    },
+  };
+}
 const adapter = await service.init({ upload: 'staging' });
 console.log('adapter', adapter);
 const device = await (async () => {
@@ -74,6 +86,24 @@ const device = await (async () => {
   if (!a) throw new Error('no adapter');
   return a.requestDevice({ requiredLimits: { maxBufferSize: a.limits.maxBufferSize } });
 })();
+
+if (args['decode-workers']) {
+  const counts = args['decode-workers'].split(',').map(Number);
+  const source = sourceBytes(gpuBytes);
+  await runDecodeWorkersBench({
+    service,
+    device,
+    path,
+    fileBytes,
+    gpuBytes,
+    source,
+    counts,
+    reps,
+    out: args.out,
+  });
+  await service.close();
+  process.exit(0);
+}
 
 const ceiling = (ms: number): RunResult => ({
   msTotal: ms,

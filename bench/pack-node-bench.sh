@@ -5,6 +5,7 @@
 # libGLX_nvidia.so.0 loads), into .gpu/ (ignored by git). Run there with
 #   xz -dc .gpu/node.xz > /tmp/node && chmod +x /tmp/node
 #   LD_LIBRARY_PATH=$PWD/.gpu/lib /tmp/node .gpu/bench-node.mjs --data /tmp --out "$OUT"   # the load benchmark
+#   LD_LIBRARY_PATH=$PWD/.gpu/lib /tmp/node .gpu/bench-node.mjs --data /tmp --out "$OUT" --decode-workers 1,2,4,8
 #   LD_LIBRARY_PATH=$PWD/.gpu/lib /tmp/node .gpu/bench-node.mjs --queries --out "$OUT"     # the query benchmark
 # and, where Vulkan finds no driver, VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 # (the driver's manifest, wherever the image keeps it).
@@ -15,6 +16,10 @@ rm -rf "$out"
 mkdir -p "$out/node_modules/webgpu/dist/linux-x64" "$out/lib"
 npx esbuild bench/node.ts --bundle --platform=node --format=esm --target=node20 --external:webgpu \
   --outfile="$out/bench-node.mjs" --log-level=warning \
+  --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+# The decode workers' entry (`--decode-workers`), beside the bench bundle that starts it.
+npx esbuild workers/decode.node.ts --bundle --platform=node --format=esm --target=node20 \
+  --outfile="$out/decode-node.mjs" --log-level=warning \
   --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
 cp node_modules/webgpu/index.js node_modules/webgpu/package.json "$out/node_modules/webgpu/"
 cp node_modules/webgpu/dist/linux-x64/dawn.node "$out/node_modules/webgpu/dist/linux-x64/"

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { BenchInput } from './inputs.js';
+import { type BenchInput, SMALL_FILE_PREFIX } from './inputs.js';
 import { type Summary, summarize } from './stats.js';
 import { type RunResult, VARIANTS, type VariantId } from './variants.js';
 
@@ -12,7 +12,10 @@ export interface VariantReport {
   mbps: Summary;
   msToFirstBatch: Summary | null;
   msToFirstProgress: Summary | null;
-  heapMiB: Summary;
+  /** `null` where the heap was not sampled (a new loader's worker). */
+  heapMiB: Summary | null;
+  /** `ours:cold`: milliseconds `createLoader` took. */
+  msCreate: Summary | null;
   longTasks: number;
   longestTaskMs: number;
   fps: Summary | null;
@@ -31,6 +34,9 @@ export interface Ratios {
   /** Naive main-thread time / arrow-webgpu (default strategy) time. */
   naiveOverOursTotal: Summary | null;
   naiveOverOursFirstBatch: Summary | null;
+  /** The same for a new loader's first load (`ours:cold`). */
+  naiveOverColdTotal: Summary | null;
+  naiveOverColdFirstBatch: Summary | null;
   /** The page's device (`createLoader({ device })`) time / the worker's own device (default strategy) time. */
   deviceOverWorkerTotal: Summary | null;
 }
@@ -81,6 +87,8 @@ export function summarizeInput(
       writeBufferOfLimit: null,
       naiveOverOursTotal: null,
       naiveOverOursFirstBatch: null,
+      naiveOverColdTotal: null,
+      naiveOverColdFirstBatch: null,
       deviceOverWorkerTotal: null,
     },
   };
@@ -94,7 +102,8 @@ export function summarizeInput(
       mbps: numbers((s) => fileBytes / 1e6 / (s.msTotal / 1000)) as Summary,
       msToFirstBatch: numbers((s) => s.msToFirstBatch),
       msToFirstProgress: numbers((s) => s.msToFirstProgress),
-      heapMiB: numbers((s) => s.heapBytes / MiB) as Summary,
+      heapMiB: numbers((s) => (Number.isFinite(s.heapBytes) ? s.heapBytes / MiB : null)),
+      msCreate: numbers((s) => s.msCreate),
       longTasks: Math.max(...runs.map((s) => s.longTasks)),
       longestTaskMs: Math.max(...runs.map((s) => s.longestTaskMs)),
       fps: numbers((s) => s.fps),
@@ -136,17 +145,17 @@ export function summarizeInput(
     });
   report.ratios.stagingOfLimit = ofLimit('ours:staging', 'ceil:staging');
   report.ratios.writeBufferOfLimit = ofLimit('ours:writeBuffer', 'ceil:writeBuffer');
+  const naiveOver = (ours: VariantId, key: 'msTotal' | 'msToFirstBatch') =>
+    perRep((get) => {
+      const n = get('naive:main')?.[key];
+      const o = get(ours)?.[key];
+      return n && o ? n / o : null;
+    });
   const ours: VariantId = `ours:${DEFAULT_STRATEGY}`;
-  report.ratios.naiveOverOursTotal = perRep((get) => {
-    const n = get('naive:main')?.msTotal;
-    const o = get(ours)?.msTotal;
-    return n && o ? n / o : null;
-  });
-  report.ratios.naiveOverOursFirstBatch = perRep((get) => {
-    const n = get('naive:main')?.msToFirstBatch;
-    const o = get(ours)?.msToFirstBatch;
-    return n && o ? n / o : null;
-  });
+  report.ratios.naiveOverOursTotal = naiveOver(ours, 'msTotal');
+  report.ratios.naiveOverOursFirstBatch = naiveOver(ours, 'msToFirstBatch');
+  report.ratios.naiveOverColdTotal = naiveOver('ours:cold', 'msTotal');
+  report.ratios.naiveOverColdFirstBatch = naiveOver('ours:cold', 'msToFirstBatch');
   report.ratios.deviceOverWorkerTotal = perRep((get) => {
     const d = get('ours:device')?.msTotal;
     const o = get(ours)?.msTotal;
@@ -182,8 +191,11 @@ export function printReport(r: InputReport): void {
   console.log(
     `limit/ours: staging ${fmt(ratios.stagingOfLimit, 2)}, writeBuffer ${fmt(ratios.writeBufferOfLimit, 2)}; ` +
       `naive main / ours (${DEFAULT_STRATEGY}): total ${fmt(ratios.naiveOverOursTotal, 2)}, first batch ${fmt(ratios.naiveOverOursFirstBatch, 1)}; ` +
+      `naive main / cold: total ${fmt(ratios.naiveOverColdTotal, 2)}, first batch ${fmt(ratios.naiveOverColdFirstBatch, 1)}; ` +
       `page's device / worker's: total ${fmt(ratios.deviceOverWorkerTotal, 2)}`,
   );
+  const create = r.variants['ours:cold']?.msCreate;
+  if (create) console.log(`ours:cold: createLoader took ${fmt(create)} ms before its load`);
 }
 
 /** What the render variant drew: its frames' times (an empty string without it). */
@@ -201,8 +213,9 @@ export function targets(reports: InputReport[]) {
   const big = reports.filter((r) => r.input.includes('256mib'));
   const ours = `ours:${DEFAULT_STRATEGY}` as const;
   const heapRatio = (batch: string) => {
-    const a = reports.find((r) => r.input === `64mib-${batch}-stream.arrow`)?.variants[ours]?.heapMiB.median;
-    const b = reports.find((r) => r.input === `256mib-${batch}-stream.arrow`)?.variants[ours]?.heapMiB.median;
+    const a = reports.find((r) => r.input === `64mib-${batch}-stream.arrow`)?.variants[ours]?.heapMiB?.median;
+    const b = reports.find((r) => r.input === `256mib-${batch}-stream.arrow`)?.variants[ours]?.heapMiB
+      ?.median;
     return a && b ? b / a : null;
   };
   return {
@@ -219,6 +232,21 @@ export function targets(reports: InputReport[]) {
     ),
     naiveOverOursTotal: Object.fromEntries(
       big.map((r) => [r.input, r.ratios.naiveOverOursTotal?.median ?? null]),
+    ),
+    naiveOverColdFirstBatch: Object.fromEntries(
+      big.map((r) => [r.input, r.ratios.naiveOverColdFirstBatch?.median ?? null]),
+    ),
+    /** The small file: naive main-thread time over a new loader's first load and over a warm loader's (≥ 1: no slower). */
+    smallFile: Object.fromEntries(
+      reports
+        .filter((r) => r.input.startsWith(SMALL_FILE_PREFIX))
+        .map((r) => [
+          r.input,
+          {
+            cold: r.ratios.naiveOverColdTotal?.median ?? null,
+            warm: r.ratios.naiveOverOursTotal?.median ?? null,
+          },
+        ]),
     ),
     oursLongTasks: Math.max(
       0,
@@ -282,7 +310,11 @@ export function toMarkdown(result: {
     lines.push(
       `**${r.input}** — ${(r.fileBytes / MiB).toFixed(0)} MiB, ${r.batches} batches; limit/ours: staging ${fmt(r.ratios.stagingOfLimit, 2)}, ` +
         `writeBuffer ${fmt(r.ratios.writeBufferOfLimit, 2)}; naive main-thread / ours: total ${fmt(r.ratios.naiveOverOursTotal, 2)}, ` +
-        `first batch ${fmt(r.ratios.naiveOverOursFirstBatch, 1)}; page's device / worker's: total ${fmt(r.ratios.deviceOverWorkerTotal, 2)}`,
+        `first batch ${fmt(r.ratios.naiveOverOursFirstBatch, 1)}; page's device / worker's: total ${fmt(r.ratios.deviceOverWorkerTotal, 2)}` +
+        (r.ratios.naiveOverColdTotal
+          ? `; naive / a new loader's first load: total ${fmt(r.ratios.naiveOverColdTotal, 2)}, ` +
+            `first batch ${fmt(r.ratios.naiveOverColdFirstBatch, 1)} (createLoader ${fmt(r.variants['ours:cold']?.msCreate)} ms)`
+          : ''),
       '',
       `| variant | MB/s | total ms | first batch ms | first progress ms | heap MiB | long tasks (longest ms) | fps | ${STAGES_HEADING} |`,
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',

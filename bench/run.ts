@@ -2,7 +2,9 @@
 // `npm run bench:smoke`: one tiny input, one repetition, results checked and not written.
 // Flags: --inputs a,b and --variants a,b keep the inputs and variants whose names contain one of the
 // substrings (`--inputs dashboard`); --reps n; --out name writes bench/results/<name>.{json,html,md}
-// instead of latest.* (so that a partial run keeps the full run's results). The live-stream line runs
+// instead of latest.* (so that a partial run keeps the full run's results); --no-heap samples no heap
+// (sampling a worker every 20 ms takes some of its time); --settle-ms n waits n ms before each run, so
+// that none starts while the last one's buffers are still being freed. The live-stream line runs
 // after the inputs: --live-only runs it alone, --skip-live leaves it out. The query line (describe,
 // histogram, crossfilter against JS loops, bench/query-line.ts) runs between them; its inputs answer to
 // --inputs as well (`--inputs queries --skip-live` runs it alone). BENCH_PORT moves the server.
@@ -53,6 +55,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'latest' },
     'live-only': { type: 'boolean', default: false },
     'skip-live': { type: 'boolean', default: false },
+    'no-heap': { type: 'boolean', default: false },
+    'settle-ms': { type: 'string', default: '0' },
   },
 });
 if (!/^[\w.-]+$/.test(args.out)) throw new Error(`--out ${args.out}: a file name without a folder`);
@@ -162,14 +166,22 @@ async function runOnce(
   input: BenchInput,
 ): Promise<RunResult & { heapBytes: number }> {
   const target = heapTarget(variant);
-  const worker = target === 'page' ? null : target === 'loader-worker' ? 'loader.worker' : 'bench.worker';
+  const worker =
+    target === 'page' || target === null
+      ? null
+      : target === 'loader-worker'
+        ? 'loader.worker'
+        : 'bench.worker';
   await sampler.collectGarbage(worker);
+  // The previous run's work (a GPU process freeing hundreds of MiB) may still be under way.
+  await new Promise((resolve) => setTimeout(resolve, Number(args['settle-ms'])));
   const url = `/bench-data/${input.name}`;
   const work = page.evaluate(({ variant, url, gpuBytes }) => window.bench.run(variant, url, gpuBytes), {
     variant,
     url,
     gpuBytes: input.gpuBytes,
   });
+  if (target === null || args['no-heap']) return { ...(await work), heapBytes: Number.NaN };
   const { result, peak } = await sampler.peakDuring(worker, work);
   return { ...result, heapBytes: peak };
 }

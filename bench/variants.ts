@@ -6,6 +6,7 @@ export const VARIANTS = {
   'ceil:staging': 'ceiling: 2-buffer staging ring of the GPU bytes (worker)',
   'ours:staging': 'arrow-webgpu, staging',
   'ours:writeBuffer': 'arrow-webgpu, writeBuffer',
+  'ours:cold': "arrow-webgpu, staging, a new loader's first load (createLoader not timed)",
   'ours:device':
     "arrow-webgpu, the page's device (createLoader({ device }): chunks written on the main thread)",
   'ours:render': 'arrow-webgpu, staging, then every row drawn in the worker (a frame, then 3 pans)',
@@ -21,6 +22,8 @@ export type VariantId = keyof typeof VARIANTS;
 export interface RunResult {
   msTotal: number;
   msToFirstBatch: number | null;
+  /** `ours:cold`: milliseconds `createLoader` took (worker and device started) before the load began. */
+  msCreate?: number;
   msToFirstProgress: number | null;
   longTasks: number;
   longestTaskMs: number;
@@ -38,8 +41,12 @@ export interface RunResult {
   frames?: { firstMs: number; panMs: number };
 }
 
-/** Where a variant's JS heap lives: the loader's worker, the benchmark's worker, or the page. */
-export function heapTarget(variant: VariantId): 'loader-worker' | 'bench-worker' | 'page' {
+/**
+ * Where a variant's JS heap lives: the loader's worker, the benchmark's worker, or the page; `null` for a
+ * worker that lives only during the run (a new loader's), which is not sampled.
+ */
+export function heapTarget(variant: VariantId): 'loader-worker' | 'bench-worker' | 'page' | null {
+  if (variant === 'ours:cold') return null;
   if (variant.startsWith('ours:')) return 'loader-worker';
   if (variant === 'naive:main' || variant === 'naive:flechette') return 'page';
   return 'bench-worker';

@@ -8,31 +8,16 @@ export interface ScatterColumns {
   color: string | null;
 }
 
-/**
- * Least time between two redraws while rows stream in, and how many times the next frame's expected GPU
- * time (the last frame's, scaled by the rows since) must pass first: drawing then takes at most a fifth
- * of the GPU while the load uploads through the same queue. A GPU draws millions of points in
- * milliseconds and redraws every 150 ms; a CPU rasteriser (SwiftShader: about 1 µs a point) draws the
- * first rows, then waits for the end rather than slow the load down.
- */
-const GROW_INTERVAL_MS = 150;
-const GROW_FRAME_FACTOR = 4;
-/**
- * On a CPU rasteriser a frame of a million points takes a second of the cores the load runs on: there a
- * growth redraw waits until no batch has landed for this long (the load waits on the network anyway).
- */
-const QUIET_MS = 250;
 /** Extra room around the first rows' extent while the table grows (their extent is the default domain). */
 const GROW_PADDING = 0.05;
 
 /**
  * The scatter: a `<canvas>` handed to the worker as an OffscreenCanvas, where `loader.render` draws the
- * table's rows straight from their GPU buffers. A view draws the rows its table had when it was made,
- * and a canvas can be handed over only once, so while rows stream in each redraw is a new view on a new
- * canvas laid over the last one, which goes once the new one is drawn (at most one redraw at a time,
- * the newest rows each time; the domain stays that of the first rows so that points do not jump). Once
- * the load is done a last view takes the columns' whole extent. `clear` puts a blank canvas back: no
- * point of an earlier table can remain.
+ * table's rows straight from their GPU buffers. The view is made once the first rows land, over their
+ * extent (so that points do not jump), and the worker redraws it as more rows land, paced so that
+ * drawing never crowds out the load. A canvas can be handed over only once, so once the load is done a
+ * last view over the columns' whole extent takes a new canvas laid over the first, which then goes.
+ * `clear` puts a blank canvas back: no point of an earlier table can remain.
  */
 export class Scatter {
   private view: RenderView | null = null;
@@ -44,10 +29,6 @@ export class Scatter {
   private pending = false;
   private pendingFinal = false;
   private running: Promise<void> | null = null;
-  private drawnAt = 0;
-  private landedAt = 0;
-  /** The GPU is emulated on the CPU (SwiftShader): growth redraws wait for a pause in the load. */
-  software = false;
   private serial: Promise<unknown> = Promise.resolve();
 
   /** `onDrawn(rows)` hears each redraw; `onError` a redraw that failed. */
@@ -69,9 +50,11 @@ export class Scatter {
     this.drawing = { loader, table, columns };
   }
 
-  /** More rows landed: redraw soon (coalesced with any redraw under way). */
+  /** More rows landed: the first make the view; the worker draws the later ones in it. */
   grow(): void {
-    this.landedAt = performance.now();
+    const rows = this.drawing?.table.numRows ?? 0;
+    if (this.view && this.canvas.dataset.drawn === 'true') this.canvas.dataset.rows = String(rows);
+    if (this.view || rows === 0) return;
     this.pending = true;
     void this.pump();
   }
@@ -107,7 +90,6 @@ export class Scatter {
     this.filter = null;
     this.pending = false;
     this.pendingFinal = false;
-    this.drawnAt = 0;
     const view = this.view;
     this.view = null;
     if (view) void view.destroy().catch(() => {});
@@ -117,16 +99,14 @@ export class Scatter {
     this.canvas = blank;
   }
 
-  /** Runs redraws while some are wanted, one at a time; a growth redraw waits its turn (`nap`). */
+  /** Makes the views wanted (the first, the last), one at a time. */
   private pump(): Promise<void> {
     this.running ??= (async () => {
       while (this.pending) {
-        if (!this.pendingFinal) await this.nap();
         const final = this.pendingFinal;
         this.pending = false;
         this.pendingFinal = false;
         await this.redraw(final).catch((error) => this.onError(error));
-        this.drawnAt = performance.now();
       }
     })().finally(() => {
       this.running = null;
@@ -134,31 +114,11 @@ export class Scatter {
     return this.running;
   }
 
-  /**
-   * Waits until the next growth redraw fits its share of the GPU (on a CPU rasteriser: until the load
-   * pauses), or the final redraw is asked for. The first one goes at once on a GPU.
-   */
-  private nap(): Promise<void> {
-    const frameMs = this.view?.state.frameMs ?? 0;
-    const rowsDrawn = Math.max(1, Number(this.canvas.dataset.rows ?? 1));
-    return new Promise((resolve) => {
-      const tick = () => {
-        const now = performance.now();
-        const rows = this.drawing?.table.numRows ?? rowsDrawn;
-        const wait = Math.max(GROW_INTERVAL_MS, (GROW_FRAME_FACTOR * frameMs * rows) / rowsDrawn);
-        const turn = now - this.drawnAt >= wait && (!this.software || now - this.landedAt >= QUIET_MS);
-        if (this.pendingFinal || !this.drawing || turn) resolve();
-        else setTimeout(tick, 50);
-      };
-      tick();
-    });
-  }
-
   /** A new view of the rows landed so far, on a canvas laid over the current one, which then goes. */
   private async redraw(final: boolean): Promise<void> {
     const drawing = this.drawing;
     const generation = this.generation;
-    if (!drawing || drawing.table.numRows === 0) return;
+    if (!drawing || drawing.table.numRows === 0 || (this.view && !final)) return;
     const rows = drawing.table.numRows;
     const { width, height, ratio } = size();
     const canvas = this.makeCanvas();

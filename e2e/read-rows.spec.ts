@@ -1,9 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Table } from 'apache-arrow';
-import { Type, tableFromIPC } from 'apache-arrow';
+import {
+  Table as ArrowTable,
+  Bool,
+  Dictionary,
+  Float32,
+  Float64,
+  Int32,
+  Int64,
+  Type,
+  tableFromIPC,
+  tableToIPC,
+  Utf8,
+  vectorFromArray,
+} from 'apache-arrow';
 import { planColumns } from '../src/core/columns/type-plan.js';
-import type { Loader } from '../src/index.js';
+import type { Loader, Predicate } from '../src/index.js';
+import { evaluate, printPredicate, type RowValue } from '../test/support/predicates.js';
 import { expect, fixtureBytes, test } from './support.js';
 
 // table.readRows through the real worker and Comlink, from source and from dist/: the rows of the
@@ -168,7 +182,151 @@ test('readRows: rows of every encoding, over chunk edges, equal the source rows 
   await harnessPage.evaluate(() => (window as RowsWindow).rowsLoader?.close());
 });
 
-test('readRows misuse through the worker: unknown column, bad offset or limit, destroyed table', async ({
+/**
+ * A table of random rows with nulls in every column, NaN and ±Infinity among the floats: f32, f64,
+ * i32, i64 (beyond 2^53), a dictionary and a bool, 3000 rows.
+ */
+function floatsWithSpecials(rows: number): ArrowTable {
+  let seed = 11;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  const special = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0, -0];
+  const float = (scale: number) => () =>
+    random() < 0.1 ? special[Math.floor(random() * special.length)]! : (random() - 0.5) * scale;
+  const column = <T>(make: () => T) => Array.from({ length: rows }, () => (random() < 0.12 ? null : make()));
+  const words = ['ash', 'birch', 'cedar', 'dogwood', 'elm', 'fir', 'ginkgo'];
+  return new ArrowTable({
+    f32: vectorFromArray(
+      column(float(2000)).map((v) => (v === null ? null : Math.fround(v))),
+      new Float32(),
+    ),
+    f64: vectorFromArray(column(float(2e9)), new Float64()),
+    i32: vectorFromArray(
+      column(() => Math.floor(random() * 2 ** 32) - 2 ** 31),
+      new Int32(),
+    ),
+    i64: vectorFromArray(
+      column(() => BigInt(Math.floor(random() * 2 ** 53)) * 4096n - 2n ** 63n + 2n ** 62n),
+      new Int64(),
+    ),
+    tree: vectorFromArray(
+      column(() => words[Math.floor(random() * words.length)]!),
+      new Dictionary(new Utf8(), new Int32()),
+    ),
+    flag: vectorFromArray(
+      column(() => random() < 0.5),
+      new Bool(),
+    ),
+  });
+}
+
+/** Compound predicates over every column kind of `floatsWithSpecials`. */
+const ROW_PREDICATES: Predicate[] = [
+  {
+    and: [
+      {
+        or: [
+          { column: 'f64', range: [-1e8, Number.POSITIVE_INFINITY] },
+          { column: 'f32', isNull: true },
+        ],
+      },
+      { not: { column: 'tree', in: ['birch', 'elm', 'nowhere'] } },
+      {
+        or: [
+          { column: 'i64', range: [-(2n ** 61n), 2n ** 61n] },
+          { column: 'flag', in: [true] },
+        ],
+      },
+    ],
+  },
+  {
+    or: [
+      { column: 'f32', range: [Number.NEGATIVE_INFINITY, -100] },
+      { column: 'f64', in: [Number.POSITIVE_INFINITY, 0] },
+      { and: [{ not: { column: 'i32', range: [-(2 ** 30), 2 ** 30] } }, { column: 'tree', isNull: false }] },
+    ],
+  },
+  {
+    not: {
+      or: [
+        { column: 'f32', range: [-500, 500] },
+        { column: 'flag', isNull: true },
+      ],
+    },
+  },
+];
+
+test('readRows with a filter: the rows a CPU filter keeps over the source, in order, bit for bit; columns, offset and limit too', async ({
+  harnessPage,
+}) => {
+  const rows = 3000;
+  const source = floatsWithSpecials(rows);
+  const names = source.schema.fields.map((f) => f.name);
+  // Windows of the kept rows: all of them, a page from an offset, a page past the last kept row.
+  const windows = [
+    { offset: 0, limit: rows, columns: undefined },
+    { offset: 37, limit: 101, columns: ['tree', 'f64', 'flag'] },
+    { offset: 100_000, limit: 10, columns: ['i64'] },
+  ];
+  await harnessPage.evaluate(
+    async ({ ipc, predicates, windows }) => {
+      const loader = await window.harness.lib.createLoader({ chunkBytes: 256 });
+      (window as RowsWindow).rowsLoader = loader;
+      const table = await loader.load(window.harness.tableUrl(ipc), { encodings: 'exact' });
+      const out: Table[] = [];
+      for (const predicate of predicates) {
+        const filter = await table.filter(predicate);
+        for (const w of windows) out.push(await table.readRows({ ...w, filter }));
+        await filter.destroy();
+      }
+      (window as RowsWindow & { filtered?: Table[] }).filtered = out;
+    },
+    {
+      ipc: Buffer.from(tableToIPC(source, 'stream')).toString('base64'),
+      predicates: ROW_PREDICATES,
+      windows,
+    },
+  );
+  const values = Object.fromEntries(
+    names.map((name) => {
+      const vector = source.getChild(name);
+      return [name, Array.from({ length: rows }, (_, r) => (vector?.get(r) ?? null) as RowValue)];
+    }),
+  );
+  for (const [p, predicate] of ROW_PREDICATES.entries()) {
+    const kept = Array.from({ length: rows }, (_, r) => r).filter((r) =>
+      evaluate(predicate, (column) => values[column]?.[r] ?? null),
+    );
+    expect(kept.length, 'the predicate keeps some rows and leaves some').toBeGreaterThan(100);
+    expect(kept.length).toBeLessThan(rows - 100);
+    for (const [k, w] of windows.entries()) {
+      const label = `${printPredicate(predicate)}, offset ${w.offset}, limit ${w.limit}`;
+      const columns = (w.columns ?? names).map((name) => ({ name, path: [names.indexOf(name)] }));
+      const want = columnCells(source, {
+        columns,
+        rows: kept.slice(w.offset, w.offset + w.limit),
+        types: TYPE_IDS,
+      });
+      const handle = await harnessPage.evaluateHandle(
+        (i) => (window as RowsWindow & { filtered?: Table[] }).filtered?.[i] as Table,
+        p * windows.length + k,
+      );
+      const numRows = await handle.evaluate((t) => t.numRows);
+      expect(numRows, label).toBe(want[0]?.cells.length);
+      const got = await handle.evaluate(columnCells, {
+        columns: columns.map((c, i) => ({ name: c.name, path: [i] })),
+        rows: Array.from({ length: numRows }, (_, i) => i),
+        types: TYPE_IDS,
+      });
+      expect(got, label).toEqual(want);
+    }
+  }
+  await harnessPage.evaluate(() => (window as RowsWindow).rowsLoader?.close());
+});
+
+test('readRows misuse through the worker: unknown column, bad offset or limit, a filter of another table or destroyed, destroyed table', async ({
   harnessPage,
 }) => {
   const result = await harnessPage.evaluate(async (fixture) => {
@@ -181,6 +339,15 @@ test('readRows misuse through the worker: unknown column, bad offset or limit, d
       const negative = await settle(table.readRows({ offset: -2, limit: 5 }));
       const many = await settle(table.readRows({ limit: 2_000_000 }));
       const empty = await table.readRows({ columns: ['point'], offset: 10_000, limit: 5 });
+      const other = await loader.load(`/data/${fixture}`);
+      const foreign = await other.filter({ column: 'i32', isNull: false });
+      const gone = await table.filter({ column: 'i32', isNull: false });
+      await gone.destroy();
+      const filters = {
+        foreign: await settle(table.readRows({ limit: 5, filter: foreign })),
+        destroyed: await settle(table.readRows({ limit: 5, filter: gone })),
+        notAFilter: await settle(table.readRows({ limit: 5, filter: { id: 1 } as never })),
+      };
       await table.destroy();
       const destroyed = await settle(table.readRows({ limit: 5 }));
       return {
@@ -189,6 +356,7 @@ test('readRows misuse through the worker: unknown column, bad offset or limit, d
         negative,
         many,
         destroyed,
+        filters,
         empty: { rows: empty.numRows, fields: empty.schema.fields.map((f) => `${f.name}: ${f.type}`) },
       };
     } finally {
@@ -215,6 +383,14 @@ test('readRows misuse through the worker: unknown column, bad offset or limit, d
     details: { option: 'limit', actual: 2_000_000 },
   });
   expect(result.destroyed).toMatchObject({ code: 'NO_SUCH_COLUMN', isArrowGpuError: true });
+  for (const [name, error] of Object.entries(result.filters)) {
+    expect(error, `a filter ${name}`).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      details: { option: 'filter' },
+    });
+  }
+  expect(result.filters.foreign.message).toMatch(/another table/);
+  expect(result.filters.destroyed.message).toMatch(/was destroyed/);
   expect(result.empty).toEqual({ rows: 0, fields: ['point.lat: Float64', 'point.n: Int32'] });
 });
 

@@ -36,6 +36,8 @@ export interface WorkerInit {
   maxBufferBytes?: number;
   /** Largest chunk of one column, in bytes (a multiple of 4); the device's limits when absent. */
   chunkBytes?: number;
+  /** Decode workers a load uses by default (0 or 1: decoded on the loader worker); absent: the worker's default. */
+  decodeWorkers?: number;
   /** The caller's device, when loads go to it (through the channel `init` is given) rather than the worker's own. */
   device?: RemoteDeviceInfo;
 }
@@ -58,6 +60,8 @@ export interface WorkerLoadRequest {
   upload?: UploadStrategy;
   /** Fail with `NETWORK` when no byte arrives for this long. */
   timeoutMs?: number;
+  /** Decode workers for this load, overriding the loader's. */
+  decodeWorkers?: number;
 }
 
 /** One `inspect` call as it crosses to the worker; cancelled with `cancel(loadId)`, as a load is. */

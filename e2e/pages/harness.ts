@@ -36,6 +36,8 @@ export interface TestLoader {
   crash(): Promise<void>;
   /** Ends the worker with no error event, as a kill for memory does. */
   exit(): void;
+  /** Makes the newest decode worker throw an uncaught error. */
+  crashDecodeWorker(): Promise<void>;
 }
 
 /** What a test stream did: bytes handed out, and whether (and why) its reader cancelled it. */
@@ -232,6 +234,7 @@ async function testLoader(options: Lib.LoaderOptions = {}): Promise<TestLoader> 
     loader,
     loseDevice: () => ask('loseDevice'),
     crash: () => ask('crash'),
+    crashDecodeWorker: () => ask('crashDecodeWorker'),
     exit: () => channel.postMessage({ hook: 'exit' }),
   };
 }

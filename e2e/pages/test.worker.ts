@@ -5,11 +5,19 @@
 import { LoaderService } from '../../src/core/service/loader-service.js';
 import { exposeLoader, loaderApi } from '../../workers/expose-loader.js';
 import { fetchSource } from '../../workers/fetch-source.js';
+import { webDecodeWorker } from '../../workers/web-decode-workers.js';
 
 /** What a test can ask of the worker. */
-export type TestHook = 'loseDevice' | 'crash' | 'exit';
+export type TestHook = 'loseDevice' | 'crash' | 'exit' | 'crashDecodeWorker';
 
-const service = new LoaderService(self.navigator.gpu, fetchSource);
+/** Decode workers with a crash hook; none by default, as on a 2-core machine (loads ask for them). */
+const decodeWorkers: Worker[] = [];
+const spawn = () => {
+  const worker = new Worker(new URL('./test-decode.worker.ts', import.meta.url), { type: 'module' });
+  decodeWorkers.push(worker);
+  return webDecodeWorker(worker);
+};
+const service = new LoaderService(self.navigator.gpu, fetchSource, { decodeWorkers: { spawn, count: 0 } });
 exposeLoader(loaderApi(service));
 
 const id = new URL(self.location.href).searchParams.get('id') ?? '0';
@@ -29,6 +37,10 @@ hooks.onmessage = async ({
       setTimeout(() => {
         throw new Error('arrow-webgpu worker crash requested by a test');
       });
+      break;
+    case 'crashDecodeWorker':
+      // The newest decode worker throws outside any work: its load fails with WORKER_FAILED.
+      decodeWorkers.at(-1)?.postMessage({ type: 'crash' });
       break;
     case 'exit':
       // Ends the worker without an error event, as the browser does when it kills a worker for memory.

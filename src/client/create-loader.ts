@@ -38,6 +38,12 @@ export interface LoaderOptions {
    */
   chunkBytes?: number;
   /**
+   * Workers that decode record batches (decompression included) and encode their columns beside the
+   * loader's worker, each batch still landing in order; 0 or 1 decodes on the loader's worker. Default:
+   * one a core beyond the loader's (`navigator.hardwareConcurrency − 1`), at most 4.
+   */
+  decodeWorkers?: number;
+  /**
    * The caller's own `GPUDevice`: tables are loaded onto it (the worker still fetches, decodes and
    * encodes; this thread writes the chunks it posts, in short tasks), their `columns[i].buffers` are
    * bindable in the caller's pipelines, and queries and reads run on it. `render` is not available:
@@ -76,6 +82,8 @@ export interface LoadOptions extends RequestOptions {
   upload?: UploadStrategy;
   /** Fails with `NETWORK` when the server (or a stream source) sends no byte for this many milliseconds. */
   timeoutMs?: number;
+  /** Overrides the loader's `decodeWorkers` for this load. */
+  decodeWorkers?: number;
   /**
    * An `ArrayBuffer` or `Uint8Array` source is transferred to the worker, not copied: the caller's buffer
    * is detached. `true` copies it instead, so that the caller keeps it (to load it again, say).
@@ -186,6 +194,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
           upload: options.upload ?? 'staging',
           maxBufferBytes: wordBytes(maxBufferBytes),
           chunkBytes: options.chunkBytes,
+          decodeWorkers: options.decodeWorkers,
           ...(caller ? { device: caller.info() } : {}),
         },
         caller?.channel(),
@@ -286,6 +295,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
               rows: loadOptions.rows,
               upload: loadOptions.upload,
               timeoutMs: loadOptions.timeoutMs,
+              decodeWorkers: loadOptions.decodeWorkers,
             },
             wire.transfer,
           ),
@@ -373,6 +383,7 @@ function workerRequest(loadId: number, href: string, options: LoadOptions): Work
     rows: options.rows,
     upload: options.upload,
     timeoutMs: options.timeoutMs,
+    decodeWorkers: options.decodeWorkers,
   };
 }
 

@@ -22,6 +22,7 @@ export function checkLoaderOptions(options: LoaderOptions): void {
     throw invalidOption('createLoader', 'workerUrl', 'a string or a URL', workerUrl);
   }
   checkCount('createLoader', 'chunkBytes', options.chunkBytes, 4, 'an integer number of bytes, at least 4');
+  checkDecodeWorkers('createLoader', options.decodeWorkers);
   const { device } = options;
   if (device !== undefined && !isDevice(device)) {
     throw invalidOption('createLoader', 'device', 'a GPUDevice (from adapter.requestDevice())', device);
@@ -32,6 +33,17 @@ export function checkLoaderOptions(options: LoaderOptions): void {
 function isDevice(value: unknown): value is GPUDevice {
   const device = value as Partial<GPUDevice> | null;
   return typeof device?.createBuffer === 'function' && typeof device.queue?.writeBuffer === 'function';
+}
+
+/** Most decode workers one load may ask for. */
+const MAX_DECODE_WORKERS = 16;
+
+/** `decodeWorkers`, when given: a whole number from 0 to `MAX_DECODE_WORKERS`. */
+function checkDecodeWorkers(call: string, value: unknown): void {
+  const n = value as number;
+  if (value !== undefined && !(Number.isSafeInteger(n) && n >= 0 && n <= MAX_DECODE_WORKERS)) {
+    throw invalidOption(call, 'decodeWorkers', `an integer from 0 to ${MAX_DECODE_WORKERS}`, value);
+  }
 }
 
 /** A whole number of at least `min`, when given. */
@@ -61,6 +73,7 @@ export function checkLoadOptions(options: LoadOptions): void {
   }
   checkCount('load', 'maxDictionary', options.maxDictionary, 1, 'an integer of at least 1');
   checkCount('load', 'rows', options.rows, 0, 'an integer number of rows, at least 0');
+  checkDecodeWorkers('load', options.decodeWorkers);
   const { unsupported, encodings } = options;
   if (unsupported !== undefined && unsupported !== 'error' && unsupported !== 'skip') {
     throw invalidOption('load', 'unsupported', '"error" or "skip"', unsupported);

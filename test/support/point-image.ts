@@ -48,13 +48,15 @@ export function imageDifferences(
   const differences: string[] = [];
   let inside = 0;
   let outside = 0;
+  const near = pointsNearPixels(points, side, image.width, image.height);
   for (let py = 0; py < image.height; py++) {
     for (let px = 0; px < image.width; px++) {
       const cx = px + 0.5;
       const cy = py + 0.5;
       // In drawing order: a later point covers an earlier one; on its edge, whether it does is unknown.
       let want: readonly number[] | null = background;
-      for (const p of points) {
+      for (const k of near[py * image.width + px] as number[]) {
+        const p = points[k] as ExpectedPoint;
         const half = (p.side ?? side) / 2;
         const dx = Math.abs(cx - p.x);
         const dy = Math.abs(cy - p.y);
@@ -75,6 +77,34 @@ export function imageDifferences(
     }
   }
   return { differences, inside, outside };
+}
+
+/**
+ * For each pixel, the indices (in drawing order) of the points whose square, widened by `MARGIN`, may
+ * cover its centre: each pixel then looks at those only, so that thousands of points stay cheap.
+ */
+function pointsNearPixels(
+  points: readonly ExpectedPoint[],
+  side: number,
+  width: number,
+  height: number,
+): number[][] {
+  const near: number[][] = Array.from({ length: width * height }, () => []);
+  for (const [k, p] of points.entries()) {
+    const reach = (p.side ?? side) / 2 + MARGIN;
+    const [x0, x1] = [
+      Math.max(0, Math.floor(p.x - reach - 0.5)),
+      Math.min(width - 1, Math.ceil(p.x + reach)),
+    ];
+    const [y0, y1] = [
+      Math.max(0, Math.floor(p.y - reach - 0.5)),
+      Math.min(height - 1, Math.ceil(p.y + reach)),
+    ];
+    for (let py = y0; py <= y1; py++) {
+      for (let px = x0; px <= x1; px++) (near[py * width + px] as number[]).push(k);
+    }
+  }
+  return near;
 }
 
 /** An sRGB colour in [0, 1] with straight alpha as the RGBA8 bytes of its premultiplied form. */

@@ -61,12 +61,18 @@ describe('LoaderService on Dawn: device loss', () => {
       expect(probe.live().map((b) => b.label)).toEqual([]);
       expect((await service.memory()).liveBuffers).toBe(0);
 
-      // The next load opens a fresh device; trimming leaves only the table's buffers (3 columns, 1 validity).
+      // The next load opens a fresh device; trimming leaves only the table's buffers: a buffer a chunk of
+      // each of the 3 columns, and of the 1 with nulls its validity.
       const table = await service.load({ loadId: 2, url: URL });
       expect(table.numRows).toBe(SPEC.rows);
       expect(await service.devices.current()).not.toBe(context);
       await service.trim();
-      expect(await service.memory()).toMatchObject({ liveBuffers: 4, stagingInFlight: 0 });
+      const chunks = table.columns.map((c) => c.chunks.length * (c.nullCount > 0 ? 2 : 1));
+      expect(table.columns.map((c) => c.nullCount > 0)).toEqual([false, true, false]);
+      expect(await service.memory()).toMatchObject({
+        liveBuffers: chunks.reduce((n, k) => n + k, 0),
+        stagingInFlight: 0,
+      });
       await service.destroyTable(table.tableId);
       expect((await service.memory()).liveBuffers).toBe(0);
       await service.close();

@@ -25,6 +25,8 @@ describe('option checks', () => {
     [{ workerUrl: 42 }, 'workerUrl', /a string or a URL, got 42$/, { actual: 42 }],
     [{ device: {} }, 'device', /a GPUDevice \(from adapter.requestDevice\(\)\), got /, {}],
     [{ device: 'gpu' }, 'device', /a GPUDevice .*, got "gpu"$/, {}],
+    [{ decodeWorkers: -1 }, 'decodeWorkers', /an integer from 0 to 16, got -1$/, { actual: -1 }],
+    [{ decodeWorkers: 17 }, 'decodeWorkers', /an integer from 0 to 16, got 17$/, { actual: 17 }],
     [null, 'options', /an object, got null$/, {}],
   ])('createLoader(%o) is INVALID_ARGUMENT naming %s', (options, option, message, details) => {
     const error = refusal(checkLoaderOptions, options);
@@ -44,6 +46,8 @@ describe('option checks', () => {
     [{ timeoutMs: 0 }, 'timeoutMs'],
     [{ timeoutMs: Number.POSITIVE_INFINITY }, 'timeoutMs'],
     [{ timeoutMs: '100' }, 'timeoutMs'],
+    [{ decodeWorkers: 2.5 }, 'decodeWorkers'],
+    [{ decodeWorkers: '4' }, 'decodeWorkers'],
   ])('load(url, %o) is INVALID_ARGUMENT naming %s', (options, option) => {
     const error = refusal(checkLoadOptions, options);
     expect(error).toBeInstanceOf(ArgumentError);

@@ -10,6 +10,17 @@ export interface ColumnSlice {
   bitmap: Uint8Array | null;
   bitOffset: number;
   nullCount: number;
+  /**
+   * The column's GPU words for every row of the batch, already encoded (by a decode worker) when its
+   * encoding needs no earlier batch; `data` then holds only its type and length.
+   */
+  words?: Uint8Array | null;
+}
+
+/** A batch as columns already sliced (and partly encoded) off the loader thread, in plan order. */
+export interface PreparedBatch {
+  numRows: number;
+  slices: ColumnSlice[];
 }
 
 /** The data of `plan`'s field in `batch`, following its path through structs; `undefined` if absent. */

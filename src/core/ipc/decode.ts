@@ -42,11 +42,12 @@ export interface BatchStream {
  * Decodes framed IPC messages with apache-arrow's stream reader. The framer has already checked every
  * length, so apache-arrow only ever sees whole, in-bounds messages; anything it still throws becomes a
  * `CORRUPT` error naming the batch and byte offset. `framer` is an `IpcFramer`, or its `schemaOnly()`
- * for the schema alone.
+ * for the schema alone; `indexOf` numbers record batches when `framer` holds only some of the source's.
  */
 export async function openBatchStream(
   framer: AsyncIterable<FramedMessage>,
   url: string,
+  indexOf?: (message: FramedMessage) => number | undefined,
 ): Promise<BatchStream> {
   registerCompressionCodecs();
   // apache-arrow may pull the next message before it yields a batch, so the record batch messages
@@ -90,11 +91,12 @@ export async function openBatchStream(
   const fail = (error: unknown): never => {
     if (error instanceof ArrowGpuError) throw error;
     const at = pulled[0] ?? last;
-    const where = at ? `batch ${yielded} (message at byte ${at.byteOffset})` : 'the schema message';
+    const batch = (at && indexOf?.(at)) ?? yielded;
+    const where = at ? `batch ${batch} (message at byte ${at.byteOffset})` : 'the schema message';
     throw new DecodeError(
       'CORRUPT',
       `${url} is corrupt in ${where}: apache-arrow could not decode it (${String((error as Error)?.message ?? error)})`,
-      { url, batch: yielded, byteOffset: at?.byteOffset ?? 0 },
+      { url, batch, byteOffset: at?.byteOffset ?? 0 },
       { cause: error },
     );
   };
@@ -123,7 +125,9 @@ export async function openBatchStream(
         const byteOffset = message.byteOffset;
         const endOffset = message.endOffset;
         const pooledBody = message.pooled ? message.body : null;
-        yield { batch: next.value, index: yielded++, byteOffset, endOffset, pooledBody };
+        const index = indexOf?.(message) ?? yielded;
+        yielded++;
+        yield { batch: next.value, index, byteOffset, endOffset, pooledBody };
       }
     } finally {
       await iterator.return?.().catch(() => {});

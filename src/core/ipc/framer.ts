@@ -60,6 +60,16 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
   format: IpcFormat | null = null;
   /** Where record batch bodies that straddle chunks are joined; `null`: fresh allocations. */
   pool: BytePool | null = null;
+  /**
+   * Called with each message's header as soon as it is read, before its body: a consumer can make
+   * room for a batch (its rows are in the header) while the body is still arriving.
+   */
+  onHeader: ((header: MessageHeaderInfo) => void) | null = null;
+  /**
+   * Awaited after `onHeader`, before the body is read: a consumer holding enough bytes of earlier
+   * batches makes the framer wait, so that the bytes in flight stay bounded whatever the batch size.
+   */
+  beforeBody: ((header: MessageHeaderInfo) => Promise<void>) | null = null;
   /** Record batches framed so far: the index of the next one. */
   #recordBatches = 0;
   /** How the source frames its messages, known once the first one is read. */
@@ -142,6 +152,8 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
   async #readMessage(): Promise<FramedMessage | null> {
     const head = await this.#readHead();
     if (head === null) return null;
+    this.onHeader?.(head.header);
+    await this.beforeBody?.(head.header);
     const { body, pooled } = await this.#readBody(head.header, head.byteOffset);
     const endOffset = head.bodyOffset + body.byteLength;
     return { ...head, body, endOffset, ...(pooled ? { pooled } : {}) };

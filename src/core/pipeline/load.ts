@@ -10,14 +10,17 @@ import { StagingTransport } from '../gpu/upload/staging-transport.js';
 import { TableUploader, type UploadedColumn } from '../gpu/upload/table-uploader.js';
 import type { UploadTransport } from '../gpu/upload/transport.js';
 import { WriteBufferTransport } from '../gpu/upload/write-buffer-transport.js';
-import { type BatchStream, type DecodedBatch, openBatchStream } from '../ipc/decode.js';
+import { type BatchStream, openBatchStream } from '../ipc/decode.js';
 import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from '../ipc/framer.js';
+import { type MessageHeaderInfo, MessageKind } from '../ipc/metadata/message.js';
 import { BytePool } from '../source/byte-pool.js';
 import type { ReadTail } from '../source/byte-source.js';
 import { ReadAhead } from '../source/read-ahead.js';
 import { abortable } from './async-utils.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { FlushPolicy } from './flush-policy.js';
+import type { DecodePool } from './pool/decode-pool.js';
+import { openPooledStream, type PooledStream, type QueuedBatch } from './pool/pooled-decode.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { type LiveLoad, TablePublisher, type TableUpdate } from './table-publisher.js';
 
@@ -69,10 +72,15 @@ export interface PipelineInput {
   /** Bytes read ahead of decoding plus bytes of queued batches (default 32 MiB; the read-ahead keeps ≥ 4 MiB). */
   readAheadBytes?: number;
   limits?: FramerLimits;
+  /** Decode workers for this load; fewer than 2 workers: decoded on this thread. */
+  decode?: { pool: DecodePool; workers: number };
 }
 
 /** Default bytes read ahead of decoding: enough to cover upload stalls, bounded whatever the file size. */
 export const DEFAULT_READ_AHEAD_BYTES = 32 << 20;
+
+/** Room a first batch's staging slot keeps past its values (partial validity words at piece edges). */
+const SLOT_SLACK_BYTES = 64 << 10;
 
 /** The read-ahead never shrinks below this, however much the queue holds. */
 const MIN_READ_AHEAD_BYTES = 4 << 20;
@@ -124,12 +132,16 @@ class Load {
   readonly #readAhead: ReadAhead;
   readonly #framer: IpcFramer;
   readonly #pool = new BytePool();
-  readonly #queue: BoundedQueue<DecodedBatch>;
+  readonly #queue: BoundedQueue<QueuedBatch>;
+  /** The load's decode workers, when it has them. */
+  #pooled: PooledStream | null = null;
   readonly #uploadAbort = new AbortController();
   readonly #watch: GpuErrorWatch;
   readonly #uncapturedBefore: number;
   #failure: { error: unknown } | null = null;
   #queuedBytes = 0;
+  /** Wakes the framer waiting for queued bytes to drain (see `#roomFor`). */
+  #wakeFramer: (() => void) | null = null;
   #batches = 0;
   #firstOnGpu = -1;
   #lastEndOffset = 0;
@@ -153,6 +165,8 @@ class Load {
   #progress: ProgressThrottle<LoadProgress> | null;
   /** Staging slots are sized for two of the largest batches seen so far. */
   readonly #preferredSlot = { bytes: 0 };
+  /** The first record batch's header, once read (its body may still be arriving). */
+  #firstHeader: MessageHeaderInfo | null = null;
 
   /** `readWhileLoading`: the table is read as it fills, so its first rows must land fast. */
   constructor(
@@ -164,9 +178,9 @@ class Load {
     // Bytes read ahead and batches queued share one budget: large batches already buffer the network in
     // the queue, so the read-ahead shrinks for them and the worker's memory stays flat whatever the file size.
     const budget = input.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
-    this.#readAhead = new ReadAhead(input.source, () =>
-      Math.max(MIN_READ_AHEAD_BYTES, budget - this.#queuedBytes),
-    );
+    // Batches out at decode workers count as queued.
+    const queued = () => this.#queuedBytes + (this.#pooled?.inFlightBytes ?? 0);
+    this.#readAhead = new ReadAhead(input.source, () => Math.max(MIN_READ_AHEAD_BYTES, budget - queued()));
     this.#framer = new IpcFramer(
       this.#readAhead,
       input.url,
@@ -174,7 +188,9 @@ class Load {
       input.readTail,
     );
     this.#framer.pool = this.#pool;
-    this.#queue = new BoundedQueue<DecodedBatch>(input.queueCapacity ?? 2);
+    this.#framer.onHeader = (header) => this.#onHeader(header);
+    this.#framer.beforeBody = (header) => this.#roomFor(header, budget);
+    this.#queue = new BoundedQueue<QueuedBatch>(input.queueCapacity ?? 2);
     this.#watch = new GpuErrorWatch(input.gpu.device);
     this.#uncapturedBefore = input.gpu.uncapturedErrors;
     this.#progress = input.onProgress ? new ProgressThrottle(input.onProgress) : null;
@@ -186,11 +202,12 @@ class Load {
     if (signal?.aborted) throw loadAborted(url);
     signal?.addEventListener('abort', this.#onAbort, { once: true });
     try {
-      const stream = await abortable(openBatchStream(this.#framer, url), signal, () => loadAborted(url));
+      const stream = await abortable(this.#openStream(), signal, () => loadAborted(url));
       const { schema, unreadable, runEndEncoded } = stream;
       const { plans, skipped } = planColumns(schema, this.#input, url, unreadable, runEndEncoded);
       const uploader = this.#startUpload(plans);
       await uploader.prepare(this.#input.rows ?? 0);
+      this.#prepareFirstBatch();
       this.#throwIfFailed(); // aborted while the first buffers were made
       const table: LoadedTable = {
         ...{ numRows: 0, columns: uploader.columns(0), skipped },
@@ -210,14 +227,30 @@ class Load {
       );
       return { table, done };
     } catch (error) {
-      throw this.#cleanup(error);
+      throw await this.#cleanup(error);
     }
+  }
+
+  /** The source's batches: decoded here, or by the decode workers (the schema still read here). */
+  #openStream(): Promise<BatchStream | PooledStream> {
+    const { decode, url } = this.#input;
+    if (!decode || decode.workers < 2) return openBatchStream(this.#framer, url);
+    const { columns, encodings, unsupported } = this.#input;
+    const options = { columns, encodings, unsupported };
+    const opening = openPooledStream(this.#framer, url, { ...decode, options, bytePool: this.#pool });
+    // Set even when the load failed meanwhile, so that its workers are handed back.
+    return opening.then((pooled) => {
+      this.#pooled = pooled;
+      pooled.onFailure((error) => this.#fail(error));
+      if (this.#failure) pooled.close(this.#failure.error);
+      return pooled;
+    });
   }
 
   /** Runs the stages to the end: the table with every row, or the first failure once its buffers are gone. */
   async #finish(
     table: LoadedTable,
-    stream: BatchStream,
+    stream: BatchStream | PooledStream,
     uploader: TableUploader,
     plans: readonly ColumnPlan[],
   ): Promise<LoadedTable> {
@@ -226,18 +259,19 @@ class Load {
         this.#produce(stream, plans).catch((error: unknown) => this.#fail(error)),
         this.#consume(uploader).catch((error: unknown) => this.#fail(error)),
       ]);
+      this.#pooled?.close(new Error('the load ended'));
       this.#throwIfFailed();
       this.#checkUncaptured();
       await this.#publisher?.settled();
       this.#throwIfFailed(); // a cancel while the last rows were being published
-      uploader.releaseUnused();
+      await uploader.releaseUnused();
       Object.assign(table, { numRows: uploader.rows, columns: uploader.columns() });
       table.stats = this.#stats(stream, uploader);
       this.#live.ended = true;
       this.#progress?.final(performance.now(), this.#snapshot());
       return table;
     } catch (error) {
-      throw this.#cleanup(error);
+      throw await this.#cleanup(error);
     } finally {
       this.#input.signal?.removeEventListener('abort', this.#onAbort);
     }
@@ -248,14 +282,14 @@ class Load {
   }
 
   /** Stops the load after `error` and destroys everything it made; the error the load rejects with. */
-  #cleanup(error: unknown): ArrowGpuError {
+  async #cleanup(error: unknown): Promise<ArrowGpuError> {
     this.#fail(error);
     this.#input.signal?.removeEventListener('abort', this.#onAbort);
     // Marked failed before its buffers go: a read of the table that sees them destroyed knows why.
     const decided = this.#decided();
     Object.assign(this.#live, { failure: decided, ended: true });
     this.#transport?.release();
-    this.#uploader?.destroy();
+    await this.#uploader?.destroy();
     return decided;
   }
 
@@ -265,7 +299,9 @@ class Load {
     this.#failure = { error };
     this.#publisher?.stop();
     this.#queue.abort(error);
+    this.#pooled?.close(error);
     this.#uploadAbort.abort(error);
+    this.#wakeFramer?.();
     this.#input.closeSource?.();
     void this.#framer.cancel().catch(() => {});
     void this.#readAhead.cancel().catch(() => {});
@@ -314,10 +350,53 @@ class Load {
     return uploader;
   }
 
-  async #produce(stream: BatchStream, plans: readonly ColumnPlan[]): Promise<void> {
+  /** The first record batch's header is read: its buffers are made while its body arrives. */
+  #onHeader(header: MessageHeaderInfo): void {
+    if (this.#firstHeader || header.kind !== MessageKind.RecordBatch) return;
+    this.#firstHeader = header;
+    this.#prepareFirstBatch();
+  }
+
+  /**
+   * Makes the first batch's column chunks and a staging slot for it, once both its header and the
+   * columns are known. A header whose rows its body could not hold (over 16 GPU bytes for each body
+   * byte) makes nothing: its shape is checked once the body is in.
+   */
+  #prepareFirstBatch(): void {
+    const uploader = this.#uploader;
+    const header = this.#firstHeader;
+    if (!uploader || !header || this.#failure) return;
+    const bytes = header.rows * uploader.bytesPerRow;
+    if (bytes > header.bodyLength * 16 + (1 << 20)) return;
+    uploader.prepareFirstBatch(header.rows);
+    // The slot's first use is this batch alone (later ones are made larger, to coalesce batches).
+    const { gpu, upload } = this.#input;
+    if (upload === 'staging' && !gpu.transport) gpu.ring.prepare(bytes + SLOT_SLACK_BYTES, 0);
+  }
+
+  /**
+   * Waits before a record batch's body is read while the batches queued and this one would pass
+   * `budget` bytes (at least one is always let through): with large batches, the bytes held by the
+   * queue, the batch being framed and the read-ahead stay within about the budget, as they do with small.
+   */
+  async #roomFor(header: MessageHeaderInfo, budget: number): Promise<void> {
+    if (header.kind !== MessageKind.RecordBatch) return;
+    while (this.#queuedBytes > 0 && this.#queuedBytes + header.bodyLength > budget && !this.#failure) {
+      await new Promise<void>((resolve) => {
+        this.#wakeFramer = resolve;
+      });
+      this.#wakeFramer = null;
+    }
+  }
+
+  async #produce(stream: BatchStream | PooledStream, plans: readonly ColumnPlan[]): Promise<void> {
     const { url } = this.#input;
-    for await (const decoded of stream.batches) {
-      checkBatch(decoded.batch, plans, { url, batch: decoded.index, byteOffset: decoded.byteOffset });
+    // Decode workers check their batches; batches decoded here are checked here.
+    const batches = 'close' in stream ? stream.batches(plans) : stream.batches;
+    for await (const decoded of batches) {
+      if (!('slices' in decoded.batch)) {
+        checkBatch(decoded.batch, plans, { url, batch: decoded.index, byteOffset: decoded.byteOffset });
+      }
       const bytes = decoded.endOffset - decoded.byteOffset;
       this.#queuedBytes += bytes;
       await this.#queue.enqueue(decoded).catch((error: unknown) => {
@@ -345,6 +424,7 @@ class Load {
       const decoded = await next;
       if (decoded === undefined) break;
       this.#queuedBytes -= decoded.endOffset - decoded.byteOffset;
+      this.#wakeFramer?.();
       if (this.#batches === 0) this.#firstBatchOffset = decoded.byteOffset;
       this.#lastEndOffset = decoded.endOffset;
       this.#preferredSlot.bytes = Math.max(
@@ -370,6 +450,7 @@ class Load {
     void this.#input.gpu.device.queue.onSubmittedWorkDone().then(
       () => {
         this.#firstOnGpu = performance.now() - this.#t0;
+        this.#uploader?.reserveAhead();
       },
       () => {},
     );
@@ -399,7 +480,7 @@ class Load {
     };
   }
 
-  #stats(stream: BatchStream, uploader: TableUploader): LoadStats {
+  #stats(stream: BatchStream | PooledStream, uploader: TableUploader): LoadStats {
     const transport = this.#transport as UploadTransport;
     const msTotal = performance.now() - this.#t0;
     return {

@@ -33,8 +33,11 @@ import { ArgumentError, asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import type { DeviceChannel } from '../gpu/remote/device-channel.js';
 import { RemoteGpu } from '../gpu/remote/remote-gpu.js';
+import { warmUpDecoder } from '../ipc/warm-up.js';
 import { inspectSchema } from '../pipeline/inspect.js';
 import { type LoadedTable, openPipeline, type PipelineInput, runPipeline } from '../pipeline/load.js';
+import { DecodePool } from '../pipeline/pool/decode-pool.js';
+import type { DecodeWorkers } from '../pipeline/pool/protocol.js';
 import type { TableUpdate } from '../pipeline/table-publisher.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { discardSourceSpec, openSourceSpec } from '../source/open-source-spec.js';
@@ -67,9 +70,19 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   /** Reports the loss of the caller's device, when loads go to it. */
   #callerLost: ((message: string) => void) | null = null;
   #chunkBytes: number | undefined;
+  /** Decode workers, when this service can start them; `#decodeWorkers` a load uses by default. */
+  readonly #decodePool: DecodePool | null;
+  #decodeWorkers: number;
 
-  constructor(gpu: GPU | undefined, openSource: OpenSource, options: { idleTrimMs?: number } = {}) {
+  /** `decodeWorkers`: how to start decode workers, and how many a load uses unless told (none: decode here). */
+  constructor(
+    gpu: GPU | undefined,
+    openSource: OpenSource,
+    options: { idleTrimMs?: number; decodeWorkers?: DecodeWorkers } = {},
+  ) {
     this.#openSource = openSource;
+    this.#decodePool = options.decodeWorkers ? new DecodePool(options.decodeWorkers.spawn) : null;
+    this.#decodeWorkers = options.decodeWorkers?.count ?? 0;
     this.devices = new DeviceManager(gpu, (lost) => this.#onLost(lost), options.idleTrimMs);
   }
 
@@ -83,8 +96,11 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     }
     this.#upload = options.upload;
     this.#chunkBytes = options.chunkBytes;
+    if (options.decodeWorkers !== undefined) this.#decodeWorkers = options.decodeWorkers;
     this.devices.configure(options.maxBufferBytes);
-    return (await this.devices.current()).summary;
+    // Compiling the decoder while the device opens keeps that work out of a new loader's first load.
+    const [context] = await Promise.all([this.devices.current(), warmUpDecoder()]);
+    return context.summary;
   }
 
   async adapterInfo(): Promise<AdapterSummary> {
@@ -118,7 +134,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const context = await this.#loadContext(request, entry);
     // The request is closed whenever the load ends: a failed load never keeps its connection open.
     const closeRequest = new AbortController();
-    const source = await this.#openForLoad(request, context, entry, closeRequest);
+    const source = await this.#open(request, entry.controller.signal, closeRequest);
     try {
       const input = this.#pipelineInput(request, context, source, closeRequest, startedAt, entry);
       const table = await runPipeline({ ...input, onProgress: onProgress && fireAndForget(onProgress) });
@@ -146,7 +162,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     let tableId: number | null = null; // known once added; no view can draw the table before
     try {
       const context = await this.#loadContext(request, entry);
-      const source = await this.#openForLoad(request, context, entry, closeRequest);
+      const source = await this.#open(request, entry.controller.signal, closeRequest);
       const send = onUpdate && updateSender(onUpdate, context.transport !== undefined);
       const { table, done } = await openPipeline({
         ...this.#pipelineInput(request, context, source, closeRequest, startedAt, entry),
@@ -242,6 +258,9 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       upload: request.upload ?? this.#upload,
       signal: entry.controller.signal,
       startedAt,
+      decode: this.#decodePool
+        ? { pool: this.#decodePool, workers: request.decodeWorkers ?? this.#decodeWorkers }
+        : undefined,
     };
   }
 
@@ -308,21 +327,6 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       closed,
       request.request ? { ...options, request: request.request } : options,
     );
-  }
-
-  /**
-   * Opens a load's source, and while the request is out makes the staging buffer its first batch will
-   * need (a cold loader has none), rather than when that batch waits for it.
-   */
-  #openForLoad(
-    request: WorkerLoadRequest,
-    context: GpuContext,
-    entry: RunningLoad,
-    closeRequest: AbortController,
-  ): Promise<ByteSource> {
-    const opening = this.#open(request, entry.controller.signal, closeRequest);
-    if ((request.upload ?? this.#upload) === 'staging' && !context.transport) context.ring.prepare();
-    return opening;
   }
 
   cancel(loadId: number): void {
@@ -443,6 +447,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     for (const { controller } of this.#loads.values()) controller.abort();
     this.views.destroyAll();
     this.#tables.destroyAll();
+    this.#decodePool?.terminate();
     await this.devices.close();
   }
 

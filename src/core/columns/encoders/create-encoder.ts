@@ -79,3 +79,16 @@ function is32BitInt(type: DataType): boolean {
   if (type.typeId === Type.Int) return (type as DataType & { bitWidth: number }).bitWidth === 32;
   return type.typeId === Type.Date || type.typeId === Type.Time || type.typeId === Type.Interval;
 }
+
+/** Encodings whose words depend on earlier batches (a partial word, a first value, a dictionary). */
+const STATEFUL: ReadonlySet<Encoding> = new Set<Encoding>(['bool', 'dictionary', 'f32-relative']);
+
+/**
+ * Whether a column's words for a batch depend on that batch alone, so that any thread may encode it
+ * out of order; Arrow dictionaries and run-end encoded columns never do (their codes and runs are
+ * mapped onto the table's state).
+ */
+export function encodesAlone(plan: ColumnPlan, type: DataType): boolean {
+  if (plan.runEndEncoded || type.typeId === Type.Dictionary || STATEFUL.has(plan.encoding)) return false;
+  return plan.encoding !== 'vector' || !STATEFUL.has(plan.element as Encoding);
+}

@@ -78,7 +78,9 @@ export class ColumnSink {
     if (words === 0) return;
     const { buffer, rowBase } = this.values.target(row);
     const dstOffset = encoder.nextWord * 4 - columnBytes(this.plan, rowBase);
-    const raw = encoder.rawBytes(slice.data, first, count);
+    const raw = slice.words
+      ? slice.words.subarray(first * encoder.wordsFor(1) * 4, (first + count) * encoder.wordsFor(1) * 4)
+      : encoder.rawBytes(slice.data, first, count);
     if (raw) {
       transport.writeBytes(buffer, dstOffset, raw);
       encoder.advance(count);

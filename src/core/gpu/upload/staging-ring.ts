@@ -64,24 +64,37 @@ export class StagingRing {
   }
 
   /**
-   * Makes one slot's buffer now, in the background, unless one exists: a load calls this as it starts,
-   * so that the first batch does not wait for a staging buffer to be made (a cold loader has none).
+   * Makes a slot's buffer of at least `minBytes` (and `floor`) now, in the background, unless a slot
+   * has one: a load calls this once its first batch's header tells the bytes that batch needs, so that
+   * the batch does not wait for a staging buffer to be made (a cold loader has none). A small `floor`
+   * keeps a small load from making a buffer far larger than it needs.
    */
-  prepare(): void {
-    const slot = this.#slots.find((s) => s.state === 'free');
-    if (!slot || this.#preparing || this.#failure || this.#slots.some((s) => s.buffer)) return;
+  prepare(minBytes = MIN_STAGING_BYTES, floor = MIN_STAGING_BYTES): void {
+    if (this.#failure) return;
+    const wanted = Math.min(MAX_STAGING_BYTES, minBytes);
+    const next = (this.#preparing ?? Promise.resolve()).then(() => this.#prepareOne(wanted, floor));
+    this.#preparing = next;
+    void next.finally(() => {
+      if (this.#preparing === next) this.#preparing = null;
+    });
+  }
+
+  /** Makes a free slot's buffer hold `wanted` bytes, unless some slot's buffer already does. */
+  async #prepareOne(wanted: number, floor: number): Promise<void> {
+    if (this.#failure || this.#slots.some((s) => s.buffer && s.buffer.size >= wanted)) return;
+    const free = this.#slots.filter((s) => s.state === 'free');
+    // An empty slot first: a smaller buffer already made stays for the batches it fits.
+    const slot = free.find((s) => !s.buffer) ?? free[0];
+    if (!slot) return;
     slot.state = 'held';
-    this.#preparing = this.#fit(slot, MIN_STAGING_BYTES)
-      .then(
-        () => {
-          slot.prepared = true;
-        },
-        () => {}, // the load's own acquire meets the same failure and reports it
-      )
-      .finally(() => {
-        this.#preparing = null;
-        this.#release(slot);
-      });
+    try {
+      await this.#fit(slot, wanted, floor);
+      slot.prepared = true;
+    } catch {
+      // The load's own acquire meets the same failure and reports it.
+    } finally {
+      this.#release(slot);
+    }
   }
 
   /** Resolves once no slot is being prepared (so that `trim` finds it free). */
@@ -102,21 +115,28 @@ export class StagingRing {
     }
   }
 
-  /** Waits for a mapped slot of at least `minBytes` (capped at `MAX_STAGING_BYTES`) and holds it. */
-  async acquire(minBytes: number, signal?: AbortSignal): Promise<StagingSlot> {
+  /**
+   * Waits for a mapped slot of at least `minBytes` (capped at `MAX_STAGING_BYTES`) and holds it. A slot
+   * smaller than `MIN_STAGING_BYTES` is made larger, unless `anyThatFits` (a load's first batch, which
+   * takes the slot prepared for it as it is); a buffer made here is never smaller than that.
+   */
+  async acquire(minBytes: number, signal?: AbortSignal, anyThatFits = false): Promise<StagingSlot> {
     // A slot being prepared is ready sooner than one made from nothing.
     if (this.#preparing) await this.#preparing;
     for (;;) {
       if (this.#failure) throw this.#failure;
       signal?.throwIfAborted();
       const free = this.#slots.filter((s) => s.state === 'free');
-      const slot = free.find((s) => s.buffer) ?? free[0];
+      const wanted = Math.min(MAX_STAGING_BYTES, minBytes);
+      const slot =
+        free.find((s) => s.buffer && s.buffer.size >= wanted) ?? free.find((s) => s.buffer) ?? free[0];
       if (slot) {
         slot.state = 'held';
         slot.prepared = false;
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
         try {
-          await this.#fit(slot, minBytes);
+          const fits = slot.buffer !== null && slot.buffer.size >= wanted;
+          await this.#fit(slot, minBytes, anyThatFits && fits ? 0 : MIN_STAGING_BYTES);
         } catch (error) {
           this.#release(slot);
           throw error;
@@ -180,10 +200,11 @@ export class StagingRing {
     this.#wakeAll();
   }
 
-  async #fit(slot: Slot, minBytes: number): Promise<void> {
-    const wanted = Math.min(MAX_STAGING_BYTES, minBytes);
+  /** Makes `slot`'s buffer hold `minBytes` and `floor` (within `MAX_STAGING_BYTES`), in a power of two. */
+  async #fit(slot: Slot, minBytes: number, floor: number): Promise<void> {
+    const wanted = Math.min(MAX_STAGING_BYTES, Math.max(minBytes, floor));
     if (slot.buffer && slot.buffer.size >= wanted) return;
-    const size = Math.min(MAX_STAGING_BYTES, Math.max(MIN_STAGING_BYTES, nextPowerOfTwo(wanted)));
+    const size = Math.min(MAX_STAGING_BYTES, Math.max(floor, nextPowerOfTwo(wanted)));
     if (slot.buffer) this.#tracker.destroy(slot.buffer);
     slot.buffer = null;
     slot.mapped = null;

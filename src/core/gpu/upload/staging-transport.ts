@@ -20,6 +20,8 @@ export class StagingTransport implements UploadTransport {
   #pending: Promise<void>[] = [];
   #maxInFlight = 0;
   #waitMs = 0;
+  /** No slot was asked for yet: the first batch takes any slot that fits it (see `StagingRing.prepare`). */
+  #first = true;
 
   /**
    * `preferredBytes` sizes new slots from the batch sizes seen so far; the copies of each submission
@@ -59,7 +61,11 @@ export class StagingTransport implements UploadTransport {
     if (this.#slot && this.#used + bytes <= this.#slot.mapped.byteLength) return;
     this.flush();
     const started = performance.now();
-    this.#slot = await this.#ring.acquire(Math.max(bytes, this.#preferredBytes()), this.#signal);
+    const first = this.#first;
+    this.#first = false;
+    this.#slot = first
+      ? await this.#ring.acquire(bytes, this.#signal, true)
+      : await this.#ring.acquire(Math.max(bytes, this.#preferredBytes()), this.#signal);
     this.#waitMs += performance.now() - started;
     this.#used = 0;
     this.#maxInFlight = Math.max(this.#maxInFlight, this.#ring.inFlight);

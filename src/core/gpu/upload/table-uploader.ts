@@ -1,6 +1,6 @@
 import type { RecordBatch } from 'apache-arrow';
 import { columnBytes } from '../../columns/column-bytes.js';
-import { type ColumnSlice, columnSlice } from '../../columns/column-data.js';
+import { type ColumnSlice, columnSlice, type PreparedBatch } from '../../columns/column-data.js';
 import type { ColumnEncoder, ColumnExtras } from '../../columns/encoders/column-encoder.js';
 import { createEncoder, type EncoderOptions } from '../../columns/encoders/create-encoder.js';
 import { RunEndEncoder } from '../../columns/encoders/run-end-encoders.js';
@@ -67,6 +67,10 @@ export class TableUploader {
   bytesUploaded = 0;
   /** Milliseconds spent encoding values into transport memory. */
   encodeMs = 0;
+  /** Buffers being made ahead of the rows that need them (see `prepareFirstBatch`, `reserveAhead`). */
+  #allocating: Promise<void> = Promise.resolve();
+  /** Set once the rows are all in (or the load failed): nothing more is made ahead. */
+  #closed = false;
 
   /** Of `encodeMs`, milliseconds spent in dictionary columns' encoders. */
   get dictionaryMs(): number {
@@ -97,16 +101,17 @@ export class TableUploader {
     return this.#sinks.reduce((n, s) => n + columnBytes(s.plan, 32) / 32 + (s.validity ? 1 / 8 : 0), 0);
   }
 
-  /** Appends every row of `batch`. */
-  async append(batch: RecordBatch): Promise<void> {
+  /** Appends every row of `batch`: a decoded record batch, or one prepared by a decode worker. */
+  async append(batch: RecordBatch | PreparedBatch): Promise<void> {
     this.#watch.throwIfFailed();
     const count = batch.numRows;
     if (count === 0 || this.#sinks.length === 0) {
       this.rows += count;
       return;
     }
-    const columns = this.#sinks.map((sink) => {
-      const slice = columnSlice(batch, sink.plan);
+    const prepared = 'slices' in batch ? batch.slices : null;
+    const columns = this.#sinks.map((sink, i) => {
+      const slice = prepared ? (prepared[i] as ColumnSlice) : columnSlice(batch as RecordBatch, sink.plan);
       sink.encoder ??= createEncoder(sink.plan, slice.data.type, this.#options);
       return slice;
     });
@@ -157,18 +162,63 @@ export class TableUploader {
     if (rows <= 0 || this.layout.capacity > 0 || this.#sinks.length === 0) return;
     // A hint past the cap is not an error yet: the rows that come may be fewer than it says.
     this.layout.extend(Math.min(rows, this.layout.maxChunkRows, this.layout.maxRows), rows);
-    await this.#allocate();
+    this.#allocateAhead();
+    await this.#allocating;
+  }
+
+  /**
+   * Makes the first chunk of every column for the first batch's `rows` alone (its header gives them),
+   * in the background, while that batch's body is still arriving: its rows land without waiting for
+   * buffers to be made, and the GPU does not clear a buffer sized for the whole table before the first
+   * copy (a copy that covers its whole buffer needs no clear). No-op once a chunk exists.
+   */
+  prepareFirstBatch(rows: number): void {
+    if (rows <= 0 || this.layout.capacity > 0 || this.#sinks.length === 0) return;
+    const first = Math.min(rows, this.layout.maxChunkRows, this.layout.maxRows);
+    this.layout.extend(first, first);
+    this.#allocateAhead();
+  }
+
+  /**
+   * Makes the chunks for the rows `expectedRows` foresees, in the background (while the next batches
+   * download) rather than when the next batch waits for them; only when the estimate is well past what
+   * is made, so that a table that is all there gets no chunk for a margin. Called once the first batch
+   * is on the GPU: making a buffer can take the GPU's time (a software GPU zeroes its memory).
+   */
+  reserveAhead(): void {
+    if (this.#closed) return;
+    const capacity = this.layout.capacity;
+    const expected = Math.min(this.#expectedAfter(this.rows), this.layout.maxRows);
+    if (capacity === 0 || expected < capacity * AHEAD_MIN_GROWTH) return;
+    this.layout.extend(expected, expected);
+    this.#allocateAhead();
   }
 
   /** Destroys the buffers of chunks that hold no row (made ahead for rows that never came). */
-  releaseUnused(): void {
+  async releaseUnused(): Promise<void> {
+    this.#closed = true;
+    await this.#allocating;
     if (this.layout.truncate(this.rows) === 0) return;
     for (const sink of this.#sinks) sink.dropTruncated();
   }
 
-  /** Destroys every buffer this uploader made. */
-  destroy(): void {
+  /** Destroys every buffer this uploader made; resolves once those still being made are gone too. */
+  async destroy(): Promise<void> {
+    this.#closed = true;
     for (const sink of this.#sinks) sink.destroy();
+    await this.#allocating.catch(() => {});
+    for (const sink of this.#sinks) sink.destroy();
+  }
+
+  /** Starts making the layout's new chunks; a failure surfaces at the next `append`. */
+  #allocateAhead(): void {
+    this.#chain(() => this.#allocate());
+  }
+
+  /** Runs `make` after the buffers already being made: one creation at a time, none made twice. */
+  #chain(make: () => Promise<void>): void {
+    this.#allocating = this.#allocating.then(make);
+    this.#allocating.catch(() => {}); // awaited (and thrown) by the next reserve
   }
 
   /** Makes the buffers of the layout's new chunks, every column at once (each creation waits for the GPU). */
@@ -180,6 +230,7 @@ export class TableUploader {
 
   /** Makes the chunks `rowsAfter` rows need, and validity buffers for columns whose first null came. */
   async #reserve(columns: ColumnSlice[], rowsAfter: number): Promise<void> {
+    await this.#allocating;
     const firstNulls = this.#sinks.filter(
       (s, i) => s.validity === null && (columns[i] as ColumnSlice).nullCount > 0,
     );
@@ -191,7 +242,8 @@ export class TableUploader {
       const quick = this.layout.capacity === 0 && (this.#options.quickFirstChunk || expected === 0);
       const target = quick ? Math.min(expected || Number.POSITIVE_INFINITY, rowsAfter * 2) : expected;
       this.layout.extend(rowsAfter, target);
-      await this.#allocate();
+      this.#allocateAhead();
+      await this.#allocating;
     }
     for (const sink of firstNulls) await this.#startValidity(sink);
   }
@@ -204,7 +256,8 @@ export class TableUploader {
   /** A column's first null: earlier rows were all valid, so its bitmap starts as ones up to here. */
   async #startValidity(sink: ColumnSink): Promise<void> {
     const validity = sink.startValidity();
-    await validity.allocate();
+    this.#chain(() => validity.allocate());
+    await this.#allocating;
     if (this.rows === 0) return;
     const words = new Uint32Array(sink.packer.wordsFor(this.rows));
     sink.packer.append(null, 0, this.rows, words);
@@ -241,6 +294,9 @@ export class TableUploader {
     this.encodeMs += performance.now() - started;
   }
 }
+
+/** `reserveAhead` makes chunks only for an estimate at least this many times the rows made room for. */
+const AHEAD_MIN_GROWTH = 1.25;
 
 /**
  * The most rows a column of this table may hold under the loader's `maxBufferBytes`; unbounded under

@@ -1,0 +1,81 @@
+// `npm run bench:node -- --decode-workers 1,2,4,8`: end-to-end loads with each number of decode workers
+// (1: decoded on the loader's thread), interleaved with the raw staging-ring ceiling measured in the same
+// run, median of the repetitions. GB/s are bytes of the file a second; "of ring" is the ring's time for
+// the same GPU bytes over the load's time.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LoaderService } from '../src/core/service/loader-service.js';
+import { stagingCeiling } from './ceilings.js';
+
+/** What the decode-workers run needs from bench/node.ts. */
+export interface DecodeWorkersBench {
+  service: LoaderService;
+  device: GPUDevice;
+  path: string;
+  fileBytes: number;
+  gpuBytes: number;
+  source: Uint8Array;
+  counts: readonly number[];
+  reps: number;
+  out: string;
+}
+
+interface Row {
+  variant: string;
+  ms: number[];
+}
+
+const median = (xs: readonly number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+
+/** Runs every worker count and the ring ceiling `reps` times, rotating their order each repetition. */
+export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<void> {
+  const variants = ['ring', ...bench.counts.map((n) => `workers:${n}`)];
+  const rows = new Map<string, Row>(variants.map((v) => [v, { variant: v, ms: [] }]));
+  let loadId = 1;
+  const load = async (decodeWorkers: number) => {
+    const request = { loadId: loadId++, url: bench.path, upload: 'staging' as const, decodeWorkers };
+    const table = await bench.service.load(request);
+    await bench.service.destroyTable(table.tableId);
+    const { fetchWaitMs, decodeMs, encodeMs, gpuWaitMs } = table.stats.stages;
+    const stages = [fetchWaitMs, decodeMs, encodeMs, gpuWaitMs].map((ms) => ms.toFixed(0)).join('/');
+    console.log(`  stages fetch wait/decode (all workers)/encode/gpu wait: ${stages} ms`);
+    return table.stats.msTotal;
+  };
+  // Not timed: starts the most workers any count needs (a loader keeps them), and warms the ring.
+  const most = Math.max(...bench.counts);
+  console.log(`warm-up with ${most} decode workers: ${(await load(most)).toFixed(0)} ms`);
+  for (let rep = 0; rep < bench.reps; rep++) {
+    for (let i = 0; i < variants.length; i++) {
+      const variant = variants[(i + rep) % variants.length] as string;
+      let ms: number;
+      if (variant === 'ring') ms = await stagingCeiling(bench.device, bench.source, bench.gpuBytes);
+      else ms = await load(Number(variant.slice('workers:'.length)));
+      (rows.get(variant) as Row).ms.push(ms);
+      const bytes = variant === 'ring' ? bench.gpuBytes : bench.fileBytes;
+      console.log(`rep ${rep} ${variant}: ${ms.toFixed(0)} ms, ${(bytes / 1e6 / ms).toFixed(2)} GB/s`);
+    }
+  }
+  const ring = median((rows.get('ring') as Row).ms);
+  const table = [...rows.values()].map((row) => {
+    const ms = median(row.ms);
+    const bytes = row.variant === 'ring' ? bench.gpuBytes : bench.fileBytes;
+    return {
+      variant: row.variant === 'ring' ? 'staging ring (ceiling)' : `${row.variant.slice(8)} decode worker(s)`,
+      'median ms': Math.round(ms),
+      'GB/s': Number((bytes / 1e6 / ms).toFixed(2)),
+      'of ring': Number((ring / ms).toFixed(2)),
+    };
+  });
+  console.table(table);
+  await mkdir(bench.out, { recursive: true });
+  await writeFile(
+    join(bench.out, 'node-decode-workers.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), reps: bench.reps, fileBytes: bench.fileBytes, gpuBytes: bench.gpuBytes, rows: [...rows.values()], table }, null, 2)}\n`,
+  );
+}

@@ -1,0 +1,61 @@
+import { checkBatch } from '../../columns/check-batch.js';
+import { type ColumnSlice, columnSlice } from '../../columns/column-data.js';
+import { createEncoder, encodesAlone } from '../../columns/encoders/create-encoder.js';
+import type { ColumnPlan } from '../../columns/type-plan.js';
+import type { DecodedBatch } from '../../ipc/decode.js';
+import { type DataPacker, moveWith } from './pack-data.js';
+import type { WireBatch, WireColumn } from './protocol.js';
+
+/** A batch ready to post: what crosses, and the buffers that move with it. */
+export interface EncodedBatch {
+  batch: WireBatch;
+  transfer: ArrayBuffer[];
+}
+
+/**
+ * Encodes a decoded batch on a decode worker: columns that encode alone become their GPU words (the
+ * Arrow bytes themselves where they already are, else one new buffer for the batch); the others go
+ * back as Arrow data, for the loader thread to encode in order. Checked first, as the loader would.
+ */
+export function encodeBatch(
+  decoded: DecodedBatch,
+  body: Uint8Array,
+  plans: readonly ColumnPlan[],
+  url: string,
+  packer: DataPacker,
+): EncodedBatch {
+  const { batch, index, byteOffset, endOffset } = decoded;
+  checkBatch(batch, plans, { url, batch: index, byteOffset });
+  const started = performance.now();
+  const rows = batch.numRows;
+  const slices = plans.map((plan) => columnSlice(batch, plan));
+  const encoders = plans.map((plan, i) => {
+    const type = (slices[i] as ColumnSlice).data.type;
+    return encodesAlone(plan, type) ? createEncoder(plan, type) : null;
+  });
+  const raw = encoders.map((e, i) => e?.rawBytes((slices[i] as ColumnSlice).data, 0, rows) ?? null);
+  const wordCount = encoders.reduce((n, e, i) => n + (e && !raw[i] ? e.wordsFor(rows) : 0), 0);
+  const out = new Uint32Array(wordCount);
+  const transfer = new Set<ArrayBuffer>([out.buffer]);
+  moveWith(body, transfer);
+  let at = 0;
+  const columns = slices.map((slice, i): WireColumn => {
+    const encoder = encoders[i];
+    const { bitmap, bitOffset, nullCount } = slice;
+    if (bitmap) moveWith(bitmap, transfer);
+    if (!encoder)
+      return { words: null, data: packer.pack(slice.data, transfer), bitmap, bitOffset, nullCount };
+    let words = raw[i] ?? null;
+    if (words) moveWith(words, transfer);
+    else {
+      const n = encoder.wordsFor(rows);
+      encoder.encode(slice.data, 0, rows, out.subarray(at, at + n));
+      words = new Uint8Array(out.buffer, at * 4, n * 4);
+      at += n;
+    }
+    return { words, data: null, bitmap, bitOffset, nullCount };
+  });
+  const encodeMs = performance.now() - started;
+  const wire = { index, numRows: rows, byteOffset, endOffset, columns, body, decodeMs: 0, encodeMs };
+  return { batch: wire, transfer: [...transfer] };
+}

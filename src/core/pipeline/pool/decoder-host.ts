@@ -1,0 +1,106 @@
+import { planColumns } from '../../columns/type-plan.js';
+import { ArrowGpuError, serializeError } from '../../errors.js';
+import { type BatchStream, openBatchStream } from '../../ipc/decode.js';
+import type { FramedMessage } from '../../ipc/framer.js';
+import { BoundedQueue } from '../bounded-queue.js';
+import { encodeBatch } from './batch-encoder.js';
+import { DataPacker } from './pack-data.js';
+import type { FromDecoder, ToDecoder, WireMessage } from './protocol.js';
+
+/** Posts a message to the loader thread, moving `transfer`. */
+export type PostToLoader = (message: FromDecoder, transfer: ArrayBuffer[]) => void;
+
+/**
+ * The decode worker's side: serves `ToDecoder` messages, each session (a load) with its own decoder.
+ * Returns the handler of incoming messages; the worker entry wires it to its message port.
+ */
+export function serveDecoder(post: PostToLoader): (message: ToDecoder) => void {
+  const sessions = new Map<number, DecoderSession>();
+  return (message) => {
+    if (message.type === 'open') {
+      const session = new DecoderSession(message, post, () => sessions.delete(message.session));
+      sessions.set(message.session, session);
+      return;
+    }
+    const session = sessions.get(message.session);
+    if (!session) return; // ended or failed already: what still arrives is dropped
+    if (message.type === 'message') session.push(message.message, message.batch);
+    else if (message.type === 'end') session.end();
+    else {
+      session.stop();
+      sessions.delete(message.session);
+    }
+  };
+}
+
+/** One load's decoding on this worker: its schema, the dictionaries so far, and its share of batches. */
+class DecoderSession {
+  readonly #queue = new BoundedQueue<FramedMessage>(Number.MAX_SAFE_INTEGER);
+  readonly #indices = new WeakMap<FramedMessage, number>();
+  /** Bodies of the record batches received and not yet posted back, by index. */
+  readonly #bodies = new Map<number, Uint8Array>();
+  /** Record batches received and not yet posted back, oldest first. */
+  readonly #pending: number[] = [];
+  readonly #packer = new DataPacker();
+  readonly #session: number;
+  #stopped = false;
+
+  constructor(
+    open: Extract<ToDecoder, { type: 'open' }>,
+    readonly post: PostToLoader,
+    readonly ended: () => void,
+  ) {
+    this.#session = open.session;
+    this.push(open.schema, null);
+    void this.#run(open.url, open.options).finally(ended);
+  }
+
+  push(message: WireMessage, batch: number | null): void {
+    const framed: FramedMessage = { ...message };
+    if (batch !== null) {
+      this.#indices.set(framed, batch);
+      this.#bodies.set(batch, message.body);
+      this.#pending.push(batch);
+    }
+    void this.#queue.enqueue(framed).catch(() => {}); // unbounded: the loader bounds what is in flight
+  }
+
+  end(): void {
+    this.#queue.close();
+  }
+
+  /** The load was cancelled or failed elsewhere: decode nothing more, report nothing. */
+  stop(): void {
+    this.#stopped = true;
+    this.#queue.abort(new Error('decode session stopped'));
+  }
+
+  async #run(url: string, options: Extract<ToDecoder, { type: 'open' }>['options']): Promise<void> {
+    let stream: BatchStream | null = null;
+    try {
+      stream = await openBatchStream(this.#queue, url, (m) => this.#indices.get(m));
+      const { plans } = planColumns(stream.schema, options, url, stream.unreadable, stream.runEndEncoded);
+      let decodeMs = stream.decodeMs;
+      for await (const decoded of stream.batches) {
+        if (this.#stopped) return;
+        const body = this.#bodies.get(decoded.index) as Uint8Array;
+        this.#bodies.delete(decoded.index);
+        const { batch, transfer } = encodeBatch(decoded, body, plans, url, this.#packer);
+        batch.decodeMs = stream.decodeMs - decodeMs;
+        decodeMs = stream.decodeMs;
+        this.#pending.shift();
+        this.post({ type: 'batch', session: this.#session, batch }, transfer);
+      }
+    } catch (error) {
+      if (this.#stopped) return;
+      const serialized =
+        error instanceof ArrowGpuError
+          ? serializeError(error)
+          : { message: String((error as Error)?.message ?? error) };
+      this.post(
+        { type: 'error', session: this.#session, batch: this.#pending[0] ?? -1, error: serialized },
+        [],
+      );
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import { deserializeError, type SerializedError, WorkerFailedError } from '../../errors.js';
+import type { FramedMessage } from '../../ipc/framer.js';
+import type { PoolWorker } from './decode-pool.js';
+import type { FromDecoder, WireBatch, WireMessage, WirePlanOptions } from './protocol.js';
+
+interface Pending {
+  worker: PoolWorker;
+  resolve: (batch: WireBatch) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * One load's share of the pool: dictionary batches go to every worker in source order, each record
+ * batch to the least busy one, and each batch's result is a promise that the caller awaits in order.
+ */
+export class PoolSession {
+  readonly #workers: PoolWorker[];
+  readonly #pending = new Map<number, Pending>();
+  readonly #url: string;
+  readonly #giveBack: (worker: PoolWorker) => void;
+  #failure: { error: unknown } | null = null;
+  #closed = false;
+  /** Record batches sent so far: the index of the next one. */
+  #submitted = 0;
+  /** Told when a worker fails, even with no result awaited (the load may be waiting for bytes). */
+  onFailure: ((error: unknown) => void) | null = null;
+
+  constructor(
+    readonly id: number,
+    workers: PoolWorker[],
+    url: string,
+    options: WirePlanOptions,
+    schema: FramedMessage,
+    giveBack: (worker: PoolWorker) => void,
+  ) {
+    this.#workers = workers;
+    this.#url = url;
+    this.#giveBack = giveBack;
+    for (const worker of workers) {
+      worker.lend(this);
+      const message = wire(schema, false);
+      worker.port.post({ type: 'open', session: id, url, options, schema: message.wire }, message.transfer);
+    }
+  }
+
+  /** Sends a message that every worker's decoder needs (a dictionary batch), copied to each. */
+  broadcast(message: FramedMessage): void {
+    for (const worker of this.#workers) {
+      const copy = wire(message, false);
+      worker.port.post({ type: 'message', session: this.id, message: copy.wire, batch: null }, copy.transfer);
+    }
+  }
+
+  /**
+   * Sends record batch `index` to the least busy worker; its body moves there when the framer joined
+   * it into a buffer of its own (`pooled`), else it is copied. Resolves with the worker's result.
+   */
+  submit(message: FramedMessage, index: number): Promise<WireBatch> {
+    if (this.#failure) return Promise.reject(this.#failure.error);
+    const worker = this.#leastBusy();
+    this.#submitted = Math.max(this.#submitted, index + 1);
+    const { wire: body, transfer } = wire(message, message.pooled === true);
+    return new Promise<WireBatch>((resolve, reject) => {
+      this.#pending.set(index, { worker, resolve, reject });
+      worker.port.post({ type: 'message', session: this.id, message: body, batch: index }, transfer);
+    });
+  }
+
+  /** No more messages: the workers finish what they hold. */
+  end(): void {
+    for (const worker of this.#workers) worker.port.post({ type: 'end', session: this.id }, []);
+  }
+
+  /** Stops the workers' work for this load and hands them back; pending results reject with `reason`. */
+  close(reason: unknown): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#rejectAll(reason);
+    for (const worker of this.#workers) {
+      if (!worker.dead) worker.port.post({ type: 'close', session: this.id }, []);
+      this.#giveBack(worker);
+    }
+  }
+
+  /** A message from one of this session's workers. */
+  received(message: FromDecoder): void {
+    if (message.type === 'batch') {
+      const pending = this.#pending.get(message.batch.index);
+      this.#pending.delete(message.batch.index);
+      pending?.resolve(message.batch);
+      return;
+    }
+    const { error, batch } = message;
+    this.#workerFailed(
+      'code' in error
+        ? deserializeError(error as SerializedError)
+        : new WorkerFailedError(`A decode worker failed on batch ${batch} of ${this.#url}: ${error.message}`),
+    );
+  }
+
+  /**
+   * A worker died: the load fails, naming the first batch it held, else the first batch still being
+   * decoded anywhere (or the next to come), since the load cannot go on past it.
+   */
+  workerDied(worker: PoolWorker, reason: string): void {
+    const pending = [...this.#pending];
+    const held = pending.filter(([, p]) => p.worker === worker).map(([index]) => index);
+    const waiting = held.length > 0 ? held : pending.map(([index]) => index);
+    const batch = waiting.length > 0 ? Math.min(...waiting) : this.#submitted;
+    const lost = `${held.length} of its batches lost`;
+    this.#workerFailed(
+      new WorkerFailedError(`A decode worker died at batch ${batch} of ${this.#url} (${lost}): ${reason}`),
+    );
+  }
+
+  #workerFailed(error: unknown): void {
+    if (this.#failure || this.#closed) return;
+    this.#rejectAll(error);
+    this.onFailure?.(error);
+  }
+
+  #rejectAll(error: unknown): void {
+    this.#failure ??= { error };
+    for (const pending of this.#pending.values()) pending.reject(this.#failure.error);
+    this.#pending.clear();
+  }
+
+  #leastBusy(): PoolWorker {
+    const load = new Map(this.#workers.map((w) => [w, 0]));
+    for (const p of this.#pending.values()) load.set(p.worker, (load.get(p.worker) ?? 0) + 1);
+    return this.#workers.reduce((best, w) => ((load.get(w) ?? 0) < (load.get(best) ?? 0) ? w : best));
+  }
+}
+
+/**
+ * A message as it crosses: views that share a larger buffer (a network chunk) are copied out, since
+ * posting a view copies its whole buffer; `move` moves the body's own buffer instead.
+ */
+function wire(message: FramedMessage, move: boolean): { wire: WireMessage; transfer: ArrayBuffer[] } {
+  const { prefix, header, byteOffset, bodyOffset, endOffset } = message;
+  // Copies made with the constructor: a Node `Buffer`'s `slice` is a view, not a copy.
+  const body = move ? message.body : new Uint8Array(message.body);
+  const out = { prefix: new Uint8Array(prefix), body, header, byteOffset, bodyOffset, endOffset };
+  return { wire: out, transfer: [out.prefix.buffer, body.buffer] as ArrayBuffer[] };
+}

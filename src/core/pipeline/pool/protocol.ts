@@ -1,0 +1,77 @@
+import type { EncodingRequest } from '../../columns/encoding.js';
+import type { SerializedError } from '../../errors.js';
+import type { FramedMessage } from '../../ipc/framer.js';
+import type { PackedData } from './pack-data.js';
+
+/**
+ * A decode worker as the loader thread sees it, whatever runs it (a Web Worker, a `worker_threads`
+ * Worker): messages both ways, and one call when it dies.
+ */
+export interface DecodeWorkerPort {
+  post(message: ToDecoder, transfer: ArrayBuffer[]): void;
+  /** Set by the pool: each message the worker sends. */
+  onMessage: ((message: FromDecoder) => void) | null;
+  /** Set by the pool: called once if the worker dies (an uncaught error, an exit), saying why. */
+  onFailure: ((reason: string) => void) | null;
+  terminate(): void;
+}
+
+/** Starts one decode worker. */
+export type SpawnDecodeWorker = () => DecodeWorkerPort;
+
+/** How a load's decode workers are started, and how many it uses (0 or 1: decode on the loader's thread). */
+export interface DecodeWorkers {
+  spawn: SpawnDecodeWorker;
+  count: number;
+}
+
+/** A framed IPC message as it crosses to a decode worker (its body then its own, or a copy). */
+export type WireMessage = Omit<FramedMessage, 'pooled'>;
+
+/** What a decode worker plans its columns from: the load's own options. */
+export interface WirePlanOptions {
+  columns?: readonly string[];
+  encodings?: EncodingRequest;
+  unsupported?: 'error' | 'skip';
+}
+
+/** Loader thread → decode worker. A session is one load; a worker serves several at once. */
+export type ToDecoder =
+  | { type: 'open'; session: number; url: string; options: WirePlanOptions; schema: WireMessage }
+  /** Dictionary batches go to every worker, in source order; record batches to one, with their index. */
+  | { type: 'message'; session: number; message: WireMessage; batch: number | null }
+  /** No more messages: decode what was sent, then the session ends. */
+  | { type: 'end'; session: number }
+  /** The load failed or was cancelled: stop at once, send nothing more. */
+  | { type: 'close'; session: number };
+
+/** One column of a batch as a decode worker returns it, with its validity. */
+export interface WireColumn {
+  /** The column's GPU words for every row of the batch, when it encodes alone. */
+  words: Uint8Array | null;
+  /** Else its decoded Arrow data, for the loader thread to encode in order. */
+  data: PackedData | null;
+  bitmap: Uint8Array | null;
+  bitOffset: number;
+  nullCount: number;
+}
+
+/** A record batch decoded (and encoded where it can be) by a decode worker. */
+export interface WireBatch {
+  index: number;
+  numRows: number;
+  byteOffset: number;
+  endOffset: number;
+  columns: WireColumn[];
+  /** The message body the worker was sent, moved back for reuse (words of `columns` may lie in it). */
+  body: Uint8Array;
+  /** Milliseconds the worker spent decoding and encoding it. */
+  decodeMs: number;
+  encodeMs: number;
+}
+
+/** Decode worker → loader thread. */
+export type FromDecoder =
+  | { type: 'batch'; session: number; batch: WireBatch }
+  /** `batch`: the record batch it failed on; `error`: a library error, or what something else threw. */
+  | { type: 'error'; session: number; batch: number; error: SerializedError | { message: string } };

@@ -1,0 +1,339 @@
+import type { Worker } from 'node:worker_threads';
+import {
+  CompressionType,
+  Dictionary,
+  Int32,
+  MessageReader,
+  makeData,
+  makeVector,
+  RecordBatch,
+  Table,
+  tableToIPC,
+  Utf8,
+  type Vector,
+  vectorFromArray,
+} from 'apache-arrow';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EncodingRequest } from '../../src/core/columns/encoding.js';
+import type { ArrowGpuError } from '../../src/core/errors.js';
+import type { GpuContext } from '../../src/core/gpu/device-context.js';
+import { MessageKind } from '../../src/core/ipc/metadata/message.js';
+import { type LoadedTable, type PipelineInput, runPipeline } from '../../src/core/pipeline/load.js';
+import { DecodePool } from '../../src/core/pipeline/pool/decode-pool.js';
+import {
+  nodeDecodeWorker,
+  startTsxDecodeWorker,
+  tsxDecodeWorkers,
+} from '../../workers/node-decode-workers.js';
+import { encodeDataset, streamed, tailOf, trickle, whole } from '../support/byte-sources.js';
+import { batchMessages, prefixOffsets, writeCompressed } from '../support/compressed-ipc.js';
+import { until, withContext } from '../support/dawn.js';
+import { batchOf, everyTypeTable } from '../support/every-type.js';
+import { type ColumnImage, destroyColumns, readColumns } from '../support/gpu-columns.js';
+import { moreTypesTable } from '../support/more-types.js';
+import { rejectionOf } from '../support/rejection.js';
+import { runEndIpc } from '../support/run-end-ipc.js';
+import { runEndTables } from '../support/run-end-table.js';
+
+// Loads through a pool of decode workers (worker_threads running workers/decode.node.ts) against the
+// same loads decoded on the loader's thread: every column's GPU bytes, validity, null count, dictionary
+// and encoding extras must be identical; a worker that dies fails the load, naming the batch.
+
+const URL = 'test://decode-pool';
+/** Every encoding of the every-type table: f64 kept exact, two columns asked for the lossy 64-bit forms. */
+const EVERY_ENCODING = { f64: 'f64', 'point.lat': 'f32x2', ts: 'f32-relative' } as const;
+const WORKER_COUNTS = [1, 2, 4] as const;
+
+/** One pool for the file, as a loader keeps one: workers start once and serve every load. */
+const pool = new DecodePool(tsxDecodeWorkers(4).spawn);
+afterAll(() => pool.terminate());
+
+interface Case {
+  name: string;
+  bytes: () => Uint8Array;
+  encodings?: EncodingRequest;
+  /** Bytes a source piece holds: bodies then straddle pieces (joined) or share one (copied). */
+  chunkSize?: number;
+  /** Pieces as Node `Buffer`s, which small ones share a slab with others (as a file stream's may). */
+  nodeBuffers?: boolean;
+}
+
+/** Streams whose dictionary grows by deltas (a dictionary message with `isDelta` before some batches). */
+function deltaTable(): Table {
+  const type = new Dictionary(new Utf8(), new Int32(), 3);
+  let dictionary: Vector = vectorFromArray(['a', 'b'], new Utf8());
+  const batches: RecordBatch[] = [];
+  for (let b = 0; b < 7; b++) {
+    if (b > 0 && b % 2 === 1) dictionary = dictionary.concat(vectorFromArray([`v${b}`, `w${b}`], new Utf8()));
+    const rows = 40 + b * 9;
+    const indices = Int32Array.from({ length: rows }, (_, i) => (i * 7 + b) % dictionary.length);
+    const data = makeData({ type, length: rows, nullCount: 0, data: indices, dictionary });
+    const n = vectorFromArray(Int32Array.from({ length: rows }, (_, i) => i * b));
+    batches.push(batchOf(rows, { cat: makeVector(data), n }));
+  }
+  const schema = (batches[0] as RecordBatch).schema;
+  return new Table(batches.map((batch) => new RecordBatch(schema, batch.data)));
+}
+
+function deltaMessages(bytes: Uint8Array): number {
+  let deltas = 0;
+  const reader = new MessageReader(bytes);
+  for (const message of reader) {
+    if (message.isDictionaryBatch() && message.header().isDelta) deltas++;
+    reader.readMessageBody(message.bodyLength);
+  }
+  return deltas;
+}
+
+const runEnd = runEndTables();
+const CASES: readonly Case[] = [
+  {
+    name: 'every encoding, stream',
+    bytes: () => tableToIPC(everyTypeTable('stream'), 'stream'),
+    encodings: EVERY_ENCODING,
+  },
+  {
+    name: 'every encoding, file',
+    bytes: () => tableToIPC(everyTypeTable('file'), 'file'),
+    encodings: EVERY_ENCODING,
+  },
+  {
+    name: 'every encoding, LZ4 frames',
+    bytes: () => writeCompressed(everyTypeTable('stream'), CompressionType.LZ4_FRAME, 'stream'),
+    encodings: EVERY_ENCODING,
+  },
+  {
+    name: 'every encoding, ZSTD',
+    bytes: () => writeCompressed(everyTypeTable('file'), CompressionType.ZSTD, 'file'),
+    encodings: EVERY_ENCODING,
+  },
+  { name: 'more shapes, exact', bytes: () => tableToIPC(moreTypesTable(), 'stream'), encodings: 'exact' },
+  {
+    name: 'run-end encoded, ZSTD',
+    bytes: () => runEndIpc(runEnd.ree, runEnd.paths, 'stream', { compression: CompressionType.ZSTD }),
+  },
+  { name: 'dictionary deltas', bytes: () => tableToIPC(deltaTable(), 'stream'), chunkSize: 100 },
+  {
+    name: 'many batches across network chunks',
+    bytes: () =>
+      encodeDataset({
+        rows: 20_011,
+        batchRows: 997,
+        format: 'stream',
+        columns: { x: 'f32', y: 'f64', id: 'i32', kind: 'u16', small: 'i8', flag: 'bool', label: 'utf8' },
+        nulls: { y: 0.25, small: 0.5, flag: 0.1 },
+      }),
+    chunkSize: 3000,
+  },
+  {
+    name: 'many batches in Node Buffers',
+    bytes: () =>
+      encodeDataset({
+        rows: 9001,
+        batchRows: 500,
+        format: 'file',
+        columns: { x: 'f32', id: 'i64', n: 'u8' },
+      }),
+    chunkSize: 1000,
+    nodeBuffers: true,
+  },
+];
+
+/** `bytes` in pieces of `size` bytes, each copied into a Node `Buffer` (from Node's shared slab when small). */
+async function* nodeBuffers(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < bytes.byteLength; at += size) yield Buffer.from(bytes.subarray(at, at + size));
+}
+
+interface Image {
+  numRows: number;
+  columns: Map<string, ColumnImage & { extras: string; dictionary: string }>;
+}
+
+/** Loads `bytes` with `workers` decode workers (0: on this thread) and reads every column back. */
+async function loadImage(
+  context: GpuContext,
+  test: Case,
+  bytes: Uint8Array,
+  workers: number,
+): Promise<Image> {
+  const size = test.chunkSize ?? bytes.byteLength;
+  const source = test.nodeBuffers ? nodeBuffers(bytes, size) : streamed(bytes, size);
+  const table = await runPipeline(input(context, bytes, source, test.encodings, workers));
+  try {
+    const images = await readColumns(context.device, context.tracker, table.numRows, table.columns);
+    const columns = new Map(
+      table.columns.map((column) => {
+        const encoder = column.encoder as { values?: () => unknown[] } | null;
+        const dictionary = JSON.stringify(encoder?.values?.() ?? null, (_, v) =>
+          typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? [...v] : v,
+        );
+        const image = images.get(column.plan.name) as ColumnImage;
+        return [column.plan.name, { ...image, extras: JSON.stringify(column.extras), dictionary }];
+      }),
+    );
+    return { numRows: table.numRows, columns };
+  } finally {
+    destroyColumns(context.tracker, table.columns);
+  }
+}
+
+/** A staging load of `bytes` from `source` on `workers` of the file's pool; `more` adds or overrides. */
+function input(
+  context: GpuContext,
+  bytes: Uint8Array,
+  source: AsyncIterable<Uint8Array>,
+  encodings: EncodingRequest | undefined,
+  workers: number,
+  more: Partial<PipelineInput> = {},
+): PipelineInput {
+  const { byteLength } = bytes;
+  const base = { gpu: context, source, readTail: tailOf(bytes), url: URL, bytesTotal: byteLength };
+  return { ...base, encodings, upload: 'staging', decode: { pool, workers }, ...more };
+}
+
+/** 40,000 rows in 80 batches, delivered in 40 pieces 5 ms apart; `onChunk` runs before each piece. */
+function slowLoad(onChunk: (chunk: number) => void) {
+  const columns = { x: 'f32', y: 'f64' } as const;
+  const bytes = encodeDataset({ rows: 40_000, batchRows: 500, format: 'stream', columns });
+  return { bytes, ...trickle(bytes, { chunkSize: Math.ceil(bytes.byteLength / 40), delayMs: 5, onChunk }) };
+}
+
+/** Where two images differ, column by column; empty when identical. */
+function differences(actual: Image, expected: Image): string[] {
+  const out: string[] = [];
+  if (actual.numRows !== expected.numRows) out.push(`rows ${actual.numRows} vs ${expected.numRows}`);
+  for (const [name, want] of expected.columns) {
+    const got = actual.columns.get(name);
+    if (!got) {
+      out.push(`${name}: missing`);
+      continue;
+    }
+    if (!sameBytes(got.values, want.values)) out.push(`${name}: values differ`);
+    if (!sameBytes(got.validity, want.validity)) out.push(`${name}: validity differs`);
+    if (got.nullCount !== want.nullCount)
+      out.push(`${name}: null count ${got.nullCount} vs ${want.nullCount}`);
+    if (got.extras !== want.extras) out.push(`${name}: extras ${got.extras} vs ${want.extras}`);
+    if (got.dictionary !== want.dictionary) out.push(`${name}: dictionary differs`);
+  }
+  return out;
+}
+
+function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.byteLength === b.byteLength && a.every((v, i) => v === b[i]);
+}
+
+describe('decode pool: identical to decoding on the loader thread', () => {
+  it('the delta case has dictionary deltas', () => {
+    expect(deltaMessages(tableToIPC(deltaTable(), 'stream'))).toBeGreaterThanOrEqual(3);
+  });
+
+  for (const test of CASES) {
+    it(`${test.name}: 1, 2 and 4 decode workers load the same bytes as the loader thread`, async () => {
+      await withContext(async (context) => {
+        const bytes = test.bytes();
+        const reference = await loadImage(context, test, bytes, 0);
+        expect(reference.numRows).toBeGreaterThan(0);
+        for (const workers of WORKER_COUNTS) {
+          const image = await loadImage(context, test, bytes, workers);
+          expect(differences(image, reference), `${workers} decode workers`).toEqual([]);
+        }
+        expect(pool.idle, 'workers handed back to the pool').toBe(4);
+      });
+    });
+  }
+
+  it('a corrupt batch fails as it does on the loader thread, naming the same batch', async () => {
+    await withContext(async (context) => {
+      const table = everyTypeTable('stream', [50, 60, 70, 80, 90, 100, 110, 120]);
+      const corrupt = writeCompressed(table, CompressionType.ZSTD, 'stream');
+      // Batch 6's first compressed buffer declares 1 MiB: more than its rows can hold, found when it is decompressed.
+      const message = batchMessages(corrupt).filter((m) => m.kind === MessageKind.RecordBatch)[6];
+      const at = (message ? prefixOffsets(message) : []).find((offset) => offset !== null);
+      if (at === undefined || at === null) throw new Error('no compressed buffer in batch 6');
+      new DataView(corrupt.buffer, corrupt.byteOffset).setBigInt64(at, BigInt(1 << 20), true);
+      const failures: ArrowGpuError[] = [];
+      for (const workers of [0, 4]) {
+        const load = runPipeline(input(context, corrupt, whole(corrupt), EVERY_ENCODING, workers));
+        const error = await rejectionOf(load);
+        failures.push(error);
+      }
+      const [here, pooled] = failures as [ArrowGpuError, ArrowGpuError];
+      expect(here.code, here.message).toBe('CORRUPT');
+      expect(here.details.batch).toBe(6);
+      expect(pooled.code).toBe(here.code);
+      expect(pooled.details.batch).toBe(here.details.batch);
+      expect(pooled.message).toBe(here.message);
+      expect(pool.idle).toBe(4);
+    });
+  });
+});
+
+describe('decode pool: failures', () => {
+  it('a decode worker that dies fails the load with WORKER_FAILED naming a batch; nothing is left behind', async () => {
+    const threads: Worker[] = [];
+    const dying = new DecodePool(() => {
+      const thread = startTsxDecodeWorker();
+      threads.push(thread);
+      return nodeDecodeWorker(thread);
+    });
+    try {
+      await withContext(async (context) => {
+        let closed = false;
+        // Halfway through the bytes, one worker thread goes as a crashed one would.
+        const { bytes, ...slow } = slowLoad((chunk) => {
+          if (chunk === 20) void threads[1]?.terminate();
+        });
+        const load = runPipeline({
+          ...input(context, bytes, slow.source, undefined, 3),
+          decode: { pool: dying, workers: 3 },
+          closeSource: () => {
+            closed = true;
+          },
+        });
+        const error = await rejectionOf(load);
+        expect(error.code, error.message).toBe('WORKER_FAILED');
+        expect(error.message).toMatch(/decode worker died at batch \d+ of test:\/\/decode-pool/);
+        expect(closed, 'the request closed').toBe(true);
+        await until(() => slow.state.closed, 'the source to be closed');
+        // withContext then checks that every GPU buffer of the load was destroyed.
+      });
+      expect(dying.idle, 'the live workers handed back, the dead one not').toBe(2);
+      // The loader stays usable: the next load takes the two workers left and a new one.
+      await withContext(async (context) => {
+        const test = CASES[0] as Case;
+        const bytes = test.bytes();
+        const table = await runPipeline({
+          ...input(context, bytes, whole(bytes), test.encodings, 3),
+          decode: { pool: dying, workers: 3 },
+        });
+        expect(table.numRows).toBe(207);
+        destroyColumns(context.tracker, table.columns);
+      });
+      expect(threads.length).toBe(4);
+    } finally {
+      dying.terminate();
+    }
+  });
+
+  it('a cancelled load stops its pool work and hands the workers back', async () => {
+    await withContext(async (context) => {
+      const controller = new AbortController();
+      const { bytes, ...slow } = slowLoad((chunk) => {
+        if (chunk === 15) controller.abort();
+      });
+      const error = await rejectionOf(
+        runPipeline(input(context, bytes, slow.source, undefined, 4, { signal: controller.signal })),
+      );
+      expect(error.code).toBe('ABORTED');
+      await until(() => slow.state.closed, 'the source to be closed');
+      expect(pool.idle).toBe(4);
+      // The same workers load the next table whole.
+      const test = CASES[0] as Case;
+      const again = test.bytes();
+      const table: LoadedTable = await runPipeline(input(context, again, whole(again), test.encodings, 4));
+      expect(table.numRows).toBe(207);
+      destroyColumns(context.tracker, table.columns);
+    });
+  });
+});
