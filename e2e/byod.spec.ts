@@ -376,3 +376,24 @@ test('open on the page device: rows and chunks appear as batches land, a buffer 
   expect(result.failed).toBe('NETWORK');
   expect(result.liveAfter).toBe(0);
 });
+
+test('a page device lost mid-load (destroyed) fails that load and later ones with DEVICE_LOST, and leaves no buffer alive', async ({
+  harnessPage,
+}) => {
+  await pageDevice(harnessPage);
+  const result = await harnessPage.evaluate(async () => {
+    const { loader, device, live } = window.byod;
+    const { settle } = window.harness;
+    const during = await settle(
+      loader.load('/data/big-16.stream', {
+        onProgress: (p) => {
+          if (p.rows > 0) device.destroy();
+        },
+      }),
+    );
+    for (let i = 0; i < 50 && live.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const later = await settle(loader.load('/data/one-batch.stream'));
+    return { during: during.code, later: later.code, liveAfter: live.size };
+  });
+  expect(result).toEqual({ during: 'DEVICE_LOST', later: 'DEVICE_LOST', liveAfter: 0 });
+});

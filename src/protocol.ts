@@ -159,6 +159,8 @@ export type TableCalls = {
 export interface LoaderWorkerApi {
   /** Starts the worker's device, or with `options.device`, takes `channel` to the caller's device instead. */
   init(options: WorkerInit, channel?: DeviceChannel): Promise<AdapterSummary>;
+  /** The caller's device was lost: loads on it fail with `DEVICE_LOST`, now and from now on. */
+  deviceLost(message: string): void;
   /** A table loaded onto the caller's device, described for the caller's thread (its buffers by id). */
   remoteTable(tableId: number): Promise<RemoteTableSpec>;
   adapterInfo(): Promise<AdapterSummary>;

@@ -8,6 +8,7 @@ export function loaderApi(service: LoaderService): LoaderWorkerApi {
   return {
     init: (options, channel) => service.init(options, channel && transferring(channel)),
     remoteTable: (tableId) => service.remoteTable(tableId),
+    deviceLost: (message) => service.deviceLost(message),
     adapterInfo: () => service.adapterInfo(),
     load: (request, onProgress) => service.load(request, onProgress),
     open: (request, onProgress, onUpdate) => service.open(request, onProgress, onUpdate),

@@ -205,6 +205,11 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
     worker.terminate();
     throw error;
   }
+  // Loads running on the caller's device when it is lost fail with DEVICE_LOST, as on the worker's.
+  options.device?.lost.then(
+    (lost) => guard.run(async () => remote.deviceLost(lost.message || String(lost.reason))).catch(() => {}),
+    () => {},
+  );
 
   /**
    * Runs one worker call that `signal` cancels through `cancel(loadId)`. A stream source that the call

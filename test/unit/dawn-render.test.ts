@@ -22,7 +22,7 @@ import {
 } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import type { Encoding, EncodingRequest } from '../../src/core/columns/encoding.js';
-import { ArgumentError, type ArrowGpuError, ColumnError } from '../../src/core/errors.js';
+import { ArgumentError, type ArrowGpuError, ColumnError, LimitError } from '../../src/core/errors.js';
 import type { GpuContext } from '../../src/core/gpu/device-context.js';
 import {
   DEFAULT_POINT_COLOR,
@@ -455,6 +455,24 @@ describe('updates', () => {
         const y2 = [-50, 0, 25, 100];
         expect(view.state.domain.y).toEqual(extent(y2));
         expect(await frameDifferences(target, at({ x: panned.x, y: extent(y2) }, y2), 3)).toEqual([]);
+      });
+    });
+  });
+
+  it("a canvas over the device's maxTextureDimension2D is LIMIT_EXCEEDED, and the view stays as it was", async () => {
+    await withContext(async (context) => {
+      await withView(context, table, { x: 'x', y: 'y', size: 3, background: WHITE }, async (view) => {
+        const max = context.device.limits.maxTextureDimension2D;
+        const before = view.state;
+        const error = await view.resize(10, max / 2 + 1, 2).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(LimitError);
+        expect((error as LimitError).code).toBe('LIMIT_EXCEEDED');
+        expect((error as LimitError).details).toMatchObject({
+          option: 'height',
+          expected: max,
+          actual: max + 2,
+        });
+        expect(view.state).toEqual(before);
       });
     });
   });

@@ -290,6 +290,8 @@ class Load {
     Object.assign(this.#live, { failure: decided, ended: true });
     this.#transport?.release();
     await this.#uploader?.destroy();
+    // A staging slot made for this load's first batch and never used goes with the load.
+    if (!this.#input.gpu.transport) await this.#input.gpu.ring.discardPrepared();
     return decided;
   }
 

@@ -22,7 +22,14 @@ export class CallerTables {
   readonly #fields = new Map<number, Field[]>();
 
   constructor(device: GPUDevice, maxBufferBytes?: number) {
-    this.context = GpuContext.adopt(device, () => this.context.tracker.destroyAll(), maxBufferBytes);
+    this.context = GpuContext.adopt(
+      device,
+      (lost) => {
+        this.writer.lose(lost.lostReason ?? 'unknown reason');
+        lost.tracker.destroyAll();
+      },
+      maxBufferBytes,
+    );
     this.writer = new DeviceWriter(device, this.context.tracker);
   }
 

@@ -67,6 +67,8 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   /** How each opened load ended (its final table, or its error), until `loaded` takes it. */
   readonly #opened = new Map<number, Promise<TableSnapshot>>();
   #upload: UploadStrategy = 'staging';
+  /** Reports the loss of the caller's device, when loads go to it. */
+  #callerLost: ((message: string) => void) | null = null;
   #chunkBytes: number | undefined;
   /** Decode workers, when this service can start them; `#decodeWorkers` a load uses by default. */
   readonly #decodePool: DecodePool | null;
@@ -86,8 +88,11 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   async init(options: WorkerInit, channel?: DeviceChannel): Promise<AdapterSummary> {
     if (options.device && channel) {
-      // Loads go to the caller's device: it is never lost from here (the caller's thread sees that).
-      this.devices.useGpu(new RemoteGpu(channel, options.device, new Promise(() => {})).asGpu());
+      // Loads go to the caller's device; its thread says when it is lost.
+      const lost = new Promise<GPUDeviceLostInfo>((resolve) => {
+        this.#callerLost = (message) => resolve({ message, reason: 'unknown' } as GPUDeviceLostInfo);
+      });
+      this.devices.useGpu(new RemoteGpu(channel, options.device, lost).asGpu());
     }
     this.#upload = options.upload;
     this.#chunkBytes = options.chunkBytes;
@@ -326,6 +331,10 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
 
   cancel(loadId: number): void {
     this.#loads.get(loadId)?.controller.abort();
+  }
+
+  deviceLost(message: string): void {
+    this.#callerLost?.(message);
   }
 
   async remoteTable(tableId: number): Promise<RemoteTableSpec> {

@@ -38,6 +38,8 @@ export class DeviceWriter implements DeviceChannel {
   readonly #sessions = new Map<number, Session>();
   readonly slicer: TaskSlicer;
   #chain: Promise<unknown> = Promise.resolve();
+  /** Why the device was lost, once it was: nothing is made on it from then on. */
+  #lost: string | null = null;
 
   constructor(device: GPUDevice, tracker: BufferTracker, slicer = new TaskSlicer()) {
     this.#device = device;
@@ -58,6 +60,8 @@ export class DeviceWriter implements DeviceChannel {
   create(spec: RemoteBufferSpec): Promise<ScopedGpuError | null> {
     return this.#inOrder(async () => {
       const { id, label, size, usage } = spec;
+      // A lost device still hands out buffers: none is made that no one would destroy.
+      if (this.#lost !== null) return { kind: 'validation', message: `the device was lost: ${this.#lost}` };
       const { result: buffer, error } = withErrorScope(this.#device, () =>
         this.#device.createBuffer({ label, size, usage }),
       );
@@ -96,6 +100,12 @@ export class DeviceWriter implements DeviceChannel {
       this.#sessions.delete(session);
       return own ? settle(own) : null;
     });
+  }
+
+  /** The device was lost: its buffers are destroyed, and no more are made. */
+  lose(reason: string): void {
+    this.#lost = reason;
+    this.destroyAll();
   }
 
   /** Destroys every buffer made here (the loader closed, or its worker died). */
