@@ -282,14 +282,22 @@ test('a view of a table still loading draws the rows that land later, with no ca
   await expectFrame(harnessPage, pointsOf(1000), 2, 2, 500);
   const later = await harnessPage.evaluate(async (id) => {
     let rows = 0;
-    await fetch(`/live-next/${id}?count=5`);
-    while (rows < 6000) {
+    let failure: string | null = null;
+    window.scene.table.done.catch((error: unknown) => {
+      failure = String(error);
+    });
+    const released = await fetch(`/live-next/${id}?count=5`);
+    const deadline = performance.now() + 60_000;
+    while (rows < 6000 && failure === null && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
       rows = window.scene.table.numRows;
     }
-    return { rows, chunks: window.scene.table.columns[0]?.chunks.length ?? 0 };
+    const log = await (await fetch(`/live-log/${id}`)).text();
+    const state = { released: released.status, failure, log };
+    return { rows, chunks: window.scene.table.columns[0]?.chunks.length ?? 0, state };
   }, id);
-  expect(later.rows).toBe(6000);
+  // A load that stops short says why (its error, what the server sent) rather than timing out.
+  expect(later.rows, JSON.stringify(later.state)).toBe(6000);
   expect(later.chunks, 'rows in a chunk made after the view').toBeGreaterThan(1);
   // The view was not updated: the worker redraws it as rows land.
   await expectFrame(harnessPage, pointsOf(6000), 2, 2, 3000);
