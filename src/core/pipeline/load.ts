@@ -437,6 +437,7 @@ class Load {
       publisher.appended(decoded.index, uploader.rows);
       // Its values are on their way (copied into staging memory or taken by writeBuffer): reuse the bytes.
       if (decoded.pooledBody) this.#pool.release(decoded.pooledBody);
+      decoded.recycle?.();
       this.#batches++;
       if (policy.afterBatch(performance.now())) flush();
       this.#progress?.tick(performance.now(), () => this.#snapshot());

@@ -5,6 +5,7 @@ import type { ColumnPlan } from '../../columns/type-plan.js';
 import type { DecodedBatch } from '../../ipc/decode.js';
 import { type DataPacker, moveWith } from './pack-data.js';
 import type { WireBatch, WireColumn } from './protocol.js';
+import type { ScratchBuffers } from './scratch-buffers.js';
 
 /** A batch ready to post: what crosses, and the buffers that move with it. */
 export interface EncodedBatch {
@@ -23,6 +24,7 @@ export function encodeBatch(
   plans: readonly ColumnPlan[],
   url: string,
   packer: DataPacker,
+  scratch: ScratchBuffers,
 ): EncodedBatch {
   const { batch, index, byteOffset, endOffset } = decoded;
   checkBatch(batch, plans, { url, batch: index, byteOffset });
@@ -35,7 +37,12 @@ export function encodeBatch(
   });
   const raw = encoders.map((e, i) => e?.rawBytes((slices[i] as ColumnSlice).data, 0, rows) ?? null);
   const wordCount = encoders.reduce((n, e, i) => n + (e && !raw[i] ? e.wordsFor(rows) : 0), 0);
-  const out = new Uint32Array(wordCount);
+  const out = new Uint32Array(
+    wordCount > 0 ? scratch.acquire(wordCount * 4) : new ArrayBuffer(0),
+    0,
+    wordCount,
+  );
+  out.fill(0); // a reused buffer holds an earlier batch's words; encoders may expect zeros
   const transfer = new Set<ArrayBuffer>([out.buffer]);
   moveWith(body, transfer);
   let at = 0;
@@ -56,6 +63,9 @@ export function encodeBatch(
     return { words, data: null, bitmap, bitOffset, nullCount };
   });
   const encodeMs = performance.now() - started;
-  const wire = { index, numRows: rows, byteOffset, endOffset, columns, body, decodeMs: 0, encodeMs };
+  const wire = {
+    ...{ index, numRows: rows, byteOffset, endOffset, columns, body },
+    ...{ scratch: wordCount > 0 ? out.buffer : null, decodeMs: 0, encodeMs },
+  };
   return { batch: wire, transfer: [...transfer] };
 }

@@ -6,6 +6,7 @@ import { BoundedQueue } from '../bounded-queue.js';
 import { encodeBatch } from './batch-encoder.js';
 import { DataPacker } from './pack-data.js';
 import type { FromDecoder, ToDecoder, WireMessage } from './protocol.js';
+import { ScratchBuffers } from './scratch-buffers.js';
 
 /** Posts a message to the loader thread, moving `transfer`. */
 export type PostToLoader = (message: FromDecoder, transfer: ArrayBuffer[]) => void;
@@ -16,9 +17,13 @@ export type PostToLoader = (message: FromDecoder, transfer: ArrayBuffer[]) => vo
  */
 export function serveDecoder(post: PostToLoader): (message: ToDecoder) => void {
   const sessions = new Map<number, DecoderSession>();
+  // Shared by this worker's sessions: a loader's next load reuses the buffers of its last.
+  const scratch = new ScratchBuffers();
   return (message) => {
+    if (message.type === 'recycle') return scratch.give(message.buffer);
     if (message.type === 'open') {
-      const session = new DecoderSession(message, post, () => sessions.delete(message.session));
+      const end = () => sessions.delete(message.session);
+      const session = new DecoderSession(message, post, end, scratch);
       sessions.set(message.session, session);
       return;
     }
@@ -49,6 +54,7 @@ class DecoderSession {
     open: Extract<ToDecoder, { type: 'open' }>,
     readonly post: PostToLoader,
     readonly ended: () => void,
+    readonly scratch: ScratchBuffers,
   ) {
     this.#session = open.session;
     this.push(open.schema, null);
@@ -85,7 +91,7 @@ class DecoderSession {
         if (this.#stopped) return;
         const body = this.#bodies.get(decoded.index) as Uint8Array;
         this.#bodies.delete(decoded.index);
-        const { batch, transfer } = encodeBatch(decoded, body, plans, url, this.#packer);
+        const { batch, transfer } = encodeBatch(decoded, body, plans, url, this.#packer, this.scratch);
         batch.decodeMs = stream.decodeMs - decodeMs;
         decodeMs = stream.decodeMs;
         this.#pending.shift();

@@ -3,9 +3,16 @@ import type { FramedMessage } from '../../ipc/framer.js';
 import type { PoolWorker } from './decode-pool.js';
 import type { FromDecoder, WireBatch, WireMessage, WirePlanOptions } from './protocol.js';
 
+/** A worker's result, and how to hand its scratch buffer back once the batch is uploaded. */
+export interface DecodedWire {
+  wire: WireBatch;
+  /** Gives `wire.scratch` back to the worker that made it (nothing if it has none, or the worker died). */
+  recycle(): void;
+}
+
 interface Pending {
   worker: PoolWorker;
-  resolve: (batch: WireBatch) => void;
+  resolve: (batch: DecodedWire) => void;
   reject: (error: unknown) => void;
 }
 
@@ -55,12 +62,12 @@ export class PoolSession {
    * Sends record batch `index` to the least busy worker; its body moves there when the framer joined
    * it into a buffer of its own (`pooled`), else it is copied. Resolves with the worker's result.
    */
-  submit(message: FramedMessage, index: number): Promise<WireBatch> {
+  submit(message: FramedMessage, index: number): Promise<DecodedWire> {
     if (this.#failure) return Promise.reject(this.#failure.error);
     const worker = this.#leastBusy();
     this.#submitted = Math.max(this.#submitted, index + 1);
     const { wire: body, transfer } = wire(message, message.pooled === true);
-    return new Promise<WireBatch>((resolve, reject) => {
+    return new Promise<DecodedWire>((resolve, reject) => {
       this.#pending.set(index, { worker, resolve, reject });
       worker.port.post({ type: 'message', session: this.id, message: body, batch: index }, transfer);
     });
@@ -85,9 +92,10 @@ export class PoolSession {
   /** A message from one of this session's workers. */
   received(message: FromDecoder): void {
     if (message.type === 'batch') {
-      const pending = this.#pending.get(message.batch.index);
-      this.#pending.delete(message.batch.index);
-      pending?.resolve(message.batch);
+      const wire = message.batch;
+      const pending = this.#pending.get(wire.index);
+      this.#pending.delete(wire.index);
+      pending?.resolve({ wire, recycle: () => recycle(pending.worker, wire.scratch) });
       return;
     }
     const { error, batch } = message;
@@ -130,6 +138,12 @@ export class PoolSession {
     for (const p of this.#pending.values()) load.set(p.worker, (load.get(p.worker) ?? 0) + 1);
     return this.#workers.reduce((best, w) => ((load.get(w) ?? 0) < (load.get(best) ?? 0) ? w : best));
   }
+}
+
+/** Moves `buffer` back to `worker`, unless it died. */
+function recycle(worker: PoolWorker, buffer: ArrayBuffer | null): void {
+  if (!buffer || worker.dead) return;
+  worker.port.post({ type: 'recycle', buffer }, [buffer]);
 }
 
 /**

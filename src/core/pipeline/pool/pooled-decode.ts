@@ -6,9 +6,9 @@ import type { FramedMessage } from '../../ipc/framer.js';
 import { MessageKind } from '../../ipc/metadata/message.js';
 import type { BytePool } from '../../source/byte-pool.js';
 import type { DecodePool } from './decode-pool.js';
-import type { PoolSession } from './pool-session.js';
+import type { DecodedWire, PoolSession } from './pool-session.js';
 import { leafType, prepareBatch } from './prepared-batch.js';
-import type { WireBatch, WirePlanOptions } from './protocol.js';
+import type { WirePlanOptions } from './protocol.js';
 
 /** A batch on its way to the upload side, decoded on this thread or by a decode worker. */
 export interface QueuedBatch {
@@ -17,6 +17,8 @@ export interface QueuedBatch {
   byteOffset: number;
   endOffset: number;
   pooledBody: Uint8Array | null;
+  /** Called once the batch is uploaded: hands back what its decode worker lent (its scratch buffer). */
+  recycle?: (() => void) | null;
 }
 
 /** A load decoded by decode workers: the schema read here, record batches framed here and sent out. */
@@ -84,7 +86,7 @@ async function* fromArray<T>(items: T[]): AsyncGenerator<T> {
 }
 
 interface Dispatched {
-  result: Promise<WireBatch>;
+  result: Promise<DecodedWire>;
   bytes: number;
 }
 
@@ -106,13 +108,13 @@ async function* dispatch(
   let index = 0;
   const settle = async (): Promise<QueuedBatch> => {
     const { result, bytes } = inFlight.shift() as Dispatched;
-    const wire = await result;
+    const { wire, recycle } = await result;
     state.inFlightBytes -= bytes;
     state.decodeMs += wire.decodeMs + wire.encodeMs;
     const { byteOffset, endOffset } = wire;
     const batch = prepareBatch(wire, types, dictionaries);
     const pooledBody = moved.delete(wire.index) ? wire.body : null;
-    return { batch, index: wire.index, byteOffset, endOffset, pooledBody };
+    return { batch, index: wire.index, byteOffset, endOffset, pooledBody, recycle };
   };
   for (;;) {
     const waitStart = performance.now();

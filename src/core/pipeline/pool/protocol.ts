@@ -43,7 +43,9 @@ export type ToDecoder =
   /** No more messages: decode what was sent, then the session ends. */
   | { type: 'end'; session: number }
   /** The load failed or was cancelled: stop at once, send nothing more. */
-  | { type: 'close'; session: number };
+  | { type: 'close'; session: number }
+  /** A batch's `scratch` buffer, its words uploaded: the worker encodes later batches into it. */
+  | { type: 'recycle'; buffer: ArrayBuffer };
 
 /** One column of a batch as a decode worker returns it, with its validity. */
 export interface WireColumn {
@@ -65,6 +67,8 @@ export interface WireBatch {
   columns: WireColumn[];
   /** The message body the worker was sent, moved back for reuse (words of `columns` may lie in it). */
   body: Uint8Array;
+  /** The worker's buffer that encoded words of `columns` lie in, to hand back once they are uploaded. */
+  scratch: ArrayBuffer | null;
   /** Milliseconds the worker spent decoding and encoding it. */
   decodeMs: number;
   encodeMs: number;

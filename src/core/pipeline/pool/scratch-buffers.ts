@@ -1,0 +1,33 @@
+/** Most buffers a decode worker keeps for reuse: two batches in flight per worker, and some slack. */
+const MAX_KEPT = 4;
+
+/**
+ * A decode worker's buffers for the GPU words it encodes: each goes to the loader with its batch and
+ * comes back once uploaded, so that a warmed-up load allocates (and the loader collects) none per batch.
+ */
+export class ScratchBuffers {
+  readonly #free: ArrayBuffer[] = [];
+  /** Buffers allocated, ever. */
+  allocations = 0;
+
+  /** A buffer of at least `bytes` bytes (contents undefined): the smallest kept one that fits, else a new one. */
+  acquire(bytes: number): ArrayBuffer {
+    let best = -1;
+    for (let i = 0; i < this.#free.length; i++) {
+      const size = (this.#free[i] as ArrayBuffer).byteLength;
+      if (size >= bytes && (best < 0 || size < (this.#free[best] as ArrayBuffer).byteLength)) best = i;
+    }
+    if (best >= 0) return this.#free.splice(best, 1)[0] as ArrayBuffer;
+    this.allocations++;
+    return new ArrayBuffer(bytes);
+  }
+
+  /** Keeps `buffer` for a later batch; past `MAX_KEPT`, the smallest kept one is dropped. */
+  give(buffer: ArrayBuffer): void {
+    if (buffer.byteLength === 0) return; // detached: it moved elsewhere
+    this.#free.push(buffer);
+    if (this.#free.length <= MAX_KEPT) return;
+    this.#free.sort((a, b) => b.byteLength - a.byteLength);
+    this.#free.length = MAX_KEPT;
+  }
+}
