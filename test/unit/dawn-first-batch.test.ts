@@ -3,7 +3,7 @@ import { batchesOf, type DatasetSpec } from '../../scripts/datasets.js';
 import { ArrowGpuError } from '../../src/core/errors.js';
 import { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
 import type { GpuContext } from '../../src/core/gpu/device-context.js';
-import { MIN_STAGING_BYTES, StagingRing } from '../../src/core/gpu/upload/staging-ring.js';
+import { MAX_STAGING_BYTES, MIN_STAGING_BYTES, StagingRing } from '../../src/core/gpu/upload/staging-ring.js';
 import { type PipelineInput, runPipeline } from '../../src/core/pipeline/load.js';
 import { encodeDataset, gated } from '../support/byte-sources.js';
 import { type DeviceProbe, until, withContext, withDevice } from '../support/dawn.js';
@@ -87,14 +87,14 @@ describe('staging ring prepared for a size, on Dawn', () => {
       const tracker = new BufferTracker(device);
       const ring = new StagingRing(device, tracker);
       const staging = () => probe.live().filter((b) => (b.usage & GPUBufferUsage.MAP_WRITE) !== 0);
-      ring.prepare();
-      ring.prepare(32 << 20);
+      ring.prepare(1 << 20, 0); // a first batch's slot: its size, no floor
+      ring.prepare(MAX_STAGING_BYTES);
       await ring.prepared();
-      expect(staging().map((b) => b.size)).toEqual([16 << 20, 32 << 20]);
-      const slot = await ring.acquire(20 << 20);
-      expect(slot.buffer.size).toBe(32 << 20);
+      expect(staging().map((b) => b.size)).toEqual([1 << 20, MAX_STAGING_BYTES]);
+      const slot = await ring.acquire(2 << 20);
+      expect(slot.buffer.size).toBe(MAX_STAGING_BYTES);
       ring.release(slot);
-      ring.prepare(32 << 20); // a slot that size exists: nothing more is made
+      ring.prepare(MAX_STAGING_BYTES); // a slot that size exists: nothing more is made
       await ring.prepared();
       expect(staging()).toHaveLength(2);
       ring.destroy();

@@ -24,8 +24,12 @@ interface Slot {
   prepared?: boolean;
 }
 
-/** Upper bound of one staging buffer; larger batches are split into row chunks. */
-export const MAX_STAGING_BYTES = 64 << 20;
+/**
+ * Upper bound of one staging buffer; larger batches are split into row chunks. Each mapping is an
+ * ArrayBuffer that the JS engine counts as external memory: two mapped buffers of 64 MiB swing it past
+ * V8's allowance on every map and force a collection each time, while 16 MiB moves as fast.
+ */
+export const MAX_STAGING_BYTES = 16 << 20;
 
 /** Lower bound of one staging buffer, so that small batches coalesce into few submits. */
 export const MIN_STAGING_BYTES = 16 << 20;
