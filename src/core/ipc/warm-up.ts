@@ -5,6 +5,16 @@ import { IpcFramer } from './framer.js';
 const TINY_STREAM =
   '/////xABAAAQAAAAAAAKABAADgAHAAgACgAAAAAAAAEQAAAAAAAEAAgACAAAAAQACAAAAAQAAAAEAAAArAAAAHAAAAA4AAAABAAAAHT///8QAAAAFAAAAAAAAAIYAAAAAwAAAHUxNgAAAAAAAAAGAAgABAAGAAAAEAAAAKT///8QAAAAFAAAAAAAAAIYAAAAAwAAAGkzMgAAAAAACAAMAAgABwAIAAAAAAAAASAAAADY////EAAAABQAAAAAAAADEAAAAAMAAABmNjQAAAAAAMb///8AAAIAEAAUAAQAAAAPABAAAAAIABAAAAAQAAAAFAAAAAAAAAMYAAAAAwAAAGYzMgAAAAAAAAAGAAgABgAGAAAAAAABAP////8YAQAAFAAAAAAAAAAMABYAFAAPABAABAAMAAAAIAAAAAAAAAAAAAADEAAAAAQACgAYAAwACAAEAAoAAAAUAAAAmAAAAAEAAAAAAAAAAAAAAAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAIAAAAAAAAAAgAAAAAAAAAAAAAAAAAAAAIAAAAAAAAAAgAAAAAAAAAEAAAAAAAAAAAAAAAAAAAABAAAAAAAAAACAAAAAAAAAAYAAAAAAAAAAAAAAAAAAAAGAAAAAAAAAAIAAAAAAAAAAAAAAAEAAAAAQAAAAAAAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAAAAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAAAwD8AAAAAAAAAAAAABEADAAAAAAAAAAQAAAAAAAAA/////wAAAAA=';
 
+/** The warm-up stream as a `data:` URL, which `fetch` reads through the same stream code as a response. */
+export function warmUpDataUrl(): string {
+  return `data:application/vnd.apache.arrow.stream;base64,${TINY_STREAM}`;
+}
+
+/** The warm-up stream's bytes (one row of Float32, Float64, Int32 and Uint16). */
+export function warmUpBytes(): Uint8Array {
+  return Uint8Array.from(atob(TINY_STREAM), (c) => c.charCodeAt(0));
+}
+
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;
 }
@@ -15,7 +25,7 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
  * milliseconds there). Returns the rows it decoded (1).
  */
 export async function warmUpDecoder(): Promise<number> {
-  const bytes = Uint8Array.from(atob(TINY_STREAM), (c) => c.charCodeAt(0));
+  const bytes = warmUpBytes();
   const stream = await openBatchStream(new IpcFramer(once(bytes), 'warm-up'), 'warm-up');
   let rows = 0;
   for await (const decoded of stream.batches) rows += decoded.batch.numRows;

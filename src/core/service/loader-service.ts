@@ -33,7 +33,7 @@ import { ArgumentError, asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import type { DeviceChannel } from '../gpu/remote/device-channel.js';
 import { RemoteGpu } from '../gpu/remote/remote-gpu.js';
-import { warmUpDecoder } from '../ipc/warm-up.js';
+import { warmUpBytes, warmUpDataUrl, warmUpDecoder } from '../ipc/warm-up.js';
 import { inspectSchema } from '../pipeline/inspect.js';
 import { type LoadedTable, openPipeline, type PipelineInput, runPipeline } from '../pipeline/load.js';
 import { DecodePool } from '../pipeline/pool/decode-pool.js';
@@ -50,6 +50,9 @@ interface RunningLoad {
   controller: AbortController;
   context: GpuContext | null;
 }
+
+/** The id of the load `init` runs to warm the upload path (callers number theirs from 1). */
+const WARM_UP_LOAD_ID = -1;
 
 /**
  * The worker's state: a device manager, the tables loaded on its device and the loads in flight. It
@@ -100,7 +103,27 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     this.devices.configure(options.maxBufferBytes);
     // Compiling the decoder while the device opens keeps that work out of a new loader's first load.
     const [context] = await Promise.all([this.devices.current(), warmUpDecoder()]);
+    if (!options.device) await this.#warmUpLoad();
     return context.summary;
+  }
+
+  /**
+   * Loads a one-row table onto the device and destroys it, so that a new loader's first load finds the
+   * upload path compiled (a small file's cold load was otherwise twice its warm one). Its staging buffer
+   * goes too: an idle loader holds no GPU memory. Not on a caller's device: nothing is made there before
+   * the caller's first load.
+   */
+  async #warmUpLoad(): Promise<void> {
+    // In a browser the load fetches a `data:` URL, so that fetching and streaming are compiled too.
+    const inBrowser = typeof (globalThis as { location?: unknown }).location !== 'undefined';
+    const source = inBrowser ? undefined : { kind: 'bytes' as const, bytes: warmUpBytes() };
+    const url = inBrowser ? warmUpDataUrl() : 'warm-up';
+    // Only a head start: a page whose policy refuses `data:` fetches, say, still gets its loader.
+    await this.load({ loadId: WARM_UP_LOAD_ID, url, source, upload: this.#upload }).then(
+      (table) => this.destroyTable(table.tableId),
+      () => {},
+    );
+    await this.devices.trim();
   }
 
   async adapterInfo(): Promise<AdapterSummary> {
