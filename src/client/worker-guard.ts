@@ -50,8 +50,8 @@ export class WorkerGuard implements CallRunner {
   }
 
   /**
-   * Calls `listener` once when the worker is marked dead (or the loader closed), before any pending
-   * call rejects: what the caller's thread holds for the worker's loads is released first.
+   * Calls `listener` once when the worker is marked dead (or the loader closed), before the rejection
+   * of any pending call reaches its caller: what this thread holds for the worker's loads goes first.
    */
   onFail(listener: (error: WorkerFailedError) => void): void {
     this.#onFail.push(listener);
