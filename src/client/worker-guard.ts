@@ -113,7 +113,16 @@ export class WorkerGuard implements CallRunner {
     if (this.#failure) return false;
     this.#liveness?.stop();
     this.#failure = new WorkerFailedError(message);
-    for (const listener of this.#onFail.splice(0)) listener(this.#failure);
+    for (const listener of this.#onFail.splice(0)) {
+      try {
+        listener(this.#failure);
+      } catch (error) {
+        // A listener's fault is reported as uncaught; the pending calls still reject.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
     for (const reject of this.#pending) reject(this.#failure);
     this.#pending.clear();
     return true;
