@@ -1,22 +1,36 @@
 import * as Comlink from 'comlink';
-import { asArrowGpuError } from '../core/errors.js';
+import { asArrowGpuError, WorkerFailedError } from '../core/errors.js';
 import type { DeviceChannel, RemoteDeviceInfo } from '../core/gpu/remote/device-channel.js';
 import type { UploadedColumn } from '../core/gpu/upload/table-uploader.js';
 import { CallerTables } from '../core/service/caller-tables.js';
 import type { LoaderWorkerApi, TableCalls, TableSnapshot } from '../protocol.js';
 import { DeviceTable } from './device-table.js';
 import type { TableFeed } from './table-feed.js';
-import type { WorkerGuard } from './worker-guard.js';
+import type { CallRunner, WorkerGuard } from './worker-guard.js';
 
 /**
  * The caller's side of a loader given a device: the channel the worker writes through, and the tables
- * it loaded there, whose queries and reads run on this thread.
+ * it loaded there, whose queries and reads run on this thread. When the worker dies, what its loads in
+ * flight made here goes at once; tables that finished loading stay usable until destroyed or closed.
  */
 export class CallerDevice {
   readonly tables: CallerTables;
   readonly #device: GPUDevice;
   /** The worker's id of each table, by the id it has here. */
   readonly #workerIds = new Map<number, number>();
+  /** Tables from `open` still loading, by their id here: the worker's death fails them. */
+  readonly #filling = new Set<number>();
+  /** Set by `close`: every table went with the loader, and their calls say so. */
+  #closed: WorkerFailedError | null = null;
+  /** Runs a table's calls on this thread: they need no worker, so they outlive one that died. */
+  readonly #local: CallRunner = {
+    run: <T>(call: () => Promise<T>): Promise<T> => {
+      if (this.#closed) return Promise.reject(this.#closed);
+      return new Promise<T>((settle) => settle(call())).catch((error: unknown) => {
+        throw asArrowGpuError(error);
+      });
+    },
+  };
 
   constructor(device: GPUDevice, maxBufferBytes?: number) {
     this.#device = device;
@@ -56,8 +70,8 @@ export class CallerDevice {
     remote: Comlink.Remote<LoaderWorkerApi>,
     guard: WorkerGuard,
   ): Promise<DeviceTable> {
-    const local = await this.#adopt(snapshot, remote, guard);
-    return new DeviceTable(local, this.#calls(remote, guard), guard, this.#uploaded(local.tableId));
+    const local = await this.#adopt(snapshot, remote, guard, false);
+    return new DeviceTable(local, this.#calls(remote, guard), this.#local, this.#uploaded(local.tableId));
   }
 
   /**
@@ -70,7 +84,7 @@ export class CallerDevice {
     guard: WorkerGuard,
     live: { feed: TableFeed; ended: Promise<TableSnapshot> },
   ): Promise<DeviceTable> {
-    const local = await this.#adopt(snapshot, remote, guard);
+    const local = await this.#adopt(snapshot, remote, guard, true);
     const id = local.tableId;
     let applied = snapshot.updates ?? 0;
     const feed: Pick<TableFeed, 'follow' | 'ended'> = {
@@ -89,22 +103,26 @@ export class CallerDevice {
       async (final) => {
         const spec = await guard.run(() => remote.remoteTable(snapshot.tableId));
         if (this.tables.has(id)) this.tables.update(id, spec.numRows, spec.columns);
+        this.#filling.delete(id);
         return { ...final, tableId: id };
       },
       (error: unknown) => {
+        this.#filling.delete(id);
         this.tables.fail(id, asArrowGpuError(error));
         throw error;
       },
     );
     const calls = this.#calls(remote, guard);
-    return new DeviceTable({ ...local, updates: applied }, calls, guard, this.#uploaded(id), { feed, ended });
+    const following = { feed, ended };
+    return new DeviceTable({ ...local, updates: applied }, calls, this.#local, this.#uploaded(id), following);
   }
 
-  /** Takes the worker's table `snapshot` here; its id and description here. */
+  /** Takes the worker's table `snapshot` here (`filling`: still loading); its id and description here. */
   async #adopt(
     snapshot: TableSnapshot,
     remote: Comlink.Remote<LoaderWorkerApi>,
     guard: WorkerGuard,
+    filling: boolean,
   ): Promise<TableSnapshot> {
     let local: TableSnapshot;
     try {
@@ -114,6 +132,7 @@ export class CallerDevice {
       throw error;
     }
     this.#workerIds.set(local.tableId, snapshot.tableId);
+    if (filling) this.#filling.add(local.tableId);
     return local;
   }
 
@@ -140,13 +159,29 @@ export class CallerDevice {
         this.tables.destroyTable(id);
         const workerId = this.#workerIds.get(id);
         this.#workerIds.delete(id);
-        if (workerId !== undefined) await guard.run(() => remote.destroyTable(workerId));
+        // A worker that died took its record of the table with it: the table is gone from here already.
+        if (workerId === undefined || guard.failure) return;
+        await guard
+          .run(() => remote.destroyTable(workerId))
+          .catch((error: unknown) => {
+            if (!guard.failure) throw error;
+          });
       },
     };
   }
 
+  /**
+   * The worker died (or the loader is closing): tables still loading fail with `error`, buffers of loads
+   * in flight are destroyed now, and the channel makes and writes nothing more. Loaded tables stay.
+   */
+  workerDied(error: WorkerFailedError): void {
+    this.tables.workerDied(error, this.#filling);
+    this.#filling.clear();
+  }
+
   /** Destroys every buffer made on the caller's device; the device stays the caller's. */
   close(): void {
+    this.#closed ??= new WorkerFailedError('The loader was closed');
     this.tables.close();
   }
 }

@@ -184,6 +184,8 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
   const worker = startWorker(options.workerUrl);
   const remote = Comlink.wrap<LoaderWorkerApi>(worker);
   const guard = new WorkerGuard(worker, { ping: () => remote.ping() });
+  // A worker that dies mid-load leaves nothing of that load on the caller's device.
+  if (caller) guard.onFail((error) => caller.workerDied(error));
   let nextLoadId = 1;
   let closed = false;
 

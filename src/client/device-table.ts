@@ -2,7 +2,7 @@ import type { BufferChunk, UploadedColumn } from '../core/gpu/upload/table-uploa
 import type { TableCalls, TableSnapshot } from '../protocol.js';
 import type { ColumnBuffer, ColumnInfo, DeviceColumnInfo } from '../types.js';
 import { GpuTable } from './gpu-table.js';
-import type { WorkerGuard } from './worker-guard.js';
+import type { CallRunner } from './worker-guard.js';
 
 /**
  * A table loaded onto the caller's own device (`createLoader({ device })`): a `GpuTable` whose columns
@@ -18,17 +18,18 @@ export class DeviceTable extends GpuTable {
   } | null = null;
 
   /**
-   * @internal Made by a loader given a device; `uploaded()` gives the columns as the caller's thread
-   * holds them now (`null` once the table is unusable), `live` the updates of a table from `open`.
+   * @internal Made by a loader given a device; `runner` runs its calls on this thread, `uploaded()`
+   * gives the columns as it holds them now (`null` once the table is unusable), `live` the updates of a
+   * table from `open`.
    */
   constructor(
     snapshot: TableSnapshot,
     calls: TableCalls,
-    guard: WorkerGuard,
+    runner: CallRunner,
     uploaded: () => readonly UploadedColumn[] | null,
     live?: ConstructorParameters<typeof GpuTable>[3],
   ) {
-    super(snapshot, calls, guard, live);
+    super(snapshot, calls, runner, live);
     this.#uploaded = uploaded;
   }
 

@@ -2,7 +2,7 @@ import { ArgumentError } from '../core/errors.js';
 import { show } from '../core/gpu/query/predicate-check.js';
 import type { FilterSnapshot, TableCalls, WorkerQueryOptions } from '../protocol.js';
 import type { GpuTable } from './gpu-table.js';
-import type { WorkerGuard } from './worker-guard.js';
+import type { CallRunner } from './worker-guard.js';
 
 /** Options of a query on a table: `filter` limits it to the rows a filter of that table keeps. */
 export interface QueryOptions {
@@ -25,10 +25,10 @@ export class GpuFilter {
   /** @internal The id of its table in the worker. */
   readonly tableId: number;
   readonly #remote: TableCalls;
-  readonly #guard: WorkerGuard;
+  readonly #guard: CallRunner;
 
   /** @internal Made by `GpuTable.filter`. */
-  constructor(snapshot: FilterSnapshot, table: GpuTable, remote: TableCalls, guard: WorkerGuard) {
+  constructor(snapshot: FilterSnapshot, table: GpuTable, remote: TableCalls, guard: CallRunner) {
     this.table = table;
     this.count = snapshot.count;
     this.rows = snapshot.rows;

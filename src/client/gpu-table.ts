@@ -19,7 +19,7 @@ import type {
 } from '../types.js';
 import { GpuFilter, type QueryOptions, workerQueryOptions } from './gpu-filter.js';
 import type { TableFeed } from './table-feed.js';
-import type { WorkerGuard } from './worker-guard.js';
+import type { CallRunner } from './worker-guard.js';
 
 /** Typed array matching a column's `gpuType`. */
 export type ColumnArray = Float32Array | Int32Array | Uint32Array;
@@ -58,13 +58,13 @@ export class GpuTable {
   #seq: number;
   readonly #id: number;
   readonly #remote: TableCalls;
-  readonly #guard: WorkerGuard;
+  readonly #guard: CallRunner;
 
   /** @internal Made by `Loader.load`, or by `Loader.open` with the feed of its updates and its end. */
   constructor(
     snapshot: TableSnapshot,
     remote: TableCalls,
-    guard: WorkerGuard,
+    guard: CallRunner,
     live?: { feed: Pick<TableFeed, 'follow' | 'ended'>; ended: Promise<TableSnapshot> },
   ) {
     this.#numRows = snapshot.numRows;

@@ -1,15 +1,22 @@
 import { asArrowGpuError, WorkerFailedError } from '../core/errors.js';
 import { Liveness, type LivenessOptions } from './liveness.js';
 
+/** Runs a table's calls: through the worker (a `WorkerGuard`), or on this thread for a caller's device. */
+export interface CallRunner {
+  /** Runs `call`; a rejection is an `ArrowGpuError`. */
+  run<T>(call: () => Promise<T>): Promise<T>;
+}
+
 /**
  * Settles every pending call with `WORKER_FAILED` when the worker dies, and terminates it (a worker
  * with an uncaught error keeps running, holding its GPU device). Comlink alone would leave the calls
  * pending forever: it has no notion of a dead endpoint. A worker can also vanish without any event
  * (`self.close()`, killed for memory): with `liveness`, it is pinged while calls are pending.
  */
-export class WorkerGuard {
+export class WorkerGuard implements CallRunner {
   readonly #worker: Worker;
   readonly #pending = new Set<(error: WorkerFailedError) => void>();
+  readonly #onFail: Array<(error: WorkerFailedError) => void> = [];
   readonly #liveness: Liveness | null;
   #failure: WorkerFailedError | null = null;
 
@@ -40,6 +47,14 @@ export class WorkerGuard {
   /** Whether the worker is being pinged (only while calls are pending). */
   get pinging(): boolean {
     return this.#liveness?.running ?? false;
+  }
+
+  /**
+   * Calls `listener` once when the worker is marked dead (or the loader closed), before the rejection
+   * of any pending call reaches its caller: what this thread holds for the worker's loads goes first.
+   */
+  onFail(listener: (error: WorkerFailedError) => void): void {
+    this.#onFail.push(listener);
   }
 
   /** Runs `call`, rejecting with `WORKER_FAILED` as soon as the worker dies. */
@@ -98,6 +113,16 @@ export class WorkerGuard {
     if (this.#failure) return false;
     this.#liveness?.stop();
     this.#failure = new WorkerFailedError(message);
+    for (const listener of this.#onFail.splice(0)) {
+      try {
+        listener(this.#failure);
+      } catch (error) {
+        // A listener's fault is reported as uncaught; the pending calls still reject.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
     for (const reject of this.#pending) reject(this.#failure);
     this.#pending.clear();
     return true;

@@ -177,6 +177,20 @@ describe('WorkerGuard', () => {
     expect(worker.terminated).toBe(true);
   });
 
+  it('tells its failure listeners once, with the failure, before any pending call rejects', async () => {
+    const { worker, guard } = guarded();
+    const events: string[] = [];
+    const pending = guard.run(never).catch(() => events.push('call rejected'));
+    guard.onFail((error) => events.push(`listener: ${error.code} ${error.message}`));
+    worker.crash('Uncaught Error: boom');
+    worker.crash('Uncaught Error: again');
+    await pending;
+    expect(events).toEqual([
+      'listener: WORKER_FAILED The arrow-webgpu worker failed: Uncaught Error: boom',
+      'call rejected',
+    ]);
+  });
+
   it('on close terminates the worker even when its teardown never answers', async () => {
     const { worker, guard } = guarded();
     await guard.close('closed', never, 20);

@@ -55,6 +55,23 @@ export class CallerTables {
     this.store.fail(tableId, error);
   }
 
+  /**
+   * The worker that loads onto this device is gone (`error`): the tables of `filling` (still loading)
+   * fail and their buffers go, as do those of loads that had no table here yet; the writer makes and
+   * writes nothing more. Tables that finished loading stay, buffers and all: they need no worker.
+   */
+  workerDied(error: ArrowGpuError, filling: Iterable<number>): void {
+    for (const id of filling) this.fail(id, error);
+    const kept = new Set<GPUBuffer>();
+    for (const id of this.#fields.keys()) {
+      if (!this.has(id)) continue;
+      for (const column of this.loaded(id).columns) {
+        for (const chunk of [...column.values, ...(column.validity ?? [])]) kept.add(chunk.buffer);
+      }
+    }
+    this.writer.abandon(error.message, (buffer) => kept.has(buffer));
+  }
+
   readonly #bufferOf = (id: number): GPUBuffer => {
     const buffer = this.writer.buffer(id);
     if (!buffer) throw new Error(`buffer ${id} of the table is not on the device`);

@@ -38,8 +38,11 @@ export class DeviceWriter implements DeviceChannel {
   readonly #sessions = new Map<number, Session>();
   readonly slicer: TaskSlicer;
   #chain: Promise<unknown> = Promise.resolve();
-  /** Why the device was lost, once it was: nothing is made on it from then on. */
-  #lost: string | null = null;
+  /**
+   * Why nothing is made or written from now on (the device was lost, or the worker whose loads these
+   * are is gone): calls still queued, or arriving late, then make nothing that no one would destroy.
+   */
+  #stopped: string | null = null;
 
   constructor(device: GPUDevice, tracker: BufferTracker, slicer = new TaskSlicer()) {
     this.#device = device;
@@ -61,7 +64,7 @@ export class DeviceWriter implements DeviceChannel {
     return this.#inOrder(async () => {
       const { id, label, size, usage } = spec;
       // A lost device still hands out buffers: none is made that no one would destroy.
-      if (this.#lost !== null) return { kind: 'validation', message: `the device was lost: ${this.#lost}` };
+      if (this.#stopped !== null) return { kind: 'validation', message: this.#stopped };
       const { result: buffer, error } = withErrorScope(this.#device, () =>
         this.#device.createBuffer({ label, size, usage }),
       );
@@ -75,6 +78,8 @@ export class DeviceWriter implements DeviceChannel {
 
   write(bytes: ArrayBuffer, writes: RemoteWrite[], session?: number): Promise<WrittenChunk> {
     return this.#inOrder(async () => {
+      // Pending writes of a gone worker are dropped: the chunk goes back, unread, to no one.
+      if (this.#stopped !== null) return { bytes, error: { kind: 'validation', message: this.#stopped } };
       if (this.#submitted.length >= MAX_IN_FLIGHT) await this.#submitted.shift();
       const own: Session = session === undefined ? newSession() : this.#session(session);
       for (const write of writes) await this.#writeOne(bytes, write, own);
@@ -104,8 +109,19 @@ export class DeviceWriter implements DeviceChannel {
 
   /** The device was lost: its buffers are destroyed, and no more are made. */
   lose(reason: string): void {
-    this.#lost = reason;
+    this.#stopped = `the device was lost: ${reason}`;
     this.destroyAll();
+  }
+
+  /**
+   * The worker whose loads call this writer is gone (`reason`): its writes stop, even one halfway
+   * through its slices, calls still queued or arriving late make and write nothing, each load's pending
+   * outcomes are forgotten, and every buffer but those `keep` says a loaded table holds is destroyed.
+   */
+  abandon(reason: string, keep: (buffer: GPUBuffer) => boolean): void {
+    this.#stopped = reason;
+    this.#sessions.clear();
+    for (const [id, buffer] of [...this.#buffers]) if (!keep(buffer)) this.#drop(id);
   }
 
   /** Destroys every buffer made here (the loader closed, or its worker died). */
@@ -121,6 +137,8 @@ export class DeviceWriter implements DeviceChannel {
       return;
     }
     for (let at = 0; at < byteLength; at += WRITE_SLICE_BYTES) {
+      // A slice after a yield finds the writer stopped, or its buffer destroyed: nothing more is written.
+      if (this.#stopped !== null || this.#buffers.get(id) !== buffer) return;
       const size = Math.min(WRITE_SLICE_BYTES, byteLength - at);
       const { error } = withErrorScope(this.#device, () =>
         this.#device.queue.writeBuffer(buffer, dstOffset + at, bytes, srcOffset + at, size),
