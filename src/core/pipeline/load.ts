@@ -299,6 +299,7 @@ class Load {
   #fail(error: unknown): void {
     if (this.#failure) return;
     this.#failure = { error };
+    this.#progress?.stop();
     this.#publisher?.stop();
     this.#queue.abort(error);
     this.#pooled?.close(error);
