@@ -67,12 +67,12 @@ function fileRows(path: string): number {
 }
 
 /** Pixels of the scatter unlike its background, and the image (the note over it hidden). */
-async function scatterPixels(): Promise<{ lit: number; data: Uint8Array }> {
-  const note = page.locator('#scatter-note');
+async function scatterPixels(on: Page = page): Promise<{ lit: number; data: Uint8Array }> {
+  const note = on.locator('#scatter-note');
   await note.evaluate((element) => {
     element.style.visibility = 'hidden';
   });
-  const image = decodePng(await page.locator('#plot').screenshot());
+  const image = decodePng(await on.locator('#plot').screenshot());
   await note.evaluate((element) => {
     element.style.visibility = '';
   });
@@ -121,8 +121,8 @@ interface Shown {
   brush: [number, number] | null;
 }
 
-async function histograms(): Promise<Shown[]> {
-  return page.locator('#histograms .hist').evaluateAll((elements) =>
+async function histograms(on: Page = page): Promise<Shown[]> {
+  return on.locator('#histograms .hist').evaluateAll((elements) =>
     elements.map((e) => {
       const data = (e as HTMLElement).dataset;
       return {
@@ -316,4 +316,108 @@ test('at devicePixelRatio 2 in a phone-sized window the page fits and draws at f
   await expect(canvas).toHaveAttribute('data-height', String(Math.round((css[1] as number) * 2)));
   await phone.screenshot({ path: join(SHOTS, 'demo-phone-dpr2.png'), fullPage: true });
   await phone.close();
+});
+
+/** A plot's pixel grid: which pixels some point must light, and which no point comes near. */
+function expectedPixels(
+  xs: (number | null)[],
+  ys: (number | null)[],
+  domain: { x: [number, number]; y: [number, number] },
+  width: number,
+  height: number,
+): { lit: Uint8Array; near: Uint8Array } {
+  const lit = new Uint8Array(width * height);
+  const near = new Uint8Array(width * height);
+  const [[x0, x1], [y0, y1]] = [domain.x, domain.y];
+  xs.forEach((x, row) => {
+    const y = ys[row];
+    if (x === null || y === null || y === undefined) return;
+    const px = ((x - x0) / (x1 - x0)) * width;
+    const py = (1 - (y - y0) / (y1 - y0)) * height;
+    const [cx, cy] = [Math.floor(px), Math.floor(py)];
+    // Well inside its pixel, a point lights it whatever the f32 rounding; near an edge, either may be lit.
+    const inside = px - cx > 0.05 && px - cx < 0.95 && py - cy > 0.05 && py - cy < 0.95;
+    if (inside && cx < width && cy < height) lit[cy * width + cx] = 1;
+    for (let dy = -1; dy <= 1; dy++)
+      for (let dx = -1; dx <= 1; dx++) {
+        const [nx, ny] = [cx + dx, cy + dy];
+        if (nx >= 0 && ny >= 0 && nx < width && ny < height) near[ny * width + nx] = 1;
+      }
+  });
+  return { lit, near };
+}
+
+test("on this page's device, the data set loads, the page's own pipeline draws each row where it lies, and the histograms are the CPU's", async ({
+  browser,
+}) => {
+  test.setTimeout(600_000);
+  const rows = fileRows(DEMO_PATH);
+  const own = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors: string[] = [];
+  own.on('pageerror', (error) => errors.push(String(error)));
+  await own.goto('/?device=page');
+  await expect(own.locator('#device')).toHaveValue('page');
+  await expect(own.locator('#device-note')).toContainText('GPU device: this page’s');
+  await expect(own.locator('#adapter')).not.toHaveText(/no WebGPU|starting/);
+  await expect(own.locator('#message')).toContainText(`Loaded ${rows.toLocaleString('en-US')} rows`, {
+    timeout: 420_000,
+  });
+  await expect(own.locator('#message')).toContainText('with this page’s device');
+  await expect(own.locator('#rows')).toHaveText(rows.toLocaleString('en-US'));
+  // The histograms come after the last scatter (over every row): once they show, it is drawn.
+  await expect(own.locator('#histograms .hist[data-counts]')).toHaveCount(4, { timeout: 240_000 });
+  const canvas = own.locator('#scatter');
+  await expect(canvas).toHaveAttribute('data-rows', String(rows));
+  await expect(canvas).toHaveAttribute('aria-label', /this page’s device/);
+  await own.screenshot({ path: join(SHOTS, 'demo-page-device.png'), fullPage: true });
+
+  const values = readColumns(DEMO_PATH, [
+    'pickup_lon',
+    'pickup_lat',
+    'pickup_at',
+    'distance_km',
+    'fare',
+    'tip',
+  ]);
+  const extent = (name: string) => {
+    const kept = (values[name] as (number | null)[]).filter((v): v is number => v !== null);
+    return [kept.reduce((a, b) => Math.min(a, b)), kept.reduce((a, b) => Math.max(a, b))];
+  };
+  // The last scatter spans the columns' whole extent, as table.describe found it on the page's device.
+  const domain = JSON.parse((await canvas.getAttribute('data-domain')) as string);
+  expect(domain).toEqual({ x: extent('pickup_lon'), y: extent('pickup_lat') });
+
+  const width = Number(await canvas.getAttribute('data-width'));
+  const height = Number(await canvas.getAttribute('data-height'));
+  const shot = await scatterPixels(own);
+  const image = decodePng(await own.locator('#plot').screenshot());
+  expect([image.width, image.height]).toEqual([width, height]);
+  const { lit, near } = expectedPixels(
+    values.pickup_lon as (number | null)[],
+    values.pickup_lat as (number | null)[],
+    domain,
+    width,
+    height,
+  );
+  const wrong = { unlit: 0, stray: 0, mustLight: 0, mustStayBlank: 0 };
+  for (let i = 0; i < width * height; i++) {
+    const far = [0, 1, 2].some(
+      (c) => Math.abs((shot.data[i * 4 + c] as number) - (PLOT_BACKGROUND[c] as number)) > 24,
+    );
+    if (lit[i]) wrong.mustLight++;
+    if (!near[i]) wrong.mustStayBlank++;
+    if (lit[i] && !far) wrong.unlit++;
+    if (!near[i] && far) wrong.stray++;
+  }
+  expect(wrong.mustLight, 'pixels a point lies well inside').toBeGreaterThan(20_000);
+  expect(wrong.mustStayBlank, 'pixels no point comes near').toBeGreaterThan(20_000);
+  expect({ unlit: wrong.unlit, stray: wrong.stray }).toEqual({ unlit: 0, stray: 0 });
+
+  // The histograms' queries ran on the page's device: their counts are those of the CPU over the file.
+  const shown = await histograms(own);
+  expect(shown.map((h) => h.column)).toEqual(['pickup_at', 'distance_km', 'fare', 'tip']);
+  for (const h of shown)
+    expect(h.counts, h.column).toEqual(cpuCounts(values[h.column] as (number | null)[], h.edges, () => true));
+  await own.close();
+  expect(errors, 'uncaught errors in the page').toEqual([]);
 });
