@@ -4,7 +4,7 @@ import { kindOf, PagePoints, type PointColumns, type PointDomain } from './page-
 import { plotCanvas, type ScatterColumns } from './scatter.js';
 
 /** Who draws the page's canvas (its label). */
-const WHERE = "on this page's device, by the page";
+const WHERE = 'on this page’s device, by the page';
 
 /** Extra room around the first rows' extent while the table grows, as the worker's scatter leaves. */
 const GROW_PADDING = 0.05;
