@@ -30,6 +30,8 @@ export class PageScatter {
   private running: Promise<void> | null = null;
   private pending = false;
   private lastMs = 0;
+  /** The table is complete: redraws are no longer paced. */
+  private complete = false;
   /** Ends the wait between two redraws of a growing table (the table completed, or went). */
   private wake: () => void = () => {};
 
@@ -42,6 +44,12 @@ export class PageScatter {
   ) {
     this.points = new PagePoints(device);
     this.canvas = plotCanvas(WHERE);
+    // A canvas stretched to a new size would blur its one-pixel points: it is drawn again at that size.
+    new ResizeObserver(() => {
+      if (!this.shown) return;
+      this.pending = true;
+      void this.pump(this.complete);
+    }).observe(byId('plot'));
   }
 
   /** The domain of the points on screen (for the legend); `null` before the first draw. */
@@ -66,6 +74,7 @@ export class PageScatter {
     this.pending = false;
     this.wake();
     await this.running;
+    this.complete = true;
     this.domain = null;
     this.pending = true;
     await this.pump(true);
@@ -92,6 +101,7 @@ export class PageScatter {
     this.drawing = null;
     this.domain = null;
     this.shown = null;
+    this.complete = false;
     this.pending = false;
     this.context?.unconfigure();
     this.context = null;

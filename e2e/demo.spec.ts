@@ -422,3 +422,69 @@ test("on this page's device, the data set loads, the page's own pipeline draws e
   await own.close();
   expect(errors, 'uncaught errors in the page').toEqual([]);
 });
+
+test("the GPU device switch reloads on the worker's device and back, kept in the URL; nulls are not drawn on the page's", async ({
+  browser,
+}) => {
+  test.setTimeout(300_000);
+  const own = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors: string[] = [];
+  own.on('pageerror', (error) => errors.push(String(error)));
+  const canvas = own.locator('#scatter');
+  const loaded = async (device: string) => {
+    await expect(own.locator('#message')).toContainText('Loaded 60,007 rows', { timeout: 120_000 });
+    await expect(own.locator('#message')).toContainText(device);
+    await expect(canvas).toHaveAttribute('data-rows', '60007', { timeout: 120_000 });
+    await expect(own.locator('#histograms .hist[data-counts]')).not.toHaveCount(0, { timeout: 120_000 });
+  };
+  await own.goto('/?device=page&url=/data/many-batches.stream');
+  await loaded('with this page’s device');
+  await expect(own.locator('#pick-x')).toHaveValue('f32');
+  await expect(own.locator('#pick-y')).toHaveValue('f64');
+
+  // f32 has nulls: those rows are skipped, every other row lights its pixel (f64 is drawn as its f32).
+  const path = join(FIXTURE_DIR, 'many-batches.stream');
+  const values = readColumns(path, ['f32', 'f64']);
+  const [xs, ys] = [values.f32, values.f64].map((c) =>
+    (c as (number | null)[]).map((v) => v && Math.fround(v)),
+  );
+  const nulls = (xs as (number | null)[]).filter((v) => v === null).length;
+  expect(nulls).toBeGreaterThan(0);
+  const extent = (column: (number | null)[]) => {
+    const kept = column.filter((v): v is number => v !== null);
+    return [kept.reduce((a, b) => Math.min(a, b)), kept.reduce((a, b) => Math.max(a, b))];
+  };
+  const domain = JSON.parse((await canvas.getAttribute('data-domain')) as string);
+  expect(domain).toEqual({ x: extent(xs as number[]), y: extent(ys as number[]) });
+  await own.screenshot({ path: join(SHOTS, 'demo-page-device-nulls.png') });
+  const shot = await scatterPixels(own);
+  expect([shot.width, shot.height]).toEqual([
+    Number(await canvas.getAttribute('data-width')),
+    Number(await canvas.getAttribute('data-height')),
+  ]);
+  const { lit, near } = expectedPixels(xs as number[], ys as number[], domain, shot.width, shot.height);
+  let unlit = 0;
+  let stray = 0;
+  for (let i = 0; i < shot.width * shot.height; i++) {
+    const far = [0, 1, 2].some(
+      (c) => Math.abs((shot.data[i * 4 + c] as number) - (PLOT_BACKGROUND[c] as number)) > 24,
+    );
+    if (lit[i] && !far) unlit++;
+    if (!near[i] && far) stray++;
+  }
+  expect(lit.reduce((n, v) => n + v, 0)).toBeGreaterThan(1_000);
+  expect({ unlit, stray }).toEqual({ unlit: 0, stray: 0 });
+
+  await own.locator('#device').selectOption('worker');
+  await expect(own).toHaveURL(/device=worker/);
+  await expect(own.locator('#device-note')).toContainText('GPU device: the worker’s');
+  await loaded('with staging');
+  await expect(canvas).toHaveAttribute('aria-label', /in the worker/);
+
+  await own.locator('#device').selectOption('page');
+  await expect(own).toHaveURL(/device=page/);
+  await loaded('with this page’s device');
+  await expect(canvas).toHaveAttribute('aria-label', /this page’s device/);
+  await own.close();
+  expect(errors, 'uncaught errors in the page').toEqual([]);
+});
