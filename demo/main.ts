@@ -128,6 +128,11 @@ async function runWorker(session: Session): Promise<void> {
   await table.done;
   if (session !== current) return;
   const limit = stats.finish(table.stats, table.numRows);
+  // The worker's wait for a chunk to be handed back is the page's writing it: the figure says so.
+  if (page)
+    byId('limit').append(
+      ' On this page’s device, the GPU wait includes this page’s thread writing the chunks.',
+    );
   const frames = meter.endRun();
   const { msTotal, msToFirstBatch, bytesFetched } = table.stats;
   showMessage(
