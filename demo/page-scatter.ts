@@ -149,11 +149,12 @@ export class PageScatter {
     this.domain ??= await domainOf(drawing.table, columns, final ? 0 : GROW_PADDING);
     if (generation !== this.generation || !this.domain) return;
     const t0 = performance.now();
-    const plot = byId('plot');
-    const [width, height] = [plot.clientWidth, plot.clientHeight];
+    // The device pixels the canvas covers once its edges are snapped to them: one texel each, no blur.
+    const box = this.canvas.getBoundingClientRect();
     const ratio = window.devicePixelRatio || 1;
-    this.canvas.width = Math.max(1, Math.round(width * ratio));
-    this.canvas.height = Math.max(1, Math.round(height * ratio));
+    const snap = (v: number) => Math.round(v * ratio);
+    this.canvas.width = Math.max(1, snap(box.right) - snap(box.left));
+    this.canvas.height = Math.max(1, snap(box.bottom) - snap(box.top));
     this.context ??= this.points.context(this.canvas);
     await this.points.draw(this.context, columns, this.domain, rows, 0.5);
     this.lastMs = performance.now() - t0;

@@ -69,12 +69,17 @@ function fileRows(path: string): number {
 /** Pixels of the scatter unlike its background, and the image (the note over it hidden). */
 async function scatterPixels(
   on: Page = page,
+  snapped = false,
 ): Promise<{ lit: number; data: Uint8Array; width: number; height: number }> {
   const note = on.locator('#scatter-note');
   await note.evaluate((element) => {
     element.style.visibility = 'hidden';
   });
-  const image = decodePng(await on.locator('#plot').screenshot());
+  const image = decodePng(
+    snapped
+      ? await on.screenshot({ clip: await snappedRect(on), fullPage: true })
+      : await on.locator('#plot').screenshot(),
+  );
   await note.evaluate((element) => {
     element.style.visibility = '';
   });
@@ -86,6 +91,15 @@ async function scatterPixels(
     if (far) lit++;
   }
   return { lit, data: image.data, width: image.width, height: image.height };
+}
+
+/** The device pixels (at ratio 1) the canvas `#scatter` covers on the page: its rectangle's edges rounded. */
+function snappedRect(on: Page): Promise<{ x: number; y: number; width: number; height: number }> {
+  return on.locator('#scatter').evaluate((canvas) => {
+    const r = canvas.getBoundingClientRect();
+    const [x, y] = [Math.round(r.left + scrollX), Math.round(r.top + scrollY)];
+    return { x, y, width: Math.round(r.right + scrollX) - x, height: Math.round(r.bottom + scrollY) - y };
+  });
 }
 
 /** Pixels of `after` darker than in `before` by more than 48 (summed over red, green and blue). */
@@ -155,6 +169,17 @@ function cpuCounts(values: (number | null)[], edges: number[], keep: (row: numbe
   return counts;
 }
 
+/** Drags across the middle fifth of `column`'s histogram, from 30% to 50% of its width. */
+async function brushAcross(on: Page, column: string): Promise<void> {
+  const chart = on.locator(`.hist[data-column="${column}"] canvas`);
+  const box = (await chart.boundingBox()) as { x: number; y: number; width: number; height: number };
+  await on.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+  await on.mouse.down();
+  await on.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2, { steps: 4 });
+  await on.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 4 });
+  await on.mouse.up();
+}
+
 test('on open, the default data set loads and its every row is counted and drawn', async () => {
   test.setTimeout(420_000);
   const rows = fileRows(DEMO_PATH);
@@ -180,13 +205,7 @@ test('a brush recounts the other histograms as a CPU filter of the data set does
   const before = await histograms();
   expect(before.map((h) => h.column)).toEqual(['pickup_at', 'distance_km', 'fare', 'tip']);
   const scatterBefore = await scatterPixels();
-  const fare = page.locator('.hist[data-column="fare"] canvas');
-  const box = (await fare.boundingBox()) as { x: number; y: number; width: number; height: number };
-  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2, { steps: 4 });
-  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 4 });
-  await page.mouse.up();
+  await brushAcross(page, 'fare');
   // Done when no query runs and the counts shown are of the brush drawn.
   const panel = page.locator('#histograms');
   await expect(panel).toHaveAttribute('data-state', 'idle', { timeout: 300_000 });
@@ -391,7 +410,7 @@ test("on this page's device, the data set loads, the page's own pipeline draws e
 
   const width = Number(await canvas.getAttribute('data-width'));
   const height = Number(await canvas.getAttribute('data-height'));
-  const shot = await scatterPixels(own);
+  const shot = await scatterPixels(own, true);
   expect([shot.width, shot.height]).toEqual([width, height]);
   const { lit, near } = expectedPixels(
     values.pickup_lon as (number | null)[],
@@ -457,7 +476,7 @@ test("the GPU device switch reloads on the worker's device and back, kept in the
   const domain = JSON.parse((await canvas.getAttribute('data-domain')) as string);
   expect(domain).toEqual({ x: extent(xs as number[]), y: extent(ys as number[]) });
   await own.screenshot({ path: join(SHOTS, 'demo-page-device-nulls.png') });
-  const shot = await scatterPixels(own);
+  const shot = await scatterPixels(own, true);
   expect([shot.width, shot.height]).toEqual([
     Number(await canvas.getAttribute('data-width')),
     Number(await canvas.getAttribute('data-height')),
@@ -474,6 +493,30 @@ test("the GPU device switch reloads on the worker's device and back, kept in the
   }
   expect(lit.reduce((n, v) => n + v, 0)).toBeGreaterThan(1_000);
   expect({ unlit, stray }).toEqual({ unlit: 0, stray: 0 });
+
+  // A brush recounts the other histograms on the page's device as a CPU filter does; the scatter says
+  // why it cannot dim the rows outside it.
+  await brushAcross(own, 'u8');
+  const panel = own.locator('#histograms');
+  await expect(panel).toHaveAttribute('data-brushes', /u8/, { timeout: 60_000 });
+  await expect(panel).toHaveAttribute('data-state', 'idle', { timeout: 60_000 });
+  await expect(own.locator('#scatter-note')).toContainText('no buffer to bind');
+  const brushed = await histograms(own);
+  const [lo, hi] = brushed.find((h) => h.column === 'u8')?.brush ?? [0, 0];
+  const more = readColumns(
+    path,
+    brushed.map((h) => h.column),
+  );
+  const keep = (row: number) => {
+    const v = more.u8?.[row];
+    return v !== null && v !== undefined && v >= lo && v < hi;
+  };
+  await expect(panel).toHaveAttribute(
+    'data-selected',
+    String((more.u8 ?? []).filter((_, row) => keep(row)).length),
+  );
+  for (const h of brushed.filter((h) => h.column !== 'u8'))
+    expect(h.counts, h.column).toEqual(cpuCounts(more[h.column] as (number | null)[], h.edges, keep));
 
   await own.locator('#device').selectOption('worker');
   await expect(own).toHaveURL(/device=worker/);
