@@ -1,6 +1,7 @@
 import type { DeviceColumnInfo, GpuFilter, GpuTable, Range } from '../src/index.js';
 import { byId } from './dom.js';
-import { kindOf, PagePoints, type PointColumns, type PointDomain } from './page-points.js';
+import { PagePoints, type PointColumns, type PointDomain } from './page-points.js';
+import { kindOf } from './page-points-wgsl.js';
 import { plotCanvas, type ScatterColumns } from './scatter.js';
 
 /** Who draws the page's canvas (its label). */
