@@ -93,10 +93,7 @@ export class Scatter {
     const view = this.view;
     this.view = null;
     if (view) void view.destroy().catch(() => {});
-    for (const stale of byId('plot').querySelectorAll('canvas')) stale.remove();
-    const blank = this.makeCanvas();
-    blank.id = 'scatter';
-    this.canvas = blank;
+    this.canvas = plotCanvas();
   }
 
   /** Makes the views wanted (the first, the last), one at a time. */
@@ -169,10 +166,7 @@ export class Scatter {
   }
 
   private makeCanvas(): HTMLCanvasElement {
-    const canvas = make('canvas', 'scatter-canvas');
-    canvas.setAttribute('aria-label', 'scatter of the loaded rows, drawn in the worker');
-    byId('plot').insertBefore(canvas, byId('scatter-note'));
-    return canvas;
+    return layCanvas('scatter of the loaded rows, drawn in the worker');
   }
 
   private fit(): void {
@@ -195,6 +189,24 @@ export class Scatter {
     this.serial = next.catch(() => {});
     return next;
   }
+}
+
+/**
+ * A blank `#scatter` in place of every canvas of the plot: nothing drawn before stays. `where` says who
+ * draws on it (its label).
+ */
+export function plotCanvas(where = 'in the worker'): HTMLCanvasElement {
+  for (const stale of byId('plot').querySelectorAll('canvas')) stale.remove();
+  const canvas = layCanvas(`scatter of the loaded rows, drawn ${where}`);
+  canvas.id = 'scatter';
+  return canvas;
+}
+
+function layCanvas(label: string): HTMLCanvasElement {
+  const canvas = make('canvas', 'scatter-canvas');
+  canvas.setAttribute('aria-label', label);
+  byId('plot').insertBefore(canvas, byId('scatter-note'));
+  return canvas;
 }
 
 /** Points' opacity: half, or nearly whole while a filter dims the rows outside it. */

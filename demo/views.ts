@@ -1,9 +1,15 @@
-import type { GpuFilter, GpuTable, Loader, Predicate } from '../src/index.js';
+import type { GpuFilter, GpuTable, Loader, Predicate, Range } from '../src/index.js';
 import { type Brushes, CrossfilterPanel } from './crossfilter-panel.js';
 import { byId, setText } from './dom.js';
 import { showLegend } from './legend.js';
 import { describeError } from './message.js';
+import { PageScatter } from './page-scatter.js';
 import { Scatter, type ScatterColumns } from './scatter.js';
+
+/** A scatter: drawn by the worker (`Scatter`) or, on the page's device, by the page (`PageScatter`). */
+type ScatterView = Pick<Scatter, 'start' | 'grow' | 'finish' | 'choose' | 'setFilter' | 'clear'> & {
+  readonly current: { domain: { color: Range | null } } | null;
+};
 
 /**
  * The scatter, its legend and the linked histograms of the current table, and the note over the
@@ -12,10 +18,12 @@ import { Scatter, type ScatterColumns } from './scatter.js';
  * drawn with `view.filter`).
  */
 export class Views {
-  private readonly scatter = new Scatter(
+  private readonly workerScatter = new Scatter(
     (rows) => this.drawn(rows),
-    (error) => this.note(`The scatter could not be drawn: ${describeError(error).message}`, true),
+    (error) => this.failed(error),
   );
+  private scatter: ScatterView = this.workerScatter;
+  private device: GPUDevice | null = null;
   private readonly crossfilter = new CrossfilterPanel((table, brushes) => this.select(table, brushes));
   private table: GpuTable | null = null;
   private filter: GpuFilter | null = null;
@@ -23,6 +31,22 @@ export class Views {
 
   /** The GPU is emulated on the CPU: the note says why points come slowly. */
   software = false;
+
+  /** Draws the scatter in the worker (`null`), or with the page's own pipeline on its `device`. */
+  useDevice(device: GPUDevice | null): void {
+    if (device === this.device) return;
+    this.clear();
+    this.device = device;
+    this.scatter = device
+      ? new PageScatter(
+          device,
+          (rows) => this.drawn(rows),
+          (error) => this.failed(error),
+          (text) => this.note(text),
+        )
+      : this.workerScatter;
+    this.scatter.clear();
+  }
 
   /** Removes everything drawn from a table. */
   clear(): void {
@@ -78,6 +102,10 @@ export class Views {
     const note = byId('scatter-note');
     note.textContent = text;
     note.className = error ? 'overlay error' : 'overlay';
+  }
+
+  private failed(error: unknown): void {
+    this.note(`The scatter could not be drawn: ${describeError(error).message}`, true);
   }
 
   private drawn(rows: number): void {

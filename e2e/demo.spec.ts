@@ -67,12 +67,19 @@ function fileRows(path: string): number {
 }
 
 /** Pixels of the scatter unlike its background, and the image (the note over it hidden). */
-async function scatterPixels(): Promise<{ lit: number; data: Uint8Array }> {
-  const note = page.locator('#scatter-note');
+async function scatterPixels(
+  on: Page = page,
+  snapped = false,
+): Promise<{ lit: number; data: Uint8Array; width: number; height: number }> {
+  const note = on.locator('#scatter-note');
   await note.evaluate((element) => {
     element.style.visibility = 'hidden';
   });
-  const image = decodePng(await page.locator('#plot').screenshot());
+  const image = decodePng(
+    snapped
+      ? await on.screenshot({ clip: await snappedRect(on), fullPage: true })
+      : await on.locator('#plot').screenshot(),
+  );
   await note.evaluate((element) => {
     element.style.visibility = '';
   });
@@ -83,7 +90,16 @@ async function scatterPixels(): Promise<{ lit: number; data: Uint8Array }> {
     );
     if (far) lit++;
   }
-  return { lit, data: image.data };
+  return { lit, data: image.data, width: image.width, height: image.height };
+}
+
+/** The device pixels (at ratio 1) the canvas `#scatter` covers on the page: its rectangle's edges rounded. */
+function snappedRect(on: Page): Promise<{ x: number; y: number; width: number; height: number }> {
+  return on.locator('#scatter').evaluate((canvas) => {
+    const r = canvas.getBoundingClientRect();
+    const [x, y] = [Math.round(r.left + scrollX), Math.round(r.top + scrollY)];
+    return { x, y, width: Math.round(r.right + scrollX) - x, height: Math.round(r.bottom + scrollY) - y };
+  });
 }
 
 /** Pixels of `after` darker than in `before` by more than 48 (summed over red, green and blue). */
@@ -121,8 +137,8 @@ interface Shown {
   brush: [number, number] | null;
 }
 
-async function histograms(): Promise<Shown[]> {
-  return page.locator('#histograms .hist').evaluateAll((elements) =>
+async function histograms(on: Page = page): Promise<Shown[]> {
+  return on.locator('#histograms .hist').evaluateAll((elements) =>
     elements.map((e) => {
       const data = (e as HTMLElement).dataset;
       return {
@@ -153,6 +169,17 @@ function cpuCounts(values: (number | null)[], edges: number[], keep: (row: numbe
   return counts;
 }
 
+/** Drags across the middle fifth of `column`'s histogram, from 30% to 50% of its width. */
+async function brushAcross(on: Page, column: string): Promise<void> {
+  const chart = on.locator(`.hist[data-column="${column}"] canvas`);
+  const box = (await chart.boundingBox()) as { x: number; y: number; width: number; height: number };
+  await on.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+  await on.mouse.down();
+  await on.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2, { steps: 4 });
+  await on.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 4 });
+  await on.mouse.up();
+}
+
 test('on open, the default data set loads and its every row is counted and drawn', async () => {
   test.setTimeout(420_000);
   const rows = fileRows(DEMO_PATH);
@@ -178,13 +205,7 @@ test('a brush recounts the other histograms as a CPU filter of the data set does
   const before = await histograms();
   expect(before.map((h) => h.column)).toEqual(['pickup_at', 'distance_km', 'fare', 'tip']);
   const scatterBefore = await scatterPixels();
-  const fare = page.locator('.hist[data-column="fare"] canvas');
-  const box = (await fare.boundingBox()) as { x: number; y: number; width: number; height: number };
-  await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
-  await page.mouse.down();
-  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height / 2, { steps: 4 });
-  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2, { steps: 4 });
-  await page.mouse.up();
+  await brushAcross(page, 'fare');
   // Done when no query runs and the counts shown are of the brush drawn.
   const panel = page.locator('#histograms');
   await expect(panel).toHaveAttribute('data-state', 'idle', { timeout: 300_000 });
@@ -316,4 +337,197 @@ test('at devicePixelRatio 2 in a phone-sized window the page fits and draws at f
   await expect(canvas).toHaveAttribute('data-height', String(Math.round((css[1] as number) * 2)));
   await phone.screenshot({ path: join(SHOTS, 'demo-phone-dpr2.png'), fullPage: true });
   await phone.close();
+});
+
+/** A plot's pixel grid: which pixels some point must light, and which no point comes near. */
+function expectedPixels(
+  xs: (number | null)[],
+  ys: (number | null)[],
+  domain: { x: [number, number]; y: [number, number] },
+  width: number,
+  height: number,
+): { lit: Uint8Array; near: Uint8Array } {
+  const lit = new Uint8Array(width * height);
+  const near = new Uint8Array(width * height);
+  const [[x0, x1], [y0, y1]] = [domain.x, domain.y];
+  xs.forEach((x, row) => {
+    const y = ys[row];
+    if (x === null || y === null || y === undefined) return;
+    const px = ((x - x0) / (x1 - x0)) * width;
+    const py = (1 - (y - y0) / (y1 - y0)) * height;
+    const [cx, cy] = [Math.floor(px), Math.floor(py)];
+    // Well inside its pixel, a point lights it whatever the f32 rounding; near an edge, either may be lit.
+    const inside = px - cx > 0.05 && px - cx < 0.95 && py - cy > 0.05 && py - cy < 0.95;
+    if (inside && cx < width && cy < height) lit[cy * width + cx] = 1;
+    for (let dy = -1; dy <= 1; dy++)
+      for (let dx = -1; dx <= 1; dx++) {
+        const [nx, ny] = [cx + dx, cy + dy];
+        if (nx >= 0 && ny >= 0 && nx < width && ny < height) near[ny * width + nx] = 1;
+      }
+  });
+  return { lit, near };
+}
+
+test("on this page's device, the data set loads, the page's own pipeline draws each row where it lies, and the histograms are the CPU's", async ({
+  browser,
+}) => {
+  test.setTimeout(600_000);
+  const rows = fileRows(DEMO_PATH);
+  const own = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors: string[] = [];
+  own.on('pageerror', (error) => errors.push(String(error)));
+  await own.goto('/?device=page');
+  await expect(own.locator('#device')).toHaveValue('page');
+  await expect(own.locator('#device-note')).toContainText('GPU device: this page’s');
+  await expect(own.locator('#adapter')).not.toHaveText(/no WebGPU|starting/);
+  await expect(own.locator('#message')).toContainText(`Loaded ${rows.toLocaleString('en-US')} rows`, {
+    timeout: 420_000,
+  });
+  await expect(own.locator('#message')).toContainText('with this page’s device');
+  await expect(own.locator('#rows')).toHaveText(rows.toLocaleString('en-US'));
+  // The histograms come after the last scatter (over every row): once they show, it is drawn.
+  await expect(own.locator('#histograms .hist[data-counts]')).toHaveCount(4, { timeout: 240_000 });
+  const canvas = own.locator('#scatter');
+  await expect(canvas).toHaveAttribute('data-rows', String(rows));
+  await expect(canvas).toHaveAttribute('aria-label', /this page’s device/);
+  await own.screenshot({ path: join(SHOTS, 'demo-page-device.png'), fullPage: true });
+
+  const values = readColumns(DEMO_PATH, [
+    'pickup_lon',
+    'pickup_lat',
+    'pickup_at',
+    'distance_km',
+    'fare',
+    'tip',
+  ]);
+  const extent = (name: string) => {
+    const kept = (values[name] as (number | null)[]).filter((v): v is number => v !== null);
+    return [kept.reduce((a, b) => Math.min(a, b)), kept.reduce((a, b) => Math.max(a, b))];
+  };
+  // The last scatter spans the columns' whole extent, as table.describe found it on the page's device.
+  const domain = JSON.parse((await canvas.getAttribute('data-domain')) as string);
+  expect(domain).toEqual({ x: extent('pickup_lon'), y: extent('pickup_lat') });
+
+  const width = Number(await canvas.getAttribute('data-width'));
+  const height = Number(await canvas.getAttribute('data-height'));
+  const shot = await scatterPixels(own, true);
+  expect([shot.width, shot.height]).toEqual([width, height]);
+  const { lit, near } = expectedPixels(
+    values.pickup_lon as (number | null)[],
+    values.pickup_lat as (number | null)[],
+    domain,
+    width,
+    height,
+  );
+  const wrong = { unlit: 0, stray: 0, mustLight: 0, mustStayBlank: 0 };
+  for (let i = 0; i < width * height; i++) {
+    const far = [0, 1, 2].some(
+      (c) => Math.abs((shot.data[i * 4 + c] as number) - (PLOT_BACKGROUND[c] as number)) > 24,
+    );
+    if (lit[i]) wrong.mustLight++;
+    if (!near[i]) wrong.mustStayBlank++;
+    if (lit[i] && !far) wrong.unlit++;
+    if (!near[i] && far) wrong.stray++;
+  }
+  expect(wrong.mustLight, 'pixels a point lies well inside').toBeGreaterThan(20_000);
+  expect(wrong.mustStayBlank, 'pixels no point comes near').toBeGreaterThan(20_000);
+  expect({ unlit: wrong.unlit, stray: wrong.stray }).toEqual({ unlit: 0, stray: 0 });
+
+  // The histograms' queries ran on the page's device: their counts are those of the CPU over the file.
+  const shown = await histograms(own);
+  expect(shown.map((h) => h.column)).toEqual(['pickup_at', 'distance_km', 'fare', 'tip']);
+  for (const h of shown)
+    expect(h.counts, h.column).toEqual(cpuCounts(values[h.column] as (number | null)[], h.edges, () => true));
+  await own.close();
+  expect(errors, 'uncaught errors in the page').toEqual([]);
+});
+
+test("the GPU device switch reloads on the worker's device and back, kept in the URL; nulls are not drawn on the page's", async ({
+  browser,
+}) => {
+  test.setTimeout(300_000);
+  const own = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const errors: string[] = [];
+  own.on('pageerror', (error) => errors.push(String(error)));
+  const canvas = own.locator('#scatter');
+  const loaded = async (device: string) => {
+    await expect(own.locator('#message')).toContainText('Loaded 60,007 rows', { timeout: 120_000 });
+    await expect(own.locator('#message')).toContainText(device);
+    await expect(canvas).toHaveAttribute('data-rows', '60007', { timeout: 120_000 });
+    await expect(own.locator('#histograms .hist[data-counts]')).not.toHaveCount(0, { timeout: 120_000 });
+  };
+  await own.goto('/?device=page&url=/data/many-batches.stream');
+  await loaded('with this page’s device');
+  await expect(own.locator('#pick-x')).toHaveValue('f32');
+  await expect(own.locator('#pick-y')).toHaveValue('f64');
+
+  // f32 has nulls: those rows are skipped, every other row lights its pixel (f64 is drawn as its f32).
+  const path = join(FIXTURE_DIR, 'many-batches.stream');
+  const values = readColumns(path, ['f32', 'f64']);
+  const [xs, ys] = [values.f32, values.f64].map((c) =>
+    (c as (number | null)[]).map((v) => v && Math.fround(v)),
+  );
+  const nulls = (xs as (number | null)[]).filter((v) => v === null).length;
+  expect(nulls).toBeGreaterThan(0);
+  const extent = (column: (number | null)[]) => {
+    const kept = column.filter((v): v is number => v !== null);
+    return [kept.reduce((a, b) => Math.min(a, b)), kept.reduce((a, b) => Math.max(a, b))];
+  };
+  const domain = JSON.parse((await canvas.getAttribute('data-domain')) as string);
+  expect(domain).toEqual({ x: extent(xs as number[]), y: extent(ys as number[]) });
+  await own.screenshot({ path: join(SHOTS, 'demo-page-device-nulls.png') });
+  const shot = await scatterPixels(own, true);
+  expect([shot.width, shot.height]).toEqual([
+    Number(await canvas.getAttribute('data-width')),
+    Number(await canvas.getAttribute('data-height')),
+  ]);
+  const { lit, near } = expectedPixels(xs as number[], ys as number[], domain, shot.width, shot.height);
+  let unlit = 0;
+  let stray = 0;
+  for (let i = 0; i < shot.width * shot.height; i++) {
+    const far = [0, 1, 2].some(
+      (c) => Math.abs((shot.data[i * 4 + c] as number) - (PLOT_BACKGROUND[c] as number)) > 24,
+    );
+    if (lit[i] && !far) unlit++;
+    if (!near[i] && far) stray++;
+  }
+  expect(lit.reduce((n, v) => n + v, 0)).toBeGreaterThan(1_000);
+  expect({ unlit, stray }).toEqual({ unlit: 0, stray: 0 });
+
+  // A brush recounts the other histograms on the page's device as a CPU filter does; the scatter says
+  // why it cannot dim the rows outside it.
+  await brushAcross(own, 'u8');
+  const panel = own.locator('#histograms');
+  await expect(panel).toHaveAttribute('data-brushes', /u8/, { timeout: 60_000 });
+  await expect(panel).toHaveAttribute('data-state', 'idle', { timeout: 60_000 });
+  await expect(own.locator('#scatter-note')).toContainText('no buffer to bind');
+  const brushed = await histograms(own);
+  const [lo, hi] = brushed.find((h) => h.column === 'u8')?.brush ?? [0, 0];
+  const more = readColumns(
+    path,
+    brushed.map((h) => h.column),
+  );
+  const keep = (row: number) => {
+    const v = more.u8?.[row];
+    return v !== null && v !== undefined && v >= lo && v < hi;
+  };
+  await expect(panel).toHaveAttribute(
+    'data-selected',
+    String((more.u8 ?? []).filter((_, row) => keep(row)).length),
+  );
+  for (const h of brushed.filter((h) => h.column !== 'u8'))
+    expect(h.counts, h.column).toEqual(cpuCounts(more[h.column] as (number | null)[], h.edges, keep));
+
+  await own.locator('#device').selectOption('worker');
+  await expect(own).toHaveURL(/device=worker/);
+  await expect(own.locator('#device-note')).toContainText('GPU device: the worker’s');
+  await loaded('with staging');
+  await expect(canvas).toHaveAttribute('aria-label', /in the worker/);
+
+  await own.locator('#device').selectOption('page');
+  await expect(own).toHaveURL(/device=page/);
+  await loaded('with this page’s device');
+  await expect(canvas).toHaveAttribute('aria-label', /this page’s device/);
+  await own.close();
+  expect(errors, 'uncaught errors in the page').toEqual([]);
 });
