@@ -4,11 +4,8 @@ import { loadAborted, NetworkError } from '../src/core/errors.js';
 import type { ByobBody } from '../src/core/source/byob.js';
 import type { ByteSource } from '../src/core/source/byte-source.js';
 
-/**
- * Bytes a chunk read of a file source reads (headers and small messages; bodies are read into their
- * buffers). Each chunk is a new buffer whose bytes are copied again into a body: kept small.
- */
-const CHUNK_BYTES = 64 << 10;
+/** Bytes a chunk read of a file source reads (headers and small messages; bodies are read into their buffers). */
+const CHUNK_BYTES = 1 << 20;
 
 /**
  * A read into a large buffer is split into pieces of at least this many bytes, read at once on libuv's

@@ -3,10 +3,9 @@ import { type ByobBody, fillFrom, isByob } from './byob.js';
 /**
  * How far a read-ahead runs ahead of a source that reads into given buffers: bodies go straight into
  * their own buffers, so the read-ahead only covers message headers and small messages, and what it
- * holds when a body starts is the most of that body that is copied. (A source's own chunk may be larger:
- * at least one chunk is always held.)
+ * holds when a body starts is the most of that body that is copied.
  */
-export const BYOB_READ_AHEAD_BYTES = 64 << 10;
+export const BYOB_READ_AHEAD_BYTES = 1 << 20;
 
 /**
  * Pulls a byte source eagerly into a FIFO bounded by bytes, so that the network keeps flowing while
