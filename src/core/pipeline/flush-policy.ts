@@ -8,8 +8,9 @@ export const IDLE_FLUSH_MS = 2;
 
 /**
  * When coalesced batches are submitted to the GPU: after the first batch (so that first data is not
- * late), every `FLUSH_INTERVAL_MS`, and whenever the next batch is slow to come. Small batches thus
- * cost one GPU round trip per interval rather than one each, and data never waits long on the CPU.
+ * late), every `FLUSH_INTERVAL_MS` unless no staging buffer would be free to go on with, and whenever
+ * the next batch is slow to come. Small batches thus cost one GPU round trip per interval (or per round
+ * trip, when the GPU is slower than that) rather than one each, and data never waits long on the CPU.
  */
 export class FlushPolicy {
   #lastFlush = performance.now();
@@ -21,10 +22,19 @@ export class FlushPolicy {
     return !(await arrivesWithin(next, IDLE_FLUSH_MS));
   }
 
-  /** Whether to submit after a batch was appended. */
-  afterBatch(now: number): boolean {
+  /**
+   * Whether to submit after a batch was appended. `wouldStall`: submitting now would leave the next
+   * batch waiting for the GPU; the interval's submit then waits until a staging buffer is free (these
+   * rows land up to one round trip later, and the batches after them do not wait).
+   */
+  afterBatch(now: number, wouldStall = false): boolean {
     this.#batches++;
-    return this.#batches === 1 || now - this.#lastFlush >= FLUSH_INTERVAL_MS;
+    return this.#batches === 1 || (now - this.#lastFlush >= FLUSH_INTERVAL_MS && !wouldStall);
+  }
+
+  /** Whether an interval has passed since the last submit (a submit held back by `wouldStall`). */
+  overdue(now: number): boolean {
+    return this.#batches > 0 && now - this.#lastFlush >= FLUSH_INTERVAL_MS;
   }
 
   /** Records a submission. */

@@ -5,6 +5,7 @@ import { type ColumnPlan, planColumns, type SkippedColumn } from '../columns/typ
 import { type ArrowGpuError, asArrowGpuError, GpuError, loadAborted } from '../errors.js';
 import type { BufferTracker } from '../gpu/buffer-tracker.js';
 import { GpuErrorWatch } from '../gpu/error-scope.js';
+import { nextTask } from '../gpu/remote/task-slicer.js';
 import type { StagingRing } from '../gpu/upload/staging-ring.js';
 import { StagingTransport } from '../gpu/upload/staging-transport.js';
 import { TableUploader, type UploadedColumn } from '../gpu/upload/table-uploader.js';
@@ -440,7 +441,11 @@ class Load {
       if (decoded.pooledBody) this.#pool.release(decoded.pooledBody);
       decoded.recycle?.();
       this.#batches++;
-      if (policy.afterBatch(performance.now())) flush();
+      const now = performance.now();
+      if (policy.afterBatch(now, transport.flushWouldStall)) flush();
+      // Held back for a staging buffer: batches already read can follow each other without a task
+      // boundary, so a new task lets the GPU's callbacks (that buffer mapped again) in.
+      else if (policy.overdue(now)) await nextTask();
       this.#progress?.tick(performance.now(), () => this.#snapshot());
     }
     await transport.finish();

@@ -55,6 +55,10 @@ export class RemoteTransport implements UploadTransport {
     return this.#posted.size;
   }
 
+  get flushWouldStall(): boolean {
+    return this.#free.length === 0 && this.#made >= this.#slots && this.#posted.size > 0;
+  }
+
   get maxInFlight(): number {
     return this.#maxInFlight;
   }

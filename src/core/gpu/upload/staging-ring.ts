@@ -62,6 +62,11 @@ export class StagingRing {
     return this.#slots.filter((s) => s.state !== 'free').length;
   }
 
+  /** Slots free to acquire now (mapped, or not made yet). */
+  get freeSlots(): number {
+    return this.#slots.filter((s) => s.state === 'free').length;
+  }
+
   /** Number of slots (the in-flight bound). */
   get size(): number {
     return this.#slots.length;

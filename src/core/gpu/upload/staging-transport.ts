@@ -45,6 +45,10 @@ export class StagingTransport implements UploadTransport {
     return this.#ring.inFlight;
   }
 
+  get flushWouldStall(): boolean {
+    return this.#ring.freeSlots === 0;
+  }
+
   get maxInFlight(): number {
     return this.#maxInFlight;
   }

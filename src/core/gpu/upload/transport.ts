@@ -27,6 +27,11 @@ export interface UploadTransport {
   readonly pendingBytes: number;
   /** Staging buffers (or submissions) submitted or held but not done, now. */
   readonly inFlight: number;
+  /**
+   * Whether a flush now would leave the next `begin` waiting for the GPU (no free staging buffer or
+   * submission left): a flush on a timer can then wait, and more batches share one round trip.
+   */
+  readonly flushWouldStall: boolean;
   /** Largest `inFlight` seen. */
   readonly maxInFlight: number;
   /** Milliseconds spent waiting for the GPU (a free staging buffer or submitted work). */

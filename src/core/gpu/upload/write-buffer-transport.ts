@@ -35,6 +35,10 @@ export class WriteBufferTransport implements UploadTransport {
     return this.#maxInFlight;
   }
 
+  get flushWouldStall(): boolean {
+    return this.#inFlight.length >= this.#limit;
+  }
+
   get waitMs(): number {
     return this.#waitMs;
   }
