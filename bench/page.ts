@@ -139,8 +139,10 @@ window.benchReady = (async () => {
     new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module', name: 'bench-worker' }),
   );
   const device = await openDevice();
-  // Loads onto the page's own device: the worker decodes, the main thread writes what it posts.
-  const deviceLoader = await lib.createLoader({ device });
+  // Loads onto the page's own device: the worker decodes, the main thread writes what it posts. Made
+  // on first use, after the page's loader, whose worker is the one the heap sampler follows (the
+  // first worker of that URL).
+  let deviceLoader: Lib.Loader | null = null;
 
   const ceiling = async (ms: Promise<number>): Promise<RunResult> => ({
     msTotal: await ms,
@@ -165,7 +167,9 @@ window.benchReady = (async () => {
       case 'ours:writeBuffer':
       case 'ours:device': {
         const upload = variant === 'ours:writeBuffer' ? 'writeBuffer' : 'staging';
-        return oursRun(variant === 'ours:device' ? deviceLoader : loader, url, upload);
+        if (variant !== 'ours:device') return oursRun(loader, url, upload);
+        deviceLoader ??= await lib.createLoader({ device });
+        return oursRun(deviceLoader, url, upload);
       }
       case 'ours:cold':
         return coldRun(lib, url);
