@@ -71,7 +71,7 @@ describe('staging ring on Dawn', () => {
       const tracker = new BufferTracker(device);
       const ring = new StagingRing(device, tracker);
       const watch = new GpuErrorWatch(device);
-      const transport = new StagingTransport(device, ring, watch, () => 0);
+      const transport = new StagingTransport(device, ring, watch);
       // Right after `begin` this test holds one mapped slot; the unmapped ones wait for the GPU.
       let heldOrSubmitted = 0;
       await upload(device, tracker, transport, () => {
@@ -93,7 +93,7 @@ describe('staging ring on Dawn', () => {
     await withDevice(async (device, probe) => {
       const tracker = new BufferTracker(device);
       const ring = new StagingRing(device, tracker, 3);
-      const transport = new StagingTransport(device, ring, new GpuErrorWatch(device), () => 0);
+      const transport = new StagingTransport(device, ring, new GpuErrorWatch(device));
       await upload(device, tracker, transport, () => {});
       expect(probe.maxMapWritePending).toBe(3);
       expect(probe.maxMapWriteAlive).toBe(3);

@@ -77,7 +77,7 @@ function transportFor(
   if (strategy === 'writeBuffer')
     return small ? new SmallChunkWriteBuffer(device) : new WriteBufferTransport(device);
   const Staging = small ? SmallChunkStaging : StagingTransport;
-  return new Staging(device, ring, watch, () => 0);
+  return new Staging(device, ring, watch);
 }
 
 interface Case {

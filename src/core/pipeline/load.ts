@@ -5,7 +5,6 @@ import { type ColumnPlan, planColumns, type SkippedColumn } from '../columns/typ
 import { type ArrowGpuError, asArrowGpuError, GpuError, loadAborted } from '../errors.js';
 import type { BufferTracker } from '../gpu/buffer-tracker.js';
 import { GpuErrorWatch } from '../gpu/error-scope.js';
-import { nextTask } from '../gpu/remote/task-slicer.js';
 import type { StagingRing } from '../gpu/upload/staging-ring.js';
 import { StagingTransport } from '../gpu/upload/staging-transport.js';
 import { TableUploader, type UploadedColumn } from '../gpu/upload/table-uploader.js';
@@ -14,6 +13,7 @@ import { WriteBufferTransport } from '../gpu/upload/write-buffer-transport.js';
 import { type BatchStream, openBatchStream } from '../ipc/decode.js';
 import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from '../ipc/framer.js';
 import { type MessageHeaderInfo, MessageKind } from '../ipc/metadata/message.js';
+import { nextTask } from '../next-task.js';
 import { BytePool } from '../source/byte-pool.js';
 import type { ReadTail } from '../source/byte-source.js';
 import { ReadAhead } from '../source/read-ahead.js';
@@ -164,8 +164,6 @@ class Load {
     },
   };
   #progress: ProgressThrottle<LoadProgress> | null;
-  /** Staging slots are sized for two of the largest batches seen so far. */
-  readonly #preferredSlot = { bytes: 0 };
   /** The first record batch's header, once read (its body may still be arriving). */
   #firstHeader: MessageHeaderInfo | null = null;
 
@@ -320,17 +318,10 @@ class Load {
 
   #startUpload(plans: ColumnPlan[]): TableUploader {
     const { gpu, upload, bytesTotal } = this.#input;
-    const preferredSlot = this.#preferredSlot;
     const transport =
       gpu.transport?.() ??
       (upload === 'staging'
-        ? new StagingTransport(
-            gpu.device,
-            gpu.ring,
-            this.#watch,
-            () => preferredSlot.bytes,
-            this.#uploadAbort.signal,
-          )
+        ? new StagingTransport(gpu.device, gpu.ring, this.#watch, this.#uploadAbort.signal)
         : new WriteBufferTransport(gpu.device));
     this.#transport = transport;
     // Column buffers are sized from a `rows` hint, else from the bytes seen so far against Content-Length,
@@ -431,10 +422,6 @@ class Load {
       this.#wakeFramer?.();
       if (this.#batches === 0) this.#firstBatchOffset = decoded.byteOffset;
       this.#lastEndOffset = decoded.endOffset;
-      this.#preferredSlot.bytes = Math.max(
-        this.#preferredSlot.bytes,
-        decoded.batch.numRows * uploader.bytesPerRow * 2,
-      );
       await uploader.append(decoded.batch);
       publisher.appended(decoded.index, uploader.rows);
       // Its values are on their way (copied into staging memory or taken by writeBuffer): reuse the bytes.

@@ -136,7 +136,11 @@ export class StagingRing {
       if (this.#failure) throw this.#failure;
       signal?.throwIfAborted();
       const free = this.#slots.filter((s) => s.state === 'free');
-      const wanted = Math.min(MAX_STAGING_BYTES, minBytes);
+      // What `#fit` would make of the slot: a slot already that large is taken before one to remake.
+      const wanted = Math.min(
+        MAX_STAGING_BYTES,
+        anyThatFits ? minBytes : Math.max(minBytes, MIN_STAGING_BYTES),
+      );
       const slot =
         free.find((s) => s.buffer && s.buffer.size >= wanted) ?? free.find((s) => s.buffer) ?? free[0];
       if (slot) {

@@ -12,7 +12,6 @@ export class StagingTransport implements UploadTransport {
   readonly #ring: StagingRing;
   readonly #device: GPUDevice;
   readonly #signal: AbortSignal | undefined;
-  readonly #preferredBytes: () => number;
   readonly #watch: GpuErrorWatch;
   #slot: StagingSlot | null = null;
   #used = 0;
@@ -23,21 +22,11 @@ export class StagingTransport implements UploadTransport {
   /** No slot was asked for yet: the first batch takes any slot that fits it (see `StagingRing.prepare`). */
   #first = true;
 
-  /**
-   * `preferredBytes` sizes new slots from the batch sizes seen so far; the copies of each submission
-   * report their GPU errors into `watch`.
-   */
-  constructor(
-    device: GPUDevice,
-    ring: StagingRing,
-    watch: GpuErrorWatch,
-    preferredBytes: () => number,
-    signal?: AbortSignal,
-  ) {
+  /** The copies of each submission report their GPU errors into `watch`. */
+  constructor(device: GPUDevice, ring: StagingRing, watch: GpuErrorWatch, signal?: AbortSignal) {
     this.#device = device;
     this.#ring = ring;
     this.#watch = watch;
-    this.#preferredBytes = preferredBytes;
     this.#signal = signal;
   }
 
@@ -67,9 +56,7 @@ export class StagingTransport implements UploadTransport {
     const started = performance.now();
     const first = this.#first;
     this.#first = false;
-    this.#slot = first
-      ? await this.#ring.acquire(bytes, this.#signal, true)
-      : await this.#ring.acquire(Math.max(bytes, this.#preferredBytes()), this.#signal);
+    this.#slot = await this.#ring.acquire(bytes, this.#signal, first);
     this.#waitMs += performance.now() - started;
     this.#used = 0;
     this.#maxInFlight = Math.max(this.#maxInFlight, this.#ring.inFlight);

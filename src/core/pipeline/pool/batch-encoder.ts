@@ -15,8 +15,9 @@ export interface EncodedBatch {
 
 /**
  * Encodes a decoded batch on a decode worker: columns that encode alone become their GPU words (the
- * Arrow bytes themselves where they already are, else one new buffer for the batch); the others go
- * back as Arrow data, for the loader thread to encode in order. Checked first, as the loader would.
+ * Arrow bytes themselves where they already are, else one scratch buffer for the batch, handed back
+ * once uploaded); the others go back as Arrow data, for the loader thread to encode in order. Checked
+ * first, as the loader would.
  */
 export function encodeBatch(
   decoded: DecodedBatch,
