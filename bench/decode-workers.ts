@@ -18,6 +18,11 @@ export interface DecodeWorkersBench {
   counts: readonly number[];
   reps: number;
   out: string;
+  /**
+   * Also loads each count with the loader's thread reading every body (bodies not left to the
+   * workers), through this switch of the file source: `true` lets workers read them.
+   */
+  workersReadBodies?: (on: boolean) => void;
 }
 
 interface Row {
@@ -33,18 +38,31 @@ const median = (xs: readonly number[]) => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
+/** `workers:4` → "4 decode worker(s)"; `:loader-reads` adds that the loader's thread read the bodies. */
+function variantName(variant: string): string {
+  const [, count, reads] = variant.split(':');
+  return `${count} decode worker(s)${reads ? ', bodies read by the loader' : ''}`;
+}
+
 /** Runs every worker count and the ring ceiling `reps` times, rotating their order each repetition. */
 export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<void> {
-  const variants = ['ring', ...bench.counts.map((n) => `workers:${n}`)];
+  const loaderReads = bench.workersReadBodies
+    ? bench.counts.filter((n) => n > 1).map((n) => `workers:${n}:loader-reads`)
+    : [];
+  const variants = ['ring', ...bench.counts.map((n) => `workers:${n}`), ...loaderReads];
   const rows = new Map<string, Row>(variants.map((v) => [v, { variant: v, ms: [] }]));
   let loadId = 1;
-  const load = async (decodeWorkers: number) => {
+  const load = async (decodeWorkers: number, workersRead = true) => {
+    bench.workersReadBodies?.(workersRead);
     const request = { loadId: loadId++, url: bench.path, upload: 'staging' as const, decodeWorkers };
     const table = await bench.service.load(request);
     await bench.service.destroyTable(table.tableId);
     const { fetchWaitMs, decodeMs, encodeMs, gpuWaitMs } = table.stats.stages;
     const stages = [fetchWaitMs, decodeMs, encodeMs, gpuWaitMs].map((ms) => ms.toFixed(0)).join('/');
-    console.log(`  stages fetch wait/decode (all workers)/encode/gpu wait: ${stages} ms`);
+    const byWorkers = (table.stats.bytesReadByWorkers / 2 ** 20).toFixed(0);
+    console.log(
+      `  stages fetch wait/decode (all workers)/encode/gpu wait: ${stages} ms; ${byWorkers} MiB read by workers`,
+    );
     return table.stats.msTotal;
   };
   // Not timed: starts the most workers any count needs (a loader keeps them), and warms the ring.
@@ -55,7 +73,10 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
       const variant = variants[(i + rep) % variants.length] as string;
       let ms: number;
       if (variant === 'ring') ms = await stagingCeiling(bench.device, bench.source, bench.gpuBytes);
-      else ms = await load(Number(variant.slice('workers:'.length)));
+      else {
+        const [, count, reads] = variant.split(':');
+        ms = await load(Number(count), reads === undefined);
+      }
       (rows.get(variant) as Row).ms.push(ms);
       const bytes = variant === 'ring' ? bench.gpuBytes : bench.fileBytes;
       console.log(`rep ${rep} ${variant}: ${ms.toFixed(0)} ms, ${(bytes / 1e6 / ms).toFixed(2)} GB/s`);
@@ -66,7 +87,7 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
     const ms = median(row.ms);
     const bytes = row.variant === 'ring' ? bench.gpuBytes : bench.fileBytes;
     return {
-      variant: row.variant === 'ring' ? 'staging ring (ceiling)' : `${row.variant.slice(8)} decode worker(s)`,
+      variant: row.variant === 'ring' ? 'staging ring (ceiling)' : variantName(row.variant),
       'median ms': Math.round(ms),
       'GB/s': Number((bytes / 1e6 / ms).toFixed(2)),
       'of ring': Number((ring / ms).toFixed(2)),

@@ -32,6 +32,8 @@ const { values: args } = parseArgs({
     'decode-workers': { type: 'string' },
     // The file as a stream of 4 MiB chunks (bodies joined from them), as before BYOB reads: a baseline.
     'read-stream': { type: 'boolean', default: false },
+    // With --decode-workers: each count also with the loader's thread reading the bodies.
+    'compare-reads': { type: 'boolean', default: false },
   },
 });
 const mib = Number(args.mib);
@@ -65,9 +67,14 @@ const decodeWorkers = import.meta.url.endsWith('.mjs')
   : tsxDecodeWorkers(0);
 const service = new LoaderService(gpu, openFile, { decodeWorkers });
 
-// The file is read at a position straight into each batch's pooled buffer (no join copy).
+// The file is read at a position straight into each batch's pooled buffer (no join copy), or its bodies
+// left to the decode workers to read (unless switched off, to compare).
+let workersReadBodies = true;
 async function openFile(url: string, signal: AbortSignal): Promise<ByteSource> {
-  if (!args['read-stream']) return nodeFileSource(url, signal);
+  if (!args['read-stream']) {
+    const source = await nodeFileSource(url, signal);
+    return workersReadBodies ? source : { ...source, bodyPath: undefined };
+  }
   const body = createReadStream(url, { highWaterMark: 4 << 20 }) as AsyncIterable<Uint8Array>;
   return { body, bytesTotal: (await stat(url)).size };
 }
@@ -92,6 +99,11 @@ if (args['decode-workers']) {
     counts,
     reps,
     out: args.out,
+    workersReadBodies: args['compare-reads']
+      ? (on) => {
+          workersReadBodies = on;
+        }
+      : undefined,
   });
   await service.close();
   process.exit(0);

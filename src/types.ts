@@ -98,6 +98,11 @@ export interface LoadStats {
   stages: StageTimes;
   /** Buffers allocated to join IPC messages that straddle network chunks; flat once warm, whatever the batch count. */
   messageBuffers: number;
+  /**
+   * Bytes of record batch bodies that decode workers read from the source themselves (a file in Node):
+   * the loader's thread skipped them. Counted in `bytesFetched` too.
+   */
+  bytesReadByWorkers: number;
 }
 
 /** One column as it lies on the GPU. */

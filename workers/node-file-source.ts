@@ -6,6 +6,8 @@ import type { ByteSource } from '../src/core/source/byte-source.js';
 
 /** Bytes a chunk read of a file source reads (headers and small messages; bodies are read into their buffers). */
 const CHUNK_BYTES = 1 << 20;
+/** Bytes of a chunk read once bodies are skipped: the next message's header, with room to spare. */
+const HEADER_CHUNK_BYTES = 64 << 10;
 
 /**
  * A read into a large buffer is split into pieces of at least this many bytes, read at once on libuv's
@@ -29,27 +31,32 @@ export async function nodeFileSource(path: string, signal?: AbortSignal): Promis
     throw new NetworkError(`${path} could not be opened: ${String(error)}`, { url: path }, { cause: error });
   }
   const size = (await file.stat()).size;
-  const body = new FileBody(file, path);
+  const body = new FileBody(file, path, size);
   signal?.addEventListener('abort', () => body.close(), { once: true });
-  return { body, bytesTotal: size, readTail: (length) => readTail(path, size, length) };
+  return { body, bytesTotal: size, readTail: (length) => readTail(path, size, length), bodyPath: path };
 }
 
-/** A file read front to back, in chunks or into given buffers, from one position. */
+/** A file read front to back, in chunks or into given buffers, from one position that skips move on. */
 class FileBody implements ByobBody {
   readonly #file: FileHandle;
   readonly #path: string;
+  readonly #size: number;
   #position = 0;
   #closed = false;
+  /** Bodies are skipped (read by decode workers): chunks then hold message headers, so they are read small. */
+  #skipping = false;
 
-  constructor(file: FileHandle, path: string) {
+  constructor(file: FileHandle, path: string, size: number) {
     this.#file = file;
     this.#path = path;
+    this.#size = size;
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
     try {
       for (;;) {
-        const chunk = await this.readInto(new Uint8Array(CHUNK_BYTES));
+        const bytes = this.#skipping ? HEADER_CHUNK_BYTES : CHUNK_BYTES;
+        const chunk = await this.readInto(new Uint8Array(bytes));
         if (chunk.byteLength === 0) return;
         yield chunk;
       }
@@ -93,6 +100,13 @@ class FileBody implements ByobBody {
       if (bytesRead < Math.min(size, target.byteLength - i * size)) break;
     }
     return total;
+  }
+
+  async skip(length: number): Promise<number> {
+    const skipped = this.#closed ? 0 : Math.max(0, Math.min(length, this.#size - this.#position));
+    this.#position += skipped;
+    this.#skipping = true;
+    return skipped;
   }
 
   /** Closes the file (once); later reads find the end. */

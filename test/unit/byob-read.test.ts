@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { NetworkError } from '../../src/core/errors.js';
 import { type FramedMessage, IpcFramer } from '../../src/core/ipc/framer.js';
 import { MessageKind } from '../../src/core/ipc/metadata/message.js';
+import { PushBackReader } from '../../src/core/ipc/push-back-reader.js';
 import type { ByobBody } from '../../src/core/source/byob.js';
 import { BytePool } from '../../src/core/source/byte-pool.js';
 import { ReadAhead } from '../../src/core/source/read-ahead.js';
@@ -201,6 +202,73 @@ describe('nodeFileSource', () => {
       controller.abort();
       const after = await (aborted.body as ByobBody).readInto(new Uint8Array(16));
       expect(after.byteLength).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('nodeFileSource: bodies skipped for decode workers', () => {
+  it('a framer that defers record batch bodies yields every message at its offsets, deferred bodies empty and unread', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'skip-'));
+    try {
+      const bytes = dataset(50_000);
+      const path = join(dir, 'data.arrow');
+      await writeFile(path, bytes);
+      const source = await nodeFileSource(path);
+      expect(source.bodyPath).toBe(path);
+      const ahead = new ReadAhead(source.body, 32 << 20);
+      const framer = new IpcFramer(ahead, 'mem');
+      framer.pool = new BytePool();
+      framer.deferBody = () => true;
+      const skipped: FramedMessage[] = [];
+      for await (const message of framer as AsyncIterable<FramedMessage>) skipped.push(message);
+      const reference: FramedMessage[] = [];
+      for await (const message of new IpcFramer(whole(bytes), 'mem')) reference.push(message);
+      expect(skipped.map((m) => [m.header.kind, m.byteOffset, m.bodyOffset, m.endOffset])).toEqual(
+        reference.map((m) => [m.header.kind, m.byteOffset, m.bodyOffset, m.endOffset]),
+      );
+      const batches = reference.filter((m) => m.header.kind === MessageKind.RecordBatch);
+      expect(batches.length).toBe(8);
+      for (const message of skipped) {
+        const isBatch = message.header.kind === MessageKind.RecordBatch;
+        expect(message.deferred === true, `message at ${message.byteOffset}`).toBe(isBatch);
+        if (isBatch) expect(message.body.byteLength).toBe(0);
+      }
+      const bodies = batches.reduce((n, m) => n + m.body.byteLength, 0);
+      expect(framer.deferredBytes).toBe(bodies);
+      // Header chunks are read, the bodies between them not: far fewer bytes than the file.
+      expect(ahead.directBytes).toBe(0);
+      expect(bytes.byteLength - bodies).toBeLessThan(bytes.byteLength / 10);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('skips within what was read ahead and past it, and stops at the end of the file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'skip-'));
+    try {
+      const bytes = Uint8Array.from({ length: 3 << 20 }, (_, i) => (i * 31 + (i >> 8)) & 0xff);
+      const path = join(dir, 'bytes.bin');
+      await writeFile(path, bytes);
+      const ahead = new ReadAhead((await nodeFileSource(path)).body, 32 << 20);
+      const reader = new PushBackReader(ahead);
+      const at = async (offset: number, length: number) => {
+        expect(reader.offset).toBe(offset);
+        expect([...(await reader.read(length))]).toEqual([...bytes.subarray(offset, offset + length)]);
+      };
+      await at(0, 10);
+      expect(await reader.trySkip(100)).toBe(100); // inside the chunk at hand
+      await at(110, 10);
+      expect(await reader.trySkip(2 << 20)).toBe(2 << 20); // past what was read ahead
+      await at(120 + (2 << 20), 1000);
+      const left = bytes.byteLength - reader.offset;
+      expect(await reader.trySkip(left + 5)).toBe(left);
+      expect((await reader.read(1)).byteLength).toBe(0);
+      // A source that cannot skip says so, and nothing moves.
+      const plain = new PushBackReader(whole(bytes));
+      expect(await plain.trySkip(10)).toBe(false);
+      expect([...(await plain.read(4))]).toEqual([...bytes.subarray(0, 4)]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import {
   CompressionType,
@@ -25,6 +28,7 @@ import {
   startTsxDecodeWorker,
   tsxDecodeWorkers,
 } from '../../workers/node-decode-workers.js';
+import { nodeFileSource } from '../../workers/node-file-source.js';
 import { encodeDataset, streamed, tailOf, trickle, whole } from '../support/byte-sources.js';
 import { batchMessages, prefixOffsets, writeCompressed } from '../support/compressed-ipc.js';
 import { until, withContext } from '../support/dawn.js';
@@ -267,6 +271,61 @@ describe('decode pool: identical to decoding on the loader thread', () => {
       expect(pool.idle).toBe(4);
     });
   });
+});
+
+/**
+ * Bytes of the record batch bodies in IPC `bytes` (stream, or file) that the framer can skip: all but
+ * a first message's, in a file whose schema is only in its footer (read once that body is).
+ */
+function skippableBodyBytes(bytes: Uint8Array): number {
+  const reader = new MessageReader(bytes[0] === 0x41 ? bytes.subarray(8) : bytes);
+  let total = 0;
+  let first = true;
+  for (const message of reader) {
+    if (message.isRecordBatch() && !first) total += message.bodyLength;
+    first = false;
+    reader.readMessageBody(message.bodyLength);
+  }
+  return total;
+}
+
+describe('decode pool: bodies the workers read from the file themselves', () => {
+  for (const test of CASES) {
+    const compressed = /LZ4|ZSTD/.test(test.name);
+    const what = compressed ? 'compressed bodies are read by the loader' : 'the workers read every body';
+    it(`${test.name}: 2 and 4 workers load a file as the loader thread does; ${what}`, async () => {
+      await withContext(async (context) => {
+        const bytes = test.bytes();
+        const reference = await loadImage(context, test, bytes, 0);
+        for (const workers of [2, 4]) {
+          const dir = await mkdtemp(join(tmpdir(), 'pool-file-'));
+          try {
+            const path = join(dir, 'data.arrow');
+            await writeFile(path, bytes);
+            const source = await nodeFileSource(path);
+            const more = { readTail: source.readTail, bodyPath: source.bodyPath };
+            const table = await runPipeline(
+              input(context, bytes, source.body, test.encodings, workers, more),
+            );
+            const images = await readColumns(context.device, context.tracker, table.numRows, table.columns);
+            const expected = compressed ? 0 : skippableBodyBytes(bytes);
+            expect(table.stats.bytesReadByWorkers, `${workers} workers`).toBe(expected);
+            expect(table.numRows).toBe(reference.numRows);
+            for (const [name, want] of reference.columns) {
+              const got = images.get(name);
+              expect(got && sameBytes(got.values, want.values), `${name} values`).toBe(true);
+              expect(got && sameBytes(got.validity, want.validity), `${name} validity`).toBe(true);
+              expect(got?.nullCount, `${name} nulls`).toBe(want.nullCount);
+            }
+            destroyColumns(context.tracker, table.columns);
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
+        }
+        expect(pool.idle, 'workers handed back to the pool').toBe(4);
+      });
+    });
+  }
 });
 
 describe('decode pool: failures', () => {

@@ -26,6 +26,11 @@ export interface FramedMessage {
   endOffset: number;
   /** The body was joined into a buffer of the framer's `pool`: release it there once the batch is done. */
   pooled?: boolean;
+  /**
+   * The body was skipped, not read (`body` is empty): whoever decodes the batch reads its
+   * `header.bodyLength` bytes at `bodyOffset` from the source itself.
+   */
+  deferred?: boolean;
 }
 
 /** Caps that keep a lying length from turning into a huge allocation. */
@@ -66,10 +71,17 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
    */
   onHeader: ((header: MessageHeaderInfo) => void) | null = null;
   /**
-   * Awaited after `onHeader`, before the body is read: a consumer holding enough bytes of earlier
+   * Awaited after `onHeader`, before the body is read (not before one skipped): a consumer holding enough bytes of earlier
    * batches makes the framer wait, so that the bytes in flight stay bounded whatever the batch size.
    */
   beforeBody: ((header: MessageHeaderInfo) => Promise<void>) | null = null;
+  /**
+   * Asked for each record batch whose body could be skipped (uncompressed, little-endian): `true`
+   * skips it, when the source can, and yields the message `deferred`. `bodyOffset` is where it starts.
+   */
+  deferBody: ((header: MessageHeaderInfo, bodyOffset: number) => boolean) | null = null;
+  /** Bytes of the bodies skipped so far (`deferred` messages). */
+  deferredBytes = 0;
   /** Record batches framed so far: the index of the next one. */
   #recordBatches = 0;
   /** How the source frames its messages, known once the first one is read. */
@@ -97,7 +109,7 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     this.format = await this.#readPreamble();
     let layout: SchemaLayout | null = null;
     for (let first = true; ; first = false) {
-      const message = await this.#readMessage();
+      const message = await this.#readMessage(layout);
       if (first && this.format === 'file' && message?.header.kind !== MessageKind.Schema) {
         const schema = await this.#schemaFromFooter();
         layout = schema.header.layout;
@@ -149,14 +161,34 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
   }
 
   /** The next message, or `null` at the end of the messages (end-of-stream marker, footer or end of bytes). */
-  async #readMessage(): Promise<FramedMessage | null> {
+  async #readMessage(layout: SchemaLayout | null): Promise<FramedMessage | null> {
     const head = await this.#readHead();
     if (head === null) return null;
     this.onHeader?.(head.header);
+    // A skipped body holds no bytes here: whoever reads it bounds how many are out.
+    if (this.#mayDefer(head.header, head.bodyOffset, layout)) {
+      const skipped = await this.#input.trySkip(head.header.bodyLength);
+      if (skipped !== false) return this.#deferred(head, skipped);
+    }
     await this.beforeBody?.(head.header);
     const { body, pooled } = await this.#readBody(head.header, head.byteOffset);
     const endOffset = head.bodyOffset + body.byteLength;
     return { ...head, body, endOffset, ...(pooled ? { pooled } : {}) };
+  }
+
+  /** Whether a record batch's body may be skipped: as is on the wire (no codec, no byte swap), and wanted so. */
+  #mayDefer(header: MessageHeaderInfo, bodyOffset: number, layout: SchemaLayout | null): boolean {
+    if (header.kind !== MessageKind.RecordBatch || header.batch?.compression !== null) return false;
+    if (layout === null || layout.bigEndian || header.bodyLength > this.#limits.maxBodyBytes) return false;
+    return this.deferBody?.(header, bodyOffset) === true;
+  }
+
+  /** A message whose body was skipped: its end is where the body would end, if the source holds it all. */
+  #deferred(head: Omit<FramedMessage, 'body' | 'endOffset'>, skipped: number): FramedMessage {
+    const { bodyLength } = head.header;
+    if (skipped < bodyLength) throw truncated(this.#url, this.#input.offset, bodyLength - skipped);
+    this.deferredBytes += bodyLength;
+    return { ...head, body: new Uint8Array(0), endOffset: head.bodyOffset + bodyLength, deferred: true };
   }
 
   /** The next message's prefix and header, its body not read yet; `null` at the end of the messages. */

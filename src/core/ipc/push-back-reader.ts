@@ -71,6 +71,16 @@ export class PushBackReader {
     return { bytes, pooled: this.#reader.joins + this.#reader.directReads > before };
   }
 
+  /**
+   * Moves past the next `length` bytes without reading them, when the source can (and no bytes are
+   * pushed back): `false` when it cannot, with nothing moved. Resolves with the bytes moved past
+   * otherwise, fewer only at the end of the source.
+   */
+  async trySkip(length: number): Promise<number | false> {
+    if (this.#pending !== null || !this.#reader.canSkip) return false;
+    return this.#reader.skip(length);
+  }
+
   /** Stops reading the source. */
   cancel(): Promise<void> {
     return this.#reader.cancel();

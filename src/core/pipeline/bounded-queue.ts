@@ -96,14 +96,18 @@ export class BoundedQueue<T extends NonNullable<unknown>> implements AsyncIterab
     for (const consumer of this.#consumers.splice(0)) consumer.resolve(undefined);
   }
 
-  /** Drops every item and rejects every waiter, now and later, with `reason`. */
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
+  /**
+   * Drops every item and rejects every waiter, now and later, with `reason`. Returns the items
+   * dropped (none if already aborted), for the caller to release what they hold.
+   */
+  abort(reason: unknown): T[] {
+    if (this.#aborted) return [];
     this.#aborted = true;
     this.#reason = reason;
-    this.#items.length = 0;
+    const dropped = this.#items.splice(0);
     for (const producer of this.#producers.splice(0)) producer.reject(reason);
     for (const consumer of this.#consumers.splice(0)) consumer.reject(reason);
+    return dropped;
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<T> {

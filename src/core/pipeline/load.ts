@@ -45,6 +45,8 @@ export interface PipelineInput {
   source: AsyncIterable<Uint8Array>;
   /** Reads the source's last bytes; needed for files whose schema is only in the footer. */
   readTail?: ReadTail;
+  /** Where decode workers can read record batch bodies themselves (see `ByteSource.bodyPath`). */
+  bodyPath?: string;
   /** Closes the request behind `source` (the network connection), at once; called when the load fails. */
   closeSource?: () => void;
   /** Names the source in errors. */
@@ -234,8 +236,12 @@ class Load {
   #openStream(): Promise<BatchStream | PooledStream> {
     const { decode, url } = this.#input;
     if (!decode || decode.workers < 2) return openBatchStream(this.#framer, url);
-    const { columns, encodings, unsupported } = this.#input;
-    const options = { columns, encodings, unsupported };
+    const { columns, encodings, unsupported, bodyPath, bytesTotal } = this.#input;
+    const options = { columns, encodings, unsupported, bodyPath: bodyPath ?? null };
+    // The workers read the bodies the source holds whole: the loader thread never touches those bytes.
+    if (bodyPath !== undefined && bytesTotal != null) {
+      this.#framer.deferBody = (header, at) => at + header.bodyLength <= bytesTotal;
+    }
     const opening = openPooledStream(this.#framer, url, { ...decode, options, bytePool: this.#pool });
     // Set even when the load failed meanwhile, so that its workers are handed back.
     return opening.then((pooled) => {
@@ -300,7 +306,8 @@ class Load {
     this.#failure = { error };
     this.#progress?.stop();
     this.#publisher?.stop();
-    this.#queue.abort(error);
+    // Batches dropped from the queue hand back what their decode worker lent.
+    for (const dropped of this.#queue.abort(error)) dropped.recycle?.();
     this.#pooled?.close(error);
     this.#uploadAbort.abort(error);
     this.#wakeFramer?.();
@@ -396,6 +403,7 @@ class Load {
       this.#queuedBytes += bytes;
       await this.#queue.enqueue(decoded).catch((error: unknown) => {
         this.#queuedBytes -= bytes;
+        if ('recycle' in decoded) decoded.recycle?.();
         throw error;
       });
       this.#progress?.tick(performance.now(), () => this.#snapshot());
@@ -489,6 +497,7 @@ class Load {
       msToFirstBatch: this.#firstOnGpu > 0 ? this.#firstOnGpu : msTotal,
       msTotal,
       messageBuffers: this.#pool.allocations,
+      bytesReadByWorkers: this.#framer.deferredBytes,
       stages: {
         fetchWaitMs: stream.fetchWaitMs,
         decodeMs: stream.decodeMs,

@@ -269,6 +269,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       gpu: context,
       source: source.body,
       readTail: source.readTail,
+      bodyPath: source.bodyPath,
       closeSource: () => closeRequest.abort(),
       url: request.url,
       bytesTotal: source.bytesTotal,

@@ -10,6 +10,12 @@ export interface ByobBody extends AsyncIterable<Uint8Array> {
    * `ArrayBuffer` (a byte stream transfers the one it was given): `target` must not be used afterwards.
    */
   readInto(target: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Moves past the next `length` bytes without reading them (a body a decode worker reads itself, at
+   * its position); resolves with the bytes skipped, fewer only at the end of the source. Only sources
+   * that can read at any position have it.
+   */
+  skip?(length: number): Promise<number>;
   /** `false`: `readInto` only copies chunks it pulled anyway (a wrapper over a source that cannot). */
   readonly byob?: boolean;
 }

@@ -80,6 +80,26 @@ export class ByteReader {
     return short;
   }
 
+  /** Whether `skip` can move past bytes without reading them (the source can skip). */
+  get canSkip(): boolean {
+    return this.#byob?.skip !== undefined && !this.#done;
+  }
+
+  /**
+   * Moves past the next `length` bytes: those of the chunk at hand, then the rest skipped at the
+   * source (see `ByobBody.skip`); the bytes moved past, fewer only at the end of the source.
+   */
+  async skip(length: number): Promise<number> {
+    const head = this.#take(Math.min(length, this.#chunk.byteLength)).byteLength;
+    const skip = this.#byob?.skip;
+    if (head === length || !skip || this.#done) return head;
+    const skipped = await skip.call(this.#byob, length - head);
+    this.received += skipped;
+    this.position += skipped;
+    if (skipped < length - head) this.#done = true;
+    return head + skipped;
+  }
+
   /** Stops the source early (e.g. on cancellation or error). */
   async cancel(): Promise<void> {
     this.#chunk = new Uint8Array(0);

@@ -10,6 +10,11 @@ export interface ByteSource {
   bytesTotal: number | null;
   /** Reads the last bytes (for files whose schema is only in their footer). */
   readTail?: ReadTail;
+  /**
+   * A path that decode workers can open to read record batch bodies themselves, at their offsets (a
+   * file in Node): the loader then skips those bodies instead of reading and moving them.
+   */
+  bodyPath?: string;
 }
 
 /**

@@ -42,8 +42,13 @@ export class ReadAhead implements ByobBody {
     this.#byob = isByob(source) ? source : null;
     const max = typeof maxBytes === 'number' ? () => maxBytes : maxBytes;
     this.#maxBytes = this.#byob ? () => Math.min(BYOB_READ_AHEAD_BYTES, max()) : max;
+    const skipping = this.#byob;
+    if (skipping?.skip) this.skip = (length) => this.#skip(length, skipping);
     void this.#pump();
   }
+
+  /** Present when the source can skip: drops what is read ahead of the skipped bytes, then skips the rest there. */
+  skip?: (length: number) => Promise<number>;
 
   /** Whether `readInto` reads straight into the caller's buffer (else it only hands over chunks). */
   get byob(): boolean {
@@ -81,6 +86,31 @@ export class ReadAhead implements ByobBody {
       this.directBytes += direct;
       if (out.byteLength < target.byteLength) this.#done = true;
       return out;
+    } finally {
+      this.#direct--;
+      this.#wakeProducer?.();
+    }
+  }
+
+  async #skip(length: number, source: ByobBody): Promise<number> {
+    this.#direct++;
+    try {
+      await this.#pulling; // a pull under way holds the bytes that come first
+      let dropped = 0;
+      while (dropped < length && this.#chunks.length > 0) {
+        const chunk = this.#chunks[0] as Uint8Array;
+        const n = Math.min(chunk.byteLength, length - dropped);
+        dropped += n;
+        this.#buffered -= n;
+        if (n === chunk.byteLength) this.#chunks.shift();
+        else this.#chunks[0] = chunk.subarray(n);
+      }
+      if (dropped === length || this.#done || this.#cancelled) return dropped;
+      if (this.#error) throw this.#error.reason;
+      const skipped = await (source.skip as (length: number) => Promise<number>)(length - dropped);
+      this.received += skipped;
+      if (skipped < length - dropped) this.#done = true;
+      return dropped + skipped;
     } finally {
       this.#direct--;
       this.#wakeProducer?.();

@@ -13,15 +13,21 @@ export interface EncodedBatch {
   transfer: ArrayBuffer[];
 }
 
+/** A batch's message body on the worker: sent to it, or read by it into a buffer of its own (`own`). */
+export interface WorkerBody {
+  bytes: Uint8Array;
+  own: boolean;
+}
+
 /**
  * Encodes a decoded batch on a decode worker: columns that encode alone become their GPU words (the
  * Arrow bytes themselves where they already are, else one scratch buffer for the batch, handed back
- * once uploaded); the others go back as Arrow data, for the loader thread to encode in order. Checked
- * first, as the loader would.
+ * once uploaded, as is a body the worker read itself); the others go back as Arrow data, for the
+ * loader thread to encode in order. Checked first, as the loader would.
  */
 export function encodeBatch(
   decoded: DecodedBatch,
-  body: Uint8Array,
+  body: WorkerBody,
   plans: readonly ColumnPlan[],
   url: string,
   packer: DataPacker,
@@ -45,7 +51,7 @@ export function encodeBatch(
   );
   out.fill(0); // a reused buffer holds an earlier batch's words; encoders may expect zeros
   const transfer = new Set<ArrayBuffer>([out.buffer]);
-  moveWith(body, transfer);
+  moveWith(body.bytes, transfer);
   let at = 0;
   const columns = slices.map((slice, i): WireColumn => {
     const encoder = encoders[i];
@@ -65,7 +71,7 @@ export function encodeBatch(
   });
   const encodeMs = performance.now() - started;
   const wire = {
-    ...{ index, numRows: rows, byteOffset, endOffset, columns, body },
+    ...{ index, numRows: rows, byteOffset, endOffset, columns, body: body.bytes, ownBody: body.own },
     ...{ scratch: wordCount > 0 ? out.buffer : null, decodeMs: 0, encodeMs },
   };
   return { batch: wire, transfer: [...transfer] };

@@ -1,5 +1,5 @@
 import type { FramedMessage } from '../../ipc/framer.js';
-import { PoolSession } from './pool-session.js';
+import { giveBack, PoolSession } from './pool-session.js';
 import type { DecodeWorkerPort, FromDecoder, SpawnDecodeWorker, WirePlanOptions } from './protocol.js';
 
 /** A decode worker of the pool: its port, the session it serves, and whether it died. */
@@ -9,7 +9,8 @@ export class PoolWorker {
 
   constructor(readonly port: DecodeWorkerPort) {
     port.onMessage = (message: FromDecoder) => {
-      if (message.session === this.#session?.id) this.#session.received(message);
+      if (message.session === this.#session?.id) this.#session.received(message, this);
+      else if (message.type === 'batch') giveBack(this, message.batch); // a late result of a closed load
     };
     port.onFailure = (reason) => {
       this.dead = true;
@@ -43,7 +44,12 @@ export class DecodePool {
   }
 
   /** Starts decoding one load on `count` workers, from its schema message. */
-  open(count: number, url: string, options: WirePlanOptions, schema: FramedMessage): PoolSession {
+  open(
+    count: number,
+    url: string,
+    options: WirePlanOptions & { bodyPath: string | null },
+    schema: FramedMessage,
+  ): PoolSession {
     const workers: PoolWorker[] = [];
     while (workers.length < count) {
       const idle = this.#idle.pop();

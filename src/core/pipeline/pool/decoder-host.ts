@@ -3,27 +3,41 @@ import { ArrowGpuError, serializeError } from '../../errors.js';
 import { type BatchStream, openBatchStream } from '../../ipc/decode.js';
 import type { FramedMessage } from '../../ipc/framer.js';
 import { BoundedQueue } from '../bounded-queue.js';
-import { encodeBatch } from './batch-encoder.js';
+import { encodeBatch, type WorkerBody } from './batch-encoder.js';
 import { DataPacker } from './pack-data.js';
-import type { FromDecoder, ToDecoder, WireMessage } from './protocol.js';
+import type { FromDecoder, OpenBodyFile, ToDecoder, WireMessage } from './protocol.js';
 import { ScratchBuffers } from './scratch-buffers.js';
+import { type BodySource, WorkerBodies } from './worker-bodies.js';
 
 /** Posts a message to the loader thread, moving `transfer`. */
 export type PostToLoader = (message: FromDecoder, transfer: ArrayBuffer[]) => void;
+
+/** What a decode worker can do beyond decoding. */
+export interface DecoderAbilities {
+  /** How it reads deferred bodies (Node); without it, the loader sends every body. */
+  openBodyFile?: OpenBodyFile;
+}
 
 /**
  * The decode worker's side: serves `ToDecoder` messages, each session (a load) with its own decoder.
  * Returns the handler of incoming messages; the worker entry wires it to its message port.
  */
-export function serveDecoder(post: PostToLoader): (message: ToDecoder) => void {
+export function serveDecoder(
+  post: PostToLoader,
+  abilities: DecoderAbilities = {},
+): (message: ToDecoder) => void {
   const sessions = new Map<number, DecoderSession>();
   // Shared by this worker's sessions: a loader's next load reuses the buffers of its last.
   const scratch = new ScratchBuffers();
   return (message) => {
-    if (message.type === 'recycle') return scratch.give(message.buffer);
+    if (message.type === 'recycle') {
+      for (const buffer of message.buffers) scratch.give(buffer);
+      return;
+    }
     if (message.type === 'open') {
       const end = () => sessions.delete(message.session);
-      const session = new DecoderSession(message, post, end, scratch);
+      const bodies = { path: message.bodyPath, open: abilities.openBodyFile ?? null };
+      const session = new DecoderSession(message, post, end, scratch, bodies);
       sessions.set(message.session, session);
       return;
     }
@@ -42,12 +56,13 @@ export function serveDecoder(post: PostToLoader): (message: ToDecoder) => void {
 class DecoderSession {
   readonly #queue = new BoundedQueue<FramedMessage>(Number.MAX_SAFE_INTEGER);
   readonly #indices = new WeakMap<FramedMessage, number>();
-  /** Bodies of the record batches received and not yet posted back, by index. */
-  readonly #bodies = new Map<number, Uint8Array>();
+  /** Bodies of the record batches read or received and not yet posted back, by index. */
+  readonly #bodies = new Map<number, WorkerBody>();
   /** Record batches received and not yet posted back, oldest first. */
   readonly #pending: number[] = [];
   readonly #packer = new DataPacker();
   readonly #session: number;
+  readonly #reader: WorkerBodies;
   #stopped = false;
 
   constructor(
@@ -55,17 +70,21 @@ class DecoderSession {
     readonly post: PostToLoader,
     readonly ended: () => void,
     readonly scratch: ScratchBuffers,
+    bodies: BodySource,
   ) {
     this.#session = open.session;
+    this.#reader = new WorkerBodies(open.url, bodies, scratch);
     this.push(open.schema, null);
-    void this.#run(open.url, open.options).finally(ended);
+    void this.#run(open.url, open.options).finally(() => {
+      this.#reader.close();
+      ended();
+    });
   }
 
   push(message: WireMessage, batch: number | null): void {
     const framed: FramedMessage = { ...message };
     if (batch !== null) {
       this.#indices.set(framed, batch);
-      this.#bodies.set(batch, message.body);
       this.#pending.push(batch);
     }
     void this.#queue.enqueue(framed).catch(() => {}); // unbounded: the loader bounds what is in flight
@@ -81,15 +100,28 @@ class DecoderSession {
     this.#queue.abort(new Error('decode session stopped'));
   }
 
+  /** The messages as the decoder takes them: a deferred body is read here, as its turn comes. */
+  async *#withBodies(): AsyncGenerator<FramedMessage> {
+    for await (const message of this.#queue) {
+      const index = this.#indices.get(message);
+      if (index !== undefined) {
+        const body = message.deferred ? this.#reader.read(message) : { bytes: message.body, own: false };
+        message.body = body.bytes;
+        this.#bodies.set(index, body);
+      }
+      yield message;
+    }
+  }
+
   async #run(url: string, options: Extract<ToDecoder, { type: 'open' }>['options']): Promise<void> {
     let stream: BatchStream | null = null;
     try {
-      stream = await openBatchStream(this.#queue, url, (m) => this.#indices.get(m));
+      stream = await openBatchStream(this.#withBodies(), url, (m) => this.#indices.get(m));
       const { plans } = planColumns(stream.schema, options, url, stream.unreadable, stream.runEndEncoded);
       let decodeMs = stream.decodeMs;
       for await (const decoded of stream.batches) {
         if (this.#stopped) return;
-        const body = this.#bodies.get(decoded.index) as Uint8Array;
+        const body = this.#bodies.get(decoded.index) as WorkerBody;
         this.#bodies.delete(decoded.index);
         const { batch, transfer } = encodeBatch(decoded, body, plans, url, this.#packer, this.scratch);
         batch.decodeMs = stream.decodeMs - decodeMs;

@@ -3,10 +3,10 @@ import type { FramedMessage } from '../../ipc/framer.js';
 import type { PoolWorker } from './decode-pool.js';
 import type { FromDecoder, WireBatch, WireMessage, WirePlanOptions } from './protocol.js';
 
-/** A worker's result, and how to hand its scratch buffer back once the batch is uploaded. */
+/** A worker's result, and how to hand its buffers back once the batch is uploaded. */
 export interface DecodedWire {
   wire: WireBatch;
-  /** Gives `wire.scratch` back to the worker that made it (nothing if it has none, or the worker died). */
+  /** Gives `wire.scratch` (and a body it read) back to the worker that made them (unless it died). */
   recycle(): void;
 }
 
@@ -36,7 +36,7 @@ export class PoolSession {
     readonly id: number,
     workers: PoolWorker[],
     url: string,
-    options: WirePlanOptions,
+    options: WirePlanOptions & { bodyPath: string | null },
     schema: FramedMessage,
     giveBack: (worker: PoolWorker) => void,
   ) {
@@ -46,7 +46,9 @@ export class PoolSession {
     for (const worker of workers) {
       worker.lend(this);
       const message = wire(schema, false);
-      worker.port.post({ type: 'open', session: id, url, options, schema: message.wire }, message.transfer);
+      const { bodyPath, ...plan } = options;
+      const open = { type: 'open', session: id, url, options: plan, schema: message.wire, bodyPath } as const;
+      worker.port.post(open, message.transfer);
     }
   }
 
@@ -89,13 +91,17 @@ export class PoolSession {
     }
   }
 
-  /** A message from one of this session's workers. */
-  received(message: FromDecoder): void {
+  /** A message from `worker`, one of this session's. */
+  received(message: FromDecoder, worker: PoolWorker): void {
     if (message.type === 'batch') {
-      const wire = message.batch;
-      const pending = this.#pending.get(wire.index);
-      this.#pending.delete(wire.index);
-      pending?.resolve({ wire, recycle: () => recycle(pending.worker, wire.scratch) });
+      const batch = message.batch;
+      const pending = this.#pending.get(batch.index);
+      this.#pending.delete(batch.index);
+      if (!pending) {
+        giveBack(worker, batch); // its load failed meanwhile
+        return;
+      }
+      pending.resolve({ wire: batch, recycle: () => giveBack(worker, batch) });
       return;
     }
     const { error, batch } = message;
@@ -140,10 +146,12 @@ export class PoolSession {
   }
 }
 
-/** Moves `buffer` back to `worker`, unless it died. */
-function recycle(worker: PoolWorker, buffer: ArrayBuffer | null): void {
-  if (!buffer || worker.dead) return;
-  worker.port.post({ type: 'recycle', buffer }, [buffer]);
+/** Hands what `batch` lent back to `worker` (its scratch buffer, its own body), unless it died. */
+export function giveBack(worker: PoolWorker, batch: WireBatch): void {
+  const lent = [batch.scratch, batch.ownBody ? (batch.body.buffer as ArrayBuffer) : null];
+  const buffers = lent.filter((buffer): buffer is ArrayBuffer => buffer !== null && buffer.byteLength > 0);
+  if (buffers.length === 0 || worker.dead) return;
+  worker.port.post({ type: 'recycle', buffers }, buffers);
 }
 
 /**
@@ -155,5 +163,6 @@ function wire(message: FramedMessage, move: boolean): { wire: WireMessage; trans
   // Copies made with the constructor: a Node `Buffer`'s `slice` is a view, not a copy.
   const body = move ? message.body : new Uint8Array(message.body);
   const out = { prefix: new Uint8Array(prefix), body, header, byteOffset, bodyOffset, endOffset };
+  if (message.deferred) Object.assign(out, { deferred: true });
   return { wire: out, transfer: [out.prefix.buffer, body.buffer] as ArrayBuffer[] };
 }

@@ -37,7 +37,8 @@ export interface PooledStream extends Omit<BatchStream, 'batches'> {
 export interface PoolInput {
   pool: DecodePool;
   workers: number;
-  options: WirePlanOptions;
+  /** The load's plan options, and where the workers read deferred bodies. */
+  options: WirePlanOptions & { bodyPath: string | null };
   /** Where the framer joined bodies: dictionary bodies (copied to the workers) are released here at once. */
   bytePool: BytePool;
 }
@@ -90,51 +91,109 @@ interface Dispatched {
   bytes: number;
 }
 
-/** Sends messages out as the workers take them, and yields their results in source order. */
+/** What the batches' submitter and their consumer tell each other: each waits on one wake-up. */
+interface Flow {
+  inFlight: Dispatched[];
+  ended: boolean;
+  stopped: boolean;
+  failure: { error: unknown } | null;
+  /** Wakes the consumer: a batch was sent, or the submitter ended. */
+  sent: (() => void) | null;
+  /** Wakes the submitter: a result was taken, or the consumer stopped. */
+  taken: (() => void) | null;
+}
+
+const waitFor = (set: (wake: () => void) => void) => new Promise<void>((resolve) => set(resolve));
+
+/**
+ * Sends messages out as the workers take them, up to two per worker, and yields their results in
+ * source order. Sending runs on its own, so a result is yielded as soon as it is back, even while the
+ * next message is still being read.
+ */
 async function* dispatch(
   messages: AsyncIterator<FramedMessage>,
   session: PoolSession,
   schema: Schema,
   plans: readonly ColumnPlan[],
   input: PoolInput,
-  state: { decodeMs: number; fetchWaitMs: number; inFlightBytes: number },
+  state: DispatchState,
 ): AsyncGenerator<QueuedBatch> {
   const types: DataType[] = plans.map((plan) => leafType(schema, plan));
   const dictionaries = new Map<string, Vector>();
-  const inFlight: Dispatched[] = [];
   /** Batches whose body moved out of the framer's pool: it comes back with the result, to reuse. */
   const moved = new Set<number>();
+  const flow: Flow = { inFlight: [], ended: false, stopped: false, failure: null, sent: null, taken: null };
+  void submitAll(messages, session, input, state, moved, flow);
+  try {
+    for (;;) {
+      if (flow.failure) throw flow.failure.error;
+      const next = flow.inFlight.shift();
+      if (next) {
+        const { wire, recycle } = await next.result;
+        flow.taken?.();
+        state.inFlightBytes -= next.bytes;
+        state.decodeMs += wire.decodeMs + wire.encodeMs;
+        const { byteOffset, endOffset } = wire;
+        const batch = prepareBatch(wire, types, dictionaries);
+        const pooledBody = moved.delete(wire.index) ? wire.body : null;
+        yield { batch, index: wire.index, byteOffset, endOffset, pooledBody, recycle };
+        continue;
+      }
+      if (flow.ended) return;
+      await waitFor((wake) => {
+        flow.sent = wake;
+      });
+    }
+  } finally {
+    flow.stopped = true;
+    flow.taken?.();
+  }
+}
+
+type DispatchState = { decodeMs: number; fetchWaitMs: number; inFlightBytes: number };
+
+/** Reads messages and sends them out while fewer than two per worker are in flight; ends the session after the last. */
+async function submitAll(
+  messages: AsyncIterator<FramedMessage>,
+  session: PoolSession,
+  input: PoolInput,
+  state: DispatchState,
+  moved: Set<number>,
+  flow: Flow,
+): Promise<void> {
   const limit = input.workers * 2;
   let index = 0;
-  const settle = async (): Promise<QueuedBatch> => {
-    const { result, bytes } = inFlight.shift() as Dispatched;
-    const { wire, recycle } = await result;
-    state.inFlightBytes -= bytes;
-    state.decodeMs += wire.decodeMs + wire.encodeMs;
-    const { byteOffset, endOffset } = wire;
-    const batch = prepareBatch(wire, types, dictionaries);
-    const pooledBody = moved.delete(wire.index) ? wire.body : null;
-    return { batch, index: wire.index, byteOffset, endOffset, pooledBody, recycle };
-  };
-  for (;;) {
-    const waitStart = performance.now();
-    const next = await messages.next();
-    state.fetchWaitMs += performance.now() - waitStart;
-    if (next.done) break;
-    const message = next.value;
-    if (message.header.kind !== MessageKind.RecordBatch) {
-      session.broadcast(message); // copied to each worker: the framer's buffer is free again
-      if (message.pooled) input.bytePool.release(message.body);
-      continue;
+  try {
+    for (;;) {
+      while (flow.inFlight.length >= limit && !flow.stopped) {
+        await waitFor((wake) => {
+          flow.taken = wake;
+        });
+      }
+      if (flow.stopped) return;
+      const waitStart = performance.now();
+      const next = await messages.next();
+      state.fetchWaitMs += performance.now() - waitStart;
+      if (next.done || flow.stopped) break;
+      const message = next.value;
+      if (message.header.kind !== MessageKind.RecordBatch) {
+        session.broadcast(message); // copied to each worker: the framer's buffer is free again
+        if (message.pooled) input.bytePool.release(message.body);
+        continue;
+      }
+      const bytes = message.endOffset - message.byteOffset;
+      if (message.pooled) moved.add(index);
+      const result = session.submit(message, index++);
+      result.catch(() => {}); // awaited in order by the consumer; a failure is the load's once it is
+      state.inFlightBytes += bytes;
+      flow.inFlight.push({ result, bytes });
+      flow.sent?.();
     }
-    const bytes = message.endOffset - message.byteOffset;
-    if (message.pooled) moved.add(index);
-    const result = session.submit(message, index++);
-    result.catch(() => {}); // awaited in order below; a failure is the load's once it is
-    state.inFlightBytes += bytes;
-    inFlight.push({ result, bytes });
-    while (inFlight.length >= limit) yield await settle();
+    session.end();
+  } catch (error) {
+    flow.failure = { error };
+  } finally {
+    flow.ended = true;
+    flow.sent?.();
   }
-  session.end();
-  while (inFlight.length > 0) yield await settle();
 }

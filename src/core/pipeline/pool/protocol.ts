@@ -16,6 +16,16 @@ export interface DecodeWorkerPort {
   terminate(): void;
 }
 
+/** A source's bytes as a decode worker reads them itself, at any position, synchronously. */
+export interface BodyFile {
+  /** Reads into `target` from `position`: the bytes read, fewer only at the end of the source. */
+  readAt(target: Uint8Array, position: number): number;
+  close(): void;
+}
+
+/** Opens `path` (a `bodyPath`) on a decode worker, for the bodies of one load. */
+export type OpenBodyFile = (path: string) => BodyFile;
+
 /** Starts one decode worker. */
 export type SpawnDecodeWorker = () => DecodeWorkerPort;
 
@@ -37,15 +47,23 @@ export interface WirePlanOptions {
 
 /** Loader thread → decode worker. A session is one load; a worker serves several at once. */
 export type ToDecoder =
-  | { type: 'open'; session: number; url: string; options: WirePlanOptions; schema: WireMessage }
+  /** `bodyPath`: where the worker reads the bodies of `deferred` record batches (see `ByteSource.bodyPath`). */
+  | {
+      type: 'open';
+      session: number;
+      url: string;
+      options: WirePlanOptions;
+      schema: WireMessage;
+      bodyPath: string | null;
+    }
   /** Dictionary batches go to every worker, in source order; record batches to one, with their index. */
   | { type: 'message'; session: number; message: WireMessage; batch: number | null }
   /** No more messages: decode what was sent, then the session ends. */
   | { type: 'end'; session: number }
   /** The load failed or was cancelled: stop at once, send nothing more. */
   | { type: 'close'; session: number }
-  /** A batch's `scratch` buffer, its words uploaded: the worker encodes later batches into it. */
-  | { type: 'recycle'; buffer: ArrayBuffer };
+  /** A batch's `scratch` buffer (and its own body), uploaded: the worker uses them for later batches. */
+  | { type: 'recycle'; buffers: ArrayBuffer[] };
 
 /** One column of a batch as a decode worker returns it, with its validity. */
 export interface WireColumn {
@@ -65,8 +83,10 @@ export interface WireBatch {
   byteOffset: number;
   endOffset: number;
   columns: WireColumn[];
-  /** The message body the worker was sent, moved back for reuse (words of `columns` may lie in it). */
+  /** The message body the worker was sent or read, moved back for reuse (words of `columns` may lie in it). */
   body: Uint8Array;
+  /** The worker read `body` into a buffer of its own (a deferred body): it is handed back with `scratch`. */
+  ownBody: boolean;
   /** The worker's buffer that encoded words of `columns` lie in, to hand back once they are uploaded. */
   scratch: ArrayBuffer | null;
   /** Milliseconds the worker spent decoding and encoding it. */

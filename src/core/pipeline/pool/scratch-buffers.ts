@@ -1,8 +1,11 @@
-/** Most buffers a decode worker keeps for reuse: two batches in flight per worker, and some slack. */
-const MAX_KEPT = 4;
+/**
+ * Most buffers a decode worker keeps for reuse: two batches in flight, each with its words and the
+ * body the worker read itself, and some slack.
+ */
+const MAX_KEPT = 6;
 
 /**
- * A decode worker's buffers for the GPU words it encodes: each goes to the loader with its batch and
+ * A decode worker's buffers for the GPU words it encodes and the bodies it reads: each goes to the loader with its batch and
  * comes back once uploaded, so that a warmed-up load allocates (and the loader collects) none per batch.
  */
 export class ScratchBuffers {

@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest';
+import type { SerializedError } from '../../src/core/errors.js';
+import { type FramedMessage, IpcFramer } from '../../src/core/ipc/framer.js';
+import { MessageKind } from '../../src/core/ipc/metadata/message.js';
+import { serveDecoder } from '../../src/core/pipeline/pool/decoder-host.js';
+import type { BodyFile, FromDecoder, WireMessage } from '../../src/core/pipeline/pool/protocol.js';
+import { encodeDataset, whole } from '../support/byte-sources.js';
+
+// A decode worker's side, in this thread: record batches whose bodies the loader skipped are read by
+// the worker at their offsets, and a read that fails or comes up short fails the batch with a typed
+// error naming the byte offset.
+
+const URL = 'file:///data.arrow';
+const BYTES = encodeDataset({
+  rows: 4000,
+  batchRows: 1000,
+  format: 'stream',
+  columns: { a: 'f64', b: 'i32' },
+});
+
+async function messages(): Promise<FramedMessage[]> {
+  const out: FramedMessage[] = [];
+  for await (const message of new IpcFramer(whole(BYTES), URL)) out.push(message);
+  return out;
+}
+
+/** `BYTES` as a worker reads them; `short` cuts every read at that offset, `fail` throws at it. */
+function bodyFile(options: { short?: number; fail?: number } = {}): BodyFile & { closed: boolean } {
+  const file = {
+    closed: false,
+    readAt(target: Uint8Array, position: number): number {
+      if (options.fail !== undefined && position >= options.fail) throw new Error('EIO: i/o error');
+      const end = Math.min(position + target.byteLength, options.short ?? BYTES.byteLength);
+      const bytes = BYTES.subarray(position, Math.max(position, end));
+      target.set(bytes);
+      return bytes.byteLength;
+    },
+    close() {
+      file.closed = true;
+    },
+  };
+  return file;
+}
+
+/** Serves one session whose record batches are all deferred; what the worker posted once it settles. */
+async function serve(file: BodyFile | null): Promise<FromDecoder[]> {
+  const posted: FromDecoder[] = [];
+  const all = await messages();
+  const batches = all.filter((m) => m.header.kind === MessageKind.RecordBatch).length;
+  let settle: () => void = () => {};
+  const settled = new Promise<void>((resolve) => {
+    settle = resolve;
+  });
+  const handle = serveDecoder(
+    (message) => {
+      posted.push(message);
+      if (message.type === 'error' || posted.length === batches) settle();
+    },
+    file ? { openBodyFile: () => file } : {},
+  );
+  const [schema, ...rest] = all as [FramedMessage, ...FramedMessage[]];
+  const open = { type: 'open', session: 1, url: URL, options: {}, schema, bodyPath: '/data.arrow' } as const;
+  handle(open);
+  let index = 0;
+  for (const message of rest) {
+    const deferred: WireMessage = { ...message, body: new Uint8Array(0), deferred: true };
+    handle({ type: 'message', session: 1, message: deferred, batch: index++ });
+  }
+  handle({ type: 'end', session: 1 });
+  await settled;
+  return posted;
+}
+
+describe('decode worker: bodies it reads itself', () => {
+  it('reads each deferred body at its offset, decodes it as sent bodies are, and lends the body back', async () => {
+    const file = bodyFile();
+    const posted = await serve(file);
+    const bodies = (await messages()).filter((m) => m.header.kind === MessageKind.RecordBatch);
+    expect(posted.map((m) => m.type)).toEqual(['batch', 'batch', 'batch', 'batch']);
+    for (const [i, message] of posted.entries()) {
+      if (message.type !== 'batch') throw new Error('not a batch');
+      const sent = bodies[i] as FramedMessage;
+      expect(message.batch.index).toBe(i);
+      expect(message.batch.numRows).toBe(1000);
+      expect(message.batch.ownBody).toBe(true);
+      expect([...message.batch.body]).toEqual([...sent.body]);
+      // Column `b` (Int32) goes up as its Arrow bytes: a view of the body the worker read.
+      const words = message.batch.columns[1]?.words as Uint8Array;
+      const region = sent.header.batch?.regions[3] as { offset: number; length: number };
+      expect(words.buffer).toBe(message.batch.body.buffer);
+      expect([...words]).toEqual([...sent.body.subarray(region.offset, region.offset + region.length)]);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(file.closed, 'the file closed once the session ended').toBe(true);
+  });
+
+  it('a body cut short fails the batch with TRUNCATED at the byte where the file ends', async () => {
+    const all = await messages();
+    const third = all.filter((m) => m.header.kind === MessageKind.RecordBatch)[2] as FramedMessage;
+    const cut = third.bodyOffset + 100;
+    const posted = await serve(bodyFile({ short: cut }));
+    const failure = posted.at(-1) as Extract<FromDecoder, { type: 'error' }>;
+    expect(failure.type).toBe('error');
+    const error = failure.error as SerializedError;
+    expect(error.code).toBe('TRUNCATED');
+    expect(error.details.byteOffset).toBe(cut);
+    expect(posted.filter((m) => m.type === 'batch').length).toBeLessThanOrEqual(2);
+  });
+
+  it('a read that throws fails with NETWORK naming the body offset; no reader fails the same way', async () => {
+    const all = await messages();
+    const second = all.filter((m) => m.header.kind === MessageKind.RecordBatch)[1] as FramedMessage;
+    const posted = await serve(bodyFile({ fail: second.bodyOffset }));
+    const error = (posted.at(-1) as Extract<FromDecoder, { type: 'error' }>).error as SerializedError;
+    expect(error.code).toBe('NETWORK');
+    expect(error.details.byteOffset).toBe(second.bodyOffset);
+    expect(error.message).toContain('EIO');
+    const none = (await serve(null)).at(-1) as Extract<FromDecoder, { type: 'error' }>;
+    expect((none.error as SerializedError).code).toBe('NETWORK');
+    expect(none.error.message).toMatch(/cannot read it/);
+  });
+});
