@@ -328,6 +328,79 @@ describe('decode pool: bodies the workers read from the file themselves', () => 
   }
 });
 
+describe('decode pool: failures while workers read the bodies', () => {
+  /** 80 batches of `columns` written to a file, opened as a source whose bodies the workers read. */
+  async function fileLoad(dir: string) {
+    const columns = { x: 'f32', y: 'f64' } as const;
+    const bytes = encodeDataset({ rows: 40_000, batchRows: 500, format: 'stream', columns });
+    const path = join(dir, 'data.arrow');
+    await writeFile(path, bytes);
+    const source = await nodeFileSource(path);
+    return { bytes, source, more: { readTail: source.readTail, bodyPath: source.bodyPath } };
+  }
+
+  it('a load cancelled midway stops its workers, hands them back and leaves nothing behind', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pool-file-'));
+    try {
+      await withContext(async (context) => {
+        const controller = new AbortController();
+        const { bytes, source, more } = await fileLoad(dir);
+        let updates = 0;
+        const onUpdate = () => {
+          if (++updates === 2) controller.abort();
+        };
+        const load = runPipeline(
+          input(context, bytes, source.body, undefined, 4, { ...more, signal: controller.signal, onUpdate }),
+        );
+        const error = await rejectionOf(load);
+        expect(error.code, error.message).toBe('ABORTED');
+        expect(updates).toBeGreaterThanOrEqual(2);
+        expect(pool.idle).toBe(4);
+        // withContext then checks that every GPU buffer of the load was destroyed.
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a decode worker that dies while reading bodies fails the load with WORKER_FAILED; the loader goes on', async () => {
+    const threads: Worker[] = [];
+    const dying = new DecodePool(() => {
+      const thread = startTsxDecodeWorker();
+      threads.push(thread);
+      return nodeDecodeWorker(thread);
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'pool-file-'));
+    try {
+      await withContext(async (context) => {
+        const { bytes, source, more } = await fileLoad(dir);
+        const onUpdate = () => void threads[1]?.terminate();
+        const load = runPipeline({
+          ...input(context, bytes, source.body, undefined, 3, { ...more, onUpdate }),
+          decode: { pool: dying, workers: 3 },
+        });
+        const error = await rejectionOf(load);
+        expect(error.code, error.message).toBe('WORKER_FAILED');
+        expect(error.message).toMatch(/decode worker died at batch \d+/);
+      });
+      expect(dying.idle, 'the live workers handed back, the dead one not').toBe(2);
+      await withContext(async (context) => {
+        const { bytes, source, more } = await fileLoad(dir);
+        const table = await runPipeline({
+          ...input(context, bytes, source.body, undefined, 3, more),
+          decode: { pool: dying, workers: 3 },
+        });
+        expect(table.numRows).toBe(40_000);
+        expect(table.stats.bytesReadByWorkers).toBe(skippableBodyBytes(bytes));
+        destroyColumns(context.tracker, table.columns);
+      });
+    } finally {
+      dying.terminate();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('decode pool: failures', () => {
   it('a decode worker that dies fails the load with WORKER_FAILED naming a batch; nothing is left behind', async () => {
     const threads: Worker[] = [];
