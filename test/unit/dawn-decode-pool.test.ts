@@ -130,6 +130,19 @@ const CASES: readonly Case[] = [
     chunkSize: 3000,
   },
   {
+    // Every column goes up as words made on the worker: a body it reads itself stays there.
+    name: 'numbers with nulls',
+    bytes: () =>
+      encodeDataset({
+        rows: 12_007,
+        batchRows: 997,
+        format: 'stream',
+        columns: { x: 'f32', y: 'f64', id: 'i32', small: 'i8', flag: 'bool' },
+        nulls: { x: 0.1, y: 0.25, small: 0.5, flag: 0.2 },
+      }),
+    chunkSize: 5000,
+  },
+  {
     name: 'many batches in Node Buffers',
     bytes: () =>
       encodeDataset({

@@ -11,29 +11,41 @@ import { encodeDataset, whole } from '../support/byte-sources.js';
 // error naming the byte offset.
 
 const URL = 'file:///data.arrow';
+/** Every column goes up as words made by the worker: the body it reads stays with it. */
 const BYTES = encodeDataset({
   rows: 4000,
   batchRows: 1000,
   format: 'stream',
   columns: { a: 'f64', b: 'i32' },
+  nulls: { b: 0.2 },
+});
+/** A dictionary column is encoded on the loader's thread from Arrow data (views of the body): the body moves. */
+const WITH_LABELS = encodeDataset({
+  rows: 2000,
+  batchRows: 1000,
+  format: 'stream',
+  columns: { b: 'i32', label: 'utf8' },
 });
 
-async function messages(): Promise<FramedMessage[]> {
+async function messages(bytes = BYTES): Promise<FramedMessage[]> {
   const out: FramedMessage[] = [];
-  for await (const message of new IpcFramer(whole(BYTES), URL)) out.push(message);
+  for await (const message of new IpcFramer(whole(bytes), URL)) out.push(message);
   return out;
 }
 
 /** `BYTES` as a worker reads them; `short` cuts every read at that offset, `fail` throws at it. */
-function bodyFile(options: { short?: number; fail?: number } = {}): BodyFile & { closed: boolean } {
+function bodyFile(
+  options: { short?: number; fail?: number } = {},
+  bytes = BYTES,
+): BodyFile & { closed: boolean } {
   const file = {
     closed: false,
     readAt(target: Uint8Array, position: number): number {
       if (options.fail !== undefined && position >= options.fail) throw new Error('EIO: i/o error');
-      const end = Math.min(position + target.byteLength, options.short ?? BYTES.byteLength);
-      const bytes = BYTES.subarray(position, Math.max(position, end));
-      target.set(bytes);
-      return bytes.byteLength;
+      const end = Math.min(position + target.byteLength, options.short ?? bytes.byteLength);
+      const read = bytes.subarray(position, Math.max(position, end));
+      target.set(read);
+      return read.byteLength;
     },
     close() {
       file.closed = true;
@@ -43,9 +55,9 @@ function bodyFile(options: { short?: number; fail?: number } = {}): BodyFile & {
 }
 
 /** Serves one session whose record batches are all deferred; what the worker posted once it settles. */
-async function serve(file: BodyFile | null): Promise<FromDecoder[]> {
+async function serve(file: BodyFile | null, bytes = BYTES): Promise<FromDecoder[]> {
   const posted: FromDecoder[] = [];
-  const all = await messages();
+  const all = await messages(bytes);
   const batches = all.filter((m) => m.header.kind === MessageKind.RecordBatch).length;
   let settle: () => void = () => {};
   const settled = new Promise<void>((resolve) => {
@@ -72,7 +84,7 @@ async function serve(file: BodyFile | null): Promise<FromDecoder[]> {
 }
 
 describe('decode worker: bodies it reads itself', () => {
-  it('reads each deferred body at its offset, decodes it as sent bodies are, and lends the body back', async () => {
+  it('reads each deferred body at its offset; with every column as words, only the words cross and the body stays', async () => {
     const file = bodyFile();
     const posted = await serve(file);
     const bodies = (await messages()).filter((m) => m.header.kind === MessageKind.RecordBatch);
@@ -80,18 +92,40 @@ describe('decode worker: bodies it reads itself', () => {
     for (const [i, message] of posted.entries()) {
       if (message.type !== 'batch') throw new Error('not a batch');
       const sent = bodies[i] as FramedMessage;
-      expect(message.batch.index).toBe(i);
-      expect(message.batch.numRows).toBe(1000);
-      expect(message.batch.ownBody).toBe(true);
-      expect([...message.batch.body]).toEqual([...sent.body]);
-      // Column `b` (Int32) goes up as its Arrow bytes: a view of the body the worker read.
-      const words = message.batch.columns[1]?.words as Uint8Array;
-      const region = sent.header.batch?.regions[3] as { offset: number; length: number };
-      expect(words.buffer).toBe(message.batch.body.buffer);
-      expect([...words]).toEqual([...sent.body.subarray(region.offset, region.offset + region.length)]);
+      const { batch } = message;
+      expect(batch.index).toBe(i);
+      expect(batch.numRows).toBe(1000);
+      expect(batch.body.byteLength, 'no body crosses').toBe(0);
+      expect(batch.ownBody).toBe(false);
+      // Column `b` (Int32, with nulls): its Arrow bytes and validity, copied into the batch's words.
+      const region = (k: number) => sent.header.batch?.regions[k] as { offset: number; length: number };
+      const bytesAt = (k: number) => [
+        ...sent.body.subarray(region(k).offset, region(k).offset + region(k).length),
+      ];
+      const { words, bitmap } = batch.columns[1] as { words: Uint8Array; bitmap: Uint8Array };
+      expect(words.buffer).toBe(batch.scratch);
+      expect(bitmap.buffer).toBe(batch.scratch);
+      expect([...words]).toEqual(bytesAt(3));
+      expect([...bitmap]).toEqual(bytesAt(2).slice(0, bitmap.byteLength));
     }
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(file.closed, 'the file closed once the session ended').toBe(true);
+  });
+
+  it('with a column encoded on the loader, the body the worker read crosses and is lent back', async () => {
+    const posted = await serve(bodyFile({}, WITH_LABELS), WITH_LABELS);
+    const bodies = (await messages(WITH_LABELS)).filter((m) => m.header.kind === MessageKind.RecordBatch);
+    expect(posted.map((m) => m.type)).toEqual(['batch', 'batch']);
+    for (const [i, message] of posted.entries()) {
+      if (message.type !== 'batch') throw new Error('not a batch');
+      const sent = bodies[i] as FramedMessage;
+      expect(message.batch.ownBody).toBe(true);
+      expect([...message.batch.body]).toEqual([...sent.body]);
+      // `b` goes up as its Arrow bytes: a view of that body; `label` as Arrow data.
+      const words = message.batch.columns[0]?.words as Uint8Array;
+      expect(words.buffer).toBe(message.batch.body.buffer);
+      expect(message.batch.columns[1]?.data).not.toBeNull();
+    }
   });
 
   it('a body cut short fails the batch with TRUNCATED at the byte where the file ends', async () => {

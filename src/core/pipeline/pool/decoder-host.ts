@@ -123,11 +123,13 @@ class DecoderSession {
         if (this.#stopped) return;
         const body = this.#bodies.get(decoded.index) as WorkerBody;
         this.#bodies.delete(decoded.index);
-        const { batch, transfer } = encodeBatch(decoded, body, plans, url, this.#packer, this.scratch);
+        const encoded = encodeBatch(decoded, body, plans, url, this.#packer, this.scratch);
+        const { batch, transfer } = encoded;
         batch.decodeMs = stream.decodeMs - decodeMs;
         decodeMs = stream.decodeMs;
         this.#pending.shift();
         this.post({ type: 'batch', session: this.#session, batch }, transfer);
+        if (encoded.bodyKept) this.scratch.give(body.bytes.buffer as ArrayBuffer);
       }
     } catch (error) {
       if (this.#stopped) return;
