@@ -73,7 +73,7 @@ let workersReadBodies = true;
 async function openFile(url: string, signal: AbortSignal): Promise<ByteSource> {
   if (!args['read-stream']) {
     const source = await nodeFileSource(url, signal);
-    return workersReadBodies ? source : { ...source, bodyPath: undefined };
+    return workersReadBodies ? source : { ...source, bodyFile: undefined };
   }
   const body = createReadStream(url, { highWaterMark: 4 << 20 }) as AsyncIterable<Uint8Array>;
   return { body, bytesTotal: (await stat(url)).size };

@@ -7,7 +7,7 @@ const defaultCount = () => Math.max(0, Math.min(4, availableParallelism() - 1));
 
 /** Decode workers on `worker_threads`, each running `entry`: decode.node.ts built to JavaScript. */
 export function nodeDecodeWorkers(entry: URL | string, count = defaultCount()): DecodeWorkers {
-  return { count, spawn: () => nodeDecodeWorker(new Worker(entry)) };
+  return { count, spawn: () => nodeDecodeWorker(new Worker(entry)), readsBodies: true };
 }
 
 /**
@@ -15,7 +15,7 @@ export function nodeDecodeWorkers(entry: URL | string, count = defaultCount()): 
  * `npm run bench:node`). Node 20's workers ignore `--import` hooks, so each registers tsx itself.
  */
 export function tsxDecodeWorkers(count = defaultCount()): DecodeWorkers {
-  return { count, spawn: () => nodeDecodeWorker(startTsxDecodeWorker()) };
+  return { count, spawn: () => nodeDecodeWorker(startTsxDecodeWorker()), readsBodies: true };
 }
 
 /** One worker thread running decode.node.ts from source through tsx. */

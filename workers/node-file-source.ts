@@ -1,8 +1,10 @@
 import { read } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { loadAborted, NetworkError } from '../src/core/errors.js';
 import type { ByobBody } from '../src/core/source/byob.js';
 import type { ByteSource } from '../src/core/source/byte-source.js';
+import { fileStamp } from './node-body-file.js';
 
 /** Bytes a chunk read of a file source reads (headers and small messages; bodies are read into their buffers). */
 const CHUNK_BYTES = 1 << 20;
@@ -30,10 +32,12 @@ export async function nodeFileSource(path: string, signal?: AbortSignal): Promis
   } catch (error) {
     throw new NetworkError(`${path} could not be opened: ${String(error)}`, { url: path }, { cause: error });
   }
-  const size = (await file.stat()).size;
+  const stats = await file.stat();
+  const size = stats.size;
   const body = new FileBody(file, path, size);
   signal?.addEventListener('abort', () => body.close(), { once: true });
-  return { body, bytesTotal: size, readTail: (length) => readTail(path, size, length), bodyPath: path };
+  const bodyFile = { path: resolve(path), stamp: fileStamp(stats) };
+  return { body, bytesTotal: size, readTail: (length) => readTail(path, size, length), bodyFile };
 }
 
 /** A file read front to back, in chunks or into given buffers, from one position that skips move on. */
@@ -102,6 +106,7 @@ class FileBody implements ByobBody {
     return total;
   }
 
+  /** Moves the position past `length` bytes (to the end at most) without reading them. */
   async skip(length: number): Promise<number> {
     const skipped = this.#closed ? 0 : Math.max(0, Math.min(length, this.#size - this.#position));
     this.#position += skipped;

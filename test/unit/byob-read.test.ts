@@ -216,7 +216,7 @@ describe('nodeFileSource: bodies skipped for decode workers', () => {
       const path = join(dir, 'data.arrow');
       await writeFile(path, bytes);
       const source = await nodeFileSource(path);
-      expect(source.bodyPath).toBe(path);
+      expect(source.bodyFile?.path).toBe(path);
       const ahead = new ReadAhead(source.body, 32 << 20);
       const framer = new IpcFramer(ahead, 'mem');
       framer.pool = new BytePool();
@@ -243,6 +243,21 @@ describe('nodeFileSource: bodies skipped for decode workers', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a skip after the read-ahead failed throws the source error, not an early end', async () => {
+    const failing: ByobBody & { skip(length: number): Promise<number> } = {
+      async *[Symbol.asyncIterator]() {
+        yield new Uint8Array(100);
+        throw new NetworkError('EIO at byte 100', { url: 'mem', byteOffset: 100 });
+      },
+      readInto: async (target) => target.subarray(0, 0),
+      skip: async (length) => length,
+    };
+    const ahead = new ReadAhead(failing, 32 << 20);
+    const reader = new PushBackReader(ahead);
+    await new Promise((resolve) => setTimeout(resolve, 10)); // the pull fails meanwhile
+    await expect(reader.trySkip(1000)).rejects.toThrow(/EIO at byte 100/);
   });
 
   it('skips within what was read ahead and past it, and stops at the end of the file', async () => {

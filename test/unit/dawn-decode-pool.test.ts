@@ -23,6 +23,7 @@ import type { GpuContext } from '../../src/core/gpu/device-context.js';
 import { MessageKind } from '../../src/core/ipc/metadata/message.js';
 import { type LoadedTable, type PipelineInput, runPipeline } from '../../src/core/pipeline/load.js';
 import { DecodePool } from '../../src/core/pipeline/pool/decode-pool.js';
+import type { BodyFileSpec } from '../../src/core/source/byte-source.js';
 import {
   nodeDecodeWorker,
   startTsxDecodeWorker,
@@ -49,7 +50,7 @@ const EVERY_ENCODING = { f64: 'f64', 'point.lat': 'f32x2', ts: 'f32-relative' } 
 const WORKER_COUNTS = [1, 2, 4] as const;
 
 /** One pool for the file, as a loader keeps one: workers start once and serve every load. */
-const pool = new DecodePool(tsxDecodeWorkers(4).spawn);
+const pool = new DecodePool(tsxDecodeWorkers(4).spawn, true);
 afterAll(() => pool.terminate());
 
 interface Case {
@@ -316,7 +317,7 @@ describe('decode pool: bodies the workers read from the file themselves', () => 
             const path = join(dir, 'data.arrow');
             await writeFile(path, bytes);
             const source = await nodeFileSource(path);
-            const more = { readTail: source.readTail, bodyPath: source.bodyPath };
+            const more = { readTail: source.readTail, bodyFile: source.bodyFile, minDeferredBodyBytes: 0 };
             const table = await runPipeline(
               input(context, bytes, source.body, test.encodings, workers, more),
             );
@@ -349,7 +350,11 @@ describe('decode pool: failures while workers read the bodies', () => {
     const path = join(dir, 'data.arrow');
     await writeFile(path, bytes);
     const source = await nodeFileSource(path);
-    return { bytes, source, more: { readTail: source.readTail, bodyPath: source.bodyPath } };
+    return {
+      bytes,
+      source,
+      more: { readTail: source.readTail, bodyFile: source.bodyFile, minDeferredBodyBytes: 0 },
+    };
   }
 
   it('a load cancelled midway stops its workers, hands them back and leaves nothing behind', async () => {
@@ -376,13 +381,46 @@ describe('decode pool: failures while workers read the bodies', () => {
     }
   });
 
+  it('a file changed since the load opened it fails with NETWORK naming a body offset; workers that cannot read bodies get them sent', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pool-file-'));
+    try {
+      await withContext(async (context) => {
+        const { bytes, source, more } = await fileLoad(dir);
+        const changed = { ...more, bodyFile: { ...(more.bodyFile as BodyFileSpec), stamp: '0:0:0:0' } };
+        const error = await rejectionOf(
+          runPipeline(input(context, bytes, source.body, undefined, 2, changed)),
+        );
+        expect(error.code, error.message).toBe('NETWORK');
+        expect(error.message).toMatch(/could not be read at byte \d+: .*changed since the load opened it/);
+        expect(error.details.byteOffset).toBeGreaterThan(0);
+        expect(pool.idle).toBe(4);
+        // A pool whose workers cannot read bodies is sent every body, whatever the source offers.
+        const plain = new DecodePool(tsxDecodeWorkers(2).spawn, false);
+        try {
+          const again = await fileLoad(dir);
+          const table = await runPipeline({
+            ...input(context, again.bytes, again.source.body, undefined, 2, again.more),
+            decode: { pool: plain, workers: 2 },
+          });
+          expect(table.numRows).toBe(40_000);
+          expect(table.stats.bytesReadByWorkers).toBe(0);
+          destroyColumns(context.tracker, table.columns);
+        } finally {
+          plain.terminate();
+        }
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a decode worker that dies while reading bodies fails the load with WORKER_FAILED; the loader goes on', async () => {
     const threads: Worker[] = [];
     const dying = new DecodePool(() => {
       const thread = startTsxDecodeWorker();
       threads.push(thread);
       return nodeDecodeWorker(thread);
-    });
+    }, true);
     const dir = await mkdtemp(join(tmpdir(), 'pool-file-'));
     try {
       await withContext(async (context) => {

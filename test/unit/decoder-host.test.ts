@@ -71,7 +71,14 @@ async function serve(file: BodyFile | null, bytes = BYTES): Promise<FromDecoder[
     file ? { openBodyFile: () => file } : {},
   );
   const [schema, ...rest] = all as [FramedMessage, ...FramedMessage[]];
-  const open = { type: 'open', session: 1, url: URL, options: {}, schema, bodyPath: '/data.arrow' } as const;
+  const open = {
+    type: 'open',
+    session: 1,
+    url: URL,
+    options: {},
+    schema,
+    bodyFile: { path: '/data.arrow', stamp: '1:2:3:4' },
+  } as const;
   handle(open);
   let index = 0;
   for (const message of rest) {

@@ -15,7 +15,7 @@ import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from '../ipc/fram
 import { type MessageHeaderInfo, MessageKind } from '../ipc/metadata/message.js';
 import { nextTask } from '../next-task.js';
 import { BytePool } from '../source/byte-pool.js';
-import type { ReadTail } from '../source/byte-source.js';
+import type { BodyFileSpec, ReadTail } from '../source/byte-source.js';
 import { ReadAhead } from '../source/read-ahead.js';
 import { abortable } from './async-utils.js';
 import { BoundedQueue } from './bounded-queue.js';
@@ -45,8 +45,10 @@ export interface PipelineInput {
   source: AsyncIterable<Uint8Array>;
   /** Reads the source's last bytes; needed for files whose schema is only in the footer. */
   readTail?: ReadTail;
-  /** Where decode workers can read record batch bodies themselves (see `ByteSource.bodyPath`). */
-  bodyPath?: string;
+  /** Where decode workers can read record batch bodies themselves (see `ByteSource.bodyFile`). */
+  bodyFile?: BodyFileSpec;
+  /** Smallest record batch body that decode workers read themselves (default 1 MiB). */
+  minDeferredBodyBytes?: number;
   /** Closes the request behind `source` (the network connection), at once; called when the load fails. */
   closeSource?: () => void;
   /** Names the source in errors. */
@@ -84,6 +86,9 @@ export const DEFAULT_READ_AHEAD_BYTES = 32 << 20;
 
 /** Room a first batch's staging slot keeps past its values (partial validity words at piece edges). */
 const SLOT_SLACK_BYTES = 64 << 10;
+
+/** Record batch bodies smaller than this are read by the loader even when decode workers could. */
+const MIN_DEFERRED_BODY_BYTES = 1 << 20;
 
 /** The read-ahead never shrinks below this, however much the queue holds. */
 const MIN_READ_AHEAD_BYTES = 4 << 20;
@@ -236,11 +241,15 @@ class Load {
   #openStream(): Promise<BatchStream | PooledStream> {
     const { decode, url } = this.#input;
     if (!decode || decode.workers < 2) return openBatchStream(this.#framer, url);
-    const { columns, encodings, unsupported, bodyPath, bytesTotal } = this.#input;
-    const options = { columns, encodings, unsupported, bodyPath: bodyPath ?? null };
+    const { columns, encodings, unsupported, bodyFile, bytesTotal } = this.#input;
+    const readsBodies = bodyFile !== undefined && decode.pool.readsBodies;
+    const options = { columns, encodings, unsupported, bodyFile: readsBodies ? bodyFile : null };
     // The workers read the bodies the source holds whole: the loader thread never touches those bytes.
-    if (bodyPath !== undefined && bytesTotal != null) {
-      this.#framer.deferBody = (header, at) => at + header.bodyLength <= bytesTotal;
+    if (readsBodies && bytesTotal != null) {
+      // Small bodies are read with the headers around them: a worker's own read would save little.
+      const min = this.#input.minDeferredBodyBytes ?? MIN_DEFERRED_BODY_BYTES;
+      this.#framer.deferBody = (header, at) =>
+        header.bodyLength >= min && at + header.bodyLength <= bytesTotal;
     }
     const opening = openPooledStream(this.#framer, url, { ...decode, options, bytePool: this.#pool });
     // Set even when the load failed meanwhile, so that its workers are handed back.

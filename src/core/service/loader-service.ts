@@ -84,7 +84,9 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     options: { idleTrimMs?: number; decodeWorkers?: DecodeWorkers } = {},
   ) {
     this.#openSource = openSource;
-    this.#decodePool = options.decodeWorkers ? new DecodePool(options.decodeWorkers.spawn) : null;
+    this.#decodePool = options.decodeWorkers
+      ? new DecodePool(options.decodeWorkers.spawn, options.decodeWorkers.readsBodies)
+      : null;
     this.#decodeWorkers = options.decodeWorkers?.count ?? 0;
     this.devices = new DeviceManager(gpu, (lost) => this.#onLost(lost), options.idleTrimMs);
   }
@@ -269,7 +271,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       gpu: context,
       source: source.body,
       readTail: source.readTail,
-      bodyPath: source.bodyPath,
+      bodyFile: source.bodyFile,
       closeSource: () => closeRequest.abort(),
       url: request.url,
       bytesTotal: source.bytesTotal,

@@ -93,7 +93,13 @@ export class ByteReader {
     const head = this.#take(Math.min(length, this.#chunk.byteLength)).byteLength;
     const skip = this.#byob?.skip;
     if (head === length || !skip || this.#done) return head;
-    const skipped = await skip.call(this.#byob, length - head);
+    let skipped: number;
+    try {
+      skipped = await skip.call(this.#byob, length - head);
+    } catch (error) {
+      this.#done = true;
+      throw error;
+    }
     this.received += skipped;
     this.position += skipped;
     if (skipped < length - head) this.#done = true;

@@ -11,10 +11,18 @@ export interface ByteSource {
   /** Reads the last bytes (for files whose schema is only in their footer). */
   readTail?: ReadTail;
   /**
-   * A path that decode workers can open to read record batch bodies themselves, at their offsets (a
+   * A file that decode workers can open to read record batch bodies themselves, at their offsets (a
    * file in Node): the loader then skips those bodies instead of reading and moving them.
    */
-  bodyPath?: string;
+  bodyFile?: BodyFileSpec;
+}
+
+/** A file decode workers can open themselves: where it is, and what it was when the load opened it. */
+export interface BodyFileSpec {
+  /** An absolute path. */
+  path: string;
+  /** Device, inode, size and modification time as the load saw them: a worker refuses a file that differs. */
+  stamp: string;
 }
 
 /**

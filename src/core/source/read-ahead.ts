@@ -8,6 +8,12 @@ import { type ByobBody, fillFrom, isByob } from './byob.js';
 export const BYOB_READ_AHEAD_BYTES = 1 << 20;
 
 /**
+ * How far it runs ahead once bodies are skipped: the next message's header, and no more of the body
+ * after it, which the next skip would drop unread.
+ */
+export const SKIPPING_READ_AHEAD_BYTES = 64 << 10;
+
+/**
  * Pulls a byte source eagerly into a FIFO bounded by bytes, so that the network keeps flowing while
  * decode and upload are busy. A browser stops reading the socket as soon as its small body buffer
  * is full, so without this the download pauses every time the GPU path does. Over a source that reads
@@ -33,6 +39,8 @@ export class ReadAhead implements ByobBody {
   received = 0;
   /** Most bytes held at once. */
   peakBytes = 0;
+  /** Bodies were skipped: the read-ahead then holds at most `SKIPPING_READ_AHEAD_BYTES`. */
+  #skipping = false;
   /** Bytes read straight into callers' buffers. */
   directBytes = 0;
 
@@ -41,7 +49,8 @@ export class ReadAhead implements ByobBody {
     this.#source = source[Symbol.asyncIterator]();
     this.#byob = isByob(source) ? source : null;
     const max = typeof maxBytes === 'number' ? () => maxBytes : maxBytes;
-    this.#maxBytes = this.#byob ? () => Math.min(BYOB_READ_AHEAD_BYTES, max()) : max;
+    const byobMax = () => (this.#skipping ? SKIPPING_READ_AHEAD_BYTES : BYOB_READ_AHEAD_BYTES);
+    this.#maxBytes = this.#byob ? () => Math.min(byobMax(), max()) : max;
     const skipping = this.#byob;
     if (skipping?.skip) this.skip = (length) => this.#skip(length, skipping);
     void this.#pump();
@@ -94,6 +103,7 @@ export class ReadAhead implements ByobBody {
 
   async #skip(length: number, source: ByobBody): Promise<number> {
     this.#direct++;
+    this.#skipping = true;
     try {
       await this.#pulling; // a pull under way holds the bytes that come first
       let dropped = 0;
@@ -105,8 +115,10 @@ export class ReadAhead implements ByobBody {
         if (n === chunk.byteLength) this.#chunks.shift();
         else this.#chunks[0] = chunk.subarray(n);
       }
-      if (dropped === length || this.#done || this.#cancelled) return dropped;
+      if (dropped === length) return dropped;
+      // A failed pull is the source's error, not an early end: checked before `#done`, which it also set.
       if (this.#error) throw this.#error.reason;
+      if (this.#done || this.#cancelled) return dropped;
       const skipped = await (source.skip as (length: number) => Promise<number>)(length - dropped);
       this.received += skipped;
       if (skipped < length - dropped) this.#done = true;

@@ -1,4 +1,5 @@
 import type { FramedMessage } from '../../ipc/framer.js';
+import type { BodyFileSpec } from '../../source/byte-source.js';
 import { giveBack, PoolSession } from './pool-session.js';
 import type { DecodeWorkerPort, FromDecoder, SpawnDecodeWorker, WirePlanOptions } from './protocol.js';
 
@@ -34,7 +35,11 @@ export class DecodePool {
   #nextSession = 1;
   #closed = false;
 
-  constructor(spawn: SpawnDecodeWorker) {
+  /** `readsBodies`: the workers `spawn` starts read deferred bodies themselves (see `DecodeWorkers`). */
+  constructor(
+    spawn: SpawnDecodeWorker,
+    readonly readsBodies = false,
+  ) {
     this.#spawn = spawn;
   }
 
@@ -47,7 +52,7 @@ export class DecodePool {
   open(
     count: number,
     url: string,
-    options: WirePlanOptions & { bodyPath: string | null },
+    options: WirePlanOptions & { bodyFile: BodyFileSpec | null },
     schema: FramedMessage,
   ): PoolSession {
     const workers: PoolWorker[] = [];

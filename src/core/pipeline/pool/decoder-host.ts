@@ -36,7 +36,7 @@ export function serveDecoder(
     }
     if (message.type === 'open') {
       const end = () => sessions.delete(message.session);
-      const bodies = { path: message.bodyPath, open: abilities.openBodyFile ?? null };
+      const bodies = { file: message.bodyFile, open: abilities.openBodyFile ?? null };
       const session = new DecoderSession(message, post, end, scratch, bodies);
       sessions.set(message.session, session);
       return;

@@ -1,5 +1,6 @@
 import { deserializeError, type SerializedError, WorkerFailedError } from '../../errors.js';
 import type { FramedMessage } from '../../ipc/framer.js';
+import type { BodyFileSpec } from '../../source/byte-source.js';
 import type { PoolWorker } from './decode-pool.js';
 import type { FromDecoder, WireBatch, WireMessage, WirePlanOptions } from './protocol.js';
 
@@ -36,7 +37,7 @@ export class PoolSession {
     readonly id: number,
     workers: PoolWorker[],
     url: string,
-    options: WirePlanOptions & { bodyPath: string | null },
+    options: WirePlanOptions & { bodyFile: BodyFileSpec | null },
     schema: FramedMessage,
     giveBack: (worker: PoolWorker) => void,
   ) {
@@ -46,8 +47,8 @@ export class PoolSession {
     for (const worker of workers) {
       worker.lend(this);
       const message = wire(schema, false);
-      const { bodyPath, ...plan } = options;
-      const open = { type: 'open', session: id, url, options: plan, schema: message.wire, bodyPath } as const;
+      const { bodyFile, ...plan } = options;
+      const open = { type: 'open', session: id, url, options: plan, schema: message.wire, bodyFile } as const;
       worker.port.post(open, message.transfer);
     }
   }

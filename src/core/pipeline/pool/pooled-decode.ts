@@ -5,6 +5,7 @@ import { type BatchStream, openBatchStream } from '../../ipc/decode.js';
 import type { FramedMessage } from '../../ipc/framer.js';
 import { MessageKind } from '../../ipc/metadata/message.js';
 import type { BytePool } from '../../source/byte-pool.js';
+import type { BodyFileSpec } from '../../source/byte-source.js';
 import type { DecodePool } from './decode-pool.js';
 import type { DecodedWire, PoolSession } from './pool-session.js';
 import { leafType, prepareBatch } from './prepared-batch.js';
@@ -38,7 +39,7 @@ export interface PoolInput {
   pool: DecodePool;
   workers: number;
   /** The load's plan options, and where the workers read deferred bodies. */
-  options: WirePlanOptions & { bodyPath: string | null };
+  options: WirePlanOptions & { bodyFile: BodyFileSpec | null };
   /** Where the framer joined bodies: dictionary bodies (copied to the workers) are released here at once. */
   bytePool: BytePool;
 }
@@ -93,9 +94,13 @@ interface Dispatched {
 
 /** What the batches' submitter and their consumer tell each other: each waits on one wake-up. */
 interface Flow {
+  /** Batches sent and not yet taken by the consumer, in source order. */
   inFlight: Dispatched[];
+  /** The submitter sent its last batch (or failed). */
   ended: boolean;
+  /** The consumer stopped taking batches: the submitter sends no more. */
   stopped: boolean;
+  /** Why the submitter failed (the framer's error), for the consumer to throw. */
   failure: { error: unknown } | null;
   /** Wakes the consumer: a batch was sent, or the submitter ended. */
   sent: (() => void) | null;
@@ -103,6 +108,7 @@ interface Flow {
   taken: (() => void) | null;
 }
 
+/** A promise that `set` is handed the resolver of, as the wake-up the other side calls. */
 const waitFor = (set: (wake: () => void) => void) => new Promise<void>((resolve) => set(resolve));
 
 /**
@@ -127,9 +133,11 @@ async function* dispatch(
   try {
     for (;;) {
       if (flow.failure) throw flow.failure.error;
-      const next = flow.inFlight.shift();
+      // Taken off the list only once its result is in: until then it counts against the limit.
+      const next = flow.inFlight[0];
       if (next) {
         const { wire, recycle } = await next.result;
+        flow.inFlight.shift();
         flow.taken?.();
         state.inFlightBytes -= next.bytes;
         state.decodeMs += wire.decodeMs + wire.encodeMs;
@@ -147,6 +155,12 @@ async function* dispatch(
   } finally {
     flow.stopped = true;
     flow.taken?.();
+    // Results still to come go back to their workers as they arrive.
+    for (const { result } of flow.inFlight.splice(0))
+      result.then(
+        ({ recycle }) => recycle(),
+        () => {},
+      );
   }
 }
 
@@ -174,8 +188,12 @@ async function submitAll(
       const waitStart = performance.now();
       const next = await messages.next();
       state.fetchWaitMs += performance.now() - waitStart;
-      if (next.done || flow.stopped) break;
+      if (next.done) break;
       const message = next.value;
+      if (flow.stopped) {
+        if (message.pooled) input.bytePool.release(message.body);
+        return;
+      }
       if (message.header.kind !== MessageKind.RecordBatch) {
         session.broadcast(message); // copied to each worker: the framer's buffer is free again
         if (message.pooled) input.bytePool.release(message.body);

@@ -1,6 +1,7 @@
 import type { EncodingRequest } from '../../columns/encoding.js';
 import type { SerializedError } from '../../errors.js';
 import type { FramedMessage } from '../../ipc/framer.js';
+import type { BodyFileSpec } from '../../source/byte-source.js';
 import type { PackedData } from './pack-data.js';
 
 /**
@@ -20,11 +21,12 @@ export interface DecodeWorkerPort {
 export interface BodyFile {
   /** Reads into `target` from `position`: the bytes read, fewer only at the end of the source. */
   readAt(target: Uint8Array, position: number): number;
+  /** Closes the source (once the session ends). */
   close(): void;
 }
 
-/** Opens `path` (a `bodyPath`) on a decode worker, for the bodies of one load. */
-export type OpenBodyFile = (path: string) => BodyFile;
+/** Opens a load's body file on a decode worker; throws when it is not the file the load opened. */
+export type OpenBodyFile = (file: BodyFileSpec) => BodyFile;
 
 /** Starts one decode worker. */
 export type SpawnDecodeWorker = () => DecodeWorkerPort;
@@ -33,6 +35,8 @@ export type SpawnDecodeWorker = () => DecodeWorkerPort;
 export interface DecodeWorkers {
   spawn: SpawnDecodeWorker;
   count: number;
+  /** The workers read bodies from a `ByteSource.bodyFile` themselves (`serveDecoder`'s `openBodyFile`). */
+  readsBodies?: boolean;
 }
 
 /** A framed IPC message as it crosses to a decode worker (its body then its own, or a copy). */
@@ -47,14 +51,14 @@ export interface WirePlanOptions {
 
 /** Loader thread → decode worker. A session is one load; a worker serves several at once. */
 export type ToDecoder =
-  /** `bodyPath`: where the worker reads the bodies of `deferred` record batches (see `ByteSource.bodyPath`). */
+  /** `bodyFile`: where the worker reads the bodies of `deferred` record batches (see `ByteSource.bodyFile`). */
   | {
       type: 'open';
       session: number;
       url: string;
       options: WirePlanOptions;
       schema: WireMessage;
-      bodyPath: string | null;
+      bodyFile: BodyFileSpec | null;
     }
   /** Dictionary batches go to every worker, in source order; record batches to one, with their index. */
   | { type: 'message'; session: number; message: WireMessage; batch: number | null }

@@ -1,12 +1,13 @@
 import { NetworkError } from '../../errors.js';
 import { truncated } from '../../ipc/faults.js';
+import type { BodyFileSpec } from '../../source/byte-source.js';
 import type { WorkerBody } from './batch-encoder.js';
 import type { BodyFile, OpenBodyFile, WireMessage } from './protocol.js';
 import type { ScratchBuffers } from './scratch-buffers.js';
 
-/** Where a decode session reads the bodies the loader skipped: a path, and how this worker opens one. */
+/** Where a decode session reads the bodies the loader skipped: a file, and how this worker opens one. */
 export interface BodySource {
-  path: string | null;
+  file: BodyFileSpec | null;
   open: OpenBodyFile | null;
 }
 
@@ -31,15 +32,15 @@ export class WorkerBodies {
   read({ header, bodyOffset }: WireMessage): WorkerBody {
     const url = this.#url;
     const length = header.bodyLength;
-    const { path, open } = this.#source;
-    if (path === null || open === null) {
+    const { file, open } = this.#source;
+    if (file === null || open === null) {
       const reason = `${url}: a body at byte ${bodyOffset} was left to a worker that cannot read it`;
       throw new NetworkError(reason, { url, byteOffset: bodyOffset });
     }
     const bytes = new Uint8Array(this.#scratch.acquire(length), 0, length);
     let read: number;
     try {
-      this.#file ??= open(path);
+      this.#file ??= open(file);
       read = this.#file.readAt(bytes, bodyOffset);
     } catch (error) {
       const reason = `${url} could not be read at byte ${bodyOffset}: ${String(error)}`;
