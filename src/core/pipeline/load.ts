@@ -431,7 +431,7 @@ class Load {
       if (this.#batches === 0) this.#firstBatchOffset = decoded.byteOffset;
       this.#lastEndOffset = decoded.endOffset;
       await uploader.append(decoded.batch);
-      publisher.appended(decoded.index, uploader.rows);
+      publisher.appended(decoded.index, uploader.rows, decoded.readAt);
       // Its values are on their way (copied into staging memory or taken by writeBuffer): reuse the bytes.
       if (decoded.pooledBody) this.#pool.release(decoded.pooledBody);
       decoded.recycle?.();
