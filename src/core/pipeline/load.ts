@@ -344,6 +344,7 @@ class Load {
       maxDictionary: this.#input.maxDictionary,
       chunkBytes: this.#input.chunkBytes,
       quickFirstChunk: this.readWhileLoading,
+      growAhead: this.readWhileLoading,
     });
     this.#uploader = uploader;
     return uploader;

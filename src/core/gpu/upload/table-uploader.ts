@@ -45,6 +45,12 @@ export interface UploaderOptions extends EncoderOptions {
    * For tables read while they load; otherwise the fewest chunks win (one, when the estimate holds).
    */
   quickFirstChunk?: boolean;
+  /**
+   * Make the next chunk as soon as the room left would not hold another batch like the last, in the
+   * background, rather than when the next batch needs it: making a buffer waits for the GPU, which a
+   * batch read while the table loads would otherwise wait for too.
+   */
+  growAhead?: boolean;
 }
 
 /**
@@ -126,6 +132,14 @@ export class TableUploader {
       first += piece;
     }
     this.rows += count;
+    if (this.#options.growAhead) this.#growAhead(this.rows + count);
+  }
+
+  /** Makes, in the background, the chunks that `rowsAfterNext` rows need (see `growAhead`). */
+  #growAhead(rowsAfterNext: number): void {
+    if (this.#closed || rowsAfterNext <= this.layout.capacity || rowsAfterNext > this.layout.maxRows) return;
+    this.layout.extend(rowsAfterNext, this.#expectedAfter(rowsAfterNext));
+    this.#allocateAhead();
   }
 
   /**
