@@ -344,7 +344,6 @@ class Load {
       maxDictionary: this.#input.maxDictionary,
       chunkBytes: this.#input.chunkBytes,
       quickFirstChunk: this.readWhileLoading,
-      growAhead: this.readWhileLoading,
     });
     this.#uploader = uploader;
     return uploader;
@@ -424,11 +423,19 @@ class Load {
     const transport = this.#transport as UploadTransport;
     const policy = new FlushPolicy(this.readWhileLoading);
     const publisher = this.#publisher as TablePublisher;
+    let batchRows = 0;
     const flush = () => {
       transport.flush();
       policy.flushed(performance.now());
       this.#markFirstOnGpu();
       publisher.submitted();
+      // Room for the next batch is made once these rows are on the GPU (see `growAhead`).
+      const rows = batchRows;
+      if (this.readWhileLoading)
+        void publisher.settled().then(
+          () => uploader.growAhead(rows),
+          () => {},
+        );
     };
     for (;;) {
       const next = this.#queue.dequeue();
@@ -443,6 +450,7 @@ class Load {
       const alone = this.#queue.size === 0 && this.#readAhead.received <= decoded.endOffset;
       if (transport instanceof LoneBatchTransport) transport.nextBatch(alone);
       await uploader.append(decoded.batch);
+      batchRows = decoded.batch.numRows;
       publisher.appended(decoded.index, uploader.rows, decoded.readAt);
       // Its values are on their way (copied into staging memory or taken by writeBuffer): reuse the bytes.
       if (decoded.pooledBody) this.#pool.release(decoded.pooledBody);

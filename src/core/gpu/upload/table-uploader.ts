@@ -45,12 +45,6 @@ export interface UploaderOptions extends EncoderOptions {
    * For tables read while they load; otherwise the fewest chunks win (one, when the estimate holds).
    */
   quickFirstChunk?: boolean;
-  /**
-   * Make the next chunk as soon as the room left would not hold another batch like the last, in the
-   * background, rather than when the next batch needs it: making a buffer waits for the GPU, which a
-   * batch read while the table loads would otherwise wait for too.
-   */
-  growAhead?: boolean;
 }
 
 /**
@@ -132,11 +126,16 @@ export class TableUploader {
       first += piece;
     }
     this.rows += count;
-    if (this.#options.growAhead) this.#growAhead(this.rows + count);
   }
 
-  /** Makes, in the background, the chunks that `rowsAfterNext` rows need (see `growAhead`). */
-  #growAhead(rowsAfterNext: number): void {
+  /**
+   * Makes, in the background, the chunks that one more batch of `batchRows` rows would need, when the
+   * room left would not hold it: making a buffer waits for the GPU, which the next batch of a table read
+   * while it loads would otherwise wait for too. Called once the rows so far are on the GPU, so that
+   * making (and clearing) the buffer does not hold them back.
+   */
+  growAhead(batchRows: number): void {
+    const rowsAfterNext = this.rows + batchRows;
     if (this.#closed || rowsAfterNext <= this.layout.capacity || rowsAfterNext > this.layout.maxRows) return;
     this.layout.extend(rowsAfterNext, this.#expectedAfter(rowsAfterNext));
     this.#allocateAhead();
