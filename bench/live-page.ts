@@ -10,6 +10,11 @@ export interface LiveRun {
   msToFirstBatch: number;
   /** Per batch: milliseconds from the server handing its bytes to the socket to its `onBatch` on the page. */
   batchMs: number[];
+  /**
+   * Per batch, in the worker: milliseconds from the loader reading the last byte of its message to its
+   * rows on the GPU (`onBatch`'s `msFromLastByte`); empty for a build without it.
+   */
+  lastByteToGpuMs: number[];
 }
 
 /** Wall-clock milliseconds, comparable with the server's `performance.timeOrigin + now()`. */
@@ -27,6 +32,7 @@ export async function liveRun(
   batchRows: number,
 ): Promise<LiveRun> {
   const landed = new Map<number, number>();
+  const lastByteToGpuMs: number[] = [];
   const t0 = performance.now();
   let firstDataMs = -1;
   const land = (batch: number) => {
@@ -36,7 +42,12 @@ export async function liveRun(
   };
   let table: Lib.GpuTable;
   if (typeof loader.open === 'function') {
-    table = await loader.open(url, { onBatch: ({ batch }) => land(batch) });
+    table = await loader.open(url, {
+      onBatch: ({ batch, msFromLastByte }) => {
+        land(batch);
+        if (typeof msFromLastByte === 'number') lastByteToGpuMs.push(msFromLastByte);
+      },
+    });
     await table.done;
   } else {
     table = await (loader as Lib.Loader).load(url, {
@@ -50,5 +61,5 @@ export async function liveRun(
   const batchMs = [...landed].map(([batch, at]) => at - (log.sent[batch + 1] as number));
   const msToFirstBatch = table.stats.msToFirstBatch;
   await table.destroy();
-  return { firstDataMs, msToFirstBatch, batchMs };
+  return { firstDataMs, msToFirstBatch, batchMs, lastByteToGpuMs };
 }

@@ -25,6 +25,15 @@ export const LIVE_SMOKE_INPUT: BenchInput = {
 /** Milliseconds the server waits between batches: long enough that batches never overlap on the GPU path. */
 export const LIVE_PAUSE_MS = 100;
 
+/** Spread of per-batch times over every batch of every run. */
+export interface BatchSpread {
+  median: number;
+  p95: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
 /** What the live line reports. */
 export interface LiveReport {
   input: string;
@@ -32,7 +41,12 @@ export interface LiveReport {
   pauseMs: number;
   reps: number;
   /** Per batch, handed to the socket → `onBatch` on the page, over every batch of every run (cold and warm). */
-  batchMs: { median: number; p95: number; min: number; max: number; n: number } | null;
+  batchMs: BatchSpread | null;
+  /**
+   * Per batch, in the worker, the last byte of its message read by the loader → its rows on the GPU
+   * (copy done, published), over every batch of every run; `null` for a build without the figure.
+   */
+  lastByteToGpuMs: BatchSpread | null;
   /** First rows visible on the page, from the call. */
   firstDataMs: { cold: Summary | null; warm: Summary | null };
   /** `stats.msToFirstBatch` (worker side). */
@@ -42,6 +56,17 @@ export interface LiveReport {
 function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}
+
+function spread(values: readonly number[]): BatchSpread | null {
+  if (values.length === 0) return null;
+  return {
+    median: percentile(values, 50),
+    p95: percentile(values, 95),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    n: values.length,
+  };
 }
 
 /** Runs the live line `reps` times, each a new loader's cold load then its warm one. */
@@ -58,22 +83,14 @@ export async function runLive(page: Page, input: BenchInput, reps: number): Prom
     process.stdout.write('.');
   }
   process.stdout.write('\n');
-  const batchMs = [...cold, ...warm].flatMap((r) => r.batchMs);
+  const runs = [...cold, ...warm];
   return {
     input: input.name,
     batches: Math.ceil(input.spec.rows / input.spec.batchRows),
     pauseMs: LIVE_PAUSE_MS,
     reps,
-    batchMs:
-      batchMs.length === 0
-        ? null
-        : {
-            median: percentile(batchMs, 50),
-            p95: percentile(batchMs, 95),
-            min: Math.min(...batchMs),
-            max: Math.max(...batchMs),
-            n: batchMs.length,
-          },
+    batchMs: spread(runs.flatMap((r) => r.batchMs)),
+    lastByteToGpuMs: spread(runs.flatMap((r) => r.lastByteToGpuMs)),
     firstDataMs: {
       cold: summarize(cold.map((r) => r.firstDataMs)),
       warm: summarize(warm.map((r) => r.firstDataMs)),
@@ -88,16 +105,21 @@ export async function runLive(page: Page, input: BenchInput, reps: number): Prom
 const fmt = (s: Summary | null) =>
   s ? `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})` : '–';
 
+const spreadCells = (b: BatchSpread | null) =>
+  b ? `${b.median.toFixed(1)} (${b.min.toFixed(1)}–${b.max.toFixed(1)}) | ${b.p95.toFixed(1)}` : '– | –';
+
 /** The live line as Markdown (also printed). */
 export function liveMarkdown(r: LiveReport): string {
   const b = r.batchMs;
+  const g = r.lastByteToGpuMs;
   return [
     `**Live stream** — ${r.input}: ${r.batches} batches, the server pausing ${r.pauseMs} ms after each; ` +
       `each of ${r.reps} new loaders opens it twice (cold, then warm).`,
     '',
     '| measure, ms | median (min–max) | p95 |',
     '| --- | --- | --- |',
-    `| a batch handed to the server's socket → its \`onBatch\` on the page (${b?.n ?? 0} batches) | ${b ? `${b.median.toFixed(1)} (${b.min.toFixed(1)}–${b.max.toFixed(1)})` : '–'} | ${b ? b.p95.toFixed(1) : '–'} |`,
+    `| a batch handed to the server's socket → its \`onBatch\` on the page (${b?.n ?? 0} batches) | ${spreadCells(b)} |`,
+    `| the last byte of a batch's message read by the loader → the batch on the GPU, in the worker (${g?.n ?? 0} batches) | ${spreadCells(g)} |`,
     `| \`open\` → first \`onBatch\`, cold loader | ${fmt(r.firstDataMs.cold)} | |`,
     `| \`open\` → first \`onBatch\`, warm loader | ${fmt(r.firstDataMs.warm)} | |`,
     `| \`stats.msToFirstBatch\` (worker), cold / warm | ${fmt(r.msToFirstBatch.cold)} / ${fmt(r.msToFirstBatch.warm)} | |`,

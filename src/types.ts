@@ -138,6 +138,11 @@ export interface ColumnInfo {
 export interface BatchLanded {
   batch: number;
   rows: number;
+  /**
+   * Milliseconds, measured in the worker, from the loader reading the last byte of the batch's message
+   * to its rows on the GPU (the copy that wrote them done); the time to reach the page is not included.
+   */
+  msFromLastByte: number;
 }
 
 /** Rows `[rowOffset, rowOffset + rows)` of a column, in one GPU buffer of `byteLength` bytes. */

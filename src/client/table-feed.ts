@@ -58,7 +58,8 @@ export class TableFeed {
     (this.#apply as (update: TableUpdateMessage) => void)(update);
     for (const landed of update.batches) {
       try {
-        this.#onBatch?.({ batch: landed.batch, rows: landed.rows });
+        const { batch, rows, msFromLastByte } = landed;
+        this.#onBatch?.({ batch, rows, msFromLastByte });
       } catch (error) {
         // The page's callback failing is the page's error: reported as uncaught, the feed goes on.
         queueMicrotask(() => {

@@ -28,12 +28,17 @@ const SPEC: DatasetSpec = {
   nulls: { y: 0.2 },
 };
 
-/** Updates as they come, with a way to wait for the one that makes `rows` rows visible. */
+/** Updates as they come (and when, `performance.now()`), with a way to wait for the one that makes `rows` rows visible. */
 function updateLog() {
   const updates: TableUpdate[] = [];
+  const heardAt: number[] = [];
   return {
     updates,
-    onUpdate: (update: TableUpdate) => void updates.push(update),
+    heardAt,
+    onUpdate: (update: TableUpdate) => {
+      updates.push(update);
+      heardAt.push(performance.now());
+    },
     rows: () => updates[updates.length - 1]?.numRows ?? 0,
   };
 }
@@ -153,7 +158,9 @@ describe('a table being loaded, on Dawn', () => {
           expect([table.numRows, gate.state.handedOut]).toEqual([0, 1]);
           let seen = new Map<string, GPUBuffer[]>();
           let kernel: ReturnType<typeof copyKernel> | null = null;
+          const releasedAt: number[] = [];
           for (let k = 0; k < batches.length; k++) {
+            releasedAt.push(performance.now());
             gate.release();
             const rows = (k + 1) * SPEC.batchRows;
             await until(() => log.rows() >= rows, `batch ${k} to land`);
@@ -200,6 +207,15 @@ describe('a table being loaded, on Dawn', () => {
           expect(table.live?.ended).toBe(true);
           expect(log.updates.flatMap((u) => u.batches.map((b) => b.batch))).toEqual(batches.map((_, k) => k));
           expect(log.updates.map((u) => u.seq)).toEqual(log.updates.map((_, i) => i + 1));
+          // Each batch's time from its last byte read to its rows published lies within what the test
+          // saw from outside: its bytes were not handed out before their release, and it was heard after.
+          log.updates.forEach((u, i) => {
+            for (const { batch, msFromLastByte } of u.batches) {
+              const outside = (log.heardAt[i] as number) - (releasedAt[batch] as number);
+              expect(msFromLastByte, `batch ${batch}`).toBeGreaterThanOrEqual(0);
+              expect(msFromLastByte, `batch ${batch}`).toBeLessThanOrEqual(outside);
+            }
+          });
           expect(table.columns[0]?.values.length, 'chunks of x').toBeGreaterThan(1);
           kernel?.out.destroy();
           store.destroy(tableId);

@@ -86,10 +86,13 @@ interface Case {
   /** The uploader's guess of the final rows (0: none), which sizes buffers ahead. */
   expectedRows: number;
   smallChunks: boolean;
+  /** Called after each batch is appended: the uploader, that batch and the next (if any). */
+  afterBatch?: (uploader: TableUploader, batch: RecordBatch, next: RecordBatch | undefined) => void;
 }
 
 /** Uploads `batches` on a fresh device, flushing every third batch, and compares the GPU with the source. */
-async function uploadAndCompare({ strategy, batches, expectedRows, smallChunks }: Case): Promise<void> {
+async function uploadAndCompare(test: Case): Promise<void> {
+  const { strategy, batches, expectedRows, smallChunks, afterBatch } = test;
   await withDevice(async (device) => {
     const tracker = new BufferTracker(device);
     const ring = new StagingRing(device, tracker);
@@ -102,6 +105,7 @@ async function uploadAndCompare({ strategy, batches, expectedRows, smallChunks }
     for (const [i, batch] of batches.entries()) {
       checkBatch(batch, plans, { url: URL, batch: i, byteOffset: 0 }); // as the pipeline does first
       await uploader.append(batch);
+      afterBatch?.(uploader, batch, batches[i + 1]);
       if (i % 3 === 2) transport.flush();
     }
     await transport.finish();
@@ -147,6 +151,25 @@ describe('TableUploader on Dawn: every column and validity bitmap read back equa
         expectedRows: 0,
         smallChunks: true,
       });
+    });
+
+    it(`${strategy}: growAhead after each batch, every batch finds its chunks laid out by the one before`, async () => {
+      const batches = await decodedBatches(SPEC);
+      const short: number[] = [];
+      const roomAfter = (grow: boolean) => ({
+        strategy,
+        batches,
+        expectedRows: 0,
+        smallChunks: false,
+        afterBatch: (uploader: TableUploader, batch: RecordBatch) => {
+          if (grow) uploader.growAhead(batch.numRows);
+          if (uploader.layout.capacity < uploader.rows + batch.numRows) short.push(uploader.rows);
+        },
+      });
+      await uploadAndCompare(roomAfter(true));
+      expect(short, 'rows after which one more such batch had no chunk laid out').toEqual([]);
+      await uploadAndCompare(roomAfter(false)); // without: chunks are made when a batch needs them
+      expect(short.length).toBeGreaterThan(0);
     });
 
     it(`${strategy}: sliced batches, whose columns start at a row offset`, async () => {

@@ -11,7 +11,7 @@ function update(seq: number, batches: number[]): TableUpdateMessage {
   return {
     seq,
     numRows: (last + 1) * 10,
-    batches: batches.map((batch) => ({ batch, rows: (batch + 1) * 10 })),
+    batches: batches.map((batch) => ({ batch, rows: (batch + 1) * 10, msFromLastByte: batch + 0.5 })),
     columns: [],
   };
 }
@@ -24,8 +24,8 @@ describe('TableFeed', () => {
   it('holds updates that come before the table, then delivers every batch once, in order, after the rows', () => {
     const heard: string[] = [];
     let rows = 0;
-    const feed = new TableFeed(({ batch, rows: through }) =>
-      heard.push(`batch ${batch} (${through}) at ${rows}`),
+    const feed = new TableFeed(({ batch, rows: through, msFromLastByte }) =>
+      heard.push(`batch ${batch} (${through}, ${msFromLastByte} ms) at ${rows}`),
     );
     feed.receive(update(1, [0]));
     feed.receive(update(2, [1, 2]));
@@ -35,10 +35,10 @@ describe('TableFeed', () => {
     });
     feed.receive(update(3, [3]));
     expect(heard).toEqual([
-      'batch 0 (10) at 10',
-      'batch 1 (20) at 30',
-      'batch 2 (30) at 30',
-      'batch 3 (40) at 40',
+      'batch 0 (10, 0.5 ms) at 10',
+      'batch 1 (20, 1.5 ms) at 30',
+      'batch 2 (30, 2.5 ms) at 30',
+      'batch 3 (40, 3.5 ms) at 40',
     ]);
   });
 

@@ -18,6 +18,8 @@ export interface DecodedBatch {
   endOffset: number;
   /** The pooled buffer holding the message body, to release once the batch is uploaded; else `null`. */
   pooledBody: Uint8Array | null;
+  /** When (`performance.now()`) the loader had read the last byte of the batch's message. */
+  readAt: number;
 }
 
 /** The schema of an IPC source and its batches, decoded as the bytes arrive. */
@@ -52,7 +54,7 @@ export async function openBatchStream(
   registerCompressionCodecs();
   // apache-arrow may pull the next message before it yields a batch, so the record batch messages
   // pulled but not yet yielded wait here, oldest first.
-  const pulled: FramedMessage[] = [];
+  const pulled: { message: FramedMessage; readAt: number }[] = [];
   let last: FramedMessage | null = null;
   let recordBatches = 0;
   let yielded = 0;
@@ -74,7 +76,7 @@ export async function openBatchStream(
       if (prefix === null) continue; // a dictionary of columns taken out
       if (message.header.kind === MessageKind.RecordBatch) {
         recordBatches++;
-        pulled.push(message);
+        pulled.push({ message, readAt: performance.now() });
       }
       // An empty chunk after each part: apache-arrow's byte queue asks for one more chunk when a read
       // takes exactly the bytes it holds, so without it a message would decode only once the next one
@@ -90,7 +92,7 @@ export async function openBatchStream(
 
   const fail = (error: unknown): never => {
     if (error instanceof ArrowGpuError) throw error;
-    const at = pulled[0] ?? last;
+    const at = pulled[0]?.message ?? last;
     const batch = (at && indexOf?.(at)) ?? yielded;
     const where = at ? `batch ${batch} (message at byte ${at.byteOffset})` : 'the schema message';
     throw new DecodeError(
@@ -121,13 +123,13 @@ export async function openBatchStream(
         if (next.done) return;
         // apache-arrow yields an empty placeholder batch for a source with no batches at all.
         if (recordBatches === 0) continue;
-        const message = pulled.shift() as FramedMessage;
+        const { message, readAt } = pulled.shift() as { message: FramedMessage; readAt: number };
         const byteOffset = message.byteOffset;
         const endOffset = message.endOffset;
         const pooledBody = message.pooled ? message.body : null;
         const index = indexOf?.(message) ?? yielded;
         yielded++;
-        yield { batch: next.value, index, byteOffset, endOffset, pooledBody };
+        yield { batch: next.value, index, byteOffset, endOffset, pooledBody, readAt };
       }
     } finally {
       await iterator.return?.().catch(() => {});

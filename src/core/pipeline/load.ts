@@ -5,6 +5,7 @@ import { type ColumnPlan, planColumns, type SkippedColumn } from '../columns/typ
 import { type ArrowGpuError, asArrowGpuError, GpuError, loadAborted } from '../errors.js';
 import type { BufferTracker } from '../gpu/buffer-tracker.js';
 import { GpuErrorWatch } from '../gpu/error-scope.js';
+import { LoneBatchTransport } from '../gpu/upload/lone-batch-transport.js';
 import type { StagingRing } from '../gpu/upload/staging-ring.js';
 import { StagingTransport } from '../gpu/upload/staging-transport.js';
 import { TableUploader, type UploadedColumn } from '../gpu/upload/table-uploader.js';
@@ -334,11 +335,7 @@ class Load {
 
   #startUpload(plans: ColumnPlan[]): TableUploader {
     const { gpu, upload, bytesTotal } = this.#input;
-    const transport =
-      gpu.transport?.() ??
-      (upload === 'staging'
-        ? new StagingTransport(gpu.device, gpu.ring, this.#watch, this.#uploadAbort.signal)
-        : new WriteBufferTransport(gpu.device));
+    const transport = gpu.transport?.() ?? this.#localTransport(upload === 'staging');
     this.#transport = transport;
     // Column buffers are sized from a `rows` hint, else from the bytes seen so far against Content-Length,
     // with a margin (2%, and the batch being appended) since a chunk too short costs one more chunk.
@@ -359,6 +356,17 @@ class Load {
     });
     this.#uploader = uploader;
     return uploader;
+  }
+
+  /**
+   * Uploads on this thread: staging buffers or `writeBuffer`. A table read while it loads writes a batch
+   * that comes alone with `writeBuffer` (see `LoneBatchTransport`), so that its rows land sooner.
+   */
+  #localTransport(staging: boolean): UploadTransport {
+    const { device, ring } = this.#input.gpu;
+    if (!staging) return new WriteBufferTransport(device);
+    const staged = new StagingTransport(device, ring, this.#watch, this.#uploadAbort.signal);
+    return this.readWhileLoading ? new LoneBatchTransport(staged, new WriteBufferTransport(device)) : staged;
   }
 
   /** The first record batch's header is read: its buffers are made while its body arrives. */
@@ -422,13 +430,21 @@ class Load {
 
   async #consume(uploader: TableUploader): Promise<void> {
     const transport = this.#transport as UploadTransport;
-    const policy = new FlushPolicy();
+    const policy = new FlushPolicy(this.readWhileLoading);
     const publisher = this.#publisher as TablePublisher;
+    let batchRows = 0;
     const flush = () => {
       transport.flush();
       policy.flushed(performance.now());
       this.#markFirstOnGpu();
       publisher.submitted();
+      // Room for the next batch is made once these rows are on the GPU (see `growAhead`).
+      const rows = batchRows;
+      if (this.readWhileLoading)
+        void publisher.settled().then(
+          () => uploader.growAhead(rows),
+          () => {},
+        );
     };
     for (;;) {
       const next = this.#queue.dequeue();
@@ -439,14 +455,18 @@ class Load {
       this.#wakeFramer?.();
       if (this.#batches === 0) this.#firstBatchOffset = decoded.byteOffset;
       this.#lastEndOffset = decoded.endOffset;
+      // Alone: nothing queued behind it and no byte past its message read (a live stream between batches).
+      const alone = this.#queue.size === 0 && this.#readAhead.received <= decoded.endOffset;
+      if (transport instanceof LoneBatchTransport) transport.nextBatch(alone);
       await uploader.append(decoded.batch);
-      publisher.appended(decoded.index, uploader.rows);
+      batchRows = decoded.batch.numRows;
+      publisher.appended(decoded.index, uploader.rows, decoded.readAt);
       // Its values are on their way (copied into staging memory or taken by writeBuffer): reuse the bytes.
       if (decoded.pooledBody) this.#pool.release(decoded.pooledBody);
       decoded.recycle?.();
       this.#batches++;
       const now = performance.now();
-      if (policy.afterBatch(now, transport.flushWouldStall)) flush();
+      if (policy.afterBatch(now, transport.flushWouldStall, alone)) flush();
       // Held back for a staging buffer: batches already read can follow each other without a task
       // boundary, so a new task lets the GPU's callbacks (that buffer mapped again) in.
       else if (policy.overdue(now)) await nextTask();

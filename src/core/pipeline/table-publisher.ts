@@ -5,6 +5,16 @@ import type { UploadedColumn } from '../gpu/upload/table-uploader.js';
 export interface BatchLanded {
   batch: number;
   rows: number;
+  /** Milliseconds from the loader reading the last byte of the batch's message to its rows published. */
+  msFromLastByte: number;
+}
+
+/** A batch appended and not yet published. */
+interface AppendedBatch {
+  batch: number;
+  rows: number;
+  /** When (`performance.now()`) the last byte of its message was read. */
+  readAt: number;
 }
 
 /** What one flush made visible in a loading table. */
@@ -48,7 +58,7 @@ export class TablePublisher {
   readonly #queue: GPUQueue;
   readonly #columns: (rows: number) => UploadedColumn[];
   readonly #onUpdate: ((update: TableUpdate) => void) | undefined;
-  #appended: BatchLanded[] = [];
+  #appended: AppendedBatch[] = [];
   #chain: Promise<void> = Promise.resolve();
   #stopped = false;
   #seq = 0;
@@ -66,9 +76,12 @@ export class TablePublisher {
     this.#onUpdate = onUpdate;
   }
 
-  /** Batch `batch` was appended (written, not yet submitted); the table then has `rows` rows. */
-  appended(batch: number, rows: number): void {
-    this.#appended.push({ batch, rows });
+  /**
+   * Batch `batch` was appended (written, not yet submitted); the table then has `rows` rows. `readAt`:
+   * when the last byte of its message was read (`performance.now()`).
+   */
+  appended(batch: number, rows: number, readAt: number): void {
+    this.#appended.push({ batch, rows, readAt });
   }
 
   /** Everything appended so far has been submitted: it is published once the GPU has done it. */
@@ -76,7 +89,7 @@ export class TablePublisher {
     const batches = this.#appended;
     if (batches.length === 0) return;
     this.#appended = [];
-    const rows = (batches[batches.length - 1] as BatchLanded).rows;
+    const rows = (batches[batches.length - 1] as AppendedBatch).rows;
     const done = this.#queue.onSubmittedWorkDone();
     this.#chain = this.#chain.then(() => done).then(() => this.#publish(rows, batches));
     this.#chain.catch(() => {}); // a lost device fails the load elsewhere; settled() reports it
@@ -92,8 +105,14 @@ export class TablePublisher {
     this.#stopped = true;
   }
 
-  #publish(rows: number, batches: BatchLanded[]): void {
+  #publish(rows: number, appended: AppendedBatch[]): void {
     if (this.#stopped) return;
+    const now = performance.now();
+    const batches = appended.map(({ batch, rows, readAt }) => ({
+      batch,
+      rows,
+      msFromLastByte: now - readAt,
+    }));
     const columns = this.#columns(rows);
     this.#table.numRows = rows;
     this.#table.columns = columns;

@@ -35,7 +35,7 @@ export class ReadAhead implements ByobBody {
   #pulling: Promise<boolean> | null = null;
   /** `readInto` calls under way: the eager pulls wait for them. */
   #direct = 0;
-  /** Bytes pulled from the source so far. */
+  /** Bytes pulled from the source so far (so the source offset just past the last byte read). */
   received = 0;
   /** Most bytes held at once. */
   peakBytes = 0;

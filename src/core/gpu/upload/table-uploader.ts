@@ -129,6 +129,19 @@ export class TableUploader {
   }
 
   /**
+   * Makes, in the background, the chunks that one more batch of `batchRows` rows would need, when the
+   * room left would not hold it: making a buffer waits for the GPU, which the next batch of a table read
+   * while it loads would otherwise wait for too. Called once the rows so far are on the GPU, so that
+   * making (and clearing) the buffer does not hold them back.
+   */
+  growAhead(batchRows: number): void {
+    const rowsAfterNext = this.rows + batchRows;
+    if (this.#closed || rowsAfterNext <= this.layout.capacity || rowsAfterNext > this.layout.maxRows) return;
+    this.layout.extend(rowsAfterNext, this.#expectedAfter(rowsAfterNext));
+    this.#allocateAhead();
+  }
+
+  /**
    * Most rows whose bytes fit one transport chunk, at the worst case: each column's words, plus, per
    * column, a validity bit a row and two partial words at the piece's edges (bit-packed values too).
    */

@@ -18,6 +18,8 @@ export interface QueuedBatch {
   byteOffset: number;
   endOffset: number;
   pooledBody: Uint8Array | null;
+  /** When (`performance.now()`) the loader had read the last byte of the batch's message. */
+  readAt: number;
   /** Called once the batch is uploaded: hands back what its decode worker lent (its scratch buffer). */
   recycle?: (() => void) | null;
 }
@@ -90,6 +92,8 @@ async function* fromArray<T>(items: T[]): AsyncGenerator<T> {
 interface Dispatched {
   result: Promise<DecodedWire>;
   bytes: number;
+  /** When the framer handed the message over (its last byte read). */
+  readAt: number;
 }
 
 /** What the batches' submitter and their consumer tell each other: each waits on one wake-up. */
@@ -144,7 +148,8 @@ async function* dispatch(
         const { byteOffset, endOffset } = wire;
         const batch = prepareBatch(wire, types, dictionaries);
         const pooledBody = moved.delete(wire.index) ? wire.body : null;
-        yield { batch, index: wire.index, byteOffset, endOffset, pooledBody, recycle };
+        const { readAt } = next;
+        yield { batch, index: wire.index, byteOffset, endOffset, pooledBody, readAt, recycle };
         continue;
       }
       if (flow.ended) return;
@@ -187,7 +192,8 @@ async function submitAll(
       if (flow.stopped) return;
       const waitStart = performance.now();
       const next = await messages.next();
-      state.fetchWaitMs += performance.now() - waitStart;
+      const readAt = performance.now();
+      state.fetchWaitMs += readAt - waitStart;
       if (next.done) break;
       const message = next.value;
       if (flow.stopped) {
@@ -204,7 +210,7 @@ async function submitAll(
       const result = session.submit(message, index++);
       result.catch(() => {}); // awaited in order by the consumer; a failure is the load's once it is
       state.inFlightBytes += bytes;
-      flow.inFlight.push({ result, bytes });
+      flow.inFlight.push({ result, bytes, readAt });
       flow.sent?.();
     }
     session.end();
