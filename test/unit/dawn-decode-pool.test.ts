@@ -131,7 +131,7 @@ const CASES: readonly Case[] = [
     chunkSize: 3000,
   },
   {
-    // Every column goes up as words made on the worker: a body it reads itself stays there.
+    // Every column goes up as words made on the worker.
     name: 'numbers with nulls',
     bytes: () =>
       encodeDataset({

@@ -123,13 +123,11 @@ class DecoderSession {
         if (this.#stopped) return;
         const body = this.#bodies.get(decoded.index) as WorkerBody;
         this.#bodies.delete(decoded.index);
-        const encoded = encodeBatch(decoded, body, plans, url, this.#packer, this.scratch);
-        const { batch, transfer } = encoded;
+        const { batch, transfer } = encodeBatch(decoded, body, plans, url, this.#packer, this.scratch);
         batch.decodeMs = stream.decodeMs - decodeMs;
         decodeMs = stream.decodeMs;
         this.#pending.shift();
         this.post({ type: 'batch', session: this.#session, batch }, transfer);
-        if (encoded.bodyKept) this.scratch.give(body.bytes.buffer as ArrayBuffer);
       }
     } catch (error) {
       if (this.#stopped) return;
