@@ -216,6 +216,17 @@ function slowLoad(onChunk: (chunk: number) => void) {
   return { bytes, ...trickle(bytes, { chunkSize: Math.ceil(bytes.byteLength / 40), delayMs: 5, onChunk }) };
 }
 
+/** A pool of its own whose worker threads the test can reach (to end one as a crash would). */
+function threadPool(readsBodies: boolean): { threads: Worker[]; pool: DecodePool } {
+  const threads: Worker[] = [];
+  const spawn = () => {
+    const thread = startTsxDecodeWorker();
+    threads.push(thread);
+    return nodeDecodeWorker(thread);
+  };
+  return { threads, pool: new DecodePool(spawn, readsBodies) };
+}
+
 /** Where two images differ, column by column; empty when identical. */
 function differences(actual: Image, expected: Image): string[] {
   const out: string[] = [];
@@ -415,12 +426,7 @@ describe('decode pool: failures while workers read the bodies', () => {
   });
 
   it('a decode worker that dies while reading bodies fails the load with WORKER_FAILED; the loader goes on', async () => {
-    const threads: Worker[] = [];
-    const dying = new DecodePool(() => {
-      const thread = startTsxDecodeWorker();
-      threads.push(thread);
-      return nodeDecodeWorker(thread);
-    }, true);
+    const { threads, pool: dying } = threadPool(true);
     const dir = await mkdtemp(join(tmpdir(), 'pool-file-'));
     try {
       await withContext(async (context) => {
@@ -454,12 +460,7 @@ describe('decode pool: failures while workers read the bodies', () => {
 
 describe('decode pool: failures', () => {
   it('a decode worker that dies fails the load with WORKER_FAILED naming a batch; nothing is left behind', async () => {
-    const threads: Worker[] = [];
-    const dying = new DecodePool(() => {
-      const thread = startTsxDecodeWorker();
-      threads.push(thread);
-      return nodeDecodeWorker(thread);
-    });
+    const { threads, pool: dying } = threadPool(false);
     try {
       await withContext(async (context) => {
         let closed = false;
