@@ -5,8 +5,15 @@
 const MAX_KEPT = 6;
 
 /**
- * A decode worker's buffers for the GPU words it encodes and the bodies it reads: each goes to the loader with its batch and
- * comes back once uploaded, so that a warmed-up load allocates (and the loader collects) none per batch.
+ * Most bytes those kept buffers may hold together (one buffer is kept whatever its size): an idle
+ * worker does not hold on to the memory of a load of very large batches.
+ */
+export const MAX_KEPT_BYTES = 256 << 20;
+
+/**
+ * A decode worker's buffers for the GPU words it encodes and the bodies it reads: each goes to the
+ * loader with its batch and comes back once uploaded, so that a warmed-up load allocates (and the loader
+ * collects) none per batch.
  */
 export class ScratchBuffers {
   readonly #free: ArrayBuffer[] = [];
@@ -25,12 +32,25 @@ export class ScratchBuffers {
     return new ArrayBuffer(bytes);
   }
 
-  /** Keeps `buffer` for a later batch; past `MAX_KEPT`, the smallest kept one is dropped. */
+  /** Bytes of the buffers kept now. */
+  get keptBytes(): number {
+    return this.#free.reduce((n, buffer) => n + buffer.byteLength, 0);
+  }
+
+  /** Buffers kept now. */
+  get kept(): number {
+    return this.#free.length;
+  }
+
+  /**
+   * Keeps `buffer` for a later batch; past `MAX_KEPT` buffers or `MAX_KEPT_BYTES`, the smallest kept
+   * ones are dropped (the largest is always kept).
+   */
   give(buffer: ArrayBuffer): void {
     if (buffer.byteLength === 0) return; // detached: it moved elsewhere
     this.#free.push(buffer);
-    if (this.#free.length <= MAX_KEPT) return;
     this.#free.sort((a, b) => b.byteLength - a.byteLength);
-    this.#free.length = MAX_KEPT;
+    if (this.#free.length > MAX_KEPT) this.#free.length = MAX_KEPT;
+    while (this.#free.length > 1 && this.keptBytes > MAX_KEPT_BYTES) this.#free.pop();
   }
 }
