@@ -92,6 +92,18 @@ async function frame(source: AsyncIterable<Uint8Array>, pool: BytePool | null) {
 const dataset = (batchRows: number) =>
   encodeDataset({ rows: 8 * batchRows, batchRows, format: 'stream', columns: { a: 'f64', b: 'i32' } });
 
+/** Runs `use` on `bytes` written to a file of a temporary folder, removed afterwards. */
+async function withFile(bytes: Uint8Array, use: (path: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'byob-'));
+  try {
+    const path = join(dir, 'data.arrow');
+    await writeFile(path, bytes);
+    await use(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 describe('bodies read into their pooled buffers (BYOB)', () => {
   it('frame the same messages as the bytes fed whole, whatever the read sizes, with no buffer left in use', async () => {
     await fc.assert(
@@ -181,11 +193,8 @@ describe('bodies read into their pooled buffers (BYOB)', () => {
 
 describe('nodeFileSource', () => {
   it('frames a file as the same messages as its bytes, bodies read into pooled buffers, and closes on abort', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'byob-'));
-    try {
-      const bytes = dataset(200_000);
-      const path = join(dir, 'data.arrow');
-      await writeFile(path, bytes);
+    const bytes = dataset(200_000);
+    await withFile(bytes, async (path) => {
       const source = await nodeFileSource(path);
       expect(source.bytesTotal).toBe(bytes.byteLength);
       const ahead = new ReadAhead(source.body, 32 << 20);
@@ -202,19 +211,14 @@ describe('nodeFileSource', () => {
       controller.abort();
       const after = await (aborted.body as ByobBody).readInto(new Uint8Array(16));
       expect(after.byteLength).toBe(0);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('nodeFileSource: bodies skipped for decode workers', () => {
   it('a framer that defers record batch bodies yields every message at its offsets, deferred bodies empty and unread', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'skip-'));
-    try {
-      const bytes = dataset(50_000);
-      const path = join(dir, 'data.arrow');
-      await writeFile(path, bytes);
+    const bytes = dataset(50_000);
+    await withFile(bytes, async (path) => {
       const source = await nodeFileSource(path);
       expect(source.bodyFile?.path).toBe(path);
       const ahead = new ReadAhead(source.body, 32 << 20);
@@ -240,9 +244,7 @@ describe('nodeFileSource: bodies skipped for decode workers', () => {
       // Header chunks are read, the bodies between them not: far fewer bytes than the file.
       expect(ahead.directBytes).toBe(0);
       expect(bytes.byteLength - bodies).toBeLessThan(bytes.byteLength / 10);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a skip after the read-ahead failed throws the source error, not an early end', async () => {
@@ -261,11 +263,8 @@ describe('nodeFileSource: bodies skipped for decode workers', () => {
   });
 
   it('skips within what was read ahead and past it, and stops at the end of the file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'skip-'));
-    try {
-      const bytes = Uint8Array.from({ length: 3 << 20 }, (_, i) => (i * 31 + (i >> 8)) & 0xff);
-      const path = join(dir, 'bytes.bin');
-      await writeFile(path, bytes);
+    const bytes = Uint8Array.from({ length: 3 << 20 }, (_, i) => (i * 31 + (i >> 8)) & 0xff);
+    await withFile(bytes, async (path) => {
       const ahead = new ReadAhead((await nodeFileSource(path)).body, 32 << 20);
       const reader = new PushBackReader(ahead);
       const at = async (offset: number, length: number) => {
@@ -284,9 +283,7 @@ describe('nodeFileSource: bodies skipped for decode workers', () => {
       const plain = new PushBackReader(whole(bytes));
       expect(await plain.trySkip(10)).toBe(false);
       expect([...(await plain.read(4))]).toEqual([...bytes.subarray(0, 4)]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
