@@ -3,6 +3,8 @@ import { ArrowGpuError } from '../../src/core/errors.js';
 import { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
 import { ChunkLayout, rowsWithin } from '../../src/core/gpu/chunk-layout.js';
 import { ChunkedBuffer } from '../../src/core/gpu/chunked-buffer.js';
+import type { LoadedTable } from '../../src/core/pipeline/load.js';
+import { destroyTable } from '../../src/core/service/table-store.js';
 import { dawnGpu, readBytes, withContext, withDevice } from '../support/dawn.js';
 
 async function failureOf(promise: Promise<unknown>): Promise<ArrowGpuError> {
@@ -135,6 +137,51 @@ describe('GPU allocation on Dawn', () => {
       const source = await tracker.create({ label: 'source', size: 65536, usage: COPY() });
       expect((await readBytes(device, tracker, source, 65536)).byteLength).toBe(65536);
       tracker.destroyAll();
+    });
+  });
+
+  it('has the device release destroyed buffers with one empty submission, only after a destroy', async () => {
+    await withDevice(async (device, probe) => {
+      const tracker = new BufferTracker(device);
+      tracker.releaseDestroyed();
+      expect(probe.submits, 'nothing destroyed yet: nothing to submit').toBe(0);
+      const a = await tracker.create({ label: 'a', size: 1 << 20, usage: COPY() });
+      const b = await tracker.create({ label: 'b', size: 4096, usage: COPY() });
+      tracker.destroy(a);
+      tracker.destroy(b);
+      expect(probe.submits, 'destroying submits nothing by itself').toBe(0);
+      tracker.releaseDestroyed();
+      expect(probe.submits).toBe(1);
+      tracker.releaseDestroyed();
+      expect(probe.submits, 'released once per set of destroyed buffers').toBe(1);
+      await device.queue.onSubmittedWorkDone();
+    });
+  });
+
+  it('submits nothing from a tracker of a device on another thread (its writer releases instead)', async () => {
+    await withDevice(async (device, probe) => {
+      const tracker = new BufferTracker(device, undefined, false);
+      tracker.destroy(await tracker.create({ label: 'a', size: 4096, usage: COPY() }));
+      tracker.releaseDestroyed();
+      expect(probe.submits).toBe(0);
+    });
+  });
+
+  it('releases a destroyed table and trimmed staging buffers on the loader path', async () => {
+    await withContext(async (context, probe) => {
+      const slot = await context.ring.acquire(4096);
+      context.ring.release(slot);
+      const before = probe.submits;
+      context.ring.trim();
+      context.tracker.releaseDestroyed();
+      expect(probe.submits).toBe(before + 1);
+      const column = await context.tracker.create({ label: 'column', size: 4096, usage: COPY() });
+      destroyTable(
+        { numRows: 0, columns: [{ values: [{ buffer: column }], validity: null }] } as unknown as LoadedTable,
+        context,
+      );
+      expect(probe.buffers.find((b) => b.label === 'column')?.destroyed).toBe(true);
+      expect(probe.submits, 'a destroyed table is released at once').toBe(before + 2);
     });
   });
 });

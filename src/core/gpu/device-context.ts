@@ -36,7 +36,8 @@ export class GpuContext {
     const remote = device as unknown;
     this.transport = remote instanceof RemoteDevice ? () => remote.transport() : undefined;
     this.summary = summary;
-    this.tracker = new BufferTracker(device, maxBufferBytes);
+    // A device on another thread releases its own destroyed buffers (its writer does).
+    this.tracker = new BufferTracker(device, maxBufferBytes, this.transport === undefined);
     this.ring = new StagingRing(device, this.tracker);
     // Every upload call runs in an error scope; anything else the device reports still fails the loads
     // in flight (a table the GPU may not have written is never handed out).

@@ -75,7 +75,9 @@ export class DeviceManager {
     if (this.#activeLoads > 0) return;
     const context = await this.opened();
     await context?.ring.prepared(); // a buffer made for a load that ended first is released too
-    if (this.#activeLoads === 0) context?.ring.trim();
+    if (this.#activeLoads > 0 || !context) return;
+    context.ring.trim();
+    context.tracker.releaseDestroyed();
   }
 
   /** Destroys the device and everything on it. */

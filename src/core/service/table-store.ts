@@ -388,6 +388,7 @@ export function destroyTable(table: LoadedTable, context: GpuContext): void {
   for (const column of table.columns) {
     for (const chunk of [...column.values, ...(column.validity ?? [])]) context.tracker.destroy(chunk.buffer);
   }
+  context.tracker.releaseDestroyed();
 }
 
 /** The bytes of a column's chunks, one after the other. */

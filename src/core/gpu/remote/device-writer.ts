@@ -94,6 +94,7 @@ export class DeviceWriter implements DeviceChannel {
   destroy(ids: number[]): Promise<void> {
     return this.#inOrder(async () => {
       for (const id of ids) this.#drop(id);
+      this.#tracker.releaseDestroyed();
     });
   }
 
