@@ -3,7 +3,7 @@
 import { RecordBatchReader } from 'apache-arrow';
 import * as Comlink from 'comlink';
 import { sourceBytes, stagingCeiling, writeBufferCeiling } from './ceilings.js';
-import { naiveLoad, openDevice } from './naive.js';
+import { naiveLoad, openDevice, releaseBuffers } from './naive.js';
 
 let device: GPUDevice | null = null;
 let bytes: Uint8Array | null = null;
@@ -50,8 +50,9 @@ const api = {
 
   /** The naive path, inside a worker. */
   async naive(url: string): Promise<{ msTotal: number; msToFirstBatch: number }> {
-    const { msTotal, msToFirstBatch, buffers } = await naiveLoad(await gpu(), url, 'apache-arrow');
-    for (const b of buffers) b.destroy();
+    const device = await gpu();
+    const { msTotal, msToFirstBatch, buffers } = await naiveLoad(device, url, 'apache-arrow');
+    releaseBuffers(device, buffers);
     return { msTotal, msToFirstBatch };
   },
 };

@@ -129,6 +129,15 @@ export async function naiveLoad(
   return { msTotal, msToFirstBatch: msTotal, buffers };
 }
 
+/**
+ * Destroys a naive load's buffers and has the GPU free them now (as the library does when a table is
+ * destroyed), not during the next run's first copy.
+ */
+export function releaseBuffers(device: GPUDevice, buffers: readonly GPUBuffer[]): void {
+  for (const b of buffers) b.destroy();
+  device.queue.submit([device.createCommandEncoder().finish()]);
+}
+
 /** A device with the adapter's buffer limits. */
 export async function openDevice(): Promise<GPUDevice> {
   const adapter = await navigator.gpu.requestAdapter();

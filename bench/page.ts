@@ -4,7 +4,7 @@ import * as Comlink from 'comlink';
 import type * as Lib from '../src/index.js';
 import type { BenchWorkerApi } from './bench.worker.js';
 import { type LiveRun, liveRun } from './live-page.js';
-import { naiveLoad, openDevice } from './naive.js';
+import { naiveLoad, openDevice, releaseBuffers } from './naive.js';
 import type { QueryTableReport } from './query-line.js';
 import { queryRun } from './query-page.js';
 import type { RunResult, VariantId } from './variants.js';
@@ -180,7 +180,7 @@ window.benchReady = (async () => {
         const stop = instrument();
         const result = await naiveLoad(device, url, variant === 'naive:main' ? 'apache-arrow' : 'flechette');
         const main = stop();
-        for (const b of result.buffers) b.destroy();
+        releaseBuffers(device, result.buffers);
         return {
           msTotal: result.msTotal,
           msToFirstBatch: result.msToFirstBatch,
