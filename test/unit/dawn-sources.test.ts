@@ -115,6 +115,29 @@ describe('LoaderService on Dawn: sources other than a URL', () => {
     expect(watched.stream.locked).toBe(false);
   });
 
+  it('a stream is not read past its end-of-stream marker: the load ends and the stream is cancelled', async () => {
+    const stream = encodeDataset({ ...SPEC, format: 'stream' });
+    const service = serviceOf(stream, dawnGpu());
+    await service.init({ upload: 'staging' });
+    const eos = stream.byteLength - 8;
+    expect([...stream.subarray(eos)]).toEqual([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+    // The messages up to the marker, then bytes a server might still send (never asked for), then no end.
+    const chunks = [...cutAt(stream, [4096, eos - 100]), Uint8Array.of(1, 2, 3, 4)];
+    const watched = watchedStream(chunks, { hang: true });
+    const columns = await readBack(service, {
+      loadId: 1,
+      url: 'stream',
+      source: { kind: 'stream', stream: watched.stream, bytesTotal: null },
+    });
+    const expected = tableFromIPC(stream);
+    for (const column of columns) expect(mismatches(expected, column), column.name).toEqual([]);
+    expect(watched.cancelled).toBe(true);
+    expect(watched.handedOut, 'chunks handed out: all but the one after the marker').toBe(chunks.length - 1);
+    await service.trim();
+    expect((await service.memory()).liveBuffers).toBe(0);
+    await service.close();
+  });
+
   it('a cancel mid-stream rejects with ABORTED and cancels the stream', async () => {
     const stream = encodeDataset({ ...SPEC, format: 'stream' });
     const service = serviceOf(stream, dawnGpu());

@@ -58,6 +58,55 @@ describe('ReadAhead', () => {
     expect(seen).toEqual([1, 2]);
   });
 
+  it('holds its next pull after bytes ending with an end-of-stream marker, until its consumer runs out', async () => {
+    const marker = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0];
+    // The marker whole at the end of a chunk, split over two chunks, or in a chunk of its own.
+    const cases = [
+      [
+        [1, 2, ...marker],
+        [9, 9],
+      ],
+      [
+        [1, 2, 0xff, 0xff],
+        [0xff, 0xff, 0, 0, 0, 0],
+        [9, 9],
+      ],
+      [[1, 2], marker, [9, 9]],
+    ];
+    for (const chunks of cases) {
+      let pulled = 0;
+      async function* source() {
+        for (const chunk of chunks) {
+          pulled++;
+          yield Uint8Array.from(chunk);
+        }
+      }
+      const ahead = new ReadAhead(source(), 1 << 20);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(pulled, `chunks pulled before the consumer asked: ${JSON.stringify(chunks)}`).toBe(
+        chunks.length - 1,
+      );
+      // Every byte still comes, in order, once the consumer wants more.
+      expect(await collect(ahead)).toEqual(chunks.flat());
+      expect(pulled).toBe(chunks.length);
+    }
+  });
+
+  it('passes every byte through in order when end-of-stream markers lie anywhere in the bytes', async () => {
+    const marker = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.constant(marker)), { maxLength: 12 }),
+        fc.array(fc.integer({ min: 1, max: 30 }), { minLength: 1 }),
+        fc.integer({ min: 1, max: 200 }),
+        async (pieces, sizes, max) => {
+          const bytes = Uint8Array.from(pieces.flatMap((p) => [...p]));
+          expect(await collect(new ReadAhead(chunked(bytes, sizes), max))).toEqual([...bytes]);
+        },
+      ),
+    );
+  });
+
   it('stops pulling and releases the source on cancel', async () => {
     let returned = false;
     async function* endless() {
