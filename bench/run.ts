@@ -172,7 +172,9 @@ async function runOnce(
       : target === 'loader-worker'
         ? 'loader.worker'
         : 'bench.worker';
-  await sampler.collectGarbage(worker);
+  // Every run starts from collected heaps: the previous run's garbage (the naive path leaves hundreds of
+  // MiB on the page) is not collected during this one, on cores this run shares.
+  for (const context of [null, 'loader.worker', 'bench.worker']) await sampler.collectGarbage(context);
   // The previous run's work (a GPU process freeing hundreds of MiB) may still be under way.
   await new Promise((resolve) => setTimeout(resolve, Number(args['settle-ms'])));
   const url = `/bench-data/${input.name}`;

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { batchesOf, type DatasetSpec } from '../../scripts/datasets.js';
 import { ArrowGpuError } from '../../src/core/errors.js';
+import { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
 import { GpuContext } from '../../src/core/gpu/device-context.js';
 import type { ScopedGpuError } from '../../src/core/gpu/error-scope.js';
 import type { DeviceChannel, RemoteDeviceInfo } from '../../src/core/gpu/remote/device-channel.js';
+import { DeviceWriter } from '../../src/core/gpu/remote/device-writer.js';
 import { RemoteBuffer } from '../../src/core/gpu/remote/remote-buffer.js';
 import { RemoteGpu } from '../../src/core/gpu/remote/remote-gpu.js';
 import { RemoteErrorScopes } from '../../src/core/gpu/remote/remote-scopes.js';
 import { RemoteTransport } from '../../src/core/gpu/remote/remote-transport.js';
+import { TaskSlicer } from '../../src/core/gpu/remote/task-slicer.js';
 import { runPipeline } from '../../src/core/pipeline/load.js';
 import { CallerTables } from '../../src/core/service/caller-tables.js';
 import { remoteTableSpec } from '../../src/core/service/remote-table.js';
@@ -206,6 +209,26 @@ describe('RemoteTransport', () => {
     transport.writeBytes(target, 0, new Uint8Array(16));
     transport.flush();
     await expect(transport.finish()).rejects.toMatchObject({ code: 'GPU_OUT_OF_MEMORY' });
+  });
+});
+
+describe('DeviceWriter', () => {
+  it('has the caller’s device release destroyed buffers once for the destroys of a task, not once each', async () => {
+    await withDevice(async (device, probe) => {
+      const writer = new DeviceWriter(device, new BufferTracker(device), new TaskSlicer(50));
+      const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+      for (let id = 1; id <= 4; id++)
+        expect(await writer.create({ id, label: `chunk ${id}`, size: 256, usage })).toBeNull();
+      const before = probe.submits;
+      // A table's chunks are destroyed one call each (RemoteDevice posts each buffer's destroy on its own).
+      await Promise.all([1, 2, 3, 4].map((id) => writer.destroy([id])));
+      expect(probe.buffers.filter((b) => b.destroyed).length).toBe(4);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(probe.submits - before, 'submissions after four destroys in one task').toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(probe.submits - before, 'none more without another destroy').toBe(1);
+      await device.queue.onSubmittedWorkDone();
+    });
   });
 });
 

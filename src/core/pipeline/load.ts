@@ -284,6 +284,7 @@ class Load {
       await this.#publisher?.settled();
       this.#throwIfFailed(); // a cancel while the last rows were being published
       await uploader.releaseUnused();
+      this.#input.gpu.tracker.releaseDestroyed(); // chunks made ahead for rows that never came
       Object.assign(table, { numRows: uploader.rows, columns: uploader.columns() });
       table.stats = this.#stats(stream, uploader);
       this.#live.ended = true;

@@ -38,6 +38,7 @@ export class DeviceWriter implements DeviceChannel {
   readonly #sessions = new Map<number, Session>();
   readonly slicer: TaskSlicer;
   #chain: Promise<unknown> = Promise.resolve();
+  #releaseScheduled = false;
   /**
    * Why nothing is made or written from now on (the device was lost, or the worker whose loads these
    * are is gone): calls still queued, or arriving late, then make nothing that no one would destroy.
@@ -94,7 +95,7 @@ export class DeviceWriter implements DeviceChannel {
   destroy(ids: number[]): Promise<void> {
     return this.#inOrder(async () => {
       for (const id of ids) this.#drop(id);
-      this.#tracker.releaseDestroyed();
+      this.#releaseSoon();
     });
   }
 
@@ -169,6 +170,19 @@ export class DeviceWriter implements DeviceChannel {
     if (!buffer) return;
     this.#buffers.delete(id);
     this.#tracker.destroy(buffer);
+  }
+
+  /**
+   * Has the device free what was destroyed, once for the destroys of this task: a table's buffers are
+   * destroyed one call each, and one empty submission serves them all.
+   */
+  #releaseSoon(): void {
+    if (this.#releaseScheduled) return;
+    this.#releaseScheduled = true;
+    setTimeout(() => {
+      this.#releaseScheduled = false;
+      this.#tracker.releaseDestroyed();
+    }, 0);
   }
 
   /** Runs calls one after another, in the order they came. */
