@@ -2,6 +2,7 @@ import { Message } from 'apache-arrow';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
 import { ArgumentError, DecodeError } from '../errors.js';
 import type { ReadTail } from '../source/byte-source.js';
+import { END_OF_STREAM_MARKER, isEndOfStreamMarker } from '../source/end-of-stream-marker.js';
 import { keepLast } from '../source/tail-bytes.js';
 import { encodeMessage, framedPrefix } from './encode-message.js';
 import { corrupt, readHeaderAt } from './faults.js';
@@ -153,18 +154,9 @@ function isEndPadding(gap: Uint8Array): boolean {
   let at = 0;
   while (at < gap.byteLength) {
     if (gap[at] === 0) at += 1;
-    else if (isEndMarker(gap, at)) at += END_MARKER_BYTES;
+    else if (isEndOfStreamMarker(gap, at)) at += END_OF_STREAM_MARKER.byteLength;
     else return false;
   }
-  return true;
-}
-
-const END_MARKER_BYTES = 8;
-
-/** The 8-byte end-of-stream marker (continuation 0xFFFFFFFF, then a zero length) at `at`. */
-function isEndMarker(bytes: Uint8Array, at: number): boolean {
-  if (at + END_MARKER_BYTES > bytes.byteLength) return false;
-  for (let i = 0; i < 4; i++) if (bytes[at + i] !== 0xff || bytes[at + 4 + i] !== 0) return false;
   return true;
 }
 

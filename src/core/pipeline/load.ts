@@ -17,6 +17,7 @@ import { type MessageHeaderInfo, MessageKind } from '../ipc/metadata/message.js'
 import { nextTask } from '../next-task.js';
 import { BytePool } from '../source/byte-pool.js';
 import type { BodyFileSpec, ReadTail } from '../source/byte-source.js';
+import { END_OF_STREAM_MARKER } from '../source/end-of-stream-marker.js';
 import { ReadAhead } from '../source/read-ahead.js';
 import { abortable } from './async-utils.js';
 import { BoundedQueue } from './bounded-queue.js';
@@ -93,9 +94,6 @@ const MIN_DEFERRED_BODY_BYTES = 1 << 20;
 
 /** The read-ahead never shrinks below this, however much the queue holds. */
 const MIN_READ_AHEAD_BYTES = 4 << 20;
-
-/** An end-of-stream marker (a continuation word and a zero length): too short to hold a message. */
-const END_OF_STREAM_BYTES = 8;
 
 /**
  * A table whose columns are on the GPU. While its load runs (a table from `openPipeline`), `numRows`,
@@ -475,7 +473,8 @@ class Load {
       // Alone: nothing queued behind it and no byte of another message read (a live stream between
       // batches, or its last batch with the end-of-stream marker behind it).
       const alone =
-        this.#queue.size === 0 && this.#readAhead.received <= decoded.endOffset + END_OF_STREAM_BYTES;
+        this.#queue.size === 0 &&
+        this.#readAhead.received <= decoded.endOffset + END_OF_STREAM_MARKER.byteLength;
       if (transport instanceof LoneBatchTransport) transport.nextBatch(alone);
       await uploader.append(decoded.batch);
       batchRows = decoded.batch.numRows;

@@ -1,4 +1,5 @@
 import { type ByobBody, fillFrom, isByob } from './byob.js';
+import { END_OF_STREAM_MARKER, isEndOfStreamMarker } from './end-of-stream-marker.js';
 
 /**
  * How far a read-ahead runs ahead of a source that reads into given buffers: bodies go straight into
@@ -12,9 +13,6 @@ export const BYOB_READ_AHEAD_BYTES = 1 << 20;
  * after it, which the next skip would drop unread.
  */
 export const SKIPPING_READ_AHEAD_BYTES = 64 << 10;
-
-/** An IPC end-of-stream marker: a continuation word, then a zero metadata length. */
-const END_OF_STREAM_MARKER = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
 /**
  * Pulls a byte source eagerly into a FIFO bounded by bytes, so that the network keeps flowing while
@@ -230,8 +228,7 @@ export class ReadAhead implements ByobBody {
    * next read wait for the consumer.)
    */
   #atMarker(): boolean {
-    if (this.#tailLength < END_OF_STREAM_MARKER.byteLength) return false;
-    return END_OF_STREAM_MARKER.every((byte, i) => this.#tail[i] === byte);
+    return this.#tailLength === this.#tail.byteLength && isEndOfStreamMarker(this.#tail, 0);
   }
 
   /** Pulls one chunk into the FIFO; `false` at the end of the source (or once cancelled). */

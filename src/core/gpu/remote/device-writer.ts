@@ -1,3 +1,4 @@
+import { nextTask } from '../../next-task.js';
 import type { BufferTracker } from '../buffer-tracker.js';
 import { type ScopedGpuError, withErrorScope } from '../error-scope.js';
 import { MAX_IN_FLIGHT } from '../upload/transport.js';
@@ -179,10 +180,10 @@ export class DeviceWriter implements DeviceChannel {
   #releaseSoon(): void {
     if (this.#releaseScheduled) return;
     this.#releaseScheduled = true;
-    setTimeout(() => {
+    void nextTask().then(() => {
       this.#releaseScheduled = false;
       this.#tracker.releaseDestroyed();
-    }, 0);
+    });
   }
 
   /** Runs calls one after another, in the order they came. */
