@@ -54,6 +54,7 @@ function transferring(channel: DeviceChannel): DeviceChannel {
     write: (bytes, writes, session) => channel.write(Comlink.transfer(bytes, [bytes]), writes, session),
     destroy: (ids) => channel.destroy(ids),
     done: (session) => channel.done(session),
+    settled: (session) => channel.settled(session),
   };
 }
 

@@ -61,6 +61,7 @@ export class CallerDevice {
       },
       destroy: (ids) => writer.destroy(ids),
       done: (session) => writer.done(session),
+      settled: (session) => writer.settled(session),
     });
   }
 

@@ -59,6 +59,7 @@ function cuttable(tables: CallerTables) {
     },
     destroy: (ids) => (open() ? writer.destroy(ids) : never),
     done: (session) => (open() ? writer.done(session) : never),
+    settled: (session) => (open() ? writer.settled(session) : never),
   };
   return { channel, state };
 }

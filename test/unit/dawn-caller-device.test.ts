@@ -12,6 +12,7 @@ import { RemoteErrorScopes } from '../../src/core/gpu/remote/remote-scopes.js';
 import { RemoteTransport } from '../../src/core/gpu/remote/remote-transport.js';
 import { TaskSlicer } from '../../src/core/gpu/remote/task-slicer.js';
 import { runPipeline } from '../../src/core/pipeline/load.js';
+import type { TableUpdate } from '../../src/core/pipeline/table-publisher.js';
 import { CallerTables } from '../../src/core/service/caller-tables.js';
 import { remoteTableSpec } from '../../src/core/service/remote-table.js';
 import { encodeDataset, streamed, whole } from '../support/byte-sources.js';
@@ -49,6 +50,7 @@ function loopback(tables: CallerTables) {
     },
     destroy: (ids) => writer.destroy(ids),
     done: (session) => writer.done(session),
+    settled: (session) => writer.settled(session),
   };
   return { channel, state };
 }
@@ -149,6 +151,51 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
   }
 });
 
+describe('rows announced while loading onto the caller’s device', () => {
+  it('are never rows whose write failed there: a failed last write publishes no update with every row', async () => {
+    const bytes = encodeDataset(SPEC);
+    await withDevice(async (device) => {
+      const tables = new CallerTables(device);
+      const { channel } = loopback(tables);
+      const worker = await remoteContext(channel, device);
+      const write = device.queue.writeBuffer.bind(device.queue);
+      const load = (onUpdate: (update: TableUpdate) => void) =>
+        runPipeline({
+          ...{ gpu: worker, source: streamed(bytes, 4096), url: 'test://byod', bytesTotal: bytes.byteLength },
+          ...{ columns: NAMES, upload: 'staging', onUpdate },
+        });
+
+      // A clean load: how many writes a load makes, and that its last update holds every row.
+      let writes = 0;
+      device.queue.writeBuffer = (buffer, offset, data, dataOffset, size) => {
+        writes++;
+        write(buffer, offset, data, dataOffset, size);
+      };
+      const clean: number[] = [];
+      const table = await load((update) => clean.push(update.numRows));
+      expect(clean.at(-1)).toBe(SPEC.rows);
+      tables.add(remoteTableSpec(table));
+
+      // The same load with its last write (the last batch's) landing past the end of its buffer.
+      let calls = 0;
+      device.queue.writeBuffer = (buffer, offset, data, dataOffset, size) =>
+        write(buffer, ++calls >= writes ? buffer.size : offset, data, dataOffset, size);
+      const announced: number[] = [];
+      const error = await load((update) => announced.push(update.numRows)).then(
+        () => new Error('the load succeeded'),
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ code: 'GPU_VALIDATION' });
+      expect(calls).toBe(writes);
+      expect(announced.length).toBeGreaterThan(0);
+      expect(Math.max(...announced)).toBeLessThan(SPEC.rows);
+      device.queue.writeBuffer = write;
+      tables.close();
+      expect(tables.writer.liveBuffers).toBe(0);
+    });
+  });
+});
+
 describe('RemoteTransport', () => {
   it('makes at most two chunks, and never writes into a chunk it posted', async () => {
     const made = new Set<ArrayBuffer>();
@@ -164,6 +211,7 @@ describe('RemoteTransport', () => {
         }),
       destroy: async () => {},
       done: async () => null,
+      settled: async () => null,
     };
     const transport = new RemoteTransport(channel, 1, 1024);
     const target = new RemoteBuffer(1, 1 << 20, 'column', 0, () => {}) as unknown as GPUBuffer;
@@ -202,6 +250,7 @@ describe('RemoteTransport', () => {
       write: async (bytes) => ({ bytes, error: failure }),
       destroy: async () => {},
       done: async () => failure,
+      settled: async () => failure,
     };
     const target = new RemoteBuffer(1, 64, 'column', 0, () => {}) as unknown as GPUBuffer;
     const transport = new RemoteTransport(channel, 1, 64);

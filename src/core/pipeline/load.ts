@@ -222,9 +222,11 @@ class Load {
         ...{ numRows: 0, columns: uploader.columns(0), skipped },
         ...{ stats: this.#stats(stream, uploader), live: this.#live },
       };
+      const transport = this.#transport as UploadTransport;
+      const queue = this.#input.gpu.device.queue;
       const publisher = new TablePublisher(
         table,
-        this.#input.gpu.device.queue,
+        transport.landed?.bind(transport) ?? (() => queue.onSubmittedWorkDone()),
         (rows) => uploader.columns(rows),
         this.#input.onUpdate,
       );

@@ -48,14 +48,20 @@ export interface PublishedTable {
 }
 
 /**
+ * Resolves once the device has done the writes submitted so far; rejects when one of them failed (a
+ * device on another thread reports its writes' errors), so that their rows are never published.
+ */
+export type WorkLanded = () => Promise<unknown>;
+
+/**
  * Makes the rows of a loading table visible once the GPU holds them: after each flush, the batches
  * appended before it are published together when the device has done the work submitted so far
- * (`onSubmittedWorkDone`), in flush order. A query or read that the worker submits after that sees
- * every published row.
+ * (`landed`), in flush order. A query or read that the worker submits after that sees every published
+ * row; once a write failed, nothing more is published.
  */
 export class TablePublisher {
   readonly #table: PublishedTable;
-  readonly #queue: GPUQueue;
+  readonly #landed: WorkLanded;
   readonly #columns: (rows: number) => UploadedColumn[];
   readonly #onUpdate: ((update: TableUpdate) => void) | undefined;
   #appended: AppendedBatch[] = [];
@@ -66,12 +72,12 @@ export class TablePublisher {
   /** `columns(rows)` describes the columns holding `rows` rows; `onUpdate` hears of every update. */
   constructor(
     table: PublishedTable,
-    queue: GPUQueue,
+    landed: WorkLanded,
     columns: (rows: number) => UploadedColumn[],
     onUpdate?: (update: TableUpdate) => void,
   ) {
     this.#table = table;
-    this.#queue = queue;
+    this.#landed = landed;
     this.#columns = columns;
     this.#onUpdate = onUpdate;
   }
@@ -90,9 +96,10 @@ export class TablePublisher {
     if (batches.length === 0) return;
     this.#appended = [];
     const rows = (batches[batches.length - 1] as AppendedBatch).rows;
-    const done = this.#queue.onSubmittedWorkDone();
+    const done = this.#landed();
+    done.catch(() => {}); // awaited through the chain below
     this.#chain = this.#chain.then(() => done).then(() => this.#publish(rows, batches));
-    this.#chain.catch(() => {}); // a lost device fails the load elsewhere; settled() reports it
+    this.#chain.catch(() => {}); // a lost device or a failed write fails the load elsewhere; settled() reports it
   }
 
   /** Resolves once every update submitted so far is published. */

@@ -43,6 +43,11 @@ export interface DeviceChannel {
    * its writes raised (and the session is forgotten), else with `null`.
    */
   done(session?: number): Promise<ScopedGpuError | null>;
+  /**
+   * Resolves once the device has done everything asked so far, with the first error that `session`'s
+   * writes raised so far, else `null`; the session stays open (a load checks its writes as it goes).
+   */
+  settled(session: number): Promise<ScopedGpuError | null>;
 }
 
 /** What the worker needs to know of the caller's device to size and name its buffers. */

@@ -110,6 +110,14 @@ export class DeviceWriter implements DeviceChannel {
     });
   }
 
+  settled(session: number): Promise<ScopedGpuError | null> {
+    return this.#inOrder(async () => {
+      await this.#device.queue.onSubmittedWorkDone();
+      const own = this.#sessions.get(session);
+      return own ? settle(own) : null;
+    });
+  }
+
   /** The device was lost: its buffers are destroyed, and no more are made. */
   lose(reason: string): void {
     this.#stopped = `the device was lost: ${reason}`;

@@ -114,6 +114,16 @@ export class RemoteTransport implements UploadTransport {
     this.#throwIfFailed();
   }
 
+  /**
+   * Resolves once the caller's device has done the chunks posted so far; rejects with the first error
+   * this load's writes raised, which the caller's thread knows only once it has done them.
+   */
+  async landed(): Promise<void> {
+    const error = await this.#channel.settled(this.#session);
+    this.#failure ??= error;
+    this.#throwIfFailed();
+  }
+
   /** Drops the chunk being filled; posted ones come back to a transport no one uses. */
   release(): void {
     this.#open = null;

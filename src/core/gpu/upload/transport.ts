@@ -36,4 +36,10 @@ export interface UploadTransport {
   readonly maxInFlight: number;
   /** Milliseconds spent waiting for the GPU (a free staging buffer or submitted work). */
   readonly waitMs: number;
+  /**
+   * Resolves once the writes flushed so far are done on the device, and rejects with the first error
+   * they raised. Only a transport whose writes fail out of sight (on another thread) has it; without
+   * it, the device queue's `onSubmittedWorkDone` tells when the writes are done.
+   */
+  landed?(): Promise<void>;
 }
