@@ -3,6 +3,7 @@ import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadAborted, NetworkError } from '../src/core/errors.js';
 import type { ByobBody } from '../src/core/source/byob.js';
+import { ByteSlab } from '../src/core/source/byte-slab.js';
 import type { ByteSource } from '../src/core/source/byte-source.js';
 import { fileStamp } from './node-body-file.js';
 
@@ -49,6 +50,8 @@ class FileBody implements ByobBody {
   #closed = false;
   /** Bodies are skipped (read by decode workers): chunks then hold message headers, so they are read small. */
   #skipping = false;
+  /** Where chunks are carved: 64 header chunks or 4 large ones a slab, not an ArrayBuffer each (see `ByteSlab`). */
+  readonly #chunks = new ByteSlab(4 * CHUNK_BYTES, CHUNK_BYTES);
 
   constructor(file: FileHandle, path: string, size: number) {
     this.#file = file;
@@ -60,7 +63,7 @@ class FileBody implements ByobBody {
     try {
       for (;;) {
         const bytes = this.#skipping ? HEADER_CHUNK_BYTES : CHUNK_BYTES;
-        const chunk = await this.readInto(new Uint8Array(bytes));
+        const chunk = await this.readInto(this.#chunks.take(bytes));
         if (chunk.byteLength === 0) return;
         yield chunk;
       }

@@ -17,6 +17,7 @@ import {
   vectorFromArray,
 } from 'apache-arrow';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { ColumnKind } from '../../scripts/datasets.js';
 import type { EncodingRequest } from '../../src/core/columns/encoding.js';
 import type { ArrowGpuError } from '../../src/core/errors.js';
 import type { GpuContext } from '../../src/core/gpu/device-context.js';
@@ -90,6 +91,15 @@ function deltaMessages(bytes: Uint8Array): number {
   return deltas;
 }
 
+/** 160 columns: a record batch's metadata (a node and two buffers a column) is over 4 KiB. */
+function wideTable(): Uint8Array {
+  const kinds: ColumnKind[] = ['f32', 'i32'];
+  const columns = Object.fromEntries(
+    Array.from({ length: 160 }, (_, i) => [`c${i}`, kinds[i % 2] as ColumnKind]),
+  );
+  return encodeDataset({ rows: 3001, batchRows: 1000, format: 'stream', columns, nulls: { c3: 0.5 } });
+}
+
 const runEnd = runEndTables();
 const CASES: readonly Case[] = [
   {
@@ -118,6 +128,8 @@ const CASES: readonly Case[] = [
     bytes: () => runEndIpc(runEnd.ree, runEnd.paths, 'stream', { compression: CompressionType.ZSTD }),
   },
   { name: 'dictionary deltas', bytes: () => tableToIPC(deltaTable(), 'stream'), chunkSize: 100 },
+  // Prefixes over 4 KiB cross to the workers in buffers of their own, smaller ones as numbers.
+  { name: 'a wide table', bytes: wideTable, chunkSize: 4096 },
   {
     name: 'many batches across network chunks',
     bytes: () =>
@@ -255,6 +267,11 @@ function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
 describe('decode pool: identical to decoding on the loader thread', () => {
   it('the delta case has dictionary deltas', () => {
     expect(deltaMessages(tableToIPC(deltaTable(), 'stream'))).toBeGreaterThanOrEqual(3);
+  });
+
+  it('the wide case’s record batch metadata is over 4 KiB', () => {
+    const [first] = batchMessages(wideTable());
+    expect(first && first.bodyAt - first.at - 8).toBeGreaterThan(4096);
   });
 
   for (const test of CASES) {

@@ -1,5 +1,6 @@
 import { DecodeError, formatBytes, LimitError } from '../errors.js';
 import type { BytePool } from '../source/byte-pool.js';
+import { messageSlab } from '../source/byte-slab.js';
 import type { ReadTail } from '../source/byte-source.js';
 import { BodyFault, checkCompressedBody } from './compression/compressed-body.js';
 import { bodyToLittleEndian, checkByteOrder } from './endianness.js';
@@ -208,8 +209,8 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
     const { metadata, header } = read;
     const bodyOffset = byteOffset + start.prefixBytes + start.metadataLength;
     // apache-arrow is always fed the marker: legacy messages get it here.
-    const prefix = new Uint8Array(MESSAGE_PREFIX_BYTES + metadata.byteLength);
-    const view = new DataView(prefix.buffer);
+    const prefix = messageSlab.take(MESSAGE_PREFIX_BYTES + metadata.byteLength);
+    const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
     view.setUint32(0, 0xffffffff, true);
     view.setInt32(4, metadata.byteLength, true);
     prefix.set(metadata, MESSAGE_PREFIX_BYTES);

@@ -1,3 +1,4 @@
+import { messageSlab } from '../source/byte-slab.js';
 import { corrupt, truncated } from './faults.js';
 import type { PushBackReader } from './push-back-reader.js';
 import { type IpcFormat, LEGACY_PREFIX_BYTES, startsWithContinuation } from './sniff.js';
@@ -42,7 +43,7 @@ export async function readMessageStart(
     const length = await input.read(4);
     if (length.byteLength < 4)
       throw truncated(url, byteOffset + 4 + length.byteLength, 4 - length.byteLength);
-    const bytes = new Uint8Array(8);
+    const bytes = messageSlab.take(8);
     bytes.set(first);
     bytes.set(length, 4);
     return { prefixBytes: 8, metadataLength: readI32(length), bytes };

@@ -1,5 +1,6 @@
 import { type ByobBody, fillFrom, isByob } from './byob.js';
 import type { BytePool } from './byte-pool.js';
+import { messageSlab } from './byte-slab.js';
 
 /**
  * Reads exact byte counts from a stream of arbitrarily sized chunks.
@@ -141,7 +142,7 @@ export class ByteReader {
 
 function join(parts: Uint8Array[], total: number, pool?: BytePool): Uint8Array {
   if (parts.length === 1) return parts[0] as Uint8Array;
-  const out = pool ? pool.acquire(total) : new Uint8Array(total);
+  const out = pool ? pool.acquire(total) : messageSlab.take(total);
   let at = 0;
   for (const part of parts) {
     out.set(part, at);

@@ -2,6 +2,7 @@ import { planColumns } from '../../columns/type-plan.js';
 import { ArrowGpuError, serializeError } from '../../errors.js';
 import { type BatchStream, openBatchStream } from '../../ipc/decode.js';
 import type { FramedMessage } from '../../ipc/framer.js';
+import { messageSlab } from '../../source/byte-slab.js';
 import { BoundedQueue } from '../bounded-queue.js';
 import { encodeBatch, type WorkerBody } from './batch-encoder.js';
 import { DataPacker } from './pack-data.js';
@@ -52,6 +53,14 @@ export function serveDecoder(
   };
 }
 
+/** A message prefix as it crossed (see `WireMessage`), as bytes. */
+function prefixBytes(prefix: Uint8Array | number[]): Uint8Array {
+  if (prefix instanceof Uint8Array) return prefix;
+  const bytes = messageSlab.take(prefix.length);
+  bytes.set(prefix);
+  return bytes;
+}
+
 /** One load's decoding on this worker: its schema, the dictionaries so far, and its share of batches. */
 class DecoderSession {
   readonly #queue = new BoundedQueue<FramedMessage>(Number.MAX_SAFE_INTEGER);
@@ -82,7 +91,7 @@ class DecoderSession {
   }
 
   push(message: WireMessage, batch: number | null): void {
-    const framed: FramedMessage = { ...message };
+    const framed: FramedMessage = { ...message, prefix: prefixBytes(message.prefix) };
     if (batch !== null) {
       this.#indices.set(framed, batch);
       this.#pending.push(batch);

@@ -155,15 +155,21 @@ export function giveBack(worker: PoolWorker, batch: WireBatch): void {
   worker.port.post({ type: 'recycle', buffers }, buffers);
 }
 
+/** Largest prefix (metadata) that crosses as plain numbers rather than a buffer of its own. */
+const PLAIN_PREFIX_BYTES = 4096;
+
 /**
- * A message as it crosses: views that share a larger buffer (a network chunk) are copied out, since
- * posting a view copies its whole buffer; `move` moves the body's own buffer instead.
+ * A message as it crosses: views that share a larger buffer (a network chunk or a slab) are copied
+ * out, since posting a view copies its whole buffer; `move` moves the body's own buffer instead.
  */
 function wire(message: FramedMessage, move: boolean): { wire: WireMessage; transfer: ArrayBuffer[] } {
   const { prefix, header, byteOffset, bodyOffset, endOffset } = message;
   // Copies made with the constructor: a Node `Buffer`'s `slice` is a view, not a copy.
   const body = move ? message.body : new Uint8Array(message.body);
-  const out = { prefix: new Uint8Array(prefix), body, header, byteOffset, bodyOffset, endOffset };
+  const copied = prefix.byteLength > PLAIN_PREFIX_BYTES ? new Uint8Array(prefix) : null;
+  const sent = copied ?? Array.from(prefix);
+  const out = { prefix: sent, body, header, byteOffset, bodyOffset, endOffset };
   if (message.deferred) Object.assign(out, { deferred: true });
-  return { wire: out, transfer: [out.prefix.buffer, body.buffer] as ArrayBuffer[] };
+  const transfer = [body.buffer, ...(copied ? [copied.buffer] : [])] as ArrayBuffer[];
+  return { wire: out, transfer };
 }

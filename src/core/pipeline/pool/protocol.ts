@@ -39,8 +39,12 @@ export interface DecodeWorkers {
   readsBodies?: boolean;
 }
 
-/** A framed IPC message as it crosses to a decode worker (its body then its own, or a copy). */
-export type WireMessage = Omit<FramedMessage, 'pooled'>;
+/**
+ * A framed IPC message as it crosses to a decode worker (its body then its own, or a copy). A small
+ * prefix crosses as plain numbers: a buffer of its own would be one more ArrayBuffer allocated on the
+ * loader's thread per message (see `ByteSlab`).
+ */
+export type WireMessage = Omit<FramedMessage, 'pooled' | 'prefix'> & { prefix: Uint8Array | number[] };
 
 /** What a decode worker plans its columns from: the load's own options. */
 export interface WirePlanOptions {
