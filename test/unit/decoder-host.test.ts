@@ -5,6 +5,7 @@ import { MessageKind } from '../../src/core/ipc/metadata/message.js';
 import { serveDecoder } from '../../src/core/pipeline/pool/decoder-host.js';
 import type { BodyFile, FromDecoder, WireMessage } from '../../src/core/pipeline/pool/protocol.js';
 import { encodeDataset, whole } from '../support/byte-sources.js';
+import { until } from '../support/dawn.js';
 
 // A decode worker's side, in this thread: record batches whose bodies the loader skipped are read by
 // the worker at their offsets, and a read that fails or comes up short fails the batch with a typed
@@ -83,7 +84,7 @@ async function serve(file: BodyFile | null, bytes = BYTES): Promise<FromDecoder[
   let index = 0;
   for (const message of rest) {
     const deferred: WireMessage = { ...message, body: new Uint8Array(0), deferred: true };
-    handle({ type: 'message', session: 1, message: deferred, batch: index++ });
+    handle({ type: 'message', session: 1, message: deferred, batch: index++, send: true });
   }
   handle({ type: 'end', session: 1 });
   await settled;
@@ -159,5 +160,60 @@ describe('decode worker: bodies it reads itself', () => {
     const none = (await serve(null)).at(-1) as Extract<FromDecoder, { type: 'error' }>;
     expect((none.error as SerializedError).code).toBe('NETWORK');
     expect(none.error.message).toMatch(/cannot read it/);
+  });
+});
+
+describe('decode worker: results the loader has not asked for yet', () => {
+  /** Opens session 1 over `BYTES`, sends its four record batches (deferred), `send` for those in `sendNow`. */
+  async function open(sendNow: number[]) {
+    const posted: Extract<FromDecoder, { type: 'batch' }>[] = [];
+    const handle = serveDecoder(
+      (message) => {
+        if (message.type !== 'batch') throw new Error(`unexpected ${message.type}`);
+        posted.push(message);
+      },
+      { openBodyFile: () => bodyFile() },
+    );
+    const [schema, ...rest] = (await messages()) as [FramedMessage, ...FramedMessage[]];
+    const bodyFileSpec = { path: '/data.arrow', stamp: '1:2:3:4' };
+    handle({ type: 'open', session: 1, url: URL, options: {}, schema, bodyFile: bodyFileSpec });
+    for (const [batch, message] of rest.entries()) {
+      const deferred: WireMessage = { ...message, body: new Uint8Array(0), deferred: true };
+      handle({ type: 'message', session: 1, message: deferred, batch, send: sendNow.includes(batch) });
+    }
+    handle({ type: 'end', session: 1 });
+    return { posted, handle };
+  }
+
+  /** Long enough for the worker to decode four small batches (each takes well under a millisecond). */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+  it('holds each result until it is wanted, posts it then, and still serves wants once every batch is decoded', async () => {
+    const { posted, handle } = await open([0]);
+    await until(() => posted.length === 1, 'batch 0, sent at once');
+    await settle();
+    expect(posted.map((m) => m.batch.index)).toEqual([0]);
+    // Held results go out as they are wanted, in any order, after the session decoded its last batch.
+    handle({ type: 'want', session: 1, batch: 2 });
+    handle({ type: 'want', session: 1, batch: 1 });
+    handle({ type: 'want', session: 1, batch: 3 });
+    expect(posted.map((m) => m.batch.index)).toEqual([0, 2, 1, 3]);
+    for (const { batch } of posted) expect(batch.numRows).toBe(1000);
+  });
+
+  it('posts a batch wanted before it is ready as soon as it is decoded', async () => {
+    const { posted, handle } = await open([]);
+    handle({ type: 'want', session: 1, batch: 3 });
+    await until(() => posted.length === 1, 'batch 3, wanted early');
+    expect(posted[0]?.batch.index).toBe(3);
+  });
+
+  it('posts nothing it held once the loader closed the session', async () => {
+    const { posted, handle } = await open([]);
+    await settle();
+    handle({ type: 'close', session: 1 });
+    for (const batch of [0, 1, 2, 3]) handle({ type: 'want', session: 1, batch });
+    await settle();
+    expect(posted).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { type BatchStream, openBatchStream } from '../../ipc/decode.js';
 import type { FramedMessage } from '../../ipc/framer.js';
 import { messageSlab } from '../../source/byte-slab.js';
 import { BoundedQueue } from '../bounded-queue.js';
-import { encodeBatch, type WorkerBody } from './batch-encoder.js';
+import { type EncodedBatch, encodeBatch, type WorkerBody } from './batch-encoder.js';
 import { DataPacker } from './pack-data.js';
 import type { FromDecoder, OpenBodyFile, ToDecoder, WireMessage } from './protocol.js';
 import { ScratchBuffers } from './scratch-buffers.js';
@@ -44,7 +44,8 @@ export function serveDecoder(
     }
     const session = sessions.get(message.session);
     if (!session) return; // ended or failed already: what still arrives is dropped
-    if (message.type === 'message') session.push(message.message, message.batch);
+    if (message.type === 'message') session.push(message.message, message.batch, message.send);
+    else if (message.type === 'want') session.want(message.batch);
     else if (message.type === 'end') session.end();
     else {
       session.stop();
@@ -72,7 +73,17 @@ class DecoderSession {
   readonly #packer = new DataPacker();
   readonly #session: number;
   readonly #reader: WorkerBodies;
+  /** Record batches the loader wants posted as soon as they are ready. */
+  readonly #wanted = new Set<number>();
+  /**
+   * Results ready and not yet wanted, held here: the loader's thread then holds few at once. Each one
+   * there is a young ArrayBuffer, and more than 64 MiB of them swinging in and out has V8 start a full
+   * collection again and again.
+   */
+  readonly #ready = new Map<number, EncodedBatch>();
   #stopped = false;
+  /** Every batch is decoded: the session ends once the held results are taken. */
+  #decoded = false;
 
   constructor(
     open: Extract<ToDecoder, { type: 'open' }>,
@@ -83,14 +94,16 @@ class DecoderSession {
   ) {
     this.#session = open.session;
     this.#reader = new WorkerBodies(open.url, bodies, scratch);
-    this.push(open.schema, null);
+    this.push(open.schema, null, false);
     void this.#run(open.url, open.options).finally(() => {
       this.#reader.close();
-      ended();
+      this.#decoded = true;
+      this.#endOnceTaken();
     });
   }
 
-  push(message: WireMessage, batch: number | null): void {
+  push(message: WireMessage, batch: number | null, send: boolean): void {
+    if (batch !== null && send) this.#wanted.add(batch);
     const framed: FramedMessage = { ...message, prefix: prefixBytes(message.prefix) };
     if (batch !== null) {
       this.#indices.set(framed, batch);
@@ -103,10 +116,41 @@ class DecoderSession {
     this.#queue.close();
   }
 
+  /** The loader is about to take record batch `batch`: posts its result now if held, else once ready. */
+  want(batch: number): void {
+    const ready = this.#ready.get(batch);
+    if (!ready) {
+      this.#wanted.add(batch);
+      return;
+    }
+    this.#ready.delete(batch);
+    this.#postBatch(ready);
+    this.#endOnceTaken();
+  }
+
+  #deliver(encoded: EncodedBatch): void {
+    if (this.#wanted.delete(encoded.batch.index)) this.#postBatch(encoded);
+    else this.#ready.set(encoded.batch.index, encoded);
+  }
+
+  #postBatch({ batch, transfer }: EncodedBatch): void {
+    this.post({ type: 'batch', session: this.#session, batch }, transfer);
+  }
+
+  #endOnceTaken(): void {
+    if (this.#decoded && this.#ready.size === 0) this.ended();
+  }
+
   /** The load was cancelled or failed elsewhere: decode nothing more, report nothing. */
   stop(): void {
     this.#stopped = true;
     this.#queue.abort(new Error('decode session stopped'));
+    // Held results go back to this worker's buffers; a body the loader sent is dropped with them.
+    for (const { batch } of this.#ready.values()) {
+      if (batch.scratch) this.scratch.give(batch.scratch);
+      if (batch.ownBody) this.scratch.give(batch.body.buffer as ArrayBuffer);
+    }
+    this.#ready.clear();
   }
 
   /** The messages as the decoder takes them: a deferred body is read here, as its turn comes. */
@@ -132,11 +176,11 @@ class DecoderSession {
         if (this.#stopped) return;
         const body = this.#bodies.get(decoded.index) as WorkerBody;
         this.#bodies.delete(decoded.index);
-        const { batch, transfer } = encodeBatch(decoded, body, plans, url, this.#packer, this.scratch);
-        batch.decodeMs = stream.decodeMs - decodeMs;
+        const encoded = encodeBatch(decoded, body, plans, url, this.#packer, this.scratch);
+        encoded.batch.decodeMs = stream.decodeMs - decodeMs;
         decodeMs = stream.decodeMs;
         this.#pending.shift();
-        this.post({ type: 'batch', session: this.#session, batch }, transfer);
+        this.#deliver(encoded);
       }
     } catch (error) {
       if (this.#stopped) return;

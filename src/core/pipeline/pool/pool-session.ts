@@ -30,6 +30,8 @@ export class PoolSession {
   #closed = false;
   /** Record batches sent so far: the index of the next one. */
   #submitted = 0;
+  /** Record batches through this index are wanted: their results are posted as soon as ready. */
+  #wantedThrough = -1;
   /** Told when a worker fails, even with no result awaited (the load may be waiting for bytes). */
   onFailure: ((error: unknown) => void) | null = null;
 
@@ -56,8 +58,11 @@ export class PoolSession {
   /** Sends a message that every worker's decoder needs (a dictionary batch), copied to each. */
   broadcast(message: FramedMessage): void {
     for (const worker of this.#workers) {
-      const copy = wire(message, false);
-      worker.port.post({ type: 'message', session: this.id, message: copy.wire, batch: null }, copy.transfer);
+      const { wire: sent, transfer } = wire(message, false);
+      worker.port.post(
+        { type: 'message', session: this.id, message: sent, batch: null, send: false },
+        transfer,
+      );
     }
   }
 
@@ -72,8 +77,24 @@ export class PoolSession {
     const { wire: body, transfer } = wire(message, message.pooled === true);
     return new Promise<DecodedWire>((resolve, reject) => {
       this.#pending.set(index, { worker, resolve, reject });
-      worker.port.post({ type: 'message', session: this.id, message: body, batch: index }, transfer);
+      const send = index <= this.#wantedThrough;
+      worker.port.post({ type: 'message', session: this.id, message: body, batch: index, send }, transfer);
     });
+  }
+
+  /**
+   * The loader takes results in order and wants those through batch `through` now: each is posted as
+   * soon as it is ready. The others wait on their workers, so that few results are on this thread at
+   * once, whatever the number of workers.
+   */
+  want(through: number): void {
+    if (through <= this.#wantedThrough) return;
+    for (const [index, { worker }] of this.#pending) {
+      if (index > this.#wantedThrough && index <= through && !worker.dead) {
+        worker.port.post({ type: 'want', session: this.id, batch: index }, []);
+      }
+    }
+    this.#wantedThrough = through;
   }
 
   /** No more messages: the workers finish what they hold. */

@@ -90,6 +90,8 @@ async function* fromArray<T>(items: T[]): AsyncGenerator<T> {
 }
 
 interface Dispatched {
+  /** The record batch's index among the source's record batches. */
+  index: number;
   result: Promise<DecodedWire>;
   bytes: number;
   /** When the framer handed the message over (its last byte read). */
@@ -140,6 +142,9 @@ async function* dispatch(
       // Taken off the list only once its result is in: until then it counts against the limit.
       const next = flow.inFlight[0];
       if (next) {
+        // Asked for only now: later results wait on their workers, and few are on this thread at once
+        // (this one, the load's queue of two, the one being uploaded), whatever the number of workers.
+        session.want(next.index);
         const { wire, recycle } = await next.result;
         flow.inFlight.shift();
         flow.taken?.();
@@ -207,10 +212,10 @@ async function submitAll(
       }
       const bytes = message.endOffset - message.byteOffset;
       if (message.pooled) moved.add(index);
-      const result = session.submit(message, index++);
+      const result = session.submit(message, index);
       result.catch(() => {}); // awaited in order by the consumer; a failure is the load's once it is
       state.inFlightBytes += bytes;
-      flow.inFlight.push({ result, bytes, readAt });
+      flow.inFlight.push({ index: index++, result, bytes, readAt });
       flow.sent?.();
     }
     session.end();

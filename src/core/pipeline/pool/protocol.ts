@@ -64,8 +64,13 @@ export type ToDecoder =
       schema: WireMessage;
       bodyFile: BodyFileSpec | null;
     }
-  /** Dictionary batches go to every worker, in source order; record batches to one, with their index. */
-  | { type: 'message'; session: number; message: WireMessage; batch: number | null }
+  /**
+   * Dictionary batches go to every worker, in source order; record batches to one, with their index.
+   * `send`: post the batch's result as soon as it is ready; else hold it until a `want` names it.
+   */
+  | { type: 'message'; session: number; message: WireMessage; batch: number | null; send: boolean }
+  /** The loader is about to take record batch `batch`: post its result once it is ready (at once if held). */
+  | { type: 'want'; session: number; batch: number }
   /** No more messages: decode what was sent, then the session ends. */
   | { type: 'end'; session: number }
   /** The load failed or was cancelled: stop at once, send nothing more. */
