@@ -663,14 +663,18 @@ test('the worker’s live heap stays bounded while the GPU path is the bottlenec
     };
     await load('big-16.stream'); // warm up: code, staging ring
     const small = await measure('big-16.stream');
-    const large = await measure('big-128.stream');
+    const queueCapacity = 2;
+    // The GPU path must be the bottleneck: decoding waits on a full queue. Which path is slower depends
+    // on the machine's load at the time, so a load where decoding was is measured again (three at most).
+    let large = await measure('big-128.stream');
+    for (let attempt = 1; attempt < 3 && large.stats.maxQueueDepth < queueCapacity; attempt++) {
+      large = await measure('big-128.stream');
+    }
     // What the pipeline may hold whatever the file size: the batches queued or being decoded and
     // uploaded, and the bytes read ahead of decoding; plus 8 MiB for everything else.
     const batchBytes = FIXTURES['big-128.stream'].batchRows * 18;
-    const queueCapacity = 2;
     const bound = 3 * batchBytes * queueCapacity + DEFAULT_READ_AHEAD_BYTES + (8 << 20);
     const fileBytes = fixtureBytes('big-128.stream').byteLength;
-    // The GPU path was the bottleneck: decoding waited on a full queue.
     expect(large.stats.maxQueueDepth).toBe(queueCapacity);
     expect(large.stats.bytesFetched).toBe(fileBytes);
     expect(
