@@ -21,7 +21,10 @@ export class FlushPolicy {
   /** `prompt`: submit a batch that has nothing behind it at once (see `afterBatch`). */
   constructor(readonly prompt = false) {}
 
-  /** Whether to submit pending bytes before waiting for `next` (the next batch), given none is queued. */
+  /**
+   * Whether to submit pending bytes before waiting for `next` (the next batch): never when `queued`
+   * batches were waiting (the next one is there), else when it does not come within `IDLE_FLUSH_MS`.
+   */
   async idleBefore(next: Promise<unknown>, pendingBytes: number, queued: number): Promise<boolean> {
     if (pendingBytes === 0 || queued > 0) return false;
     return !(await arrivesWithin(next, IDLE_FLUSH_MS));

@@ -464,8 +464,10 @@ class Load {
         );
     };
     for (;;) {
+      // Counted before the dequeue: a batch already waiting is taken at once, with no idle timer armed.
+      const queued = this.#queue.size;
       const next = this.#queue.dequeue();
-      if (await policy.idleBefore(next, transport.pendingBytes, this.#queue.size)) flush();
+      if (await policy.idleBefore(next, transport.pendingBytes, queued)) flush();
       const decoded = await next;
       if (decoded === undefined) break;
       this.#queuedBytes -= decoded.endOffset - decoded.byteOffset;
