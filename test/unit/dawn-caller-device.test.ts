@@ -1,3 +1,4 @@
+import { Int32, makeData, RecordBatch, Table, tableToIPC } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import { batchesOf, type DatasetSpec } from '../../scripts/datasets.js';
 import { ArrowGpuError } from '../../src/core/errors.js';
@@ -192,6 +193,49 @@ describe('rows announced while loading onto the caller’s device', () => {
       device.queue.writeBuffer = write;
       tables.close();
       expect(tables.writer.liveBuffers).toBe(0);
+    });
+  });
+
+  it('are never rows whose first validity words failed to be written there', async () => {
+    // Nulls first come in the third batch: the column's validity starts there, its earlier rows
+    // written as valid outside the load's chunks.
+    const batch = (first: number, nulls: boolean) =>
+      new RecordBatch({
+        a: makeData({
+          type: new Int32(),
+          length: 1000,
+          data: Int32Array.from({ length: 1000 }, (_, i) => first + i),
+          nullBitmap: nulls ? Uint8Array.from({ length: 125 }, () => 0x55) : undefined,
+          nullCount: nulls ? 500 : 0,
+        }),
+      });
+    const bytes = tableToIPC(new Table([batch(0, false), batch(1000, false), batch(2000, true)]), 'stream');
+    await withDevice(async (device) => {
+      const tables = new CallerTables(device);
+      const { channel } = loopback(tables);
+      const worker = await remoteContext(channel, device);
+      const write = device.queue.writeBuffer.bind(device.queue);
+      let validityWrites = 0;
+      // The first write into a validity buffer lands past its end.
+      device.queue.writeBuffer = (buffer, offset, data, dataOffset, size) => {
+        const first = buffer.label.startsWith('validity of') && validityWrites++ === 0;
+        write(buffer, first ? buffer.size : offset, data, dataOffset, size);
+      };
+      const announced: number[] = [];
+      const error = await runPipeline({
+        ...{ gpu: worker, source: whole(bytes), url: 'test://byod', bytesTotal: bytes.byteLength },
+        ...{ upload: 'staging', onUpdate: (update: TableUpdate) => announced.push(update.numRows) },
+      }).then(
+        () => new Error('the load succeeded'),
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ code: 'GPU_VALIDATION' });
+      expect(validityWrites).toBeGreaterThan(0);
+      expect(Math.max(0, ...announced)).toBeLessThanOrEqual(2000);
+      device.queue.writeBuffer = write;
+      await channel.done();
+      expect(tables.writer.liveBuffers).toBe(0);
+      tables.close();
     });
   });
 });

@@ -4,6 +4,7 @@ import { type FramedMessage, IpcFramer } from '../../src/core/ipc/framer.js';
 import { MessageKind } from '../../src/core/ipc/metadata/message.js';
 import { serveDecoder } from '../../src/core/pipeline/pool/decoder-host.js';
 import type { BodyFile, FromDecoder, WireMessage } from '../../src/core/pipeline/pool/protocol.js';
+import { ScratchBuffers } from '../../src/core/pipeline/pool/scratch-buffers.js';
 import { encodeDataset, whole } from '../support/byte-sources.js';
 import { until } from '../support/dawn.js';
 
@@ -165,7 +166,7 @@ describe('decode worker: bodies it reads itself', () => {
 
 describe('decode worker: results the loader has not asked for yet', () => {
   /** Opens session 1 over `BYTES`, sends its four record batches (deferred), `send` for those in `sendNow`. */
-  async function open(sendNow: number[]) {
+  async function open(sendNow: number[], scratch = new ScratchBuffers()) {
     const posted: Extract<FromDecoder, { type: 'batch' }>[] = [];
     const handle = serveDecoder(
       (message) => {
@@ -173,6 +174,7 @@ describe('decode worker: results the loader has not asked for yet', () => {
         posted.push(message);
       },
       { openBodyFile: () => bodyFile() },
+      scratch,
     );
     const [schema, ...rest] = (await messages()) as [FramedMessage, ...FramedMessage[]];
     const bodyFileSpec = { path: '/data.arrow', stamp: '1:2:3:4' };
@@ -208,10 +210,15 @@ describe('decode worker: results the loader has not asked for yet', () => {
     expect(posted[0]?.batch.index).toBe(3);
   });
 
-  it('posts nothing it held once the loader closed the session', async () => {
-    const { posted, handle } = await open([]);
+  it('posts nothing it held once the loader closed the session, and keeps the buffers those results held', async () => {
+    const scratch = new ScratchBuffers();
+    const { posted, handle } = await open([], scratch);
     await settle();
+    // Every batch is held: each took a body it read and a scratch buffer for its words.
+    expect(scratch.kept).toBe(0);
+    expect(scratch.allocations).toBe(8);
     handle({ type: 'close', session: 1 });
+    expect(scratch.kept).toBe(6); // as many as a worker keeps
     for (const batch of [0, 1, 2, 3]) handle({ type: 'want', session: 1, batch });
     await settle();
     expect(posted).toEqual([]);

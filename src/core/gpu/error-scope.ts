@@ -93,7 +93,7 @@ export class GpuErrorWatch {
     if (this.#failure) throw this.#failure;
   }
 
-  /** Waits for every scope opened so far; throws the first GPU error among them. */
+  /** Waits for every scope opened so far (not those opened later); throws the first GPU error seen by then. */
   async settle(): Promise<void> {
     await Promise.all(this.#pending);
     this.throwIfFailed();

@@ -224,9 +224,13 @@ class Load {
       };
       const transport = this.#transport as UploadTransport;
       const queue = this.#input.gpu.device.queue;
+      const watch = this.#watch;
+      // Rows land once their writes are done and none of the load's GPU work so far failed (on the
+      // caller's device, a column's first validity words are written outside the transport).
+      const landed = () => Promise.all([transport.landed?.() ?? queue.onSubmittedWorkDone(), watch.settle()]);
       const publisher = new TablePublisher(
         table,
-        transport.landed?.bind(transport) ?? (() => queue.onSubmittedWorkDone()),
+        landed,
         (rows) => uploader.columns(rows),
         this.#input.onUpdate,
       );

@@ -26,10 +26,10 @@ export interface DecoderAbilities {
 export function serveDecoder(
   post: PostToLoader,
   abilities: DecoderAbilities = {},
+  // Shared by this worker's sessions: a loader's next load reuses the buffers of its last.
+  scratch = new ScratchBuffers(),
 ): (message: ToDecoder) => void {
   const sessions = new Map<number, DecoderSession>();
-  // Shared by this worker's sessions: a loader's next load reuses the buffers of its last.
-  const scratch = new ScratchBuffers();
   return (message) => {
     if (message.type === 'recycle') {
       for (const buffer of message.buffers) scratch.give(buffer);

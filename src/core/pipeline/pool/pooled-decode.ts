@@ -142,9 +142,11 @@ async function* dispatch(
       // Taken off the list only once its result is in: until then it counts against the limit.
       const next = flow.inFlight[0];
       if (next) {
-        // Asked for only now: later results wait on their workers, and few are on this thread at once
-        // (this one, the load's queue of two, the one being uploaded), whatever the number of workers.
-        session.want(next.index);
+        // This result and the next are asked for now: later ones wait on their workers, so that few are
+        // on this thread at once (these two, the load's queue of two, the one being uploaded), whatever
+        // the number of workers. The next is asked for ahead: its worker may be busy decoding another
+        // batch when asked, and answers only once that is done.
+        session.want(next.index + 1);
         const { wire, recycle } = await next.result;
         flow.inFlight.shift();
         flow.taken?.();
@@ -165,7 +167,8 @@ async function* dispatch(
   } finally {
     flow.stopped = true;
     flow.taken?.();
-    // Results still to come go back to their workers as they arrive.
+    // Results asked for and still to come go back to their workers as they arrive; the others are
+    // dropped by the workers when the session closes.
     for (const { result } of flow.inFlight.splice(0))
       result.then(
         ({ recycle }) => recycle(),
