@@ -76,9 +76,9 @@ class DecoderSession {
   /** Record batches the loader wants posted as soon as they are ready. */
   readonly #wanted = new Set<number>();
   /**
-   * Results ready and not yet wanted, held here: the loader's thread then holds few at once. Each one
-   * there is a young ArrayBuffer, and more than 64 MiB of them swinging in and out has V8 start a full
-   * collection again and again.
+   * Results ready and not yet wanted, held here rather than on the loader's thread: each result there
+   * is a young ArrayBuffer the size of the batch, and when they swing by more than 64 MiB V8 starts a
+   * full collection there, again and again.
    */
   readonly #ready = new Map<number, EncodedBatch>();
   #stopped = false;
