@@ -101,19 +101,20 @@ export class DeviceWriter implements DeviceChannel {
   }
 
   done(session?: number): Promise<ScopedGpuError | null> {
+    return this.#outcome(session, true);
+  }
+
+  settled(session: number): Promise<ScopedGpuError | null> {
+    return this.#outcome(session, false);
+  }
+
+  /** Once everything asked so far is done: the first error of `session`'s writes; `forget` ends the session. */
+  #outcome(session: number | undefined, forget: boolean): Promise<ScopedGpuError | null> {
     return this.#inOrder(async () => {
       await this.#device.queue.onSubmittedWorkDone();
       if (session === undefined) return null;
       const own = this.#sessions.get(session);
-      this.#sessions.delete(session);
-      return own ? settle(own) : null;
-    });
-  }
-
-  settled(session: number): Promise<ScopedGpuError | null> {
-    return this.#inOrder(async () => {
-      await this.#device.queue.onSubmittedWorkDone();
-      const own = this.#sessions.get(session);
+      if (forget) this.#sessions.delete(session);
       return own ? settle(own) : null;
     });
   }
