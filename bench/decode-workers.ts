@@ -1,7 +1,8 @@
 // `npm run bench:node -- --decode-workers 1,2,4,8`: end-to-end loads with each number of decode workers
 // (1: decoded on the loader's thread), interleaved with the raw staging-ring ceiling measured in the same
 // run, median of the repetitions. GB/s are bytes of the file a second; "of ring" is the ring's time for
-// the same GPU bytes over the load's time.
+// the same GPU bytes over the load's time. A second ring line makes its destination within its time, as
+// four buffers (one a column), to show what making a table's buffers adds.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoaderService } from '../src/core/service/loader-service.js';
@@ -38,6 +39,11 @@ const median = (xs: readonly number[]) => {
     : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 };
 
+const RING_NAMES: Record<string, string> = {
+  ring: 'staging ring (ceiling)',
+  'ring+buffers': 'staging ring, its 4 buffers made in the time',
+};
+
 /** `workers:4` → "4 decode worker(s)"; `:loader-reads` adds that the loader's thread read the bodies. */
 function variantName(variant: string): string {
   const [, count, reads] = variant.split(':');
@@ -49,7 +55,7 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
   const loaderReads = bench.workersReadBodies
     ? bench.counts.filter((n) => n > 1).map((n) => `workers:${n}:loader-reads`)
     : [];
-  const variants = ['ring', ...bench.counts.map((n) => `workers:${n}`), ...loaderReads];
+  const variants = ['ring', 'ring+buffers', ...bench.counts.map((n) => `workers:${n}`), ...loaderReads];
   const rows = new Map<string, Row>(variants.map((v) => [v, { variant: v, ms: [] }]));
   let loadId = 1;
   const load = async (decodeWorkers: number, workersRead = true) => {
@@ -73,21 +79,23 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
       const variant = variants[(i + rep) % variants.length] as string;
       let ms: number;
       if (variant === 'ring') ms = await stagingCeiling(bench.device, bench.source, bench.gpuBytes);
+      else if (variant === 'ring+buffers')
+        ms = await stagingCeiling(bench.device, bench.source, bench.gpuBytes, 4);
       else {
         const [, count, reads] = variant.split(':');
         ms = await load(Number(count), reads === undefined);
       }
       (rows.get(variant) as Row).ms.push(ms);
-      const bytes = variant === 'ring' ? bench.gpuBytes : bench.fileBytes;
+      const bytes = variant.startsWith('ring') ? bench.gpuBytes : bench.fileBytes;
       console.log(`rep ${rep} ${variant}: ${ms.toFixed(0)} ms, ${(bytes / 1e6 / ms).toFixed(2)} GB/s`);
     }
   }
   const ring = median((rows.get('ring') as Row).ms);
   const table = [...rows.values()].map((row) => {
     const ms = median(row.ms);
-    const bytes = row.variant === 'ring' ? bench.gpuBytes : bench.fileBytes;
+    const bytes = row.variant.startsWith('ring') ? bench.gpuBytes : bench.fileBytes;
     return {
-      variant: row.variant === 'ring' ? 'staging ring (ceiling)' : variantName(row.variant),
+      variant: RING_NAMES[row.variant] ?? variantName(row.variant),
       'median ms': Math.round(ms),
       'GB/s': Number((bytes / 1e6 / ms).toFixed(2)),
       'of ring': Number((ring / ms).toFixed(2)),
