@@ -178,3 +178,53 @@ describe('TableUploader on Dawn: every column and validity bitmap read back equa
     });
   }
 });
+
+describe('TableUploader on Dawn: error scopes around the writes', () => {
+  /** The uploader's error-scope depth at each `write` of a load of `strategy`, over its own depth at the start. */
+  async function depthsAtWrites(strategy: Strategy): Promise<number[]> {
+    const depths: number[] = [];
+    await withDevice(async (device) => {
+      let depth = 0;
+      const push = device.pushErrorScope.bind(device);
+      const pop = device.popErrorScope.bind(device);
+      device.pushErrorScope = (filter) => {
+        depth++;
+        push(filter);
+      };
+      device.popErrorScope = () => {
+        depth--;
+        return pop();
+      };
+      const tracker = new BufferTracker(device);
+      const ring = new StagingRing(device, tracker);
+      const watch = new GpuErrorWatch(device);
+      const transport = transportFor(strategy, device, ring, watch, true);
+      const write = transport.write.bind(transport);
+      transport.write = (...args) => {
+        depths.push(depth);
+        write(...args);
+      };
+      const batches = await decodedBatches(SPEC);
+      const { plans } = planColumns((batches[0] as RecordBatch).schema, { columns: NUMERIC }, URL);
+      const uploader = new TableUploader(device, tracker, transport, watch, plans);
+      for (const batch of batches) await uploader.append(batch);
+      await transport.finish();
+      await watch.settle();
+      destroyColumns(tracker, uploader.columns());
+      ring.destroy();
+    });
+    return depths;
+  }
+
+  it('writeBuffer: every write runs in an out-of-memory and a validation scope', async () => {
+    const depths = await depthsAtWrites('writeBuffer');
+    expect(depths.length).toBeGreaterThan(SPEC.rows / 100);
+    expect(new Set(depths)).toEqual(new Set([2]));
+  });
+
+  it('staging: writes only fill mapped memory, outside any scope (their copies are scoped when submitted)', async () => {
+    const depths = await depthsAtWrites('staging');
+    expect(depths.length).toBeGreaterThan(SPEC.rows / 100);
+    expect(new Set(depths)).toEqual(new Set([0]));
+  });
+});

@@ -21,6 +21,7 @@ interface OpenChunk {
  */
 export class RemoteTransport implements UploadTransport {
   readonly maxChunkBytes: number;
+  readonly writesGpu = false;
   readonly #channel: DeviceChannel;
   readonly #slots: number;
   readonly #free: ArrayBuffer[] = [];

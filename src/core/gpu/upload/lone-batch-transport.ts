@@ -36,6 +36,10 @@ export class LoneBatchTransport implements UploadTransport {
     return this.#current === this.#direct;
   }
 
+  get writesGpu(): boolean {
+    return this.#current.writesGpu;
+  }
+
   get maxChunkBytes(): number {
     return Math.min(this.#staged.maxChunkBytes, this.#direct.maxChunkBytes);
   }

@@ -9,6 +9,7 @@ import type { Fill, UploadTransport } from './transport.js';
  */
 export class StagingTransport implements UploadTransport {
   readonly maxChunkBytes = MAX_STAGING_BYTES;
+  readonly writesGpu = false;
   readonly #ring: StagingRing;
   readonly #device: GPUDevice;
   readonly #signal: AbortSignal | undefined;

@@ -294,15 +294,18 @@ export class TableUploader {
     await this.#transport.begin(bytes);
     const started = performance.now();
     const row = this.rows + first;
-    // One error scope for the piece's writes (`writeBuffer` calls them at once; staging fills memory).
-    this.#watch.run('writing column values', {}, () => {
+    const writeAll = () => {
       for (const [i, sink] of this.#sinks.entries()) {
         const slice = columns[i] as ColumnSlice;
         sink.writeValues(this.#transport, slice, row, first, count);
         if (sink.validity) sink.writeValidity(this.#transport, slice, row, first, count);
         if (first === 0) sink.nullCount += slice.nullCount;
       }
-    });
+    };
+    // One error scope for the piece's writes when they call the device (`writeBuffer`); staged writes
+    // only fill memory, and their copies are scoped when submitted.
+    if (this.#transport.writesGpu) this.#watch.run('writing column values', {}, writeAll);
+    else writeAll();
     this.bytesUploaded += bytes;
     this.encodeMs += performance.now() - started;
   }

@@ -11,6 +11,12 @@ export type Fill = (target: ArrayBuffer, offset: number) => void;
 export interface UploadTransport {
   /** Largest total of writes between two `begin` calls. */
   readonly maxChunkBytes: number;
+  /**
+   * Whether `write` calls the device itself (`writeBuffer`), so that the uploader runs it in an error
+   * scope. Staged and remote writes only fill memory: their GPU calls come at `flush`, in scopes of
+   * their own, and a scope around the filling would catch nothing.
+   */
+  readonly writesGpu: boolean;
   /** Prepares room for a chunk of `bytes` (≤ `maxChunkBytes`); may wait for the GPU. */
   begin(bytes: number): Promise<void>;
   /** Queues `byteLength` bytes (a multiple of 4) for `dst` at `dstOffset`, produced by `fill`. */

@@ -10,6 +10,7 @@ const FLUSH_BYTES = 16 << 20;
  */
 export class WriteBufferTransport implements UploadTransport {
   readonly maxChunkBytes = 64 << 20;
+  readonly writesGpu = true;
   readonly #queue: GPUQueue;
   readonly #limit: number;
   readonly #inFlight: Promise<void>[] = [];
