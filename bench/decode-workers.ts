@@ -2,9 +2,11 @@
 // (1: decoded on the loader's thread), interleaved with the raw staging-ring ceiling measured in the same
 // run, median of the repetitions. GB/s are bytes of the file a second; "of ring" is the ring's time for
 // the same GPU bytes over the load's time. A second ring line makes its destination within its time, as
-// four buffers (one a column), to show what making a table's buffers adds.
+// four buffers (one a column), to show what making a table's buffers adds. "loader busy" is the share of
+// the time the loader's thread was not waiting (Node's event loop utilization).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { LoaderService } from '../src/core/service/loader-service.js';
 import { stagingCeiling } from './ceilings.js';
 
@@ -29,6 +31,8 @@ export interface DecodeWorkersBench {
 interface Row {
   variant: string;
   ms: number[];
+  /** Share of each run's time the loader's thread was busy (its event loop not waiting). */
+  busy: number[];
 }
 
 const median = (xs: readonly number[]) => {
@@ -56,7 +60,7 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
     ? bench.counts.filter((n) => n > 1).map((n) => `workers:${n}:loader-reads`)
     : [];
   const variants = ['ring', 'ring+buffers', ...bench.counts.map((n) => `workers:${n}`), ...loaderReads];
-  const rows = new Map<string, Row>(variants.map((v) => [v, { variant: v, ms: [] }]));
+  const rows = new Map<string, Row>(variants.map((v) => [v, { variant: v, ms: [], busy: [] }]));
   let loadId = 1;
   const load = async (decodeWorkers: number, workersRead = true) => {
     bench.workersReadBodies?.(workersRead);
@@ -78,6 +82,7 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
     for (let i = 0; i < variants.length; i++) {
       const variant = variants[(i + rep) % variants.length] as string;
       let ms: number;
+      const loop = performance.eventLoopUtilization();
       if (variant === 'ring') ms = await stagingCeiling(bench.device, bench.source, bench.gpuBytes);
       else if (variant === 'ring+buffers')
         ms = await stagingCeiling(bench.device, bench.source, bench.gpuBytes, 4);
@@ -85,9 +90,14 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
         const [, count, reads] = variant.split(':');
         ms = await load(Number(count), reads === undefined);
       }
+      const busy = performance.eventLoopUtilization(loop).utilization;
       (rows.get(variant) as Row).ms.push(ms);
+      (rows.get(variant) as Row).busy.push(busy);
       const bytes = variant.startsWith('ring') ? bench.gpuBytes : bench.fileBytes;
-      console.log(`rep ${rep} ${variant}: ${ms.toFixed(0)} ms, ${(bytes / 1e6 / ms).toFixed(2)} GB/s`);
+      const gbs = (bytes / 1e6 / ms).toFixed(2);
+      console.log(
+        `rep ${rep} ${variant}: ${ms.toFixed(0)} ms, ${gbs} GB/s, loader thread busy ${busy.toFixed(2)}`,
+      );
     }
   }
   const ring = median((rows.get('ring') as Row).ms);
@@ -99,6 +109,7 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
       'median ms': Math.round(ms),
       'GB/s': Number((bytes / 1e6 / ms).toFixed(2)),
       'of ring': Number((ring / ms).toFixed(2)),
+      'loader busy': Number(median(row.busy).toFixed(2)),
     };
   });
   console.table(table);

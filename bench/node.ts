@@ -15,6 +15,7 @@ import type { ByteSource } from '../src/core/source/byte-source.js';
 import { nodeDecodeWorkers, tsxDecodeWorkers } from '../workers/node-decode-workers.js';
 import { nodeFileSource } from '../workers/node-file-source.js';
 import { sourceBytes, stagingCeiling, writeBufferCeiling } from './ceilings.js';
+import { runCopyContentionBench } from './copy-contention.js';
 import { runDecodeWorkersBench } from './decode-workers.js';
 import { runQueryBench } from './queries.js';
 import { printReport, type Sample, summarizeInput } from './report.js';
@@ -34,6 +35,8 @@ const { values: args } = parseArgs({
     'read-stream': { type: 'boolean', default: false },
     // With --decode-workers: each count also with the loader's thread reading the bodies.
     'compare-reads': { type: 'boolean', default: false },
+    // The staging ring beside threads that stream memory: 0,2,4,8 threads (see copy-contention.ts).
+    'copy-contention': { type: 'string' },
   },
 });
 const mib = Number(args.mib);
@@ -45,6 +48,18 @@ const gpu = create([]) as unknown as GPU;
 if (args.queries) {
   const rows = args.rows.split(',').map(Number);
   await runQueryBench(gpu, { rows, reps, out: args.out });
+  process.exit(0);
+}
+
+if (args['copy-contention']) {
+  const threads = args['copy-contention'].split(',').map(Number);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('no adapter');
+  const device = await adapter.requestDevice({
+    requiredLimits: { maxBufferSize: adapter.limits.maxBufferSize },
+  });
+  console.log('adapter', adapter.info.description || adapter.info.vendor);
+  await runCopyContentionBench({ device, source: sourceBytes(mib * 2 ** 20), threads, reps, out: args.out });
   process.exit(0);
 }
 

@@ -32,14 +32,17 @@ import { halfToFloat } from '../../src/core/columns/encoders/float-encoders.js';
 import type { EncodingRequest } from '../../src/core/columns/encoding.js';
 import { type ColumnPlan, planColumns } from '../../src/core/columns/type-plan.js';
 
-/** Encodes `batches` of one column as the uploader does, batch after batch, into one word array. */
-function encodeColumn(type: DataType, batches: Data[], encodings: EncodingRequest = 'auto') {
+/**
+ * Encodes `batches` of one column as the uploader does, batch after batch, into one word array whose
+ * every word starts as `stale` (a staging buffer mapped again holds an earlier batch's words).
+ */
+function encodeColumn(type: DataType, batches: Data[], encodings: EncodingRequest = 'auto', stale = 0) {
   const { plans } = planColumns(new Schema([new Field('c', type)]), { encodings }, 'u');
   const plan = plans[0];
   if (!plan) throw new Error('no plan');
   const encoder = createEncoder(plan, type);
   const rows = batches.reduce((n, b) => n + b.length, 0);
-  const words = new Uint32Array(Math.ceil(rows * plan.components) + 1);
+  const words = new Uint32Array(Math.ceil(rows * plan.components) + 1).fill(stale);
   for (const data of batches) {
     const n = encoder.wordsFor(data.length);
     const out = words.subarray(encoder.nextWord, encoder.nextWord + n);
@@ -251,6 +254,41 @@ describe('encoders write the documented words, batch after batch', () => {
     const capped = createEncoder(plans[0] as never, new Utf8(), { maxDictionary: 2 });
     expect(() => capped.encode(strings, 0, 4, new Uint32Array(4))).toThrow(
       /"name" has more than 2 distinct values/,
+    );
+  });
+});
+
+describe('memory that is not cleared', () => {
+  // Staging buffers and a decode worker's scratch buffers are reused without clearing: an encoder must
+  // write every word it owns, whatever the memory held.
+  it('every encoding writes every word of its rows: stale memory gives the same words as zeroed', () => {
+    const cases: Array<[DataType, unknown[], EncodingRequest]> = [
+      [new Int8(), [1, -2, 3, null, 5, -6, 7], 'auto'],
+      [new Uint16(), [1, 2, 65535, null, 5], 'auto'],
+      [new Float64(), [0.5, -1.5, null, 1e300, 4.5], 'auto'],
+      [new Float64(), [0.5, -1.5, null, 1e300, 4.5], 'exact'],
+      [new Float64(), [0.5, -1.5, null, 1e30, 4.5], { c: 'f32x2' }],
+      [new Int64(), [1n, -2n, null, 2n ** 62n], 'auto'],
+      [new TimestampMillisecond(), [1767225600000n, null, 1767225600123n], { c: 'f32-relative' }],
+      [new Bool(), Array.from({ length: 70 }, (_, i) => (i % 5 === 0 ? null : i % 3 === 0)), 'auto'],
+      [new FixedSizeBinary(5), [new Uint8Array([1, 2, 3, 4, 5]), null, new Uint8Array(5).fill(9)], 'auto'],
+      [
+        new FixedSizeList(3, new Field('f', new Bool())),
+        [[true, false, true], null, [false, false, true]],
+        'auto',
+      ],
+      [new FixedSizeList(2, new Field('v', new Int16())), [[1, -2], [3, 4], null], 'auto'],
+      [new Dictionary(new Utf8(), new Int32()), ['b', 'a', null, 'b', 'c'], 'auto'],
+      [new Utf8(), ['x', 'y', null, 'x'], 'auto'],
+    ];
+    fc.assert(
+      fc.property(sizes, fc.integer({ min: 1, max: 0xffffffff }), (cut, stale) => {
+        for (const [type, values, encodings] of cases) {
+          const zeroed = encodeColumn(type, batchesOf(values, type, cut), encodings).words;
+          const reused = encodeColumn(type, batchesOf(values, type, cut), encodings, stale).words;
+          expect(Array.from(reused), String(type)).toEqual(Array.from(zeroed));
+        }
+      }),
     );
   });
 });

@@ -49,7 +49,7 @@ export function encodeBatch(
     0,
     wordCount,
   );
-  out.fill(0); // a reused buffer holds an earlier batch's words; encoders may expect zeros
+  // Not cleared: every encoder writes each word it owns (as it must into a staging buffer mapped again).
   const transfer = new Set<ArrayBuffer>([out.buffer]);
   moveWith(body.bytes, transfer);
   let at = 0;
