@@ -3,10 +3,10 @@
 // run, median of the repetitions. GB/s are bytes of the file a second; "of ring" is the ring's time for
 // the same GPU bytes over the load's time. A second ring line makes its destination within its time, as
 // four buffers (one a column), to show what making a table's buffers adds. "loader busy" is the share of
-// the time the loader's thread was not waiting (Node's event loop utilization).
+// the time the loader's thread was not waiting (Node's event loop utilization), "gc ms" its collections.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type { LoaderService } from '../src/core/service/loader-service.js';
 import { stagingCeiling } from './ceilings.js';
 
@@ -17,7 +17,11 @@ export interface DecodeWorkersBench {
   path: string;
   fileBytes: number;
   gpuBytes: number;
-  source: Uint8Array;
+  /**
+   * Makes the ring's source, the GPU bytes' size: made for each ring line and dropped after it, so that
+   * the loads do not run beside a gigabyte of the benchmark's own memory on their thread.
+   */
+  source: () => Uint8Array;
   counts: readonly number[];
   reps: number;
   out: string;
@@ -33,6 +37,25 @@ interface Row {
   ms: number[];
   /** Share of each run's time the loader's thread was busy (its event loop not waiting). */
   busy: number[];
+  /** Milliseconds of each run spent in the loader thread's garbage collections. */
+  gc: number[];
+}
+
+/** Sums the loader thread's garbage-collection pauses between `start` and `stop`. */
+function gcClock() {
+  let total = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) total += entry.duration;
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  return {
+    /** Milliseconds collected so far (entries arrive after their pause, so read it after a turn). */
+    async read(): Promise<number> {
+      await new Promise((resolve) => setImmediate(resolve));
+      return total;
+    },
+    stop: () => observer.disconnect(),
+  };
 }
 
 const median = (xs: readonly number[]) => {
@@ -60,7 +83,7 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
     ? bench.counts.filter((n) => n > 1).map((n) => `workers:${n}:loader-reads`)
     : [];
   const variants = ['ring', 'ring+buffers', ...bench.counts.map((n) => `workers:${n}`), ...loaderReads];
-  const rows = new Map<string, Row>(variants.map((v) => [v, { variant: v, ms: [], busy: [] }]));
+  const rows = new Map<string, Row>(variants.map((v) => [v, { variant: v, ms: [], busy: [], gc: [] }]));
   let loadId = 1;
   const load = async (decodeWorkers: number, workersRead = true) => {
     bench.workersReadBodies?.(workersRead);
@@ -78,28 +101,33 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
   // Not timed: starts the most workers any count needs (a loader keeps them), and warms the ring.
   const most = Math.max(...bench.counts);
   console.log(`warm-up with ${most} decode workers: ${(await load(most)).toFixed(0)} ms`);
+  const gc = gcClock();
   for (let rep = 0; rep < bench.reps; rep++) {
     for (let i = 0; i < variants.length; i++) {
       const variant = variants[(i + rep) % variants.length] as string;
       let ms: number;
       const loop = performance.eventLoopUtilization();
-      if (variant === 'ring') ms = await stagingCeiling(bench.device, bench.source, bench.gpuBytes);
+      const gcBefore = await gc.read();
+      if (variant === 'ring') ms = await stagingCeiling(bench.device, bench.source(), bench.gpuBytes);
       else if (variant === 'ring+buffers')
-        ms = await stagingCeiling(bench.device, bench.source, bench.gpuBytes, 4);
+        ms = await stagingCeiling(bench.device, bench.source(), bench.gpuBytes, 4);
       else {
         const [, count, reads] = variant.split(':');
         ms = await load(Number(count), reads === undefined);
       }
       const busy = performance.eventLoopUtilization(loop).utilization;
+      const gcMs = (await gc.read()) - gcBefore;
+      (rows.get(variant) as Row).gc.push(gcMs);
       (rows.get(variant) as Row).ms.push(ms);
       (rows.get(variant) as Row).busy.push(busy);
       const bytes = variant.startsWith('ring') ? bench.gpuBytes : bench.fileBytes;
       const gbs = (bytes / 1e6 / ms).toFixed(2);
       console.log(
-        `rep ${rep} ${variant}: ${ms.toFixed(0)} ms, ${gbs} GB/s, loader thread busy ${busy.toFixed(2)}`,
+        `rep ${rep} ${variant}: ${ms.toFixed(0)} ms, ${gbs} GB/s, loader thread busy ${busy.toFixed(2)}, collecting ${gcMs.toFixed(0)} ms`,
       );
     }
   }
+  gc.stop();
   const ring = median((rows.get('ring') as Row).ms);
   const table = [...rows.values()].map((row) => {
     const ms = median(row.ms);
@@ -110,6 +138,7 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
       'GB/s': Number((bytes / 1e6 / ms).toFixed(2)),
       'of ring': Number((ring / ms).toFixed(2)),
       'loader busy': Number(median(row.busy).toFixed(2)),
+      'gc ms': Math.round(median(row.gc)),
     };
   });
   console.table(table);

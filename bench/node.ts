@@ -103,14 +103,13 @@ const device = await (async () => {
 
 if (args['decode-workers']) {
   const counts = args['decode-workers'].split(',').map(Number);
-  const source = sourceBytes(gpuBytes);
   await runDecodeWorkersBench({
     service,
     device,
     path,
     fileBytes,
     gpuBytes,
-    source,
+    source: () => sourceBytes(gpuBytes),
     counts,
     reps,
     out: args.out,
