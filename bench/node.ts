@@ -190,7 +190,13 @@ for (let rep = 0; rep < reps; rep++) {
   for (let i = 0; i < variants.length; i++) {
     const variant = variants[(i + rep) % variants.length] as VariantId;
     const result = await run(variant);
-    samples.push({ rep, variant, heapBytes: process.memoryUsage().heapUsed, ...result });
+    samples.push({
+      rep,
+      variant,
+      heapBytes: process.memoryUsage().heapUsed,
+      heapAfterBytes: Number.NaN,
+      ...result,
+    });
     // Printed as it goes: a crash mid-run still leaves the figures so far.
     console.log(
       `rep ${rep} ${variant}: ${result.msTotal.toFixed(0)} ms, ${(fileBytes / 1e6 / (result.msTotal / 1000)).toFixed(0)} MB/s`,

@@ -3,8 +3,16 @@ import { type BenchInput, SMALL_FILE_PREFIX } from './inputs.js';
 import { type Summary, summarize } from './stats.js';
 import { type RunResult, VARIANTS, type VariantId } from './variants.js';
 
-/** One run of one variant, with the peak heap of where it ran. */
-export type Sample = RunResult & { rep: number; variant: VariantId; heapBytes: number };
+/**
+ * One run of one variant, with the peak heap of where it ran and that heap once the run ended and a
+ * collection ran (what the load left behind; `NaN` where not sampled).
+ */
+export type Sample = RunResult & {
+  rep: number;
+  variant: VariantId;
+  heapBytes: number;
+  heapAfterBytes: number;
+};
 
 /** Per-variant summary of one input. */
 export interface VariantReport {
@@ -14,6 +22,8 @@ export interface VariantReport {
   msToFirstProgress: Summary | null;
   /** `null` where the heap was not sampled (a new loader's worker). */
   heapMiB: Summary | null;
+  /** The same heap after the run and a forced collection: what stays. */
+  heapAfterMiB: Summary | null;
   /** `ours:cold`: milliseconds `createLoader` took. */
   msCreate: Summary | null;
   longTasks: number;
@@ -103,6 +113,7 @@ export function summarizeInput(
       msToFirstBatch: numbers((s) => s.msToFirstBatch),
       msToFirstProgress: numbers((s) => s.msToFirstProgress),
       heapMiB: numbers((s) => (Number.isFinite(s.heapBytes) ? s.heapBytes / MiB : null)),
+      heapAfterMiB: numbers((s) => (Number.isFinite(s.heapAfterBytes) ? s.heapAfterBytes / MiB : null)),
       msCreate: numbers((s) => s.msCreate),
       longTasks: Math.max(...runs.map((s) => s.longTasks)),
       longestTaskMs: Math.max(...runs.map((s) => s.longestTaskMs)),
@@ -180,6 +191,7 @@ export function printReport(r: InputReport): void {
     'first batch ms': fmt(v.msToFirstBatch),
     'first progress ms': fmt(v.msToFirstProgress, 1),
     'heap MiB': fmt(v.heapMiB),
+    'heap after MiB': fmt(v.heapAfterMiB, 1),
     'long tasks': v.fps ? `${v.longTasks} (max ${v.longestTaskMs.toFixed(0)} ms)` : '–',
     fps: fmt(v.fps),
     [STAGES_HEADING]: stagesCell(v.stages),
@@ -212,10 +224,13 @@ function framesLine(r: InputReport): string {
 export function targets(reports: InputReport[]) {
   const big = reports.filter((r) => r.input.includes('256mib'));
   const ours = `ours:${DEFAULT_STRATEGY}` as const;
-  const heapRatio = (batch: string) => {
-    const a = reports.find((r) => r.input === `64mib-${batch}-stream.arrow`)?.variants[ours]?.heapMiB?.median;
-    const b = reports.find((r) => r.input === `256mib-${batch}-stream.arrow`)?.variants[ours]?.heapMiB
-      ?.median;
+  const heapRatio = (batch: string, after = false) => {
+    const heap = (mib: number) => {
+      const v = reports.find((r) => r.input === `${mib}mib-${batch}-stream.arrow`)?.variants[ours];
+      return (after ? v?.heapAfterMiB : v?.heapMiB)?.median;
+    };
+    const a = heap(64);
+    const b = heap(256);
     return a && b ? b / a : null;
   };
   return {
@@ -263,6 +278,7 @@ export function targets(reports: InputReport[]) {
     ),
     deviceLongestTaskMs: Math.max(0, ...reports.map((r) => r.variants['ours:device']?.longestTaskMs ?? 0)),
     heap256Over64: { small: heapRatio('small'), large: heapRatio('large') },
+    heapAfter256Over64: { small: heapRatio('small', true), large: heapRatio('large', true) },
   };
 }
 
@@ -316,13 +332,13 @@ export function toMarkdown(result: {
             `first batch ${fmt(r.ratios.naiveOverColdFirstBatch, 1)} (createLoader ${fmt(r.variants['ours:cold']?.msCreate)} ms)`
           : ''),
       '',
-      `| variant | MB/s | total ms | first batch ms | first progress ms | heap MiB | long tasks (longest ms) | fps | ${STAGES_HEADING} |`,
-      '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      `| variant | MB/s | total ms | first batch ms | first progress ms | heap MiB | heap after MiB | long tasks (longest ms) | fps | ${STAGES_HEADING} |`,
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const [id, v] of Object.entries(r.variants) as Array<[VariantId, VariantReport]>) {
       const stages = stagesCell(v.stages);
       lines.push(
-        `| ${id} | ${fmt(v.mbps)} | ${fmt(v.msTotal)} | ${fmt(v.msToFirstBatch)} | ${fmt(v.msToFirstProgress)} | ${fmt(v.heapMiB)} | ` +
+        `| ${id} | ${fmt(v.mbps)} | ${fmt(v.msTotal)} | ${fmt(v.msToFirstBatch)} | ${fmt(v.msToFirstProgress)} | ${fmt(v.heapMiB)} | ${fmt(v.heapAfterMiB, 1)} | ` +
           `${v.fps ? `${v.longTasks} (${v.longestTaskMs.toFixed(0)})` : '–'} | ${fmt(v.fps)} | ${stages} |`,
       );
     }

@@ -164,7 +164,7 @@ async function runOnce(
   sampler: HeapSampler,
   variant: VariantId,
   input: BenchInput,
-): Promise<RunResult & { heapBytes: number }> {
+): Promise<RunResult & { heapBytes: number; heapAfterBytes: number }> {
   const target = heapTarget(variant);
   const worker =
     target === 'page' || target === null
@@ -186,9 +186,12 @@ async function runOnce(
     url,
     gpuBytes: input.gpuBytes,
   });
-  if (target === null || args['no-heap']) return { ...(await work), heapBytes: Number.NaN };
+  if (target === null || args['no-heap'])
+    return { ...(await work), heapBytes: Number.NaN, heapAfterBytes: Number.NaN };
   const { result, peak } = await sampler.peakDuring(worker, work);
-  return { ...result, heapBytes: peak };
+  // What the load left behind, apart from garbage not yet collected (which the peak includes).
+  await sampler.collectGarbage(worker);
+  return { ...result, heapBytes: peak, heapAfterBytes: await sampler.usage(worker) };
 }
 
 /** What makes a smoke run red: a variant without a finite time, or a bound broken. */
