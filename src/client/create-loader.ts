@@ -1,6 +1,5 @@
 import * as Comlink from 'comlink';
-import { AbortError, ArgumentError } from '../core/errors.js';
-import { type LoaderWorkerApi, registerErrorTransfer, type WorkerLoadRequest } from '../protocol.js';
+import { type LoaderWorkerApi, registerErrorTransfer } from '../protocol.js';
 import type {
   AdapterSummary,
   BatchLanded,
@@ -13,11 +12,10 @@ import type {
   UploadStrategy,
 } from '../types.js';
 import type { DeviceTable } from './device-table.js';
-import { GpuTable, tableHandle } from './gpu-table.js';
-import { discardSource, prepareSource, type WireSource } from './load-source.js';
-import { checkLoaderOptions, checkLoadOptions, checkOpenOptions, invalidOption } from './options.js';
-import { type RenderUpdate, RenderView, workerViewSettings } from './render-view.js';
-import { TableFeed } from './table-feed.js';
+import type { GpuTable } from './gpu-table.js';
+import { inspectSource, type LoaderLink, loadTable, openTable, renderTable } from './loader-calls.js';
+import { checkLoaderOptions, invalidOption } from './options.js';
+import type { RenderUpdate, RenderView } from './render-view.js';
 import { WorkerGuard } from './worker-guard.js';
 
 /** Options of `createLoader`. */
@@ -186,9 +184,6 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
   const guard = new WorkerGuard(worker, { ping: () => remote.ping() });
   // A worker that dies mid-load leaves nothing of that load on the caller's device.
   if (caller) guard.onFail((error) => caller.workerDied(error));
-  let nextLoadId = 1;
-  let closed = false;
-
   try {
     await guard.run(() =>
       remote.init(
@@ -212,140 +207,14 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
     (lost) => guard.run(async () => remote.deviceLost(lost.message || String(lost.reason))).catch(() => {}),
     () => {},
   );
-
-  /**
-   * Runs one worker call that `signal` cancels through `cancel(loadId)`. A stream source that the call
-   * did not take (aborted before it started, the worker gone) is cancelled: nothing is left pulling.
-   */
-  async function cancellable<T>(
-    what: string,
-    wire: WireSource,
-    signal: AbortSignal | undefined,
-    call: (loadId: number) => Promise<T>,
-  ): Promise<T> {
-    const href = wire.url;
-    try {
-      if (signal?.aborted)
-        throw new AbortError(`${what} of ${href} was aborted before it started`, { url: href });
-      const loadId = nextLoadId++;
-      const onAbort = () => void guard.run(async () => remote.cancel(loadId)).catch(() => {});
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        return await guard.run(() => call(loadId));
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-      }
-    } catch (error) {
-      if (wire.source?.kind === 'stream') discardSource(wire.source.stream, error);
-      throw error;
-    }
-  }
-
-  /** Calls `remote.open`, then follows the load to its end; `signal` cancels it until then. */
-  async function open(wire: WireSource, options: OpenOptions): Promise<GpuTable> {
-    const { signal, onProgress, onBatch } = options;
-    if (signal?.aborted) {
-      if (wire.source?.kind === 'stream') discardSource(wire.source.stream, signal.reason);
-      throw new AbortError(`Load of ${wire.url} was aborted before it started`, { url: wire.url });
-    }
-    const loadId = nextLoadId++;
-    const onAbort = () => void guard.run(async () => remote.cancel(loadId)).catch(() => {});
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const stop = () => signal?.removeEventListener('abort', onAbort);
-    const feed = new TableFeed(onBatch);
-    try {
-      const request: WorkerLoadRequest = {
-        ...workerRequest(loadId, wire.url, options),
-        ...(wire.request ? { request: wire.request } : {}),
-        ...(wire.source ? { source: wire.source } : {}),
-      };
-      const snapshot = await guard.run(() =>
-        remote.open(
-          Comlink.transfer(request, wire.transfer),
-          onProgress ? Comlink.proxy(onProgress) : undefined,
-          Comlink.proxy(feed.receive),
-        ),
-      );
-      const ended = guard.run(() => remote.loaded(loadId));
-      ended.then(stop, stop);
-      if (caller) return caller.openedTable(snapshot, remote, guard, { feed, ended });
-      return new GpuTable(snapshot, remote, guard, { feed, ended });
-    } catch (error) {
-      stop();
-      if (wire.source?.kind === 'stream') discardSource(wire.source.stream, error);
-      throw error;
-    }
-  }
-
+  let nextLoadId = 1;
+  let closed = false;
+  const link: LoaderLink = { remote, guard, caller, nextLoadId: () => nextLoadId++ };
   return {
-    async load(source, loadOptions = {}) {
-      const wire = prepareSource(source, loadOptions, checkLoadOptions);
-      const { signal, onProgress } = loadOptions;
-      const progress = onProgress ? Comlink.proxy(onProgress) : undefined;
-      const snapshot = await cancellable('Load', wire, signal, (loadId) =>
-        remote.load(
-          Comlink.transfer(
-            {
-              loadId,
-              url: wire.url,
-              ...(wire.request ? { request: wire.request } : {}),
-              ...(wire.source ? { source: wire.source } : {}),
-              columns: loadOptions.columns ? [...loadOptions.columns] : undefined,
-              encodings: loadOptions.encodings,
-              unsupported: loadOptions.unsupported,
-              maxDictionary: loadOptions.maxDictionary,
-              rows: loadOptions.rows,
-              upload: loadOptions.upload,
-              timeoutMs: loadOptions.timeoutMs,
-              decodeWorkers: loadOptions.decodeWorkers,
-            },
-            wire.transfer,
-          ),
-          progress,
-        ),
-      );
-      return caller ? caller.table(snapshot, remote, guard) : new GpuTable(snapshot, remote, guard);
-    },
-    async open(source, openOptions = {}) {
-      return open(prepareSource(source, openOptions, checkOpenOptions), openOptions);
-    },
-    async inspect(source, inspectOptions = {}) {
-      // The same checks as load's: inspect takes a subset of its options.
-      const wire = prepareSource(source, inspectOptions, checkLoadOptions);
-      return cancellable('Inspection', wire, inspectOptions.signal, (loadId) =>
-        remote.inspect(
-          Comlink.transfer(
-            {
-              loadId,
-              url: wire.url,
-              ...(wire.request ? { request: wire.request } : {}),
-              ...(wire.source ? { source: wire.source } : {}),
-              columns: inspectOptions.columns ? [...inspectOptions.columns] : undefined,
-              encodings: inspectOptions.encodings,
-              unsupported: inspectOptions.unsupported,
-              timeoutMs: inspectOptions.timeoutMs,
-            },
-            wire.transfer,
-          ),
-        ),
-      );
-    },
-    async render(canvas, renderOptions) {
-      if (caller)
-        throw onCallerDevice('render', "draw it with table.columns[i].buffers in the device's own pipelines");
-      checkCanvas(canvas);
-      if (typeof renderOptions !== 'object' || renderOptions === null) {
-        throw invalidOption('render', 'options', 'an object { table, x, y, … }', renderOptions);
-      }
-      const { table, ...settings } = renderOptions;
-      const handle = tableHandle(table);
-      if (!handle || handle.remote !== remote) {
-        throw invalidOption('render', 'table', 'a table this loader loaded', table);
-      }
-      const request = { ...workerViewSettings(table, settings), tableId: handle.tableId };
-      const info = await guard.run(() => remote.render(Comlink.transfer(canvas, [canvas]), request));
-      return new RenderView(info, table, remote, guard);
-    },
+    load: async (source, loadOptions = {}) => loadTable(link, source, loadOptions),
+    open: async (source, openOptions = {}) => openTable(link, source, openOptions),
+    inspect: async (source, inspectOptions = {}) => inspectSource(link, source, inspectOptions),
+    render: async (canvas, renderOptions) => renderTable(link, canvas, renderOptions),
     adapterInfo: () => guard.run(() => remote.adapterInfo()),
     memory: async () => (caller ? caller.tables.memory() : guard.run(() => remote.memory())),
     trim: () => guard.run(() => remote.trim()),
@@ -365,30 +234,6 @@ function wordBytes(bytes: number | undefined): number | undefined {
   return bytes === undefined ? undefined : bytes - (bytes % 4);
 }
 
-/** What a loader given a device does not do: `call` draws or hands out tables in the worker's own way. */
-function onCallerDevice(call: string, instead: string): ArgumentError {
-  return new ArgumentError(
-    `${call}() is not available on a loader made with { device }: the tables live on the caller's device; ${instead}`,
-    { option: 'device' },
-  );
-}
-
-/** One `load` or `open` as it crosses to the worker. */
-function workerRequest(loadId: number, href: string, options: LoadOptions): WorkerLoadRequest {
-  return {
-    loadId,
-    url: href,
-    columns: options.columns ? [...options.columns] : undefined,
-    encodings: options.encodings,
-    unsupported: options.unsupported,
-    maxDictionary: options.maxDictionary,
-    rows: options.rows,
-    upload: options.upload,
-    timeoutMs: options.timeoutMs,
-    decodeWorkers: options.decodeWorkers,
-  };
-}
-
 /** The loader's worker; a `workerUrl` the browser refuses (malformed, cross-origin) is `INVALID_ARGUMENT`. */
 function startWorker(workerUrl: string | URL | undefined): Worker {
   // The options stay literal in the first call: Vite bundles the worker only when it can read them.
@@ -403,14 +248,4 @@ function startWorker(workerUrl: string | URL | undefined): Worker {
   } catch (error) {
     throw invalidOption('createLoader', 'workerUrl', `a URL a worker can start from (${error})`, workerUrl);
   }
-}
-
-/** `INVALID_ARGUMENT` unless `canvas` is an `OffscreenCanvas` (a `<canvas>` element must be transferred first). */
-function checkCanvas(canvas: unknown): asserts canvas is OffscreenCanvas {
-  if (typeof OffscreenCanvas !== 'undefined' && canvas instanceof OffscreenCanvas) return;
-  const element = typeof HTMLCanvasElement !== 'undefined' && canvas instanceof HTMLCanvasElement;
-  const expected = element
-    ? 'an OffscreenCanvas: call canvas.transferControlToOffscreen() and pass what it returns'
-    : 'an OffscreenCanvas (from canvas.transferControlToOffscreen())';
-  throw invalidOption('render', 'canvas', expected, canvas);
 }
