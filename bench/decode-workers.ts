@@ -41,7 +41,7 @@ interface Row {
   gc: number[];
 }
 
-/** Sums the loader thread's garbage-collection pauses between `start` and `stop`. */
+/** Sums this thread's garbage-collection pauses from now until `stop`; `read` gives the sum so far. */
 function gcClock() {
   let total = 0;
   const observer = new PerformanceObserver((list) => {

@@ -31,10 +31,7 @@ export async function loadTable(
   const wire = prepareSource(source, options, checkLoadOptions);
   const progress = options.onProgress ? Comlink.proxy(options.onProgress) : undefined;
   const snapshot = await cancellable(link, 'Load', wire, options.signal, (loadId) =>
-    remote.load(
-      Comlink.transfer(sourced(wire, workerRequest(loadId, wire.url, options)), wire.transfer),
-      progress,
-    ),
+    remote.load(Comlink.transfer(workerRequest(loadId, wire, options), wire.transfer), progress),
   );
   return caller ? caller.table(snapshot, remote, guard) : new GpuTable(snapshot, remote, guard);
 }
@@ -58,7 +55,7 @@ export async function openTable(
   const stop = () => signal?.removeEventListener('abort', onAbort);
   const feed = new TableFeed(onBatch);
   try {
-    const request = sourced(wire, workerRequest(loadId, wire.url, options));
+    const request = workerRequest(loadId, wire, options);
     const snapshot = await guard.run(() =>
       remote.open(
         Comlink.transfer(request, wire.transfer),
@@ -163,10 +160,10 @@ function sourced<R extends object>(wire: WireSource, request: R): R {
 }
 
 /** One `load` or `open` as it crosses to the worker. */
-function workerRequest(loadId: number, href: string, options: LoadOptions): WorkerLoadRequest {
-  return {
+function workerRequest(loadId: number, wire: WireSource, options: LoadOptions): WorkerLoadRequest {
+  return sourced(wire, {
     loadId,
-    url: href,
+    url: wire.url,
     columns: options.columns ? [...options.columns] : undefined,
     encodings: options.encodings,
     unsupported: options.unsupported,
@@ -175,7 +172,7 @@ function workerRequest(loadId: number, href: string, options: LoadOptions): Work
     upload: options.upload,
     timeoutMs: options.timeoutMs,
     decodeWorkers: options.decodeWorkers,
-  };
+  });
 }
 
 /** What a loader given a device does not do: `call` draws or hands out tables in the worker's own way. */
