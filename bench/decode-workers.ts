@@ -30,7 +30,15 @@ export interface DecodeWorkersBench {
    * workers), through this switch of the file source: `true` lets workers read them.
    */
   workersReadBodies?: (on: boolean) => void;
+  /**
+   * Also loads each count with the decode workers sending every column's words (none read from the
+   * file straight into staging memory), through this switch of the file source: `true` reads them.
+   */
+  readsIntoStaging?: (on: boolean) => void;
 }
+
+/** How a load's bytes are read: the default, or with one of the file source's abilities switched off. */
+type Reads = 'default' | 'loader-reads' | 'no-staging-reads';
 
 interface Row {
   variant: string;
@@ -71,30 +79,41 @@ const RING_NAMES: Record<string, string> = {
   'ring+buffers': 'staging ring, its 4 buffers made in the time',
 };
 
-/** `workers:4` → "4 decode worker(s)"; `:loader-reads` adds that the loader's thread read the bodies. */
+const READS_NAMES: Record<Reads, string> = {
+  default: '',
+  'loader-reads': ', bodies read by the loader',
+  'no-staging-reads': ', no words read into staging',
+};
+
+/** `workers:4` → "4 decode worker(s)", and how the bytes were read when not by default. */
 function variantName(variant: string): string {
   const [, count, reads] = variant.split(':');
-  return `${count} decode worker(s)${reads ? ', bodies read by the loader' : ''}`;
+  return `${count} decode worker(s)${READS_NAMES[(reads ?? 'default') as Reads]}`;
 }
 
 /** Runs every worker count and the ring ceiling `reps` times, rotating their order each repetition. */
 export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<void> {
-  const loaderReads = bench.workersReadBodies
-    ? bench.counts.filter((n) => n > 1).map((n) => `workers:${n}:loader-reads`)
-    : [];
-  const variants = ['ring', 'ring+buffers', ...bench.counts.map((n) => `workers:${n}`), ...loaderReads];
+  const pooled = bench.counts.filter((n) => n > 1);
+  const loaderReads = bench.workersReadBodies ? pooled.map((n) => `workers:${n}:loader-reads`) : [];
+  const noStaging = bench.readsIntoStaging ? pooled.map((n) => `workers:${n}:no-staging-reads`) : [];
+  const variants = [
+    ...['ring', 'ring+buffers', ...bench.counts.map((n) => `workers:${n}`)],
+    ...[...loaderReads, ...noStaging],
+  ];
   const rows = new Map<string, Row>(variants.map((v) => [v, { variant: v, ms: [], busy: [], gc: [] }]));
   let loadId = 1;
-  const load = async (decodeWorkers: number, workersRead = true) => {
-    bench.workersReadBodies?.(workersRead);
+  const load = async (decodeWorkers: number, reads: Reads = 'default') => {
+    bench.workersReadBodies?.(reads !== 'loader-reads');
+    bench.readsIntoStaging?.(reads !== 'no-staging-reads');
     const request = { loadId: loadId++, url: bench.path, upload: 'staging' as const, decodeWorkers };
     const table = await bench.service.load(request);
     await bench.service.destroyTable(table.tableId);
     const { fetchWaitMs, decodeMs, encodeMs, gpuWaitMs } = table.stats.stages;
     const stages = [fetchWaitMs, decodeMs, encodeMs, gpuWaitMs].map((ms) => ms.toFixed(0)).join('/');
     const byWorkers = (table.stats.bytesReadByWorkers / 2 ** 20).toFixed(0);
+    const intoStaging = (table.stats.bytesReadIntoStaging / 2 ** 20).toFixed(0);
     console.log(
-      `  stages fetch wait/decode (all workers)/encode/gpu wait: ${stages} ms; ${byWorkers} MiB read by workers`,
+      `  stages fetch wait/decode (all workers)/encode/gpu wait: ${stages} ms; ${byWorkers} MiB read by workers, ${intoStaging} MiB into staging`,
     );
     return table.stats.msTotal;
   };
@@ -113,7 +132,7 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
         ms = await stagingCeiling(bench.device, bench.source(), bench.gpuBytes, 4);
       else {
         const [, count, reads] = variant.split(':');
-        ms = await load(Number(count), reads === undefined);
+        ms = await load(Number(count), (reads ?? 'default') as Reads);
       }
       const busy = performance.eventLoopUtilization(loop).utilization;
       const gcMs = (await gc.read()) - gcBefore;

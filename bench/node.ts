@@ -19,6 +19,7 @@ import { runCopyContentionBench } from './copy-contention.js';
 import { runDecodeWorkersBench } from './decode-workers.js';
 import { runQueryBench } from './queries.js';
 import { printReport, type Sample, summarizeInput } from './report.js';
+import { runRingReadsBench } from './ring-reads.js';
 import type { RunResult, VariantId } from './variants.js';
 
 const { values: args } = parseArgs({
@@ -35,8 +36,12 @@ const { values: args } = parseArgs({
     'read-stream': { type: 'boolean', default: false },
     // With --decode-workers: each count also with the loader's thread reading the bodies.
     'compare-reads': { type: 'boolean', default: false },
+    // Also loads with no words read from the file straight into staging memory.
+    'compare-staging-reads': { type: 'boolean', default: false },
     // The staging ring beside threads that stream memory: 0,2,4,8 threads (see copy-contention.ts).
     'copy-contention': { type: 'string' },
+    // The staging ring filled by file reads on libuv's threads: 1,2,4,8 pieces a slot (see ring-reads.ts).
+    'ring-reads': { type: 'string' },
   },
 });
 const mib = Number(args.mib);
@@ -76,6 +81,18 @@ await ensureDataset(path, spec);
 const fileBytes = (await stat(path)).size;
 const gpuBytes = spec.rows * 16;
 
+if (args['ring-reads']) {
+  const pieces = args['ring-reads'].split(',').map(Number);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('no adapter');
+  const device = await adapter.requestDevice({
+    requiredLimits: { maxBufferSize: adapter.limits.maxBufferSize },
+  });
+  console.log('adapter', adapter.info.description || adapter.info.vendor);
+  await runRingReadsBench({ device, path, bytes: gpuBytes, pieces, reps, out: args.out });
+  process.exit(0);
+}
+
 // Decode workers run decode.node.ts: from source through tsx, or its bundle beside this one (pack-node-bench.sh).
 const decodeWorkers = import.meta.url.endsWith('.mjs')
   ? nodeDecodeWorkers(new URL('./decode-node.mjs', import.meta.url), 0)
@@ -87,10 +104,13 @@ const service = new LoaderService(gpu, openFile, { decodeWorkers, idleTrimMs: 60
 // The file is read at a position straight into each batch's pooled buffer (no join copy), or its bodies
 // left to the decode workers to read (unless switched off, to compare).
 let workersReadBodies = true;
+// Words already in GPU form are read from the file straight into staging memory (unless switched off).
+let readsIntoStaging = true;
 async function openFile(url: string, signal: AbortSignal): Promise<ByteSource> {
   if (!args['read-stream']) {
     const source = await nodeFileSource(url, signal);
-    return workersReadBodies ? source : { ...source, bodyFile: undefined };
+    const reads = readsIntoStaging ? source : { ...source, readAt: undefined };
+    return workersReadBodies ? reads : { ...reads, bodyFile: undefined };
   }
   const body = createReadStream(url, { highWaterMark: 4 << 20 }) as AsyncIterable<Uint8Array>;
   return { body, bytesTotal: (await stat(url)).size };
@@ -118,6 +138,11 @@ if (args['decode-workers']) {
     workersReadBodies: args['compare-reads']
       ? (on) => {
           workersReadBodies = on;
+        }
+      : undefined,
+    readsIntoStaging: args['compare-staging-reads']
+      ? (on) => {
+          readsIntoStaging = on;
         }
       : undefined,
   });

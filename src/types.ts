@@ -103,6 +103,12 @@ export interface LoadStats {
    * the loader's thread skipped them. Counted in `bytesFetched` too.
    */
   bytesReadByWorkers: number;
+  /**
+   * Bytes of columns already in GPU form that the loader read from the source straight into staging
+   * memory, on threads of their own (a file in Node whose bodies decode workers read): no thread copied
+   * them into the staging buffers. Counted in `bytesUploaded` too.
+   */
+  bytesReadIntoStaging: number;
 }
 
 /** One column as it lies on the GPU. */

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { loadAborted, NetworkError } from '../src/core/errors.js';
 import type { ByobBody } from '../src/core/source/byob.js';
 import { ByteSlab } from '../src/core/source/byte-slab.js';
-import type { ByteSource } from '../src/core/source/byte-source.js';
+import type { BodyFileSpec, ByteSource } from '../src/core/source/byte-source.js';
 import { fileStamp } from './node-body-file.js';
 
 /** Bytes a chunk read of a file source reads (headers and small messages; bodies are read into their buffers). */
@@ -38,7 +38,53 @@ export async function nodeFileSource(path: string, signal?: AbortSignal): Promis
   const body = new FileBody(file, path, size);
   signal?.addEventListener('abort', () => body.close(), { once: true });
   const bodyFile = { path: resolve(path), stamp: fileStamp(stats) };
-  return { body, bytesTotal: size, readTail: (length) => readTail(path, size, length), bodyFile };
+  const reads = new PositionalReads(bodyFile);
+  return {
+    ...{ body, bytesTotal: size, readTail: (length: number) => readTail(path, size, length), bodyFile },
+    ...{ readAt: reads.readAt, closeReads: reads.close },
+  };
+}
+
+/**
+ * Reads of the file at any position, through a handle of its own (opened at the first read, and
+ * refused if the file is no longer the one the load opened): the body's handle closes once its last
+ * message is read, and words are read into staging memory after that. Reads go through the callback
+ * API (see `readAt`); the load closes the handle only once none is under way.
+ */
+class PositionalReads {
+  #file: Promise<FileHandle> | null = null;
+  #closed = false;
+
+  constructor(readonly spec: BodyFileSpec) {}
+
+  readonly readAt = async (target: Uint8Array, position: number): Promise<number> => {
+    if (this.#closed) throw new Error('the file was closed');
+    this.#file ??= openSame(this.spec);
+    const { fd } = await this.#file;
+    let filled = 0;
+    while (filled < target.byteLength) {
+      const length = target.byteLength - filled;
+      const { bytesRead } = await readAt(fd, target, filled, length, position + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled;
+  };
+
+  readonly close = (): void => {
+    this.#closed = true;
+    void this.#file?.then((file) => file.close()).catch(() => {});
+    this.#file = null;
+  };
+}
+
+/** Opens `spec.path` again; rejects when it is no longer the file the load opened. */
+async function openSame(spec: BodyFileSpec): Promise<FileHandle> {
+  const file = await open(spec.path, 'r');
+  const stamp = fileStamp(await file.stat());
+  if (stamp === spec.stamp) return file;
+  await file.close();
+  throw new Error(`the file changed since the load opened it (${stamp}, expected ${spec.stamp})`);
 }
 
 /** A file read front to back, in chunks or into given buffers, from one position that skips move on. */

@@ -24,7 +24,7 @@ import type { GpuContext } from '../../src/core/gpu/device-context.js';
 import { MessageKind } from '../../src/core/ipc/metadata/message.js';
 import { type LoadedTable, type PipelineInput, runPipeline } from '../../src/core/pipeline/load.js';
 import { DecodePool } from '../../src/core/pipeline/pool/decode-pool.js';
-import type { BodyFileSpec } from '../../src/core/source/byte-source.js';
+import type { BodyFileSpec, ByteSource } from '../../src/core/source/byte-source.js';
 import {
   nodeDecodeWorker,
   startTsxDecodeWorker,
@@ -335,23 +335,35 @@ describe('decode pool: bodies the workers read from the file themselves', () => 
   for (const test of CASES) {
     const compressed = /LZ4|ZSTD/.test(test.name);
     const what = compressed ? 'compressed bodies are read by the loader' : 'the workers read every body';
-    it(`${test.name}: 2 and 4 workers load a file as the loader thread does; ${what}`, async () => {
+    it(`${test.name}: 2 and 4 workers load a file as the loader thread does, with and without words read into staging; ${what}`, async () => {
       await withContext(async (context) => {
         const bytes = test.bytes();
         const reference = await loadImage(context, test, bytes, 0);
-        for (const workers of [2, 4]) {
+        for (const [workers, intoStaging] of [
+          [2, false],
+          [4, false],
+          [2, true],
+          [4, true],
+        ] as const) {
           const dir = await mkdtemp(join(tmpdir(), 'pool-file-'));
-          try {
+          const source = await (async () => {
             const path = join(dir, 'data.arrow');
             await writeFile(path, bytes);
-            const source = await nodeFileSource(path);
-            const more = { readTail: source.readTail, bodyFile: source.bodyFile, minDeferredBodyBytes: 0 };
+            return nodeFileSource(path);
+          })();
+          try {
+            const more = {
+              ...{ readTail: source.readTail, bodyFile: source.bodyFile, minDeferredBodyBytes: 0 },
+              ...(intoStaging ? { readAt: source.readAt, minSourceWordsBytes: 0 } : {}),
+            };
             const table = await runPipeline(
               input(context, bytes, source.body, test.encodings, workers, more),
             );
             const images = await readColumns(context.device, context.tracker, table.numRows, table.columns);
             const expected = compressed ? 0 : skippableBodyBytes(bytes);
-            expect(table.stats.bytesReadByWorkers, `${workers} workers`).toBe(expected);
+            const label = `${workers} workers${intoStaging ? ', words read into staging' : ''}`;
+            expect(table.stats.bytesReadByWorkers, label).toBe(expected);
+            if (!intoStaging || compressed) expect(table.stats.bytesReadIntoStaging, label).toBe(0);
             expect(table.numRows).toBe(reference.numRows);
             for (const [name, want] of reference.columns) {
               const got = images.get(name);
@@ -361,6 +373,7 @@ describe('decode pool: bodies the workers read from the file themselves', () => 
             }
             destroyColumns(context.tracker, table.columns);
           } finally {
+            source.closeReads?.();
             await rm(dir, { recursive: true, force: true });
           }
         }
@@ -472,6 +485,134 @@ describe('decode pool: failures while workers read the bodies', () => {
       dying.terminate();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('decode pool: words read from the file straight into staging', () => {
+  /** f32 and i32 go up as the file's own bytes, f64 and u16 are converted: 8 of each row's 18 bytes. */
+  const columns = { x: 'f32', y: 'f64', id: 'i32', kind: 'u16' } as const;
+  const ROWS = 40_000;
+
+  /** Reads through `source.readAt`, counting the reads under way; `fail` may replace a read's outcome. */
+  function countedReads(source: ByteSource, fail?: (call: number) => 'throw' | 'short' | null) {
+    const state = { calls: 0, underWay: 0, maxUnderWay: 0 };
+    const readAt = async (target: Uint8Array, position: number) => {
+      const call = ++state.calls;
+      state.underWay++;
+      state.maxUnderWay = Math.max(state.maxUnderWay, state.underWay);
+      try {
+        const got = await (source.readAt as NonNullable<ByteSource['readAt']>)(target, position);
+        const outcome = fail?.(call) ?? null;
+        if (outcome === 'throw') throw new Error('EIO: i/o error');
+        return outcome === 'short' ? Math.floor(got / 2) : got;
+      } finally {
+        state.underWay--;
+      }
+    };
+    return { state, readAt };
+  }
+
+  /** A load of the 80-batch file with words read into staging (any size) through `readAt`. */
+  async function stagingLoad(
+    context: GpuContext,
+    dir: string,
+    fail?: (call: number) => 'throw' | 'short' | null,
+    more: Partial<PipelineInput> = {},
+  ) {
+    const bytes = encodeDataset({ rows: ROWS, batchRows: 500, format: 'stream', columns });
+    const path = join(dir, 'data.arrow');
+    await writeFile(path, bytes);
+    const source = await nodeFileSource(path);
+    const reads = countedReads(source, fail);
+    const options = {
+      ...{ readTail: source.readTail, bodyFile: source.bodyFile, minDeferredBodyBytes: 0 },
+      ...{ readAt: reads.readAt, minSourceWordsBytes: 0, ...more },
+    };
+    const load = runPipeline(input(context, bytes, source.body, undefined, 4, options));
+    return { bytes, source, reads, load };
+  }
+
+  async function inDir(run: (dir: string) => Promise<void>): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'pool-staging-'));
+    try {
+      await run(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('f32 and i32 words are read into staging, byte for byte what the loader thread uploads', async () => {
+    await inDir((dir) =>
+      withContext(async (context) => {
+        const { bytes, source, reads, load } = await stagingLoad(context, dir);
+        const table = await load;
+        source.closeReads?.();
+        expect(table.numRows).toBe(ROWS);
+        expect(table.stats.bytesReadIntoStaging, 'x and id, 4 bytes a row each').toBe(ROWS * 8);
+        expect(reads.state.calls, 'one read per column per batch at least').toBeGreaterThanOrEqual(160);
+        const images = await readColumns(context.device, context.tracker, table.numRows, table.columns);
+        destroyColumns(context.tracker, table.columns);
+        const reference = await loadImage(context, { name: 'reference', bytes: () => bytes }, bytes, 0);
+        for (const [name, want] of reference.columns) {
+          expect(sameBytes(images.get(name)?.values ?? null, want.values), `${name} values`).toBe(true);
+        }
+        // Words smaller than the default least size stay with the workers' results.
+        const again = await stagingLoad(context, dir, undefined, { minSourceWordsBytes: undefined });
+        const small = await again.load;
+        again.source.closeReads?.();
+        expect(small.stats.bytesReadIntoStaging).toBe(0);
+        destroyColumns(context.tracker, small.columns);
+      }),
+    );
+  });
+
+  it('a read that fails is NETWORK at its byte offset, one cut short TRUNCATED; nothing is left behind and the next load runs', async () => {
+    await inDir((dir) =>
+      withContext(async (context) => {
+        for (const outcome of ['throw', 'short'] as const) {
+          const { source, reads, load } = await stagingLoad(context, dir, (call) =>
+            call === 30 ? outcome : null,
+          );
+          const error = await rejectionOf(load);
+          source.closeReads?.();
+          expect(error.code, error.message).toBe(outcome === 'throw' ? 'NETWORK' : 'TRUNCATED');
+          expect(error.details.byteOffset).toBeGreaterThan(0);
+          expect(error.message).toMatch(
+            outcome === 'throw'
+              ? /could not be read at byte \d+: .*EIO/
+              : /ends early: .* at byte offset \d+/,
+          );
+          expect(reads.state.underWay, 'no read still writing into staging memory').toBe(0);
+          expect(pool.idle).toBe(4);
+        }
+        const { source, load } = await stagingLoad(context, dir);
+        const table = await load;
+        source.closeReads?.();
+        expect(table.numRows).toBe(ROWS);
+        destroyColumns(context.tracker, table.columns);
+        // withContext then checks that every GPU buffer of the failed loads was destroyed.
+      }),
+    );
+  });
+
+  it('a load cancelled while reads are under way waits for them before it rejects; nothing is left behind', async () => {
+    await inDir((dir) =>
+      withContext(async (context) => {
+        const controller = new AbortController();
+        let updates = 0;
+        const onUpdate = () => {
+          if (++updates === 3) controller.abort();
+        };
+        const more = { signal: controller.signal, onUpdate };
+        const { source, reads, load } = await stagingLoad(context, dir, undefined, more);
+        const error = await rejectionOf(load);
+        source.closeReads?.();
+        expect(error.code, error.message).toBe('ABORTED');
+        expect(reads.state.calls).toBeGreaterThan(0);
+        expect(reads.state.underWay, 'no read still writing into staging memory').toBe(0);
+        expect(pool.idle).toBe(4);
+      }),
+    );
   });
 });
 

@@ -80,6 +80,7 @@ async function serve(file: BodyFile | null, bytes = BYTES): Promise<FromDecoder[
     options: {},
     schema,
     bodyFile: { path: '/data.arrow', stamp: '1:2:3:4' },
+    minSourceWords: null,
   } as const;
   handle(open);
   let index = 0;
@@ -178,7 +179,15 @@ describe('decode worker: results the loader has not asked for yet', () => {
     );
     const [schema, ...rest] = (await messages()) as [FramedMessage, ...FramedMessage[]];
     const bodyFileSpec = { path: '/data.arrow', stamp: '1:2:3:4' };
-    handle({ type: 'open', session: 1, url: URL, options: {}, schema, bodyFile: bodyFileSpec });
+    handle({
+      type: 'open',
+      session: 1,
+      url: URL,
+      options: {},
+      schema,
+      bodyFile: bodyFileSpec,
+      minSourceWords: null,
+    });
     for (const [batch, message] of rest.entries()) {
       const deferred: WireMessage = { ...message, body: new Uint8Array(0), deferred: true };
       handle({ type: 'message', session: 1, message: deferred, batch, send: sendNow.includes(batch) });

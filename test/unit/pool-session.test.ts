@@ -38,7 +38,7 @@ describe('PoolSession', () => {
     const [schema, ...rest] = (await messages()) as [FramedMessage, ...FramedMessage[]];
     const batches = rest.filter((m) => m.header.kind === MessageKind.RecordBatch);
     expect(batches).toHaveLength(4);
-    const session = pool.open(2, URL, { bodyFile: null }, schema);
+    const session = pool.open(2, URL, { bodyFile: null, minSourceWords: null }, schema);
     const sentOf = (index: number) =>
       ports.flatMap((p) =>
         p.sent.filter((m) => m.type === 'message' && m.batch === index).map((m) => ({ port: p, m })),

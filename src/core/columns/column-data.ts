@@ -15,6 +15,17 @@ export interface ColumnSlice {
    * encoding needs no earlier batch; `data` then holds only its type and length.
    */
   words?: Uint8Array | null;
+  /**
+   * Where the column's words for every row of the batch lie in the source, already in GPU form, when
+   * the uploader reads them from there itself (a file in Node, straight into staging memory).
+   */
+  sourceWords?: SourceRange | null;
+}
+
+/** Bytes of a load's source, by position. */
+export interface SourceRange {
+  position: number;
+  byteLength: number;
 }
 
 /** A batch as columns already sliced (and partly encoded) off the loader thread, in plan order. */

@@ -2,16 +2,17 @@ import type { LoadProgress, LoadStats, UploadStrategy } from '../../types.js';
 import { checkBatch } from '../columns/check-batch.js';
 import type { EncodingRequest } from '../columns/encoding.js';
 import { type ColumnPlan, planColumns, type SkippedColumn } from '../columns/type-plan.js';
-import { type ArrowGpuError, asArrowGpuError, GpuError, loadAborted } from '../errors.js';
+import { type ArrowGpuError, asArrowGpuError, GpuError, loadAborted, NetworkError } from '../errors.js';
 import type { BufferTracker } from '../gpu/buffer-tracker.js';
 import { GpuErrorWatch } from '../gpu/error-scope.js';
 import { LoneBatchTransport } from '../gpu/upload/lone-batch-transport.js';
 import type { StagingRing } from '../gpu/upload/staging-ring.js';
 import { StagingTransport } from '../gpu/upload/staging-transport.js';
 import { TableUploader, type UploadedColumn } from '../gpu/upload/table-uploader.js';
-import type { UploadTransport } from '../gpu/upload/transport.js';
+import type { ReadSource, UploadTransport } from '../gpu/upload/transport.js';
 import { WriteBufferTransport } from '../gpu/upload/write-buffer-transport.js';
 import { type BatchStream, openBatchStream } from '../ipc/decode.js';
+import { truncated } from '../ipc/faults.js';
 import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from '../ipc/framer.js';
 import { type MessageHeaderInfo, MessageKind } from '../ipc/metadata/message.js';
 import { nextTask } from '../next-task.js';
@@ -51,6 +52,14 @@ export interface PipelineInput {
   bodyFile?: BodyFileSpec;
   /** Smallest record batch body that decode workers read themselves (default 1 MiB). */
   minDeferredBodyBytes?: number;
+  /**
+   * Reads the source at a position into a given buffer, off this thread (a file in Node; see
+   * `ByteSource.readAt`). With decode workers that read the bodies and a staging upload, the words of
+   * columns already in GPU form are read through it straight into staging memory.
+   */
+  readAt?: (target: Uint8Array, position: number) => Promise<number>;
+  /** Smallest words of one column in one batch that are read straight into staging (default 256 KiB). */
+  minSourceWordsBytes?: number;
   /** Closes the request behind `source` (the network connection), at once; called when the load fails. */
   closeSource?: () => void;
   /** Names the source in errors. */
@@ -91,6 +100,9 @@ const SLOT_SLACK_BYTES = 64 << 10;
 
 /** Record batch bodies smaller than this are read by the loader even when decode workers could. */
 const MIN_DEFERRED_BODY_BYTES = 1 << 20;
+
+/** A column's words in a batch smaller than this are sent by its decode worker, not read into staging. */
+const MIN_SOURCE_WORDS_BYTES = 256 << 10;
 
 /** The read-ahead never shrinks below this, however much the queue holds. */
 const MIN_READ_AHEAD_BYTES = 4 << 20;
@@ -252,7 +264,12 @@ class Load {
     if (!decode || decode.workers < 2) return openBatchStream(this.#framer, url);
     const { columns, encodings, unsupported, bodyFile, bytesTotal } = this.#input;
     const readsBodies = bodyFile !== undefined && decode.pool.readsBodies;
-    const options = { columns, encodings, unsupported, bodyFile: readsBodies ? bodyFile : null };
+    const minWords = this.#input.minSourceWordsBytes ?? MIN_SOURCE_WORDS_BYTES;
+    const source = {
+      bodyFile: readsBodies ? bodyFile : null,
+      minSourceWords: readsBodies && this.#readsIntoStaging() ? minWords : null,
+    };
+    const options = { columns, encodings, unsupported, ...source };
     // The workers read the bodies the source holds whole: the loader thread never touches those bytes.
     if (readsBodies && bytesTotal != null) {
       // Small bodies are read with the headers around them: a worker's own read would save little.
@@ -313,6 +330,8 @@ class Load {
     const decided = this.#decided();
     Object.assign(this.#live, { failure: decided, ended: true });
     this.#transport?.release();
+    // The source is closed once this returns: no read from it may still be writing into staging memory.
+    await this.#transport?.settled?.();
     await this.#uploader?.destroy();
     // A staging slot made for this load's first batch and never used goes with the load.
     if (!this.#input.gpu.transport) await this.#input.gpu.ring.discardPrepared();
@@ -382,8 +401,35 @@ class Load {
   #localTransport(staging: boolean): UploadTransport {
     const { device, ring } = this.#input.gpu;
     if (!staging) return new WriteBufferTransport(device);
-    const staged = new StagingTransport(device, ring, this.#watch, this.#uploadAbort.signal);
+    const reads = this.#readsIntoStaging() ? this.#readSource() : undefined;
+    const staged = new StagingTransport(device, ring, this.#watch, this.#uploadAbort.signal, reads);
     return this.readWhileLoading ? new LoneBatchTransport(staged, new WriteBufferTransport(device)) : staged;
+  }
+
+  /**
+   * Whether words already in GPU form are read from the source straight into staging memory: a source
+   * read at a position, staging buffers on this thread, and a table not read while it loads (whose
+   * lone batches go through `writeBuffer`).
+   */
+  #readsIntoStaging(): boolean {
+    const { readAt, upload, gpu } = this.#input;
+    return readAt !== undefined && upload === 'staging' && !gpu.transport && !this.readWhileLoading;
+  }
+
+  /** `readAt` as the staging transport reads: the whole target, or `NETWORK` / `TRUNCATED` at its offset. */
+  #readSource(): ReadSource {
+    const { readAt, url } = this.#input;
+    const read = readAt as NonNullable<PipelineInput['readAt']>;
+    return async (target, position) => {
+      let got: number;
+      try {
+        got = await read(target, position);
+      } catch (error) {
+        const reason = `${url} could not be read at byte ${position}: ${String(error)}`;
+        throw new NetworkError(reason, { url, byteOffset: position }, { cause: error });
+      }
+      if (got < target.byteLength) throw truncated(url, position + got, target.byteLength - got);
+    };
   }
 
   /** The first record batch's header is read: its buffers are made while its body arrives. */
@@ -508,7 +554,9 @@ class Load {
   #markFirstOnGpu(): void {
     if (this.#firstOnGpu >= 0) return;
     this.#firstOnGpu = 0;
-    void this.#input.gpu.device.queue.onSubmittedWorkDone().then(
+    const transport = this.#transport as UploadTransport;
+    const landed = transport.landed?.() ?? this.#input.gpu.device.queue.onSubmittedWorkDone();
+    void landed.then(
       () => {
         this.#firstOnGpu = performance.now() - this.#t0;
         this.#uploader?.reserveAhead();
@@ -555,6 +603,7 @@ class Load {
       msTotal,
       messageBuffers: this.#pool.allocations,
       bytesReadByWorkers: this.#framer.deferredBytes,
+      bytesReadIntoStaging: transport instanceof StagingTransport ? transport.bytesFromSource : 0,
       stages: {
         fetchWaitMs: stream.fetchWaitMs,
         decodeMs: stream.decodeMs,

@@ -167,6 +167,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       return this.#tables.add(table, context);
     } finally {
       closeRequest.abort();
+      source.closeReads?.(); // the pipeline has ended: no read of it is under way
     }
   }
 
@@ -185,9 +186,10 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     this.devices.loadStarted();
     const closeRequest = new AbortController();
     let tableId: number | null = null; // known once added; no view can draw the table before
+    let source: ByteSource | null = null;
     try {
       const context = await this.#loadContext(request, entry);
-      const source = await this.#open(request, entry.controller.signal, closeRequest);
+      source = await this.#open(request, entry.controller.signal, closeRequest);
       const send = onUpdate && updateSender(onUpdate, context.transport !== undefined);
       const { table, done } = await openPipeline({
         ...this.#pipelineInput(request, context, source, closeRequest, startedAt, entry),
@@ -199,14 +201,17 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       });
       const opened = this.#tables.add(table, context);
       tableId = opened.tableId;
-      const ended = this.#whenLoaded(opened.tableId, done, request, entry, context).finally(() =>
-        closeRequest.abort(),
-      );
+      const reads = source;
+      const ended = this.#whenLoaded(opened.tableId, done, request, entry, context).finally(() => {
+        closeRequest.abort();
+        reads.closeReads?.();
+      });
       ended.catch(() => {}); // reported by `loaded`
       this.#opened.set(request.loadId, ended);
       return opened;
     } catch (error) {
       closeRequest.abort();
+      source?.closeReads?.();
       discardSourceSpec(request.source, loadAborted(request.url));
       this.#loads.delete(request.loadId);
       this.devices.loadEnded();
@@ -272,6 +277,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       source: source.body,
       readTail: source.readTail,
       bodyFile: source.bodyFile,
+      readAt: source.readAt,
       closeSource: () => closeRequest.abort(),
       url: request.url,
       bytesTotal: source.bytesTotal,

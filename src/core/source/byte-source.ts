@@ -15,6 +15,13 @@ export interface ByteSource {
    * file in Node): the loader then skips those bodies instead of reading and moving them.
    */
   bodyFile?: BodyFileSpec;
+  /**
+   * Reads bytes at `position` into `target`, off this thread (a file in Node): the bytes read, fewer
+   * only at the end of the source. Usable until `closeReads`, whatever happens to `body`.
+   */
+  readAt?: (target: Uint8Array, position: number) => Promise<number>;
+  /** Closes what `readAt` opened; called once the load has ended and no read is under way. */
+  closeReads?: () => void;
 }
 
 /** A file decode workers can open themselves: where it is, and what it was when the load opened it. */

@@ -78,6 +78,10 @@ export class ColumnSink {
     if (words === 0) return;
     const { buffer, rowBase } = this.values.target(row);
     const dstOffset = encoder.nextWord * 4 - columnBytes(this.plan, rowBase);
+    if (slice.sourceWords) {
+      this.#writeFromSource(transport, slice.sourceWords.position, buffer, dstOffset, first, count);
+      return;
+    }
     const raw = slice.words
       ? slice.words.subarray(first * encoder.wordsFor(1) * 4, (first + count) * encoder.wordsFor(1) * 4)
       : encoder.rawBytes(slice.data, first, count);
@@ -91,6 +95,25 @@ export class ColumnSink {
       encoder.encode(slice.data, first, count, new Uint32Array(target, offset, words));
       this.encodeMs += performance.now() - started;
     });
+  }
+
+  /** Queues rows `[first, first + count)` of words that lie in the source from `position`. */
+  #writeFromSource(
+    transport: UploadTransport,
+    position: number,
+    buffer: GPUBuffer,
+    dstOffset: number,
+    first: number,
+    count: number,
+  ): void {
+    const encoder = this.encoder as ColumnEncoder;
+    if (!transport.writeFromSource) {
+      // Never reached: a load asks for words left in the source only with a transport that reads them.
+      throw new Error(`column ${JSON.stringify(this.plan.name)}: words left in the source, no reader`);
+    }
+    const rowBytes = encoder.wordsFor(1) * 4;
+    transport.writeFromSource(buffer, dstOffset, position + first * rowBytes, count * rowBytes);
+    encoder.advance(count);
   }
 
   /** Appends the validity bits of the same rows. */

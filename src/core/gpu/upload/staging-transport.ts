@@ -1,11 +1,19 @@
 import { alignUp } from '../../columns/type-plan.js';
 import type { GpuErrorWatch } from '../error-scope.js';
 import { MAX_STAGING_BYTES, type StagedCopy, type StagingRing, type StagingSlot } from './staging-ring.js';
-import type { Fill, UploadTransport } from './transport.js';
+import type { Fill, ReadSource, UploadTransport } from './transport.js';
+
+/**
+ * A read from the source into a slot is split into pieces of at most this many bytes, read at once on
+ * other threads: one thread's read out of the page cache would otherwise pace the upload.
+ */
+const READ_PIECE_BYTES = 2 << 20;
 
 /**
  * Fills mapped staging buffers from a shared `StagingRing`. Consecutive batches coalesce into one slot
- * until it is full or the uploader flushes, so small batches do not cost one submit each.
+ * until it is full or the uploader flushes, so small batches do not cost one submit each. Made with a
+ * `ReadSource`, it also reads words straight from the source into a slot (`writeFromSource`): the slot
+ * is submitted once those reads are done, and given back unsubmitted if one fails or the load ends.
  */
 export class StagingTransport implements UploadTransport {
   readonly maxChunkBytes = MAX_STAGING_BYTES;
@@ -22,14 +30,44 @@ export class StagingTransport implements UploadTransport {
   #waitMs = 0;
   /** No slot was asked for yet: the first batch takes any slot that fits it (see `StagingRing.prepare`). */
   #first = true;
+  readonly #readSource: ReadSource | null;
+  /** Reads from the source into the slot being filled. */
+  #reads: Promise<void>[] = [];
+  /** Every slot's reads not yet settled. */
+  readonly #reading = new Set<Promise<unknown>>();
+  /** The first read from the source that failed. */
+  #failure: { error: unknown } | null = null;
+  #released = false;
+  /** Bytes read from the source straight into staging memory. */
+  bytesFromSource = 0;
 
-  /** The copies of each submission report their GPU errors into `watch`. */
-  constructor(device: GPUDevice, ring: StagingRing, watch: GpuErrorWatch, signal?: AbortSignal) {
+  /** The copies of each submission report their GPU errors into `watch`; `readSource` reads the source. */
+  constructor(
+    device: GPUDevice,
+    ring: StagingRing,
+    watch: GpuErrorWatch,
+    signal?: AbortSignal,
+    readSource?: ReadSource,
+  ) {
     this.#device = device;
     this.#ring = ring;
     this.#watch = watch;
     this.#signal = signal;
+    this.#readSource = readSource ?? null;
+    if (readSource) {
+      this.writeFromSource = this.#writeFromSource;
+      this.landed = this.#landed;
+    }
   }
+
+  writeFromSource?: (dst: GPUBuffer, dstOffset: number, position: number, byteLength: number) => void;
+  landed?: () => Promise<void>;
+
+  /** A slot flushed may still wait for its reads before it is submitted: done once it is, and copied. */
+  readonly #landed = async (): Promise<void> => {
+    await Promise.all(this.#pending);
+    await this.#device.queue.onSubmittedWorkDone();
+  };
 
   get inFlight(): number {
     return this.#ring.inFlight;
@@ -52,6 +90,7 @@ export class StagingTransport implements UploadTransport {
   }
 
   async begin(bytes: number): Promise<void> {
+    if (this.#failure) throw this.#failure.error;
     if (this.#slot && this.#used + bytes <= this.#slot.mapped.byteLength) return;
     this.flush();
     const started = performance.now();
@@ -87,20 +126,63 @@ export class StagingTransport implements UploadTransport {
     });
   }
 
+  #writeFromSource(dst: GPUBuffer, dstOffset: number, position: number, byteLength: number): void {
+    const read = this.#readSource as ReadSource;
+    this.write(dst, dstOffset, byteLength, (target, offset) => {
+      for (let done = 0; done < byteLength; done += READ_PIECE_BYTES) {
+        const n = Math.min(READ_PIECE_BYTES, byteLength - done);
+        const reading = read(new Uint8Array(target, offset + done, n), position + done);
+        reading.catch(() => {}); // seen once the slot's reads settle (`#submitAfter`)
+        this.#reads.push(reading);
+      }
+    });
+    this.bytesFromSource += byteLength;
+  }
+
   flush(): void {
     const slot = this.#slot;
     if (!slot) return;
     this.#slot = null;
+    const reads = this.#takeReads(slot);
     if (this.#copies.length === 0) {
       this.#ring.release(slot);
       return;
     }
     const copies = this.#copies;
-    const done = this.#watch.run('copying staged column bytes', {}, () => this.#ring.submit(slot, copies));
+    const submit = () =>
+      this.#watch.run('copying staged column bytes', {}, () => this.#ring.submit(slot, copies));
+    const done = reads ? this.#submitAfter(reads, slot, submit) : submit();
     done.catch(() => {}); // surfaced by finish() or the next acquire
     this.#pending.push(done);
     if (this.#pending.length > this.#ring.size) this.#pending.shift();
     this.#copies = [];
+  }
+
+  /** The slot's reads from the source, settled together (null when none), marked on the ring. */
+  #takeReads(slot: StagingSlot): Promise<PromiseSettledResult<void>[]> | null {
+    if (this.#reads.length === 0) return null;
+    const settled = Promise.allSettled(this.#reads);
+    this.#reads = [];
+    this.#reading.add(settled);
+    void settled.then(() => this.#reading.delete(settled));
+    this.#ring.writtenUntil(slot, settled);
+    return settled;
+  }
+
+  /** Submits `slot` once its reads are in; gives it back unsubmitted when one failed or the load ended. */
+  async #submitAfter(
+    reads: Promise<PromiseSettledResult<void>[]>,
+    slot: StagingSlot,
+    submit: () => Promise<void>,
+  ): Promise<void> {
+    const failed = (await reads).find((r) => r.status === 'rejected');
+    if (failed || this.#released) {
+      this.#ring.release(slot);
+      if (!failed) return;
+      this.#failure ??= { error: failed.reason };
+      throw failed.reason;
+    }
+    return submit();
   }
 
   async finish(): Promise<void> {
@@ -109,11 +191,22 @@ export class StagingTransport implements UploadTransport {
     await Promise.all(this.#pending);
     await this.#device.queue.onSubmittedWorkDone();
     this.#waitMs += performance.now() - started;
+    if (this.#failure) throw this.#failure.error;
   }
 
   release(): void {
-    if (this.#slot) this.#ring.release(this.#slot);
+    this.#released = true;
+    const slot = this.#slot;
     this.#slot = null;
     this.#copies = [];
+    if (!slot) return;
+    const reads = this.#takeReads(slot);
+    if (reads) void reads.then(() => this.#ring.release(slot));
+    else this.#ring.release(slot);
+  }
+
+  /** Resolves once no read from the source still writes into a slot (after `release`, before closing it). */
+  async settled(): Promise<void> {
+    while (this.#reading.size > 0) await Promise.all(this.#reading);
   }
 }

@@ -1,6 +1,12 @@
 /** Staging buffers, or `writeBuffer` submissions, in flight at once: the bound both strategies keep. */
 export const MAX_IN_FLIGHT = 2;
 
+/**
+ * Fills `target` with the source's bytes from `position` (a file read at a position, off this thread);
+ * rejects, naming the byte offset, when it cannot or the source ends first.
+ */
+export type ReadSource = (target: Uint8Array, position: number) => Promise<void>;
+
 /** Writes `byteLength` bytes into `target` starting at `offset`. */
 export type Fill = (target: ArrayBuffer, offset: number) => void;
 
@@ -23,6 +29,11 @@ export interface UploadTransport {
   write(dst: GPUBuffer, dstOffset: number, byteLength: number, fill: Fill): void;
   /** Queues bytes that need no conversion. */
   writeBytes(dst: GPUBuffer, dstOffset: number, bytes: Uint8Array): void;
+  /**
+   * Queues `byteLength` bytes of the source from `position`, read straight into transport memory (a
+   * multiple of 4). Only a transport made with a `ReadSource` has it.
+   */
+  writeFromSource?(dst: GPUBuffer, dstOffset: number, position: number, byteLength: number): void;
   /** Submits everything written so far. */
   flush(): void;
   /** Submits everything and waits until the GPU has done it. */
@@ -48,4 +59,9 @@ export interface UploadTransport {
    * it, the device queue's `onSubmittedWorkDone` tells when the writes are done.
    */
   landed?(): Promise<void>;
+  /**
+   * Resolves once nothing the transport started still writes into memory it held (reads from the
+   * source): a failed load waits for it before the source is closed.
+   */
+  settled?(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { checkBatch } from '../../columns/check-batch.js';
-import { type ColumnSlice, columnSlice } from '../../columns/column-data.js';
+import { type ColumnSlice, columnSlice, type SourceRange } from '../../columns/column-data.js';
 import { createEncoder, encodesAlone } from '../../columns/encoders/create-encoder.js';
 import type { ColumnPlan } from '../../columns/type-plan.js';
 import type { DecodedBatch } from '../../ipc/decode.js';
@@ -13,10 +13,25 @@ export interface EncodedBatch {
   transfer: ArrayBuffer[];
 }
 
-/** A batch's message body on the worker: sent to it, or read by it into a buffer of its own (`own`). */
+/**
+ * A batch's message body on the worker: sent to it, or read by it into a buffer of its own (`own`).
+ * `leaveInSource`: the body lies in the source at `position`, and words of `minBytes` or more that are
+ * its own bytes are left there for the loader to read.
+ */
 export interface WorkerBody {
   bytes: Uint8Array;
   own: boolean;
+  leaveInSource?: { position: number; minBytes: number } | null;
+}
+
+/** Where `words` lie in the source, when they are bytes of `body` that it leaves there. */
+function inSource(words: Uint8Array, body: WorkerBody): SourceRange | null {
+  const leave = body.leaveInSource;
+  if (!leave || words.byteLength < leave.minBytes || words.byteLength % 4 !== 0) return null;
+  if (words.buffer !== body.bytes.buffer) return null; // decompressed, or made by the encoder
+  const offset = words.byteOffset - body.bytes.byteOffset;
+  if (offset < 0 || offset + words.byteLength > body.bytes.byteLength) return null;
+  return { position: leave.position + offset, byteLength: words.byteLength };
 }
 
 /**
@@ -60,6 +75,8 @@ export function encodeBatch(
     if (!encoder)
       return { words: null, data: packer.pack(slice.data, transfer), bitmap, bitOffset, nullCount };
     let words = raw[i] ?? null;
+    const sourceWords = words && inSource(words, body);
+    if (sourceWords) return { words: null, data: null, sourceWords, bitmap, bitOffset, nullCount };
     if (words) moveWith(words, transfer);
     else {
       const n = encoder.wordsFor(rows);

@@ -1,7 +1,12 @@
 import type { FramedMessage } from '../../ipc/framer.js';
-import type { BodyFileSpec } from '../../source/byte-source.js';
 import { giveBack, PoolSession } from './pool-session.js';
-import type { DecodeWorkerPort, FromDecoder, SpawnDecodeWorker, WirePlanOptions } from './protocol.js';
+import type {
+  DecodeWorkerPort,
+  FromDecoder,
+  SessionSource,
+  SpawnDecodeWorker,
+  WirePlanOptions,
+} from './protocol.js';
 
 /** A decode worker of the pool: its port, the session it serves, and whether it died. */
 export class PoolWorker {
@@ -52,7 +57,7 @@ export class DecodePool {
   open(
     count: number,
     url: string,
-    options: WirePlanOptions & { bodyFile: BodyFileSpec | null },
+    options: WirePlanOptions & SessionSource,
     schema: FramedMessage,
   ): PoolSession {
     const workers: PoolWorker[] = [];

@@ -73,6 +73,8 @@ class DecoderSession {
   readonly #packer = new DataPacker();
   readonly #session: number;
   readonly #reader: WorkerBodies;
+  /** See `minSourceWords` in the `open` message. */
+  readonly #minSourceWords: number | null;
   /** Record batches the loader wants posted as soon as they are ready. */
   readonly #wanted = new Set<number>();
   /**
@@ -94,6 +96,7 @@ class DecoderSession {
   ) {
     this.#session = open.session;
     this.#reader = new WorkerBodies(open.url, bodies, scratch);
+    this.#minSourceWords = open.minSourceWords;
     this.push(open.schema, null, false);
     void this.#run(open.url, open.options).finally(() => {
       this.#reader.close();
@@ -158,12 +161,19 @@ class DecoderSession {
     for await (const message of this.#queue) {
       const index = this.#indices.get(message);
       if (index !== undefined) {
-        const body = message.deferred ? this.#reader.read(message) : { bytes: message.body, own: false };
+        const body = message.deferred ? this.#readBody(message) : { bytes: message.body, own: false };
         message.body = body.bytes;
         this.#bodies.set(index, body);
       }
       yield message;
     }
+  }
+
+  /** A deferred body, read here; words already in GPU form may be left in the source (see `WorkerBody`). */
+  #readBody(message: FramedMessage): WorkerBody {
+    const body = this.#reader.read(message);
+    const minBytes = this.#minSourceWords;
+    return minBytes === null ? body : { ...body, leaveInSource: { position: message.bodyOffset, minBytes } };
   }
 
   async #run(url: string, options: Extract<ToDecoder, { type: 'open' }>['options']): Promise<void> {

@@ -1,8 +1,7 @@
 import { deserializeError, type SerializedError, WorkerFailedError } from '../../errors.js';
 import type { FramedMessage } from '../../ipc/framer.js';
-import type { BodyFileSpec } from '../../source/byte-source.js';
 import type { PoolWorker } from './decode-pool.js';
-import type { FromDecoder, WireBatch, WireMessage, WirePlanOptions } from './protocol.js';
+import type { FromDecoder, SessionSource, WireBatch, WireMessage, WirePlanOptions } from './protocol.js';
 
 /** A worker's result, and how to hand its buffers back once the batch is uploaded. */
 export interface DecodedWire {
@@ -39,7 +38,7 @@ export class PoolSession {
     readonly id: number,
     workers: PoolWorker[],
     url: string,
-    options: WirePlanOptions & { bodyFile: BodyFileSpec | null },
+    options: WirePlanOptions & SessionSource,
     schema: FramedMessage,
     giveBack: (worker: PoolWorker) => void,
   ) {
@@ -49,8 +48,11 @@ export class PoolSession {
     for (const worker of workers) {
       worker.lend(this);
       const message = wire(schema, false);
-      const { bodyFile, ...plan } = options;
-      const open = { type: 'open', session: id, url, options: plan, schema: message.wire, bodyFile } as const;
+      const { bodyFile, minSourceWords, ...plan } = options;
+      const open = {
+        ...({ type: 'open', session: id, url, options: plan, schema: message.wire } as const),
+        ...{ bodyFile, minSourceWords },
+      };
       worker.port.post(open, message.transfer);
     }
   }

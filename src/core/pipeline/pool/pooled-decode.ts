@@ -5,11 +5,10 @@ import { type BatchStream, openBatchStream } from '../../ipc/decode.js';
 import type { FramedMessage } from '../../ipc/framer.js';
 import { MessageKind } from '../../ipc/metadata/message.js';
 import type { BytePool } from '../../source/byte-pool.js';
-import type { BodyFileSpec } from '../../source/byte-source.js';
 import type { DecodePool } from './decode-pool.js';
 import type { DecodedWire, PoolSession } from './pool-session.js';
 import { leafType, prepareBatch } from './prepared-batch.js';
-import type { WirePlanOptions } from './protocol.js';
+import type { SessionSource, WirePlanOptions } from './protocol.js';
 
 /** A batch on its way to the upload side, decoded on this thread or by a decode worker. */
 export interface QueuedBatch {
@@ -41,7 +40,7 @@ export interface PoolInput {
   pool: DecodePool;
   workers: number;
   /** The load's plan options, and where the workers read deferred bodies. */
-  options: WirePlanOptions & { bodyFile: BodyFileSpec | null };
+  options: WirePlanOptions & SessionSource;
   /** Where the framer joined bodies: dictionary bodies (copied to the workers) are released here at once. */
   bytePool: BytePool;
 }

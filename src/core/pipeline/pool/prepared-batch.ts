@@ -23,11 +23,11 @@ export function prepareBatch(
 ): PreparedBatch {
   const slices = batch.columns.map((column, i): ColumnSlice => {
     const type = types[i] as DataType;
-    const { words, bitmap, bitOffset, nullCount } = column;
+    const { words, sourceWords, bitmap, bitOffset, nullCount } = column;
     const data = column.data
       ? unpackData(type, column.data, dictionaries)
       : new Data(type, 0, batch.numRows, 0, undefined as never);
-    return { data, bitmap, bitOffset, nullCount, words };
+    return { data, bitmap, bitOffset, nullCount, words, sourceWords: sourceWords ?? null };
   });
   return { numRows: batch.numRows, slices };
 }

@@ -1,3 +1,4 @@
+import type { SourceRange } from '../../columns/column-data.js';
 import type { EncodingRequest } from '../../columns/encoding.js';
 import type { SerializedError } from '../../errors.js';
 import type { FramedMessage } from '../../ipc/framer.js';
@@ -53,6 +54,13 @@ export interface WirePlanOptions {
   unsupported?: 'error' | 'skip';
 }
 
+/** Where a session's workers read deferred bodies, and which words they leave in the source. */
+export interface SessionSource {
+  bodyFile: BodyFileSpec | null;
+  /** See `minSourceWords` in the `open` message. */
+  minSourceWords: number | null;
+}
+
 /** Loader thread → decode worker. A session is one load; a worker serves several at once. */
 export type ToDecoder =
   /** `bodyFile`: where the worker reads the bodies of `deferred` record batches (see `ByteSource.bodyFile`). */
@@ -63,6 +71,11 @@ export type ToDecoder =
       options: WirePlanOptions;
       schema: WireMessage;
       bodyFile: BodyFileSpec | null;
+      /**
+       * Words of this many bytes or more that a deferred body holds already in GPU form are left in the
+       * file, for the loader to read into staging memory itself (`WireColumn.sourceWords`); `null`: never.
+       */
+      minSourceWords: number | null;
     }
   /**
    * Dictionary batches go to every worker, in source order; record batches to one, with their index.
@@ -84,6 +97,8 @@ export interface WireColumn {
   words: Uint8Array | null;
   /** Else its decoded Arrow data, for the loader thread to encode in order. */
   data: PackedData | null;
+  /** Or where its words lie in the source, already in GPU form, for the loader to read (see `minSourceWords`). */
+  sourceWords?: SourceRange;
   bitmap: Uint8Array | null;
   bitOffset: number;
   nullCount: number;
