@@ -346,14 +346,16 @@ describe('decode pool: bodies the workers read from the file themselves', () => 
           [4, true],
         ] as const) {
           const dir = await mkdtemp(join(tmpdir(), 'pool-file-'));
+          const request = new AbortController();
           const source = await (async () => {
             const path = join(dir, 'data.arrow');
             await writeFile(path, bytes);
-            return nodeFileSource(path);
+            return nodeFileSource(path, request.signal);
           })();
           try {
             const more = {
               ...{ readTail: source.readTail, bodyFile: source.bodyFile, minDeferredBodyBytes: 0 },
+              closeSource: () => request.abort(), // as a loader closes it once the messages are read
               ...(intoStaging ? { readAt: source.readAt, minSourceWordsBytes: 0 } : {}),
             };
             const table = await runPipeline(
@@ -367,9 +369,9 @@ describe('decode pool: bodies the workers read from the file themselves', () => 
             expect(table.numRows).toBe(reference.numRows);
             for (const [name, want] of reference.columns) {
               const got = images.get(name);
-              expect(got && sameBytes(got.values, want.values), `${name} values`).toBe(true);
-              expect(got && sameBytes(got.validity, want.validity), `${name} validity`).toBe(true);
-              expect(got?.nullCount, `${name} nulls`).toBe(want.nullCount);
+              expect(got && sameBytes(got.values, want.values), `${name} values, ${label}`).toBe(true);
+              expect(got && sameBytes(got.validity, want.validity), `${name} validity, ${label}`).toBe(true);
+              expect(got?.nullCount, `${name} nulls, ${label}`).toBe(want.nullCount);
             }
             destroyColumns(context.tracker, table.columns);
           } finally {
@@ -493,16 +495,20 @@ describe('decode pool: words read from the file straight into staging', () => {
   const columns = { x: 'f32', y: 'f64', id: 'i32', kind: 'u16' } as const;
   const ROWS = 40_000;
 
-  /** Reads through `source.readAt`, counting the reads under way; `fail` may replace a read's outcome. */
-  function countedReads(source: ByteSource, fail?: (call: number) => 'throw' | 'short' | null) {
+  /** What a read through `countedReads` does: fail, come back short, or wait this many ms first. */
+  type Outcome = 'throw' | 'short' | number | null;
+
+  /** Reads through `source.readAt`, counting the reads under way; `fail` may change a read's outcome. */
+  function countedReads(source: ByteSource, fail?: (call: number) => Outcome) {
     const state = { calls: 0, underWay: 0, maxUnderWay: 0 };
     const readAt = async (target: Uint8Array, position: number) => {
       const call = ++state.calls;
       state.underWay++;
       state.maxUnderWay = Math.max(state.maxUnderWay, state.underWay);
       try {
-        const got = await (source.readAt as NonNullable<ByteSource['readAt']>)(target, position);
         const outcome = fail?.(call) ?? null;
+        if (typeof outcome === 'number') await new Promise((resolve) => setTimeout(resolve, outcome));
+        const got = await (source.readAt as NonNullable<ByteSource['readAt']>)(target, position);
         if (outcome === 'throw') throw new Error('EIO: i/o error');
         return outcome === 'short' ? Math.floor(got / 2) : got;
       } finally {
@@ -512,20 +518,24 @@ describe('decode pool: words read from the file straight into staging', () => {
     return { state, readAt };
   }
 
-  /** A load of the 80-batch file with words read into staging (any size) through `readAt`. */
+  /** A load of the 80-batch file (y a quarter null) with words read into staging (any size) through `readAt`. */
   async function stagingLoad(
     context: GpuContext,
     dir: string,
-    fail?: (call: number) => 'throw' | 'short' | null,
+    fail?: (call: number) => Outcome,
     more: Partial<PipelineInput> = {},
   ) {
-    const bytes = encodeDataset({ rows: ROWS, batchRows: 500, format: 'stream', columns });
+    const nulls = { y: 0.25 };
+    const bytes = encodeDataset({ rows: ROWS, batchRows: 500, format: 'stream', columns, nulls });
     const path = join(dir, 'data.arrow');
     await writeFile(path, bytes);
-    const source = await nodeFileSource(path);
+    // Closed as a loader closes it: once the messages are read, or the load failed.
+    const request = new AbortController();
+    const source = await nodeFileSource(path, request.signal);
     const reads = countedReads(source, fail);
     const options = {
       ...{ readTail: source.readTail, bodyFile: source.bodyFile, minDeferredBodyBytes: 0 },
+      closeSource: () => request.abort(),
       ...{ readAt: reads.readAt, minSourceWordsBytes: 0, ...more },
     };
     const load = runPipeline(input(context, bytes, source.body, undefined, 4, options));
@@ -555,6 +565,7 @@ describe('decode pool: words read from the file straight into staging', () => {
         const reference = await loadImage(context, { name: 'reference', bytes: () => bytes }, bytes, 0);
         for (const [name, want] of reference.columns) {
           expect(sameBytes(images.get(name)?.values ?? null, want.values), `${name} values`).toBe(true);
+          expect(sameBytes(images.get(name)?.validity ?? null, want.validity), `${name} validity`).toBe(true);
         }
         // Words smaller than the default least size stay with the workers' results.
         const again = await stagingLoad(context, dir, undefined, { minSourceWordsBytes: undefined });
@@ -562,6 +573,27 @@ describe('decode pool: words read from the file straight into staging', () => {
         again.source.closeReads?.();
         expect(small.stats.bytesReadIntoStaging).toBe(0);
         destroyColumns(context.tracker, small.columns);
+      }),
+    );
+  });
+
+  it('staging buffers land in the order they were filled, whichever reads finish first', async () => {
+    await inDir((dir) =>
+      withContext(async (context) => {
+        // The later a read, the sooner it is done: a later staging buffer's reads are in before an earlier
+        // one's. Batches of 500 rows end mid-word, so the validity word at each edge is written twice,
+        // and only the later write is right.
+        const delay = (call: number) => (call > 60 ? Math.max(0, 200 - call) : null);
+        const { bytes, source, load } = await stagingLoad(context, dir, delay);
+        const table = await load;
+        source.closeReads?.();
+        const images = await readColumns(context.device, context.tracker, table.numRows, table.columns);
+        destroyColumns(context.tracker, table.columns);
+        const reference = await loadImage(context, { name: 'reference', bytes: () => bytes }, bytes, 0);
+        for (const [name, want] of reference.columns) {
+          expect(sameBytes(images.get(name)?.values ?? null, want.values), `${name} values`).toBe(true);
+          expect(sameBytes(images.get(name)?.validity ?? null, want.validity), `${name} validity`).toBe(true);
+        }
       }),
     );
   });

@@ -38,6 +38,10 @@ export class StagingTransport implements UploadTransport {
   /** The first read from the source that failed. */
   #failure: { error: unknown } | null = null;
   #released = false;
+  /** Slots flushed and waiting for their reads or their turn. */
+  #waiting = 0;
+  /** Resolves once the last slot flushed was submitted (or given back). */
+  #turn: Promise<void> = Promise.resolve();
   /** Bytes read from the source straight into staging memory. */
   bytesFromSource = 0;
 
@@ -151,7 +155,9 @@ export class StagingTransport implements UploadTransport {
     const copies = this.#copies;
     const submit = () =>
       this.#watch.run('copying staged column bytes', {}, () => this.#ring.submit(slot, copies));
-    const done = reads ? this.#submitAfter(reads, slot, submit) : submit();
+    // A slot waits for its reads, and for the slots flushed before it: a later write wins only if it lands last.
+    const inTurn = reads !== null || this.#waiting > 0;
+    const done = inTurn ? this.#submitInTurn(reads, slot, submit) : submit();
     done.catch(() => {}); // surfaced by finish() or the next acquire
     this.#pending.push(done);
     if (this.#pending.length > this.#ring.size) this.#pending.shift();
@@ -169,20 +175,36 @@ export class StagingTransport implements UploadTransport {
     return settled;
   }
 
-  /** Submits `slot` once its reads are in; gives it back unsubmitted when one failed or the load ended. */
-  async #submitAfter(
-    reads: Promise<PromiseSettledResult<void>[]>,
+  /**
+   * Submits `slot` once its reads are in and every slot flushed before it is submitted (the words at a
+   * piece's edges are written twice, and the later write must land last); gives it back unsubmitted
+   * when a read failed or the load ended.
+   */
+  async #submitInTurn(
+    reads: Promise<PromiseSettledResult<void>[]> | null,
     slot: StagingSlot,
     submit: () => Promise<void>,
   ): Promise<void> {
-    const failed = (await reads).find((r) => r.status === 'rejected');
-    if (failed || this.#released) {
-      this.#ring.release(slot);
-      if (!failed) return;
-      this.#failure ??= { error: failed.reason };
-      throw failed.reason;
+    const turn = this.#turn;
+    let next: () => void = () => {};
+    this.#turn = new Promise<void>((resolve) => {
+      next = resolve;
+    });
+    this.#waiting++;
+    try {
+      const failed = (reads ? await reads : []).find((r) => r.status === 'rejected');
+      await turn;
+      if (failed) this.#failure ??= { error: failed.reason };
+      if (this.#failure || this.#released) {
+        this.#ring.release(slot);
+        if (failed) throw failed.reason;
+        return;
+      }
+      return submit(); // submitted now; the promise is the slot's mapping again
+    } finally {
+      this.#waiting--;
+      next();
     }
-    return submit();
   }
 
   async finish(): Promise<void> {

@@ -3,34 +3,51 @@ import { type ColumnSlice, columnSlice, type SourceRange } from '../../columns/c
 import { createEncoder, encodesAlone } from '../../columns/encoders/create-encoder.js';
 import type { ColumnPlan } from '../../columns/type-plan.js';
 import type { DecodedBatch } from '../../ipc/decode.js';
+import type { BatchShape, BufferRegion } from '../../ipc/metadata/record-batch.js';
 import { type DataPacker, moveWith } from './pack-data.js';
 import type { WireBatch, WireColumn } from './protocol.js';
 import type { ScratchBuffers } from './scratch-buffers.js';
 
-/** A batch ready to post: what crosses, and the buffers that move with it. */
+/**
+ * A batch ready to post: what crosses, and the buffers that move with it. `keptBody`: the worker's own
+ * body, which nothing that crosses lies in (its words all left in the source or encoded): it stays on
+ * the worker, for its next read, rather than crossing twice for nothing.
+ */
 export interface EncodedBatch {
   batch: WireBatch;
   transfer: ArrayBuffer[];
+  keptBody: ArrayBuffer | null;
 }
 
 /**
  * A batch's message body on the worker: sent to it, or read by it into a buffer of its own (`own`).
- * `leaveInSource`: the body lies in the source at `position`, and words of `minBytes` or more that are
- * its own bytes are left there for the loader to read.
+ * `leaveInSource`: the body lies in the source at `position`, and words that are its own bytes are left
+ * there for the loader to read: those of `minBytes` or more, and any in `holes` (regions not read).
  */
 export interface WorkerBody {
   bytes: Uint8Array;
   own: boolean;
-  leaveInSource?: { position: number; minBytes: number } | null;
+  leaveInSource?: LeaveInSource | null;
+}
+
+/** Which of a body's words are left in the source (see `WorkerBody`). */
+export interface LeaveInSource {
+  position: number;
+  minBytes: number;
+  holes: readonly BufferRegion[];
+  /** What the batch's header lists (its regions), to learn the next batch's holes from. */
+  shape: BatchShape | null;
 }
 
 /** Where `words` lie in the source, when they are bytes of `body` that it leaves there. */
 function inSource(words: Uint8Array, body: WorkerBody): SourceRange | null {
   const leave = body.leaveInSource;
-  if (!leave || words.byteLength < leave.minBytes || words.byteLength % 4 !== 0) return null;
+  if (!leave || words.byteLength % 4 !== 0) return null;
   if (words.buffer !== body.bytes.buffer) return null; // decompressed, or made by the encoder
   const offset = words.byteOffset - body.bytes.byteOffset;
   if (offset < 0 || offset + words.byteLength > body.bytes.byteLength) return null;
+  const inHole = leave.holes.some((h) => offset >= h.offset && offset < h.offset + h.length);
+  if (!inHole && words.byteLength < leave.minBytes) return null;
   return { position: leave.position + offset, byteLength: words.byteLength };
 }
 
@@ -66,7 +83,6 @@ export function encodeBatch(
   );
   // Not cleared: every encoder writes each word it owns (as it must into a staging buffer mapped again).
   const transfer = new Set<ArrayBuffer>([out.buffer]);
-  moveWith(body.bytes, transfer);
   let at = 0;
   const columns = slices.map((slice, i): WireColumn => {
     const encoder = encoders[i];
@@ -87,9 +103,13 @@ export function encodeBatch(
     return { words, data: null, bitmap, bitOffset, nullCount };
   });
   const encodeMs = performance.now() - started;
+  // A body the loader sent goes back to its pool; one of the worker's own only if words lie in it.
+  const keep = body.own && !transfer.has(body.bytes.buffer as ArrayBuffer);
+  if (!keep) moveWith(body.bytes, transfer);
+  const sent = keep ? { body: new Uint8Array(0), ownBody: false } : { body: body.bytes, ownBody: body.own };
   const wire = {
-    ...{ index, numRows: rows, byteOffset, endOffset, columns, body: body.bytes, ownBody: body.own },
+    ...{ index, numRows: rows, byteOffset, endOffset, columns, ...sent },
     ...{ scratch: wordCount > 0 ? out.buffer : null, decodeMs: 0, encodeMs },
   };
-  return { batch: wire, transfer: [...transfer] };
+  return { batch: wire, transfer: [...transfer], keptBody: keep ? (body.bytes.buffer as ArrayBuffer) : null };
 }

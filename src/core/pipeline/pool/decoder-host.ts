@@ -5,6 +5,7 @@ import type { FramedMessage } from '../../ipc/framer.js';
 import { messageSlab } from '../../source/byte-slab.js';
 import { BoundedQueue } from '../bounded-queue.js';
 import { type EncodedBatch, encodeBatch, type WorkerBody } from './batch-encoder.js';
+import { BodyHoles } from './body-holes.js';
 import { DataPacker } from './pack-data.js';
 import type { FromDecoder, OpenBodyFile, ToDecoder, WireMessage } from './protocol.js';
 import { ScratchBuffers } from './scratch-buffers.js';
@@ -75,6 +76,7 @@ class DecoderSession {
   readonly #reader: WorkerBodies;
   /** See `minSourceWords` in the `open` message. */
   readonly #minSourceWords: number | null;
+  readonly #holes = new BodyHoles();
   /** Record batches the loader wants posted as soon as they are ready. */
   readonly #wanted = new Set<number>();
   /**
@@ -169,11 +171,32 @@ class DecoderSession {
     }
   }
 
-  /** A deferred body, read here; words already in GPU form may be left in the source (see `WorkerBody`). */
+  /**
+   * A deferred body, read here; words already in GPU form may be left in the source (see `WorkerBody`),
+   * and the regions that held them in the last batch of its layout are not read (see `BodyHoles`).
+   */
   #readBody(message: FramedMessage): WorkerBody {
-    const body = this.#reader.read(message);
     const minBytes = this.#minSourceWords;
-    return minBytes === null ? body : { ...body, leaveInSource: { position: message.bodyOffset, minBytes } };
+    if (minBytes === null) return this.#reader.read(message);
+    const holes = this.#holes.holesFor(message.header.batch);
+    const body = this.#reader.read(message, holes);
+    const shape = message.header.batch;
+    return { ...body, leaveInSource: { position: message.bodyOffset, minBytes, holes, shape } };
+  }
+
+  /** Reads the holes of `body` whose words its batch did not leave in the source, before it is sent. */
+  #fillMissedHoles(body: WorkerBody, encoded: EncodedBatch): void {
+    const leave = body.leaveInSource;
+    if (!leave) return;
+    const leftAt = new Set<number>();
+    for (const column of encoded.batch.columns)
+      if (column.sourceWords) leftAt.add(column.sourceWords.position - leave.position);
+    const missed = this.#holes.settle(leave.shape, leave.holes, leftAt);
+    for (const hole of missed)
+      this.#reader.fill(
+        body.bytes.subarray(hole.offset, hole.offset + hole.length),
+        leave.position + hole.offset,
+      );
   }
 
   async #run(url: string, options: Extract<ToDecoder, { type: 'open' }>['options']): Promise<void> {
@@ -187,6 +210,8 @@ class DecoderSession {
         const body = this.#bodies.get(decoded.index) as WorkerBody;
         this.#bodies.delete(decoded.index);
         const encoded = encodeBatch(decoded, body, plans, url, this.#packer, this.scratch);
+        this.#fillMissedHoles(body, encoded);
+        if (encoded.keptBody) this.scratch.give(encoded.keptBody);
         encoded.batch.decodeMs = stream.decodeMs - decodeMs;
         decodeMs = stream.decodeMs;
         this.#pending.shift();
