@@ -84,3 +84,28 @@ export function sourceBytes(bytes: number): Uint8Array {
   for (let i = 0; i < bytes; i += 4096) source[i] = i & 0xff;
   return source;
 }
+
+/** The median of `xs` (the upper one of an even count). */
+export const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
+
+/**
+ * A table of ring lines by name: median ms, GB/s of `bytes`, and the first line's median over each
+ * line's, as `share` (the lines' times in `ms`).
+ */
+export function ringLineTable(
+  names: readonly string[],
+  ms: Map<string, number[]>,
+  bytes: number,
+  share: string,
+) {
+  const first = median(ms.get(names[0] as string) as number[]);
+  return names.map((name) => {
+    const m = median(ms.get(name) as number[]);
+    return {
+      line: name,
+      'median ms': Math.round(m),
+      'GB/s': Number((bytes / 1e6 / m).toFixed(2)),
+      [share]: Number((first / m).toFixed(2)),
+    };
+  });
+}

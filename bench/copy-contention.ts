@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { PIECE_BYTES, stagingCeiling } from './ceilings.js';
+import { PIECE_BYTES, ringLineTable, stagingCeiling } from './ceilings.js';
 
 /** What the contention run needs from bench/node.ts. */
 export interface CopyContentionBench {
@@ -71,8 +71,6 @@ async function beside<T>(streamers: Streamers, count: number, work: () => Promis
   }
 }
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
-
 /** Runs the ring and the plain copy beside each number of memory-streaming threads, `reps` times. */
 export async function runCopyContentionBench(bench: CopyContentionBench): Promise<void> {
   const { device, source } = bench;
@@ -101,16 +99,8 @@ export async function runCopyContentionBench(bench: CopyContentionBench): Promis
     }
   }
   for (const worker of streamers.workers) await worker.terminate();
-  const alone = median(ms.get(lines[0]?.name as string) as number[]);
-  const table = lines.map(({ name }) => {
-    const m = median(ms.get(name) as number[]);
-    return {
-      line: name,
-      'median ms': Math.round(m),
-      'GB/s': Number((source.byteLength / 1e6 / m).toFixed(2)),
-      'of the ring alone': Number((alone / m).toFixed(2)),
-    };
-  });
+  const names = lines.map((line) => line.name);
+  const table = ringLineTable(names, ms, source.byteLength, 'of the ring alone');
   console.table(table);
   await mkdir(bench.out, { recursive: true });
   const runs = Object.fromEntries(ms);

@@ -56,14 +56,17 @@ if (args.queries) {
   process.exit(0);
 }
 
-if (args['copy-contention']) {
-  const threads = args['copy-contention'].split(',').map(Number);
+/** A device of the high-performance adapter with its largest buffers, for the lines that need only one. */
+async function benchDevice(): Promise<GPUDevice> {
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new Error('no adapter');
-  const device = await adapter.requestDevice({
-    requiredLimits: { maxBufferSize: adapter.limits.maxBufferSize },
-  });
   console.log('adapter', adapter.info.description || adapter.info.vendor);
+  return adapter.requestDevice({ requiredLimits: { maxBufferSize: adapter.limits.maxBufferSize } });
+}
+
+if (args['copy-contention']) {
+  const threads = args['copy-contention'].split(',').map(Number);
+  const device = await benchDevice();
   await runCopyContentionBench({ device, source: sourceBytes(mib * 2 ** 20), threads, reps, out: args.out });
   process.exit(0);
 }
@@ -83,12 +86,7 @@ const gpuBytes = spec.rows * 16;
 
 if (args['ring-reads']) {
   const pieces = args['ring-reads'].split(',').map(Number);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new Error('no adapter');
-  const device = await adapter.requestDevice({
-    requiredLimits: { maxBufferSize: adapter.limits.maxBufferSize },
-  });
-  console.log('adapter', adapter.info.description || adapter.info.vendor);
+  const device = await benchDevice();
   await runRingReadsBench({ device, path, bytes: gpuBytes, pieces, reps, out: args.out });
   process.exit(0);
 }

@@ -6,7 +6,7 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BufferTracker } from '../src/core/gpu/buffer-tracker.js';
 import { StagingRing } from '../src/core/gpu/upload/staging-ring.js';
-import { PIECE_BYTES, stagingCeiling } from './ceilings.js';
+import { PIECE_BYTES, ringLineTable, stagingCeiling } from './ceilings.js';
 
 /** What the ring-reads run needs from bench/node.ts. */
 export interface RingReadsBench {
@@ -45,8 +45,6 @@ async function ringFromFile(device: GPUDevice, path: string, bytes: number, piec
   return ms;
 }
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
-
 /** Runs the ring copied on this thread and read from the file in each number of pieces, `reps` times. */
 export async function runRingReadsBench(bench: RingReadsBench): Promise<void> {
   const { device, path, bytes } = bench;
@@ -70,16 +68,12 @@ export async function runRingReadsBench(bench: RingReadsBench): Promise<void> {
       console.log(`rep ${rep} ${line.name}: ${t.toFixed(0)} ms, ${(bytes / 1e6 / t).toFixed(2)} GB/s`);
     }
   }
-  const alone = median(ms.get(lines[0]?.name as string) as number[]);
-  const table = lines.map(({ name }) => {
-    const m = median(ms.get(name) as number[]);
-    return {
-      line: name,
-      'median ms': Math.round(m),
-      'GB/s': Number((bytes / 1e6 / m).toFixed(2)),
-      'of the ring': Number((alone / m).toFixed(2)),
-    };
-  });
+  const table = ringLineTable(
+    lines.map((line) => line.name),
+    ms,
+    bytes,
+    'of the ring',
+  );
   console.table(table);
   await mkdir(bench.out, { recursive: true });
   await writeFile(

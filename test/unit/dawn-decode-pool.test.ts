@@ -542,6 +542,17 @@ describe('decode pool: words read from the file straight into staging', () => {
     return { bytes, source, reads, load };
   }
 
+  /** Reads `table` back (then destroys it) and compares every column with `bytes` decoded on this thread. */
+  async function expectAsOnLoaderThread(context: GpuContext, bytes: Uint8Array, table: LoadedTable) {
+    const images = await readColumns(context.device, context.tracker, table.numRows, table.columns);
+    destroyColumns(context.tracker, table.columns);
+    const reference = await loadImage(context, { name: 'reference', bytes: () => bytes }, bytes, 0);
+    for (const [name, want] of reference.columns) {
+      expect(sameBytes(images.get(name)?.values ?? null, want.values), `${name} values`).toBe(true);
+      expect(sameBytes(images.get(name)?.validity ?? null, want.validity), `${name} validity`).toBe(true);
+    }
+  }
+
   async function inDir(run: (dir: string) => Promise<void>): Promise<void> {
     const dir = await mkdtemp(join(tmpdir(), 'pool-staging-'));
     try {
@@ -560,13 +571,7 @@ describe('decode pool: words read from the file straight into staging', () => {
         expect(table.numRows).toBe(ROWS);
         expect(table.stats.bytesReadIntoStaging, 'x and id, 4 bytes a row each').toBe(ROWS * 8);
         expect(reads.state.calls, 'one read per column per batch at least').toBeGreaterThanOrEqual(160);
-        const images = await readColumns(context.device, context.tracker, table.numRows, table.columns);
-        destroyColumns(context.tracker, table.columns);
-        const reference = await loadImage(context, { name: 'reference', bytes: () => bytes }, bytes, 0);
-        for (const [name, want] of reference.columns) {
-          expect(sameBytes(images.get(name)?.values ?? null, want.values), `${name} values`).toBe(true);
-          expect(sameBytes(images.get(name)?.validity ?? null, want.validity), `${name} validity`).toBe(true);
-        }
+        await expectAsOnLoaderThread(context, bytes, table);
         // Words smaller than the default least size stay with the workers' results.
         const again = await stagingLoad(context, dir, undefined, { minSourceWordsBytes: undefined });
         const small = await again.load;
@@ -587,13 +592,7 @@ describe('decode pool: words read from the file straight into staging', () => {
         const { bytes, source, load } = await stagingLoad(context, dir, delay);
         const table = await load;
         source.closeReads?.();
-        const images = await readColumns(context.device, context.tracker, table.numRows, table.columns);
-        destroyColumns(context.tracker, table.columns);
-        const reference = await loadImage(context, { name: 'reference', bytes: () => bytes }, bytes, 0);
-        for (const [name, want] of reference.columns) {
-          expect(sameBytes(images.get(name)?.values ?? null, want.values), `${name} values`).toBe(true);
-          expect(sameBytes(images.get(name)?.validity ?? null, want.validity), `${name} validity`).toBe(true);
-        }
+        await expectAsOnLoaderThread(context, bytes, table);
       }),
     );
   });
