@@ -164,6 +164,8 @@ export class StagingRing {
 
   /** Unmaps `slot`, copies from it as listed, submits, and maps it again in the background. */
   submit(held: StagingSlot, copies: readonly StagedCopy[]): Promise<void> {
+    // Destroyed while the slot waited for reads into it (a device lost): its buffer is gone.
+    if (this.#failure) return Promise.reject(this.#failure);
     const slot = this.#own(held);
     const buffer = slot.buffer as GPUBuffer;
     buffer.unmap();
