@@ -63,6 +63,8 @@ class PositionalReads {
     const { fd } = await this.#file;
     let filled = 0;
     while (filled < target.byteLength) {
+      // The descriptor's number may be another file's once closed: never read after `close`.
+      if (this.#closed) throw new Error('the file was closed');
       const length = target.byteLength - filled;
       const { bytesRead } = await readAt(fd, target, filled, length, position + filled);
       if (bytesRead === 0) break;

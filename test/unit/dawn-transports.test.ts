@@ -90,6 +90,29 @@ describe('staging ring on Dawn', () => {
     });
   });
 
+  it('a slot that other threads write into is destroyed, by the ring or by destroyAll, only once they are done', async () => {
+    await withDevice(async (device) => {
+      const tracker = new BufferTracker(device);
+      const ring = new StagingRing(device, tracker);
+      const slot = await ring.acquire(1 << 20);
+      let finishWrites: () => void = () => {};
+      const writes = new Promise<void>((resolve) => {
+        finishWrites = resolve;
+      });
+      ring.writtenUntil(slot, writes);
+      ring.destroy();
+      tracker.destroyAll();
+      expect(tracker.count, 'still made while written into').toBe(1);
+      // Still mapped: a write into the range, as a read from a file would make, lands in live memory.
+      new Uint8Array(slot.mapped).fill(7);
+      expect(tracker.writing()).not.toBeNull();
+      finishWrites();
+      await tracker.writing();
+      expect(tracker.count).toBe(0);
+      expect(tracker.writing()).toBeNull();
+    });
+  });
+
   it('is measured, not assumed: a ring of three slots shows three at once', async () => {
     await withDevice(async (device, probe) => {
       const tracker = new BufferTracker(device);

@@ -15,6 +15,8 @@ export interface BufferLimit {
 export class BufferTracker {
   readonly #device: GPUDevice;
   readonly #live = new Map<GPUBuffer, number>();
+  /** Buffers whose mapped ranges other threads write into, until these settle (see `writtenUntil`). */
+  readonly #writes = new Map<GPUBuffer, Promise<void>>();
   #bytes = 0;
   /** Bytes destroyed since `releaseDestroyed` last submitted. */
   #destroyedBytes = 0;
@@ -88,6 +90,12 @@ export class BufferTracker {
 
   /** Destroys a buffer made by `create`; a second call is a no-op. */
   destroy(buffer: GPUBuffer): void {
+    const writes = this.#writes.get(buffer);
+    if (writes) {
+      // Unmapping memory that another thread still writes into would free it under that write.
+      void writes.then(() => this.destroy(buffer));
+      return;
+    }
     const size = this.#live.get(buffer);
     if (size === undefined) return;
     this.#live.delete(buffer);
@@ -112,5 +120,26 @@ export class BufferTracker {
   /** Destroys every buffer still alive (device teardown). */
   destroyAll(): void {
     for (const buffer of [...this.#live.keys()]) this.destroy(buffer);
+  }
+
+  /**
+   * Marks `buffer`'s mapped range as written by other threads (file reads) until `writes` settles:
+   * `destroy` waits for it, as must anything that destroys the device (see `writing`).
+   */
+  writtenUntil(buffer: GPUBuffer, writes: Promise<unknown>): void {
+    const settled = writes.then(
+      () => {},
+      () => {},
+    );
+    this.#writes.set(buffer, settled);
+    void settled.then(() => {
+      if (this.#writes.get(buffer) === settled) this.#writes.delete(buffer);
+    });
+  }
+
+  /** Settles once no thread writes into a mapped range of these buffers; `null` when none does now. */
+  writing(): Promise<void> | null {
+    if (this.#writes.size === 0) return null;
+    return Promise.all(this.#writes.values()).then(() => this.writing() ?? undefined);
   }
 }

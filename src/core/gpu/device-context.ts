@@ -130,10 +130,13 @@ export class GpuContext {
     return new GpuError('DEVICE_LOST', `The GPU device was lost: ${this.lostReason ?? 'unknown reason'}`);
   }
 
-  /** Destroys every buffer and the device. */
+  /** Destroys every buffer and the device (once no other thread writes into a mapped range of it). */
   destroy(): void {
     this.ring.destroy();
     this.tracker.destroyAll();
-    if (this.#owned) this.device.destroy();
+    if (!this.#owned) return;
+    const writing = this.tracker.writing();
+    if (writing) void writing.then(() => this.device.destroy());
+    else this.device.destroy();
   }
 }

@@ -554,9 +554,10 @@ class Load {
   #markFirstOnGpu(): void {
     if (this.#firstOnGpu >= 0) return;
     this.#firstOnGpu = 0;
-    const transport = this.#transport as UploadTransport;
-    const landed = transport.landed?.() ?? this.#input.gpu.device.queue.onSubmittedWorkDone();
-    void landed.then(
+    // A staged slot may wait for its reads before it is submitted (see `StagingTransport.landed`).
+    const transport = this.#transport;
+    const staged = transport instanceof StagingTransport ? transport.landed?.() : undefined;
+    void (staged ?? this.#input.gpu.device.queue.onSubmittedWorkDone()).then(
       () => {
         this.#firstOnGpu = performance.now() - this.#t0;
         this.#uploader?.reserveAhead();

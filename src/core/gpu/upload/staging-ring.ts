@@ -22,8 +22,6 @@ interface Slot {
   state: 'free' | 'held' | 'pending';
   /** Made by `prepare` and not handed out since. */
   prepared?: boolean;
-  /** Settles once nothing writes into the mapped range any more (reads from the source, off this thread). */
-  busy?: Promise<unknown> | null;
 }
 
 /**
@@ -190,14 +188,10 @@ export class StagingRing {
 
   /**
    * Marks a held slot's mapped range as written by others (file reads on other threads) until `writes`
-   * settles: `destroy` then leaves its buffer mapped until they are done.
+   * settles: its buffer is not destroyed (by `destroy`, or the tracker's `destroyAll`) before that.
    */
   writtenUntil(held: StagingSlot, writes: Promise<unknown>): void {
-    const slot = this.#own(held);
-    slot.busy = writes;
-    void writes.finally(() => {
-      if (slot.busy === writes) slot.busy = null;
-    });
+    this.#tracker.writtenUntil(this.#own(held).buffer as GPUBuffer, writes);
   }
 
   /** Gives back a held slot without submitting it (it stays mapped). */
@@ -222,10 +216,7 @@ export class StagingRing {
   destroy(reason: unknown = new Error('staging ring destroyed')): void {
     this.#failure = reason;
     for (const slot of this.#slots) {
-      const buffer = slot.buffer;
-      // Unmapping memory that another thread still writes into would free it under that write.
-      if (buffer && slot.busy) void slot.busy.finally(() => this.#tracker.destroy(buffer));
-      else if (buffer) this.#tracker.destroy(buffer);
+      if (slot.buffer) this.#tracker.destroy(slot.buffer); // after any reads into it (`writtenUntil`)
       slot.buffer = null;
       slot.mapped = null;
     }

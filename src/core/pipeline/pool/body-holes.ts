@@ -15,7 +15,9 @@ export class BodyHoles {
   holesFor(shape: BatchShape | null): BufferRegion[] {
     const learned = this.#learned;
     if (!shape || !learned || learned.signature !== signature(shape)) return [];
-    return learned.regions.map((i) => shape.regions[i] as BufferRegion);
+    // This batch's buffers must not share a hole's bytes either: what they hold is read.
+    const alone = learned.regions.filter((i) => aloneAt(shape.regions, i));
+    return alone.map((i) => shape.regions[i] as BufferRegion);
   }
 
   /**
@@ -27,7 +29,7 @@ export class BodyHoles {
     const missed = holes.filter((hole) => !leftAt.has(hole.offset));
     if (!shape) return missed;
     const regions = shape.regions.flatMap((region, i) =>
-      region.length > 0 && leftAt.has(region.offset) && alone(shape.regions, i) ? [i] : [],
+      region.length > 0 && leftAt.has(region.offset) && aloneAt(shape.regions, i) ? [i] : [],
     );
     this.#learned = regions.length > 0 ? { signature: signature(shape), regions } : null;
     return missed;
@@ -40,7 +42,7 @@ function signature(shape: BatchShape): string {
 }
 
 /** Whether no other non-empty region shares a byte with region `i` (a hole must be one buffer's alone). */
-function alone(regions: readonly BufferRegion[], i: number): boolean {
+function aloneAt(regions: readonly BufferRegion[], i: number): boolean {
   const { offset, length } = regions[i] as BufferRegion;
   return regions.every(
     (other, j) =>
