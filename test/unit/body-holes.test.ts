@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { BatchShape, BufferRegion } from '../../src/core/ipc/metadata/record-batch.js';
-import { BodyHoles } from '../../src/core/pipeline/pool/body-holes.js';
+import { BodyHoles, sharedRegions } from '../../src/core/pipeline/pool/body-holes.js';
 import { gaps } from '../../src/core/pipeline/pool/worker-bodies.js';
 
 // A decode worker reads a body but for its holes (words the loader reads from the file itself): the
@@ -58,6 +58,19 @@ describe('BodyHoles: which regions a worker leaves unread', () => {
     const hole = holes.holesFor(shape(regions));
     expect(holes.settle(shape(regions), hole, new Set())).toEqual([{ offset: 0, length: 4000 }]);
     expect(holes.holesFor(shape(regions))).toEqual([]);
+  });
+
+  it('sharedRegions names exactly the non-empty regions that share a byte with another', () => {
+    fc.assert(
+      fc.property(fc.array(region, { maxLength: 12 }), (regions) => {
+        const overlaps = (a: BufferRegion, b: BufferRegion) =>
+          a.length > 0 && b.length > 0 && a.offset < b.offset + b.length && b.offset < a.offset + a.length;
+        const expected = regions.flatMap((r, i) =>
+          regions.some((o, j) => j !== i && overlaps(r, o)) ? [i] : [],
+        );
+        expect([...sharedRegions(regions)].sort((a, b) => a - b)).toEqual(expected);
+      }),
+    );
   });
 
   it('a region that shares bytes with another buffer is never a hole', () => {
