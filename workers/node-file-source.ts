@@ -2,6 +2,7 @@ import { read } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadAborted, NetworkError } from '../src/core/errors.js';
+import { unreadable } from '../src/core/ipc/faults.js';
 import type { ByobBody } from '../src/core/source/byob.js';
 import { ByteSlab } from '../src/core/source/byte-slab.js';
 import type { BodyFileSpec, ByteSource } from '../src/core/source/byte-source.js';
@@ -128,11 +129,7 @@ class FileBody implements ByobBody {
       bytesRead = await this.#readPieces(target, at);
     } catch (error) {
       this.close();
-      throw new NetworkError(
-        `${this.#path} could not be read at byte ${at}: ${String(error)}`,
-        { url: this.#path, byteOffset: at },
-        { cause: error },
-      );
+      throw unreadable(this.#path, at, error);
     }
     this.#position = at + bytesRead;
     if (bytesRead === 0) this.close();

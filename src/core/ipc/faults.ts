@@ -1,4 +1,10 @@
-import { DecodeError, type ErrorDetails, formatBytes, UnsupportedTypeError } from '../errors.js';
+import {
+  DecodeError,
+  type ErrorDetails,
+  formatBytes,
+  NetworkError,
+  UnsupportedTypeError,
+} from '../errors.js';
 import type { BodyFault } from './compression/compressed-body.js';
 import { FlatbufferBoundsError } from './flatbuffer-view.js';
 import { HeaderFault, UnsupportedFault } from './metadata/checks.js';
@@ -11,6 +17,12 @@ export function truncated(url: string, byteOffset: number, missing: number): Dec
     `${url} ends early: ${formatBytes(missing)} more expected at byte offset ${byteOffset}`,
     { url, byteOffset, expected: missing, actual: 0 },
   );
+}
+
+/** A `NETWORK` error: reading the source at `byteOffset` failed with `cause`. */
+export function unreadable(url: string, byteOffset: number, cause: unknown): NetworkError {
+  const reason = `${url} could not be read at byte ${byteOffset}: ${String(cause)}`;
+  return new NetworkError(reason, { url, byteOffset }, { cause });
 }
 
 /** A `CORRUPT` error at `byteOffset`, saying `what` is wrong; `more` adds to its details. */

@@ -2,7 +2,7 @@ import type { LoadProgress, LoadStats, UploadStrategy } from '../../types.js';
 import { checkBatch } from '../columns/check-batch.js';
 import type { EncodingRequest } from '../columns/encoding.js';
 import { type ColumnPlan, planColumns, type SkippedColumn } from '../columns/type-plan.js';
-import { type ArrowGpuError, asArrowGpuError, GpuError, loadAborted, NetworkError } from '../errors.js';
+import { type ArrowGpuError, asArrowGpuError, GpuError, loadAborted } from '../errors.js';
 import type { BufferTracker } from '../gpu/buffer-tracker.js';
 import { GpuErrorWatch } from '../gpu/error-scope.js';
 import { LoneBatchTransport } from '../gpu/upload/lone-batch-transport.js';
@@ -12,7 +12,7 @@ import { TableUploader, type UploadedColumn } from '../gpu/upload/table-uploader
 import type { ReadSource, UploadTransport } from '../gpu/upload/transport.js';
 import { WriteBufferTransport } from '../gpu/upload/write-buffer-transport.js';
 import { type BatchStream, openBatchStream } from '../ipc/decode.js';
-import { truncated } from '../ipc/faults.js';
+import { truncated, unreadable } from '../ipc/faults.js';
 import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from '../ipc/framer.js';
 import { type MessageHeaderInfo, MessageKind } from '../ipc/metadata/message.js';
 import { nextTask } from '../next-task.js';
@@ -425,8 +425,7 @@ class Load {
       try {
         got = await read(target, position);
       } catch (error) {
-        const reason = `${url} could not be read at byte ${position}: ${String(error)}`;
-        throw new NetworkError(reason, { url, byteOffset: position }, { cause: error });
+        throw unreadable(url, position, error);
       }
       if (got < target.byteLength) throw truncated(url, position + got, target.byteLength - got);
     };

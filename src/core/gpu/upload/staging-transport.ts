@@ -136,7 +136,7 @@ export class StagingTransport implements UploadTransport {
       for (let done = 0; done < byteLength; done += READ_PIECE_BYTES) {
         const n = Math.min(READ_PIECE_BYTES, byteLength - done);
         const reading = read(new Uint8Array(target, offset + done, n), position + done);
-        reading.catch(() => {}); // seen once the slot's reads settle (`#submitAfter`)
+        reading.catch(() => {}); // seen once the slot's reads settle (`#submitInTurn`)
         this.#reads.push(reading);
       }
     });

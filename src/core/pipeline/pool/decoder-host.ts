@@ -178,9 +178,9 @@ class DecoderSession {
   #readBody(message: FramedMessage): WorkerBody {
     const minBytes = this.#minSourceWords;
     if (minBytes === null) return this.#reader.read(message);
-    const holes = this.#holes.holesFor(message.header.batch);
-    const body = this.#reader.read(message, holes);
     const shape = message.header.batch;
+    const holes = this.#holes.holesFor(shape);
+    const body = this.#reader.read(message, holes);
     return { ...body, leaveInSource: { position: message.bodyOffset, minBytes, holes, shape } };
   }
 

@@ -1,5 +1,5 @@
 import { NetworkError } from '../../errors.js';
-import { truncated } from '../../ipc/faults.js';
+import { truncated, unreadable } from '../../ipc/faults.js';
 import type { BufferRegion } from '../../ipc/metadata/record-batch.js';
 import type { BodyFileSpec } from '../../source/byte-source.js';
 import type { WorkerBody } from './batch-encoder.js';
@@ -68,8 +68,7 @@ export class WorkerBodies {
       this.#file ??= open(file);
       read = this.#file.readAt(target, position);
     } catch (error) {
-      const reason = `${url} could not be read at byte ${position}: ${String(error)}`;
-      throw new NetworkError(reason, { url, byteOffset: position }, { cause: error });
+      throw unreadable(url, position, error);
     }
     if (read < target.byteLength) throw truncated(url, position + read, target.byteLength - read);
   }
