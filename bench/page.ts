@@ -95,12 +95,18 @@ async function renderRun(loader: Lib.Loader, url: string): Promise<RunResult> {
 }
 
 /** One load on `loader`, its page-side figures (long tasks, frame rate, first progress) with its stats. */
-async function oursRun(loader: Lib.Loader, url: string, upload: Lib.UploadStrategy): Promise<RunResult> {
+async function oursRun(
+  loader: Lib.Loader,
+  url: string,
+  upload: Lib.UploadStrategy,
+  decodeWorkers?: number,
+): Promise<RunResult> {
   const stop = instrument();
   const t0 = performance.now();
   let firstProgress: number | null = null;
   const table = await loader.load(url, {
     upload,
+    ...(decodeWorkers === undefined ? {} : { decodeWorkers }),
     onProgress: () => {
       firstProgress ??= performance.now() - t0;
     },
@@ -120,9 +126,9 @@ async function oursRun(loader: Lib.Loader, url: string, upload: Lib.UploadStrate
 }
 
 /** A new loader's first load: `createLoader` timed apart, then the load as `ours:staging` times it. */
-async function coldRun(lib: typeof Lib, url: string): Promise<RunResult> {
+async function coldRun(lib: typeof Lib, url: string, decodeWorkers?: number): Promise<RunResult> {
   const t0 = performance.now();
-  const fresh = await lib.createLoader();
+  const fresh = await lib.createLoader(decodeWorkers === undefined ? {} : { decodeWorkers });
   const msCreate = performance.now() - t0;
   try {
     return { ...(await oursRun(fresh, url, 'staging')), msCreate };
@@ -171,8 +177,12 @@ window.benchReady = (async () => {
         deviceLoader ??= await lib.createLoader({ device });
         return oursRun(deviceLoader, url, upload);
       }
+      case 'ours:one-decoder':
+        return oursRun(loader, url, 'staging', 1);
       case 'ours:cold':
         return coldRun(lib, url);
+      case 'ours:cold-one-decoder':
+        return coldRun(lib, url, 1);
       case 'ours:render':
         return renderRun(loader, url);
       case 'naive:main':

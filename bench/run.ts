@@ -75,9 +75,12 @@ await ensureInputs([...inputs, ...queryInputs, ...(liveInput ? [liveInput] : [])
 
 const server = await createServer({ configFile: 'bench/vite.config.ts' });
 await server.listen();
+const browserArgs = chromiumArgs();
 const browser = await chromium.launch({
   executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
-  args: CHROMIUM_ARGS,
+  args: browserArgs,
+  // Flags of one's own without --headless=new run a window (an X server's: a real GPU's Vulkan needs one).
+  headless: browserArgs.some((a) => a.startsWith('--headless')),
 });
 const reports: InputReport[] = [];
 try {
@@ -124,6 +127,7 @@ try {
     date: new Date().toISOString(),
     machine: `${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores`,
     browser: `Chromium ${version}`,
+    browserArgs,
     adapter: await page.evaluate(() => window.benchAdapter ?? null),
     reps,
     inputs: reports,
@@ -192,6 +196,15 @@ async function runOnce(
   // What the load left behind, apart from garbage not yet collected (which the peak includes).
   await sampler.collectGarbage(worker);
   return { ...result, heapBytes: peak, heapAfterBytes: await sampler.usage(worker) };
+}
+
+/**
+ * The browser's flags: SwiftShader's (CHROMIUM_ARGS), or BENCH_CHROMIUM_ARGS in their place, e.g. for a
+ * real GPU on Linux under an X server (`bench/chromium-gpu.md`).
+ */
+function chromiumArgs(): string[] {
+  const own = process.env.BENCH_CHROMIUM_ARGS?.trim();
+  return own ? own.split(/\s+/) : CHROMIUM_ARGS;
 }
 
 /** What makes a smoke run red: a variant without a finite time, or a bound broken. */

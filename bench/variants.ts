@@ -6,7 +6,9 @@ export const VARIANTS = {
   'ceil:staging': 'ceiling: 2-buffer staging ring of the GPU bytes (worker)',
   'ours:staging': 'arrow-webgpu, staging',
   'ours:writeBuffer': 'arrow-webgpu, writeBuffer',
+  'ours:one-decoder': "arrow-webgpu, staging, decoded on the loader's worker (decodeWorkers: 1)",
   'ours:cold': "arrow-webgpu, staging, a new loader's first load (createLoader not timed)",
+  'ours:cold-one-decoder': "arrow-webgpu, as ours:cold, decoded on the loader's worker (decodeWorkers: 1)",
   'ours:device':
     "arrow-webgpu, the page's device (createLoader({ device }): chunks written on the main thread)",
   'ours:render': 'arrow-webgpu, staging, then every row drawn in the worker (a frame, then 3 pans)',
@@ -46,7 +48,7 @@ export interface RunResult {
  * worker that lives only during the run (a new loader's), which is not sampled.
  */
 export function heapTarget(variant: VariantId): 'loader-worker' | 'bench-worker' | 'page' | null {
-  if (variant === 'ours:cold') return null;
+  if (variant === 'ours:cold' || variant === 'ours:cold-one-decoder') return null;
   if (variant.startsWith('ours:')) return 'loader-worker';
   if (variant === 'naive:main' || variant === 'naive:flechette') return 'page';
   return 'bench-worker';

@@ -109,6 +109,11 @@ export interface LoadStats {
    * them into the staging buffers. Counted in `bytesUploaded` too.
    */
   bytesReadIntoStaging: number;
+  /**
+   * Decode workers the load's record batches went to; 0: decoded on the loader's thread (none asked for,
+   * or, by default, a first record batch under 2 MiB: small batches cost more to send than to decode).
+   */
+  decodeWorkers: number;
 }
 
 /** One column as it lies on the GPU. */

@@ -147,6 +147,8 @@ export interface BatchMessage {
   at: number;
   /** Offset of its body in the bytes. */
   bodyAt: number;
+  /** Offset just past its body. */
+  end: number;
   buffers: Array<{ offset: number; length: number }>;
 }
 
@@ -174,7 +176,7 @@ export function batchMessages(bytes: Uint8Array): BatchMessage[] {
         offset: fb.i64(vector.start + i * 16),
         length: fb.i64(vector.start + i * 16 + 8),
       }));
-      out.push({ kind, at, bodyAt, buffers });
+      out.push({ kind, at, bodyAt, end: bodyAt + bodyLength, buffers });
     }
     at = bodyAt + bodyLength;
   }

@@ -177,18 +177,24 @@ async function* nodeBuffers(bytes: Uint8Array, size: number): AsyncGenerator<Uin
 interface Image {
   numRows: number;
   columns: Map<string, ColumnImage & { extras: string; dictionary: string }>;
+  /** `stats.decodeWorkers`: how many decode workers the batches went to (0: this thread). */
+  decodeWorkers: number;
 }
 
-/** Loads `bytes` with `workers` decode workers (0: on this thread) and reads every column back. */
+/**
+ * Loads `bytes` with `workers` decode workers (0: on this thread) and reads every column back; `more`
+ * adds to the load's input or overrides it.
+ */
 async function loadImage(
   context: GpuContext,
   test: Case,
   bytes: Uint8Array,
   workers: number,
+  more: Partial<PipelineInput> = {},
 ): Promise<Image> {
   const size = test.chunkSize ?? bytes.byteLength;
   const source = test.nodeBuffers ? nodeBuffers(bytes, size) : streamed(bytes, size);
-  const table = await runPipeline(input(context, bytes, source, test.encodings, workers));
+  const table = await runPipeline(input(context, bytes, source, test.encodings, workers, more));
   try {
     const images = await readColumns(context.device, context.tracker, table.numRows, table.columns);
     const columns = new Map(
@@ -201,7 +207,7 @@ async function loadImage(
         return [column.plan.name, { ...image, extras: JSON.stringify(column.extras), dictionary }];
       }),
     );
-    return { numRows: table.numRows, columns };
+    return { numRows: table.numRows, columns, decodeWorkers: table.stats.decodeWorkers };
   } finally {
     destroyColumns(context.tracker, table.columns);
   }
@@ -311,6 +317,61 @@ describe('decode pool: identical to decoding on the loader thread', () => {
       expect(pooled.details.batch).toBe(here.details.batch);
       expect(pooled.message).toBe(here.message);
       expect(pool.idle).toBe(4);
+    });
+  });
+});
+
+/** Bytes of the first record batch message (prefix and body) in IPC `bytes`. */
+function firstBatchBytes(bytes: Uint8Array): number {
+  const first = batchMessages(bytes).find((m) => m.kind === MessageKind.RecordBatch);
+  if (!first) throw new Error('no record batch');
+  return first.end - first.at;
+}
+
+describe('decode pool: by default, only for record batches worth sending out (minBatchBytes)', () => {
+  const cases = CASES.filter((c) => /stream|delta|exact/.test(c.name));
+  // A pool of two of its own: every worker it started is idle again after each load.
+  const two = new DecodePool(tsxDecodeWorkers(2).spawn, true);
+  afterAll(() => two.terminate());
+
+  it('the cases include one whose dictionaries come before its first record batch', () => {
+    expect(cases.some((c) => c.name.includes('delta'))).toBe(true);
+  });
+
+  for (const test of cases) {
+    it(`${test.name}: a first record batch under the minimum decodes here, at it on the workers, bytes as on this thread`, async () => {
+      await withContext(async (context) => {
+        const bytes = test.bytes();
+        const first = firstBatchBytes(bytes);
+        const reference = await loadImage(context, test, bytes, 0);
+        expect(reference.decodeWorkers).toBe(0);
+        const here = await loadImage(context, test, bytes, 2, {
+          decode: { pool: two, workers: 2, minBatchBytes: first + 1 },
+        });
+        expect(here.decodeWorkers, 'a first batch one byte short of the minimum').toBe(0);
+        expect(differences(here, reference)).toEqual([]);
+        const pooled = await loadImage(context, test, bytes, 2, {
+          decode: { pool: two, workers: 2, minBatchBytes: first },
+        });
+        expect(pooled.decodeWorkers, 'a first batch of exactly the minimum').toBe(2);
+        expect(differences(pooled, reference)).toEqual([]);
+        expect(two.idle, 'workers handed back to the pool').toBe(2);
+      });
+    });
+  }
+
+  it('a stream with no record batch loads no rows on this thread', async () => {
+    await withContext(async (context) => {
+      const full = tableToIPC(everyTypeTable('stream', [5]), 'stream');
+      const schemaOnly = full.subarray(0, batchMessages(full)[0]?.at ?? 0);
+      const table = await runPipeline(
+        input(context, schemaOnly, whole(schemaOnly), EVERY_ENCODING, 2, {
+          decode: { pool: two, workers: 2, minBatchBytes: 1 },
+        }),
+      );
+      expect(table.numRows).toBe(0);
+      expect(table.stats.decodeWorkers).toBe(0);
+      destroyColumns(context.tracker, table.columns);
     });
   });
 });

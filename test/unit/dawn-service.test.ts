@@ -5,6 +5,7 @@ import type { GpuContext } from '../../src/core/gpu/device-context.js';
 import { LoaderService } from '../../src/core/service/loader-service.js';
 import type { ByteSource } from '../../src/core/source/byte-source.js';
 import type { UploadStrategy } from '../../src/types.js';
+import { tsxDecodeWorkers } from '../../workers/node-decode-workers.js';
 import { encodeDataset, tailOf, trickle, whole } from '../support/byte-sources.js';
 import { DeviceProbe, dawnGpu, until } from '../support/dawn.js';
 
@@ -102,5 +103,56 @@ describe('LoaderService on Dawn: device loss', () => {
     const table = await second;
     expect(table.numRows).toBe(SPEC.rows);
     await service.close();
+  });
+});
+
+describe('LoaderService on Dawn: decode workers by default only for record batches worth sending out', () => {
+  const small: DatasetSpec = {
+    rows: 4000,
+    batchRows: 400,
+    format: 'stream',
+    columns: { x: 'f32', y: 'f64' },
+  };
+  // Batches of 12 bytes a row: 4.8 KB each in `small`, far under MIN_POOLED_BATCH_BYTES; one of 3.6 MB in
+  // `large`, over it.
+  const large: DatasetSpec = { ...small, rows: 300_000, batchRows: 300_000 };
+
+  /** A service whose loads read `bytes`, with 2 decode workers by default. */
+  function serviceOf(bytes: Map<string, Uint8Array>): LoaderService {
+    return new LoaderService(
+      dawnGpu(),
+      async (url): Promise<ByteSource> => {
+        const b = bytes.get(url) as Uint8Array;
+        return { body: whole(b), bytesTotal: b.byteLength, readTail: tailOf(b) };
+      },
+      { decodeWorkers: tsxDecodeWorkers(2) },
+    );
+  }
+
+  it('by default: small batches decode on the loader, large ones on the workers; asked for, always the workers', async () => {
+    const bytes = new Map([
+      ['test://small', encodeDataset(small)],
+      ['test://large', encodeDataset(large)],
+    ]);
+    const byDefault = serviceOf(bytes);
+    const asked = serviceOf(bytes);
+    try {
+      await byDefault.init({ upload: 'staging' });
+      await asked.init({ upload: 'staging', decodeWorkers: 2 });
+      const workers = async (service: LoaderService, url: string, decodeWorkers?: number) => {
+        const table = await service.load({ loadId: Math.random(), url, decodeWorkers });
+        expect(table.numRows).toBe(url.endsWith('small') ? small.rows : large.rows);
+        await service.destroyTable(table.tableId);
+        return table.stats.decodeWorkers;
+      };
+      expect(await workers(byDefault, 'test://small'), 'default, small batches').toBe(0);
+      expect(await workers(byDefault, 'test://large'), 'default, large batches').toBe(2);
+      expect(await workers(byDefault, 'test://small', 2), 'asked for by the load').toBe(2);
+      expect(await workers(asked, 'test://small'), 'asked for by createLoader').toBe(2);
+      expect(await workers(asked, 'test://small', 0), 'none asked for by the load').toBe(0);
+    } finally {
+      await byDefault.close();
+      await asked.close();
+    }
   });
 });

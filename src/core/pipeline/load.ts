@@ -13,7 +13,7 @@ import type { ReadSource, UploadTransport } from '../gpu/upload/transport.js';
 import { WriteBufferTransport } from '../gpu/upload/write-buffer-transport.js';
 import { type BatchStream, openBatchStream } from '../ipc/decode.js';
 import { truncated, unreadable } from '../ipc/faults.js';
-import { DEFAULT_FRAMER_LIMITS, type FramerLimits, IpcFramer } from '../ipc/framer.js';
+import { DEFAULT_FRAMER_LIMITS, type FramedMessage, type FramerLimits, IpcFramer } from '../ipc/framer.js';
 import { type MessageHeaderInfo, MessageKind } from '../ipc/metadata/message.js';
 import { nextTask } from '../next-task.js';
 import { BytePool } from '../source/byte-pool.js';
@@ -24,6 +24,7 @@ import { abortable } from './async-utils.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { FlushPolicy } from './flush-policy.js';
 import type { DecodePool } from './pool/decode-pool.js';
+import { readToFirstBatch } from './pool/first-batch.js';
 import { openPooledStream, type PooledStream, type QueuedBatch } from './pool/pooled-decode.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { type LiveLoad, TablePublisher, type TableUpdate } from './table-publisher.js';
@@ -88,8 +89,11 @@ export interface PipelineInput {
   /** Bytes read ahead of decoding plus bytes of queued batches (default 32 MiB; the read-ahead keeps ≥ 4 MiB). */
   readAheadBytes?: number;
   limits?: FramerLimits;
-  /** Decode workers for this load; fewer than 2 workers: decoded on this thread. */
-  decode?: { pool: DecodePool; workers: number };
+  /**
+   * Decode workers for this load; fewer than 2 workers: decoded on this thread. With `minBatchBytes`, only
+   * when the source's first record batch message is at least that long (smaller ones: on this thread).
+   */
+  decode?: { pool: DecodePool; workers: number; minBatchBytes?: number };
 }
 
 /** Default bytes read ahead of decoding: enough to cover upload stalls, bounded whatever the file size. */
@@ -158,6 +162,8 @@ class Load {
   readonly #queue: BoundedQueue<QueuedBatch>;
   /** The load's decode workers, when it has them. */
   #pooled: PooledStream | null = null;
+  /** Milliseconds waited for the messages read to tell the size of the first record batch. */
+  #readAheadWaitMs = 0;
   readonly #uploadAbort = new AbortController();
   readonly #watch: GpuErrorWatch;
   readonly #uncapturedBefore: number;
@@ -259,9 +265,23 @@ class Load {
   }
 
   /** The source's batches: decoded here, or by the decode workers (the schema still read here). */
-  #openStream(): Promise<BatchStream | PooledStream> {
+  async #openStream(): Promise<BatchStream | PooledStream> {
     const { decode, url } = this.#input;
     if (!decode || decode.workers < 2) return openBatchStream(this.#framer, url);
+    if (decode.minBatchBytes === undefined) return this.#openPooled(decode, this.#framer);
+    const first = await readToFirstBatch(this.#framer);
+    this.#readAheadWaitMs = first.waitMs;
+    if (first.bytes !== null && first.bytes >= decode.minBatchBytes)
+      return this.#openPooled(decode, first.messages);
+    return openBatchStream(first.messages, url);
+  }
+
+  /** The batches decoded by the decode workers, from `messages` (the framer's, some perhaps read ahead). */
+  #openPooled(
+    decode: NonNullable<PipelineInput['decode']>,
+    messages: AsyncIterable<FramedMessage>,
+  ): Promise<PooledStream> {
+    const { url } = this.#input;
     const { columns, encodings, unsupported, bodyFile, bytesTotal } = this.#input;
     const readsBodies = bodyFile !== undefined && decode.pool.readsBodies;
     const minWords = this.#input.minSourceWordsBytes ?? MIN_SOURCE_WORDS_BYTES;
@@ -277,7 +297,7 @@ class Load {
       this.#framer.deferBody = (header, at) =>
         header.bodyLength >= min && at + header.bodyLength <= bytesTotal;
     }
-    const opening = openPooledStream(this.#framer, url, { ...decode, options, bytePool: this.#pool });
+    const opening = openPooledStream(messages, url, { ...decode, options, bytePool: this.#pool });
     // Set even when the load failed meanwhile, so that its workers are handed back.
     return opening.then((pooled) => {
       this.#pooled = pooled;
@@ -604,8 +624,9 @@ class Load {
       messageBuffers: this.#pool.allocations,
       bytesReadByWorkers: this.#framer.deferredBytes,
       bytesReadIntoStaging: transport instanceof StagingTransport ? transport.bytesFromSource : 0,
+      decodeWorkers: this.#pooled ? (this.#input.decode?.workers ?? 0) : 0,
       stages: {
-        fetchWaitMs: stream.fetchWaitMs,
+        fetchWaitMs: stream.fetchWaitMs + this.#readAheadWaitMs,
         decodeMs: stream.decodeMs,
         encodeMs: uploader.encodeMs,
         dictionaryMs: uploader.dictionaryMs,

@@ -37,6 +37,7 @@ import { warmUpBytes, warmUpDataUrl, warmUpDecoder } from '../ipc/warm-up.js';
 import { inspectSchema } from '../pipeline/inspect.js';
 import { type LoadedTable, openPipeline, type PipelineInput, runPipeline } from '../pipeline/load.js';
 import { DecodePool } from '../pipeline/pool/decode-pool.js';
+import { MIN_POOLED_BATCH_BYTES } from '../pipeline/pool/first-batch.js';
 import type { DecodeWorkers } from '../pipeline/pool/protocol.js';
 import type { TableUpdate } from '../pipeline/table-publisher.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
@@ -76,6 +77,8 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   /** Decode workers, when this service can start them; `#decodeWorkers` a load uses by default. */
   readonly #decodePool: DecodePool | null;
   #decodeWorkers: number;
+  /** `#decodeWorkers` was asked for (`createLoader`), not the default: used whatever the batch size. */
+  #decodeWorkersAsked = false;
 
   /** `decodeWorkers`: how to start decode workers, and how many a load uses unless told (none: decode here). */
   constructor(
@@ -101,7 +104,10 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     }
     this.#upload = options.upload;
     this.#chunkBytes = options.chunkBytes;
-    if (options.decodeWorkers !== undefined) this.#decodeWorkers = options.decodeWorkers;
+    if (options.decodeWorkers !== undefined) {
+      this.#decodeWorkers = options.decodeWorkers;
+      this.#decodeWorkersAsked = true;
+    }
     this.devices.configure(options.maxBufferBytes);
     // Compiling the decoder while the device opens keeps that work out of a new loader's first load.
     const [context] = await Promise.all([this.devices.current(), warmUpDecoder()]);
@@ -290,10 +296,19 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       upload: request.upload ?? this.#upload,
       signal: entry.controller.signal,
       startedAt,
-      decode: this.#decodePool
-        ? { pool: this.#decodePool, workers: request.decodeWorkers ?? this.#decodeWorkers }
-        : undefined,
+      decode: this.#decodePool ? this.#decodeFor(request) : undefined,
     };
+  }
+
+  /**
+   * The decode workers a load uses: those it or `createLoader` asked for, or by default as many as the
+   * service starts, for record batches large enough to be worth sending out.
+   */
+  #decodeFor(request: WorkerLoadRequest): PipelineInput['decode'] {
+    const pool = this.#decodePool as DecodePool;
+    if (request.decodeWorkers !== undefined) return { pool, workers: request.decodeWorkers };
+    if (this.#decodeWorkersAsked) return { pool, workers: this.#decodeWorkers };
+    return { pool, workers: this.#decodeWorkers, minBatchBytes: MIN_POOLED_BATCH_BYTES };
   }
 
   /** A table whose device was lost as it loaded is no table: its buffers go, and the load fails. */
