@@ -122,6 +122,7 @@ async function oursRun(
     stages: stats.stages,
     maxUploadsInFlight: stats.maxUploadsInFlight,
     maxQueueDepth: stats.maxQueueDepth,
+    decodeWorkers: stats.decodeWorkers,
   };
 }
 

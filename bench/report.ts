@@ -32,6 +32,8 @@ export interface VariantReport {
   stages?: Record<string, number>;
   maxUploadsInFlight?: number;
   maxQueueDepth?: number;
+  /** Most decode workers a run's batches went to (`stats.decodeWorkers`; 0: the loader's worker). */
+  decodeWorkers?: number;
   /** `ours:render`: ms from the load's end to the first frame, and of a pan's frame. */
   frames?: { firstMs: Summary; panMs: Summary };
 }
@@ -71,11 +73,12 @@ const MiB = 2 ** 20;
 const STAGE_NAMES = ['fetchWaitMs', 'decodeMs', 'encodeMs', 'dictionaryMs', 'gpuWaitMs'] as const;
 
 /** The stages column's heading and one variant's cell: fetch/decode/encode (of it dictionary)/gpu. */
-const STAGES_HEADING = 'stages ms fetch/decode/encode (dictionary)/gpu';
-const stagesCell = (stages: Record<string, number> | undefined) =>
+const STAGES_HEADING = 'stages ms fetch/decode/encode (dictionary)/gpu, decode workers';
+const stagesCell = (stages: Record<string, number> | undefined, decodeWorkers?: number) =>
   stages
     ? `${[stages.fetchWaitMs, stages.decodeMs, stages.encodeMs].map((ms) => (ms ?? 0).toFixed(0)).join('/')} ` +
-      `(${(stages.dictionaryMs ?? 0).toFixed(0)})/${(stages.gpuWaitMs ?? 0).toFixed(0)}`
+      `(${(stages.dictionaryMs ?? 0).toFixed(0)})/${(stages.gpuWaitMs ?? 0).toFixed(0)}` +
+      (decodeWorkers ? `, ${decodeWorkers}` : '')
     : '';
 
 export function summarizeInput(
@@ -125,6 +128,7 @@ export function summarizeInput(
             ),
             maxUploadsInFlight: Math.max(...runs.map((s) => s.maxUploadsInFlight ?? 0)),
             maxQueueDepth: Math.max(...runs.map((s) => s.maxQueueDepth ?? 0)),
+            decodeWorkers: Math.max(...runs.map((s) => s.decodeWorkers ?? 0)),
           }
         : {}),
       ...(runs[0]?.frames
@@ -194,7 +198,7 @@ export function printReport(r: InputReport): void {
     'heap after MiB': fmt(v.heapAfterMiB, 1),
     'long tasks': v.fps ? `${v.longTasks} (max ${v.longestTaskMs.toFixed(0)} ms)` : '–',
     fps: fmt(v.fps),
-    [STAGES_HEADING]: stagesCell(v.stages),
+    [STAGES_HEADING]: stagesCell(v.stages, v.decodeWorkers),
   }));
   console.table(rows);
   const frames = framesLine(r);
@@ -336,7 +340,7 @@ export function toMarkdown(result: {
       '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const [id, v] of Object.entries(r.variants) as Array<[VariantId, VariantReport]>) {
-      const stages = stagesCell(v.stages);
+      const stages = stagesCell(v.stages, v.decodeWorkers);
       lines.push(
         `| ${id} | ${fmt(v.mbps)} | ${fmt(v.msTotal)} | ${fmt(v.msToFirstBatch)} | ${fmt(v.msToFirstProgress)} | ${fmt(v.heapMiB)} | ${fmt(v.heapAfterMiB, 1)} | ` +
           `${v.fps ? `${v.longTasks} (${v.longestTaskMs.toFixed(0)})` : '–'} | ${fmt(v.fps)} | ${stages} |`,

@@ -39,6 +39,8 @@ export interface RunResult {
   };
   maxUploadsInFlight?: number;
   maxQueueDepth?: number;
+  /** `stats.decodeWorkers`: decode workers the load's batches went to (0: the loader's worker). */
+  decodeWorkers?: number;
   /** `ours:render`: ms from the end of the load to the first frame drawn, and of each pan's frame. */
   frames?: { firstMs: number; panMs: number };
 }
