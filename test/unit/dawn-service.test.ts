@@ -117,25 +117,54 @@ describe('LoaderService on Dawn: decode workers by default only for record batch
   // `large`, over it.
   const large: DatasetSpec = { ...small, rows: 300_000, batchRows: 300_000 };
 
-  /** A service whose loads read `bytes`, with 2 decode workers by default. */
-  function serviceOf(bytes: Map<string, Uint8Array>): LoaderService {
-    return new LoaderService(
+  /** A service whose loads read `bytes`, with `count` decode workers by default; `spawned` counts those started. */
+  function serviceOf(
+    bytes: Map<string, Uint8Array>,
+    count = 2,
+  ): { service: LoaderService; spawned: () => number } {
+    const workers = tsxDecodeWorkers(count);
+    let spawned = 0;
+    const spawn = () => {
+      spawned++;
+      return workers.spawn();
+    };
+    const service = new LoaderService(
       dawnGpu(),
       async (url): Promise<ByteSource> => {
         const b = bytes.get(url) as Uint8Array;
         return { body: whole(b), bytesTotal: b.byteLength, readTail: tailOf(b) };
       },
-      { decodeWorkers: tsxDecodeWorkers(2) },
+      { decodeWorkers: { ...workers, spawn } },
     );
+    return { service, spawned: () => spawned };
   }
+
+  it('init starts the default decode workers (a warm-up load through them); none with fewer than 2', async () => {
+    const bytes = new Map([['test://large', encodeDataset(large)]]);
+    const two = serviceOf(bytes);
+    const one = serviceOf(bytes, 1);
+    try {
+      await two.service.init({ upload: 'staging' });
+      await one.service.init({ upload: 'staging' });
+      expect(two.spawned(), 'started by init').toBe(2);
+      expect(one.spawned()).toBe(0);
+      const table = await two.service.load({ loadId: 1, url: 'test://large' });
+      expect(table.stats.decodeWorkers).toBe(2);
+      expect(two.spawned(), 'the first large load found them started').toBe(2);
+      await two.service.destroyTable(table.tableId);
+    } finally {
+      await two.service.close();
+      await one.service.close();
+    }
+  });
 
   it('by default: small batches decode on the loader, large ones on the workers; asked for, always the workers', async () => {
     const bytes = new Map([
       ['test://small', encodeDataset(small)],
       ['test://large', encodeDataset(large)],
     ]);
-    const byDefault = serviceOf(bytes);
-    const asked = serviceOf(bytes);
+    const byDefault = serviceOf(bytes).service;
+    const asked = serviceOf(bytes).service;
     try {
       await byDefault.init({ upload: 'staging' });
       await asked.init({ upload: 'staging', decodeWorkers: 2 });
