@@ -15,7 +15,7 @@
 # BENCH_CHROMIUM_ARGS (ANGLE and WebGPU on Vulkan, presented through X11), and copies the results to $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dest=/tmp/cgpu
+dest=${CGPU_DIR:-/tmp/cgpu}
 
 pack() {
   local chrome=/usr/lib/chromium work
@@ -26,7 +26,10 @@ pack() {
   work=$(mktemp -d)
   rm -rf .cgpu && mkdir -p .cgpu/1 .cgpu/2 .cgpu/3 "$work/aux/lib" "$work/aux/chromium" "$work/x"
   xz -T0 -6 -c "$chrome/chromium" | split -b 58000000 -d - .cgpu/1/chromium.xz.
-  mv .cgpu/1/chromium.xz.01 .cgpu/2/
+  # The first part travels alone; the others with the second part's files. `unpack` joins them once all
+  # have come (their number is in chromium.parts).
+  find .cgpu/1 -name 'chromium.xz.*' | wc -l >.cgpu/1/chromium.parts
+  for part in .cgpu/1/chromium.xz.*; do [ "$part" = .cgpu/1/chromium.xz.00 ] || mv "$part" .cgpu/2/; done
   # The libraries Chromium links, less glibc's own (the machine's loader must match its libc), and NSS's
   # modules, which it opens at run time.
   ldd "$chrome/chromium" | awk '$3 ~ /^\// {print $3}' | grep -Ev '/(libc|libm|libpthread|libdl|librt|libresolv)\.so' |
@@ -42,7 +45,7 @@ pack() {
     cp -L "/usr/lib/x86_64-linux-gnu/$lib" .cgpu/2/lib/
   done
   (cd "$work" && apt-get download -qq xvfb libxfont2 libfontenc1 libxkbfile1 libunwind8 libxshmfence1 \
-    libxcvt0 x11-xkb-utils xkb-data libgl1 libglx0 libglvnd0 libaudit1 libcap-ng0 libpixman-1-0 2>/dev/null)
+    libxcvt0 x11-xkb-utils xkb-data libgl1 libglx0 libglvnd0 libaudit1 libcap-ng0 libpixman-1-0)
   for deb in "$work"/*.deb; do dpkg -x "$deb" "$work/x"; done
   tar -C "$work/x" -cJf .cgpu/2/x.tar.xz .
   xz -T0 -6 -c "$(command -v node)" >.cgpu/3/node.xz
@@ -71,16 +74,18 @@ node_modules_for() {
 unpack() {
   mkdir -p "$dest/x"
   for part in .cgpu/*/; do
-    for f in "$part"chromium.xz.*; do [ -e "$f" ] && cp "$f" "$dest/"; done
+    for f in "$part"chromium.xz.* "$part"chromium.parts; do if [ -e "$f" ]; then cp "$f" "$dest/"; fi; done
     if [ -e "$part/aux.tar.xz" ]; then tar -xJf "$part/aux.tar.xz" -C "$dest"; fi
     if [ -d "$part/lib" ]; then cp "$part"/lib/* "$dest/lib/"; fi
     if [ -e "$part/x.tar.xz" ]; then tar -xJf "$part/x.tar.xz" -C "$dest/x"; fi
     if [ -e "$part/node.xz" ]; then xz -dc "$part/node.xz" >"$dest/node" && chmod +x "$dest/node"; fi
     if [ -e "$part/node_modules.tar.xz" ]; then tar -xJf "$part/node_modules.tar.xz"; fi
   done
-  if [ -e "$dest/chromium.xz.01" ] && [ -d "$dest/chromium" ]; then
+  local parts
+  parts=$(find "$dest" -maxdepth 1 -name 'chromium.xz.*' | wc -l)
+  if [ -e "$dest/chromium.parts" ] && [ "$parts" -eq "$(cat "$dest/chromium.parts")" ] && [ -d "$dest/chromium" ]; then
     cat "$dest"/chromium.xz.* | xz -T0 -dc >"$dest/chromium/chromium"
-    chmod +x "$dest/chromium/chromium" && rm "$dest"/chromium.xz.*
+    chmod +x "$dest/chromium/chromium" && rm "$dest"/chromium.xz.* "$dest/chromium.parts"
   fi
   ls "$dest" "$dest/chromium" 2>/dev/null | tr "\n" " " && echo || true
 }
@@ -93,6 +98,8 @@ run() {
       -screen 0 1280x1024x24 -xkbdir "$dest/x/usr/share/X11/xkb" >"$dest/xvfb.log" 2>&1 &
     sleep 2
   fi
+  # Node starts Chromium with its own environment: the libraries' folder is on Node's path too (it runs
+  # with them, Debian 12's, as it runs on Debian 12).
   export DISPLAY=:77 LD_LIBRARY_PATH="$dest/lib" CHROME_PATH="$dest/chromium/chromium"
   export VK_DRIVER_FILES="${VK_DRIVER_FILES:-/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json}"
   export BENCH_CHROMIUM_ARGS="--no-sandbox --ozone-platform=x11 --enable-unsafe-webgpu --ignore-gpu-blocklist
@@ -100,7 +107,11 @@ run() {
     --disable-vulkan-surface --disable-background-networking --disable-component-update --disable-sync
     --no-first-run"
   local status=0 name=latest prev=""
-  for arg in "$@"; do [ "$prev" = --out ] && name=$arg; prev=$arg; done
+  for arg in "$@"; do
+    if [ "$prev" = --out ]; then name=$arg; fi
+    case $arg in --out=*) name=${arg#--out=} ;; esac
+    prev=$arg
+  done
   "$dest/node" node_modules/tsx/dist/cli.mjs bench/run.ts "$@" || status=$?
   if [ -n "${OUT:-}" ]; then cp "bench/results/$name.json" "bench/results/$name.md" "$OUT/" || true; fi
   return $status

@@ -7,7 +7,8 @@
 // that none starts while the last one's buffers are still being freed. The live-stream line runs
 // after the inputs: --live-only runs it alone, --skip-live leaves it out. The query line (describe,
 // histogram, crossfilter against JS loops, bench/query-line.ts) runs between them; its inputs answer to
-// --inputs as well (`--inputs queries --skip-live` runs it alone). BENCH_PORT moves the server.
+// --inputs as well (`--inputs queries --skip-live` runs it alone). BENCH_PORT moves the server;
+// BENCH_CHROMIUM_ARGS replaces the browser's flags (see chromium-gpu.sh).
 import { existsSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -200,7 +201,7 @@ async function runOnce(
 
 /**
  * The browser's flags: SwiftShader's (CHROMIUM_ARGS), or BENCH_CHROMIUM_ARGS in their place, e.g. for a
- * real GPU on Linux under an X server (`bench/chromium-gpu.md`).
+ * real GPU on Linux under an X server (`bench/chromium-gpu.sh`).
  */
 function chromiumArgs(): string[] {
   const own = process.env.BENCH_CHROMIUM_ARGS?.trim();

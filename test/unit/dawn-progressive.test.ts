@@ -5,12 +5,14 @@ import { ArrowGpuError } from '../../src/core/errors.js';
 import type { GpuContext } from '../../src/core/gpu/device-context.js';
 import type { UploadedColumn } from '../../src/core/gpu/upload/table-uploader.js';
 import { openPipeline, type PipelineInput } from '../../src/core/pipeline/load.js';
+import { DecodePool } from '../../src/core/pipeline/pool/decode-pool.js';
 import type { TableUpdate } from '../../src/core/pipeline/table-publisher.js';
 import { TableStore } from '../../src/core/service/table-store.js';
 import type { UploadStrategy } from '../../src/types.js';
+import { tsxDecodeWorkers } from '../../workers/node-decode-workers.js';
 import { encodeDataset, gated } from '../support/byte-sources.js';
 import { type DeviceProbe, readBytes, until, withContext } from '../support/dawn.js';
-import { expectedColumns, expectSameColumns, readColumns } from '../support/gpu-columns.js';
+import { destroyColumns, expectedColumns, expectSameColumns, readColumns } from '../support/gpu-columns.js';
 import { groupEnds } from '../support/ipc-groups.js';
 
 // A table being loaded (openPipeline): its rows grow batch by batch while the source waits for the next,
@@ -253,5 +255,30 @@ describe('a table being loaded, on Dawn', () => {
       },
       { maxBufferBytes: 12 << 10 },
     );
+  });
+});
+
+describe('a table being loaded, with decode workers by default', () => {
+  it('is handed out at its schema, before any batch was sent; its batches decode on this thread', async () => {
+    const pool = new DecodePool(tsxDecodeWorkers(2).spawn, true);
+    try {
+      await withContext(async (context) => {
+        const bytes = encodeDataset(SPEC);
+        const gate = gated(bytes, groupEnds(bytes));
+        // Any first batch is large enough for the workers: only a table read as it fills decodes here.
+        const decode = { pool, workers: 2, minBatchBytes: 1 };
+        const { table, done } = await openPipeline(input(context, gate.source, { decode }));
+        expect([table.numRows, gate.state.handedOut]).toEqual([0, 1]);
+        gate.release(groupEnds(bytes).length + 1);
+        const loaded = await done;
+        expect(loaded.numRows).toBe(SPEC.rows);
+        expect(loaded.stats.decodeWorkers).toBe(0);
+        const images = await readColumns(context.device, context.tracker, loaded.numRows, loaded.columns);
+        expectSameColumns(images, expectedColumns([...batchesOf(SPEC)], NAMES));
+        destroyColumns(context.tracker, loaded.columns);
+      });
+    } finally {
+      pool.terminate();
+    }
   });
 });

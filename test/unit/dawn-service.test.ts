@@ -164,10 +164,12 @@ describe('LoaderService on Dawn: decode workers by default only for record batch
       ['test://large', encodeDataset(large)],
     ]);
     const byDefault = serviceOf(bytes).service;
-    const asked = serviceOf(bytes).service;
+    const askedFor = serviceOf(bytes);
+    const asked = askedFor.service;
     try {
       await byDefault.init({ upload: 'staging' });
       await asked.init({ upload: 'staging', decodeWorkers: 2 });
+      expect(askedFor.spawned(), 'the two asked for, started by init').toBe(2);
       const workers = async (service: LoaderService, url: string, decodeWorkers?: number) => {
         const table = await service.load({ loadId: Math.random(), url, decodeWorkers });
         expect(table.numRows).toBe(url.endsWith('small') ? small.rows : large.rows);

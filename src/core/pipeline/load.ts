@@ -269,6 +269,10 @@ class Load {
     const { decode, url } = this.#input;
     if (!decode || decode.workers < 2) return openBatchStream(this.#framer, url);
     if (decode.minBatchBytes === undefined) return this.#openPooled(decode, this.#framer);
+    // A table read as it fills is handed out at its schema: reading on to the first batch to size the
+    // batches would hold that back (a live stream may send its first batch only later), so by default
+    // its batches decode here.
+    if (this.readWhileLoading) return openBatchStream(this.#framer, url);
     const first = await readToFirstBatch(this.#framer);
     this.#readAheadWaitMs = first.waitMs;
     if (first.bytes !== null && first.bytes >= decode.minBatchBytes)

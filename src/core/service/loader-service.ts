@@ -124,13 +124,15 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
    * caller's device: nothing is made there before the caller's first load.
    */
   async #warmUpLoad(): Promise<void> {
+    // The first on this thread whatever the loader's count; the second, when there are decode workers,
+    // on all of them (two at once through the pool would start twice as many).
     const pooled = this.#decodePool && this.#decodeWorkers >= 2 ? [this.#decodeWorkers] : [];
-    await Promise.all([undefined, ...pooled].map((decodeWorkers, i) => this.#warmUpOnce(i, decodeWorkers)));
+    await Promise.all([0, ...pooled].map((decodeWorkers, i) => this.#warmUpOnce(i, decodeWorkers)));
     await this.devices.trim();
   }
 
-  /** One warm-up load (`n`: which), on `decodeWorkers` when given. */
-  async #warmUpOnce(n: number, decodeWorkers: number | undefined): Promise<void> {
+  /** One warm-up load (`n`: which) on `decodeWorkers` (0: this thread). */
+  async #warmUpOnce(n: number, decodeWorkers: number): Promise<void> {
     // In a browser the load fetches a `data:` URL, so that fetching and streaming are compiled too.
     const inBrowser = typeof (globalThis as { location?: unknown }).location !== 'undefined';
     const source = inBrowser ? undefined : { kind: 'bytes' as const, bytes: warmUpBytes() };
