@@ -111,7 +111,8 @@ export interface LoadStats {
   bytesReadIntoStaging: number;
   /**
    * Decode workers the load's record batches went to; 0: decoded on the loader's thread (none asked for,
-   * or, by default, a first record batch under 2 MiB: small batches cost more to send than to decode).
+   * or, by default, an `open`, or a first record batch under 2 MiB: small batches cost more to send than
+   * to decode).
    */
   decodeWorkers: number;
 }

@@ -38,9 +38,10 @@ export interface LoaderOptions {
   /**
    * Workers that decode record batches (decompression included) and encode their columns beside the
    * loader's worker, each batch still landing in order; 0 or 1 decodes on the loader's worker. Default:
-   * one a core beyond the loader's (`navigator.hardwareConcurrency − 1`), at most 4, for sources whose
-   * first record batch is 2 MiB or more (smaller batches cost more to send than to decode); asked for
-   * here or per load, they take every batch.
+   * one a core beyond the loader's (`navigator.hardwareConcurrency − 1`), at most 4, for `load`s whose
+   * first record batch is 2 MiB or more (smaller batches cost more to send than to decode; `open`
+   * decodes on the loader's worker, to hand its table out at the schema); asked for here or per load,
+   * they take every batch.
    */
   decodeWorkers?: number;
   /**
