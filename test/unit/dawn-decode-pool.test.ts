@@ -321,11 +321,11 @@ describe('decode pool: identical to decoding on the loader thread', () => {
   });
 });
 
-/** Bytes of the first record batch message (prefix and body) in IPC `bytes`. */
-function firstBatchBytes(bytes: Uint8Array): number {
+/** Bytes of the first record batch's body in IPC `bytes`. */
+function firstBatchBody(bytes: Uint8Array): number {
   const first = batchMessages(bytes).find((m) => m.kind === MessageKind.RecordBatch);
   if (!first) throw new Error('no record batch');
-  return first.end - first.at;
+  return first.end - first.bodyAt;
 }
 
 describe('decode pool: by default, only for record batches worth sending out (minBatchBytes)', () => {
@@ -342,7 +342,7 @@ describe('decode pool: by default, only for record batches worth sending out (mi
     it(`${test.name}: a first record batch under the minimum decodes here, at it on the workers, bytes as on this thread`, async () => {
       await withContext(async (context) => {
         const bytes = test.bytes();
-        const first = firstBatchBytes(bytes);
+        const first = firstBatchBody(bytes);
         const reference = await loadImage(context, test, bytes, 0);
         expect(reference.decodeWorkers).toBe(0);
         const here = await loadImage(context, test, bytes, 2, {

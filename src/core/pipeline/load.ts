@@ -91,7 +91,7 @@ export interface PipelineInput {
   limits?: FramerLimits;
   /**
    * Decode workers for this load; fewer than 2 workers: decoded on this thread. With `minBatchBytes`, only
-   * when the source's first record batch message is at least that long (smaller ones: on this thread).
+   * when the source's first record batch body is at least that long (smaller ones: on this thread).
    */
   decode?: { pool: DecodePool; workers: number; minBatchBytes?: number };
 }
@@ -273,11 +273,45 @@ class Load {
     // batches would hold that back (a live stream may send its first batch only later), so by default
     // its batches decode here.
     if (this.readWhileLoading) return openBatchStream(this.#framer, url);
-    const first = await readToFirstBatch(this.#framer);
+    const pooled = this.#chooseAtFirstHeader(decode, decode.minBatchBytes);
+    const first = await readToFirstBatch(
+      this.#framer,
+      pooled.then(() => {}),
+    );
     this.#readAheadWaitMs = first.waitMs;
-    if (first.bytes !== null && first.bytes >= decode.minBatchBytes)
-      return this.#openPooled(decode, first.messages);
-    return openBatchStream(first.messages, url);
+    // A source without record batches never tells: nothing to send out.
+    const toWorkers = await Promise.race([pooled, Promise.resolve(false)]);
+    return toWorkers ? this.#openPooled(decode, first.messages) : openBatchStream(first.messages, url);
+  }
+
+  /**
+   * Settles, as the framer reads the first record batch's header, with whether the load's batches go to
+   * the decode workers (a body of at least `minBytes`). Decided there, before the body is read, so that
+   * the workers may read that body themselves and its buffers are made while it arrives.
+   */
+  #chooseAtFirstHeader(decode: NonNullable<PipelineInput['decode']>, minBytes: number): Promise<boolean> {
+    const framer = this.#framer;
+    const onHeader = framer.onHeader;
+    return new Promise<boolean>((resolve) => {
+      framer.onHeader = (header) => {
+        if (header.kind === MessageKind.RecordBatch) {
+          framer.onHeader = onHeader;
+          const toWorkers = header.bodyLength >= minBytes;
+          if (toWorkers) this.#deferBodiesToWorkers(decode);
+          resolve(toWorkers);
+        }
+        onHeader?.(header);
+      };
+    });
+  }
+
+  /** Where the decode workers can read the bodies the source holds whole: the loader thread never touches those bytes. */
+  #deferBodiesToWorkers(decode: NonNullable<PipelineInput['decode']>): void {
+    const { bodyFile, bytesTotal } = this.#input;
+    if (bodyFile === undefined || !decode.pool.readsBodies || bytesTotal == null) return;
+    // Small bodies are read with the headers around them: a worker's own read would save little.
+    const min = this.#input.minDeferredBodyBytes ?? MIN_DEFERRED_BODY_BYTES;
+    this.#framer.deferBody = (header, at) => header.bodyLength >= min && at + header.bodyLength <= bytesTotal;
   }
 
   /** The batches decoded by the decode workers, from `messages` (the framer's, some perhaps read ahead). */
@@ -285,8 +319,7 @@ class Load {
     decode: NonNullable<PipelineInput['decode']>,
     messages: AsyncIterable<FramedMessage>,
   ): Promise<PooledStream> {
-    const { url } = this.#input;
-    const { columns, encodings, unsupported, bodyFile, bytesTotal } = this.#input;
+    const { url, columns, encodings, unsupported, bodyFile } = this.#input;
     const readsBodies = bodyFile !== undefined && decode.pool.readsBodies;
     const minWords = this.#input.minSourceWordsBytes ?? MIN_SOURCE_WORDS_BYTES;
     const source = {
@@ -294,13 +327,7 @@ class Load {
       minSourceWords: readsBodies && this.#readsIntoStaging() ? minWords : null,
     };
     const options = { columns, encodings, unsupported, ...source };
-    // The workers read the bodies the source holds whole: the loader thread never touches those bytes.
-    if (readsBodies && bytesTotal != null) {
-      // Small bodies are read with the headers around them: a worker's own read would save little.
-      const min = this.#input.minDeferredBodyBytes ?? MIN_DEFERRED_BODY_BYTES;
-      this.#framer.deferBody = (header, at) =>
-        header.bodyLength >= min && at + header.bodyLength <= bytesTotal;
-    }
+    this.#deferBodiesToWorkers(decode);
     const opening = openPooledStream(messages, url, { ...decode, options, bytePool: this.#pool });
     // Set even when the load failed meanwhile, so that its workers are handed back.
     return opening.then((pooled) => {
