@@ -164,6 +164,8 @@ class Load {
   #pooled: PooledStream | null = null;
   /** Milliseconds waited for the messages read to tell the size of the first record batch. */
   #readAheadWaitMs = 0;
+  /** By default (`minBatchBytes`): the first record batch's body was large enough for the decode workers. */
+  #firstBatchToWorkers = false;
   readonly #uploadAbort = new AbortController();
   readonly #watch: GpuErrorWatch;
   readonly #uncapturedBefore: number;
@@ -273,32 +275,32 @@ class Load {
     // batches would hold that back (a live stream may send its first batch only later), so by default
     // its batches decode here.
     if (this.readWhileLoading) return openBatchStream(this.#framer, url);
-    const pooled = this.#chooseAtFirstHeader(decode, decode.minBatchBytes);
     const first = await readToFirstBatch(
       this.#framer,
-      pooled.then(() => {}),
+      this.#chooseAtFirstHeader(decode, decode.minBatchBytes),
     );
     this.#readAheadWaitMs = first.waitMs;
-    // A source without record batches never tells: nothing to send out.
-    const toWorkers = await Promise.race([pooled, Promise.resolve(false)]);
-    return toWorkers ? this.#openPooled(decode, first.messages) : openBatchStream(first.messages, url);
+    // A source without record batches never chose: nothing to send out.
+    return this.#firstBatchToWorkers
+      ? this.#openPooled(decode, first.messages)
+      : openBatchStream(first.messages, url);
   }
 
   /**
-   * Settles, as the framer reads the first record batch's header, with whether the load's batches go to
-   * the decode workers (a body of at least `minBytes`). Decided there, before the body is read, so that
-   * the workers may read that body themselves and its buffers are made while it arrives.
+   * Settles as the framer reads the first record batch's header, having set `#firstBatchToWorkers`
+   * (a body of at least `minBytes`). Decided there, before the body is read, so that the workers may
+   * read that body themselves and its buffers are made while it arrives.
    */
-  #chooseAtFirstHeader(decode: NonNullable<PipelineInput['decode']>, minBytes: number): Promise<boolean> {
+  #chooseAtFirstHeader(decode: NonNullable<PipelineInput['decode']>, minBytes: number): Promise<void> {
     const framer = this.#framer;
     const onHeader = framer.onHeader;
-    return new Promise<boolean>((resolve) => {
+    return new Promise<void>((resolve) => {
       framer.onHeader = (header) => {
         if (header.kind === MessageKind.RecordBatch) {
           framer.onHeader = onHeader;
-          const toWorkers = header.bodyLength >= minBytes;
-          if (toWorkers) this.#deferBodiesToWorkers(decode);
-          resolve(toWorkers);
+          this.#firstBatchToWorkers = header.bodyLength >= minBytes;
+          if (this.#firstBatchToWorkers) this.#deferBodiesToWorkers(decode);
+          resolve();
         }
         onHeader?.(header);
       };

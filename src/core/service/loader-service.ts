@@ -307,16 +307,15 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       upload: request.upload ?? this.#upload,
       signal: entry.controller.signal,
       startedAt,
-      decode: this.#decodePool ? this.#decodeFor(request) : undefined,
+      decode: this.#decodePool ? this.#decodeFor(this.#decodePool, request) : undefined,
     };
   }
 
   /**
-   * The decode workers a load uses: those it or `createLoader` asked for, or by default as many as the
-   * service starts, for record batches large enough to be worth sending out.
+   * The decode workers of `pool` a load uses: those it or `createLoader` asked for, or by default as many
+   * as the service starts, for record batches large enough to be worth sending out.
    */
-  #decodeFor(request: WorkerLoadRequest): PipelineInput['decode'] {
-    const pool = this.#decodePool as DecodePool;
+  #decodeFor(pool: DecodePool, request: WorkerLoadRequest): PipelineInput['decode'] {
     if (request.decodeWorkers !== undefined) return { pool, workers: request.decodeWorkers };
     if (this.#decodeWorkersAsked) return { pool, workers: this.#decodeWorkers };
     return { pool, workers: this.#decodeWorkers, minBatchBytes: MIN_POOLED_BATCH_BYTES };
