@@ -150,6 +150,8 @@ window.benchReady = (async () => {
   // on first use, after the page's loader, whose worker is the one the heap sampler follows (the
   // first worker of that URL).
   let deviceLoader: Lib.Loader | null = null;
+  // Loaders that read responses on a read worker, or not, whatever the default: made on first use too.
+  const readLoaders: Partial<Record<VariantId, Lib.Loader>> = {};
 
   const ceiling = async (ms: Promise<number>): Promise<RunResult> => ({
     msTotal: await ms,
@@ -180,6 +182,12 @@ window.benchReady = (async () => {
       }
       case 'ours:one-decoder':
         return oursRun(loader, url, 'staging', 1);
+      case 'ours:read-worker':
+      case 'ours:no-read-worker': {
+        const readWorker = variant === 'ours:read-worker';
+        const kept = (readLoaders[variant] ??= await lib.createLoader({ readWorker }));
+        return oursRun(kept, url, 'staging');
+      }
       case 'ours:cold':
         return coldRun(lib, url);
       case 'ours:cold-one-decoder':

@@ -7,6 +7,8 @@ export const VARIANTS = {
   'ours:staging': 'arrow-webgpu, staging',
   'ours:writeBuffer': 'arrow-webgpu, writeBuffer',
   'ours:one-decoder': "arrow-webgpu, staging, decoded on the loader's worker (decodeWorkers: 1)",
+  'ours:read-worker': 'arrow-webgpu, staging, the response read on a worker of its own (readWorker: true)',
+  'ours:no-read-worker': "arrow-webgpu, staging, the response read on the loader's worker (readWorker: false)",
   'ours:cold': "arrow-webgpu, staging, a new loader's first load (createLoader not timed)",
   'ours:cold-one-decoder': "arrow-webgpu, as ours:cold, decoded on the loader's worker (decodeWorkers: 1)",
   'ours:device':
@@ -50,7 +52,9 @@ export interface RunResult {
  * worker that lives only during the run (a new loader's), which is not sampled.
  */
 export function heapTarget(variant: VariantId): 'loader-worker' | 'bench-worker' | 'page' | null {
+  // A new loader's worker, or a second loader's (the sampler follows the first loader's worker).
   if (variant === 'ours:cold' || variant === 'ours:cold-one-decoder') return null;
+  if (variant === 'ours:read-worker' || variant === 'ours:no-read-worker') return null;
   if (variant.startsWith('ours:')) return 'loader-worker';
   if (variant === 'naive:main' || variant === 'naive:flechette') return 'page';
   return 'bench-worker';

@@ -38,6 +38,8 @@ export interface WorkerInit {
   chunkBytes?: number;
   /** Decode workers a load uses by default (0 or 1: decoded on the loader worker); absent: the worker's default. */
   decodeWorkers?: number;
+  /** Whether URLs are read on a worker of their own; absent: the worker's default. */
+  readWorker?: boolean;
   /** The caller's device, when loads go to it (through the channel `init` is given) rather than the worker's own. */
   device?: RemoteDeviceInfo;
 }

@@ -1,5 +1,5 @@
 import { HttpStatusError, loadAborted, NetworkError } from '../src/core/errors.js';
-import type { ByteSource } from '../src/core/source/byte-source.js';
+import type { ByteSource, ReadTail } from '../src/core/source/byte-source.js';
 import type { RequestSpec } from '../src/core/source/source-spec.js';
 import { StallTimer } from '../src/core/source/stall-timer.js';
 import { readStream } from '../src/core/source/stream-source.js';
@@ -50,10 +50,23 @@ export async function fetchSource(
   return {
     body: body ? readStream(body, url, signal, options.timeoutMs) : empty(),
     bytesTotal,
-    // A footer read repeats the request with a Range: only a GET is safe to repeat (a POST may run a query again).
-    readTail:
-      method === 'GET' ? (n) => readTail(url, signal, n, bytesTotal, options.timeoutMs, request) : undefined,
+    readTail: tailReader(url, signal, options, bytesTotal),
   };
+}
+
+/**
+ * How the last bytes of `url` are read (for a file whose schema is only in its footer): a second
+ * request with a Range. Only a GET is safe to repeat (a POST may run a query again): none otherwise.
+ */
+export function tailReader(
+  url: string,
+  signal: AbortSignal,
+  options: { timeoutMs?: number; request?: RequestSpec },
+  bytesTotal: number | null,
+): ReadTail | undefined {
+  const { request, timeoutMs } = options;
+  if ((request?.method ?? 'GET') !== 'GET') return undefined;
+  return (n) => readTail(url, signal, n, bytesTotal, timeoutMs, request);
 }
 
 /**

@@ -45,6 +45,14 @@ export interface LoaderOptions {
    */
   decodeWorkers?: number;
   /**
+   * Whether a URL's response is read on a worker of its own, which moves its bytes to the loader's
+   * worker: the download then keeps going while the loader's worker decodes and uploads (a browser
+   * reads a response only between the tasks of the thread that asked for it). Default: `true` with 3
+   * or more cores (`navigator.hardwareConcurrency`). Other sources (a `Response`, a stream, a Blob,
+   * bytes) are read on the loader's worker.
+   */
+  readWorker?: boolean;
+  /**
    * The caller's own `GPUDevice`: tables are loaded onto it (the worker still fetches, decodes and
    * encodes; this thread writes the chunks it posts, in short tasks), their `columns[i].buffers` are
    * bindable in the caller's pipelines, and queries and reads run on it. `render` is not available:
@@ -195,6 +203,7 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
           maxBufferBytes: wordBytes(maxBufferBytes),
           chunkBytes: options.chunkBytes,
           decodeWorkers: options.decodeWorkers,
+          readWorker: options.readWorker,
           ...(caller ? { device: caller.info() } : {}),
         },
         caller?.channel(),

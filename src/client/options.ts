@@ -23,7 +23,10 @@ export function checkLoaderOptions(options: LoaderOptions): void {
   }
   checkCount('createLoader', 'chunkBytes', options.chunkBytes, 4, 'an integer number of bytes, at least 4');
   checkDecodeWorkers('createLoader', options.decodeWorkers);
-  const { device } = options;
+  const { device, readWorker } = options;
+  if (readWorker !== undefined && typeof readWorker !== 'boolean') {
+    throw invalidOption('createLoader', 'readWorker', 'a boolean', readWorker);
+  }
   if (device !== undefined && !isDevice(device)) {
     throw invalidOption('createLoader', 'device', 'a GPUDevice (from adapter.requestDevice())', device);
   }

@@ -21,10 +21,12 @@ import type { ColumnKind } from '../../scripts/datasets.js';
 import type { EncodingRequest } from '../../src/core/columns/encoding.js';
 import type { ArrowGpuError } from '../../src/core/errors.js';
 import type { GpuContext } from '../../src/core/gpu/device-context.js';
+import { BodyCuts } from '../../src/core/ipc/body-cuts.js';
 import { MessageKind } from '../../src/core/ipc/metadata/message.js';
 import { type LoadedTable, type PipelineInput, runPipeline } from '../../src/core/pipeline/load.js';
 import { DecodePool } from '../../src/core/pipeline/pool/decode-pool.js';
 import type { BodyFileSpec, ByteSource } from '../../src/core/source/byte-source.js';
+import { ReadWorkerClient } from '../../src/core/source/read-worker/read-client.js';
 import {
   nodeDecodeWorker,
   startTsxDecodeWorker,
@@ -37,6 +39,7 @@ import { until, withContext } from '../support/dawn.js';
 import { batchOf, everyTypeTable } from '../support/every-type.js';
 import { type ColumnImage, destroyColumns, readColumns } from '../support/gpu-columns.js';
 import { moreTypesTable } from '../support/more-types.js';
+import { channelReadWorker } from '../support/read-worker.js';
 import { rejectionOf } from '../support/rejection.js';
 import { runEndIpc } from '../support/run-end-ipc.js';
 import { runEndTables } from '../support/run-end-table.js';
@@ -705,6 +708,43 @@ describe('decode pool: words read from the file straight into staging', () => {
         expect(pool.idle).toBe(4);
       }),
     );
+  });
+});
+
+describe('decode pool: bodies from a read worker, each large one in a chunk of its own', () => {
+  // The read worker hands large bodies over whole, on buffers nothing else holds: the loader moves them
+  // to the decode workers instead of copying them, and takes them back into its pool afterwards. Each
+  // load must read back as the same bytes loaded from a plain stream on this thread.
+  const bytes = encodeDataset({
+    rows: 400_000,
+    batchRows: 100_003,
+    format: 'stream',
+    columns: { x: 'f32', y: 'f64', id: 'i32', flag: 'bool' },
+    nulls: { y: 0.25 },
+  });
+  const test: Case = { name: 'large batches', bytes: () => bytes, chunkSize: 70_000 };
+
+  it('0, 2 and 4 decode workers load the same bytes as a plain stream on this thread', async () => {
+    await withContext(async (context) => {
+      const reference = await loadImage(context, test, bytes, 0);
+      expect(reference.numRows).toBe(400_000);
+      const worker = channelReadWorker(
+        async () => ({ body: streamed(bytes, 70_000), bytesTotal: bytes.byteLength }),
+        () => new BodyCuts(),
+      );
+      const client = new ReadWorkerClient(worker.spawn);
+      try {
+        for (const workers of [0, 2, 4]) {
+          const source = await client.open(URL, new AbortController().signal, {});
+          const image = await loadImage(context, test, bytes, workers, { source: source.body });
+          expect(differences(image, reference), `${workers} decode workers`).toEqual([]);
+          expect(image.decodeWorkers).toBe(workers);
+        }
+      } finally {
+        client.terminate();
+      }
+      expect(pool.idle, 'workers handed back to the pool').toBe(4);
+    });
   });
 });
 

@@ -66,9 +66,10 @@ export class PushBackReader {
    */
   async readPooled(length: number, pool: BytePool | null): Promise<{ bytes: Uint8Array; pooled: boolean }> {
     if (pool === null || this.#pending !== null) return { bytes: await this.read(length), pooled: false };
-    const before = this.#reader.joins + this.#reader.directReads;
-    const bytes = await this.#reader.read(length, pool);
-    return { bytes, pooled: this.#reader.joins + this.#reader.directReads > before };
+    const reader = this.#reader;
+    const before = reader.joins + reader.directReads + reader.ownReads;
+    const bytes = await reader.read(length, pool);
+    return { bytes, pooled: reader.joins + reader.directReads + reader.ownReads > before };
   }
 
   /**

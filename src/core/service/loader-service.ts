@@ -42,6 +42,7 @@ import type { DecodeWorkers } from '../pipeline/pool/protocol.js';
 import type { TableUpdate } from '../pipeline/table-publisher.js';
 import type { ByteSource, OpenSource } from '../source/byte-source.js';
 import { discardSourceSpec, openSourceSpec } from '../source/open-source-spec.js';
+import type { ReadWorkerSource } from '../source/read-worker/read-client.js';
 import { DeviceManager } from './device-manager.js';
 import { type RemoteTableSpec, remoteColumns, remoteTableSpec } from './remote-table.js';
 import { RenderViews, type ViewFilter } from './render-views.js';
@@ -79,14 +80,22 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
   #decodeWorkers: number;
   /** `#decodeWorkers` was asked for (`createLoader`), not the default: used whatever the batch size. */
   #decodeWorkersAsked = false;
+  /** Where URLs are read off this thread, when this service can; `#useReadWorker`: whether loads do. */
+  readonly #readWorker: ReadWorkerSource | null;
+  #useReadWorker: boolean;
 
-  /** `decodeWorkers`: how to start decode workers, and how many a load uses unless told (none: decode here). */
+  /**
+   * `decodeWorkers`: how to start decode workers, and how many a load uses unless told (none: decode
+   * here); `readWorker`: a thread that reads URLs for this one (none: `openSource` reads them here).
+   */
   constructor(
     gpu: GPU | undefined,
     openSource: OpenSource,
-    options: { idleTrimMs?: number; decodeWorkers?: DecodeWorkers } = {},
+    options: { idleTrimMs?: number; decodeWorkers?: DecodeWorkers; readWorker?: ReadWorkerSource } = {},
   ) {
     this.#openSource = openSource;
+    this.#readWorker = options.readWorker ?? null;
+    this.#useReadWorker = options.readWorker?.byDefault ?? false;
     this.#decodePool = options.decodeWorkers
       ? new DecodePool(options.decodeWorkers.spawn, options.decodeWorkers.readsBodies)
       : null;
@@ -108,6 +117,8 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
       this.#decodeWorkers = options.decodeWorkers;
       this.#decodeWorkersAsked = true;
     }
+    this.#useReadWorker = this.#readWorker !== null && (options.readWorker ?? this.#useReadWorker);
+    if (this.#useReadWorker) this.#readWorker?.start();
     this.devices.configure(options.maxBufferBytes);
     // Compiling the decoder while the device opens keeps that work out of a new loader's first load.
     const [context] = await Promise.all([this.devices.current(), warmUpDecoder()]);
@@ -379,11 +390,8 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const closed = AbortSignal.any([signal, closeRequest.signal]);
     const options = { timeoutMs: request.timeoutMs };
     if (request.source) return openSourceSpec(request.source, request.url, closed, options);
-    return this.#openSource(
-      request.url,
-      closed,
-      request.request ? { ...options, request: request.request } : options,
-    );
+    const open = this.#useReadWorker && this.#readWorker ? this.#readWorker.open : this.#openSource;
+    return open(request.url, closed, request.request ? { ...options, request: request.request } : options);
   }
 
   cancel(loadId: number): void {

@@ -1,6 +1,7 @@
 import { type ByobBody, fillFrom, isByob } from './byob.js';
 import type { BytePool } from './byte-pool.js';
 import { messageSlab } from './byte-slab.js';
+import { isOwnedWhole } from './owned-buffers.js';
 
 /**
  * Reads exact byte counts from a stream of arbitrarily sized chunks.
@@ -21,6 +22,8 @@ export class ByteReader {
   joins = 0;
   /** Pooled reads whose bytes were read straight into their buffer (past the chunk at hand). */
   directReads = 0;
+  /** Pooled reads that took a whole chunk that is the load's own (`isOwnedWhole`): as good as pooled. */
+  ownReads = 0;
 
   constructor(source: AsyncIterable<Uint8Array>) {
     this.#source = source[Symbol.asyncIterator]();
@@ -33,10 +36,10 @@ export class ByteReader {
    * from `pool` when one is given (the caller releases it).
    */
   async read(length: number, pool?: BytePool): Promise<Uint8Array> {
-    if (this.#chunk.byteLength >= length) return this.#take(length);
+    if (this.#chunk.byteLength >= length) return this.#takeWithin(length, pool);
     if (this.#chunk.byteLength === 0) {
       if (!(await this.#pull())) return this.#take(0);
-      if (this.#chunk.byteLength >= length) return this.#take(length);
+      if (this.#chunk.byteLength >= length) return this.#takeWithin(length, pool);
     }
     if (pool && this.#byob && !this.#done) return this.#readInto(length, pool, this.#byob);
     const parts: Uint8Array[] = [];
@@ -130,6 +133,13 @@ export class ByteReader {
       }
     }
     return false;
+  }
+
+  /** A read within the chunk at hand; a pooled one that takes a whole chunk of the load's own is counted. */
+  #takeWithin(length: number, pool: BytePool | undefined): Uint8Array {
+    const view = this.#take(length);
+    if (pool && length > 0 && isOwnedWhole(view)) this.ownReads++;
+    return view;
   }
 
   #take(length: number): Uint8Array {

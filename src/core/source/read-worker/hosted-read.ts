@@ -1,0 +1,203 @@
+import { ArrowGpuError, asArrowGpuError, serializeError } from '../../errors.js';
+import { isByob } from '../byob.js';
+import type { ByteSource } from '../byte-source.js';
+import type { ChunkCuts } from './chunk-cuts.js';
+import type { FromReader } from './protocol.js';
+
+/** Posts a message to the loader thread, moving `transfer`. */
+export type PostToLoader = (message: FromReader, transfer: ArrayBuffer[]) => void;
+
+/**
+ * Bytes of one chunk sent to the loader: the body is copied into chunks of this size as it is read, and
+ * one that is less than half full when the loader asks is copied out, so that a chunk never holds a
+ * large buffer for a few bytes. Large enough that most record batch bodies lie within one chunk (the
+ * loader then takes them as views, without joining).
+ */
+export const READ_CHUNK_BYTES = 4 << 20;
+
+/** Bytes one read of the response asks for. */
+const READ_BYTES = 1 << 20;
+
+/**
+ * One response read on the read worker. Its body is read ahead, copied into chunks of
+ * `READ_CHUNK_BYTES`, while less than `maxBytes` wait unasked; each `pull` of the loader sends all that
+ * is held at once, or the next bytes as soon as they are read. The bytes keep the body's order.
+ */
+export class HostedRead {
+  readonly #id: number;
+  readonly #post: PostToLoader;
+  readonly #maxBytes: number;
+  readonly #controller = new AbortController();
+  /** Full chunks and copied-out tails, in order, not yet sent. */
+  #held: Uint8Array[] = [];
+  #heldBytes = 0;
+  /** The chunk being filled, and how many of its bytes are not yet sent. */
+  #chunk = new Uint8Array(READ_CHUNK_BYTES);
+  #filled = 0;
+  /** Where chunks end early (large message bodies get their own). */
+  readonly #cuts: ChunkCuts;
+  /** The chunk of its own a large body is being copied into, and how much of it is in. */
+  #body: { chunk: Uint8Array; filled: number } | null = null;
+  /** The loader asked for bytes and got none yet (it wants the first ones from the start). */
+  #wanted = true;
+  #wake: (() => void) | null = null;
+
+  constructor(id: number, post: PostToLoader, maxBytes: number, cuts: ChunkCuts) {
+    this.#id = id;
+    this.#cuts = cuts;
+    this.#post = post;
+    this.#maxBytes = maxBytes;
+  }
+
+  /** Aborted by `cancel`: the signal the request is opened with. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Sends the response's length, then its body as the loader pulls it; a failure goes as its typed error. */
+  async run(open: () => Promise<ByteSource>): Promise<void> {
+    try {
+      const source = await open();
+      if (this.signal.aborted) return;
+      this.#post({ type: 'opened', id: this.#id, bytesTotal: source.bytesTotal }, []);
+      await this.#readAll(source.body);
+      if (this.signal.aborted) return;
+      this.#send(true);
+    } catch (error) {
+      if (this.signal.aborted) return;
+      this.#send(false, true); // the bytes before the failure, so that its byte offset stays true
+      const typed = error instanceof ArrowGpuError ? error : asArrowGpuError(error);
+      this.#post({ type: 'failed', id: this.#id, error: serializeError(typed) }, []);
+    }
+  }
+
+  /** The loader asks for bytes. */
+  pull(): void {
+    this.#wanted = true;
+    this.#send(false);
+    this.#wake?.();
+  }
+
+  /** Closes the request; nothing more is sent. */
+  cancel(): void {
+    this.#controller.abort();
+    this.#held = [];
+    this.#wake?.();
+  }
+
+  /** Reads the body to its end (or the cancel), into a buffer of its own when it can (a byte stream). */
+  async #readAll(body: AsyncIterable<Uint8Array>): Promise<void> {
+    if (!isByob(body)) {
+      for await (const chunk of body) {
+        this.#append(chunk);
+        if (!(await this.#room())) return;
+      }
+      return;
+    }
+    let scratch = new Uint8Array(READ_BYTES);
+    for (;;) {
+      if (!(await this.#room())) return;
+      const got = await body.readInto(scratch);
+      if (got.byteLength === 0) return;
+      this.#append(got);
+      // A byte stream moves the buffer it reads into: the next read goes into the one it gave back.
+      scratch = new Uint8Array(got.buffer as ArrayBuffer, 0, READ_BYTES);
+    }
+  }
+
+  /**
+   * Copies `bytes` into chunks, a run that `cuts` sets apart into one of its own, then sends
+   * them if the loader waits for bytes.
+   */
+  #append(bytes: Uint8Array): void {
+    let at = 0;
+    while (at < bytes.byteLength) {
+      if (this.#body) {
+        at += this.#fillBody(bytes.subarray(at));
+        continue;
+      }
+      const { passed, ownChunk } = this.#cuts.scan(bytes.subarray(at));
+      this.#copy(bytes.subarray(at, at + passed));
+      at += passed;
+      if (ownChunk > 0) {
+        this.#seal();
+        this.#body = { chunk: new Uint8Array(ownChunk), filled: 0 };
+      }
+    }
+    if (this.#wanted) this.#send(false);
+  }
+
+  /** Copies into the body's own chunk what of `bytes` belongs to it; held once full. The bytes taken. */
+  #fillBody(bytes: Uint8Array): number {
+    const body = this.#body as { chunk: Uint8Array; filled: number };
+    const n = Math.min(bytes.byteLength, body.chunk.byteLength - body.filled);
+    body.chunk.set(bytes.subarray(0, n), body.filled);
+    body.filled += n;
+    if (body.filled === body.chunk.byteLength) {
+      this.#held.push(body.chunk);
+      this.#heldBytes += body.chunk.byteLength;
+      this.#body = null;
+    }
+    return n;
+  }
+
+  /** Copies `bytes` into the chunks of `READ_CHUNK_BYTES`. */
+  #copy(bytes: Uint8Array): void {
+    let at = 0;
+    while (at < bytes.byteLength) {
+      const n = Math.min(bytes.byteLength - at, READ_CHUNK_BYTES - this.#filled);
+      this.#chunk.set(bytes.subarray(at, at + n), this.#filled);
+      this.#filled += n;
+      at += n;
+      if (this.#filled === READ_CHUNK_BYTES) this.#seal();
+    }
+  }
+
+  /** Moves the chunk being filled to the held ones: as it is when at least half full, else copied out. */
+  #seal(): void {
+    const filled = this.#filled;
+    if (filled === 0) return;
+    if (filled * 2 >= READ_CHUNK_BYTES) {
+      this.#held.push(this.#chunk.subarray(0, filled));
+      this.#chunk = new Uint8Array(READ_CHUNK_BYTES);
+    } else {
+      this.#held.push(this.#chunk.slice(0, filled));
+    }
+    this.#heldBytes += filled;
+    this.#filled = 0;
+  }
+
+  /**
+   * Waits while `maxBytes` wait unasked; `false` once cancelled. A body's own chunk does not count until
+   * it is full: the loader can use none of it before.
+   */
+  async #room(): Promise<boolean> {
+    while (this.#heldBytes + this.#filled >= this.#maxBytes && !this.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      this.#wake = null;
+    }
+    return !this.signal.aborted;
+  }
+
+  /**
+   * Sends what is held, if anything (always at the end: `end` says the body ended after it). `last`: no
+   * more bytes come, so a body's own chunk goes too, however little of it came.
+   */
+  #send(end: boolean, last = end): void {
+    this.#seal();
+    if (last && this.#body) {
+      this.#held.push(this.#body.chunk.subarray(0, this.#body.filled));
+      this.#heldBytes += this.#body.filled;
+      this.#body = null;
+    }
+    if (this.#held.length === 0 && !end) return;
+    const chunks = this.#held;
+    this.#held = [];
+    this.#heldBytes = 0;
+    this.#wanted = false;
+    const transfer = chunks.map((chunk) => chunk.buffer as ArrayBuffer);
+    this.#post({ type: 'chunks', id: this.#id, chunks, end }, transfer);
+  }
+}
