@@ -2,8 +2,11 @@
 import type { ReadWorkerPort, SpawnReadWorker } from '../src/core/source/read-worker/protocol.js';
 
 /** The read worker as a Web Worker started from the loader worker (the library's bundled read.worker). */
-export const spawnWebReadWorker: SpawnReadWorker = () => {
-  const worker = new Worker(new URL('./read.worker.ts', import.meta.url), { type: 'module' });
+export const spawnWebReadWorker: SpawnReadWorker = () =>
+  webReadWorker(new Worker(new URL('./read.worker.ts', import.meta.url), { type: 'module' }));
+
+/** A started Web Worker that runs `serveReads`, as the read client's port. */
+export function webReadWorker(worker: Worker): ReadWorkerPort {
   const port: ReadWorkerPort = {
     post: (message) => worker.postMessage(message),
     onMessage: null,
@@ -18,7 +21,7 @@ export const spawnWebReadWorker: SpawnReadWorker = () => {
   };
   worker.onmessageerror = () => port.onFailure?.('a message from it could not be read');
   return port;
-};
+}
 
 /**
  * Whether loads read URLs on the read worker by default: where a core is left for it beside the page's

@@ -38,6 +38,7 @@ export interface TestLoader {
   exit(): void;
   /** Makes the newest decode worker throw an uncaught error. */
   crashDecodeWorker(): Promise<void>;
+  crashReadWorker(): Promise<void>;
 }
 
 /** What a test stream did: bytes handed out, and whether (and why) its reader cancelled it. */
@@ -235,6 +236,7 @@ async function testLoader(options: Lib.LoaderOptions = {}): Promise<TestLoader> 
     loseDevice: () => ask('loseDevice'),
     crash: () => ask('crash'),
     crashDecodeWorker: () => ask('crashDecodeWorker'),
+    crashReadWorker: () => ask('crashReadWorker'),
     exit: () => channel.postMessage({ hook: 'exit' }),
   };
 }

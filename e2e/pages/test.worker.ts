@@ -3,12 +3,15 @@
 // arrive on a BroadcastChannel named after the `id` in this script's URL, so that no hook crosses the
 // loader's own protocol.
 import { LoaderService } from '../../src/core/service/loader-service.js';
+import type { OpenSource } from '../../src/core/source/byte-source.js';
+import { ReadWorkerClient } from '../../src/core/source/read-worker/read-client.js';
 import { exposeLoader, loaderApi } from '../../workers/expose-loader.js';
-import { fetchSource } from '../../workers/fetch-source.js';
+import { fetchSource, tailReader } from '../../workers/fetch-source.js';
 import { webDecodeWorker } from '../../workers/web-decode-workers.js';
+import { webReadWorker } from '../../workers/web-read-worker.js';
 
 /** What a test can ask of the worker. */
-export type TestHook = 'loseDevice' | 'crash' | 'exit' | 'crashDecodeWorker';
+export type TestHook = 'loseDevice' | 'crash' | 'exit' | 'crashDecodeWorker' | 'crashReadWorker';
 
 /** Decode workers with a crash hook; none by default, as on a 2-core machine (loads ask for them). */
 const decodeWorkers: Worker[] = [];
@@ -17,7 +20,25 @@ const spawn = () => {
   decodeWorkers.push(worker);
   return webDecodeWorker(worker);
 };
-const service = new LoaderService(self.navigator.gpu, fetchSource, { decodeWorkers: { spawn, count: 0 } });
+/** The read worker with a crash hook; off by default, as on a 2-core machine (`readWorker: true` asks for it). */
+const readWorkers: Worker[] = [];
+const reads = new ReadWorkerClient(() => {
+  const worker = new Worker(new URL('./test-read.worker.ts', import.meta.url), { type: 'module' });
+  readWorkers.push(worker);
+  return webReadWorker(worker);
+});
+const readWorker = {
+  open: async (url: string, signal: AbortSignal, options: Parameters<OpenSource>[2]) => {
+    const source = await reads.open(url, signal, options);
+    return { ...source, readTail: tailReader(url, signal, options, source.bytesTotal) };
+  },
+  start: () => reads.start(),
+  byDefault: false,
+};
+const service = new LoaderService(self.navigator.gpu, fetchSource, {
+  decodeWorkers: { spawn, count: 0 },
+  readWorker,
+});
 exposeLoader(loaderApi(service));
 
 const id = new URL(self.location.href).searchParams.get('id') ?? '0';
@@ -41,6 +62,9 @@ hooks.onmessage = async ({
     case 'crashDecodeWorker':
       // The newest decode worker throws outside any work: its load fails with WORKER_FAILED.
       decodeWorkers.at(-1)?.postMessage({ type: 'crash' });
+      break;
+    case 'crashReadWorker':
+      readWorkers.at(-1)?.postMessage({ type: 'crash' });
       break;
     case 'exit':
       // Ends the worker without an error event, as the browser does when it kills a worker for memory.
