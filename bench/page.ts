@@ -185,7 +185,8 @@ window.benchReady = (async () => {
       case 'ours:read-worker':
       case 'ours:no-read-worker': {
         const readWorker = variant === 'ours:read-worker';
-        const kept = (readLoaders[variant] ??= await lib.createLoader({ readWorker }));
+        const kept = readLoaders[variant] ?? (await lib.createLoader({ readWorker }));
+        readLoaders[variant] = kept;
         return oursRun(kept, url, 'staging');
       }
       case 'ours:cold':

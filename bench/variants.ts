@@ -8,7 +8,8 @@ export const VARIANTS = {
   'ours:writeBuffer': 'arrow-webgpu, writeBuffer',
   'ours:one-decoder': "arrow-webgpu, staging, decoded on the loader's worker (decodeWorkers: 1)",
   'ours:read-worker': 'arrow-webgpu, staging, the response read on a worker of its own (readWorker: true)',
-  'ours:no-read-worker': "arrow-webgpu, staging, the response read on the loader's worker (readWorker: false)",
+  'ours:no-read-worker':
+    "arrow-webgpu, staging, the response read on the loader's worker (readWorker: false)",
   'ours:cold': "arrow-webgpu, staging, a new loader's first load (createLoader not timed)",
   'ours:cold-one-decoder': "arrow-webgpu, as ours:cold, decoded on the loader's worker (decodeWorkers: 1)",
   'ours:device':

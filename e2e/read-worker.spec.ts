@@ -1,5 +1,5 @@
-import { TEST_API_KEY } from './test-routes.js';
 import { expect, test } from './support.js';
+import { TEST_API_KEY } from './test-routes.js';
 
 // The read worker (`readWorker: true`): a URL's response is fetched and read on a worker of its own,
 // which moves its bytes to the loader's worker. Tables load byte for byte as when the loader's worker
@@ -16,7 +16,7 @@ test('with the read worker, each table loads as the loader worker alone loads it
 }) => {
   const result = await harnessPage.evaluate(async (key) => {
     const { lib, readAll } = window.harness;
-    const urls: Array<[string, RequestInit?]> = [
+    const urls: Array<[string, { method?: string; headers?: Record<string, string>; body?: string }?]> = [
       ['/data/every-type.stream'],
       ['/data/every-type.arrow'],
       ['/data/many-batches.stream'],
