@@ -1,5 +1,5 @@
 import { ArrowGpuError, asArrowGpuError, serializeError } from '../../errors.js';
-import { type ByobBody, isByob } from '../byob.js';
+import { isByob } from '../byob.js';
 import type { ByteSource } from '../byte-source.js';
 import type { ChunkCuts } from './chunk-cuts.js';
 import type { FromReader } from './protocol.js';
@@ -97,37 +97,12 @@ export class HostedRead {
     let scratch = new Uint8Array(READ_BYTES);
     for (;;) {
       if (!(await this.#room())) return;
-      if (this.#body) {
-        if (!(await this.#readIntoBody(body))) return;
-        continue;
-      }
       const got = await body.readInto(scratch);
       if (got.byteLength === 0) return;
       this.#append(got);
       // A byte stream moves the buffer it reads into: the next read goes into the one it gave back.
       scratch = new Uint8Array(got.buffer as ArrayBuffer, 0, READ_BYTES);
     }
-  }
-
-  /**
-   * Reads straight into the chunk of the body under way, without a copy: the read would otherwise wait
-   * for one, and the response is read no faster than this loop runs. `false` at the end of the source.
-   */
-  async #readIntoBody(source: ByobBody): Promise<boolean> {
-    const body = this.#body as { chunk: Uint8Array; filled: number };
-    const length = body.chunk.byteLength; // read first: the read detaches the chunk
-    const got = await source.readInto(body.chunk.subarray(body.filled));
-    // The chunk's buffer came back moved: its bytes so far are on the one `got` lies on.
-    body.chunk = new Uint8Array(got.buffer as ArrayBuffer, 0, length);
-    if (got.byteLength === 0) return false;
-    body.filled += got.byteLength;
-    if (body.filled === body.chunk.byteLength) {
-      this.#held.push(body.chunk);
-      this.#heldBytes += body.chunk.byteLength;
-      this.#body = null;
-    }
-    if (this.#wanted) this.#send(false);
-    return true;
   }
 
   /**
@@ -212,9 +187,7 @@ export class HostedRead {
    */
   #send(end: boolean, last = end): void {
     this.#seal();
-    // A read that failed took the chunk's buffer with it (it is detached): those bytes are gone, and
-    // the failure's own byte offset says where the source stopped.
-    if (last && this.#body && this.#body.chunk.byteLength > 0) {
+    if (last && this.#body) {
       this.#held.push(this.#body.chunk.subarray(0, this.#body.filled));
       this.#heldBytes += this.#body.filled;
       this.#body = null;
