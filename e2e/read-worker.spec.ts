@@ -32,7 +32,8 @@ test('with the read worker, each table loads as the loader worker alone loads it
         for (const [url, init] of urls) {
           for (const decodeWorkers of readWorker ? [0, 2] : [0]) {
             const table = await loader.load(url, { ...init, encodings: 'exact', decodeWorkers });
-            (images[url] ??= []).push({ rows: table.numRows, columns: await readAll(table) });
+            const image = { rows: table.numRows, columns: await readAll(table) };
+            images[url] = [...(images[url] ?? []), image];
             await table.destroy();
           }
         }
