@@ -1,5 +1,11 @@
 /// <reference lib="webworker" />
-import type { DecodeWorkerPort, SpawnDecodeWorker } from '../src/core/pipeline/pool/protocol.js';
+import type {
+  DecodeWorkerPort,
+  FromDecoder,
+  SpawnDecodeWorker,
+  ToDecoder,
+} from '../src/core/pipeline/pool/protocol.js';
+import { webWorkerPort } from './web-worker-port.js';
 
 /** Decode workers as Web Workers started from the loader worker (the library's bundled decode.worker). */
 export const spawnWebDecodeWorker: SpawnDecodeWorker = () =>
@@ -7,20 +13,7 @@ export const spawnWebDecodeWorker: SpawnDecodeWorker = () =>
 
 /** A started Web Worker that runs `serveDecoder`, as the pool's port. */
 export function webDecodeWorker(worker: Worker): DecodeWorkerPort {
-  const port: DecodeWorkerPort = {
-    post: (message, transfer) => worker.postMessage(message, transfer),
-    onMessage: null,
-    onFailure: null,
-    terminate: () => worker.terminate(),
-  };
-  worker.onmessage = (event) => port.onMessage?.(event.data);
-  worker.onerror = (event) => {
-    event.preventDefault();
-    worker.terminate(); // a worker that threw outside a session's work is not trusted again
-    port.onFailure?.(event.message || 'it raised an uncaught error');
-  };
-  worker.onmessageerror = () => port.onFailure?.('a message from it could not be read');
-  return port;
+  return webWorkerPort<ToDecoder, FromDecoder>(worker);
 }
 
 /** The default number of decode workers: one per core beyond the loader's, at most 4. */

@@ -1,5 +1,11 @@
 /// <reference lib="webworker" />
-import type { ReadWorkerPort, SpawnReadWorker } from '../src/core/source/read-worker/protocol.js';
+import type {
+  FromReader,
+  ReadWorkerPort,
+  SpawnReadWorker,
+  ToReader,
+} from '../src/core/source/read-worker/protocol.js';
+import { webWorkerPort } from './web-worker-port.js';
 
 /** The read worker as a Web Worker started from the loader worker (the library's bundled read.worker). */
 export const spawnWebReadWorker: SpawnReadWorker = () =>
@@ -7,20 +13,7 @@ export const spawnWebReadWorker: SpawnReadWorker = () =>
 
 /** A started Web Worker that runs `serveReads`, as the read client's port. */
 export function webReadWorker(worker: Worker): ReadWorkerPort {
-  const port: ReadWorkerPort = {
-    post: (message) => worker.postMessage(message),
-    onMessage: null,
-    onFailure: null,
-    terminate: () => worker.terminate(),
-  };
-  worker.onmessage = (event) => port.onMessage?.(event.data);
-  worker.onerror = (event) => {
-    event.preventDefault();
-    worker.terminate();
-    port.onFailure?.(event.message || 'it raised an uncaught error');
-  };
-  worker.onmessageerror = () => port.onFailure?.('a message from it could not be read');
-  return port;
+  return webWorkerPort<ToReader, FromReader>(worker);
 }
 
 /**

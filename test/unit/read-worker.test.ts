@@ -9,6 +9,7 @@ import { NO_CUTS } from '../../src/core/source/read-worker/chunk-cuts.js';
 import { READ_WORKER_AHEAD_BYTES, ReadWorkerClient } from '../../src/core/source/read-worker/read-client.js';
 import { readStream } from '../../src/core/source/stream-source.js';
 import { chunked } from '../support/byte-sources.js';
+import { concat } from '../support/ipc-bytes.js';
 import { toLegacyFraming } from '../support/legacy-ipc.js';
 import { channelReadWorker as channelWorker } from '../support/read-worker.js';
 import { cutAt } from '../support/web-streams.js';
@@ -25,16 +26,6 @@ async function readAll(body: AsyncIterable<Uint8Array>, pause?: () => Promise<vo
     if (pause) await pause();
   }
   return chunks;
-}
-
-function join(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
 }
 
 const random = (n: number, seed: number) =>
@@ -73,7 +64,7 @@ describe('read worker', () => {
           const source = await client.open('http://localhost/x', new AbortController().signal, {});
           expect(source.bytesTotal).toBe(length);
           const pause = pauseMs ? () => new Promise<void>((r) => setTimeout(r, pauseMs)) : undefined;
-          const got = join(await readAll(source.body, pause));
+          const got = concat(await readAll(source.body, pause));
           expect(got.byteLength).toBe(length);
           expect(Buffer.compare(got, bytes)).toBe(0);
           expect(client.active).toBe(0);
@@ -117,7 +108,7 @@ describe('read worker', () => {
       expect(Buffer.compare(head.value as Uint8Array, first), `byob: ${byob}`).toBe(0);
       release();
       const rest = await readAll({ [Symbol.asyncIterator]: () => iterator });
-      expect(join(rest).byteLength).toBe(10);
+      expect(concat(rest).byteLength).toBe(10);
       client.terminate();
     }
   });
@@ -176,7 +167,7 @@ describe('read worker', () => {
         return thrown;
       }
     })();
-    expect(join(got).byteLength).toBe(5000);
+    expect(concat(got).byteLength).toBe(5000);
     expect(error).toBeInstanceOf(NetworkError);
     expect(error).toMatchObject({ code: 'NETWORK', details: { byteOffset: 5000 } });
     expect(client.active).toBe(0);
@@ -270,7 +261,7 @@ describe('large bodies in chunks of their own', () => {
           const client = new ReadWorkerClient(worker.spawn);
           const source = await client.open(`http://localhost/${name}`, new AbortController().signal, {});
           const chunks = await readAll(source.body);
-          expect(Buffer.compare(join(chunks), bytes), name).toBe(0);
+          expect(Buffer.compare(concat(chunks), bytes), name).toBe(0);
           const starts = new Map<number, Uint8Array>();
           let at = 0;
           for (const chunk of chunks) {
