@@ -3,12 +3,10 @@
 // arrive on a BroadcastChannel named after the `id` in this script's URL, so that no hook crosses the
 // loader's own protocol.
 import { LoaderService } from '../../src/core/service/loader-service.js';
-import type { OpenSource } from '../../src/core/source/byte-source.js';
-import { ReadWorkerClient } from '../../src/core/source/read-worker/read-client.js';
 import { exposeLoader, loaderApi } from '../../workers/expose-loader.js';
-import { fetchSource, tailReader } from '../../workers/fetch-source.js';
+import { fetchSource } from '../../workers/fetch-source.js';
 import { webDecodeWorker } from '../../workers/web-decode-workers.js';
-import { webReadWorker } from '../../workers/web-read-worker.js';
+import { webReadWorker, webReadWorkerSource } from '../../workers/web-read-worker.js';
 
 /** What a test can ask of the worker. */
 export type TestHook = 'loseDevice' | 'crash' | 'exit' | 'crashDecodeWorker' | 'crashReadWorker';
@@ -22,19 +20,12 @@ const spawn = () => {
 };
 /** The read worker with a crash hook; off by default, as on a 2-core machine (`readWorker: true` asks for it). */
 const readWorkers: Worker[] = [];
-const reads = new ReadWorkerClient(() => {
+const spawnRead = () => {
   const worker = new Worker(new URL('./test-read.worker.ts', import.meta.url), { type: 'module' });
   readWorkers.push(worker);
   return webReadWorker(worker);
-});
-const readWorker = {
-  open: async (url: string, signal: AbortSignal, options: Parameters<OpenSource>[2]) => {
-    const source = await reads.open(url, signal, options);
-    return { ...source, readTail: tailReader(url, signal, options, source.bytesTotal) };
-  },
-  start: () => reads.start(),
-  byDefault: false,
 };
+const readWorker = webReadWorkerSource(spawnRead, false);
 const service = new LoaderService(self.navigator.gpu, fetchSource, {
   decodeWorkers: { spawn, count: 0 },
   readWorker,

@@ -82,6 +82,7 @@ export class HostedRead {
   cancel(): void {
     this.#controller.abort();
     this.#held = [];
+    this.#heldBytes = 0;
     this.#wake?.();
   }
 
@@ -134,8 +135,7 @@ export class HostedRead {
     body.chunk.set(bytes.subarray(0, n), body.filled);
     body.filled += n;
     if (body.filled === body.chunk.byteLength) {
-      this.#held.push(body.chunk);
-      this.#heldBytes += body.chunk.byteLength;
+      this.#hold(body.chunk);
       this.#body = null;
     }
     return n;
@@ -158,13 +158,18 @@ export class HostedRead {
     const filled = this.#filled;
     if (filled === 0) return;
     if (filled * 2 >= READ_CHUNK_BYTES) {
-      this.#held.push(this.#chunk.subarray(0, filled));
+      this.#hold(this.#chunk.subarray(0, filled));
       this.#chunk = new Uint8Array(READ_CHUNK_BYTES);
     } else {
-      this.#held.push(this.#chunk.slice(0, filled));
+      this.#hold(this.#chunk.slice(0, filled));
     }
-    this.#heldBytes += filled;
     this.#filled = 0;
+  }
+
+  /** Adds a finished chunk to those waiting to be sent. */
+  #hold(chunk: Uint8Array): void {
+    this.#held.push(chunk);
+    this.#heldBytes += chunk.byteLength;
   }
 
   /**
@@ -188,8 +193,7 @@ export class HostedRead {
   #send(end: boolean, last = end): void {
     this.#seal();
     if (last && this.#body) {
-      this.#held.push(this.#body.chunk.subarray(0, this.#body.filled));
-      this.#heldBytes += this.#body.filled;
+      this.#hold(this.#body.chunk.subarray(0, this.#body.filled));
       this.#body = null;
     }
     if (this.#held.length === 0 && !end) return;
