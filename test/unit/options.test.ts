@@ -27,6 +27,8 @@ describe('option checks', () => {
     [{ device: 'gpu' }, 'device', /a GPUDevice .*, got "gpu"$/, {}],
     [{ decodeWorkers: -1 }, 'decodeWorkers', /an integer from 0 to 16, got -1$/, { actual: -1 }],
     [{ decodeWorkers: 17 }, 'decodeWorkers', /an integer from 0 to 16, got 17$/, { actual: 17 }],
+    [{ readWorker: 'yes' }, 'readWorker', /a boolean, got "yes"$/, {}],
+    [{ readWorker: 1 }, 'readWorker', /a boolean, got 1$/, {}],
     [null, 'options', /an object, got null$/, {}],
   ])('createLoader(%o) is INVALID_ARGUMENT naming %s', (options, option, message, details) => {
     const error = refusal(checkLoaderOptions, options);
