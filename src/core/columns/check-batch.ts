@@ -1,4 +1,4 @@
-import { type Data, type RecordBatch, Type } from 'apache-arrow';
+import { type Data, type RecordBatch, Type, type Vector } from 'apache-arrow';
 import { ColumnError, DecodeError, type ErrorDetails } from '../errors.js';
 import { leafData } from './column-data.js';
 import { runEndFault } from './run-ends.js';
@@ -31,6 +31,24 @@ export function checkBatch(batch: RecordBatch, plans: readonly ColumnPlan[], ori
     const fault = plan.runEndEncoded ? runEndsFault(data, batch.numRows) : lengthFault(data, batch.numRows);
     if (fault) throw new DecodeError('CORRUPT', `${at}: ${fault.what}`, { ...where, ...fault.sizes });
   }
+}
+
+/** Dictionaries already checked: one is shared by every batch until a delta or a replacement. */
+const checkedDictionaries = new WeakSet<Vector>();
+
+/**
+ * What is wrong in the offsets of a dictionary's text or binary values, which the dictionary encoder
+ * reads as byte ranges (checked once per dictionary; other value types are read through apache-arrow).
+ */
+function dictionaryFault(dictionary: Vector): Fault | null {
+  if (checkedDictionaries.has(dictionary)) return null;
+  for (const chunk of dictionary.data) {
+    const fault =
+      chunk.length > 0 && chunk.values instanceof Uint8Array ? offsetsFault(chunk, chunk.length) : null;
+    if (fault) return fault;
+  }
+  checkedDictionaries.add(dictionary);
+  return null;
 }
 
 interface Fault {
@@ -99,8 +117,12 @@ function valuesFault(data: Data, needed: number): Fault | null {
     if (!child) return { what: 'list values are missing', sizes: { expected: needed * listSize, actual: 0 } };
     return lengthFault(child, Math.max(child.length, needed * listSize));
   }
-  if (data.type.typeId === Type.Dictionary && !data.dictionary) {
-    return { what: 'no dictionary batch came before its first use', sizes: { expected: 1, actual: 0 } };
+  if (data.type.typeId === Type.Dictionary) {
+    if (!data.dictionary) {
+      return { what: 'no dictionary batch came before its first use', sizes: { expected: 1, actual: 0 } };
+    }
+    const fault = dictionaryFault(data.dictionary);
+    if (fault) return { ...fault, what: `its dictionary: ${fault.what}` };
   }
   const values = data.values as ArrayLike<unknown> | undefined;
   const isBits = data.type.typeId === Type.Bool;
@@ -133,5 +155,22 @@ function offsetsFault(data: Data, needed: number): Fault | null {
       what: `offsets reach byte ${end} of a ${bytes}-byte data buffer`,
       sizes: { expected: end, actual: bytes },
     };
+  return descentFault(offsets, needed);
+}
+
+/** Offsets must start at 0 or later and never go down: a value's bytes are `[offsets[i], offsets[i + 1])`. */
+function descentFault(offsets: ArrayLike<number | bigint>, needed: number): Fault | null {
+  const first = Number(offsets[0]);
+  if (first < 0) return { what: `offsets start at ${first}`, sizes: { expected: 0, actual: first } };
+  for (let row = 0; row < needed; row++) {
+    const start = offsets[row] as number | bigint;
+    const end = offsets[row + 1] as number | bigint;
+    if (end < start) {
+      return {
+        what: `offsets go down at row ${row}: from ${start} to ${end}`,
+        sizes: { expected: Number(start), actual: Number(end) },
+      };
+    }
+  }
   return null;
 }

@@ -8,13 +8,6 @@ export function fnv1a(bytes: Uint8Array, start: number, end: number): number {
   return hash >>> 0;
 }
 
-/** Whether `key` holds the same bytes as `bytes[start, end)`. */
-export function sameBytes(key: Uint8Array, bytes: Uint8Array, start: number, end: number): boolean {
-  if (key.length !== end - start) return false;
-  for (let i = 0; i < key.length; i++) if (key[i] !== bytes[start + i]) return false;
-  return true;
-}
-
 /** Whether bit `bit` of an Arrow bitmap is set (LSB first). */
 export function bitAt(bitmap: Uint8Array, bit: number): boolean {
   return (((bitmap[bit >> 3] as number) >> (bit & 7)) & 1) === 1;

@@ -1,6 +1,7 @@
 import { type Data, makeVector, Type, type Vector } from 'apache-arrow';
 import { LimitError } from '../../errors.js';
-import { bitAt, fnv1a, sameBytes } from './byte-keys.js';
+import { bitAt } from './byte-keys.js';
+import { ByteTable } from './byte-table.js';
 import { type ColumnExtras, FixedWidthEncoder } from './column-encoder.js';
 
 /** Default cap on the distinct values of one dictionary column. */
@@ -18,15 +19,15 @@ export interface DictionaryOptions {
 /**
  * `dictionary`: one u32 code a row into one dictionary for the whole table, whatever the batches do —
  * dictionary deltas and replacements are remapped onto it, and plain string or binary columns are
- * dictionary-encoded here. Null rows hold code 0. Byte values are found by a hash of their bytes and a
- * byte compare, so no string is built per row.
+ * dictionary-encoded here. Null rows hold code 0. Byte values are found in a `ByteTable` (a hash of their
+ * bytes and a byte compare), so no string is built per row.
  */
 export class DictionaryEncoder extends FixedWidthEncoder {
   readonly #options: DictionaryOptions;
   /** Codes of values that are not bytes (numbers, bigints, booleans, null). */
   readonly #codes = new Map<unknown, number>();
-  /** Codes of byte values by the hash of their bytes (a list when hashes collide). */
-  readonly #byHash = new Map<number, number | number[]>();
+  /** Codes of byte values (text and binary). */
+  readonly #bytes = new ByteTable();
   /** Values by code; bytes are kept as copies and decoded as text on demand. */
   readonly #values: Array<DictionaryValue> = [];
   /** Each source dictionary's codes in the table's dictionary, by the source's identity. */
@@ -120,24 +121,44 @@ export class DictionaryEncoder extends FixedWidthEncoder {
     out: Uint32Array,
     nullCode: number | null = 0,
   ): void {
-    const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
-    const valid = (i: number) => !bitmap || bitAt(bitmap, data.offset + first + i);
-    const nullOr = () => nullCode ?? this.#codeOf(null);
-    const offsets = data.valueOffsets as ArrayLike<number | bigint> | undefined;
-    if (isBytes(data.type.typeId) && offsets && data.values instanceof Uint8Array) {
+    if (isBytes(data.type.typeId) && data.valueOffsets && data.values instanceof Uint8Array) {
       this.#text ||= isText(data.type.typeId);
-      const bytes = data.values;
-      for (let i = 0; i < count; i++) {
-        const row = first + i;
-        out[i] = valid(i)
-          ? this.#codeOfBytes(bytes, Number(offsets[row]), Number(offsets[row + 1]))
-          : nullOr();
-      }
+      this.#writeBytes(data, first, count, out, nullCode);
       return;
     }
     // View types and values that are not bytes: apache-arrow reads each value.
+    const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
     const vector = makeVector(data);
-    for (let i = 0; i < count; i++) out[i] = valid(i) ? this.#codeOfValue(vector.get(first + i)) : nullOr();
+    for (let i = 0; i < count; i++) {
+      out[i] =
+        !bitmap || bitAt(bitmap, data.offset + first + i)
+          ? this.#codeOfValue(vector.get(first + i))
+          : this.#nullCode(nullCode);
+    }
+  }
+
+  /** `#writeValues` for text and binary with offsets: one hash and one compare of bytes a row. */
+  #writeBytes(data: Data, first: number, count: number, out: Uint32Array, nullCode: number | null): void {
+    const bytes = data.values as Uint8Array;
+    const offsets = data.valueOffsets as Int32Array | BigInt64Array;
+    const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
+    const bit = data.offset + first;
+    // 32-bit offsets are read as numbers; 64-bit ones (large types) are bigints, converted a row.
+    const narrow = offsets instanceof Int32Array ? offsets : null;
+    for (let i = 0; i < count; i++) {
+      if (bitmap && !bitAt(bitmap, bit + i)) {
+        out[i] = this.#nullCode(nullCode);
+        continue;
+      }
+      const row = first + i;
+      out[i] = narrow
+        ? this.#codeOfBytes(bytes, narrow[row] as number, narrow[row + 1] as number)
+        : this.#codeOfBytes(bytes, Number(offsets[row]), Number(offsets[row + 1]));
+    }
+  }
+
+  #nullCode(nullCode: number | null): number {
+    return nullCode ?? this.#codeOf(null);
   }
 
   #codeOfValue(value: unknown): number {
@@ -153,15 +174,10 @@ export class DictionaryEncoder extends FixedWidthEncoder {
   }
 
   #codeOfBytes(bytes: Uint8Array, start: number, end: number): number {
-    const hash = fnv1a(bytes, start, end);
-    const bucket = this.#byHash.get(hash);
-    const found = (code: number) => sameBytes(this.#values[code] as Uint8Array, bytes, start, end);
-    if (typeof bucket === 'number' && found(bucket)) return bucket;
-    if (Array.isArray(bucket)) for (const code of bucket) if (found(code)) return code;
+    const known = this.#bytes.get(bytes, start, end);
+    if (known >= 0) return known;
     const code = this.#add(bytes.slice(start, end));
-    if (bucket === undefined) this.#byHash.set(hash, code);
-    else if (typeof bucket === 'number') this.#byHash.set(hash, [bucket, code]);
-    else bucket.push(code);
+    this.#bytes.add(bytes, start, end, code);
     return code;
   }
 

@@ -1,6 +1,7 @@
 import { checkBatch } from '../../columns/check-batch.js';
 import { type ColumnSlice, columnSlice, type SourceRange } from '../../columns/column-data.js';
 import { createEncoder, encodesAlone } from '../../columns/encoders/create-encoder.js';
+import { splitDictionary } from '../../columns/local-dictionary.js';
 import type { ColumnPlan } from '../../columns/type-plan.js';
 import type { DecodedBatch } from '../../ipc/decode.js';
 import type { BatchShape, BufferRegion } from '../../ipc/metadata/record-batch.js';
@@ -88,8 +89,21 @@ export function encodeBatch(
     const encoder = encoders[i];
     const { bitmap, bitOffset, nullCount } = slice;
     if (bitmap) moveWith(bitmap, transfer);
-    if (!encoder)
+    if (!encoder) {
+      const local = (plans[i] as ColumnPlan).encoding === 'dictionary' ? splitDictionary(slice.data) : null;
+      if (local) {
+        const dictionary = packer.pack(local.values, transfer);
+        return {
+          words: null,
+          data: packer.pack(local.codes, transfer),
+          dictionary,
+          bitmap,
+          bitOffset,
+          nullCount,
+        };
+      }
       return { words: null, data: packer.pack(slice.data, transfer), bitmap, bitOffset, nullCount };
+    }
     let words = raw[i] ?? null;
     const sourceWords = words && inSource(words, body);
     if (sourceWords) return { words: null, data: null, sourceWords, bitmap, bitOffset, nullCount };

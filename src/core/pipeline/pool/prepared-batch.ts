@@ -1,8 +1,9 @@
-import { Data, type DataType, type Field, type Schema, type Vector } from 'apache-arrow';
+import { Data, type DataType, type Field, Int32, type Schema, type Vector } from 'apache-arrow';
 import type { ColumnSlice, PreparedBatch } from '../../columns/column-data.js';
+import { joinDictionary } from '../../columns/local-dictionary.js';
 import type { ColumnPlan } from '../../columns/type-plan.js';
-import { unpackData } from './pack-data.js';
-import type { WireBatch } from './protocol.js';
+import { type PackedData, unpackData } from './pack-data.js';
+import type { WireBatch, WireColumn } from './protocol.js';
 
 /** The Arrow type of a planned column's leaf in `schema` (through its structs), as apache-arrow decodes it. */
 export function leafType(schema: Schema, plan: ColumnPlan): DataType {
@@ -25,9 +26,16 @@ export function prepareBatch(
     const type = types[i] as DataType;
     const { words, sourceWords, bitmap, bitOffset, nullCount } = column;
     const data = column.data
-      ? unpackData(type, column.data, dictionaries)
+      ? unpackColumn(type, column, dictionaries)
       : new Data(type, 0, batch.numRows, 0, undefined as never);
     return { data, bitmap, bitOffset, nullCount, words, sourceWords: sourceWords ?? null };
   });
   return { numRows: batch.numRows, slices };
+}
+
+/** A column's Arrow data; one a worker coded into a dictionary of its own comes as Arrow's dictionary type. */
+function unpackColumn(type: DataType, column: WireColumn, dictionaries: Map<string, Vector>): Data {
+  if (!column.dictionary) return unpackData(type, column.data as PackedData, dictionaries);
+  const codes = unpackData(new Int32(), column.data as PackedData, dictionaries) as Data<Int32>;
+  return joinDictionary(type, { codes, values: unpackData(type, column.dictionary, dictionaries) });
 }

@@ -97,6 +97,11 @@ export interface WireColumn {
   words: Uint8Array | null;
   /** Else its decoded Arrow data, for the loader thread to encode in order. */
   data: PackedData | null;
+  /**
+   * A text or binary column bound for the table's dictionary, coded into a dictionary of its own
+   * (`splitDictionary`): `data` holds its Int32 codes, this its distinct values.
+   */
+  dictionary?: PackedData;
   /** Or where its words lie in the source, already in GPU form, for the loader to read (see `minSourceWords`). */
   sourceWords?: SourceRange;
   bitmap: Uint8Array | null;

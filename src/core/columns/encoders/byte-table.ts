@@ -1,0 +1,101 @@
+import { fnv1a } from './byte-keys.js';
+
+const EMPTY = 0;
+const MIN_SLOTS = 1024;
+
+/**
+ * Byte strings → codes, by open addressing on a hash of their bytes. Keys are copied once into one
+ * growing arena, so a lookup allocates nothing and compares bytes with bytes: a dictionary column's
+ * rows are coded without building a string or a key object per row.
+ */
+export class ByteTable {
+  /** Entry + 1 by slot (0: empty); the slot count is a power of two, at most half full. */
+  #slots = new Int32Array(MIN_SLOTS);
+  #hashes = new Int32Array(MIN_SLOTS / 2);
+  #codes = new Int32Array(MIN_SLOTS / 2);
+  /** Entry `e`'s bytes are `#arena[#starts[e], #starts[e + 1])`. */
+  #starts = new Int32Array(MIN_SLOTS / 2 + 1);
+  #arena = new Uint8Array(1 << 14);
+  #size = 0;
+
+  /** Distinct keys held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** The code of the key `bytes[start, end)`, or -1 when it is not held. */
+  get(bytes: Uint8Array, start: number, end: number): number {
+    const hash = fnv1a(bytes, start, end) | 0;
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+      const entry = (slots[slot] as number) - 1;
+      if (entry < 0) return -1;
+      if (this.#hashes[entry] === hash && this.#holds(entry, bytes, start, end)) {
+        return this.#codes[entry] as number;
+      }
+    }
+  }
+
+  /** Adds the key `bytes[start, end)` (not held yet) with `code`. */
+  add(bytes: Uint8Array, start: number, end: number, code: number): void {
+    if ((this.#size + 1) * 2 > this.#slots.length) this.#grow();
+    const entry = this.#size;
+    const from = this.#starts[entry] as number;
+    this.#reserve(from + end - start);
+    this.#arena.set(bytes.subarray(start, end), from);
+    this.#starts[entry + 1] = from + end - start;
+    const hash = fnv1a(bytes, start, end) | 0;
+    this.#hashes[entry] = hash;
+    this.#codes[entry] = code;
+    this.#size = entry + 1;
+    this.#place(entry, hash);
+  }
+
+  /**
+   * The keys in the order they were added, as Arrow lays out text: `bytes[offsets[e], offsets[e + 1])`
+   * is entry `e`. Views of the table's own memory: valid until the next `add`.
+   */
+  keys(): { offsets: Int32Array; bytes: Uint8Array } {
+    const offsets = this.#starts.subarray(0, this.#size + 1);
+    return { offsets, bytes: this.#arena.subarray(0, offsets[this.#size] as number) };
+  }
+
+  #holds(entry: number, bytes: Uint8Array, start: number, end: number): boolean {
+    let at = this.#starts[entry] as number;
+    if ((this.#starts[entry + 1] as number) - at !== end - start) return false;
+    const arena = this.#arena;
+    for (let i = start; i < end; i++, at++) if (arena[at] !== bytes[i]) return false;
+    return true;
+  }
+
+  #place(entry: number, hash: number): void {
+    const slots = this.#slots;
+    const mask = slots.length - 1;
+    let slot = hash & mask;
+    while (slots[slot] !== EMPTY) slot = (slot + 1) & mask;
+    slots[slot] = entry + 1;
+  }
+
+  #grow(): void {
+    const capacity = this.#slots.length;
+    this.#slots = new Int32Array(capacity * 2);
+    this.#hashes = widen(this.#hashes, capacity);
+    this.#codes = widen(this.#codes, capacity);
+    this.#starts = widen(this.#starts, capacity + 1);
+    for (let entry = 0; entry < this.#size; entry++) this.#place(entry, this.#hashes[entry] as number);
+  }
+
+  #reserve(bytes: number): void {
+    if (bytes <= this.#arena.length) return;
+    const arena = new Uint8Array(Math.max(bytes, this.#arena.length * 2));
+    arena.set(this.#arena);
+    this.#arena = arena;
+  }
+}
+
+function widen(array: Int32Array<ArrayBuffer>, length: number): Int32Array<ArrayBuffer> {
+  const wider = new Int32Array(length);
+  wider.set(array);
+  return wider;
+}

@@ -1,0 +1,224 @@
+import {
+  Binary,
+  type Data,
+  Dictionary,
+  Int32,
+  LargeUtf8,
+  makeData,
+  Utf8,
+  Vector,
+  vectorFromArray,
+} from 'apache-arrow';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { checkBatch } from '../../src/core/columns/check-batch.js';
+import { ByteTable } from '../../src/core/columns/encoders/byte-table.js';
+import { DictionaryEncoder } from '../../src/core/columns/encoders/dictionary-encoder.js';
+import { joinDictionary, splitDictionary } from '../../src/core/columns/local-dictionary.js';
+import { planColumns } from '../../src/core/columns/type-plan.js';
+import type { ArrowGpuError } from '../../src/core/errors.js';
+import { batchOf } from '../support/every-type.js';
+
+/** Keys as byte strings over a tiny alphabet, so that repeats, prefixes and empty keys are common. */
+const keys = fc.array(fc.uint8Array({ minLength: 0, maxLength: 6, max: 2 }), { maxLength: 3000 });
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+describe('ByteTable', () => {
+  it('gives each distinct key the code it was added with, and -1 for keys never added', () => {
+    fc.assert(
+      fc.property(keys, fc.integer({ min: 0, max: 64 }), (list, pad) => {
+        const table = new ByteTable();
+        const reference = new Map<string, number>();
+        // Keys are read out of a larger buffer, at an offset, as rows of a column are.
+        const arena = new Uint8Array(pad + list.reduce((n, k) => n + k.length, 0));
+        let at = pad;
+        for (const key of list) {
+          arena.set(key, at);
+          const end = at + key.length;
+          const expected = reference.get(hex(key)) ?? -1;
+          expect(table.get(arena, at, end)).toBe(expected);
+          if (expected < 0) {
+            const code = 7 * reference.size + 3; // codes are the caller's: not the entry's index
+            table.add(arena, at, end, code);
+            reference.set(hex(key), code);
+          }
+          at = end;
+        }
+        expect(table.size).toBe(reference.size);
+        for (const [key, code] of reference) {
+          const bytes = Uint8Array.from(key.match(/../g) ?? [], (b) => Number.parseInt(b, 16));
+          expect(table.get(bytes, 0, bytes.length)).toBe(code);
+        }
+        expect(table.get(new Uint8Array([3, 3, 3, 3, 3, 3, 3]), 0, 7)).toBe(-1);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps every key through many growths (100,000 keys)', () => {
+    const table = new ByteTable();
+    const encoder = new TextEncoder();
+    const bytesOf = (k: number) => encoder.encode(`key-${k}`);
+    for (let k = 0; k < 100_000; k++) {
+      const bytes = bytesOf(k);
+      table.add(bytes, 0, bytes.length, k);
+    }
+    const wrong: number[] = [];
+    for (let k = 0; k < 100_000; k++) {
+      const bytes = bytesOf(k);
+      if (table.get(bytes, 0, bytes.length) !== k) wrong.push(k);
+    }
+    expect(wrong).toEqual([]);
+    expect(table.size).toBe(100_000);
+  });
+});
+
+describe('DictionaryEncoder on text', () => {
+  const strings = fc.array(
+    fc.option(fc.constantFrom('', 'a', 'ab', 'b', 'é', 'a\u0000', 'Kobarin Tesuma'), { nil: null }),
+    {
+      maxLength: 400,
+    },
+  );
+
+  it('codes rows by first appearance, nulls as 0, the same for Utf8 and LargeUtf8 and across batches', () => {
+    fc.assert(
+      fc.property(strings, fc.integer({ min: 1, max: 50 }), (values, cut) => {
+        for (const type of [new Utf8(), new LargeUtf8()]) {
+          const encoder = new DictionaryEncoder({ column: 'name', maxDictionary: 1000 });
+          const codes: number[] = [];
+          for (let first = 0; first < values.length; first += cut) {
+            const data = vectorFromArray(values.slice(first, first + cut), type).data[0] as Data;
+            const out = new Uint32Array(data.length);
+            encoder.encode(data, 0, data.length, out);
+            codes.push(...out);
+          }
+          const seen = [...new Set(values.filter((v) => v !== null))];
+          expect(encoder.values()).toEqual(seen);
+          expect(codes).toEqual(values.map((v) => (v === null ? 0 : seen.indexOf(v))));
+        }
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('reads rows of a slice from its offsets and its bitmap, whatever the slice starts at', () => {
+    const data = vectorFromArray(['x', 'y', null, 'z', 'y', 'x'], new Utf8()).data[0] as Data;
+    const encoder = new DictionaryEncoder({ column: 'name', maxDictionary: 10 });
+    const out = new Uint32Array(3);
+    encoder.encode(data.slice(1, 5), 1, 3, out); // null, 'z', 'y'
+    expect(encoder.values()).toEqual(['z', 'y']);
+    expect(Array.from(out)).toEqual([0, 0, 1]);
+  });
+
+  it('binary values are kept as bytes', () => {
+    const data = makeData({
+      type: new Binary(),
+      length: 3,
+      valueOffsets: new Int32Array([0, 2, 4, 5]),
+      data: new Uint8Array([1, 2, 1, 2, 9]),
+    });
+    const encoder = new DictionaryEncoder({ column: 'blob', maxDictionary: 10 });
+    const out = new Uint32Array(3);
+    encoder.encode(data, 0, 3, out);
+    expect(Array.from(out)).toEqual([0, 0, 1]);
+    expect(encoder.values()).toEqual([new Uint8Array([1, 2]), new Uint8Array([9])]);
+  });
+});
+
+describe('a dictionary of a batch’s own (splitDictionary, joinDictionary)', () => {
+  const values = fc.array(
+    fc.option(fc.constantFrom('', 'a', 'ab', 'b', 'é', 'x y', 'Kobarin Tesuma'), { nil: null }),
+    {
+      maxLength: 300,
+    },
+  );
+  const encode = (encoder: DictionaryEncoder, data: Data) => {
+    const out = new Uint32Array(data.length);
+    encoder.encode(data, 0, data.length, out);
+    return Array.from(out);
+  };
+
+  it('gives the table’s dictionary the same codes and values as the rows themselves, batch after batch', () => {
+    fc.assert(
+      fc.property(values, fc.integer({ min: 1, max: 40 }), fc.nat(5), (rows, cut, skip) => {
+        for (const type of [new Utf8(), new LargeUtf8(), new Binary()]) {
+          const direct = new DictionaryEncoder({ column: 'name', maxDictionary: 1000 });
+          const local = new DictionaryEncoder({ column: 'name', maxDictionary: 1000 });
+          const asType =
+            type instanceof Binary
+              ? rows.map((v) => (v === null ? null : new TextEncoder().encode(v)))
+              : rows;
+          for (let first = 0; first < rows.length; first += cut) {
+            // A slice at an offset (after `skip` rows), as a batch's column can be.
+            const chunk = asType.slice(first, first + cut);
+            const pad = type instanceof Binary ? new Uint8Array([7]) : 'pad';
+            const padded = [...Array.from({ length: skip }, (_, k) => (k % 2 ? null : pad)), ...chunk];
+            const data = (vectorFromArray(padded, type as never).data[0] as Data).slice(skip, chunk.length);
+            const split = splitDictionary(data);
+            expect(split).not.toBeNull();
+            const joined = joinDictionary(type, split as NonNullable<typeof split>);
+            expect(encode(local, joined)).toEqual(encode(direct, data));
+          }
+          expect(local.values()).toEqual(direct.values());
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps each distinct value once, in order of first appearance, and leaves other types alone', () => {
+    const data = vectorFromArray(['b', null, 'a', 'b', 'a', 'c'], new Utf8()).data[0] as Data;
+    const split = splitDictionary(data.slice(1, 4)) as NonNullable<ReturnType<typeof splitDictionary>>;
+    expect(Array.from(split.codes.values)).toEqual([0, 0, 1, 0]);
+    expect([...new Vector([split.values])]).toEqual(['a', 'b']);
+    expect(split.codes.nullCount).toBe(1);
+    expect(splitDictionary(vectorFromArray([1, 2], new Int32()).data[0] as Data)).toBeNull();
+  });
+});
+
+describe('text offsets that no writer makes are CORRUPT before any value is read', () => {
+  /** The error `checkBatch` throws for a one-column batch of `vector`, or null. */
+  function faultOf(vector: Vector): ArrowGpuError | null {
+    const batch = batchOf(vector.length, { name: vector });
+    const { plans } = planColumns(batch.schema, {}, 'test://t');
+    try {
+      checkBatch(batch, plans, { url: 'test://t', batch: 2, byteOffset: 512 });
+    } catch (error) {
+      return error as ArrowGpuError;
+    }
+    return null;
+  }
+  const text = (offsets: number[], bytes = 'abcdef') =>
+    new Vector([
+      makeData({
+        type: new Utf8(),
+        length: offsets.length - 1,
+        valueOffsets: new Int32Array(offsets),
+        data: new TextEncoder().encode(bytes),
+      }),
+    ]);
+
+  it('offsets that go down', () => {
+    const error = faultOf(text([0, 3, 1, 6]));
+    expect(error?.code).toBe('CORRUPT');
+    expect(error?.message).toMatch(/column "name" of batch 2 .*offsets go down at row 1: from 3 to 1/);
+  });
+
+  it('a first offset below 0', () => {
+    expect(faultOf(text([-2, 3, 6]))?.message).toMatch(/offsets start at -2/);
+  });
+
+  it('a dictionary whose values’ offsets go down (its first use)', () => {
+    const dictionary = text([0, 4, 2, 6]);
+    const type = new Dictionary(new Utf8(), new Int32());
+    const codes = makeData({ type, length: 2, data: new Int32Array([0, 2]), dictionary });
+    const error = faultOf(new Vector([codes]));
+    expect(error?.code).toBe('CORRUPT');
+    expect(error?.message).toMatch(/its dictionary: offsets go down at row 1/);
+  });
+
+  it('offsets that rise or stay are accepted, from any first offset', () => {
+    expect(faultOf(text([1, 1, 3, 6]))).toBeNull();
+  });
+});
