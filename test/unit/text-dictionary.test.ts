@@ -1,6 +1,6 @@
 import {
   Binary,
-  type Data,
+  Data,
   Dictionary,
   Int32,
   LargeUtf8,
@@ -220,5 +220,53 @@ describe('text offsets that no writer makes are CORRUPT before any value is read
 
   it('offsets that rise or stay are accepted, from any first offset', () => {
     expect(faultOf(text([1, 1, 3, 6]))).toBeNull();
+  });
+});
+
+describe('DictionaryEncoder on Arrow dictionary codes', () => {
+  const dictionary = vectorFromArray(['p', 'q', 'r', 's'], new Utf8());
+  const type = new Dictionary(new Utf8(), new Int32());
+  const rows = fc.array(
+    fc.record({ index: fc.integer({ min: 0, max: 3 }), valid: fc.boolean(), junk: fc.integer() }),
+    {
+      maxLength: 200,
+    },
+  );
+
+  it('null rows hold 0 whatever index they carry; valid rows their value’s code', () => {
+    fc.assert(
+      fc.property(rows, fc.nat(9), (list, offset) => {
+        const length = list.length;
+        const bitmap = new Uint8Array(Math.ceil((offset + length) / 8) + 1);
+        const indices = new Int32Array(length);
+        list.forEach((row, i) => {
+          const byte = (offset + i) >> 3;
+          if (row.valid) bitmap[byte] = (bitmap[byte] as number) | (1 << ((offset + i) & 7));
+          indices[i] = row.valid ? row.index : row.junk; // a null row's index may be anything
+        });
+        const nullCount = list.filter((r) => !r.valid).length;
+        const data = new Data(
+          type,
+          offset,
+          length,
+          nullCount,
+          [undefined, indices, bitmap] as never,
+          [],
+          dictionary,
+        );
+        const encoder = new DictionaryEncoder({ column: 'c', maxDictionary: 10 });
+        const out = new Uint32Array(length).fill(0xdead);
+        encoder.encode(data, 0, length, out);
+        expect(encoder.values()).toEqual(['p', 'q', 'r', 's']);
+        expect(Array.from(out)).toEqual(list.map((r) => (r.valid ? r.index : 0)));
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a valid row whose index is outside the dictionary is a RangeError naming it', () => {
+    const data = makeData({ type, length: 3, data: new Int32Array([0, 4, 1]), dictionary });
+    const encoder = new DictionaryEncoder({ column: 'c', maxDictionary: 10 });
+    expect(() => encoder.encode(data, 0, 3, new Uint32Array(3))).toThrow(/index 4 is outside its 4 values/);
   });
 });

@@ -2,7 +2,7 @@ import { type Data, makeVector, Type, type Vector } from 'apache-arrow';
 import { LimitError } from '../../errors.js';
 import { bitAt } from './byte-keys.js';
 import { ByteTable } from './byte-table.js';
-import { type ColumnExtras, FixedWidthEncoder } from './column-encoder.js';
+import { type ColumnExtras, FixedWidthEncoder, type ValueArray } from './column-encoder.js';
 
 /** Default cap on the distinct values of one dictionary column. */
 export const DEFAULT_MAX_DICTIONARY = 1_000_000;
@@ -83,19 +83,23 @@ export class DictionaryEncoder extends FixedWidthEncoder {
 
   #writeCodes(data: Data, first: number, count: number, out: Uint32Array): void {
     const remap = this.#remapOf(data.dictionary as Vector);
-    const indices = data.values as ArrayLike<number | bigint>;
+    const indices = data.values as ValueArray;
     const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
-    for (let i = 0; i < count; i++) {
-      if (bitmap && !bitAt(bitmap, data.offset + first + i)) {
-        out[i] = 0;
-        continue;
+    const bit = data.offset + first;
+    if (indices instanceof BigInt64Array || indices instanceof BigUint64Array) {
+      for (let i = 0; i < count; i++) {
+        out[i] = bitmap && !bitAt(bitmap, bit + i) ? 0 : remapped(remap, Number(indices[first + i]));
       }
-      const index = Number(indices[first + i]);
-      const code = remap[index];
-      if (code === undefined)
-        throw new RangeError(`dictionary index ${index} is outside its ${remap.length} values`);
-      out[i] = code;
+      return;
     }
+    // One tight pass over the rows; a null row's index (any value) is looked at only when out of range.
+    for (let i = 0; i < count; i++) {
+      const code = remap[indices[first + i] as number];
+      if (code !== undefined) out[i] = code;
+      else if (bitmap && !bitAt(bitmap, bit + i)) out[i] = 0;
+      else remapped(remap, indices[first + i] as number);
+    }
+    if (bitmap) zeroNulls(bitmap, bit, count, out);
   }
 
   #remapOf(dictionary: Vector): Uint32Array {
@@ -200,6 +204,27 @@ export class DictionaryEncoder extends FixedWidthEncoder {
     }
     this.#values.push(value);
     return code;
+  }
+}
+
+/** The table's code of source index `index`; a RangeError when the source dictionary has no such value. */
+function remapped(remap: Uint32Array, index: number): number {
+  const code = remap[index];
+  if (code === undefined)
+    throw new RangeError(`dictionary index ${index} is outside its ${remap.length} values`);
+  return code;
+}
+
+/** Sets `out[i]` to 0 for each null row `i` (bit `bit + i` of `bitmap` clear), a byte of rows at a time. */
+function zeroNulls(bitmap: Uint8Array, bit: number, count: number, out: Uint32Array): void {
+  for (let i = 0; i < count; ) {
+    const at = bit + i;
+    if ((at & 7) === 0 && i + 8 <= count && bitmap[at >> 3] === 0xff) {
+      i += 8;
+      continue;
+    }
+    if (!bitAt(bitmap, at)) out[i] = 0;
+    i++;
   }
 }
 
