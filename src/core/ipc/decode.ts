@@ -2,10 +2,9 @@ import { type RecordBatch, RecordBatchReader, type Schema } from 'apache-arrow';
 import { ArrowGpuError, DecodeError } from '../errors.js';
 import { registerCompressionCodecs } from './compression/codecs.js';
 import type { FramedMessage } from './framer.js';
+import { MessageFeed } from './message-feed.js';
 import { MessageKind } from './metadata/message.js';
 import { SchemaRewrite, type UnreadableColumn } from './schema-rewrite.js';
-
-const EMPTY = new Uint8Array(0);
 
 /** A decoded record batch and where its message began. */
 export interface DecodedBatch {
@@ -41,10 +40,12 @@ export interface BatchStream {
 }
 
 /**
- * Decodes framed IPC messages with apache-arrow's stream reader. The framer has already checked every
- * length, so apache-arrow only ever sees whole, in-bounds messages; anything it still throws becomes a
- * `CORRUPT` error naming the batch and byte offset. `framer` is an `IpcFramer`, or its `schemaOnly()`
- * for the schema alone; `indexOf` numbers record batches when `framer` holds only some of the source's.
+ * Decodes framed IPC messages with apache-arrow's synchronous stream reader, a message at a time: each
+ * record batch is decoded as soon as its own message is framed, with no await between its bytes and its
+ * batch. The framer has already checked every length, so apache-arrow only ever sees whole, in-bounds
+ * messages; anything it still throws becomes a `CORRUPT` error naming the batch and byte offset.
+ * `framer` is an `IpcFramer`, or its `schemaOnly()` for the schema alone; `indexOf` numbers record
+ * batches when `framer` holds only some of the source's.
  */
 export async function openBatchStream(
   framer: AsyncIterable<FramedMessage>,
@@ -52,100 +53,103 @@ export async function openBatchStream(
   indexOf?: (message: FramedMessage) => number | undefined,
 ): Promise<BatchStream> {
   registerCompressionCodecs();
-  // apache-arrow may pull the next message before it yields a batch, so the record batch messages
-  // pulled but not yet yielded wait here, oldest first.
-  const pulled: { message: FramedMessage; readAt: number }[] = [];
-  let last: FramedMessage | null = null;
-  let recordBatches = 0;
-  let yielded = 0;
-  let fetchWaitMs = 0;
-  let decodeMs = 0;
-  let rewrite: SchemaRewrite | null = null;
-
-  async function* chunks(): AsyncGenerator<Uint8Array> {
-    const messages = framer[Symbol.asyncIterator]();
-    for (;;) {
-      const waitStart = performance.now();
-      const next = await messages.next();
-      fetchWaitMs += performance.now() - waitStart;
-      if (next.done) return;
-      const message = next.value;
-      last = message;
-      if (message.header.kind === MessageKind.Schema) rewrite ??= SchemaRewrite.of(message);
-      const prefix = rewrite ? rewrite.prefixOf(message) : message.prefix;
-      if (prefix === null) continue; // a dictionary of columns taken out
-      if (message.header.kind === MessageKind.RecordBatch) {
-        recordBatches++;
-        pulled.push({ message, readAt: performance.now() });
-      }
-      // An empty chunk after each part: apache-arrow's byte queue asks for one more chunk when a read
-      // takes exactly the bytes it holds, so without it a message would decode only once the next one
-      // had arrived, and on a live stream every batch would wait for the next.
-      yield prefix;
-      yield EMPTY;
-      if (message.body.byteLength > 0) {
-        yield message.body;
-        yield EMPTY;
-      }
+  const messages = framer[Symbol.asyncIterator]();
+  const state: DecodeState = { url, feed: new MessageFeed(), rewrite: null, current: null, yielded: 0 };
+  const timing = { decodeMs: 0, fetchWaitMs: 0 };
+  const pull = async (): Promise<FramedMessage | null> => {
+    const started = performance.now();
+    const next = await messages.next();
+    timing.fetchWaitMs += performance.now() - started;
+    return next.done ? null : next.value;
+  };
+  const decode = <T>(step: () => T): T => {
+    const started = performance.now();
+    try {
+      return step();
+    } catch (error) {
+      return failDecode(error, state, indexOf);
+    } finally {
+      timing.decodeMs += performance.now() - started;
     }
-  }
-
-  const fail = (error: unknown): never => {
-    if (error instanceof ArrowGpuError) throw error;
-    const at = pulled[0]?.message ?? last;
-    const batch = (at && indexOf?.(at)) ?? yielded;
-    const where = at ? `batch ${batch} (message at byte ${at.byteOffset})` : 'the schema message';
-    throw new DecodeError(
-      'CORRUPT',
-      `${url} is corrupt in ${where}: apache-arrow could not decode it (${String((error as Error)?.message ?? error)})`,
-      { url, batch, byteOffset: at?.byteOffset ?? 0 },
-      { cause: error },
-    );
   };
 
-  const started = performance.now();
-  const reader = await RecordBatchReader.from(chunks()).catch(fail);
-  await reader.open().catch(fail);
-  decodeMs += performance.now() - started - fetchWaitMs;
-  const schema = reader.schema as Schema | undefined;
-  if (!schema) {
+  const first = await pull();
+  if (first) feedMessage(first, state);
+  const reader = first ? decode(() => RecordBatchReader.from(state.feed).open()) : null;
+  const schema = reader?.schema as Schema | undefined;
+  if (!reader || !schema) {
     throw new DecodeError('NOT_ARROW', `${url} holds no Arrow schema message`, { url, byteOffset: 0 });
   }
+  const iterator = reader[Symbol.iterator]();
 
   async function* batches(): AsyncGenerator<DecodedBatch> {
-    const iterator = reader[Symbol.asyncIterator]();
     try {
-      for (;;) {
-        const waitBefore = fetchWaitMs;
-        const t0 = performance.now();
-        const next = await iterator.next().catch(fail);
-        decodeMs += performance.now() - t0 - (fetchWaitMs - waitBefore);
-        if (next.done) return;
-        // apache-arrow yields an empty placeholder batch for a source with no batches at all.
-        if (recordBatches === 0) continue;
-        const { message, readAt } = pulled.shift() as { message: FramedMessage; readAt: number };
-        const byteOffset = message.byteOffset;
-        const endOffset = message.endOffset;
+      for (let message = await pull(); message; message = await pull()) {
+        const readAt = performance.now();
+        if (!feedMessage(message, state) || message.header.kind !== MessageKind.RecordBatch) continue;
+        const next = decode(() => iterator.next());
+        if (next.done) failDecode(new Error('the stream ended before the batch'), state, indexOf);
+        const index = indexOf?.(message) ?? state.yielded;
+        state.yielded++;
+        const { byteOffset, endOffset } = message;
         const pooledBody = message.pooled ? message.body : null;
-        const index = indexOf?.(message) ?? yielded;
-        yielded++;
-        yield { batch: next.value, index, byteOffset, endOffset, pooledBody, readAt };
+        yield { batch: next.value as RecordBatch, index, byteOffset, endOffset, pooledBody, readAt };
       }
+      // Dictionary batches after the last record batch are decoded (and checked) all the same.
+      if (state.feed.pending) decode(() => iterator.next());
     } finally {
-      await iterator.return?.().catch(() => {});
+      iterator.return?.();
     }
   }
 
   return {
     schema,
-    unreadable: (rewrite as SchemaRewrite | null)?.columns ?? [],
-    runEndEncoded: (rewrite as SchemaRewrite | null)?.runEndEncoded ?? [],
+    unreadable: state.rewrite?.columns ?? [],
+    runEndEncoded: state.rewrite?.runEndEncoded ?? [],
     batches: batches(),
     get decodeMs() {
-      return decodeMs;
+      return timing.decodeMs;
     },
     get fetchWaitMs() {
-      return fetchWaitMs;
+      return timing.fetchWaitMs;
     },
   };
+}
+
+/** What one `openBatchStream` keeps between messages. */
+interface DecodeState {
+  url: string;
+  feed: MessageFeed;
+  rewrite: SchemaRewrite | null;
+  /** The message being decoded, for errors. */
+  current: FramedMessage | null;
+  yielded: number;
+}
+
+/** Feeds `message` to the reader as apache-arrow can read it; `false` when it is left out. */
+function feedMessage(message: FramedMessage, state: DecodeState): boolean {
+  state.current = message;
+  if (message.header.kind === MessageKind.Schema) state.rewrite ??= SchemaRewrite.of(message);
+  const prefix = state.rewrite ? state.rewrite.prefixOf(message) : message.prefix;
+  if (prefix === null) return false; // a dictionary of columns taken out
+  state.feed.push(prefix, message.body);
+  return true;
+}
+
+/** What apache-arrow threw, as `CORRUPT` naming the message it was decoding. */
+function failDecode(
+  error: unknown,
+  state: DecodeState,
+  indexOf?: (message: FramedMessage) => number | undefined,
+): never {
+  if (error instanceof ArrowGpuError) throw error;
+  const { url, current: at } = state;
+  const batch = (at && indexOf?.(at)) ?? state.yielded;
+  const where = at ? `batch ${batch} (message at byte ${at.byteOffset})` : 'the schema message';
+  throw new DecodeError(
+    'CORRUPT',
+    `${url} is corrupt in ${where}: apache-arrow could not decode it (${String((error as Error)?.message ?? error)})`,
+    { url, batch, byteOffset: at?.byteOffset ?? 0 },
+    { cause: error },
+  );
 }
