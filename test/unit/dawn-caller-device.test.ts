@@ -325,6 +325,77 @@ describe('DeviceWriter', () => {
   });
 });
 
+describe('DeviceWriter writes', () => {
+  /** 300 writes of 4 bytes each into one buffer, of words 0…299, from one chunk; the scopes pushed. */
+  async function writeChunk(device: GPUDevice, slicer: TaskSlicer, destroyFirst = false) {
+    const writer = new DeviceWriter(device, new BufferTracker(device), slicer);
+    const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    expect(await writer.create({ id: 1, label: 'column', size: 1200, usage })).toBeNull();
+    if (destroyFirst) await writer.destroy([1]);
+    const bytes = new Uint32Array(300).map((_, i) => i * 7 + 1).buffer;
+    const writes = Array.from({ length: 300 }, (_, i) => ({
+      id: 1,
+      dstOffset: i * 4,
+      srcOffset: i * 4,
+      byteLength: 4,
+    }));
+    let pushed = 0;
+    const push = device.pushErrorScope.bind(device);
+    device.pushErrorScope = (filter) => {
+      pushed++;
+      push(filter);
+    };
+    try {
+      const written = await writer.write(bytes, writes);
+      return { writer, written, pushed };
+    } finally {
+      device.pushErrorScope = push;
+    }
+  }
+
+  it('writes every part of a chunk, under one error scope pair a task rather than one a write', async () => {
+    await withDevice(async (device) => {
+      const { writer, written, pushed } = await writeChunk(device, new TaskSlicer(1000));
+      expect(written.error).toBeNull();
+      expect(pushed, 'scopes pushed for 300 writes in one task (out-of-memory and validation)').toBe(2);
+      const buffer = writer.buffer(1) as GPUBuffer;
+      const words = new Uint32Array(await readBack(device, buffer, 1200));
+      expect(Array.from(words)).toEqual(Array.from({ length: 300 }, (_, i) => i * 7 + 1));
+      writer.destroyAll();
+    });
+  });
+
+  it('yields between tasks (a scope pair each), and still writes every part', async () => {
+    await withDevice(async (device) => {
+      const { writer, written, pushed } = await writeChunk(device, new TaskSlicer(0));
+      expect(written.error).toBeNull();
+      expect(pushed).toBe(600); // a task per write when every task is due at once
+      const words = new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 1200));
+      expect(words[299]).toBe(299 * 7 + 1);
+      writer.destroyAll();
+    });
+  });
+
+  it('reports a write into a buffer destroyed before it as a validation failure, and writes nothing', async () => {
+    await withDevice(async (device) => {
+      const { written } = await writeChunk(device, new TaskSlicer(1000), true);
+      expect(written.error?.message).toMatch(/buffer 1 was destroyed before it was written/);
+    });
+  });
+});
+
+/** The first `size` bytes of `buffer`, copied out through a mappable buffer. */
+async function readBack(device: GPUDevice, buffer: GPUBuffer, size: number): Promise<ArrayBuffer> {
+  const staging = device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(buffer, 0, staging, 0, size);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const copy = staging.getMappedRange().slice(0);
+  staging.destroy();
+  return copy;
+}
+
 describe('RemoteErrorScopes', () => {
   it('gives each error to the innermost open scope of its kind, and the rest to the uncaptured listener', async () => {
     const scopes = new RemoteErrorScopes();

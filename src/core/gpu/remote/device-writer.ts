@@ -25,6 +25,24 @@ async function settle(session: Session): Promise<ScopedGpuError | null> {
 /** Bytes of one `writeBuffer` call: a write takes time in proportion, so long ones are cut. */
 export const WRITE_SLICE_BYTES = 1 << 20;
 
+/** A part of a write: `size` bytes from `at` into it. */
+interface WriteSlice {
+  write: RemoteWrite;
+  at: number;
+  size: number;
+}
+
+/** A chunk's writes cut into slices of at most `WRITE_SLICE_BYTES`, in order. */
+function writeSlices(writes: readonly RemoteWrite[]): WriteSlice[] {
+  const slices: WriteSlice[] = [];
+  for (const write of writes) {
+    for (let at = 0; at < write.byteLength; at += WRITE_SLICE_BYTES) {
+      slices.push({ write, at, size: Math.min(WRITE_SLICE_BYTES, write.byteLength - at) });
+    }
+  }
+  return slices;
+}
+
 /**
  * The caller's side of a `DeviceChannel`: makes the buffers a worker's loads ask for on the caller's
  * device (through its tracker) and writes the chunks they post with `queue.writeBuffer`, in order, in
@@ -84,7 +102,7 @@ export class DeviceWriter implements DeviceChannel {
       if (this.#stopped !== null) return { bytes, error: { kind: 'validation', message: this.#stopped } };
       if (this.#submitted.length >= MAX_IN_FLIGHT) await this.#submitted.shift();
       const own: Session = session === undefined ? newSession() : this.#session(session);
-      for (const write of writes) await this.#writeOne(bytes, write, own);
+      await this.#writeAll(bytes, writes, own);
       const done = this.#device.queue.onSubmittedWorkDone();
       done.catch(() => {}); // a lost device is reported by the load's next step
       this.#submitted.push(done);
@@ -141,20 +159,19 @@ export class DeviceWriter implements DeviceChannel {
     for (const id of [...this.#buffers.keys()]) this.#drop(id);
   }
 
-  async #writeOne(bytes: ArrayBuffer, write: RemoteWrite, session: Session): Promise<void> {
-    const { id, dstOffset, srcOffset, byteLength } = write;
-    const buffer = this.#buffers.get(id);
-    if (!buffer) {
-      session.failure ??= { kind: 'validation', message: `buffer ${id} was destroyed before it was written` };
-      return;
-    }
-    for (let at = 0; at < byteLength; at += WRITE_SLICE_BYTES) {
-      // A slice after a yield finds the writer stopped, or its buffer destroyed: nothing more is written.
-      if (this.#stopped !== null || this.#buffers.get(id) !== buffer) return;
-      const size = Math.min(WRITE_SLICE_BYTES, byteLength - at);
-      const { error } = withErrorScope(this.#device, () =>
-        this.#device.queue.writeBuffer(buffer, dstOffset + at, bytes, srcOffset + at, size),
-      );
+  /**
+   * Writes a chunk's parts in slices of at most `WRITE_SLICE_BYTES`, as many as fit in the current task
+   * under one error scope (a scope a write would cost a round trip each), then yields the thread.
+   */
+  async #writeAll(bytes: ArrayBuffer, writes: RemoteWrite[], session: Session): Promise<void> {
+    const slices = writeSlices(writes);
+    for (let next = 0; next < slices.length; ) {
+      // A slice after a yield finds the writer stopped: nothing more is written.
+      if (this.#stopped !== null) return;
+      const { error } = withErrorScope(this.#device, () => {
+        do next = this.#writeSlice(bytes, slices[next] as WriteSlice, session, next);
+        while (next < slices.length && !this.slicer.due);
+      });
       session.scopes.push(error);
       void error.then(
         (failure) => {
@@ -164,6 +181,21 @@ export class DeviceWriter implements DeviceChannel {
       );
       await this.slicer.maybeYield();
     }
+  }
+
+  /** Writes one slice (unless its buffer is gone: destroyed before, or while, it was written); the next slice's index. */
+  #writeSlice(bytes: ArrayBuffer, slice: WriteSlice, session: Session, index: number): number {
+    const { write, at, size } = slice;
+    const buffer = this.#buffers.get(write.id);
+    if (buffer)
+      this.#device.queue.writeBuffer(buffer, write.dstOffset + at, bytes, write.srcOffset + at, size);
+    else if (at === 0) {
+      session.failure ??= {
+        kind: 'validation',
+        message: `buffer ${write.id} was destroyed before it was written`,
+      };
+    }
+    return index + 1;
   }
 
   #session(id: number): Session {

@@ -16,9 +16,14 @@ export class TaskSlicer {
     readonly yieldTask: () => Promise<void> = nextTask,
   ) {}
 
+  /** Whether the current task has run long enough to give the thread back. */
+  get due(): boolean {
+    return performance.now() - this.#taskStart >= this.sliceMs;
+  }
+
   /** Yields when the current task has run long enough. */
   async maybeYield(): Promise<void> {
-    if (performance.now() - this.#taskStart < this.sliceMs) return;
+    if (!this.due) return;
     await this.yieldTask();
     this.#taskStart = performance.now();
   }
