@@ -13,6 +13,8 @@ interface HeapUsage {
 export class HeapSampler {
   readonly #cdp: CDPSession;
   readonly #workers = new Map<string, string>(); // url → sessionId
+  /** Every worker attached and alive: sessionId → url. */
+  readonly #all = new Map<string, string>();
   readonly #pending = new Map<number, (result: unknown) => void>();
   #nextId = 0;
 
@@ -21,9 +23,11 @@ export class HeapSampler {
     // Several workers may share a URL (a new loader's beside the benchmark's own): the oldest one alive
     // is the one sampled, so that a short-lived worker never takes its place.
     cdp.on('Target.attachedToTarget', (event) => {
+      this.#all.set(event.sessionId, event.targetInfo.url);
       if (!this.#workers.has(event.targetInfo.url)) this.#workers.set(event.targetInfo.url, event.sessionId);
     });
     cdp.on('Target.detachedFromTarget', (event) => {
+      this.#all.delete(event.sessionId);
       for (const [url, sessionId] of this.#workers)
         if (sessionId === event.sessionId) this.#workers.delete(url);
     });
@@ -94,8 +98,31 @@ export class HeapSampler {
     }
   }
 
-  async #call(workerUrlPart: string | null, method: string): Promise<unknown> {
-    if (workerUrlPart === null) return this.#cdp.send(method as 'Runtime.getHeapUsage');
+  /** Sends a DevTools command to the page, or to the worker whose URL contains `workerUrlPart`. */
+  call(workerUrlPart: string | null, method: string, params: object = {}): Promise<unknown> {
+    return this.#call(workerUrlPart, method, params);
+  }
+
+  /** The sessions of every live worker whose URL contains `workerUrlPart`, oldest first. */
+  sessions(workerUrlPart: string): string[] {
+    return [...this.#all].filter(([, url]) => url.includes(workerUrlPart)).map(([id]) => id);
+  }
+
+  /** Sends a DevTools command to the worker of session `sessionId`. */
+  async callSession(sessionId: string, method: string, params: object = {}): Promise<unknown> {
+    const id = ++this.#nextId;
+    const reply = new Promise((resolve) => this.#pending.set(id, resolve));
+    await this.#cdp.send('Target.sendMessageToTarget', {
+      sessionId,
+      message: JSON.stringify({ id, method, params }),
+    });
+    const result = await reply;
+    this.#pending.delete(id);
+    return result;
+  }
+
+  async #call(workerUrlPart: string | null, method: string, params: object = {}): Promise<unknown> {
+    if (workerUrlPart === null) return this.#cdp.send(method as 'Runtime.getHeapUsage', params as never);
     const find = () => [...this.#workers.entries()].find(([url]) => url.includes(workerUrlPart))?.[1];
     // Attach events can trail the command that caused them.
     for (let i = 0; i < 100 && !find(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -106,7 +133,7 @@ export class HeapSampler {
     const reply = new Promise((resolve) => this.#pending.set(id, resolve));
     await this.#cdp.send('Target.sendMessageToTarget', {
       sessionId,
-      message: JSON.stringify({ id, method }),
+      message: JSON.stringify({ id, method, params }),
     });
     const result = await reply;
     this.#pending.delete(id);

@@ -8,7 +8,8 @@
 // after the inputs: --live-only runs it alone, --skip-live leaves it out. The query line (describe,
 // histogram, crossfilter against JS loops, bench/query-line.ts) runs between them; its inputs answer to
 // --inputs as well (`--inputs queries --skip-live` runs it alone). BENCH_PORT moves the server;
-// BENCH_CHROMIUM_ARGS replaces the browser's flags (see chromium-gpu.sh).
+// BENCH_CHROMIUM_ARGS replaces the browser's flags (see chromium-gpu.sh). --profile adds one run of each
+// of the page's own loaders with the CPU of the loader's worker profiled (<out>-profile.md).
 import { existsSync } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { createServer } from 'vite';
 import { CHROMIUM_ARGS } from '../playwright.config.js';
+import { type ProfileSummary, profileDuring, profileMarkdown } from './cpu-profile.js';
 import { HeapSampler } from './heap-sampler.js';
 import {
   BENCH_DATA_DIR,
@@ -58,6 +60,7 @@ const { values: args } = parseArgs({
     'skip-live': { type: 'boolean', default: false },
     'no-heap': { type: 'boolean', default: false },
     'settle-ms': { type: 'string', default: '0' },
+    profile: { type: 'boolean', default: false },
   },
 });
 if (!/^[\w.-]+$/.test(args.out)) throw new Error(`--out ${args.out}: a file name without a folder`);
@@ -84,6 +87,7 @@ const browser = await chromium.launch({
   headless: browserArgs.some((a) => a.startsWith('--headless')),
 });
 const reports: InputReport[] = [];
+const profiles: string[] = [];
 try {
   const page = await browser.newPage();
   const sampler = await HeapSampler.attach(page);
@@ -106,6 +110,7 @@ try {
       }
     }
     process.stdout.write('\n');
+    if (args.profile) profiles.push(...(await profileInput(page, sampler, input)));
     const report = summarizeInput(input, fileBytes, samples, variants);
     reports.push(report);
     printReport(report);
@@ -158,10 +163,45 @@ try {
     const extra = [queries.length ? queryMarkdown(queries) : '', live ? liveMarkdown(live) : ''];
     await writeFile(`${out}.md`, [toMarkdown(result), ...extra.filter(Boolean)].join('\n'));
     console.log(`wrote ${out}.json, ${out}.html and ${out}.md`);
+    if (profiles.length) {
+      await writeFile(`${out}-profile.md`, profiles.join('\n'));
+      console.log(`wrote ${out}-profile.md`);
+    }
   }
 } finally {
   await browser.close();
   await server.close();
+}
+
+/**
+ * `--profile`: one more run of each of the page's own loaders (not counted in the timings), with the CPU
+ * of the page and of the loaders', read and decode workers profiled; the busy threads' summaries.
+ */
+async function profileInput(
+  page: import('@playwright/test').Page,
+  sampler: HeapSampler,
+  input: BenchInput,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const variant of variants.filter((v) => heapTarget(v) === 'loader-worker')) {
+    const url = `/bench-data/${input.name}`;
+    const { result, summaries } = await profileDuring(
+      sampler,
+      ['loader.worker', 'read.worker', 'decode'],
+      () =>
+        page.evaluate(({ variant, url, gpuBytes }) => window.bench.run(variant, url, gpuBytes), {
+          variant,
+          url,
+          gpuBytes: input.gpuBytes,
+        }),
+    );
+    const title = `${input.name}, ${variant} (${result.msTotal.toFixed(0)} ms profiled)`;
+    // Threads that did next to nothing (another loader's worker, an idle page) are left out.
+    const busy = summaries.filter((s: ProfileSummary) => s.ms - s.idleMs >= 5);
+    out.push(...busy.map((summary: ProfileSummary) => profileMarkdown(title, summary)));
+    process.stdout.write('p');
+  }
+  return out;
 }
 
 async function runOnce(
