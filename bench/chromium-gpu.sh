@@ -113,7 +113,7 @@ run() {
     prev=$arg
   done
   "$dest/node" node_modules/tsx/dist/cli.mjs bench/run.ts "$@" || status=$?
-  if [ -n "${OUT:-}" ]; then cp "bench/results/$name.json" "bench/results/$name.md" "$OUT/" || true; fi
+  if [ -n "${OUT:-}" ]; then cp "bench/results/$name.json" "bench/results/$name".md "bench/results/$name"-*.md "$OUT/" 2>/dev/null || true; fi
   return $status
 }
 

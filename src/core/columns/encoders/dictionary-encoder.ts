@@ -217,15 +217,15 @@ function remapped(remap: Uint32Array, index: number): number {
 
 /** Sets `out[i]` to 0 for each null row `i` (bit `bit + i` of `bitmap` clear), a byte of rows at a time. */
 function zeroNulls(bitmap: Uint8Array, bit: number, count: number, out: Uint32Array): void {
-  for (let i = 0; i < count; ) {
-    const at = bit + i;
-    if ((at & 7) === 0 && i + 8 <= count && bitmap[at >> 3] === 0xff) {
-      i += 8;
-      continue;
-    }
-    if (!bitAt(bitmap, at)) out[i] = 0;
-    i++;
+  let i = 0;
+  // Rows up to the first whole bitmap byte one bit at a time, then a byte (8 rows) at a time.
+  for (; i < count && ((bit + i) & 7) !== 0; i++) if (!bitAt(bitmap, bit + i)) out[i] = 0;
+  for (; i + 8 <= count; i += 8) {
+    const valid = bitmap[(bit + i) >> 3] as number;
+    if (valid === 0xff) continue;
+    for (let j = 0; j < 8; j++) if (((valid >> j) & 1) === 0) out[i + j] = 0;
   }
+  for (; i < count; i++) if (!bitAt(bitmap, bit + i)) out[i] = 0;
 }
 
 function isText(typeId: Type): boolean {
