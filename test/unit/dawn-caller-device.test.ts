@@ -419,3 +419,65 @@ describe('RemoteErrorScopes', () => {
     await expect(scopes.pop()).rejects.toThrow(/No error scope/);
   });
 });
+
+describe('DeviceWriter’s bound on bytes not yet done on the GPU', () => {
+  /** A device whose submitted work is done only when the test says so; the writes it took, in order. */
+  function fakeDevice() {
+    const pending: Array<() => void> = [];
+    const written: number[] = [];
+    const device = {
+      pushErrorScope: () => {},
+      popErrorScope: async () => null,
+      createBuffer: ({ size }: GPUBufferDescriptor) => ({ size, destroy: () => {} }),
+      queue: {
+        writeBuffer: (_buffer: GPUBuffer, _offset: number, _data: ArrayBuffer, _from: number, size: number) =>
+          written.push(size),
+        onSubmittedWorkDone: () =>
+          new Promise<undefined>((resolve) => pending.push(() => resolve(undefined))),
+        submit: () => {},
+      },
+    } as unknown as GPUDevice;
+    const tracker = {
+      adopt: () => {},
+      destroy: () => {},
+      releaseDestroyed: () => {},
+    } as unknown as BufferTracker;
+    return { device, tracker, pending, written };
+  }
+  const chunk = (bytes: number) => [{ id: 1, dstOffset: 0, srcOffset: 0, byteLength: bytes }];
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+
+  it('writes small chunks without waiting for the GPU, and holds one that would pass the bound', async () => {
+    const { device, tracker, pending, written } = fakeDevice();
+    const writer = new DeviceWriter(device, tracker, new TaskSlicer(1000), 1000);
+    expect(await writer.create({ id: 1, label: 'c', size: 4096, usage: 0 })).toBeNull();
+    const done: Promise<unknown>[] = [];
+    for (let i = 0; i < 5; i++) done.push(writer.write(new ArrayBuffer(200), chunk(200)));
+    await Promise.all(done);
+    expect(written, 'five chunks of 200 bytes, 1000 in all: none waits').toEqual([200, 200, 200, 200, 200]);
+    const held = writer.write(new ArrayBuffer(300), chunk(300));
+    await settle();
+    expect(written.length, 'a sixth would pass 1000 bytes not done').toBe(5);
+    pending.shift()?.(); // the first chunk's 200 bytes are done: 800 + 300 still pass the bound
+    await settle();
+    expect(written.length).toBe(5);
+    pending.shift()?.(); // 600 + 300 fit
+    await held;
+    expect(written).toEqual([200, 200, 200, 200, 200, 300]);
+    for (const resolve of pending) resolve();
+  });
+
+  it('writes a chunk larger than the bound once nothing else is in flight', async () => {
+    const { device, tracker, pending, written } = fakeDevice();
+    const writer = new DeviceWriter(device, tracker, new TaskSlicer(1000), 1000);
+    expect(await writer.create({ id: 1, label: 'c', size: 4096, usage: 0 })).toBeNull();
+    await writer.write(new ArrayBuffer(600), chunk(600));
+    const large = writer.write(new ArrayBuffer(3000), chunk(3000));
+    await settle();
+    expect(written).toEqual([600]);
+    pending.shift()?.();
+    await large;
+    expect(written).toEqual([600, 3000]);
+    for (const resolve of pending) resolve();
+  });
+});

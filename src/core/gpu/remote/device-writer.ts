@@ -3,6 +3,7 @@ import type { BufferTracker } from '../buffer-tracker.js';
 import { type ScopedGpuError, withErrorScope } from '../error-scope.js';
 import { MAX_IN_FLIGHT } from '../upload/transport.js';
 import type { DeviceChannel, RemoteBufferSpec, RemoteWrite, WrittenChunk } from './device-channel.js';
+import { REMOTE_CHUNK_BYTES } from './remote-transport.js';
 import { TaskSlicer } from './task-slicer.js';
 
 /** The writes of one load (or one lone write): their error scopes, and the first error they raised. */
@@ -46,13 +47,16 @@ function writeSlices(writes: readonly RemoteWrite[]): WriteSlice[] {
 /**
  * The caller's side of a `DeviceChannel`: makes the buffers a worker's loads ask for on the caller's
  * device (through its tracker) and writes the chunks they post with `queue.writeBuffer`, in order, in
- * slices so that no task of it runs long, with at most `MAX_IN_FLIGHT` chunks submitted and not done.
+ * slices so that no task of it runs long, with at most `MAX_IN_FLIGHT` full chunks' bytes submitted and
+ * not done (`maxSubmittedBytes`).
  */
 export class DeviceWriter implements DeviceChannel {
   readonly #device: GPUDevice;
   readonly #tracker: BufferTracker;
   readonly #buffers = new Map<number, GPUBuffer>();
-  readonly #submitted: Promise<unknown>[] = [];
+  /** Chunks written and not known done, oldest first, with their bytes. */
+  readonly #submitted: { done: Promise<unknown>; bytes: number }[] = [];
+  #submittedBytes = 0;
   /** Each load's writes not yet reported by `done`: their error scopes and the first error known. */
   readonly #sessions = new Map<number, Session>();
   readonly slicer: TaskSlicer;
@@ -64,7 +68,17 @@ export class DeviceWriter implements DeviceChannel {
    */
   #stopped: string | null = null;
 
-  constructor(device: GPUDevice, tracker: BufferTracker, slicer = new TaskSlicer()) {
+  /**
+   * `maxSubmittedBytes`: bytes written and not yet known done on the GPU, at most; past it a chunk waits
+   * for the oldest to be done. Bytes rather than chunks, so that the small chunks of a stream of small
+   * batches do not each wait for the GPU, while what the device holds for the writes stays bounded.
+   */
+  constructor(
+    device: GPUDevice,
+    tracker: BufferTracker,
+    slicer = new TaskSlicer(),
+    readonly maxSubmittedBytes = MAX_IN_FLIGHT * REMOTE_CHUNK_BYTES,
+  ) {
     this.#device = device;
     this.#tracker = tracker;
     this.slicer = slicer;
@@ -100,12 +114,14 @@ export class DeviceWriter implements DeviceChannel {
     return this.#inOrder(async () => {
       // Pending writes of a gone worker are dropped: the chunk goes back, unread, to no one.
       if (this.#stopped !== null) return { bytes, error: { kind: 'validation', message: this.#stopped } };
-      if (this.#submitted.length >= MAX_IN_FLIGHT) await this.#submitted.shift();
+      const size = writes.reduce((n, write) => n + write.byteLength, 0);
+      await this.#roomFor(size);
       const own: Session = session === undefined ? newSession() : this.#session(session);
       await this.#writeAll(bytes, writes, own);
       const done = this.#device.queue.onSubmittedWorkDone();
       done.catch(() => {}); // a lost device is reported by the load's next step
-      this.#submitted.push(done);
+      this.#submitted.push({ done, bytes: size });
+      this.#submittedBytes += size;
       if (session === undefined) return { bytes, error: await settle(own) };
       return { bytes, error: own.failure };
     });
@@ -157,6 +173,15 @@ export class DeviceWriter implements DeviceChannel {
   /** Destroys every buffer made here (the loader closed, or its worker died). */
   destroyAll(): void {
     for (const id of [...this.#buffers.keys()]) this.#drop(id);
+  }
+
+  /** Waits for the oldest chunks to be done while `size` more bytes would pass `maxSubmittedBytes`. */
+  async #roomFor(size: number): Promise<void> {
+    while (this.#submitted.length > 0 && this.#submittedBytes + size > this.maxSubmittedBytes) {
+      const oldest = this.#submitted.shift() as { done: Promise<unknown>; bytes: number };
+      await oldest.done;
+      this.#submittedBytes -= oldest.bytes;
+    }
   }
 
   /**
