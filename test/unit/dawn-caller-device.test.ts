@@ -467,6 +467,20 @@ describe('DeviceWriter’s bound on bytes not yet done on the GPU', () => {
     for (const resolve of pending) resolve();
   });
 
+  it('forgets each chunk once it is done, so that nothing is counted for chunks long done', async () => {
+    const { device, tracker, pending } = fakeDevice();
+    const writer = new DeviceWriter(device, tracker, new TaskSlicer(1000), 1000);
+    expect(await writer.create({ id: 1, label: 'c', size: 4096, usage: 0 })).toBeNull();
+    for (let i = 0; i < 50; i++) await writer.write(new ArrayBuffer(16), chunk(16));
+    expect(writer.submittedBytes).toBe(800);
+    for (const resolve of pending.splice(0)) resolve();
+    await settle();
+    expect(writer.submittedBytes).toBe(0);
+    const written = await writer.write(new ArrayBuffer(900), chunk(900));
+    expect(written.error, 'written at once: nothing is in flight').toBeNull();
+    for (const resolve of pending.splice(0)) resolve();
+  });
+
   it('writes a chunk larger than the bound once nothing else is in flight', async () => {
     const { device, tracker, pending, written } = fakeDevice();
     const writer = new DeviceWriter(device, tracker, new TaskSlicer(1000), 1000);

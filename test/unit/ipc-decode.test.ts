@@ -1,12 +1,27 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { type RecordBatch, tableFromIPC } from 'apache-arrow';
+import {
+  Dictionary,
+  Field,
+  Float64,
+  Int32,
+  makeData,
+  RecordBatch,
+  RecordBatchStreamWriter,
+  Schema,
+  Struct,
+  tableFromIPC,
+  Utf8,
+  type Vector,
+  vectorFromArray,
+} from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ArrowGpuError } from '../../src/core/errors.js';
 import { openBatchStream } from '../../src/core/ipc/decode.js';
 import { IpcFramer } from '../../src/core/ipc/framer.js';
+import { MessageKind } from '../../src/core/ipc/metadata/message.js';
 import { chunked, encodeDataset, streamed, whole } from '../support/byte-sources.js';
 
 const ARROW_TESTING = join(import.meta.dirname, '../data/arrow-testing');
@@ -190,4 +205,52 @@ describe('files written by other Arrow implementations (arrow-testing)', () => {
       });
     }
   }
+});
+
+describe('a corrupt dictionary batch', () => {
+  /** A stream of three record batches whose dictionary grows by a delta before the second. */
+  function deltaStream(): Uint8Array {
+    const type = new Dictionary(new Utf8(), new Int32(), 0);
+    const schema = new Schema([new Field('s', type, true), new Field('x', new Float64())]);
+    const batch = (dictionary: Vector, codes: number[]) =>
+      new RecordBatch(
+        schema,
+        makeData({
+          type: new Struct(schema.fields),
+          length: codes.length,
+          children: [
+            makeData({ type, length: codes.length, data: Int32Array.from(codes), dictionary }),
+            makeData({ type: new Float64(), length: codes.length, data: Float64Array.from(codes) }),
+          ],
+        }),
+      );
+    const first = vectorFromArray(['a', 'b'], new Utf8());
+    const grown = first.concat(vectorFromArray(['c', 'd'], new Utf8()));
+    const writer = new RecordBatchStreamWriter();
+    writer.write(batch(first, [0, 1, 1]));
+    writer.write(batch(grown, [3, 2, 0]));
+    writer.write(batch(grown, [1, 3]));
+    writer.finish();
+    return writer.toUint8Array(true);
+  }
+
+  it('that apache-arrow fails to decode is named, with its byte offset, beside the batch decoded with it', async () => {
+    const bytes = deltaStream();
+    const dictionaries: number[] = [];
+    for await (const m of new IpcFramer(whole(bytes), 'test://d'))
+      if (m.header.kind === MessageKind.DictionaryBatch) dictionaries.push(m.byteOffset);
+    const first = dictionaries[0] as number;
+    // A bit of the first dictionary's metadata: a buffer offset apache-arrow cannot read Int32 values at.
+    const broken = bytes.slice();
+    broken[first + 128] = (broken[first + 128] as number) ^ 1;
+    const error = await decodeAll(whole(broken), 'test://d').then(
+      () => null,
+      (e: unknown) => e as ArrowGpuError,
+    );
+    expect(error?.code).toBe('CORRUPT');
+    expect(error?.details.byteOffset).toBe(first);
+    expect(error?.message).toMatch(
+      new RegExp(`batch 0 .* or a dictionary batch before it \\(from byte ${first}\\)`),
+    );
+  });
 });

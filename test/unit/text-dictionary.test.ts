@@ -270,3 +270,26 @@ describe('DictionaryEncoder on Arrow dictionary codes', () => {
     expect(() => encoder.encode(data, 0, 3, new Uint32Array(3))).toThrow(/index 4 is outside its 4 values/);
   });
 });
+
+describe('the bytes of a table’s distinct values', () => {
+  it('past their cap are LIMIT_EXCEEDED naming the column (a ByteTable alone: a RangeError)', () => {
+    const encoder = new DictionaryEncoder({ column: 'name', maxDictionary: 100, maxBytes: 10 });
+    const data = vectorFromArray(['abcd', 'efgh', 'abcd', 'ijkl'], new Utf8()).data[0] as Data;
+    let error: unknown = null;
+    try {
+      encoder.encode(data, 0, 4, new Uint32Array(4));
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect((error as ArrowGpuError).code).toBe('LIMIT_EXCEEDED');
+    expect((error as ArrowGpuError).message).toMatch(
+      /Column "name" has more than 10 bytes of distinct values; leave the column out/,
+    );
+    expect((error as ArrowGpuError).details).toMatchObject({ column: 'name', expected: 10, actual: 12 });
+    const table = new ByteTable(4);
+    const bytes = new Uint8Array([1, 2, 3, 4, 5]);
+    table.add(bytes, 0, 4, 0);
+    expect(table.byteLength).toBe(4);
+    expect(() => table.add(bytes, 4, 5, 1)).toThrow(RangeError);
+  });
+});

@@ -54,7 +54,14 @@ export async function openBatchStream(
 ): Promise<BatchStream> {
   registerCompressionCodecs();
   const messages = framer[Symbol.asyncIterator]();
-  const state: DecodeState = { url, feed: new MessageFeed(), rewrite: null, current: null, yielded: 0 };
+  const state: DecodeState = {
+    url,
+    feed: new MessageFeed(),
+    rewrite: null,
+    current: null,
+    unread: [],
+    yielded: 0,
+  };
   const timing = { decodeMs: 0, fetchWaitMs: 0 };
   const pull = async (): Promise<FramedMessage | null> => {
     const started = performance.now();
@@ -76,6 +83,7 @@ export async function openBatchStream(
   const first = await pull();
   if (first) feedMessage(first, state);
   const reader = first ? decode(() => RecordBatchReader.from(state.feed).open()) : null;
+  state.unread = [];
   const schema = reader?.schema as Schema | undefined;
   if (!reader || !schema) {
     throw new DecodeError('NOT_ARROW', `${url} holds no Arrow schema message`, { url, byteOffset: 0 });
@@ -89,6 +97,7 @@ export async function openBatchStream(
         if (!feedMessage(message, state) || message.header.kind !== MessageKind.RecordBatch) continue;
         const next = decode(() => iterator.next());
         if (next.done) failDecode(new Error('the stream ended before the batch'), state, indexOf);
+        state.unread = [];
         const index = indexOf?.(message) ?? state.yielded;
         state.yielded++;
         const { byteOffset, endOffset } = message;
@@ -123,6 +132,11 @@ interface DecodeState {
   rewrite: SchemaRewrite | null;
   /** The message being decoded, for errors. */
   current: FramedMessage | null;
+  /**
+   * Messages fed and not decoded yet: the dictionary batches since the last record batch are decoded
+   * with the next one, and an error may lie in any of them.
+   */
+  unread: FramedMessage[];
   yielded: number;
 }
 
@@ -133,6 +147,7 @@ function feedMessage(message: FramedMessage, state: DecodeState): boolean {
   const prefix = state.rewrite ? state.rewrite.prefixOf(message) : message.prefix;
   if (prefix === null) return false; // a dictionary of columns taken out
   state.feed.push(prefix, message.body);
+  state.unread.push(message);
   return true;
 }
 
@@ -145,11 +160,14 @@ function failDecode(
   if (error instanceof ArrowGpuError) throw error;
   const { url, current: at } = state;
   const batch = (at && indexOf?.(at)) ?? state.yielded;
-  const where = at ? `batch ${batch} (message at byte ${at.byteOffset})` : 'the schema message';
+  // The earliest message the error may lie in: a dictionary batch decoded along with this one.
+  const from = state.unread.length > 1 ? (state.unread[0] as FramedMessage) : at;
+  let where = at ? `batch ${batch} (message at byte ${at.byteOffset})` : 'the schema message';
+  if (from && from !== at) where += ` or a dictionary batch before it (from byte ${from.byteOffset})`;
   throw new DecodeError(
     'CORRUPT',
     `${url} is corrupt in ${where}: apache-arrow could not decode it (${String((error as Error)?.message ?? error)})`,
-    { url, batch, byteOffset: at?.byteOffset ?? 0 },
+    { url, batch, byteOffset: from?.byteOffset ?? 0 },
     { cause: error },
   );
 }

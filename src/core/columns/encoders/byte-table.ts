@@ -1,6 +1,9 @@
 import { fnv1a } from './byte-keys.js';
 
 const EMPTY = 0;
+
+/** Most bytes of keys a table holds: their positions are 32-bit. */
+export const MAX_KEY_BYTES = 2 ** 31 - 1;
 const MIN_SLOTS = 1024;
 
 /**
@@ -17,6 +20,14 @@ export class ByteTable {
   #starts = new Int32Array(MIN_SLOTS / 2 + 1);
   #arena = new Uint8Array(1 << 14);
   #size = 0;
+
+  /** `maxBytes`: most bytes of keys held in all (at most `MAX_KEY_BYTES`). */
+  constructor(readonly maxBytes = MAX_KEY_BYTES) {}
+
+  /** Bytes of the keys held. */
+  get byteLength(): number {
+    return this.#starts[this.#size] as number;
+  }
 
   /** Distinct keys held. */
   get size(): number {
@@ -37,8 +48,14 @@ export class ByteTable {
     }
   }
 
-  /** Adds the key `bytes[start, end)` (not held yet) with `code`. */
+  /** Whether the key `bytes[start, end)` would pass `maxBytes`. */
+  full(start: number, end: number): boolean {
+    return this.byteLength + (end - start) > Math.min(this.maxBytes, MAX_KEY_BYTES);
+  }
+
+  /** Adds the key `bytes[start, end)` (not held yet) with `code`; a RangeError past `maxBytes`. */
   add(bytes: Uint8Array, start: number, end: number, code: number): void {
+    if (this.full(start, end)) throw new RangeError(`keys of more than ${this.maxBytes} bytes in all`);
     if ((this.#size + 1) * 2 > this.#slots.length) this.#grow();
     const entry = this.#size;
     const from = this.#starts[entry] as number;

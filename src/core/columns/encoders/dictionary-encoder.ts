@@ -1,5 +1,5 @@
 import { type Data, makeVector, Type, type Vector } from 'apache-arrow';
-import { LimitError } from '../../errors.js';
+import { formatBytes, LimitError } from '../../errors.js';
 import { bitAt } from './byte-keys.js';
 import { ByteTable } from './byte-table.js';
 import { type ColumnExtras, FixedWidthEncoder, type ValueArray } from './column-encoder.js';
@@ -14,6 +14,8 @@ export type DictionaryValue = string | number | bigint | Uint8Array | boolean | 
 export interface DictionaryOptions {
   column: string;
   maxDictionary: number;
+  /** Most bytes of distinct text or binary values (default and at most `MAX_KEY_BYTES`, 2 GiB). */
+  maxBytes?: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export class DictionaryEncoder extends FixedWidthEncoder {
   /** Codes of values that are not bytes (numbers, bigints, booleans, null). */
   readonly #codes = new Map<unknown, number>();
   /** Codes of byte values (text and binary). */
-  readonly #bytes = new ByteTable();
+  readonly #bytes: ByteTable;
   /** Values by code; bytes are kept as copies and decoded as text on demand. */
   readonly #values: Array<DictionaryValue> = [];
   /** Each source dictionary's codes in the table's dictionary, by the source's identity. */
@@ -37,6 +39,7 @@ export class DictionaryEncoder extends FixedWidthEncoder {
   constructor(options: DictionaryOptions) {
     super(1);
     this.#options = options;
+    this.#bytes = new ByteTable(options.maxBytes);
   }
 
   /** The table's dictionary so far, in code order: text as strings, binary as `Uint8Array`s. */
@@ -180,6 +183,14 @@ export class DictionaryEncoder extends FixedWidthEncoder {
   #codeOfBytes(bytes: Uint8Array, start: number, end: number): number {
     const known = this.#bytes.get(bytes, start, end);
     if (known >= 0) return known;
+    if (this.#bytes.full(start, end)) {
+      const { column } = this.#options;
+      const max = this.#bytes.maxBytes;
+      throw new LimitError(
+        `Column ${JSON.stringify(column)} has more than ${formatBytes(max)} of distinct values; leave the column out`,
+        { column, expected: max, actual: this.#bytes.byteLength + (end - start) },
+      );
+    }
     const code = this.#add(bytes.slice(start, end));
     this.#bytes.add(bytes, start, end, code);
     return code;

@@ -54,8 +54,8 @@ export class DeviceWriter implements DeviceChannel {
   readonly #device: GPUDevice;
   readonly #tracker: BufferTracker;
   readonly #buffers = new Map<number, GPUBuffer>();
-  /** Chunks written and not known done, oldest first, with their bytes. */
-  readonly #submitted: { done: Promise<unknown>; bytes: number }[] = [];
+  /** Chunks written and not yet done on the GPU, oldest first; each leaves the set once done. */
+  readonly #submitted = new Set<Promise<unknown>>();
   #submittedBytes = 0;
   /** Each load's writes not yet reported by `done`: their error scopes and the first error known. */
   readonly #sessions = new Map<number, Session>();
@@ -82,6 +82,11 @@ export class DeviceWriter implements DeviceChannel {
     this.#device = device;
     this.#tracker = tracker;
     this.slicer = slicer;
+  }
+
+  /** Bytes written and not yet done on the GPU. */
+  get submittedBytes(): number {
+    return this.#submittedBytes;
   }
 
   /** Buffers made and not destroyed. */
@@ -118,10 +123,7 @@ export class DeviceWriter implements DeviceChannel {
       await this.#roomFor(size);
       const own: Session = session === undefined ? newSession() : this.#session(session);
       await this.#writeAll(bytes, writes, own);
-      const done = this.#device.queue.onSubmittedWorkDone();
-      done.catch(() => {}); // a lost device is reported by the load's next step
-      this.#submitted.push({ done, bytes: size });
-      this.#submittedBytes += size;
+      this.#track(this.#device.queue.onSubmittedWorkDone(), size);
       if (session === undefined) return { bytes, error: await settle(own) };
       return { bytes, error: own.failure };
     });
@@ -175,12 +177,21 @@ export class DeviceWriter implements DeviceChannel {
     for (const id of [...this.#buffers.keys()]) this.#drop(id);
   }
 
+  /** Counts `size` bytes as submitted until `done` settles. */
+  #track(done: Promise<unknown>, size: number): void {
+    const tracked: Promise<unknown> = done.finally(() => {
+      this.#submitted.delete(tracked);
+      this.#submittedBytes -= size;
+    });
+    tracked.catch(() => {}); // a lost device is reported by the load's next step
+    this.#submitted.add(tracked);
+    this.#submittedBytes += size;
+  }
+
   /** Waits for the oldest chunks to be done while `size` more bytes would pass `maxSubmittedBytes`. */
   async #roomFor(size: number): Promise<void> {
-    while (this.#submitted.length > 0 && this.#submittedBytes + size > this.maxSubmittedBytes) {
-      const oldest = this.#submitted.shift() as { done: Promise<unknown>; bytes: number };
-      await oldest.done;
-      this.#submittedBytes -= oldest.bytes;
+    while (this.#submitted.size > 0 && this.#submittedBytes + size > this.maxSubmittedBytes) {
+      await this.#submitted.values().next().value;
     }
   }
 
