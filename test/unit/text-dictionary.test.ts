@@ -14,7 +14,11 @@ import { describe, expect, it } from 'vitest';
 import { checkBatch } from '../../src/core/columns/check-batch.js';
 import { ByteTable } from '../../src/core/columns/encoders/byte-table.js';
 import { DictionaryEncoder } from '../../src/core/columns/encoders/dictionary-encoder.js';
-import { joinDictionary, splitDictionary } from '../../src/core/columns/local-dictionary.js';
+import {
+  joinDictionary,
+  type LocalDictionary,
+  splitDictionary,
+} from '../../src/core/columns/local-dictionary.js';
 import { planColumns } from '../../src/core/columns/type-plan.js';
 import type { ArrowGpuError } from '../../src/core/errors.js';
 import { batchOf } from '../support/every-type.js';
@@ -126,12 +130,10 @@ describe('DictionaryEncoder on text', () => {
   });
 });
 
-describe('a dictionary of a batch’s own (splitDictionary, joinDictionary)', () => {
+describe('dictionaries of the decode workers’ own (splitDictionary, joinDictionary)', () => {
   const values = fc.array(
     fc.option(fc.constantFrom('', 'a', 'ab', 'b', 'é', 'x y', 'Kobarin Tesuma'), { nil: null }),
-    {
-      maxLength: 300,
-    },
+    { maxLength: 300 },
   );
   const encode = (encoder: DictionaryEncoder, data: Data) => {
     const out = new Uint32Array(data.length);
@@ -139,40 +141,58 @@ describe('a dictionary of a batch’s own (splitDictionary, joinDictionary)', ()
     return Array.from(out);
   };
 
-  it('gives the table’s dictionary the same codes and values as the rows themselves, batch after batch', () => {
+  it('give the table’s dictionary the same codes and values as the rows themselves, whichever worker codes which batch', () => {
     fc.assert(
-      fc.property(values, fc.integer({ min: 1, max: 40 }), fc.nat(5), (rows, cut, skip) => {
-        for (const type of [new Utf8(), new LargeUtf8(), new Binary()]) {
-          const direct = new DictionaryEncoder({ column: 'name', maxDictionary: 1000 });
-          const local = new DictionaryEncoder({ column: 'name', maxDictionary: 1000 });
-          const asType =
-            type instanceof Binary
-              ? rows.map((v) => (v === null ? null : new TextEncoder().encode(v)))
-              : rows;
-          for (let first = 0; first < rows.length; first += cut) {
-            // A slice at an offset (after `skip` rows), as a batch's column can be.
-            const chunk = asType.slice(first, first + cut);
-            const pad = type instanceof Binary ? new Uint8Array([7]) : 'pad';
-            const padded = [...Array.from({ length: skip }, (_, k) => (k % 2 ? null : pad)), ...chunk];
-            const data = (vectorFromArray(padded, type as never).data[0] as Data).slice(skip, chunk.length);
-            const split = splitDictionary(data);
-            expect(split).not.toBeNull();
-            const joined = joinDictionary(type, split as NonNullable<typeof split>);
-            expect(encode(local, joined)).toEqual(encode(direct, data));
+      fc.property(
+        values,
+        fc.integer({ min: 1, max: 40 }),
+        fc.nat(5),
+        fc.array(fc.nat(3), { minLength: 1, maxLength: 20 }),
+        (rows, cut, skip, assignment) => {
+          for (const type of [new Utf8(), new LargeUtf8(), new Binary()]) {
+            const direct = new DictionaryEncoder({ column: 'name', maxDictionary: 1000 });
+            const loader = new DictionaryEncoder({ column: 'name', maxDictionary: 1000 });
+            // Up to four workers, each with its dictionary; the loader's copy of each, grown in source order.
+            const workers = Array.from({ length: 4 }, () => new ByteTable());
+            const seen = new Map<number, Vector>();
+            const asType =
+              type instanceof Binary
+                ? rows.map((v) => (v === null ? null : new TextEncoder().encode(v)))
+                : rows;
+            for (let first = 0, batch = 0; first < rows.length; first += cut, batch++) {
+              // A slice at an offset (after `skip` rows), as a batch's column can be.
+              const chunk = asType.slice(first, first + cut);
+              const pad = type instanceof Binary ? new Uint8Array([7]) : 'pad';
+              const padded = [...Array.from({ length: skip }, (_, k) => (k % 2 ? null : pad)), ...chunk];
+              const data = (vectorFromArray(padded, type as never).data[0] as Data).slice(skip, chunk.length);
+              const worker = assignment[batch % assignment.length] as number;
+              const split = splitDictionary(data, workers[worker]) as LocalDictionary;
+              const known = seen.get(worker);
+              const added = new Vector([split.added]);
+              const dictionary = known ? known.concat(added) : added;
+              seen.set(worker, dictionary);
+              expect(encode(loader, joinDictionary(type, split.codes, dictionary))).toEqual(
+                encode(direct, data),
+              );
+            }
+            expect(loader.values()).toEqual(direct.values());
           }
-          expect(local.values()).toEqual(direct.values());
-        }
-      }),
+        },
+      ),
       { numRuns: 60 },
     );
   });
 
-  it('keeps each distinct value once, in order of first appearance, and leaves other types alone', () => {
+  it('send each distinct value once, in order of first appearance, and leave other types alone', () => {
+    const table = new ByteTable();
     const data = vectorFromArray(['b', null, 'a', 'b', 'a', 'c'], new Utf8()).data[0] as Data;
-    const split = splitDictionary(data.slice(1, 4)) as NonNullable<ReturnType<typeof splitDictionary>>;
+    const split = splitDictionary(data.slice(1, 4), table) as LocalDictionary;
     expect(Array.from(split.codes.values)).toEqual([0, 0, 1, 0]);
-    expect([...new Vector([split.values])]).toEqual(['a', 'b']);
+    expect([...new Vector([split.added])]).toEqual(['a', 'b']);
     expect(split.codes.nullCount).toBe(1);
+    const next = splitDictionary(vectorFromArray(['c', 'a', 'd'], new Utf8()).data[0] as Data, table);
+    expect(Array.from(next?.codes.values ?? [])).toEqual([2, 0, 3]);
+    expect([...new Vector([next?.added as Data])], 'only the values new to the worker').toEqual(['c', 'd']);
     expect(splitDictionary(vectorFromArray([1, 2], new Int32()).data[0] as Data)).toBeNull();
   });
 });

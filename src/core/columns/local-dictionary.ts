@@ -1,25 +1,27 @@
-import { Data, type DataType, Dictionary, Int32, Type, Vector } from 'apache-arrow';
+import { Data, type DataType, Dictionary, Int32, Type, type Vector } from 'apache-arrow';
 import { bitAt } from './encoders/byte-keys.js';
 import { ByteTable } from './encoders/byte-table.js';
 
-/** A text or binary column's rows as a dictionary of their own (see `splitDictionary`). */
+/** A batch of a text or binary column coded into a dictionary of a decode worker's own (`splitDictionary`). */
 export interface LocalDictionary {
-  /** One Int32 code a row (0 for null rows), with the rows' validity bitmap and offset. */
+  /** One Int32 code a row into the worker's dictionary (0 for null rows), with the rows' bitmap and offset. */
   codes: Data<Int32>;
-  /** The distinct values, in the order they first appear, of the column's own type. */
-  values: Data;
+  /** The values this batch added to the worker's dictionary, in the order they first appear, of the column's type. */
+  added: Data;
 }
 
 /**
- * Codes a text or binary column's rows into a dictionary of their own, in order of first appearance;
- * `null` for other types. A decode worker sends this instead of every row's bytes, so the table-wide
- * dictionary (which depends on earlier batches) looks up each distinct value once a batch, not each row.
+ * Codes a text or binary column's rows into `table`, a dictionary that a decode worker keeps across a
+ * load's batches, in order of first appearance; `null` for other types. The worker sends the codes and
+ * the values this batch added instead of every row's bytes, so that the loader's thread (which keeps the
+ * table-wide dictionary, in source order) looks up each of the worker's values once in the whole load
+ * and maps the rows' codes through that lookup.
  */
-export function splitDictionary(data: Data): LocalDictionary | null {
+export function splitDictionary(data: Data, table = new ByteTable()): LocalDictionary | null {
   const offsets = data.valueOffsets as Int32Array | BigInt64Array | undefined;
   if (!isOffsetBytes(data.type) || !offsets || !(data.values instanceof Uint8Array)) return null;
   const bytes = data.values;
-  const table = new ByteTable();
+  const before = table.size;
   const indices = new Int32Array(data.length);
   const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
   for (let row = 0; row < data.length; row++) {
@@ -33,18 +35,20 @@ export function splitDictionary(data: Data): LocalDictionary | null {
     }
     indices[row] = code;
   }
-  const keys = table.keys();
+  const keys = table.keysFrom(before);
   const codes = new Data(new Int32(), data.offset, data.length, data.nullCount, [
     undefined,
     indices,
     data.nullBitmap,
   ] as never);
-  return { codes, values: valuesData(data.type, keys.offsets, keys.bytes) };
+  return { codes, added: valuesData(data.type, keys.offsets, keys.bytes) };
 }
 
-/** The column as Arrow's dictionary type: what `splitDictionary` split, as the dictionary encoder reads it. */
-export function joinDictionary(type: DataType, local: LocalDictionary): Data<Dictionary> {
-  const { codes, values } = local;
+/**
+ * The column as Arrow's dictionary type, as the dictionary encoder reads it: `codes` into `dictionary`,
+ * the worker's dictionary so far (each batch's `added` values appended, in the order it sent them).
+ */
+export function joinDictionary(type: DataType, codes: Data<Int32>, dictionary: Vector): Data<Dictionary> {
   return new Data(
     new Dictionary(type, new Int32()),
     codes.offset,
@@ -52,7 +56,7 @@ export function joinDictionary(type: DataType, local: LocalDictionary): Data<Dic
     codes.nullCount,
     [undefined, codes.values, codes.nullBitmap] as never,
     [],
-    new Vector([values]),
+    dictionary,
   );
 }
 

@@ -70,12 +70,14 @@ export class ByteTable {
   }
 
   /**
-   * The keys in the order they were added, as Arrow lays out text: `bytes[offsets[e], offsets[e + 1])`
-   * is entry `e`. Views of the table's own memory: valid until the next `add`.
+   * Entries `from` onwards, in the order they were added, as Arrow lays out text: a copy, whose key
+   * `e` is `bytes[offsets[e], offsets[e + 1])`.
    */
-  keys(): { offsets: Int32Array; bytes: Uint8Array } {
-    const offsets = this.#starts.subarray(0, this.#size + 1);
-    return { offsets, bytes: this.#arena.subarray(0, offsets[this.#size] as number) };
+  keysFrom(from: number): { offsets: Int32Array; bytes: Uint8Array } {
+    const base = this.#starts[from] as number;
+    const offsets = this.#starts.slice(from, this.#size + 1);
+    for (let i = 0; i < offsets.length; i++) offsets[i] = (offsets[i] as number) - base;
+    return { offsets, bytes: this.#arena.slice(base, this.#starts[this.#size] as number) };
   }
 
   #holds(entry: number, bytes: Uint8Array, start: number, end: number): boolean {

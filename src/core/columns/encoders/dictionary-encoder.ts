@@ -34,6 +34,8 @@ export class DictionaryEncoder extends FixedWidthEncoder {
   readonly #values: Array<DictionaryValue> = [];
   /** Each source dictionary's codes in the table's dictionary, by the source's identity. */
   readonly #remaps = new WeakMap<Vector, Uint32Array>();
+  /** The codes of source dictionaries that grow by appended chunks, by their first chunk. */
+  readonly #grown = new WeakMap<Data, GrowingRemap>();
   #text = false;
 
   constructor(options: DictionaryOptions) {
@@ -105,17 +107,28 @@ export class DictionaryEncoder extends FixedWidthEncoder {
     if (bitmap) zeroNulls(bitmap, bit, count, out);
   }
 
+  /**
+   * The table's code of each value of a source dictionary. A dictionary that grew by appended chunks
+   * (an Arrow delta, or a decode worker's values added batch by batch) extends the codes already found
+   * for its first chunks: each value is looked up once.
+   */
   #remapOf(dictionary: Vector): Uint32Array {
-    let remap = this.#remaps.get(dictionary);
-    if (remap) return remap;
-    remap = new Uint32Array(dictionary.length);
-    let at = 0;
-    for (const chunk of dictionary.data) {
+    const known = this.#remaps.get(dictionary);
+    if (known) return known;
+    const chunks = dictionary.data as Data[];
+    const first = chunks[0];
+    if (!first) return new Uint32Array(0);
+    let grown = this.#grown.get(first);
+    if (!grown || !grown.isPrefixOf(chunks)) {
+      grown = new GrowingRemap();
+      this.#grown.set(first, grown);
+    }
+    for (const chunk of chunks.slice(grown.chunks.length)) {
       const codes = new Uint32Array(chunk.length);
       this.#writeValues(chunk, 0, chunk.length, codes, null);
-      remap.set(codes, at);
-      at += chunk.length;
+      grown.append(chunk, codes);
     }
+    const remap = grown.codes();
     this.#remaps.set(dictionary, remap);
     return remap;
   }
@@ -215,6 +228,34 @@ export class DictionaryEncoder extends FixedWidthEncoder {
     }
     this.#values.push(value);
     return code;
+  }
+}
+
+/** A source dictionary's codes in the table's, chunk after chunk as the dictionary grows. */
+class GrowingRemap {
+  readonly chunks: Data[] = [];
+  #codes = new Uint32Array(64);
+  #length = 0;
+
+  /** Whether `chunks` starts with the chunks whose codes are here. */
+  isPrefixOf(chunks: readonly Data[]): boolean {
+    return this.chunks.length <= chunks.length && this.chunks.every((chunk, i) => chunk === chunks[i]);
+  }
+
+  append(chunk: Data, codes: Uint32Array): void {
+    if (this.#length + codes.length > this.#codes.length) {
+      const wider = new Uint32Array(Math.max(this.#length + codes.length, this.#codes.length * 2));
+      wider.set(this.#codes.subarray(0, this.#length));
+      this.#codes = wider;
+    }
+    this.#codes.set(codes, this.#length);
+    this.#length += codes.length;
+    this.chunks.push(chunk);
+  }
+
+  /** The codes of every value so far (a view: later appends do not change it). */
+  codes(): Uint32Array {
+    return this.#codes.subarray(0, this.#length);
   }
 }
 

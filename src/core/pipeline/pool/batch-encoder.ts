@@ -1,5 +1,6 @@
 import { checkBatch } from '../../columns/check-batch.js';
 import { type ColumnSlice, columnSlice, type SourceRange } from '../../columns/column-data.js';
+import { ByteTable } from '../../columns/encoders/byte-table.js';
 import { createEncoder, encodesAlone } from '../../columns/encoders/create-encoder.js';
 import { splitDictionary } from '../../columns/local-dictionary.js';
 import type { ColumnPlan } from '../../columns/type-plan.js';
@@ -40,6 +41,25 @@ export interface LeaveInSource {
   shape: BatchShape | null;
 }
 
+/**
+ * A decode worker's own dictionaries of a load's text columns, by column: kept across the load's
+ * batches, each under a key that names it to the loader's thread.
+ */
+export class WorkerDictionaries {
+  readonly #tables = new Map<number, { key: string; table: ByteTable }>();
+  readonly #prefix = `${Math.random().toString(36).slice(2)}:`;
+
+  /** Column `column`'s dictionary. */
+  of(column: number): { key: string; table: ByteTable } {
+    let own = this.#tables.get(column);
+    if (!own) {
+      own = { key: `${this.#prefix}${column}`, table: new ByteTable() };
+      this.#tables.set(column, own);
+    }
+    return own;
+  }
+}
+
 /** Where `words` lie in the source, when they are bytes of `body` that it leaves there. */
 function inSource(words: Uint8Array, body: WorkerBody): SourceRange | null {
   const leave = body.leaveInSource;
@@ -56,7 +76,8 @@ function inSource(words: Uint8Array, body: WorkerBody): SourceRange | null {
  * Encodes a decoded batch on a decode worker: columns that encode alone become their GPU words (the
  * Arrow bytes themselves where they already are, else one scratch buffer for the batch, handed back
  * once uploaded, as is a body the worker read itself); the others go back as Arrow data, for the
- * loader thread to encode in order. Checked first, as the loader would.
+ * loader thread to encode in order (text bound for the table's dictionary as codes into the worker's
+ * own, `dictionaries`). Checked first, as the loader would.
  */
 export function encodeBatch(
   decoded: DecodedBatch,
@@ -65,6 +86,7 @@ export function encodeBatch(
   url: string,
   packer: DataPacker,
   scratch: ScratchBuffers,
+  dictionaries: WorkerDictionaries,
 ): EncodedBatch {
   const { batch, index, byteOffset, endOffset } = decoded;
   checkBatch(batch, plans, { url, batch: index, byteOffset });
@@ -90,9 +112,10 @@ export function encodeBatch(
     const { bitmap, bitOffset, nullCount } = slice;
     if (bitmap) moveWith(bitmap, transfer);
     if (!encoder) {
-      const local = (plans[i] as ColumnPlan).encoding === 'dictionary' ? splitDictionary(slice.data) : null;
-      if (local) {
-        const dictionary = packer.pack(local.values, transfer);
+      const own = (plans[i] as ColumnPlan).encoding === 'dictionary' ? dictionaries.of(i) : null;
+      const local = own ? splitDictionary(slice.data, own.table) : null;
+      if (own && local) {
+        const dictionary = { key: own.key, added: packer.pack(local.added, transfer) };
         return {
           words: null,
           data: packer.pack(local.codes, transfer),

@@ -4,7 +4,7 @@ import { type BatchStream, openBatchStream } from '../../ipc/decode.js';
 import type { FramedMessage } from '../../ipc/framer.js';
 import { messageSlab } from '../../source/byte-slab.js';
 import { BoundedQueue } from '../bounded-queue.js';
-import { type EncodedBatch, encodeBatch, type WorkerBody } from './batch-encoder.js';
+import { type EncodedBatch, encodeBatch, type WorkerBody, WorkerDictionaries } from './batch-encoder.js';
 import { BodyHoles } from './body-holes.js';
 import { DataPacker } from './pack-data.js';
 import type { FromDecoder, OpenBodyFile, ToDecoder, WireMessage } from './protocol.js';
@@ -72,6 +72,8 @@ class DecoderSession {
   /** Record batches received and not yet posted back, oldest first. */
   readonly #pending: number[] = [];
   readonly #packer = new DataPacker();
+  /** This load's text columns' dictionaries on this worker. */
+  readonly #dictionaries = new WorkerDictionaries();
   readonly #session: number;
   readonly #reader: WorkerBodies;
   /** See `minSourceWords` in the `open` message. */
@@ -209,7 +211,15 @@ class DecoderSession {
         if (this.#stopped) return;
         const body = this.#bodies.get(decoded.index) as WorkerBody;
         this.#bodies.delete(decoded.index);
-        const encoded = encodeBatch(decoded, body, plans, url, this.#packer, this.scratch);
+        const encoded = encodeBatch(
+          decoded,
+          body,
+          plans,
+          url,
+          this.#packer,
+          this.scratch,
+          this.#dictionaries,
+        );
         this.#fillMissedHoles(body, encoded);
         if (encoded.keptBody) this.scratch.give(encoded.keptBody);
         encoded.batch.decodeMs = stream.decodeMs - decodeMs;

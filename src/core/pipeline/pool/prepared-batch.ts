@@ -1,4 +1,4 @@
-import { Data, type DataType, type Field, Int32, type Schema, type Vector } from 'apache-arrow';
+import { Data, type DataType, type Field, Int32, type Schema, Vector } from 'apache-arrow';
 import type { ColumnSlice, PreparedBatch } from '../../columns/column-data.js';
 import { joinDictionary } from '../../columns/local-dictionary.js';
 import type { ColumnPlan } from '../../columns/type-plan.js';
@@ -33,9 +33,19 @@ export function prepareBatch(
   return { numRows: batch.numRows, slices };
 }
 
-/** A column's Arrow data; one a worker coded into a dictionary of its own comes as Arrow's dictionary type. */
+/**
+ * A column's Arrow data; one a worker coded into a dictionary of its own comes as Arrow's dictionary
+ * type, into that dictionary as it stands after this batch's values are appended (batches come in source
+ * order, so a worker's dictionary grows here in the order it grew there).
+ */
 function unpackColumn(type: DataType, column: WireColumn, dictionaries: Map<string, Vector>): Data {
   if (!column.dictionary) return unpackData(type, column.data as PackedData, dictionaries);
   const codes = unpackData(new Int32(), column.data as PackedData, dictionaries) as Data<Int32>;
-  return joinDictionary(type, { codes, values: unpackData(type, column.dictionary, dictionaries) });
+  const { key, added } = column.dictionary;
+  const values = unpackData(type, added, dictionaries);
+  const known = dictionaries.get(key);
+  let dictionary = known ?? new Vector([values]);
+  if (known && values.length > 0) dictionary = known.concat(new Vector([values]));
+  dictionaries.set(key, dictionary);
+  return joinDictionary(type, codes, dictionary);
 }

@@ -98,10 +98,11 @@ export interface WireColumn {
   /** Else its decoded Arrow data, for the loader thread to encode in order. */
   data: PackedData | null;
   /**
-   * A text or binary column bound for the table's dictionary, coded into a dictionary of its own
-   * (`splitDictionary`): `data` holds its Int32 codes, this its distinct values.
+   * A text or binary column bound for the table's dictionary, coded into the worker's own dictionary
+   * (`splitDictionary`): `data` holds its Int32 codes; `added`, the values this batch added to the
+   * dictionary named `key` (the worker's, for this column and load), which grows batch by batch.
    */
-  dictionary?: PackedData;
+  dictionary?: { key: string; added: PackedData };
   /** Or where its words lie in the source, already in GPU form, for the loader to read (see `minSourceWords`). */
   sourceWords?: SourceRange;
   bitmap: Uint8Array | null;
