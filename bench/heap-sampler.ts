@@ -129,14 +129,6 @@ export class HeapSampler {
     const sessionId = find();
     if (!sessionId)
       throw new Error(`no worker whose URL contains ${workerUrlPart}; have ${[...this.#workers.keys()]}`);
-    const id = ++this.#nextId;
-    const reply = new Promise((resolve) => this.#pending.set(id, resolve));
-    await this.#cdp.send('Target.sendMessageToTarget', {
-      sessionId,
-      message: JSON.stringify({ id, method, params }),
-    });
-    const result = await reply;
-    this.#pending.delete(id);
-    return result;
+    return this.callSession(sessionId, method, params);
   }
 }
