@@ -21,6 +21,7 @@ import {
 } from '../../src/core/columns/local-dictionary.js';
 import { planColumns } from '../../src/core/columns/type-plan.js';
 import type { ArrowGpuError } from '../../src/core/errors.js';
+import { DICTIONARY_BATCHES, WorkerDictionaries } from '../../src/core/pipeline/pool/batch-encoder.js';
 import { batchOf } from '../support/every-type.js';
 
 /** Keys as byte strings over a tiny alphabet, so that repeats, prefixes and empty keys are common. */
@@ -148,13 +149,15 @@ describe('dictionaries of the decode workers’ own (splitDictionary, joinDictio
         fc.integer({ min: 1, max: 40 }),
         fc.nat(5),
         fc.array(fc.nat(3), { minLength: 1, maxLength: 20 }),
-        (rows, cut, skip, assignment) => {
+        fc.integer({ min: 1, max: 5 }),
+        (rows, cut, skip, assignment, batchesEach) => {
           for (const type of [new Utf8(), new LargeUtf8(), new Binary()]) {
             const direct = new DictionaryEncoder({ column: 'name', maxDictionary: 1000 });
             const loader = new DictionaryEncoder({ column: 'name', maxDictionary: 1000 });
-            // Up to four workers, each with its dictionary; the loader's copy of each, grown in source order.
-            const workers = Array.from({ length: 4 }, () => new ByteTable());
-            const seen = new Map<number, Vector>();
+            // Up to four workers, each with its dictionaries (a new one every `batchesEach` batches); the
+            // loader's copy of each, grown in source order, as prepareBatch keeps them.
+            const workers = Array.from({ length: 4 }, () => new WorkerDictionaries(batchesEach));
+            const seen = new Map<string, Vector>();
             const asType =
               type instanceof Binary
                 ? rows.map((v) => (v === null ? null : new TextEncoder().encode(v)))
@@ -165,12 +168,15 @@ describe('dictionaries of the decode workers’ own (splitDictionary, joinDictio
               const pad = type instanceof Binary ? new Uint8Array([7]) : 'pad';
               const padded = [...Array.from({ length: skip }, (_, k) => (k % 2 ? null : pad)), ...chunk];
               const data = (vectorFromArray(padded, type as never).data[0] as Data).slice(skip, chunk.length);
-              const worker = assignment[batch % assignment.length] as number;
-              const split = splitDictionary(data, workers[worker]) as LocalDictionary;
-              const known = seen.get(worker);
+              const own = (workers[assignment[batch % assignment.length] as number] as WorkerDictionaries).of(
+                0,
+              );
+              const split = splitDictionary(data, own.table) as LocalDictionary;
+              if (own.replaces !== null) seen.delete(own.replaces);
+              const known = seen.get(own.key);
               const added = new Vector([split.added]);
               const dictionary = known ? known.concat(added) : added;
-              seen.set(worker, dictionary);
+              seen.set(own.key, dictionary);
               expect(encode(loader, joinDictionary(type, split.codes, dictionary))).toEqual(
                 encode(direct, data),
               );
@@ -181,6 +187,22 @@ describe('dictionaries of the decode workers’ own (splitDictionary, joinDictio
       ),
       { numRuns: 60 },
     );
+  });
+
+  it('each serve DICTIONARY_BATCHES batches, then a new one takes the place of the last', () => {
+    const dictionaries = new WorkerDictionaries();
+    const first = dictionaries.of(2);
+    expect(first.replaces).toBeNull();
+    for (let i = 1; i < DICTIONARY_BATCHES; i++) {
+      const again = dictionaries.of(2);
+      expect([again.key, again.table, again.replaces]).toEqual([first.key, first.table, null]);
+    }
+    const next = dictionaries.of(2);
+    expect(next.key).not.toBe(first.key);
+    expect(next.table).not.toBe(first.table);
+    expect(next.replaces).toBe(first.key);
+    expect(dictionaries.of(3).key, 'another column: a dictionary of its own').not.toBe(next.key);
+    expect(new WorkerDictionaries().of(2).key, 'another worker or load: another key').not.toBe(first.key);
   });
 
   it('send each distinct value once, in order of first appearance, and leave other types alone', () => {

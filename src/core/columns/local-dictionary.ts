@@ -18,8 +18,8 @@ export interface LocalDictionary {
  * and maps the rows' codes through that lookup.
  */
 export function splitDictionary(data: Data, table = new ByteTable()): LocalDictionary | null {
-  const offsets = data.valueOffsets as Int32Array | BigInt64Array | undefined;
-  if (!isOffsetBytes(data.type) || !offsets || !(data.values instanceof Uint8Array)) return null;
+  if (!hasTextOffsets(data)) return null;
+  const offsets = data.valueOffsets as Int32Array | BigInt64Array;
   const bytes = data.values;
   const before = table.size;
   const indices = new Int32Array(data.length);
@@ -58,6 +58,11 @@ export function joinDictionary(type: DataType, codes: Data<Int32>, dictionary: V
     [],
     dictionary,
   );
+}
+
+/** Whether `data` is text or binary with offsets into its bytes: what `splitDictionary` codes. */
+export function hasTextOffsets(data: Data): boolean {
+  return isOffsetBytes(data.type) && data.valueOffsets !== undefined && data.values instanceof Uint8Array;
 }
 
 function valuesData(type: DataType, offsets: Int32Array, bytes: Uint8Array): Data {

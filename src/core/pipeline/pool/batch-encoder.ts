@@ -2,7 +2,7 @@ import { checkBatch } from '../../columns/check-batch.js';
 import { type ColumnSlice, columnSlice, type SourceRange } from '../../columns/column-data.js';
 import { ByteTable } from '../../columns/encoders/byte-table.js';
 import { createEncoder, encodesAlone } from '../../columns/encoders/create-encoder.js';
-import { splitDictionary } from '../../columns/local-dictionary.js';
+import { hasTextOffsets, splitDictionary } from '../../columns/local-dictionary.js';
 import type { ColumnPlan } from '../../columns/type-plan.js';
 import type { DecodedBatch } from '../../ipc/decode.js';
 import type { BatchShape, BufferRegion } from '../../ipc/metadata/record-batch.js';
@@ -42,21 +42,48 @@ export interface LeaveInSource {
 }
 
 /**
+ * Batches one dictionary of a decode worker serves before a new one takes its place. The loader's copy
+ * grows by a chunk a batch, and each batch costs as many steps there as it has chunks: a new dictionary
+ * now and then keeps that bounded, at the cost of looking its values up again.
+ */
+export const DICTIONARY_BATCHES = 64;
+
+/** Bytes of values past which a worker's dictionary is replaced too (far below a `ByteTable`'s cap). */
+export const DICTIONARY_BYTES = 256 << 20;
+
+/** A worker's dictionary of one column, as a batch is coded into it. */
+export interface OwnDictionary {
+  key: string;
+  table: ByteTable;
+  /** The key of the dictionary this one takes the place of, for the loader to forget. */
+  replaces: string | null;
+}
+
+/**
  * A decode worker's own dictionaries of a load's text columns, by column: kept across the load's
- * batches, each under a key that names it to the loader's thread.
+ * batches (a new one every `DICTIONARY_BATCHES`, or past `DICTIONARY_BYTES`), each under a key that
+ * names it to the loader's thread.
  */
 export class WorkerDictionaries {
-  readonly #tables = new Map<number, { key: string; table: ByteTable }>();
+  readonly #tables = new Map<
+    number,
+    { key: string; table: ByteTable; batches: number; generation: number }
+  >();
   readonly #prefix = `${Math.random().toString(36).slice(2)}:`;
 
-  /** Column `column`'s dictionary. */
-  of(column: number): { key: string; table: ByteTable } {
-    let own = this.#tables.get(column);
-    if (!own) {
-      own = { key: `${this.#prefix}${column}`, table: new ByteTable() };
+  constructor(readonly batchesEach = DICTIONARY_BATCHES) {}
+
+  /** Column `column`'s dictionary for its next batch. */
+  of(column: number): OwnDictionary {
+    const last = this.#tables.get(column);
+    let own = last;
+    if (!own || own.batches >= this.batchesEach || own.table.byteLength >= DICTIONARY_BYTES) {
+      const generation = last ? last.generation + 1 : 0;
+      own = { key: `${this.#prefix}${column}.${generation}`, table: new ByteTable(), batches: 0, generation };
       this.#tables.set(column, own);
     }
-    return own;
+    own.batches++;
+    return { key: own.key, table: own.table, replaces: last && last !== own ? last.key : null };
   }
 }
 
@@ -112,10 +139,15 @@ export function encodeBatch(
     const { bitmap, bitOffset, nullCount } = slice;
     if (bitmap) moveWith(bitmap, transfer);
     if (!encoder) {
-      const own = (plans[i] as ColumnPlan).encoding === 'dictionary' ? dictionaries.of(i) : null;
+      const coded = (plans[i] as ColumnPlan).encoding === 'dictionary' && hasTextOffsets(slice.data);
+      const own = coded ? dictionaries.of(i) : null;
       const local = own ? splitDictionary(slice.data, own.table) : null;
       if (own && local) {
-        const dictionary = { key: own.key, added: packer.pack(local.added, transfer) };
+        const dictionary = {
+          key: own.key,
+          added: packer.pack(local.added, transfer),
+          replaces: own.replaces,
+        };
         return {
           words: null,
           data: packer.pack(local.codes, transfer),

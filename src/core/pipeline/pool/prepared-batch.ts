@@ -41,7 +41,8 @@ export function prepareBatch(
 function unpackColumn(type: DataType, column: WireColumn, dictionaries: Map<string, Vector>): Data {
   if (!column.dictionary) return unpackData(type, column.data as PackedData, dictionaries);
   const codes = unpackData(new Int32(), column.data as PackedData, dictionaries) as Data<Int32>;
-  const { key, added } = column.dictionary;
+  const { key, added, replaces } = column.dictionary;
+  if (replaces !== null) dictionaries.delete(replaces);
   const values = unpackData(type, added, dictionaries);
   const known = dictionaries.get(key);
   let dictionary = known ?? new Vector([values]);

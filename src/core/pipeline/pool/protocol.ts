@@ -100,9 +100,10 @@ export interface WireColumn {
   /**
    * A text or binary column bound for the table's dictionary, coded into the worker's own dictionary
    * (`splitDictionary`): `data` holds its Int32 codes; `added`, the values this batch added to the
-   * dictionary named `key` (the worker's, for this column and load), which grows batch by batch.
+   * dictionary named `key` (the worker's, for this column and load), which grows batch by batch;
+   * `replaces`, the worker's dictionary this one takes the place of (forgotten from now on).
    */
-  dictionary?: { key: string; added: PackedData };
+  dictionary?: { key: string; added: PackedData; replaces: string | null };
   /** Or where its words lie in the source, already in GPU form, for the loader to read (see `minSourceWords`). */
   sourceWords?: SourceRange;
   bitmap: Uint8Array | null;
