@@ -1,5 +1,6 @@
 import { type Data, makeVector, Type, type Vector } from 'apache-arrow';
 import { formatBytes, LimitError } from '../../errors.js';
+import { hasTextOffsets } from '../local-dictionary.js';
 import { bitAt } from './byte-keys.js';
 import { ByteTable } from './byte-table.js';
 import { type ColumnExtras, FixedWidthEncoder, type ValueArray } from './column-encoder.js';
@@ -141,7 +142,7 @@ export class DictionaryEncoder extends FixedWidthEncoder {
     out: Uint32Array,
     nullCode: number | null = 0,
   ): void {
-    if (isBytes(data.type.typeId) && data.valueOffsets && data.values instanceof Uint8Array) {
+    if (hasTextOffsets(data)) {
       this.#text ||= isText(data.type.typeId);
       this.#writeBytes(data, first, count, out, nullCode);
       return;
@@ -282,10 +283,4 @@ function zeroNulls(bitmap: Uint8Array, bit: number, count: number, out: Uint32Ar
 
 function isText(typeId: Type): boolean {
   return typeId === Type.Utf8 || typeId === Type.LargeUtf8 || typeId === Type.Utf8View;
-}
-
-function isBytes(typeId: Type): boolean {
-  return (
-    isText(typeId) || typeId === Type.Binary || typeId === Type.LargeBinary || typeId === Type.BinaryView
-  );
 }

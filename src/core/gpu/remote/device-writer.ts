@@ -205,7 +205,7 @@ export class DeviceWriter implements DeviceChannel {
       // A slice after a yield finds the writer stopped: nothing more is written.
       if (this.#stopped !== null) return;
       const { error } = withErrorScope(this.#device, () => {
-        do next = this.#writeSlice(bytes, slices[next] as WriteSlice, session, next);
+        do this.#writeSlice(bytes, slices[next++] as WriteSlice, session);
         while (next < slices.length && !this.slicer.due);
       });
       session.scopes.push(error);
@@ -219,8 +219,8 @@ export class DeviceWriter implements DeviceChannel {
     }
   }
 
-  /** Writes one slice (unless its buffer is gone: destroyed before, or while, it was written); the next slice's index. */
-  #writeSlice(bytes: ArrayBuffer, slice: WriteSlice, session: Session, index: number): number {
+  /** Writes one slice, unless its buffer is gone (destroyed before, or while, it was written). */
+  #writeSlice(bytes: ArrayBuffer, slice: WriteSlice, session: Session): void {
     const { write, at, size } = slice;
     const buffer = this.#buffers.get(write.id);
     if (buffer)
@@ -231,7 +231,6 @@ export class DeviceWriter implements DeviceChannel {
         message: `buffer ${write.id} was destroyed before it was written`,
       };
     }
-    return index + 1;
   }
 
   #session(id: number): Session {

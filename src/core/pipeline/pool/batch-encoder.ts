@@ -1,8 +1,9 @@
+import type { Data } from 'apache-arrow';
 import { checkBatch } from '../../columns/check-batch.js';
 import { type ColumnSlice, columnSlice, type SourceRange } from '../../columns/column-data.js';
 import { ByteTable } from '../../columns/encoders/byte-table.js';
 import { createEncoder, encodesAlone } from '../../columns/encoders/create-encoder.js';
-import { hasTextOffsets, splitDictionary } from '../../columns/local-dictionary.js';
+import { hasTextOffsets, type LocalDictionary, splitDictionary } from '../../columns/local-dictionary.js';
 import type { ColumnPlan } from '../../columns/type-plan.js';
 import type { DecodedBatch } from '../../ipc/decode.js';
 import type { BatchShape, BufferRegion } from '../../ipc/metadata/record-batch.js';
@@ -100,6 +101,25 @@ function inSource(words: Uint8Array, body: WorkerBody): SourceRange | null {
 }
 
 /**
+ * A column that the loader's thread encodes, as Arrow data: text bound for the table's dictionary as
+ * codes into the worker's own dictionary, with the values this batch added to it.
+ */
+function arrowColumn(
+  data: Data,
+  plan: ColumnPlan,
+  column: number,
+  packer: DataPacker,
+  transfer: Set<ArrayBuffer>,
+  dictionaries: WorkerDictionaries,
+): Pick<WireColumn, 'data' | 'dictionary'> {
+  if (plan.encoding !== 'dictionary' || !hasTextOffsets(data)) return { data: packer.pack(data, transfer) };
+  const own = dictionaries.of(column);
+  const { codes, added } = splitDictionary(data, own.table) as LocalDictionary;
+  const dictionary = { key: own.key, added: packer.pack(added, transfer), replaces: own.replaces };
+  return { data: packer.pack(codes, transfer), dictionary };
+}
+
+/**
  * Encodes a decoded batch on a decode worker: columns that encode alone become their GPU words (the
  * Arrow bytes themselves where they already are, else one scratch buffer for the batch, handed back
  * once uploaded, as is a body the worker read itself); the others go back as Arrow data, for the
@@ -139,25 +159,8 @@ export function encodeBatch(
     const { bitmap, bitOffset, nullCount } = slice;
     if (bitmap) moveWith(bitmap, transfer);
     if (!encoder) {
-      const coded = (plans[i] as ColumnPlan).encoding === 'dictionary' && hasTextOffsets(slice.data);
-      const own = coded ? dictionaries.of(i) : null;
-      const local = own ? splitDictionary(slice.data, own.table) : null;
-      if (own && local) {
-        const dictionary = {
-          key: own.key,
-          added: packer.pack(local.added, transfer),
-          replaces: own.replaces,
-        };
-        return {
-          words: null,
-          data: packer.pack(local.codes, transfer),
-          dictionary,
-          bitmap,
-          bitOffset,
-          nullCount,
-        };
-      }
-      return { words: null, data: packer.pack(slice.data, transfer), bitmap, bitOffset, nullCount };
+      const arrow = arrowColumn(slice.data, plans[i] as ColumnPlan, i, packer, transfer, dictionaries);
+      return { words: null, ...arrow, bitmap, bitOffset, nullCount };
     }
     let words = raw[i] ?? null;
     const sourceWords = words && inSource(words, body);
