@@ -218,6 +218,7 @@ test('a table on the page device reads back the source bytes through readColumn 
     const read = rows.toArray().map((r) => ({ i32: r.i32 as number | null, f64: r.f64 as number | null }));
     const memory = await loader.memory();
     await table.destroy();
+    await loader.trim(); // the staging buffers, kept on the page device between loads
     return {
       digests,
       direct,
@@ -226,6 +227,7 @@ test('a table on the page device reads back the source bytes through readColumn 
       counts: Array.from(histogram.counts),
       read,
       buffersWhileLoaded: memory.liveBuffers,
+      maxStagingInFlight: memory.maxStagingInFlight,
       liveAfterDestroy: window.byod.live.size,
       trackedAfterDestroy: (await loader.memory()).liveBuffers,
     };
@@ -264,6 +266,9 @@ test('a table on the page device reads back the source bytes through readColumn 
     })),
   );
   expect(result.buffersWhileLoaded).toBeGreaterThan(0);
+  // Its chunks of a MiB or more went through the page device's staging buffers, two at most at once.
+  expect(result.maxStagingInFlight).toBeGreaterThan(0);
+  expect(result.maxStagingInFlight).toBeLessThanOrEqual(2);
   expect(result.trackedAfterDestroy).toBe(0);
   expect(result.liveAfterDestroy).toBe(0);
 });

@@ -160,7 +160,7 @@ export interface Loader {
   render(canvas: OffscreenCanvas, options: RenderOptions): Promise<RenderView>;
   /** The adapter the device runs on. */
   adapterInfo(): Promise<AdapterSummary>;
-  /** GPU buffers alive in the worker (tables, staging buffers). */
+  /** GPU buffers alive on the loader's device, the worker's or the caller's (tables, staging buffers). */
   memory(): Promise<MemoryInfo>;
   /** Releases the staging buffers now; they are released anyway about a second after the last load. */
   trim(): Promise<void>;
@@ -229,7 +229,10 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
     render: async (canvas, renderOptions) => renderTable(link, canvas, renderOptions),
     adapterInfo: () => guard.run(() => remote.adapterInfo()),
     memory: async () => (caller ? caller.tables.memory() : guard.run(() => remote.memory())),
-    trim: () => guard.run(() => remote.trim()),
+    trim: async () => {
+      await guard.run(() => remote.trim());
+      await caller?.tables.trim();
+    },
     async close() {
       if (closed) return;
       closed = true;

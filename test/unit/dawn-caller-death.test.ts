@@ -154,7 +154,7 @@ describe('the caller’s side when the loader’s worker dies, on Dawn', () => {
         yields++;
         return yields === 1 ? new Promise<void>((r) => (resume = r)) : Promise.resolve();
       });
-      const writer = new DeviceWriter(device, new BufferTracker(device), slicer);
+      const writer = new DeviceWriter(device, new BufferTracker(device), { slicer });
       const size = 4 * WRITE_SLICE_BYTES;
       const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
       expect(await writer.create({ id: 1, label: 'column', size, usage })).toBeNull();

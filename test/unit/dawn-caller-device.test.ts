@@ -5,6 +5,7 @@ import { ArrowGpuError } from '../../src/core/errors.js';
 import { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
 import { GpuContext } from '../../src/core/gpu/device-context.js';
 import type { ScopedGpuError } from '../../src/core/gpu/error-scope.js';
+import { ChunkStager, MIN_STAGED_CHUNK_BYTES } from '../../src/core/gpu/remote/chunk-stager.js';
 import type { DeviceChannel, RemoteDeviceInfo } from '../../src/core/gpu/remote/device-channel.js';
 import { DeviceWriter } from '../../src/core/gpu/remote/device-writer.js';
 import { RemoteBuffer } from '../../src/core/gpu/remote/remote-buffer.js';
@@ -12,6 +13,7 @@ import { RemoteGpu } from '../../src/core/gpu/remote/remote-gpu.js';
 import { RemoteErrorScopes } from '../../src/core/gpu/remote/remote-scopes.js';
 import { RemoteTransport } from '../../src/core/gpu/remote/remote-transport.js';
 import { TaskSlicer } from '../../src/core/gpu/remote/task-slicer.js';
+import { MAX_STAGING_BYTES, StagingRing } from '../../src/core/gpu/upload/staging-ring.js';
 import { runPipeline } from '../../src/core/pipeline/load.js';
 import type { TableUpdate } from '../../src/core/pipeline/table-publisher.js';
 import { CallerTables } from '../../src/core/service/caller-tables.js';
@@ -67,38 +69,47 @@ function remoteContext(channel: DeviceChannel, device: GPUDevice): Promise<GpuCo
 }
 
 describe('loads onto the caller’s device through a DeviceChannel, on Dawn', () => {
-  it('gives the caller’s buffers the source’s bytes, with at most two chunks posted, and queries there equal the CPU', async () => {
-    const bytes = encodeDataset(SPEC);
-    const batches = [...batchesOf(SPEC)];
-    await withDevice(async (device) => {
-      const tables = new CallerTables(device);
-      const { channel, state } = loopback(tables);
-      const worker = await remoteContext(channel, device);
-      const table = await runPipeline({
-        ...{ gpu: worker, source: streamed(bytes, 4096), url: 'test://byod', bytesTotal: bytes.byteLength },
-        ...{ columns: NAMES, upload: 'staging' },
-      });
-      expect(table.stats.maxUploadsInFlight).toBeLessThanOrEqual(2);
-      expect(state.maxPosted).toBeLessThanOrEqual(2);
-      const { tableId } = tables.add(remoteTableSpec(table));
-      const loaded = tables.loaded(tableId);
-      const images = await readColumns(device, tables.context.tracker, loaded.numRows, loaded.columns);
-      expectSameColumns(images, expectedColumns(batches, NAMES));
+  // The table's chunks are far under MIN_STAGED_CHUNK_BYTES: the default writes them all by writeBuffer.
+  for (const [how, minStagedBytes] of [
+    ['by writeBuffer', MIN_STAGED_CHUNK_BYTES],
+    ['through the staging ring', 256],
+  ] as const) {
+    it(`gives the caller’s buffers the source’s bytes ${how}, with at most two chunks posted, and queries there equal the CPU`, async () => {
+      const bytes = encodeDataset(SPEC);
+      const batches = [...batchesOf(SPEC)];
+      await withDevice(async (device, probe) => {
+        const tables = new CallerTables(device, undefined, { minStagedBytes });
+        const { channel, state } = loopback(tables);
+        const worker = await remoteContext(channel, device);
+        const table = await runPipeline({
+          ...{ gpu: worker, source: streamed(bytes, 4096), url: 'test://byod', bytesTotal: bytes.byteLength },
+          ...{ columns: NAMES, upload: 'staging' },
+        });
+        expect(table.stats.maxUploadsInFlight).toBeLessThanOrEqual(2);
+        expect(state.maxPosted).toBeLessThanOrEqual(2);
+        const { tableId } = tables.add(remoteTableSpec(table));
+        const loaded = tables.loaded(tableId);
+        const images = await readColumns(device, tables.context.tracker, loaded.numRows, loaded.columns);
+        expectSameColumns(images, expectedColumns(batches, NAMES));
 
-      const ids = batches.flatMap((b) => {
-        const v = b.getChild('id');
-        return Array.from({ length: b.numRows }, (_, i) => (v?.isValid(i) ? (v.get(i) as number) : null));
+        const ids = batches.flatMap((b) => {
+          const v = b.getChild('id');
+          return Array.from({ length: b.numRows }, (_, i) => (v?.isValid(i) ? (v.get(i) as number) : null));
+        });
+        const valid = ids.filter((v): v is number => v !== null);
+        const summary = await tables.store.describe(tableId, 'id');
+        expect(summary).toMatchObject({ rows: ids.length, count: valid.length, min: Math.min(...valid) });
+        expect(BigInt(summary.sum as number | bigint)).toBe(valid.reduce((s, v) => s + BigInt(v), 0n));
+        const kept = await tables.store.filter(tableId, { column: 'id', range: [0, 5000] });
+        expect(kept.count).toBe(valid.filter((v) => v >= 0 && v < 5000).length);
+        const staged = probe.buffers.filter((b) => b.label === 'arrow-webgpu staging buffer').length;
+        expect(staged > 0, 'staging buffers made on the caller’s device').toBe(how !== 'by writeBuffer');
+        expect(tables.memory().maxStagingInFlight).toBeLessThanOrEqual(2);
+        tables.close();
+        expect(tables.writer.liveBuffers).toBe(0);
       });
-      const valid = ids.filter((v): v is number => v !== null);
-      const summary = await tables.store.describe(tableId, 'id');
-      expect(summary).toMatchObject({ rows: ids.length, count: valid.length, min: Math.min(...valid) });
-      expect(BigInt(summary.sum as number | bigint)).toBe(valid.reduce((s, v) => s + BigInt(v), 0n));
-      const kept = await tables.store.filter(tableId, { column: 'id', range: [0, 5000] });
-      expect(kept.count).toBe(valid.filter((v) => v >= 0 && v < 5000).length);
-      tables.close();
-      expect(tables.writer.liveBuffers).toBe(0);
     });
-  });
+  }
 
   for (const fault of ['creating a buffer', 'writing a chunk'] as const) {
     it(`a validation error ${fault} on the caller’s device fails the load with GPU_VALIDATION and leaves no buffer`, async () => {
@@ -308,7 +319,7 @@ describe('RemoteTransport', () => {
 describe('DeviceWriter', () => {
   it('has the caller’s device release destroyed buffers once for the destroys of a task, not once each', async () => {
     await withDevice(async (device, probe) => {
-      const writer = new DeviceWriter(device, new BufferTracker(device), new TaskSlicer(50));
+      const writer = new DeviceWriter(device, new BufferTracker(device), { slicer: new TaskSlicer(50) });
       const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
       for (let id = 1; id <= 4; id++)
         expect(await writer.create({ id, label: `chunk ${id}`, size: 256, usage })).toBeNull();
@@ -328,7 +339,7 @@ describe('DeviceWriter', () => {
 describe('DeviceWriter writes', () => {
   /** 300 writes of 4 bytes each into one buffer, of words 0…299, from one chunk; the scopes pushed. */
   async function writeChunk(device: GPUDevice, slicer: TaskSlicer, destroyFirst = false) {
-    const writer = new DeviceWriter(device, new BufferTracker(device), slicer);
+    const writer = new DeviceWriter(device, new BufferTracker(device), { slicer });
     const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     expect(await writer.create({ id: 1, label: 'column', size: 1200, usage })).toBeNull();
     if (destroyFirst) await writer.destroy([1]);
@@ -449,7 +460,10 @@ describe('DeviceWriter’s bound on bytes not yet done on the GPU', () => {
 
   it('writes small chunks without waiting for the GPU, and holds one that would pass the bound', async () => {
     const { device, tracker, pending, written } = fakeDevice();
-    const writer = new DeviceWriter(device, tracker, new TaskSlicer(1000), 1000);
+    const writer = new DeviceWriter(device, tracker, {
+      slicer: new TaskSlicer(1000),
+      maxSubmittedBytes: 1000,
+    });
     expect(await writer.create({ id: 1, label: 'c', size: 4096, usage: 0 })).toBeNull();
     const done: Promise<unknown>[] = [];
     for (let i = 0; i < 5; i++) done.push(writer.write(new ArrayBuffer(200), chunk(200)));
@@ -469,7 +483,10 @@ describe('DeviceWriter’s bound on bytes not yet done on the GPU', () => {
 
   it('forgets each chunk once it is done, so that nothing is counted for chunks long done', async () => {
     const { device, tracker, pending } = fakeDevice();
-    const writer = new DeviceWriter(device, tracker, new TaskSlicer(1000), 1000);
+    const writer = new DeviceWriter(device, tracker, {
+      slicer: new TaskSlicer(1000),
+      maxSubmittedBytes: 1000,
+    });
     expect(await writer.create({ id: 1, label: 'c', size: 4096, usage: 0 })).toBeNull();
     for (let i = 0; i < 50; i++) await writer.write(new ArrayBuffer(16), chunk(16));
     expect(writer.submittedBytes).toBe(800);
@@ -483,7 +500,10 @@ describe('DeviceWriter’s bound on bytes not yet done on the GPU', () => {
 
   it('writes a chunk larger than the bound once nothing else is in flight', async () => {
     const { device, tracker, pending, written } = fakeDevice();
-    const writer = new DeviceWriter(device, tracker, new TaskSlicer(1000), 1000);
+    const writer = new DeviceWriter(device, tracker, {
+      slicer: new TaskSlicer(1000),
+      maxSubmittedBytes: 1000,
+    });
     expect(await writer.create({ id: 1, label: 'c', size: 4096, usage: 0 })).toBeNull();
     await writer.write(new ArrayBuffer(600), chunk(600));
     const large = writer.write(new ArrayBuffer(3000), chunk(3000));
@@ -493,5 +513,159 @@ describe('DeviceWriter’s bound on bytes not yet done on the GPU', () => {
     await large;
     expect(written).toEqual([600, 3000]);
     for (const resolve of pending) resolve();
+  });
+});
+
+describe('DeviceWriter through the caller’s staging ring', () => {
+  const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+  /** A writer whose chunks of 64 bytes or more are staged, with a column buffer of `size` bytes as id 1. */
+  async function stagedWriter(device: GPUDevice, size: number) {
+    const tracker = new BufferTracker(device);
+    const ring = new StagingRing(device, tracker);
+    const options = { ring, minStagedBytes: 64, slicer: new TaskSlicer(1000), stagingIdleMs: 20 };
+    const writer = new DeviceWriter(device, tracker, options);
+    expect(await writer.create({ id: 1, label: 'column', size, usage })).toBeNull();
+    return { tracker, ring, writer };
+  }
+
+  /** Chunk `c` of `source` (1024 words), as two parts written into the column in reverse order. */
+  function chunkOf(source: Uint32Array, c: number) {
+    const bytes = source.slice(c * 1024, (c + 1) * 1024).buffer;
+    const writes = [
+      { id: 1, dstOffset: c * 4096 + 2048, srcOffset: 2048, byteLength: 2048 },
+      { id: 1, dstOffset: c * 4096, srcOffset: 0, byteLength: 2048 },
+    ];
+    return { bytes, writes };
+  }
+
+  it('copies a load’s chunks through at most two staging buffers, with no writeBuffer, and the column holds every byte', async () => {
+    await withDevice(async (device, probe) => {
+      const { ring, writer, tracker } = await stagedWriter(device, 40 * 4096);
+      const source = new Uint32Array(40 * 1024).map((_, i) => Math.imul(i + 1, 2654435761) >>> 0);
+      const writesBefore = probe.writes;
+      // Posted all at once, as a worker's transport posts them: the writer takes them in order.
+      const written = await Promise.all(
+        Array.from({ length: 40 }, (_, c) => {
+          const { bytes, writes } = chunkOf(source, c);
+          return writer.write(bytes, writes, 7);
+        }),
+      );
+      for (const w of written) expect([w.error, w.bytes.byteLength]).toEqual([null, 4096]);
+      expect(await writer.done(7)).toBeNull();
+      expect(probe.writes - writesBefore, 'writeBuffer calls').toBe(0);
+      expect(ring.maxInFlight).toBeGreaterThan(0);
+      expect(ring.maxInFlight).toBeLessThanOrEqual(2);
+      expect(tracker.count, 'the column and the ring’s buffers').toBeLessThanOrEqual(3);
+      const words = new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 40 * 4096));
+      expect(words).toEqual(source);
+      await writer.trimStaging();
+      expect(tracker.count, 'the column alone once trimmed').toBe(1);
+      writer.destroyAll();
+    });
+  });
+
+  it('stages only chunks large enough, word-aligned and within one staging buffer', async () => {
+    await withDevice(async (device) => {
+      const stager = new ChunkStager(
+        new StagingRing(device, new BufferTracker(device)),
+        device,
+        new TaskSlicer(),
+        64,
+      );
+      const part = (srcOffset: number, byteLength: number) => ({
+        id: 1,
+        dstOffset: 0,
+        srcOffset,
+        byteLength,
+      });
+      expect(stager.takes([part(0, 60)])).toBe(false);
+      expect(stager.takes([part(0, 32), part(32, 32)])).toBe(true);
+      expect(stager.takes([part(0, 64), part(66, 4)])).toBe(false);
+      expect(stager.takes([part(0, MAX_STAGING_BYTES)])).toBe(true);
+      expect(stager.takes([part(0, MAX_STAGING_BYTES + 4)])).toBe(false);
+    });
+  });
+
+  it('writes a small chunk with writeBuffer, in order with the staged ones around it', async () => {
+    await withDevice(async (device, probe) => {
+      const { writer } = await stagedWriter(device, 3 * 4096);
+      const source = new Uint32Array(3 * 1024).map((_, i) => i ^ 0x5a5a5a5a);
+      const writesBefore = probe.writes;
+      const first = chunkOf(source, 0);
+      const small = {
+        bytes: source.slice(1024, 1024 + 8).buffer,
+        writes: [{ id: 1, dstOffset: 4096, srcOffset: 0, byteLength: 32 }],
+      };
+      const rest = source.slice(1024 + 8, 2048 + 1024).buffer;
+      const last = [{ id: 1, dstOffset: 4096 + 32, srcOffset: 0, byteLength: 2 * 4096 - 32 }];
+      await Promise.all([
+        writer.write(first.bytes, first.writes, 3),
+        writer.write(small.bytes, small.writes, 3),
+        writer.write(rest, last, 3),
+      ]);
+      expect(await writer.done(3)).toBeNull();
+      expect(probe.writes - writesBefore, 'the small chunk’s one writeBuffer').toBe(1);
+      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 3 * 4096))).toEqual(
+        source,
+      );
+      await writer.trimStaging();
+      writer.destroyAll();
+    });
+  });
+
+  it('fails a part whose buffer was destroyed before it, and one past its buffer’s end, and writes the others', async () => {
+    await withDevice(async (device) => {
+      const { writer } = await stagedWriter(device, 4096);
+      expect(await writer.create({ id: 2, label: 'gone', size: 4096, usage })).toBeNull();
+      await writer.destroy([2]);
+      const source = new Uint32Array(1024).map((_, i) => i + 11);
+      const gone = [{ id: 2, dstOffset: 0, srcOffset: 0, byteLength: 4096 }, ...chunkOf(source, 0).writes];
+      const first = await writer.write(source.slice().buffer, gone);
+      expect(first.error?.message).toMatch(/buffer 2 was destroyed before it was written/);
+      const past = [{ id: 1, dstOffset: 2048, srcOffset: 0, byteLength: 4096 }];
+      const second = await writer.write(source.slice().buffer, past);
+      expect(second.error?.kind).toBe('validation');
+      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 4096))).toEqual(source);
+      await writer.trimStaging();
+      writer.destroyAll();
+    });
+  });
+
+  it('writes with writeBuffer when the ring has no buffer to give (it failed with its device)', async () => {
+    await withDevice(async (device, probe) => {
+      const { ring, writer } = await stagedWriter(device, 4096);
+      ring.destroy(new Error('the device was lost'));
+      const source = new Uint32Array(1024).map((_, i) => 3 * i + 1);
+      const { bytes, writes } = chunkOf(source, 0);
+      const writesBefore = probe.writes;
+      expect((await writer.write(bytes, writes)).error).toBeNull();
+      expect(probe.writes - writesBefore).toBe(2);
+      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 4096))).toEqual(source);
+      writer.destroyAll();
+    });
+  });
+
+  it('releases its staging buffers once no load has written for a while, and makes them again for the next', async () => {
+    await withDevice(async (device) => {
+      const { writer, tracker } = await stagedWriter(device, 2 * 4096);
+      const source = new Uint32Array(2048).map((_, i) => i);
+      const { bytes, writes } = chunkOf(source, 0);
+      await writer.write(bytes, writes, 1);
+      expect(await writer.done(1)).toBeNull();
+      expect(tracker.count).toBeGreaterThan(1);
+      for (let waited = 0; tracker.count > 1 && waited < 2000; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(tracker.count, 'the column alone, once idle').toBe(1);
+      const next = chunkOf(source, 1);
+      await writer.write(next.bytes, next.writes, 2);
+      expect(await writer.done(2)).toBeNull();
+      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 2 * 4096))).toEqual(
+        source,
+      );
+      await writer.trimStaging();
+      writer.destroyAll();
+    });
   });
 });

@@ -3,7 +3,7 @@ import type { TableSnapshot } from '../../protocol.js';
 import type { MemoryInfo } from '../../types.js';
 import type { ArrowGpuError } from '../errors.js';
 import { GpuContext } from '../gpu/device-context.js';
-import { DeviceWriter } from '../gpu/remote/device-writer.js';
+import { DeviceWriter, type DeviceWriterOptions } from '../gpu/remote/device-writer.js';
 import type { LoadedTable } from '../pipeline/load.js';
 import { columnsOnDevice, fieldsOf, type RemoteColumn, type RemoteTableSpec } from './remote-table.js';
 import { TableStore } from './table-store.js';
@@ -21,7 +21,8 @@ export class CallerTables {
   /** Each table's schema fields, for the columns of its updates. */
   readonly #fields = new Map<number, Field[]>();
 
-  constructor(device: GPUDevice, maxBufferBytes?: number) {
+  /** `writer`: how the writer writes (the device's staging ring is always its own). */
+  constructor(device: GPUDevice, maxBufferBytes?: number, writer: Omit<DeviceWriterOptions, 'ring'> = {}) {
     this.context = GpuContext.adopt(
       device,
       (lost) => {
@@ -30,7 +31,7 @@ export class CallerTables {
       },
       maxBufferBytes,
     );
-    this.writer = new DeviceWriter(device, this.context.tracker);
+    this.writer = new DeviceWriter(device, this.context.tracker, { ring: this.context.ring, ...writer });
   }
 
   /** Keeps the table of `spec`, whose buffers the writer made; its id here and its description. */
@@ -100,9 +101,14 @@ export class CallerTables {
     return {
       liveBuffers: tracker.count,
       liveBytes: tracker.bytes,
-      stagingInFlight: 0,
-      maxStagingInFlight: 0,
+      stagingInFlight: this.context.ring.inFlight,
+      maxStagingInFlight: this.context.ring.maxInFlight,
     };
+  }
+
+  /** Releases the staging buffers on the caller's device now (they go by themselves once idle). */
+  trim(): Promise<void> {
+    return this.writer.trimStaging();
   }
 
   /** Destroys every table and buffer made on the caller's device; the device itself stays. */

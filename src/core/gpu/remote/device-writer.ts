@@ -1,7 +1,9 @@
 import { nextTask } from '../../next-task.js';
 import type { BufferTracker } from '../buffer-tracker.js';
 import { type ScopedGpuError, withErrorScope } from '../error-scope.js';
+import type { StagingRing } from '../upload/staging-ring.js';
 import { MAX_IN_FLIGHT } from '../upload/transport.js';
+import { ChunkStager, MIN_STAGED_CHUNK_BYTES } from './chunk-stager.js';
 import type { DeviceChannel, RemoteBufferSpec, RemoteWrite, WrittenChunk } from './device-channel.js';
 import { REMOTE_CHUNK_BYTES } from './remote-transport.js';
 import { TaskSlicer } from './task-slicer.js';
@@ -21,6 +23,27 @@ async function settle(session: Session): Promise<ScopedGpuError | null> {
   const errors = await Promise.all(session.scopes.splice(0));
   session.failure ??= errors.find((e) => e !== null) ?? null;
   return session.failure;
+}
+
+/** How long the staging ring's buffers stay once no load writes (as on the worker's device). */
+export const STAGING_IDLE_MS = 1000;
+
+/** How a `DeviceWriter` writes. */
+export interface DeviceWriterOptions {
+  /** Cuts the writes into tasks. */
+  slicer?: TaskSlicer;
+  /** Bytes written by `writeBuffer` and not yet known done on the GPU, at most (see the class). */
+  maxSubmittedBytes?: number;
+  /** The device's staging ring: chunks of `minStagedBytes` or more are copied through it. */
+  ring?: StagingRing;
+  minStagedBytes?: number;
+  /** How long the ring's buffers stay once no load writes. */
+  stagingIdleMs?: number;
+}
+
+/** The failure of a write whose buffer was destroyed before it (by a load that failed meanwhile). */
+function destroyedBefore(write: RemoteWrite): ScopedGpuError {
+  return { kind: 'validation', message: `buffer ${write.id} was destroyed before it was written` };
 }
 
 /** Bytes of one `writeBuffer` call: a write takes time in proportion, so long ones are cut. */
@@ -46,9 +69,10 @@ function writeSlices(writes: readonly RemoteWrite[]): WriteSlice[] {
 
 /**
  * The caller's side of a `DeviceChannel`: makes the buffers a worker's loads ask for on the caller's
- * device (through its tracker) and writes the chunks they post with `queue.writeBuffer`, in order, in
- * slices so that no task of it runs long, with at most `MAX_IN_FLIGHT` full chunks' bytes submitted and
- * not done (`maxSubmittedBytes`).
+ * device (through its tracker) and writes the chunks they post, in order, in slices so that no task of it
+ * runs long: large chunks through the device's staging ring (at most two staging buffers in flight),
+ * others with `queue.writeBuffer`, with at most `MAX_IN_FLIGHT` full chunks' bytes submitted that way
+ * and not done (`maxSubmittedBytes`).
  */
 export class DeviceWriter implements DeviceChannel {
   readonly #device: GPUDevice;
@@ -60,6 +84,10 @@ export class DeviceWriter implements DeviceChannel {
   /** Each load's writes not yet reported by `done`: their error scopes and the first error known. */
   readonly #sessions = new Map<number, Session>();
   readonly slicer: TaskSlicer;
+  readonly maxSubmittedBytes: number;
+  readonly #stager: ChunkStager | null;
+  readonly #stagingIdleMs: number;
+  #trimTimer: ReturnType<typeof setTimeout> | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #releaseScheduled = false;
   /**
@@ -69,19 +97,19 @@ export class DeviceWriter implements DeviceChannel {
   #stopped: string | null = null;
 
   /**
-   * `maxSubmittedBytes`: bytes written and not yet known done on the GPU, at most; past it a chunk waits
-   * for the oldest to be done. Bytes rather than chunks, so that the small chunks of a stream of small
-   * batches do not each wait for the GPU, while what the device holds for the writes stays bounded.
+   * `maxSubmittedBytes`: bytes written by `writeBuffer` and not yet known done on the GPU, at most; past
+   * it a chunk waits for the oldest to be done. Bytes rather than chunks, so that the small chunks of a
+   * stream of small batches do not each wait for the GPU, while what the device holds stays bounded.
+   * Without a `ring`, every chunk goes by `writeBuffer`.
    */
-  constructor(
-    device: GPUDevice,
-    tracker: BufferTracker,
-    slicer = new TaskSlicer(),
-    readonly maxSubmittedBytes = MAX_IN_FLIGHT * REMOTE_CHUNK_BYTES,
-  ) {
+  constructor(device: GPUDevice, tracker: BufferTracker, options: DeviceWriterOptions = {}) {
     this.#device = device;
     this.#tracker = tracker;
-    this.slicer = slicer;
+    this.slicer = options.slicer ?? new TaskSlicer();
+    this.maxSubmittedBytes = options.maxSubmittedBytes ?? MAX_IN_FLIGHT * REMOTE_CHUNK_BYTES;
+    const { ring, minStagedBytes = MIN_STAGED_CHUNK_BYTES } = options;
+    this.#stager = ring ? new ChunkStager(ring, device, this.slicer, minStagedBytes) : null;
+    this.#stagingIdleMs = options.stagingIdleMs ?? STAGING_IDLE_MS;
   }
 
   /** Bytes written and not yet done on the GPU. */
@@ -119,11 +147,13 @@ export class DeviceWriter implements DeviceChannel {
     return this.#inOrder(async () => {
       // Pending writes of a gone worker are dropped: the chunk goes back, unread, to no one.
       if (this.#stopped !== null) return { bytes, error: { kind: 'validation', message: this.#stopped } };
-      const size = writes.reduce((n, write) => n + write.byteLength, 0);
-      await this.#roomFor(size);
       const own: Session = session === undefined ? newSession() : this.#session(session);
-      await this.#writeAll(bytes, writes, own);
-      this.#track(this.#device.queue.onSubmittedWorkDone(), size);
+      if (!(await this.#stage(bytes, writes, own))) {
+        const size = writes.reduce((n, write) => n + write.byteLength, 0);
+        await this.#roomFor(size);
+        await this.#writeAll(bytes, writes, own);
+        this.#track(this.#device.queue.onSubmittedWorkDone(), size);
+      }
       if (session === undefined) return { bytes, error: await settle(own) };
       return { bytes, error: own.failure };
     });
@@ -150,9 +180,36 @@ export class DeviceWriter implements DeviceChannel {
       await this.#device.queue.onSubmittedWorkDone();
       if (session === undefined) return null;
       const own = this.#sessions.get(session);
-      if (forget) this.#sessions.delete(session);
+      if (forget) {
+        this.#sessions.delete(session);
+        if (this.#sessions.size === 0) this.#trimLater();
+      }
       return own ? settle(own) : null;
     });
+  }
+
+  /**
+   * Destroys the staging ring's idle buffers once the writes asked so far are done, so that a loader
+   * between loads holds only its tables on the caller's device; the next large chunk makes them again.
+   */
+  trimStaging(): Promise<void> {
+    clearTimeout(this.#trimTimer);
+    return this.#inOrder(async () => {
+      if (!this.#stager) return;
+      await this.#device.queue.onSubmittedWorkDone();
+      await nextTask(); // the staging buffers' own mappings come back after the work they waited for
+      this.#stager.ring.trim();
+      this.#tracker.releaseDestroyed();
+    });
+  }
+
+  /** Trims the staging ring once no load has written for `stagingIdleMs`. */
+  #trimLater(): void {
+    clearTimeout(this.#trimTimer);
+    if (!this.#stager) return;
+    this.#trimTimer = setTimeout(() => {
+      if (this.#sessions.size === 0) void this.trimStaging().catch(() => {});
+    }, this.#stagingIdleMs);
   }
 
   /** The device was lost: its buffers are destroyed, and no more are made. */
@@ -164,16 +221,20 @@ export class DeviceWriter implements DeviceChannel {
   /**
    * The worker whose loads call this writer is gone (`reason`): its writes stop, even one halfway
    * through its slices, calls still queued or arriving late make and write nothing, each load's pending
-   * outcomes are forgotten, and every buffer but those `keep` says a loaded table holds is destroyed.
+   * outcomes are forgotten, and every buffer but those `keep` says a loaded table holds is destroyed,
+   * staging buffers included.
    */
   abandon(reason: string, keep: (buffer: GPUBuffer) => boolean): void {
     this.#stopped = reason;
+    clearTimeout(this.#trimTimer);
+    this.#stager?.ring.destroy(new Error(reason)); // no load will write again
     this.#sessions.clear();
     for (const [id, buffer] of [...this.#buffers]) if (!keep(buffer)) this.#drop(id);
   }
 
   /** Destroys every buffer made here (the loader closed, or its worker died). */
   destroyAll(): void {
+    clearTimeout(this.#trimTimer);
     for (const id of [...this.#buffers.keys()]) this.#drop(id);
   }
 
@@ -196,6 +257,38 @@ export class DeviceWriter implements DeviceChannel {
   }
 
   /**
+   * Copies a large chunk through the staging ring; `false` when it is left to `writeBuffer` (small,
+   * unaligned, or the ring has no buffer to give: the device was lost, or is out of memory).
+   */
+  async #stage(bytes: ArrayBuffer, writes: RemoteWrite[], session: Session): Promise<boolean> {
+    const stager = this.#stager;
+    if (!stager?.takes(writes)) return false;
+    const bufferOf = (id: number) => this.#buffers.get(id);
+    const staged = await stager
+      .stage(bytes, writes, bufferOf, () => this.#stopped !== null)
+      .then(
+        (done) => done,
+        () => undefined,
+      );
+    if (staged === undefined) return false;
+    if (staged === null) return true; // stopped: nothing more is written
+    this.#record(session, staged.error);
+    for (const write of staged.missing) session.failure ??= destroyedBefore(write);
+    return true;
+  }
+
+  /** Counts the outcome of a scope of writes in their session. */
+  #record(session: Session, error: Promise<ScopedGpuError | null>): void {
+    session.scopes.push(error);
+    void error.then(
+      (failure) => {
+        if (failure) session.failure ??= failure;
+      },
+      () => {},
+    );
+  }
+
+  /**
    * Writes a chunk's parts in slices of at most `WRITE_SLICE_BYTES`, as many as fit in the current task
    * under one error scope (a scope a write would cost a round trip each), then yields the thread.
    */
@@ -208,13 +301,7 @@ export class DeviceWriter implements DeviceChannel {
         do this.#writeSlice(bytes, slices[next++] as WriteSlice, session);
         while (next < slices.length && !this.slicer.due);
       });
-      session.scopes.push(error);
-      void error.then(
-        (failure) => {
-          if (failure) session.failure ??= failure;
-        },
-        () => {},
-      );
+      this.#record(session, error);
       await this.slicer.maybeYield();
     }
   }
@@ -225,12 +312,7 @@ export class DeviceWriter implements DeviceChannel {
     const buffer = this.#buffers.get(write.id);
     if (buffer)
       this.#device.queue.writeBuffer(buffer, write.dstOffset + at, bytes, write.srcOffset + at, size);
-    else if (at === 0) {
-      session.failure ??= {
-        kind: 'validation',
-        message: `buffer ${write.id} was destroyed before it was written`,
-      };
-    }
+    else if (at === 0) session.failure ??= destroyedBefore(write);
   }
 
   #session(id: number): Session {
