@@ -15,6 +15,8 @@ export interface LiveRun {
    * rows on the GPU (`onBatch`'s `msFromLastByte`); empty for a build without it.
    */
   lastByteToGpuMs: number[];
+  /** The batch of each `lastByteToGpuMs` figure. */
+  lastByteBatches: number[];
 }
 
 /** Wall-clock milliseconds, comparable with the server's `performance.timeOrigin + now()`. */
@@ -33,6 +35,7 @@ export async function liveRun(
 ): Promise<LiveRun> {
   const landed = new Map<number, number>();
   const lastByteToGpuMs: number[] = [];
+  const lastByteBatches: number[] = [];
   const t0 = performance.now();
   let firstDataMs = -1;
   const land = (batch: number) => {
@@ -45,7 +48,9 @@ export async function liveRun(
     table = await loader.open(url, {
       onBatch: ({ batch, msFromLastByte }) => {
         land(batch);
-        if (typeof msFromLastByte === 'number') lastByteToGpuMs.push(msFromLastByte);
+        if (typeof msFromLastByte !== 'number') return;
+        lastByteToGpuMs.push(msFromLastByte);
+        lastByteBatches.push(batch);
       },
     });
     await table.done;
@@ -61,5 +66,5 @@ export async function liveRun(
   const batchMs = [...landed].map(([batch, at]) => at - (log.sent[batch + 1] as number));
   const msToFirstBatch = table.stats.msToFirstBatch;
   await table.destroy();
-  return { firstDataMs, msToFirstBatch, batchMs, lastByteToGpuMs };
+  return { firstDataMs, msToFirstBatch, batchMs, lastByteToGpuMs, lastByteBatches };
 }

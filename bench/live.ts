@@ -47,10 +47,27 @@ export interface LiveReport {
    * (copy done, published), over every batch of every run; `null` for a build without the figure.
    */
   lastByteToGpuMs: BatchSpread | null;
+  /** The slowest of those batches: which load (a new loader's first, or its second) and which batch. */
+  slowest: SlowBatch[];
   /** First rows visible on the page, from the call. */
   firstDataMs: { cold: Summary | null; warm: Summary | null };
   /** `stats.msToFirstBatch` (worker side). */
   msToFirstBatch: { cold: Summary | null; warm: Summary | null };
+}
+
+/** One batch's last byte → on the GPU, with where it was. */
+export interface SlowBatch {
+  ms: number;
+  load: 'cold' | 'warm';
+  batch: number;
+}
+
+/** The `n` slowest batches, last byte → on the GPU, over the runs. */
+function slowestOf(runs: { load: 'cold' | 'warm'; run: LiveRun }[], n = 5): SlowBatch[] {
+  const all = runs.flatMap(({ load, run }) =>
+    run.lastByteToGpuMs.map((ms, i) => ({ ms, load, batch: run.lastByteBatches?.[i] ?? -1 })),
+  );
+  return all.sort((a, b) => b.ms - a.ms).slice(0, n);
 }
 
 function percentile(values: readonly number[], p: number): number {
@@ -91,6 +108,10 @@ export async function runLive(page: Page, input: BenchInput, reps: number): Prom
     reps,
     batchMs: spread(runs.flatMap((r) => r.batchMs)),
     lastByteToGpuMs: spread(runs.flatMap((r) => r.lastByteToGpuMs)),
+    slowest: slowestOf([
+      ...cold.map((run) => ({ load: 'cold' as const, run })),
+      ...warm.map((run) => ({ load: 'warm' as const, run })),
+    ]),
     firstDataMs: {
       cold: summarize(cold.map((r) => r.firstDataMs)),
       warm: summarize(warm.map((r) => r.firstDataMs)),
@@ -123,6 +144,10 @@ export function liveMarkdown(r: LiveReport): string {
     `| \`open\` → first \`onBatch\`, cold loader | ${fmt(r.firstDataMs.cold)} | |`,
     `| \`open\` → first \`onBatch\`, warm loader | ${fmt(r.firstDataMs.warm)} | |`,
     `| \`stats.msToFirstBatch\` (worker), cold / warm | ${fmt(r.msToFirstBatch.cold)} / ${fmt(r.msToFirstBatch.warm)} | |`,
+    '',
+    `The slowest batches, last byte → on the GPU: ${
+      (r.slowest ?? []).map((s) => `${s.ms.toFixed(1)} ms (batch ${s.batch}, ${s.load})`).join(', ') || '–'
+    }.`,
     '',
   ].join('\n');
 }

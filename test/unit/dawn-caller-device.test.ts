@@ -519,10 +519,17 @@ describe('DeviceWriter’s bound on bytes not yet done on the GPU', () => {
 describe('DeviceWriter through the caller’s staging ring', () => {
   const usage = GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
-  /** A writer whose chunks of 64 bytes or more are staged, with a column buffer of `size` bytes as id 1. */
-  async function stagedWriter(device: GPUDevice, size: number) {
+  /**
+   * A writer whose chunks of 64 bytes or more are staged, with a column buffer of `size` bytes as id 1;
+   * its ring has made its first buffer unless `cold`.
+   */
+  async function stagedWriter(device: GPUDevice, size: number, cold = false) {
     const tracker = new BufferTracker(device);
     const ring = new StagingRing(device, tracker);
+    if (!cold) {
+      ring.prepare();
+      await ring.prepared();
+    }
     const options = { ring, minStagedBytes: 64, slicer: new TaskSlicer(1000), stagingIdleMs: 20 };
     const writer = new DeviceWriter(device, tracker, options);
     expect(await writer.create({ id: 1, label: 'column', size, usage })).toBeNull();
@@ -565,25 +572,28 @@ describe('DeviceWriter through the caller’s staging ring', () => {
     });
   });
 
-  it('stages only chunks large enough, word-aligned and within one staging buffer', async () => {
+  it('stages only chunks large enough, word-aligned and within one staging buffer, once its ring has a buffer', async () => {
     await withDevice(async (device) => {
-      const stager = new ChunkStager(
-        new StagingRing(device, new BufferTracker(device)),
-        device,
-        new TaskSlicer(),
-        64,
-      );
+      const ring = new StagingRing(device, new BufferTracker(device));
+      const stager = new ChunkStager(ring, device, new TaskSlicer(), 64);
       const part = (srcOffset: number, byteLength: number) => ({
         id: 1,
         dstOffset: 0,
         srcOffset,
         byteLength,
       });
-      expect(stager.takes([part(0, 60)])).toBe(false);
-      expect(stager.takes([part(0, 32), part(32, 32)])).toBe(true);
-      expect(stager.takes([part(0, 64), part(66, 4)])).toBe(false);
-      expect(stager.takes([part(0, MAX_STAGING_BYTES)])).toBe(true);
-      expect(stager.takes([part(0, MAX_STAGING_BYTES + 4)])).toBe(false);
+      expect(stager.fits([part(0, 60)])).toBe(false);
+      expect(stager.fits([part(0, 32), part(32, 32)])).toBe(true);
+      expect(stager.fits([part(0, 64), part(66, 4)])).toBe(false);
+      expect(stager.fits([part(0, MAX_STAGING_BYTES)])).toBe(true);
+      expect(stager.fits([part(0, MAX_STAGING_BYTES + 4)])).toBe(false);
+      expect(stager.ready(false), 'a cold ring, left cold by a load’s first chunk').toBe(false);
+      await ring.prepared();
+      expect(ring.warm).toBe(false);
+      expect(stager.ready(true), 'a load’s second chunk: the ring starts making a buffer').toBe(false);
+      await ring.prepared();
+      expect(stager.ready(false)).toBe(true);
+      ring.destroy();
     });
   });
 
@@ -646,10 +656,37 @@ describe('DeviceWriter through the caller’s staging ring', () => {
     });
   });
 
+  it('writes a load’s chunks by writeBuffer while its ring has no buffer, has it make one at the second, and stages those after', async () => {
+    await withDevice(async (device, probe) => {
+      const { ring, writer } = await stagedWriter(device, 3 * 4096, true);
+      const source = new Uint32Array(3072).map((_, i) => i * 5 + 2);
+      const writesBefore = probe.writes;
+      const write = async (c: number) => {
+        const { bytes, writes } = chunkOf(source, c);
+        expect((await writer.write(bytes, writes, 4)).error).toBeNull();
+      };
+      await write(0);
+      await ring.prepared();
+      expect(ring.warm, 'a load’s first chunk makes no staging buffer').toBe(false);
+      await write(1);
+      expect(probe.writes - writesBefore, 'two chunks of two parts, by writeBuffer').toBe(4);
+      await ring.prepared();
+      expect(ring.warm, 'its second had the ring make one').toBe(true);
+      await write(2);
+      expect(probe.writes - writesBefore, 'the third chunk staged').toBe(4);
+      expect(await writer.done(4)).toBeNull();
+      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 3 * 4096))).toEqual(
+        source,
+      );
+      await writer.trimStaging();
+      writer.destroyAll();
+    });
+  });
+
   it('releases its staging buffers once no load has written for a while, and makes them again for the next', async () => {
     await withDevice(async (device) => {
-      const { writer, tracker } = await stagedWriter(device, 2 * 4096);
-      const source = new Uint32Array(2048).map((_, i) => i);
+      const { ring, writer, tracker } = await stagedWriter(device, 3 * 4096);
+      const source = new Uint32Array(3072).map((_, i) => i);
       const { bytes, writes } = chunkOf(source, 0);
       await writer.write(bytes, writes, 1);
       expect(await writer.done(1)).toBeNull();
@@ -658,10 +695,15 @@ describe('DeviceWriter through the caller’s staging ring', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
       expect(tracker.count, 'the column alone, once idle').toBe(1);
-      const next = chunkOf(source, 1);
-      await writer.write(next.bytes, next.writes, 2);
+      expect(ring.warm).toBe(false);
+      for (const c of [1, 2]) {
+        const next = chunkOf(source, c);
+        await writer.write(next.bytes, next.writes, 2);
+      }
       expect(await writer.done(2)).toBeNull();
-      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 2 * 4096))).toEqual(
+      await ring.prepared();
+      expect(ring.warm, 'a buffer made again for the load that came').toBe(true);
+      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 3 * 4096))).toEqual(
         source,
       );
       await writer.trimStaging();

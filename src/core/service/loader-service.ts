@@ -131,26 +131,31 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
    * upload path compiled (a small file's cold load was otherwise twice its warm one). With decode workers
    * by default, a second one goes through them: they are started and their decoding compiled before the
    * first load that needs them (a new loader's first 18 MiB batch otherwise waited 140–206 ms for them,
-   * against 60–66 ms without). Its staging buffer goes too: an idle loader holds no GPU memory. Not on a
-   * caller's device: nothing is made there before the caller's first load.
+   * against 60–66 ms without). Then an `open` of the same table, whose lone batch goes by `writeBuffer`
+   * and is published as it lands: a new loader's first live batch otherwise took 6–7 ms from its last byte
+   * to the GPU against about 1 ms for the next loads' (Chromium, H100), 2 of them compiling that path and
+   * the rest the device's first `writeBuffer`. Its staging buffer goes too: an idle loader holds no GPU
+   * memory. Not on a caller's device: nothing is made there before the caller's first load.
    */
   async #warmUpLoad(): Promise<void> {
     // The first on this thread whatever the loader's count; the second, when there are decode workers,
     // on all of them (two at once through the pool would start twice as many).
     const pooled = this.#decodePool && this.#decodeWorkers >= 2 ? [this.#decodeWorkers] : [];
     await Promise.all([0, ...pooled].map((decodeWorkers, i) => this.#warmUpOnce(i, decodeWorkers)));
+    await this.#warmUpOnce(2, 0, true);
     await this.devices.trim();
   }
 
-  /** One warm-up load (`n`: which) on `decodeWorkers` (0: this thread). */
-  async #warmUpOnce(n: number, decodeWorkers: number): Promise<void> {
+  /** One warm-up load (`n`: which) on `decodeWorkers` (0: this thread), through `open` if `opened`. */
+  async #warmUpOnce(n: number, decodeWorkers: number, opened = false): Promise<void> {
     // In a browser the load fetches a `data:` URL, so that fetching and streaming are compiled too.
     const inBrowser = typeof (globalThis as { location?: unknown }).location !== 'undefined';
     const source = inBrowser ? undefined : { kind: 'bytes' as const, bytes: warmUpBytes() };
     const url = inBrowser ? warmUpDataUrl() : 'warm-up';
     const request = { loadId: WARM_UP_LOAD_ID - n, url, source, upload: this.#upload, decodeWorkers };
     // Only a head start: a page whose policy refuses `data:` fetches, say, still gets its loader.
-    await this.load(request).then(
+    const loaded = opened ? this.open(request).then(() => this.loaded(request.loadId)) : this.load(request);
+    await loaded.then(
       (table) => this.destroyTable(table.tableId),
       () => {},
     );

@@ -3,7 +3,7 @@ import type { BufferTracker } from '../buffer-tracker.js';
 import { type ScopedGpuError, withErrorScope } from '../error-scope.js';
 import type { StagingRing } from '../upload/staging-ring.js';
 import { MAX_IN_FLIGHT } from '../upload/transport.js';
-import { ChunkStager, MIN_STAGED_CHUNK_BYTES } from './chunk-stager.js';
+import { ChunkStager } from './chunk-stager.js';
 import type { DeviceChannel, RemoteBufferSpec, RemoteWrite, WrittenChunk } from './device-channel.js';
 import { REMOTE_CHUNK_BYTES } from './remote-transport.js';
 import { TaskSlicer } from './task-slicer.js';
@@ -12,10 +12,12 @@ import { TaskSlicer } from './task-slicer.js';
 interface Session {
   scopes: Promise<ScopedGpuError | null>[];
   failure: ScopedGpuError | null;
+  /** Chunks of it large enough to stage, so far. */
+  large: number;
 }
 
 function newSession(): Session {
-  return { scopes: [], failure: null };
+  return { scopes: [], failure: null, large: 0 };
 }
 
 /** The first error of a session's writes, once every one of them is known. */
@@ -107,7 +109,7 @@ export class DeviceWriter implements DeviceChannel {
     this.#tracker = tracker;
     this.slicer = options.slicer ?? new TaskSlicer();
     this.maxSubmittedBytes = options.maxSubmittedBytes ?? MAX_IN_FLIGHT * REMOTE_CHUNK_BYTES;
-    const { ring, minStagedBytes = MIN_STAGED_CHUNK_BYTES } = options;
+    const { ring, minStagedBytes } = options;
     this.#stager = ring ? new ChunkStager(ring, device, this.slicer, minStagedBytes) : null;
     this.#stagingIdleMs = options.stagingIdleMs ?? STAGING_IDLE_MS;
   }
@@ -196,6 +198,7 @@ export class DeviceWriter implements DeviceChannel {
     clearTimeout(this.#trimTimer);
     return this.#inOrder(async () => {
       if (!this.#stager) return;
+      await this.#stager.ring.prepared(); // a buffer being made is released too
       await this.#device.queue.onSubmittedWorkDone();
       await nextTask(); // the staging buffers' own mappings come back after the work they waited for
       this.#stager.ring.trim();
@@ -262,7 +265,7 @@ export class DeviceWriter implements DeviceChannel {
    */
   async #stage(bytes: ArrayBuffer, writes: RemoteWrite[], session: Session): Promise<boolean> {
     const stager = this.#stager;
-    if (!stager?.takes(writes)) return false;
+    if (!stager?.fits(writes) || !stager.ready(++session.large > 1)) return false;
     const bufferOf = (id: number) => this.#buffers.get(id);
     const staged = await stager
       .stage(bytes, writes, bufferOf, () => this.#stopped !== null)

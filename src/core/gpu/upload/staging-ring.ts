@@ -67,6 +67,11 @@ export class StagingRing {
     return this.#slots.filter((s) => s.state === 'free').length;
   }
 
+  /** Whether a slot has a buffer (mapped, held, or waiting for the GPU), not counting one being made. */
+  get warm(): boolean {
+    return this.#slots.some((s) => s.buffer !== null);
+  }
+
   /** Number of slots (the in-flight bound). */
   get size(): number {
     return this.#slots.length;
