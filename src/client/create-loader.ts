@@ -230,8 +230,9 @@ export async function createLoader(options: LoaderOptions = {}): Promise<Loader 
     adapterInfo: () => guard.run(() => remote.adapterInfo()),
     memory: async () => (caller ? caller.tables.memory() : guard.run(() => remote.memory())),
     trim: async () => {
-      await guard.run(() => remote.trim());
+      // The caller's staging buffers go even when the worker is gone (its call then rejects).
       await caller?.tables.trim();
+      await guard.run(() => remote.trim());
     },
     async close() {
       if (closed) return;

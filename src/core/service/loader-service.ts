@@ -154,11 +154,22 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const url = inBrowser ? warmUpDataUrl() : 'warm-up';
     const request = { loadId: WARM_UP_LOAD_ID - n, url, source, upload: this.#upload, decodeWorkers };
     // Only a head start: a page whose policy refuses `data:` fetches, say, still gets its loader.
-    const loaded = opened ? this.open(request).then(() => this.loaded(request.loadId)) : this.load(request);
+    const loaded = opened ? this.#openedAndLoaded(request) : this.load(request);
     await loaded.then(
       (table) => this.destroyTable(table.tableId),
       () => {},
     );
+  }
+
+  /** `open`, then the load's end; the table goes whatever that end (a failure keeps its entry otherwise). */
+  async #openedAndLoaded(request: WorkerLoadRequest): Promise<TableSnapshot> {
+    const { tableId } = await this.open(request);
+    try {
+      return await this.loaded(request.loadId);
+    } catch (error) {
+      await this.destroyTable(tableId);
+      throw error;
+    }
   }
 
   async adapterInfo(): Promise<AdapterSummary> {

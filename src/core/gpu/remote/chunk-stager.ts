@@ -87,6 +87,12 @@ export class ChunkStager {
       if (!filled) this.ring.release(slot);
     }
     if (!filled) return null;
+    // The ring failed while the chunk was copied (its other buffer failed to map again): nothing could
+    // be submitted from it, so the chunk is the caller's to write otherwise.
+    if (this.ring.failed) {
+      this.ring.release(slot);
+      throw new Error('the staging ring failed');
+    }
     const copies: StagedCopy[] = [];
     const missing: RemoteWrite[] = [];
     for (const w of writes) {

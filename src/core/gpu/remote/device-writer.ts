@@ -90,6 +90,8 @@ export class DeviceWriter implements DeviceChannel {
   readonly #stager: ChunkStager | null;
   readonly #stagingIdleMs: number;
   #trimTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set by `destroyAll` (the loader closed): nothing is trimmed or submitted from then on. */
+  #closed = false;
   #chain: Promise<unknown> = Promise.resolve();
   #releaseScheduled = false;
   /**
@@ -184,6 +186,8 @@ export class DeviceWriter implements DeviceChannel {
       const own = this.#sessions.get(session);
       if (forget) {
         this.#sessions.delete(session);
+        // A buffer made for this load and never used (it ended, or failed, first) goes with it.
+        await this.#stager?.ring.discardPrepared();
         if (this.#sessions.size === 0) this.#trimLater();
       }
       return own ? settle(own) : null;
@@ -197,11 +201,11 @@ export class DeviceWriter implements DeviceChannel {
   trimStaging(): Promise<void> {
     clearTimeout(this.#trimTimer);
     return this.#inOrder(async () => {
-      if (!this.#stager) return;
-      await this.#stager.ring.prepared(); // a buffer being made is released too
-      await this.#device.queue.onSubmittedWorkDone();
-      await nextTask(); // the staging buffers' own mappings come back after the work they waited for
-      this.#stager.ring.trim();
+      const ring = this.#stager?.ring;
+      if (!ring || this.#closed) return;
+      await ring.prepared(); // a buffer being made is released too
+      await ring.remapped(); // and those waiting for their copies
+      ring.trim();
       this.#tracker.releaseDestroyed();
     });
   }
@@ -209,7 +213,7 @@ export class DeviceWriter implements DeviceChannel {
   /** Trims the staging ring once no load has written for `stagingIdleMs`. */
   #trimLater(): void {
     clearTimeout(this.#trimTimer);
-    if (!this.#stager) return;
+    if (!this.#stager || this.#closed || this.#stopped !== null) return;
     this.#trimTimer = setTimeout(() => {
       if (this.#sessions.size === 0) void this.trimStaging().catch(() => {});
     }, this.#stagingIdleMs);
@@ -237,6 +241,7 @@ export class DeviceWriter implements DeviceChannel {
 
   /** Destroys every buffer made here (the loader closed, or its worker died). */
   destroyAll(): void {
+    this.#closed = true;
     clearTimeout(this.#trimTimer);
     for (const id of [...this.#buffers.keys()]) this.#drop(id);
   }

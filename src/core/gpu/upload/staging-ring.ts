@@ -48,6 +48,8 @@ export class StagingRing {
   #failure: unknown = null;
   /** A slot being made ahead of its first use (see `prepare`). */
   #preparing: Promise<void> | null = null;
+  /** Slots submitted and not yet mapped again. */
+  readonly #remaps = new Set<Promise<void>>();
   /** Most slots ever held or pending at once. */
   maxInFlight = 0;
 
@@ -70,6 +72,16 @@ export class StagingRing {
   /** Whether a slot has a buffer (mapped, held, or waiting for the GPU), not counting one being made. */
   get warm(): boolean {
     return this.#slots.some((s) => s.buffer !== null);
+  }
+
+  /** Whether the ring failed (destroyed, or a buffer failed to map again): `acquire` and `submit` reject. */
+  get failed(): boolean {
+    return this.#failure !== null;
+  }
+
+  /** Resolves once every slot submitted so far is mapped again (or failed to be), so that `trim` finds it free. */
+  async remapped(): Promise<void> {
+    await Promise.allSettled([...this.#remaps]);
   }
 
   /** Number of slots (the in-flight bound). */
@@ -177,7 +189,7 @@ export class StagingRing {
     const encoder = this.#device.createCommandEncoder({ label: 'arrow-webgpu staging copies' });
     for (const c of copies) encoder.copyBufferToBuffer(buffer, c.srcOffset, c.dst, c.dstOffset, c.size);
     this.#device.queue.submit([encoder.finish()]);
-    return buffer.mapAsync(GPUMapMode.WRITE).then(
+    const remap = buffer.mapAsync(GPUMapMode.WRITE).then(
       () => {
         slot.mapped = buffer.getMappedRange();
         this.#release(slot);
@@ -189,6 +201,10 @@ export class StagingRing {
         throw error;
       },
     );
+    this.#remaps.add(remap);
+    const forget = () => this.#remaps.delete(remap);
+    remap.then(forget, forget);
+    return remap;
   }
 
   /**
@@ -242,6 +258,11 @@ export class StagingRing {
       usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC,
       mappedAtCreation: true,
     });
+    // Destroyed while the buffer was being made (its device lost, its loader gone): nothing keeps it.
+    if (this.#failure) {
+      this.#tracker.destroy(buffer);
+      throw this.#failure;
+    }
     slot.buffer = buffer;
     slot.mapped = buffer.getMappedRange();
   }
