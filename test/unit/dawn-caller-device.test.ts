@@ -545,6 +545,17 @@ describe('DeviceWriter through the caller’s staging ring', () => {
     return { tracker, ring, writer };
   }
 
+  /** The first `bytes` of column 1, as words. */
+  async function columnWords(device: GPUDevice, writer: DeviceWriter, bytes: number) {
+    return new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, bytes));
+  }
+
+  /** Releases the staging buffers and destroys every buffer the writer made. */
+  async function release(writer: DeviceWriter) {
+    await writer.trimStaging();
+    writer.destroyAll();
+  }
+
   /** Chunk `c` of `source` (1024 words), as two parts written into the column in reverse order. */
   function chunkOf(source: Uint32Array, c: number) {
     const bytes = source.slice(c * 1024, (c + 1) * 1024).buffer;
@@ -573,7 +584,7 @@ describe('DeviceWriter through the caller’s staging ring', () => {
       expect(ring.maxInFlight).toBeGreaterThan(0);
       expect(ring.maxInFlight).toBeLessThanOrEqual(2);
       expect(tracker.count, 'the column and the ring’s buffers').toBeLessThanOrEqual(3);
-      const words = new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 40 * 4096));
+      const words = await columnWords(device, writer, 40 * 4096);
       expect(words).toEqual(source);
       await writer.trimStaging();
       expect(tracker.count, 'the column alone once trimmed').toBe(1);
@@ -620,9 +631,8 @@ describe('DeviceWriter through the caller’s staging ring', () => {
       expect(await writer.done(3)).toBeNull();
       expect(probe.writes - writesBefore, 'the small chunk’s one writeBuffer').toBe(1);
       const expected = new Uint32Array(1024).fill(1).fill(2, 100, 104).fill(3, 104);
-      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 4096))).toEqual(expected);
-      await writer.trimStaging();
-      writer.destroyAll();
+      expect(await columnWords(device, writer, 4096)).toEqual(expected);
+      await release(writer);
     });
   });
 
@@ -635,9 +645,8 @@ describe('DeviceWriter through the caller’s staging ring', () => {
       const writesBefore = probe.writes;
       expect((await writer.write(bytes, writes)).error).toBeNull();
       expect(probe.writes - writesBefore, 'both parts by writeBuffer').toBe(2);
-      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 4096))).toEqual(source);
-      await writer.trimStaging();
-      writer.destroyAll();
+      expect(await columnWords(device, writer, 4096)).toEqual(source);
+      await release(writer);
     });
   });
 
@@ -679,9 +688,8 @@ describe('DeviceWriter through the caller’s staging ring', () => {
       const past = [{ id: 1, dstOffset: 2048, srcOffset: 0, byteLength: 4096 }];
       const second = await writer.write(source.slice().buffer, past);
       expect(second.error?.kind).toBe('validation');
-      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 4096))).toEqual(source);
-      await writer.trimStaging();
-      writer.destroyAll();
+      expect(await columnWords(device, writer, 4096)).toEqual(source);
+      await release(writer);
     });
   });
 
@@ -694,7 +702,7 @@ describe('DeviceWriter through the caller’s staging ring', () => {
       const writesBefore = probe.writes;
       expect((await writer.write(bytes, writes)).error).toBeNull();
       expect(probe.writes - writesBefore).toBe(2);
-      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 4096))).toEqual(source);
+      expect(await columnWords(device, writer, 4096)).toEqual(source);
       writer.destroyAll();
     });
   });
@@ -718,11 +726,8 @@ describe('DeviceWriter through the caller’s staging ring', () => {
       await write(2);
       expect(probe.writes - writesBefore, 'the third chunk staged').toBe(4);
       expect(await writer.done(4)).toBeNull();
-      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 3 * 4096))).toEqual(
-        source,
-      );
-      await writer.trimStaging();
-      writer.destroyAll();
+      expect(await columnWords(device, writer, 3 * 4096)).toEqual(source);
+      await release(writer);
     });
   });
 
@@ -748,11 +753,8 @@ describe('DeviceWriter through the caller’s staging ring', () => {
       expect(await writer.done(2)).toBeNull();
       expect(ring.warm, 'that load ended before using it: it went with the load').toBe(false);
       expect(tracker.count).toBe(1);
-      expect(new Uint32Array(await readBack(device, writer.buffer(1) as GPUBuffer, 3 * 4096))).toEqual(
-        source,
-      );
-      await writer.trimStaging();
-      writer.destroyAll();
+      expect(await columnWords(device, writer, 3 * 4096)).toEqual(source);
+      await release(writer);
     });
   });
 });
