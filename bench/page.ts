@@ -182,6 +182,8 @@ window.benchReady = (async () => {
       }
       case 'ours:one-decoder':
         return oursRun(loader, url, 'staging', 1);
+      case 'ours:pool':
+        return oursRun(loader, url, 'staging', 4);
       case 'ours:read-worker':
       case 'ours:no-read-worker': {
         const readWorker = variant === 'ours:read-worker';

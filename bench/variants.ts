@@ -7,6 +7,7 @@ export const VARIANTS = {
   'ours:staging': 'arrow-webgpu, staging',
   'ours:writeBuffer': 'arrow-webgpu, writeBuffer',
   'ours:one-decoder': "arrow-webgpu, staging, decoded on the loader's worker (decodeWorkers: 1)",
+  'ours:pool': 'arrow-webgpu, staging, every batch decoded on 4 decode workers (decodeWorkers: 4)',
   'ours:read-worker': 'arrow-webgpu, staging, the response read on a worker of its own (readWorker: true)',
   'ours:no-read-worker':
     "arrow-webgpu, staging, the response read on the loader's worker (readWorker: false)",
