@@ -58,7 +58,8 @@ export class ChunkStager {
    * Whether a chunk that fits is staged: when the ring has a buffer. On a cold ring it goes by
    * `writeBuffer`, and a load's second such chunk (`again`) has the ring make a buffer meanwhile, for
    * the chunks after it. A load of one chunk (a small file) leaves the ring alone: making a mapped buffer
-   * of 16 MiB delayed its end by more than it took (13 against 15 ms, Chromium on an H100 host).
+   * of 16 MiB, even in the background, delayed its end by more than the load took (28 ms against 13 by
+   * `writeBuffer` alone, Chromium on an H100 host).
    */
   ready(again: boolean): boolean {
     if (this.ring.warm) return true;
