@@ -5,10 +5,19 @@ interface HeapUsage {
   backingStorageSize?: number;
 }
 
+/** A message a worker's session sends: a reply (`id`) or an event (`method`). */
+interface SessionMessage {
+  id?: number;
+  result?: unknown;
+  method?: string;
+  params?: { sessionId: string; message?: string; targetInfo?: { url: string } };
+}
+
 /**
  * Samples the JS heap (plus ArrayBuffer backing stores) of the page and of its dedicated workers
  * through the DevTools protocol. Workers are reached with `Target.sendMessageToTarget`, since
- * Playwright gives no CDP session for them.
+ * Playwright gives no CDP session for them; workers that a worker started (the loader's read and decode
+ * workers) are attached from their parent's session, and reached through it.
  */
 export class HeapSampler {
   readonly #cdp: CDPSession;
@@ -16,6 +25,10 @@ export class HeapSampler {
   /** Every worker attached and alive: sessionId → url. */
   readonly #all = new Map<string, string>();
   readonly #pending = new Map<number, (result: unknown) => void>();
+  /** The parent session of each worker started by a worker. */
+  readonly #parents = new Map<string, string>();
+  /** `Target.setAutoAttach` calls to workers' sessions not yet answered. */
+  readonly #asking = new Set<Promise<unknown>>();
   #nextId = 0;
 
   private constructor(cdp: CDPSession) {
@@ -25,16 +38,39 @@ export class HeapSampler {
     cdp.on('Target.attachedToTarget', (event) => {
       this.#all.set(event.sessionId, event.targetInfo.url);
       if (!this.#workers.has(event.targetInfo.url)) this.#workers.set(event.targetInfo.url, event.sessionId);
+      this.#attachChildren(event.sessionId);
     });
     cdp.on('Target.detachedFromTarget', (event) => {
       this.#all.delete(event.sessionId);
       for (const [url, sessionId] of this.#workers)
         if (sessionId === event.sessionId) this.#workers.delete(url);
     });
-    cdp.on('Target.receivedMessageFromTarget', (event) => {
-      const message = JSON.parse(event.message) as { id?: number; result?: unknown };
-      if (message.id !== undefined) this.#pending.get(message.id)?.(message.result);
-    });
+    cdp.on('Target.receivedMessageFromTarget', (event) => this.#received(event.sessionId, event.message));
+  }
+
+  /** A message from session `from`: a reply, or (from a worker's session) its own workers' news. */
+  #received(from: string, text: string): void {
+    const message = JSON.parse(text) as SessionMessage;
+    if (message.id !== undefined) this.#pending.get(message.id)?.(message.result);
+    const params = message.params;
+    if (!params) return;
+    if (message.method === 'Target.receivedMessageFromTarget' && params.message) {
+      this.#received(params.sessionId, params.message);
+    } else if (message.method === 'Target.attachedToTarget' && params.targetInfo) {
+      this.#all.set(params.sessionId, params.targetInfo.url);
+      this.#parents.set(params.sessionId, from);
+    } else if (message.method === 'Target.detachedFromTarget') {
+      this.#all.delete(params.sessionId);
+      this.#parents.delete(params.sessionId);
+    }
+  }
+
+  /** Has the worker of `sessionId` report the workers it starts. */
+  #attachChildren(sessionId: string): void {
+    const params = { autoAttach: true, waitForDebuggerOnStart: false, flatten: false };
+    const asked = this.callSession(sessionId, 'Target.setAutoAttach', params).catch(() => {});
+    this.#asking.add(asked);
+    void asked.finally(() => this.#asking.delete(asked));
   }
 
   /** Attaches to `page` and to every worker it starts from now on. */
@@ -49,7 +85,10 @@ export class HeapSampler {
     return sampler;
   }
 
-  /** Attaches to workers started since `attach` (Chromium does not always report them unasked). */
+  /**
+   * Attaches to workers started since `attach` (Chromium does not always report them unasked), and to
+   * the workers they started: those arrive once their parents answered, a moment after.
+   */
   async refresh(): Promise<void> {
     await this.#cdp.send('Target.setAutoAttach', {
       autoAttach: false,
@@ -61,6 +100,9 @@ export class HeapSampler {
       waitForDebuggerOnStart: false,
       flatten: false,
     });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await Promise.all(this.#asking);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
   /** Bytes of JS heap and ArrayBuffers in the page, or in the worker whose URL contains `workerUrlPart`. */
@@ -108,17 +150,29 @@ export class HeapSampler {
     return [...this.#all].filter(([, url]) => url.includes(workerUrlPart)).map(([id]) => id);
   }
 
-  /** Sends a DevTools command to the worker of session `sessionId`. */
+  /** Sends a DevTools command to the worker of session `sessionId` (through its parent's, if it has one). */
   async callSession(sessionId: string, method: string, params: object = {}): Promise<unknown> {
     const id = ++this.#nextId;
     const reply = new Promise((resolve) => this.#pending.set(id, resolve));
-    await this.#cdp.send('Target.sendMessageToTarget', {
-      sessionId,
-      message: JSON.stringify({ id, method, params }),
-    });
+    await this.#post(sessionId, JSON.stringify({ id, method, params }));
     const result = await reply;
     this.#pending.delete(id);
     return result;
+  }
+
+  /** Sends `message` to session `sessionId`, wrapped once for each worker between it and the page. */
+  async #post(sessionId: string, message: string): Promise<void> {
+    const parent = this.#parents.get(sessionId);
+    if (parent === undefined) {
+      await this.#cdp.send('Target.sendMessageToTarget', { sessionId, message });
+      return;
+    }
+    const wrapped = {
+      id: ++this.#nextId,
+      method: 'Target.sendMessageToTarget',
+      params: { sessionId, message },
+    };
+    await this.#post(parent, JSON.stringify(wrapped));
   }
 
   async #call(workerUrlPart: string | null, method: string, params: object = {}): Promise<unknown> {
