@@ -1,11 +1,13 @@
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { Table, tableFromArrays, tableToIPC } from 'apache-arrow';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HttpStatusError, NetworkError } from '../../src/core/errors.js';
 import { BodyCuts, OWN_CHUNK_MIN_BYTES } from '../../src/core/ipc/body-cuts.js';
 import { FlatbufferView } from '../../src/core/ipc/flatbuffer-view.js';
-import { isOwnedWhole } from '../../src/core/source/owned-buffers.js';
+import { BytePool } from '../../src/core/source/byte-pool.js';
+import { isOwnedWhole, markOwned } from '../../src/core/source/owned-buffers.js';
 import { NO_CUTS } from '../../src/core/source/read-worker/chunk-cuts.js';
+import { ChunkStock } from '../../src/core/source/read-worker/chunk-stock.js';
 import { READ_WORKER_AHEAD_BYTES, ReadWorkerClient } from '../../src/core/source/read-worker/read-client.js';
 import { readStream } from '../../src/core/source/stream-source.js';
 import { chunked } from '../support/byte-sources.js';
@@ -310,3 +312,85 @@ describe('large bodies in chunks of their own', () => {
     expect(NO_CUTS.scan(new Uint8Array(5))).toEqual({ passed: 5, ownChunk: 0 });
   });
 });
+
+describe('buffers given back to the read worker', () => {
+  it('the stock keeps buffers by exact size, up to its cap, and hands each out once', () => {
+    const stock = new ChunkStock(10);
+    stock.give([new ArrayBuffer(4), new ArrayBuffer(4), new ArrayBuffer(6), new ArrayBuffer(0)]);
+    expect(stock.bytes, 'the 6-byte buffer passes the cap of 10').toBe(8);
+    expect(stock.take(6)).toBeNull();
+    const a = stock.take(4);
+    const b = stock.take(4);
+    expect([a?.byteLength, b?.byteLength]).toEqual([4, 4]);
+    expect(a?.buffer).not.toBe(b?.buffer);
+    expect(stock.take(4)).toBeNull();
+    stock.give([new ArrayBuffer(2)]);
+    stock.clear();
+    expect([stock.bytes, stock.take(2)]).toEqual([0, null]);
+  });
+
+  it('a released whole chunk goes back where it came from (moved), a part of one or a pooled buffer never', () => {
+    const back: ArrayBuffer[] = [];
+    const giveBack = (buffer: ArrayBuffer) => {
+      back.push(structuredClone(buffer, { transfer: [buffer] }));
+    };
+    const whole = new Uint8Array(1 << 16).fill(7);
+    const shared = new Uint8Array(1 << 16);
+    markOwned(whole, giveBack);
+    markOwned(shared, giveBack);
+    const pool = new BytePool();
+    pool.release(shared.subarray(0, 1024));
+    expect(back.length, 'a part of a chunk: other views may still read it').toBe(0);
+    pool.release(whole);
+    expect(back.map((b) => b.byteLength)).toEqual([1 << 16]);
+    expect(new Uint8Array(back[0] as ArrayBuffer)[100], 'the bytes moved, not copied').toBe(7);
+    expect(whole.byteLength, 'detached here').toBe(0);
+    const next = pool.acquire(1 << 16);
+    expect(next.buffer, 'nor does the pool keep it').not.toBe(whole.buffer);
+  });
+
+  it('later bodies of a size are read into the buffers of earlier ones given back, and every byte arrives unchanged', async () => {
+    // Six batches of 1.5 MiB bodies: each a chunk of its own.
+    const rows = 393_216;
+    const batches = Array.from({ length: 6 }, (_, b) =>
+      tableFromArrays({ v: Int32Array.from({ length: rows }, (_, i) => i * 7 + b) }),
+    );
+    const ipc = tableToIPC(new Table(batches.flatMap((t) => t.batches)), 'stream');
+    const stock = new CountingStock();
+    const slowly = async function* () {
+      for (let at = 0; at < ipc.byteLength; at += 256 << 10) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        yield ipc.slice(at, at + (256 << 10));
+      }
+    };
+    const worker = channelWorker(
+      async () => ({ body: slowly(), bytesTotal: ipc.byteLength }),
+      () => new BodyCuts(),
+      stock,
+    );
+    const client = new ReadWorkerClient(worker.spawn);
+    const source = await client.open('http://localhost/recycled', new AbortController().signal, {});
+    const copies: Uint8Array[] = [];
+    for await (const chunk of source.body) {
+      copies.push(chunk.slice());
+      // The load is done with a body once its batch is uploaded: here, at once, scribbled over first.
+      if (isOwnedWhole(chunk)) {
+        chunk.fill(0xee);
+        new BytePool().release(chunk);
+      }
+    }
+    expect(Buffer.compare(concat(copies), ipc)).toBe(0);
+    expect(stock.hits, 'bodies read into a buffer given back').toBeGreaterThan(0);
+    client.terminate();
+  });
+});
+
+/** A stock that counts the buffers it handed out again. */
+class CountingStock extends ChunkStock {
+  hits = 0;
+  override take(size: number): Uint8Array | null {
+    const got = super.take(size);
+    if (got) this.hits++;
+    return got;
+  }
+}

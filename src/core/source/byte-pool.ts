@@ -1,3 +1,5 @@
+import { giveBackOwned } from './owned-buffers.js';
+
 /**
  * Reusable byte buffers for IPC messages that straddle network chunks. A message buffer is released
  * once its batch has been uploaded, so a warmed-up load allocates no message memory per batch.
@@ -28,11 +30,15 @@ export class BytePool {
     return new Uint8Array(buffer, 0, length);
   }
 
-  /** Returns a view's buffer to the pool; the view must not be used afterwards. */
+  /**
+   * Returns a view's buffer to the pool, or a whole chunk of the read worker's back to it; the view must
+   * not be used afterwards.
+   */
   release(view: Uint8Array): void {
     const buffer = view.buffer as ArrayBuffer;
     const size = buffer.byteLength;
     this.inUse--;
+    if (giveBackOwned(view)) return;
     if (size !== sizeClass(size) || this.#pooledBytes + size > this.#maxPooledBytes) return;
     const list = this.#free.get(size) ?? [];
     list.push(buffer);

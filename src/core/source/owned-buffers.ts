@@ -5,9 +5,16 @@
  */
 const owned = new WeakSet<ArrayBuffer>();
 
-/** Marks `chunk`'s buffer as the load's own. */
-export function markOwned(chunk: Uint8Array): void {
-  owned.add(chunk.buffer as ArrayBuffer);
+/** Where an owned buffer goes once the load is done with it: back to the thread it came from. */
+export type GiveBack = (buffer: ArrayBuffer) => void;
+
+const giveBacks = new WeakMap<ArrayBuffer, GiveBack>();
+
+/** Marks `chunk`'s buffer as the load's own; `giveBack`, if given, takes it back once released. */
+export function markOwned(chunk: Uint8Array, giveBack?: GiveBack): void {
+  const buffer = chunk.buffer as ArrayBuffer;
+  owned.add(buffer);
+  if (giveBack) giveBacks.set(buffer, giveBack);
 }
 
 /** Whether `view` is the whole of a buffer that is the load's own. */
@@ -17,4 +24,26 @@ export function isOwnedWhole(view: Uint8Array): boolean {
     view.byteLength === view.buffer.byteLength &&
     owned.has(view.buffer as ArrayBuffer)
   );
+}
+
+/**
+ * The way back of `view`'s buffer, taken off it: the buffer moves to another thread and returns as
+ * another `ArrayBuffer` object, which `markOwned` then gives it to.
+ */
+export function takeGiveBack(view: Uint8Array): GiveBack | undefined {
+  const buffer = view.buffer as ArrayBuffer;
+  const giveBack = giveBacks.get(buffer);
+  giveBacks.delete(buffer);
+  return giveBack;
+}
+
+/**
+ * Gives a whole owned buffer that nothing uses any more back to where it came from, if it came with a
+ * way back; whether it did. The buffer is moved (detached here).
+ */
+export function giveBackOwned(view: Uint8Array): boolean {
+  if (!isOwnedWhole(view)) return false;
+  const giveBack = takeGiveBack(view);
+  giveBack?.(view.buffer as ArrayBuffer);
+  return giveBack !== undefined;
 }

@@ -5,6 +5,7 @@ import { type BatchStream, openBatchStream } from '../../ipc/decode.js';
 import type { FramedMessage } from '../../ipc/framer.js';
 import { MessageKind } from '../../ipc/metadata/message.js';
 import type { BytePool } from '../../source/byte-pool.js';
+import { type GiveBack, markOwned, takeGiveBack } from '../../source/owned-buffers.js';
 import type { DecodePool } from './decode-pool.js';
 import type { DecodedWire, PoolSession } from './pool-session.js';
 import { leafType, prepareBatch } from './prepared-batch.js';
@@ -131,8 +132,11 @@ async function* dispatch(
 ): AsyncGenerator<QueuedBatch> {
   const types: DataType[] = plans.map((plan) => leafType(schema, plan));
   const dictionaries = new Map<string, Vector>();
-  /** Batches whose body moved out of the framer's pool: it comes back with the result, to reuse. */
-  const moved = new Set<number>();
+  /**
+   * Batches whose body moved out of the framer's pool: it comes back with the result, to reuse; with
+   * the way back of a read worker's chunk, which follows the buffer.
+   */
+  const moved = new Map<number, GiveBack | undefined>();
   const flow: Flow = { inFlight: [], ended: false, stopped: false, failure: null, sent: null, taken: null };
   void submitAll(messages, session, input, state, moved, flow);
   try {
@@ -153,7 +157,10 @@ async function* dispatch(
         state.decodeMs += wire.decodeMs + wire.encodeMs;
         const { byteOffset, endOffset } = wire;
         const batch = prepareBatch(wire, types, dictionaries);
-        const pooledBody = moved.delete(wire.index) ? wire.body : null;
+        const pooledBody = moved.has(wire.index) ? wire.body : null;
+        const giveBack = moved.get(wire.index);
+        moved.delete(wire.index);
+        if (pooledBody && giveBack) markOwned(pooledBody, giveBack);
         const { readAt } = next;
         yield { batch, index: wire.index, byteOffset, endOffset, pooledBody, readAt, recycle };
         continue;
@@ -184,7 +191,7 @@ async function submitAll(
   session: PoolSession,
   input: PoolInput,
   state: DispatchState,
-  moved: Set<number>,
+  moved: Map<number, GiveBack | undefined>,
   flow: Flow,
 ): Promise<void> {
   const limit = input.workers * 2;
@@ -213,7 +220,7 @@ async function submitAll(
         continue;
       }
       const bytes = message.endOffset - message.byteOffset;
-      if (message.pooled) moved.add(index);
+      if (message.pooled) moved.set(index, takeGiveBack(message.body));
       const result = session.submit(message, index);
       result.catch(() => {}); // awaited in order by the consumer; a failure is the load's once it is
       state.inFlightBytes += bytes;

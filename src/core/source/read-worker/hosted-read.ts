@@ -2,6 +2,7 @@ import { ArrowGpuError, asArrowGpuError, serializeError } from '../../errors.js'
 import { isByob } from '../byob.js';
 import type { ByteSource } from '../byte-source.js';
 import type { ChunkCuts } from './chunk-cuts.js';
+import type { ChunkStock } from './chunk-stock.js';
 import type { FromReader } from './protocol.js';
 
 /** Posts a message to the loader thread, moving `transfer`. */
@@ -42,11 +43,15 @@ export class HostedRead {
   #wanted = true;
   #wake: (() => void) | null = null;
 
-  constructor(id: number, post: PostToLoader, maxBytes: number, cuts: ChunkCuts) {
+  /** Buffers the loader gave back, for bodies of their sizes. */
+  readonly #stock: ChunkStock | null;
+
+  constructor(id: number, post: PostToLoader, maxBytes: number, cuts: ChunkCuts, stock?: ChunkStock) {
     this.#id = id;
     this.#cuts = cuts;
     this.#post = post;
     this.#maxBytes = maxBytes;
+    this.#stock = stock ?? null;
   }
 
   /** Aborted by `cancel`: the signal the request is opened with. */
@@ -122,7 +127,7 @@ export class HostedRead {
       at += passed;
       if (ownChunk > 0) {
         this.#seal();
-        this.#body = { chunk: new Uint8Array(ownChunk), filled: 0 };
+        this.#body = { chunk: this.#stock?.take(ownChunk) ?? new Uint8Array(ownChunk), filled: 0 };
       }
     }
     if (this.#wanted) this.#send(false);

@@ -24,7 +24,12 @@ export type ToReader =
   /** The loader wants bytes: all that is held goes at once, else the next bytes read as soon as they come. */
   | { type: 'pull'; id: number }
   /** Closes the request (the load ended, failed or was cancelled); nothing more is sent for it. */
-  | { type: 'cancel'; id: number };
+  | { type: 'cancel'; id: number }
+  /**
+   * Buffers of whole chunks the loader is done with (moved back, contents no longer needed): the
+   * worker reads later chunks of their sizes into them rather than into new memory.
+   */
+  | { type: 'recycle'; buffers: ArrayBuffer[] };
 
 export type FromReader =
   /** The response's headers came: its announced length (`null` when unknown). */
@@ -36,7 +41,8 @@ export type FromReader =
 
 /** A read worker as the loader thread sees it, whatever runs it: messages both ways, and one call when it dies. */
 export interface ReadWorkerPort {
-  post(message: ToReader): void;
+  /** Posts `message`, moving `transfer`. */
+  post(message: ToReader, transfer?: ArrayBuffer[]): void;
   /** Set by the client: each message the worker sends. */
   onMessage: ((message: FromReader) => void) | null;
   /** Set by the client: called once if the worker dies, saying why. */

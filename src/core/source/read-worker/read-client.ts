@@ -49,7 +49,10 @@ export class ReadWorkerClient {
     if (signal.aborted) throw loadAborted(url);
     const port = this.#started();
     const id = this.#nextId++;
-    const read = new RemoteRead(() => port.post({ type: 'pull', id }), LOW_WATER_BYTES);
+    const giveBack = (buffer: ArrayBuffer) => {
+      if (this.#port === port) port.post({ type: 'recycle', buffers: [buffer] }, [buffer]);
+    };
+    const read = new RemoteRead(() => port.post({ type: 'pull', id }), LOW_WATER_BYTES, giveBack);
     this.#reads.set(id, { url, read });
     const close = () => {
       if (this.#reads.delete(id)) port.post({ type: 'cancel', id });

@@ -1,5 +1,5 @@
 import { deserializeError } from '../../errors.js';
-import { markOwned } from '../owned-buffers.js';
+import { type GiveBack, markOwned } from '../owned-buffers.js';
 import type { FromReader } from './protocol.js';
 
 /**
@@ -22,7 +22,12 @@ export class RemoteRead {
   /** The response's announced length, once its headers came; rejects when it fails first. */
   readonly opened: Promise<number | null>;
 
-  constructor(pull: () => void, lowWaterBytes: number) {
+  /** `giveBack` returns a chunk's buffer to the worker once the load is done with it. */
+  constructor(
+    pull: () => void,
+    lowWaterBytes: number,
+    readonly giveBack?: GiveBack,
+  ) {
     this.#pull = pull;
     this.#lowWaterBytes = lowWaterBytes;
     this.opened = new Promise((resolve, reject) => {
@@ -46,7 +51,7 @@ export class RemoteRead {
       case 'chunks':
         this.#asked = false;
         for (const chunk of message.chunks) {
-          markOwned(chunk); // moved here: nothing else refers to it
+          markOwned(chunk, this.giveBack); // moved here: nothing else refers to it
           this.#chunks.push(chunk);
           this.#heldBytes += chunk.byteLength;
         }
