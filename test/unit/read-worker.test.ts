@@ -5,6 +5,7 @@ import { HttpStatusError, NetworkError } from '../../src/core/errors.js';
 import { BodyCuts, OWN_CHUNK_MIN_BYTES } from '../../src/core/ipc/body-cuts.js';
 import { FlatbufferView } from '../../src/core/ipc/flatbuffer-view.js';
 import { BytePool } from '../../src/core/source/byte-pool.js';
+import { ByteReader } from '../../src/core/source/byte-reader.js';
 import { isOwnedWhole, markOwned } from '../../src/core/source/owned-buffers.js';
 import { NO_CUTS } from '../../src/core/source/read-worker/chunk-cuts.js';
 import { ChunkStock } from '../../src/core/source/read-worker/chunk-stock.js';
@@ -394,3 +395,23 @@ class CountingStock extends ChunkStock {
     return got;
   }
 }
+
+describe('a chunk read to its end and given back', () => {
+  it('leaves the reader nothing of its buffer: reading on at the end of the source gives no bytes, and no error', async () => {
+    const body = new Uint8Array(1 << 16).fill(3);
+    const moved: ArrayBuffer[] = [];
+    markOwned(body, (buffer) => moved.push(structuredClone(buffer, { transfer: [buffer] })));
+    const reader = new ByteReader(
+      (async function* () {
+        yield body;
+      })(),
+    );
+    const pool = new BytePool();
+    const got = await reader.read(body.byteLength, pool);
+    expect(isOwnedWhole(got), 'taken whole, as a pooled read').toBe(true);
+    pool.release(got); // its batch uploaded: the buffer moves back to the read worker
+    expect(moved.length).toBe(1);
+    const after = await reader.read(4);
+    expect(after.byteLength, 'the source ended').toBe(0);
+  });
+});

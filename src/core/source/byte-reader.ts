@@ -3,6 +3,9 @@ import type { BytePool } from './byte-pool.js';
 import { messageSlab } from './byte-slab.js';
 import { isOwnedWhole } from './owned-buffers.js';
 
+/** What is left of a chunk read to its end: no view of its buffer, which may be given back and moved. */
+const NOTHING_LEFT = new Uint8Array(0);
+
 /**
  * Reads exact byte counts from a stream of arbitrarily sized chunks.
  * A read that fits inside one chunk returns a view of it (no copy); only reads that straddle
@@ -144,7 +147,7 @@ export class ByteReader {
 
   #take(length: number): Uint8Array {
     const head = this.#chunk.subarray(0, length);
-    this.#chunk = this.#chunk.subarray(length);
+    this.#chunk = length >= this.#chunk.byteLength ? NOTHING_LEFT : this.#chunk.subarray(length);
     this.position += head.byteLength;
     return head;
   }
