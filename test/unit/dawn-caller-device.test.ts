@@ -463,16 +463,19 @@ describe('DeviceWriter’s bound on bytes not yet done on the GPU', () => {
     } as unknown as BufferTracker;
     return { device, tracker, pending, written };
   }
+  /** A writer on the fake device that holds at most 1000 bytes not yet done, with a buffer of id 1. */
+  async function boundedWriter() {
+    const { device, tracker, pending, written } = fakeDevice();
+    const options = { slicer: new TaskSlicer(1000), maxSubmittedBytes: 1000 };
+    const writer = new DeviceWriter(device, tracker, options);
+    expect(await writer.create({ id: 1, label: 'c', size: 4096, usage: 0 })).toBeNull();
+    return { writer, pending, written };
+  }
   const chunk = (bytes: number) => [{ id: 1, dstOffset: 0, srcOffset: 0, byteLength: bytes }];
   const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
   it('writes small chunks without waiting for the GPU, and holds one that would pass the bound', async () => {
-    const { device, tracker, pending, written } = fakeDevice();
-    const writer = new DeviceWriter(device, tracker, {
-      slicer: new TaskSlicer(1000),
-      maxSubmittedBytes: 1000,
-    });
-    expect(await writer.create({ id: 1, label: 'c', size: 4096, usage: 0 })).toBeNull();
+    const { writer, pending, written } = await boundedWriter();
     const done: Promise<unknown>[] = [];
     for (let i = 0; i < 5; i++) done.push(writer.write(new ArrayBuffer(200), chunk(200)));
     await Promise.all(done);
@@ -490,12 +493,7 @@ describe('DeviceWriter’s bound on bytes not yet done on the GPU', () => {
   });
 
   it('forgets each chunk once it is done, so that nothing is counted for chunks long done', async () => {
-    const { device, tracker, pending } = fakeDevice();
-    const writer = new DeviceWriter(device, tracker, {
-      slicer: new TaskSlicer(1000),
-      maxSubmittedBytes: 1000,
-    });
-    expect(await writer.create({ id: 1, label: 'c', size: 4096, usage: 0 })).toBeNull();
+    const { writer, pending } = await boundedWriter();
     for (let i = 0; i < 50; i++) await writer.write(new ArrayBuffer(16), chunk(16));
     expect(writer.submittedBytes).toBe(800);
     for (const resolve of pending.splice(0)) resolve();
@@ -507,12 +505,7 @@ describe('DeviceWriter’s bound on bytes not yet done on the GPU', () => {
   });
 
   it('writes a chunk larger than the bound once nothing else is in flight', async () => {
-    const { device, tracker, pending, written } = fakeDevice();
-    const writer = new DeviceWriter(device, tracker, {
-      slicer: new TaskSlicer(1000),
-      maxSubmittedBytes: 1000,
-    });
-    expect(await writer.create({ id: 1, label: 'c', size: 4096, usage: 0 })).toBeNull();
+    const { writer, pending, written } = await boundedWriter();
     await writer.write(new ArrayBuffer(600), chunk(600));
     const large = writer.write(new ArrayBuffer(3000), chunk(3000));
     await settle();
