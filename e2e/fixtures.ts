@@ -67,6 +67,15 @@ export const FIXTURES = {
     format: 'stream',
     columns: { ...MIXED_COLUMNS },
   },
+  // 12 MiB in 390 batches of ~32 KB, with a dictionary: the read worker's chunks each hold many
+  // batches (and the dictionary), and go back to it as the load is done with them.
+  'small-batches.stream': {
+    rows: Math.ceil((12 << 20) / 22),
+    batchRows: 1467,
+    format: 'stream',
+    columns: { ...MIXED_COLUMNS, label: 'dict-utf8' },
+    nulls: { x: 0.1 },
+  },
   // 128 MiB in 57 batches of ~2.3 MB.
   'big-128.stream': {
     rows: Math.ceil((128 << 20) / 18),

@@ -1,4 +1,4 @@
-import { expect, test } from './support.js';
+import { expect, expectedColumns, test } from './support.js';
 import { TEST_API_KEY } from './test-routes.js';
 
 // The read worker (`readWorker: true`): a URL's response is fetched and read on a worker of its own,
@@ -22,6 +22,7 @@ test('with the read worker, each table loads as the loader worker alone loads it
       ['/data/many-batches.stream'],
       ['/data/many-batches.arrow'],
       ['/data/big-16.stream'],
+      ['/data/small-batches.stream'],
       ['/auth/many-batches.stream?expect=q', { method: 'POST', headers: { 'X-Api-Key': key }, body: 'q' }],
     ];
     const images: Record<string, unknown[]> = {};
@@ -51,6 +52,30 @@ test('with the read worker, each table loads as the loader worker alone loads it
     for (const image of read) expect(image, url).toEqual(alone);
   }
   expect(result.memory, 'GPU buffers left after every table was destroyed').toEqual([0, 0]);
+});
+
+test('with the read worker, small batches load as their source holds them, whether or not decode workers take them', async ({
+  harnessPage,
+}) => {
+  // Each of the read worker's chunks holds many batches (the first one the dictionary too): a chunk goes
+  // back to the read worker once its batches are uploaded, while the batches after them still load.
+  const fixture = 'small-batches.stream';
+  const result = await harnessPage.evaluate(async (url) => {
+    const { lib, readAll } = window.harness;
+    const loader = await lib.createLoader({ readWorker: true });
+    try {
+      const digests = [];
+      for (const decodeWorkers of [0, 2]) {
+        const table = await loader.load(url, { decodeWorkers });
+        digests.push(await readAll(table));
+        await table.destroy();
+      }
+      return digests;
+    } finally {
+      await loader.close();
+    }
+  }, `/data/${fixture}`);
+  for (const digests of result) expect(digests).toEqual(expectedColumns(fixture));
 });
 
 test('with the read worker, failures keep their codes and offsets, a cancel closes the request, and the loader goes on', async ({

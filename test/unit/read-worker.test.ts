@@ -3,13 +3,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HttpStatusError, NetworkError } from '../../src/core/errors.js';
 import { BodyCuts, OWN_CHUNK_MIN_BYTES } from '../../src/core/ipc/body-cuts.js';
+import { openBatchStream } from '../../src/core/ipc/decode.js';
 import { FlatbufferView } from '../../src/core/ipc/flatbuffer-view.js';
+import { IpcFramer } from '../../src/core/ipc/framer.js';
 import { BytePool } from '../../src/core/source/byte-pool.js';
 import { ByteReader } from '../../src/core/source/byte-reader.js';
 import { isOwnedWhole, markOwned } from '../../src/core/source/owned-buffers.js';
 import { NO_CUTS } from '../../src/core/source/read-worker/chunk-cuts.js';
 import { ChunkStock } from '../../src/core/source/read-worker/chunk-stock.js';
+import { READ_CHUNK_BYTES } from '../../src/core/source/read-worker/hosted-read.js';
 import { READ_WORKER_AHEAD_BYTES, ReadWorkerClient } from '../../src/core/source/read-worker/read-client.js';
+import { releaseShared } from '../../src/core/source/shared-chunks.js';
 import { readStream } from '../../src/core/source/stream-source.js';
 import { chunked } from '../support/byte-sources.js';
 import { concat } from '../support/ipc-bytes.js';
@@ -315,19 +319,31 @@ describe('large bodies in chunks of their own', () => {
 });
 
 describe('buffers given back to the read worker', () => {
-  it('the stock keeps buffers by exact size, up to its cap, and hands each out once', () => {
+  it('the stock keeps buffers of the sizes it was asked for, by exact size, up to its cap, and hands each out once', () => {
     const stock = new ChunkStock(10);
-    stock.give([new ArrayBuffer(4), new ArrayBuffer(4), new ArrayBuffer(6), new ArrayBuffer(0)]);
-    expect(stock.bytes, 'the 6-byte buffer passes the cap of 10').toBe(8);
+    stock.give([new ArrayBuffer(4)]);
+    expect(stock.bytes, 'no size asked for yet').toBe(0);
+    expect([stock.take(4), stock.take(6)]).toEqual([null, null]);
+    stock.give([
+      new ArrayBuffer(4),
+      new ArrayBuffer(4),
+      new ArrayBuffer(6),
+      new ArrayBuffer(3),
+      new ArrayBuffer(0),
+    ]);
+    expect(stock.bytes, 'the 6-byte buffer passes the cap of 10; 3 bytes were never asked for').toBe(8);
     expect(stock.take(6)).toBeNull();
     const a = stock.take(4);
     const b = stock.take(4);
     expect([a?.byteLength, b?.byteLength]).toEqual([4, 4]);
     expect(a?.buffer).not.toBe(b?.buffer);
     expect(stock.take(4)).toBeNull();
-    stock.give([new ArrayBuffer(2)]);
+    stock.give([new ArrayBuffer(4)]);
     stock.clear();
-    expect([stock.bytes, stock.take(2)]).toEqual([0, null]);
+    expect(stock.bytes).toBe(0);
+    stock.give([new ArrayBuffer(4)]);
+    expect(stock.bytes, 'asked for before the clear only').toBe(0);
+    expect(stock.take(4)).toBeNull();
   });
 
   it('a released whole chunk goes back where it came from (moved), a part of one or a pooled buffer never', () => {
@@ -384,15 +400,69 @@ describe('buffers given back to the read worker', () => {
     expect(stock.hits, 'bodies read into a buffer given back').toBeGreaterThan(0);
     client.terminate();
   });
+
+  it('chunks shared by small batches go back once their batches are done, and later bytes are read into them', async () => {
+    // 48 MiB (more than the read worker and the loader hold ahead) in batches of 256 KiB: none gets a
+    // chunk of its own.
+    const rows = 65_536;
+    const batches = Array.from({ length: 192 }, (_, b) =>
+      tableFromArrays({ v: Int32Array.from({ length: rows }, (_, i) => i * 7 + b) }),
+    );
+    const ipc = tableToIPC(new Table(batches.flatMap((t) => t.batches)), 'stream');
+    const stock = new CountingStock();
+    // The response comes faster than the batches are decoded, as from a fast network: the read worker
+    // fills whole chunks ahead of the loader.
+    const fast = async function* () {
+      for (let at = 0; at < ipc.byteLength; at += 1 << 20) yield ipc.slice(at, at + (1 << 20));
+    };
+    const worker = channelWorker(
+      async () => ({ body: fast(), bytesTotal: ipc.byteLength }),
+      () => new BodyCuts(),
+      stock,
+    );
+    const client = new ReadWorkerClient(worker.spawn);
+    const source = await client.open('http://localhost/shared', new AbortController().signal, {});
+    const framer = new IpcFramer(source.body, 'http://localhost/shared');
+    framer.pool = new BytePool();
+    const stream = await openBatchStream(framer, 'http://localhost/shared');
+    let checked = 0;
+    let held = 0;
+    for await (const { batch, index, heldBody, pooledBody } of stream.batches) {
+      const want = Int32Array.from({ length: rows }, (_, i) => i * 7 + index);
+      const got = batch.getChild('v')?.toArray() as Int32Array;
+      expect(
+        Buffer.compare(
+          new Uint8Array(got.buffer, got.byteOffset, got.byteLength),
+          new Uint8Array(want.buffer),
+        ),
+        `batch ${index}`,
+      ).toBe(0);
+      checked++;
+      if (heldBody) held++;
+      if (heldBody) releaseShared(heldBody);
+      if (pooledBody) framer.pool.release(pooledBody);
+    }
+    expect(checked).toBe(batches.length);
+    expect(held, 'bodies taken as views of the shared chunks').toBeGreaterThan(batches.length / 2);
+    expect(stock.hitsOf(READ_CHUNK_BYTES), 'chunks read into buffers given back').toBeGreaterThan(0);
+    client.terminate();
+  });
 });
 
 /** A stock that counts the buffers it handed out again. */
 class CountingStock extends ChunkStock {
   hits = 0;
+  readonly #bySize = new Map<number, number>();
   override take(size: number): Uint8Array | null {
     const got = super.take(size);
     if (got) this.hits++;
+    if (got) this.#bySize.set(size, this.hitsOf(size) + 1);
     return got;
+  }
+
+  /** Buffers of `size` bytes handed out again. */
+  hitsOf(size: number): number {
+    return this.#bySize.get(size) ?? 0;
   }
 }
 

@@ -17,6 +17,8 @@ export interface DecodedBatch {
   endOffset: number;
   /** The pooled buffer holding the message body, to release once the batch is uploaded; else `null`. */
   pooledBody: Uint8Array | null;
+  /** The body, a view of a read worker's chunk held for it, to `releaseShared` once the batch is uploaded; else `null`. */
+  heldBody: Uint8Array | null;
   /** When (`performance.now()`) the loader had read the last byte of the batch's message. */
   readAt: number;
 }
@@ -102,7 +104,16 @@ export async function openBatchStream(
         state.yielded++;
         const { byteOffset, endOffset } = message;
         const pooledBody = message.pooled ? message.body : null;
-        yield { batch: next.value as RecordBatch, index, byteOffset, endOffset, pooledBody, readAt };
+        const heldBody = message.held ? message.body : null;
+        yield {
+          batch: next.value as RecordBatch,
+          index,
+          byteOffset,
+          endOffset,
+          pooledBody,
+          heldBody,
+          readAt,
+        };
       }
       // Dictionary batches after the last record batch are decoded (and checked) all the same.
       if (state.feed.pending) decode(() => iterator.next());

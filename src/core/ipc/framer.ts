@@ -2,6 +2,7 @@ import { DecodeError, formatBytes, LimitError } from '../errors.js';
 import type { BytePool } from '../source/byte-pool.js';
 import { messageSlab } from '../source/byte-slab.js';
 import type { ReadTail } from '../source/byte-source.js';
+import { holdShared, passShared, pinShared } from '../source/shared-chunks.js';
 import { BodyFault, checkCompressedBody } from './compression/compressed-body.js';
 import { bodyToLittleEndian, checkByteOrder } from './endianness.js';
 import { bodyCorrupt, corrupt, readHeaderAt, truncated, tryReadHeaderAt } from './faults.js';
@@ -27,6 +28,11 @@ export interface FramedMessage {
   endOffset: number;
   /** The body was joined into a buffer of the framer's `pool`: release it there once the batch is done. */
   pooled?: boolean;
+  /**
+   * The body is a view of a read worker's chunk held for it (`holdShared`): end the hold with
+   * `releaseShared(body)` once the batch is done (its chunk then goes back to the read worker).
+   */
+  held?: boolean;
   /**
    * The body was skipped, not read (`body` is empty): whoever decodes the batch reads its
    * `header.bodyLength` bytes at `bodyOffset` from the source itself.
@@ -127,9 +133,24 @@ export class IpcFramer implements AsyncIterable<FramedMessage> {
       // A decompressed big-endian body is a new buffer: the pooled one it came from is free again.
       if (message.pooled && little.body !== message.body) this.pool?.release(message.body);
       if (message.header.kind === MessageKind.RecordBatch) this.#recordBatches++;
-      yield little;
+      yield this.#keepBody(little);
     }
     if (this.format === 'file') await checkFileEnd(this.#input, this.#url, this.#input.offset);
+  }
+
+  /**
+   * Holds the chunk a record batch's body lies in (read as a view of it), pins that of any other
+   * message's (a dictionary's is kept for the whole load), then lets the chunks the reader has moved
+   * past go back to the read worker once nothing holds them.
+   */
+  #keepBody(message: FramedMessage): FramedMessage {
+    let kept = message;
+    if (message.header.kind !== MessageKind.RecordBatch) {
+      if (message.body.byteLength > 0) pinShared(message.body);
+    } else if (!message.pooled && !message.deferred && holdShared(message.body))
+      kept = { ...message, held: true };
+    for (const buffer of this.#input.takePassed()) passShared(buffer);
+    return kept;
   }
 
   /**

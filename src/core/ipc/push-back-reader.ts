@@ -27,7 +27,8 @@ export class PushBackReader {
   pushBack(bytes: Uint8Array): void {
     const pending = this.#pending;
     if (pending === null || pending.byteLength === 0) {
-      this.#pending = bytes;
+      // A copy: the chunk the bytes lie in may go back to the read worker before they are read again.
+      this.#pending = new Uint8Array(bytes); // not `slice`: a Node `Buffer`'s is a view
       return;
     }
     const joined = new Uint8Array(bytes.byteLength + pending.byteLength);
@@ -80,6 +81,11 @@ export class PushBackReader {
   async trySkip(length: number): Promise<number | false> {
     if (this.#pending !== null || !this.#reader.canSkip) return false;
     return this.#reader.skip(length);
+  }
+
+  /** The chunks the reader has moved past since the last call (see `ByteReader.takePassed`). */
+  takePassed(): ArrayBuffer[] {
+    return this.#reader.takePassed();
   }
 
   /** Stops reading the source. */

@@ -20,6 +20,7 @@ import { BytePool } from '../source/byte-pool.js';
 import type { BodyFileSpec, ReadTail } from '../source/byte-source.js';
 import { END_OF_STREAM_MARKER } from '../source/end-of-stream-marker.js';
 import { ReadAhead } from '../source/read-ahead.js';
+import { releaseShared } from '../source/shared-chunks.js';
 import { abortable } from './async-utils.js';
 import { BoundedQueue } from './bounded-queue.js';
 import { FlushPolicy } from './flush-policy.js';
@@ -587,6 +588,7 @@ class Load {
       publisher.appended(decoded.index, uploader.rows, decoded.readAt);
       // Its values are on their way (copied into staging memory or taken by writeBuffer): reuse the bytes.
       if (decoded.pooledBody) this.#pool.release(decoded.pooledBody);
+      if (decoded.heldBody) releaseShared(decoded.heldBody);
       decoded.recycle?.();
       this.#batches++;
       const now = performance.now();

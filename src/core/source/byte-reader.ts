@@ -1,7 +1,7 @@
 import { type ByobBody, fillFrom, isByob } from './byob.js';
 import type { BytePool } from './byte-pool.js';
 import { messageSlab } from './byte-slab.js';
-import { isOwnedWhole } from './owned-buffers.js';
+import { canGiveBack, isOwnedWhole } from './owned-buffers.js';
 
 /** What is left of a chunk read to its end: no view of its buffer, which may be given back and moved. */
 const NOTHING_LEFT = new Uint8Array(0);
@@ -17,6 +17,8 @@ export class ByteReader {
   readonly #byob: ByobBody | null;
   #chunk: Uint8Array = new Uint8Array(0);
   #done = false;
+  /** Chunks with a way back read to their end since `takePassed` (see `passShared`). */
+  #passed: ArrayBuffer[] = [];
   /** Bytes consumed by reads so far: the stream offset of the next read. */
   position = 0;
   /** Bytes pulled from the source so far. */
@@ -87,6 +89,17 @@ export class ByteReader {
     return short;
   }
 
+  /**
+   * The chunks with a way back that reads have moved past since the last call, but for one a read
+   * returned whole (that view is the chunk: whoever took it gives it back). The views handed out of the
+   * others are the caller's to hold or pin before it passes them on (`passShared`).
+   */
+  takePassed(): ArrayBuffer[] {
+    const passed = this.#passed;
+    if (passed.length > 0) this.#passed = [];
+    return passed;
+  }
+
   /** Whether `skip` can move past bytes without reading them (the source can skip). */
   get canSkip(): boolean {
     return this.#byob?.skip !== undefined && !this.#done;
@@ -140,14 +153,22 @@ export class ByteReader {
 
   /** A read within the chunk at hand; a pooled one that takes a whole chunk of the load's own is counted. */
   #takeWithin(length: number, pool: BytePool | undefined): Uint8Array {
-    const view = this.#take(length);
+    const view = this.#take(length, true);
     if (pool && length > 0 && isOwnedWhole(view)) this.ownReads++;
     return view;
   }
 
-  #take(length: number): Uint8Array {
-    const head = this.#chunk.subarray(0, length);
-    this.#chunk = length >= this.#chunk.byteLength ? NOTHING_LEFT : this.#chunk.subarray(length);
+  /** The next `length` bytes of the chunk at hand; `returned`: the view goes to the caller as it is. */
+  #take(length: number, returned = false): Uint8Array {
+    const chunk = this.#chunk;
+    const head = chunk.subarray(0, length);
+    if (length < chunk.byteLength) this.#chunk = chunk.subarray(length);
+    else {
+      this.#chunk = NOTHING_LEFT;
+      const buffer = chunk.buffer as ArrayBuffer;
+      const whole = head.byteOffset === 0 && head.byteLength === buffer.byteLength;
+      if (head.byteLength > 0 && !(returned && whole) && canGiveBack(buffer)) this.#passed.push(buffer);
+    }
     this.position += head.byteLength;
     return head;
   }

@@ -26,9 +26,15 @@ export function isOwnedWhole(view: Uint8Array): boolean {
   );
 }
 
+/** Whether `buffer` still has a way back (it came with one, and neither went back nor was kept for good). */
+export function canGiveBack(buffer: ArrayBuffer): boolean {
+  return giveBacks.has(buffer);
+}
+
 /**
  * The way back of `view`'s buffer, taken off it: the buffer moves to another thread and returns as
- * another `ArrayBuffer` object, which `markOwned` then gives it to.
+ * another `ArrayBuffer` object, which `markOwned` then gives it to. Taken off a buffer that must stay
+ * (bytes the load keeps), it is what keeps the buffer here.
  */
 export function takeGiveBack(view: Uint8Array): GiveBack | undefined {
   const buffer = view.buffer as ArrayBuffer;
@@ -37,13 +43,18 @@ export function takeGiveBack(view: Uint8Array): GiveBack | undefined {
   return giveBack;
 }
 
+/** Gives `buffer` back to where it came from, if it has a way back; whether it had. The buffer is moved (detached here). */
+export function giveBackBuffer(buffer: ArrayBuffer): boolean {
+  const giveBack = giveBacks.get(buffer);
+  giveBacks.delete(buffer);
+  giveBack?.(buffer);
+  return giveBack !== undefined;
+}
+
 /**
  * Gives a whole owned buffer that nothing uses any more back to where it came from, if it came with a
  * way back; whether it did. The buffer is moved (detached here).
  */
 export function giveBackOwned(view: Uint8Array): boolean {
-  if (!isOwnedWhole(view)) return false;
-  const giveBack = takeGiveBack(view);
-  giveBack?.(view.buffer as ArrayBuffer);
-  return giveBack !== undefined;
+  return isOwnedWhole(view) && giveBackBuffer(view.buffer as ArrayBuffer);
 }

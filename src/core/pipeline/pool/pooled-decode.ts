@@ -6,6 +6,7 @@ import type { FramedMessage } from '../../ipc/framer.js';
 import { MessageKind } from '../../ipc/metadata/message.js';
 import type { BytePool } from '../../source/byte-pool.js';
 import { type GiveBack, markOwned, takeGiveBack } from '../../source/owned-buffers.js';
+import { releaseShared } from '../../source/shared-chunks.js';
 import type { DecodePool } from './decode-pool.js';
 import type { DecodedWire, PoolSession } from './pool-session.js';
 import { leafType, prepareBatch } from './prepared-batch.js';
@@ -18,6 +19,8 @@ export interface QueuedBatch {
   byteOffset: number;
   endOffset: number;
   pooledBody: Uint8Array | null;
+  /** A read worker chunk's view held for the batch (see `DecodedBatch.heldBody`). */
+  heldBody: Uint8Array | null;
   /** When (`performance.now()`) the loader had read the last byte of the batch's message. */
   readAt: number;
   /** Called once the batch is uploaded: hands back what its decode worker lent (its scratch buffer). */
@@ -162,7 +165,16 @@ async function* dispatch(
         moved.delete(wire.index);
         if (pooledBody && giveBack) markOwned(pooledBody, giveBack);
         const { readAt } = next;
-        yield { batch, index: wire.index, byteOffset, endOffset, pooledBody, readAt, recycle };
+        yield {
+          batch,
+          index: wire.index,
+          byteOffset,
+          endOffset,
+          pooledBody,
+          heldBody: null,
+          readAt,
+          recycle,
+        };
         continue;
       }
       if (flow.ended) return;
@@ -212,6 +224,7 @@ async function submitAll(
       const message = next.value;
       if (flow.stopped) {
         if (message.pooled) input.bytePool.release(message.body);
+        if (message.held) releaseShared(message.body);
         return;
       }
       if (message.header.kind !== MessageKind.RecordBatch) {
@@ -222,6 +235,7 @@ async function submitAll(
       const bytes = message.endOffset - message.byteOffset;
       if (message.pooled) moved.set(index, takeGiveBack(message.body));
       const result = session.submit(message, index);
+      if (message.held) releaseShared(message.body); // copied to the worker
       result.catch(() => {}); // awaited in order by the consumer; a failure is the load's once it is
       state.inFlightBytes += bytes;
       flow.inFlight.push({ index: index++, result, bytes, readAt });

@@ -33,7 +33,7 @@ export class HostedRead {
   #held: Uint8Array[] = [];
   #heldBytes = 0;
   /** The chunk being filled, and how many of its bytes are not yet sent. */
-  #chunk = new Uint8Array(READ_CHUNK_BYTES);
+  #chunk: Uint8Array;
   #filled = 0;
   /** Where chunks end early (large message bodies get their own). */
   readonly #cuts: ChunkCuts;
@@ -52,6 +52,7 @@ export class HostedRead {
     this.#post = post;
     this.#maxBytes = maxBytes;
     this.#stock = stock ?? null;
+    this.#chunk = this.#newChunk();
   }
 
   /** Aborted by `cancel`: the signal the request is opened with. */
@@ -164,11 +165,16 @@ export class HostedRead {
     if (filled === 0) return;
     if (filled * 2 >= READ_CHUNK_BYTES) {
       this.#hold(this.#chunk.subarray(0, filled));
-      this.#chunk = new Uint8Array(READ_CHUNK_BYTES);
+      this.#chunk = this.#newChunk();
     } else {
       this.#hold(this.#chunk.slice(0, filled));
     }
     this.#filled = 0;
+  }
+
+  /** A chunk of `READ_CHUNK_BYTES` to copy bytes into: one the loader gave back if there is one. */
+  #newChunk(): Uint8Array {
+    return this.#stock?.take(READ_CHUNK_BYTES) ?? new Uint8Array(READ_CHUNK_BYTES);
   }
 
   /** Adds a finished chunk to those waiting to be sent. */
