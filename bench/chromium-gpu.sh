@@ -47,7 +47,8 @@ pack() {
   (cd "$work" && apt-get download -qq xvfb libxfont2 libfontenc1 libxkbfile1 libunwind8 libxshmfence1 \
     libxcvt0 x11-xkb-utils xkb-data libgl1 libglx0 libglvnd0 libaudit1 libcap-ng0 libpixman-1-0)
   for deb in "$work"/*.deb; do dpkg -x "$deb" "$work/x"; done
-  tar -C "$work/x" -cJf .cgpu/2/x.tar.xz .
+  # With the third part: the second, sent with the tracked files, comes near what one call carries.
+  tar -C "$work/x" -cJf .cgpu/3/x.tar.xz .
   xz -T0 -6 -c "$(command -v node)" >.cgpu/3/node.xz
   node_modules_for vite @playwright/test tsx vitest apache-arrow comlink fzstd @uwdata/flechette |
     tar -cJf .cgpu/3/node_modules.tar.xz -T -
