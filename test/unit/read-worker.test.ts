@@ -10,7 +10,7 @@ import { BytePool } from '../../src/core/source/byte-pool.js';
 import { ByteReader } from '../../src/core/source/byte-reader.js';
 import { isOwnedWhole, markOwned } from '../../src/core/source/owned-buffers.js';
 import { NO_CUTS } from '../../src/core/source/read-worker/chunk-cuts.js';
-import { ChunkStock } from '../../src/core/source/read-worker/chunk-stock.js';
+import { ChunkStock, newChunk, stockSize } from '../../src/core/source/read-worker/chunk-stock.js';
 import { READ_CHUNK_BYTES } from '../../src/core/source/read-worker/hosted-read.js';
 import { READ_WORKER_AHEAD_BYTES, ReadWorkerClient } from '../../src/core/source/read-worker/read-client.js';
 import { releaseShared } from '../../src/core/source/shared-chunks.js';
@@ -346,6 +346,27 @@ describe('buffers given back to the read worker', () => {
     expect(stock.take(4)).toBeNull();
   });
 
+  it('keeps buffers by a size a little over the chunks', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1 << 30 }), (size) => {
+        const bytes = stockSize(size);
+        expect(bytes).toBeGreaterThanOrEqual(size);
+        expect(bytes, 'at most an eighth more').toBeLessThanOrEqual(size * 1.125);
+        expect(stockSize(bytes), 'a buffer of that size is kept as it is').toBe(bytes);
+      }),
+    );
+    expect(stockSize(4 << 20)).toBe(4 << 20);
+    const stock = new ChunkStock();
+    expect(stock.take(3_300_000)).toBeNull();
+    const first = newChunk(3_300_000);
+    stock.give([first.buffer as ArrayBuffer]);
+    const next = stock.take(3_310_000);
+    expect(next?.byteLength, 'a body a little longer: the same buffer').toBe(3_310_000);
+    expect(next?.buffer).toBe(first.buffer);
+    stock.give([new ArrayBuffer(3_300_000)]);
+    expect(stock.bytes, 'a buffer of no stock size (a chunk copied out) is dropped').toBe(0);
+  });
+
   it('a released whole chunk goes back where it came from (moved), a part of one or a pooled buffer never', () => {
     const back: ArrayBuffer[] = [];
     const giveBack = (buffer: ArrayBuffer) => {
@@ -366,11 +387,10 @@ describe('buffers given back to the read worker', () => {
     expect(next.buffer, 'nor does the pool keep it').not.toBe(whole.buffer);
   });
 
-  it('later bodies of a size are read into the buffers of earlier ones given back, and every byte arrives unchanged', async () => {
-    // Six batches of 1.5 MiB bodies: each a chunk of its own.
-    const rows = 393_216;
+  it('later bodies of about a size are read into the buffers of earlier ones given back, and every byte arrives unchanged', async () => {
+    // Six batches of about 1.5 MiB bodies, none of the same size: each a chunk of its own.
     const batches = Array.from({ length: 6 }, (_, b) =>
-      tableFromArrays({ v: Int32Array.from({ length: rows }, (_, i) => i * 7 + b) }),
+      tableFromArrays({ v: Int32Array.from({ length: 393_216 + b * 1000 }, (_, i) => i * 7 + b) }),
     );
     const ipc = tableToIPC(new Table(batches.flatMap((t) => t.batches)), 'stream');
     const stock = new CountingStock();

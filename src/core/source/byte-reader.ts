@@ -166,8 +166,8 @@ export class ByteReader {
     else {
       this.#chunk = NOTHING_LEFT;
       const buffer = chunk.buffer as ArrayBuffer;
-      const whole = head.byteOffset === 0 && head.byteLength === buffer.byteLength;
-      if (head.byteLength > 0 && !(returned && whole) && canGiveBack(buffer)) this.#passed.push(buffer);
+      if (head.byteLength > 0 && !(returned && isOwnedWhole(head)) && canGiveBack(buffer))
+        this.#passed.push(buffer);
     }
     this.position += head.byteLength;
     return head;

@@ -1,29 +1,31 @@
 /**
  * Buffers that arrived from another thread and that nothing but the load refers to (the read worker's
- * chunks). A message body that fills one of them exactly may be moved to a decode worker and reused
- * as a pooled buffer; bytes a caller handed in never are, since the caller may still hold them.
+ * chunks), with the length of the chunk each came as (from its start: the buffer may be longer, a size
+ * its sender keeps buffers by). A message body that is such a chunk exactly may be moved to a decode
+ * worker and reused as a pooled buffer; bytes a caller handed in never are, since the caller may still
+ * hold them.
  */
-const owned = new WeakSet<ArrayBuffer>();
+const owned = new WeakMap<ArrayBuffer, number>();
 
 /** Where an owned buffer goes once the load is done with it: back to the thread it came from. */
 export type GiveBack = (buffer: ArrayBuffer) => void;
 
 const giveBacks = new WeakMap<ArrayBuffer, GiveBack>();
 
-/** Marks `chunk`'s buffer as the load's own; `giveBack`, if given, takes it back once released. */
+/**
+ * Marks `chunk`'s buffer as the load's own, `chunk` (at its start) being what it holds; `giveBack`, if
+ * given, takes it back once released. A chunk that does not start its buffer is left unmarked.
+ */
 export function markOwned(chunk: Uint8Array, giveBack?: GiveBack): void {
+  if (chunk.byteOffset !== 0) return;
   const buffer = chunk.buffer as ArrayBuffer;
-  owned.add(buffer);
+  owned.set(buffer, chunk.byteLength);
   if (giveBack) giveBacks.set(buffer, giveBack);
 }
 
-/** Whether `view` is the whole of a buffer that is the load's own. */
+/** Whether `view` is the whole of a chunk that is the load's own (see `markOwned`). */
 export function isOwnedWhole(view: Uint8Array): boolean {
-  return (
-    view.byteOffset === 0 &&
-    view.byteLength === view.buffer.byteLength &&
-    owned.has(view.buffer as ArrayBuffer)
-  );
+  return view.byteOffset === 0 && owned.get(view.buffer as ArrayBuffer) === view.byteLength;
 }
 
 /** Whether `buffer` still has a way back (it came with one, and neither went back nor was kept for good). */

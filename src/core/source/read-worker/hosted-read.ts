@@ -2,7 +2,7 @@ import { ArrowGpuError, asArrowGpuError, serializeError } from '../../errors.js'
 import { isByob } from '../byob.js';
 import type { ByteSource } from '../byte-source.js';
 import type { ChunkCuts } from './chunk-cuts.js';
-import type { ChunkStock } from './chunk-stock.js';
+import { type ChunkStock, newChunk } from './chunk-stock.js';
 import type { FromReader } from './protocol.js';
 
 /** Posts a message to the loader thread, moving `transfer`. */
@@ -128,7 +128,7 @@ export class HostedRead {
       at += passed;
       if (ownChunk > 0) {
         this.#seal();
-        this.#body = { chunk: this.#stock?.take(ownChunk) ?? new Uint8Array(ownChunk), filled: 0 };
+        this.#body = { chunk: this.#stock?.take(ownChunk) ?? newChunk(ownChunk), filled: 0 };
       }
     }
     if (this.#wanted) this.#send(false);
