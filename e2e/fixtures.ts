@@ -67,10 +67,11 @@ export const FIXTURES = {
     format: 'stream',
     columns: { ...MIXED_COLUMNS },
   },
-  // 12 MiB in 390 batches of ~32 KB, with a dictionary: the read worker's chunks each hold many
-  // batches (and the dictionary), and go back to it as the load is done with them.
+  // 40 MiB in about 1,300 batches of ~32 KB, with a dictionary: the read worker's chunks each hold many
+  // batches (and the dictionary), and go back to it as the load is done with them, while it still reads
+  // (it holds at most 16 MiB ahead), so that later bytes are read into them.
   'small-batches.stream': {
-    rows: Math.ceil((12 << 20) / 22),
+    rows: Math.ceil((40 << 20) / 22),
     batchRows: 1467,
     format: 'stream',
     columns: { ...MIXED_COLUMNS, label: 'dict-utf8' },

@@ -400,13 +400,7 @@ describe('buffers given back to the read worker', () => {
         yield ipc.slice(at, at + (256 << 10));
       }
     };
-    const worker = channelWorker(
-      async () => ({ body: slowly(), bytesTotal: ipc.byteLength }),
-      () => new BodyCuts(),
-      stock,
-    );
-    const client = new ReadWorkerClient(worker.spawn);
-    const source = await client.open('http://localhost/recycled', new AbortController().signal, {});
+    const { client, source } = await readThroughWorker(slowly(), ipc.byteLength, stock);
     const copies: Uint8Array[] = [];
     for await (const chunk of source.body) {
       copies.push(chunk.slice());
@@ -435,16 +429,10 @@ describe('buffers given back to the read worker', () => {
     const fast = async function* () {
       for (let at = 0; at < ipc.byteLength; at += 1 << 20) yield ipc.slice(at, at + (1 << 20));
     };
-    const worker = channelWorker(
-      async () => ({ body: fast(), bytesTotal: ipc.byteLength }),
-      () => new BodyCuts(),
-      stock,
-    );
-    const client = new ReadWorkerClient(worker.spawn);
-    const source = await client.open('http://localhost/shared', new AbortController().signal, {});
-    const framer = new IpcFramer(source.body, 'http://localhost/shared');
+    const { client, source } = await readThroughWorker(fast(), ipc.byteLength, stock);
+    const framer = new IpcFramer(source.body, 'http://localhost/given-back');
     framer.pool = new BytePool();
-    const stream = await openBatchStream(framer, 'http://localhost/shared');
+    const stream = await openBatchStream(framer, 'http://localhost/given-back');
     let checked = 0;
     let held = 0;
     for await (const { batch, index, heldBody, pooledBody } of stream.batches) {
@@ -468,6 +456,18 @@ describe('buffers given back to the read worker', () => {
     client.terminate();
   });
 });
+
+/** A response of `bytesTotal` bytes, `body`, read through a read worker that cuts large bodies and keeps given-back buffers in `stock`. */
+async function readThroughWorker(body: AsyncIterable<Uint8Array>, bytesTotal: number, stock: ChunkStock) {
+  const worker = channelWorker(
+    async () => ({ body, bytesTotal }),
+    () => new BodyCuts(),
+    stock,
+  );
+  const client = new ReadWorkerClient(worker.spawn);
+  const source = await client.open('http://localhost/given-back', new AbortController().signal, {});
+  return { client, source };
+}
 
 /** A stock that counts the buffers it handed out again. */
 class CountingStock extends ChunkStock {
