@@ -3,7 +3,7 @@
 // Flags: --inputs a,b and --variants a,b keep the inputs and variants whose names contain one of the
 // substrings (`--inputs dashboard`); --reps n; --out name writes bench/results/<name>.{json,html,md}
 // instead of latest.* (so that a partial run keeps the full run's results); --no-heap samples no heap
-// (sampling a worker every 20 ms takes some of its time); --settle-ms n waits n ms before each run, so
+// (sampling a worker every 5 ms takes some of its time); --settle-ms n waits n ms before each run, so
 // that none starts while the last one's buffers are still being freed. The live-stream line runs
 // after the inputs: --live-only runs it alone, --skip-live leaves it out. The query line (describe,
 // histogram, crossfilter against JS loops, bench/query-line.ts) runs between them; its inputs answer to
