@@ -5,6 +5,9 @@ interface HeapUsage {
   backingStorageSize?: number;
 }
 
+/** Longest wait for a worker's answer to a command. */
+const CALL_TIMEOUT_MS = 10_000;
+
 /** A message a worker's session sends: a reply (`id`) or an event (`method`). */
 interface SessionMessage {
   id?: number;
@@ -24,7 +27,8 @@ export class HeapSampler {
   readonly #workers = new Map<string, string>(); // url → sessionId
   /** Every worker attached and alive: sessionId → url. */
   readonly #all = new Map<string, string>();
-  readonly #pending = new Map<number, (result: unknown) => void>();
+  /** Calls to workers' sessions not answered yet: their session, and what settles them. */
+  readonly #pending = new Map<number, { sessionId: string; settle: (result: unknown) => void }>();
   /** The parent session of each worker started by a worker. */
   readonly #parents = new Map<string, string>();
   /** `Target.setAutoAttach` calls to workers' sessions not yet answered. */
@@ -41,6 +45,7 @@ export class HeapSampler {
       this.#attachChildren(event.sessionId);
     });
     cdp.on('Target.detachedFromTarget', (event) => {
+      this.#gone(event.sessionId);
       this.#all.delete(event.sessionId);
       for (const [url, sessionId] of this.#workers)
         if (sessionId === event.sessionId) this.#workers.delete(url);
@@ -51,7 +56,7 @@ export class HeapSampler {
   /** A message from session `from`: a reply, or (from a worker's session) its own workers' news. */
   #received(from: string, text: string): void {
     const message = JSON.parse(text) as SessionMessage;
-    if (message.id !== undefined) this.#pending.get(message.id)?.(message.result);
+    if (message.id !== undefined) this.#pending.get(message.id)?.settle(message.result);
     const params = message.params;
     if (!params) return;
     if (message.method === 'Target.receivedMessageFromTarget' && params.message) {
@@ -60,9 +65,15 @@ export class HeapSampler {
       this.#all.set(params.sessionId, params.targetInfo.url);
       this.#parents.set(params.sessionId, from);
     } else if (message.method === 'Target.detachedFromTarget') {
+      this.#gone(params.sessionId);
       this.#all.delete(params.sessionId);
       this.#parents.delete(params.sessionId);
     }
+  }
+
+  /** A worker went away: its calls not answered yet never will be; they settle with `undefined`. */
+  #gone(sessionId: string): void {
+    for (const call of this.#pending.values()) if (call.sessionId === sessionId) call.settle(undefined);
   }
 
   /** Has the worker of `sessionId` report the workers it starts. */
@@ -107,7 +118,8 @@ export class HeapSampler {
 
   /** Bytes of JS heap and ArrayBuffers in the page, or in the worker whose URL contains `workerUrlPart`. */
   async usage(workerUrlPart: string | null): Promise<number> {
-    const result = (await this.#call(workerUrlPart, 'Runtime.getHeapUsage')) as HeapUsage;
+    const result = (await this.#call(workerUrlPart, 'Runtime.getHeapUsage')) as HeapUsage | undefined;
+    if (result === undefined) return 0; // the worker went away meanwhile
     return result.usedSize + (result.backingStorageSize ?? 0);
   }
 
@@ -129,7 +141,8 @@ export class HeapSampler {
     let done = false;
     const sampling = (async () => {
       while (!done) {
-        peak = Math.max(peak, await this.usage(workerUrlPart));
+        // A sample that fails (the worker's session closing) only misses that sample.
+        peak = Math.max(peak, await this.usage(workerUrlPart).catch(() => 0));
         await new Promise((resolve) => setTimeout(resolve, intervalMs));
       }
     })();
@@ -153,14 +166,25 @@ export class HeapSampler {
     return [...this.#all].filter(([, url]) => url.includes(workerUrlPart)).map(([id]) => id);
   }
 
-  /** Sends a DevTools command to the worker of session `sessionId` (through its parent's, if it has one). */
+  /**
+   * Sends a DevTools command to the worker of session `sessionId` (through its parent's, if it has one);
+   * its result, or `undefined` if the worker went away first (or gave no answer in `CALL_TIMEOUT_MS`:
+   * a worker closed between the command and its answer may not be reported).
+   */
   async callSession(sessionId: string, method: string, params: object = {}): Promise<unknown> {
     const id = ++this.#nextId;
-    const reply = new Promise((resolve) => this.#pending.set(id, resolve));
-    await this.#post(sessionId, JSON.stringify({ id, method, params }));
-    const result = await reply;
-    this.#pending.delete(id);
-    return result;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const reply = new Promise((resolve) => {
+      this.#pending.set(id, { sessionId, settle: resolve });
+      timer = setTimeout(() => resolve(undefined), CALL_TIMEOUT_MS);
+    });
+    try {
+      await this.#post(sessionId, JSON.stringify({ id, method, params }));
+      return await reply;
+    } finally {
+      clearTimeout(timer);
+      this.#pending.delete(id);
+    }
   }
 
   /** Sends `message` to session `sessionId`, wrapped once for each worker between it and the page. */

@@ -4,7 +4,8 @@
 // substrings (`--inputs dashboard`); --reps n; --out name writes bench/results/<name>.{json,html,md}
 // instead of latest.* (so that a partial run keeps the full run's results); --no-heap samples no heap
 // (sampling a worker every 5 ms takes some of its time); --settle-ms n waits n ms before each run, so
-// that none starts while the last one's buffers are still being freed. The live-stream line runs
+// that none starts while the last one's buffers are still being freed; the garbage of a naive variant is
+// collected before the next one (--leave-garbage: not). The live-stream line runs
 // after the inputs: --live-only runs it alone, --skip-live leaves it out. The query line (describe,
 // histogram, crossfilter against JS loops, bench/query-line.ts) runs between them; its inputs answer to
 // --inputs as well (`--inputs queries --skip-live` runs it alone). BENCH_PORT moves the server;
@@ -59,6 +60,7 @@ const { values: args } = parseArgs({
     'live-only': { type: 'boolean', default: false },
     'skip-live': { type: 'boolean', default: false },
     'no-heap': { type: 'boolean', default: false },
+    'leave-garbage': { type: 'boolean', default: false },
     'settle-ms': { type: 'string', default: '0' },
     profile: { type: 'boolean', default: false },
   },
@@ -231,12 +233,26 @@ async function runOnce(
     url,
     gpuBytes: input.gpuBytes,
   });
-  if (target === null || args['no-heap'])
-    return { ...(await work), heapBytes: Number.NaN, heapAfterBytes: Number.NaN };
+  if (target === null || args['no-heap']) {
+    const result = await work;
+    await collectNaiveGarbage(sampler, variant);
+    return { ...result, heapBytes: Number.NaN, heapAfterBytes: Number.NaN };
+  }
   const { result, peak } = await sampler.peakDuring(worker, work);
   // What the load left behind, apart from garbage not yet collected (which the peak includes).
   await sampler.collectGarbage(worker);
   return { ...result, heapBytes: peak, heapAfterBytes: await sampler.usage(worker) };
+}
+
+/**
+ * After a naive variant, collects the garbage it left where it ran (the page, or the benchmark's worker):
+ * the file, its decoded table and its columns, hundreds of MiB. Left there, it is collected during
+ * whichever variant follows, whose time it is no part of (nor of the naive path's, timed to its last
+ * `writeBuffer`). `--leave-garbage` skips it.
+ */
+async function collectNaiveGarbage(sampler: HeapSampler, variant: VariantId): Promise<void> {
+  if (args['leave-garbage'] || !variant.startsWith('naive:')) return;
+  await sampler.collectGarbage(variant === 'naive:worker' ? 'bench.worker' : null);
 }
 
 /**
