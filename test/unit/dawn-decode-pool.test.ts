@@ -146,6 +146,19 @@ const CASES: readonly Case[] = [
     chunkSize: 3000,
   },
   {
+    // Each body a view of the one chunk: copied into a pooled buffer to cross, reused batch after batch
+    // while other batches' words still lie in theirs.
+    name: 'many batches in one chunk',
+    bytes: () =>
+      encodeDataset({
+        rows: 24_000,
+        batchRows: 301,
+        format: 'stream',
+        columns: { x: 'f32', y: 'f64', id: 'i32', kind: 'u16', label: 'dict-utf8' },
+        nulls: { y: 0.25 },
+      }),
+  },
+  {
     // Every column goes up as words made on the worker.
     name: 'numbers with nulls',
     bytes: () =>

@@ -234,8 +234,10 @@ async function submitAll(
       }
       const bytes = message.endOffset - message.byteOffset;
       if (message.pooled) moved.set(index, takeGiveBack(message.body));
-      const result = session.submit(message, index);
-      if (message.held) releaseShared(message.body); // copied to the worker
+      const sent = message.pooled ? message : intoPool(message, input.bytePool);
+      if (sent !== message) moved.set(index, undefined);
+      if (message.held) releaseShared(message.body); // copied
+      const result = session.submit(sent, index);
       result.catch(() => {}); // awaited in order by the consumer; a failure is the load's once it is
       state.inFlightBytes += bytes;
       flow.inFlight.push({ index: index++, result, bytes, readAt });
@@ -248,4 +250,18 @@ async function submitAll(
     flow.ended = true;
     flow.sent?.();
   }
+}
+
+/**
+ * `message` with its body copied into a buffer of `pool`, moved to the worker and back with the result,
+ * and reused once the batch is uploaded, as a joined body is. A new buffer for each body (a small batch's
+ * is a view of a larger chunk) cost several times the copy itself, memory written for the first time
+ * being that much slower: 182 ms of a 445 ms load of 911 batches on an H100 host. A deferred or empty
+ * body is sent as it is.
+ */
+function intoPool(message: FramedMessage, pool: BytePool): FramedMessage {
+  if (message.deferred || message.body.byteLength === 0) return message;
+  const body = pool.acquire(message.body.byteLength);
+  body.set(message.body);
+  return { ...message, body, pooled: true, held: false };
 }
