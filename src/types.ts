@@ -96,7 +96,10 @@ export interface LoadStats {
   msToFirstBatch: number;
   msTotal: number;
   stages: StageTimes;
-  /** Buffers allocated to join IPC messages that straddle network chunks; flat once warm, whatever the batch count. */
+  /**
+   * Buffers the load's byte pool allocated: for record batch bodies that straddle network chunks, and for
+   * bodies copied to decode workers; flat once warm, whatever the batch count.
+   */
   messageBuffers: number;
   /**
    * Bytes of record batch bodies that decode workers read from the source themselves (a file in Node):

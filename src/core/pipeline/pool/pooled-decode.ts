@@ -236,8 +236,8 @@ async function submitAll(
       if (message.pooled) moved.set(index, takeGiveBack(message.body));
       const sent = message.pooled ? message : intoPool(message, input.bytePool);
       if (sent !== message) moved.set(index, undefined);
-      if (message.held) releaseShared(message.body); // copied
       const result = session.submit(sent, index);
+      if (message.held) releaseShared(message.body); // copied (into the pool, or by `submit`)
       result.catch(() => {}); // awaited in order by the consumer; a failure is the load's once it is
       state.inFlightBytes += bytes;
       flow.inFlight.push({ index: index++, result, bytes, readAt });
