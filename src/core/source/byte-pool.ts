@@ -1,8 +1,9 @@
 import { giveBackOwned } from './owned-buffers.js';
 
 /**
- * Reusable byte buffers for IPC messages that straddle network chunks. A message buffer is released
- * once its batch has been uploaded, so a warmed-up load allocates no message memory per batch.
+ * Reusable byte buffers for IPC message bodies: those that straddle network chunks, and the copies sent
+ * to decode workers. A buffer is released once its batch has been uploaded, so a warmed-up load
+ * allocates no message memory per batch.
  */
 export class BytePool {
   readonly #free = new Map<number, ArrayBuffer[]>();

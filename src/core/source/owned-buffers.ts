@@ -39,18 +39,20 @@ export function canGiveBack(buffer: ArrayBuffer): boolean {
  * (bytes the load keeps), it is what keeps the buffer here.
  */
 export function takeGiveBack(view: Uint8Array): GiveBack | undefined {
-  const buffer = view.buffer as ArrayBuffer;
-  const giveBack = giveBacks.get(buffer);
-  giveBacks.delete(buffer);
-  return giveBack;
+  return takeWayBack(view.buffer as ArrayBuffer);
 }
 
 /** Gives `buffer` back to where it came from, if it has a way back; whether it had. The buffer is moved (detached here). */
 export function giveBackBuffer(buffer: ArrayBuffer): boolean {
-  const giveBack = giveBacks.get(buffer);
-  giveBacks.delete(buffer);
+  const giveBack = takeWayBack(buffer);
   giveBack?.(buffer);
   return giveBack !== undefined;
+}
+
+function takeWayBack(buffer: ArrayBuffer): GiveBack | undefined {
+  const giveBack = giveBacks.get(buffer);
+  giveBacks.delete(buffer);
+  return giveBack;
 }
 
 /**

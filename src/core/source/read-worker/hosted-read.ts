@@ -43,7 +43,7 @@ export class HostedRead {
   #wanted = true;
   #wake: (() => void) | null = null;
 
-  /** Buffers the loader gave back, for bodies of their sizes. */
+  /** Buffers the loader gave back, for later chunks of about their sizes. */
   readonly #stock: ChunkStock | null;
 
   constructor(id: number, post: PostToLoader, maxBytes: number, cuts: ChunkCuts, stock?: ChunkStock) {
@@ -174,7 +174,7 @@ export class HostedRead {
 
   /** A chunk of `READ_CHUNK_BYTES` to copy bytes into: one the loader gave back if there is one. */
   #newChunk(): Uint8Array {
-    return this.#stock?.take(READ_CHUNK_BYTES) ?? new Uint8Array(READ_CHUNK_BYTES);
+    return this.#stock?.take(READ_CHUNK_BYTES) ?? newChunk(READ_CHUNK_BYTES);
   }
 
   /** Adds a finished chunk to those waiting to be sent. */

@@ -6,8 +6,8 @@ import type { ToReader } from './protocol.js';
 
 /**
  * The read worker's side: opens each requested URL with `openSource` and reads it for the loader, its
- * chunks cut by a new `cuts()` for each, large bodies read into the buffers the loader gave back
- * (`stock`, emptied once no read is under way). Returns the handler of the loader's messages.
+ * chunks cut by a new `cuts()` for each, and copied into the buffers the loader gave back when there
+ * are some of their size (`stock`, emptied once no read is under way). Returns the handler of the loader's messages.
  */
 export function serveReads(
   openSource: OpenSource,
