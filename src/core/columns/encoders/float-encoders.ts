@@ -39,7 +39,9 @@ export class F32Encoder extends FixedWidthEncoder {
       for (let i = 0; i < count; i++) target[i] = int64At(words, i);
       return;
     }
-    // TypedArray#set rounds to nearest f32, exactly as Math.fround does.
+    // TypedArray#set rounds to nearest f32, exactly as Math.fround does. A plain loop is 2–3× faster on
+    // values in cache, but not on values just read from memory, as these are (an H100 host's Xeon, 33.5 M
+    // values: 73–122 ms against 52–125), and loads of 64 KiB batches were no faster with it.
     target.set((valuesOf(data) as Float64Array).subarray(start, start + count));
   }
 }
