@@ -16,21 +16,28 @@ export interface BatchOrigin {
  * promises, so that the encoders never read past a buffer.
  */
 export function checkBatch(batch: RecordBatch, plans: readonly ColumnPlan[], origin: BatchOrigin): void {
-  for (const plan of plans) {
-    const data = leafData(batch, plan);
-    const where: ErrorDetails = { ...origin, column: plan.name, arrowType: plan.arrowType };
-    const at = `column ${JSON.stringify(plan.name)} of batch ${origin.batch} (message at byte ${origin.byteOffset}) in ${origin.url}`;
-    const type = data && (plan.runEndEncoded ? runEndType(data) : String(data.type));
-    if (!data || type !== plan.arrowType) {
-      throw new ColumnError(
-        'SCHEMA_MISMATCH',
-        `${at}: expected Arrow type ${plan.arrowType}, got ${type ?? 'no column'}`,
-        where,
-      );
-    }
-    const fault = plan.runEndEncoded ? runEndsFault(data, batch.numRows) : lengthFault(data, batch.numRows);
-    if (fault) throw new DecodeError('CORRUPT', `${at}: ${fault.what}`, { ...where, ...fault.sizes });
+  for (const plan of plans) checkColumn(leafData(batch, plan), plan, batch.numRows, origin);
+}
+
+/** Checks one planned column's data (`undefined`: absent) as `checkBatch` does, for a batch of `rows` rows. */
+export function checkColumn(
+  data: Data | undefined,
+  plan: ColumnPlan,
+  rows: number,
+  origin: BatchOrigin,
+): asserts data is Data {
+  const where: ErrorDetails = { ...origin, column: plan.name, arrowType: plan.arrowType };
+  const at = `column ${JSON.stringify(plan.name)} of batch ${origin.batch} (message at byte ${origin.byteOffset}) in ${origin.url}`;
+  const type = data && (plan.runEndEncoded ? runEndType(data) : String(data.type));
+  if (!data || type !== plan.arrowType) {
+    throw new ColumnError(
+      'SCHEMA_MISMATCH',
+      `${at}: expected Arrow type ${plan.arrowType}, got ${type ?? 'no column'}`,
+      where,
+    );
   }
+  const fault = plan.runEndEncoded ? runEndsFault(data, rows) : lengthFault(data, rows);
+  if (fault) throw new DecodeError('CORRUPT', `${at}: ${fault.what}`, { ...where, ...fault.sizes });
 }
 
 /** Dictionaries already checked: one is shared by every batch until a delta or a replacement. */
@@ -124,6 +131,9 @@ function valuesFault(data: Data, needed: number): Fault | null {
     const fault = dictionaryFault(data.dictionary);
     if (fault) return { ...fault, what: `its dictionary: ${fault.what}` };
   }
+  // Variable-size values (text, binary) take as many bytes as their offsets say, none for an empty or
+  // null value: the offsets are checked against them instead.
+  if (data.valueOffsets && data.type.typeId !== Type.Dictionary) return offsetsFault(data, needed);
   const values = data.values as ArrayLike<unknown> | undefined;
   const isBits = data.type.typeId === Type.Bool;
   const have = values?.length ?? 0;

@@ -56,6 +56,12 @@ export function columnSlice(batch: RecordBatch, plan: ColumnPlan): ColumnSlice {
     data = data.children[index] as Data;
     chain.push(data);
   }
+  return chainSlice(chain, plan);
+}
+
+/** The slice of the column whose data is `chain`'s last, the structs above it first (see `columnSlice`). */
+export function chainSlice(chain: readonly Data[], plan: ColumnPlan): ColumnSlice {
+  const data = chain[chain.length - 1] as Data;
   if (plan.runEndEncoded) return runEndSlice(data, chain.slice(0, -1), plan);
   const withNulls = chain.filter((d) => d.nullCount > 0);
   const elements = plan.encoding === 'vector' ? elementsValid(data, plan.listSize as number) : null;

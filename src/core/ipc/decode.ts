@@ -4,11 +4,12 @@ import { registerCompressionCodecs } from './compression/codecs.js';
 import type { FramedMessage } from './framer.js';
 import { MessageFeed } from './message-feed.js';
 import { MessageKind } from './metadata/message.js';
+import type { SchemaLayout } from './metadata/schema.js';
 import { SchemaRewrite, type UnreadableColumn } from './schema-rewrite.js';
 
-/** A decoded record batch and where its message began. */
-export interface DecodedBatch {
-  batch: RecordBatch;
+/** A decoded record batch and where its message began; `B`: what a `direct` reader makes instead. */
+export interface DecodedBatch<B = never> {
+  batch: RecordBatch | B;
   /** Index among the record batches of the source. */
   index: number;
   /** Offset of the batch's message in the source bytes. */
@@ -23,10 +24,18 @@ export interface DecodedBatch {
   readAt: number;
 }
 
+/**
+ * Reads a record batch message without apache-arrow (`index`: the batch's, for errors); `null` leaves
+ * the message to apache-arrow.
+ */
+export type DirectRead<B> = (message: FramedMessage, index: number) => B | null;
+
 /** The schema of an IPC source and its batches, decoded as the bytes arrive. */
-export interface BatchStream {
+export interface BatchStream<B = never> {
   /** The schema apache-arrow decodes: without the `unreadable` columns. */
   schema: Schema;
+  /** What the schema's batches list, node by node, as the framer checked it; `null` if it was not read. */
+  layout: SchemaLayout | null;
   /** Columns taken out because apache-arrow cannot decode their type (ListView…). */
   unreadable: readonly UnreadableColumn[];
   /**
@@ -34,7 +43,13 @@ export interface BatchStream {
    * apache-arrow decodes as the struct of their `run_ends` and `values`: the runs are not expanded.
    */
   runEndEncoded: readonly (readonly number[])[];
-  batches: AsyncIterable<DecodedBatch>;
+  batches: AsyncIterable<DecodedBatch<B>>;
+  /**
+   * Set before the batches are read, a reader that takes record batches instead of apache-arrow, each
+   * one it does not return `null` for. Used only where apache-arrow keeps no state across them: a schema
+   * without dictionaries, read as is (no column taken out or rewritten).
+   */
+  direct: DirectRead<B> | null;
   /** Milliseconds apache-arrow spent decoding, waiting for bytes excluded. */
   readonly decodeMs: number;
   /** Milliseconds spent waiting for bytes from the source. */
@@ -49,11 +64,11 @@ export interface BatchStream {
  * `framer` is an `IpcFramer`, or its `schemaOnly()` for the schema alone; `indexOf` numbers record
  * batches when `framer` holds only some of the source's.
  */
-export async function openBatchStream(
+export async function openBatchStream<B = never>(
   framer: AsyncIterable<FramedMessage>,
   url: string,
   indexOf?: (message: FramedMessage) => number | undefined,
-): Promise<BatchStream> {
+): Promise<BatchStream<B>> {
   registerCompressionCodecs();
   const messages = framer[Symbol.asyncIterator]();
   const state: DecodeState = {
@@ -92,28 +107,32 @@ export async function openBatchStream(
   }
   const iterator = reader[Symbol.iterator]();
 
-  async function* batches(): AsyncGenerator<DecodedBatch> {
+  // apache-arrow keeps no state across record batches of a schema without dictionaries, read as is: a
+  // direct reader may take them (see `BatchStream.direct`).
+  const mayDirect = state.rewrite === null && schema.dictionaries.size === 0;
+  /** The batch a direct reader makes of a record batch message; `null` when there is none or it declines. */
+  const readDirect = (message: FramedMessage, index: number): B | null => {
+    const direct = mayDirect && message.header.kind === MessageKind.RecordBatch ? stream.direct : null;
+    if (!direct) return null;
+    state.current = message;
+    return decode(() => direct(message, index));
+  };
+
+  async function* batches(): AsyncGenerator<DecodedBatch<B>> {
     try {
       for (let message = await pull(); message; message = await pull()) {
         const readAt = performance.now();
-        if (!feedMessage(message, state) || message.header.kind !== MessageKind.RecordBatch) continue;
-        const next = decode(() => iterator.next());
-        if (next.done) failDecode(new Error('the stream ended before the batch'), state, indexOf);
-        state.unread = [];
         const index = indexOf?.(message) ?? state.yielded;
+        let batch: RecordBatch | B | null = readDirect(message, index);
+        if (batch === null) {
+          if (!feedMessage(message, state) || message.header.kind !== MessageKind.RecordBatch) continue;
+          const next = decode(() => iterator.next());
+          if (next.done) failDecode(new Error('the stream ended before the batch'), state, indexOf);
+          batch = next.value as RecordBatch;
+        }
+        state.unread = [];
         state.yielded++;
-        const { byteOffset, endOffset } = message;
-        const pooledBody = message.pooled ? message.body : null;
-        const heldBody = message.held ? message.body : null;
-        yield {
-          batch: next.value as RecordBatch,
-          index,
-          byteOffset,
-          endOffset,
-          pooledBody,
-          heldBody,
-          readAt,
-        };
+        yield decodedBatch(message, batch, index, readAt);
       }
       // Dictionary batches after the last record batch are decoded (and checked) all the same.
       if (state.feed.pending) decode(() => iterator.next());
@@ -122,11 +141,13 @@ export async function openBatchStream(
     }
   }
 
-  return {
+  const stream: BatchStream<B> = {
     schema,
+    layout: first?.header.layout ?? null,
     unreadable: state.rewrite?.columns ?? [],
     runEndEncoded: state.rewrite?.runEndEncoded ?? [],
     batches: batches(),
+    direct: null,
     get decodeMs() {
       return timing.decodeMs;
     },
@@ -134,6 +155,20 @@ export async function openBatchStream(
       return timing.fetchWaitMs;
     },
   };
+  return stream;
+}
+
+/** `batch` as the stream yields it, with where its message lay and what holds its body. */
+function decodedBatch<B>(
+  message: FramedMessage,
+  batch: RecordBatch | B,
+  index: number,
+  readAt: number,
+): DecodedBatch<B> {
+  const { byteOffset, endOffset } = message;
+  const pooledBody = message.pooled ? message.body : null;
+  const heldBody = message.held ? message.body : null;
+  return { batch, index, byteOffset, endOffset, pooledBody, heldBody, readAt };
 }
 
 /** What one `openBatchStream` keeps between messages. */

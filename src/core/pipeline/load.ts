@@ -1,5 +1,6 @@
 import type { LoadProgress, LoadStats, UploadStrategy } from '../../types.js';
 import { checkBatch } from '../columns/check-batch.js';
+import type { PreparedBatch } from '../columns/column-data.js';
 import type { EncodingRequest } from '../columns/encoding.js';
 import { type ColumnPlan, planColumns, type SkippedColumn } from '../columns/type-plan.js';
 import { type ArrowGpuError, asArrowGpuError, GpuError, loadAborted } from '../errors.js';
@@ -23,6 +24,7 @@ import { ReadAhead } from '../source/read-ahead.js';
 import { releaseShared } from '../source/shared-chunks.js';
 import { abortable } from './async-utils.js';
 import { BoundedQueue } from './bounded-queue.js';
+import { directReader } from './direct-batch.js';
 import { FlushPolicy } from './flush-policy.js';
 import type { DecodePool } from './pool/decode-pool.js';
 import { readToFirstBatch } from './pool/first-batch.js';
@@ -238,6 +240,7 @@ class Load {
       const stream = await abortable(this.#openStream(), signal, () => loadAborted(url));
       const { schema, unreadable, runEndEncoded } = stream;
       const { plans, skipped } = planColumns(schema, this.#input, url, unreadable, runEndEncoded);
+      if ('direct' in stream) stream.direct = directReader(schema, stream.layout, plans, url);
       const uploader = this.#startUpload(plans);
       await uploader.prepare(this.#input.rows ?? 0);
       this.#prepareFirstBatch();
@@ -271,14 +274,14 @@ class Load {
   }
 
   /** The source's batches: decoded here, or by the decode workers (the schema still read here). */
-  async #openStream(): Promise<BatchStream | PooledStream> {
+  async #openStream(): Promise<BatchStream<PreparedBatch> | PooledStream> {
     const { decode, url } = this.#input;
-    if (!decode || decode.workers < 2) return openBatchStream(this.#framer, url);
+    if (!decode || decode.workers < 2) return openBatchStream<PreparedBatch>(this.#framer, url);
     if (decode.minBatchBytes === undefined) return this.#openPooled(decode, this.#framer);
     // A table read as it fills is handed out at its schema: reading on to the first batch to size the
     // batches would hold that back (a live stream may send its first batch only later), so by default
     // its batches decode here.
-    if (this.readWhileLoading) return openBatchStream(this.#framer, url);
+    if (this.readWhileLoading) return openBatchStream<PreparedBatch>(this.#framer, url);
     const first = await readToFirstBatch(
       this.#framer,
       this.#chooseAtFirstHeader(decode, decode.minBatchBytes),
@@ -287,7 +290,7 @@ class Load {
     // A source without record batches never chose: nothing to send out.
     return this.#firstBatchToWorkers
       ? this.#openPooled(decode, first.messages)
-      : openBatchStream(first.messages, url);
+      : openBatchStream<PreparedBatch>(first.messages, url);
   }
 
   /**
@@ -347,7 +350,7 @@ class Load {
   /** Runs the stages to the end: the table with every row, or the first failure once its buffers are gone. */
   async #finish(
     table: LoadedTable,
-    stream: BatchStream | PooledStream,
+    stream: BatchStream<PreparedBatch> | PooledStream,
     uploader: TableUploader,
     plans: readonly ColumnPlan[],
   ): Promise<LoadedTable> {
@@ -527,10 +530,13 @@ class Load {
     }
   }
 
-  async #produce(stream: BatchStream | PooledStream, plans: readonly ColumnPlan[]): Promise<void> {
+  async #produce(
+    stream: BatchStream<PreparedBatch> | PooledStream,
+    plans: readonly ColumnPlan[],
+  ): Promise<void> {
     const { url } = this.#input;
     // Decode workers check their batches; batches decoded here are checked here.
-    const batches = 'close' in stream ? stream.batches(plans) : stream.batches;
+    const batches: AsyncIterable<QueuedBatch> = 'close' in stream ? stream.batches(plans) : stream.batches;
     for await (const decoded of batches) {
       if (!('slices' in decoded.batch)) {
         checkBatch(decoded.batch, plans, { url, batch: decoded.index, byteOffset: decoded.byteOffset });
@@ -539,7 +545,7 @@ class Load {
       this.#queuedBytes += bytes;
       await this.#queue.enqueue(decoded).catch((error: unknown) => {
         this.#queuedBytes -= bytes;
-        if ('recycle' in decoded) decoded.recycle?.();
+        decoded.recycle?.();
         throw error;
       });
       this.#progress?.tick(performance.now(), () => this.#snapshot());
@@ -647,7 +653,7 @@ class Load {
     };
   }
 
-  #stats(stream: BatchStream | PooledStream, uploader: TableUploader): LoadStats {
+  #stats(stream: BatchStream<PreparedBatch> | PooledStream, uploader: TableUploader): LoadStats {
     const transport = this.#transport as UploadTransport;
     const msTotal = performance.now() - this.#t0;
     return {

@@ -13,6 +13,8 @@ export interface BufferRegion {
 export interface BatchShape extends FieldsShape {
   /** Length of each field node, in order. */
   nodeLengths: readonly number[];
+  /** Null count of each field node, in order (each at most its length). */
+  nodeNullCounts: readonly number[];
   /** Dictionary batches: the dictionary id. */
   dictionaryId: number | null;
   /** The body's codec (`CompressionType`: 0 LZ4 frame, 1 ZSTD), or `null` for an uncompressed body. */
@@ -49,21 +51,26 @@ export function checkRecordBatch(
   if (!Number.isSafeInteger(rows) || rows < 0) {
     throw new HeaderFault(`record batch declares an invalid row count (${rows})`);
   }
-  const nodeLengths = checkFieldNodes(fb, fb.field(table, RecordBatch.nodes));
+  const { nodeLengths, nodeNullCounts } = checkFieldNodes(fb, fb.field(table, RecordBatch.nodes));
   const regions = checkBuffers(fb, fb.field(table, RecordBatch.buffers), bodyLength);
   const countsField = fb.field(table, RecordBatch.variadicBufferCounts);
   const variadicCounts = checkVariadicCounts(fb, countsField, regions.length);
   // What the schema's fields must account for: the buffers that are not variadic.
   const buffers = variadicCounts.reduce((left, count) => left - count, regions.length);
   const compression = readCodec(fb, fb.field(table, RecordBatch.compression));
-  const batch = { nodes: nodeLengths.length, buffers, nodeLengths, dictionaryId, compression, regions };
+  const nodes = nodeLengths.length;
+  const batch = { nodes, buffers, nodeLengths, nodeNullCounts, dictionaryId, compression, regions };
   return { rows, batch: { ...batch, variadicCounts } };
 }
 
-/** Checks each field node's length and null count; returns the lengths. */
-function checkFieldNodes(fb: FlatbufferView, position: number | null): number[] {
+/** Checks each field node's length and null count; returns both. */
+function checkFieldNodes(
+  fb: FlatbufferView,
+  position: number | null,
+): { nodeLengths: number[]; nodeNullCounts: number[] } {
   const nodeLengths: number[] = [];
-  if (position === null) return nodeLengths;
+  const nodeNullCounts: number[] = [];
+  if (position === null) return { nodeLengths, nodeNullCounts };
   const nodes = fb.vector(position, FIELD_NODE_BYTES);
   for (let i = 0; i < nodes.length; i++) {
     const length = fb.i64(nodes.start + i * FIELD_NODE_BYTES);
@@ -72,8 +79,9 @@ function checkFieldNodes(fb: FlatbufferView, position: number | null): number[] 
       throw new HeaderFault(`field node ${i} declares length ${length} and null count ${nullCount}`);
     }
     nodeLengths.push(length);
+    nodeNullCounts.push(nullCount);
   }
-  return nodeLengths;
+  return { nodeLengths, nodeNullCounts };
 }
 
 /** Checks that every body buffer lies inside the body; returns where each lies. */

@@ -28,7 +28,7 @@ export interface QueuedBatch {
 }
 
 /** A load decoded by decode workers: the schema read here, record batches framed here and sent out. */
-export interface PooledStream extends Omit<BatchStream, 'batches'> {
+export interface PooledStream extends Omit<BatchStream, 'batches' | 'direct' | 'layout'> {
   /** The batches in source order, once `plans` (made from `schema`) are known. */
   batches(plans: readonly ColumnPlan[]): AsyncGenerator<QueuedBatch>;
   /** Bytes of record batch messages sent to workers and not yet yielded. */
