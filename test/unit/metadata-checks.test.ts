@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type DataType, Field, Int32, Schema, Struct, Table, tableToIPC } from 'apache-arrow';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ArrowGpuError } from '../../src/core/errors.js';
 import { openBatchStream } from '../../src/core/ipc/decode.js';
@@ -117,5 +118,46 @@ describe('message metadata is checked before apache-arrow decodes it', () => {
     const error = await failureOf(bytes);
     expect(error.code).toBe('CORRUPT');
     expect(error.message).toContain('dictionary batch (id 999)');
+  });
+});
+
+describe('FlatbufferView.i64', () => {
+  /** The value as a number when it is a safe integer, else the infinity of its sign. */
+  const expected = (value: bigint) =>
+    value > BigInt(Number.MAX_SAFE_INTEGER)
+      ? Number.POSITIVE_INFINITY
+      : value < BigInt(Number.MIN_SAFE_INTEGER)
+        ? Number.NEGATIVE_INFINITY
+        : Number(value);
+
+  it('reads any 64-bit value as the number it is, or ±Infinity past the safe integers', () => {
+    const edges = [
+      0n,
+      1n,
+      -1n,
+      2n ** 32n,
+      -(2n ** 32n),
+      2n ** 53n - 1n,
+      2n ** 53n,
+      -(2n ** 53n) + 1n,
+      -(2n ** 53n),
+    ];
+    const around = edges.flatMap((v) => [v - 1n, v, v + 1n]);
+    const extremes = [2n ** 63n - 1n, -(2n ** 63n)];
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+          fc.constantFrom(...around, ...extremes),
+        ),
+        fc.nat(7),
+        (value, at) => {
+          const bytes = new Uint8Array(16);
+          new DataView(bytes.buffer).setBigInt64(at, value, true);
+          expect(new FlatbufferView(bytes).i64(at)).toBe(expected(value));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

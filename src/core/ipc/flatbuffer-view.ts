@@ -10,6 +10,9 @@ export class FlatbufferBoundsError extends Error {
 
 const decoder = new TextDecoder();
 
+/** The high 32 bits of 2^53: a 64-bit value whose high half reaches it is not a safe integer. */
+const SAFE_HIGH_LIMIT = 2 ** 21;
+
 /**
  * A read-only view of one flatbuffer whose every access is bounds-checked, so that malformed metadata
  * fails with a position instead of a `RangeError` or a read of unrelated bytes.
@@ -86,13 +89,18 @@ export class FlatbufferView {
     return this.#view.getInt32(position, true);
   }
 
-  /** A signed 64-bit integer as a JS number; values beyond ±2^53 come back as ±Infinity. */
+  /**
+   * A signed 64-bit integer as a JS number; values beyond ±(2^53 − 1) come back as ±Infinity. Read as two
+   * 32-bit halves: a `BigInt` a read made the framer's checks of each batch's nodes and buffers cost
+   * tens of microseconds.
+   */
   i64(position: number): number {
     this.#check(position, 8);
-    const value = this.#view.getBigInt64(position, true);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) return Number.POSITIVE_INFINITY;
-    if (value < BigInt(Number.MIN_SAFE_INTEGER)) return Number.NEGATIVE_INFINITY;
-    return Number(value);
+    const lo = this.#view.getUint32(position, true);
+    const hi = this.#view.getInt32(position + 4, true);
+    if (hi >= SAFE_HIGH_LIMIT) return Number.POSITIVE_INFINITY; // 2^53 or more
+    if (hi < -SAFE_HIGH_LIMIT || (hi === -SAFE_HIGH_LIMIT && lo === 0)) return Number.NEGATIVE_INFINITY;
+    return hi * 2 ** 32 + lo; // exact below 2^53 in magnitude
   }
 
   #offsetAt(position: number): number {
