@@ -33,6 +33,7 @@ import { BufferRegion, FieldNode } from 'apache-arrow/ipc/metadata/message';
 import { VectorLoader } from 'apache-arrow/visitor/vectorloader';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { checkBatch } from '../../src/core/columns/check-batch.js';
 import { type ColumnSlice, columnSlice, type PreparedBatch } from '../../src/core/columns/column-data.js';
 import { type ColumnPlan, planColumns } from '../../src/core/columns/type-plan.js';
 import { ArrowGpuError } from '../../src/core/errors.js';
@@ -357,6 +358,25 @@ describe('the direct reader: record batches read without apache-arrow', () => {
     expect(stream.direct).not.toBeNull(); // made, but the stream leaves such a schema's batches to apache-arrow
     expect(batches.length).toBe(1);
     expect(batches[0]).toBeInstanceOf(RecordBatch);
+  });
+
+  it('leaves the batches after a second schema message to apache-arrow, which reads them by that schema', async () => {
+    const first = RecordBatchStreamWriter.writeAll(new Table({ a: vectorFromArray([1, 2], new Int32()) }));
+    const second = new Table({
+      x: vectorFromArray(['p', 'q'], new Utf8()),
+      a: vectorFromArray([3, 4], new Int32()),
+    });
+    const head = first.toUint8Array(true);
+    const tail = RecordBatchStreamWriter.writeAll(second).toUint8Array(true);
+    // The first stream without its end-of-stream marker, then the second: one stream, two schemas.
+    const bytes = new Uint8Array([...head.subarray(0, head.byteLength - 8), ...tail]);
+    const { batches, plans } = await readBatches(whole(bytes), ['a']);
+    expect(batches.map(isPrepared)).toEqual([true, false]);
+    // The load then checks that batch against the first schema's plan, as before, and finds `a` moved.
+    const error = await Promise.resolve()
+      .then(() => checkBatch(batches[1] as RecordBatch, plans, { url: URL, batch: 1, byteOffset: 0 }))
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'SCHEMA_MISMATCH' });
   });
 
   it('leaves compressed batches and big-endian sources to apache-arrow', async () => {

@@ -109,9 +109,12 @@ export async function openBatchStream<B = never>(
 
   // apache-arrow keeps no state across record batches of a schema without dictionaries, read as is: a
   // direct reader may take them (see `BatchStream.direct`).
-  const mayDirect = state.rewrite === null && schema.dictionaries.size === 0;
+  let mayDirect = state.rewrite === null && schema.dictionaries.size === 0;
   /** The batch a direct reader makes of a record batch message; `null` when there is none or it declines. */
   const readDirect = (message: FramedMessage, index: number): B | null => {
+    // A schema message after the first lays out the batches after it anew (apache-arrow's reader resets
+    // to it): those are apache-arrow's to read, and checked against the plans as its batches are.
+    if (message.header.kind === MessageKind.Schema) mayDirect = false;
     const direct = mayDirect && message.header.kind === MessageKind.RecordBatch ? stream.direct : null;
     if (!direct) return null;
     state.current = message;
@@ -197,7 +200,7 @@ function feedMessage(message: FramedMessage, state: DecodeState): boolean {
   return true;
 }
 
-/** What apache-arrow threw, as `CORRUPT` naming the message it was decoding. */
+/** What apache-arrow (or the direct reader, making data as it does) threw, as `CORRUPT` naming the message. */
 function failDecode(
   error: unknown,
   state: DecodeState,
@@ -212,7 +215,7 @@ function failDecode(
   if (from && from !== at) where += ` or a dictionary batch before it (from byte ${from.byteOffset})`;
   throw new DecodeError(
     'CORRUPT',
-    `${url} is corrupt in ${where}: apache-arrow could not decode it (${String((error as Error)?.message ?? error)})`,
+    `${url} is corrupt in ${where}: its Arrow data could not be decoded (${String((error as Error)?.message ?? error)})`,
     { url, batch, byteOffset: from?.byteOffset ?? 0 },
     { cause: error },
   );
