@@ -33,6 +33,7 @@ import { BufferRegion, FieldNode } from 'apache-arrow/ipc/metadata/message';
 import { VectorLoader } from 'apache-arrow/visitor/vectorloader';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { random as randomOf } from '../../scripts/datasets.js';
 import { checkBatch } from '../../src/core/columns/check-batch.js';
 import { type ColumnSlice, columnSlice, type PreparedBatch } from '../../src/core/columns/column-data.js';
 import { type ColumnPlan, planColumns } from '../../src/core/columns/type-plan.js';
@@ -46,18 +47,6 @@ import { chunked, tailOf, whole } from '../support/byte-sources.js';
 import { writeCompressed } from '../support/compressed-ipc.js';
 
 const URL = 'test://direct';
-
-/** A small deterministic generator, so that fast-check's seed decides every value. */
-function randomOf(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 /** Columns of every flat type the direct reader takes, with a struct and a list between them (not planned). */
 const FLAT_COLUMNS = ['i8', 'u16', 'i32', 'i64', 'u64', 'f16', 'f32', 'f64', 'bool', 'day', 'ts'] as const;
@@ -170,7 +159,7 @@ const ALL = [
 
 /** An IPC stream of batches of `sizes` rows with every column of `ALL`, all of one schema. */
 function streamOf(seed: number, sizes: readonly number[], nullRate: number): Uint8Array {
-  const random = randomOf(seed);
+  const random = randomOf(seed); // fast-check's seed decides every value
   let schema: Schema | null = null;
   const batches = sizes.map((rows) => {
     const children = ALL.map((name) => column(name, rows, random, nullRate)?.data[0] as Data);
