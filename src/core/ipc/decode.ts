@@ -70,95 +70,137 @@ export async function openBatchStream<B = never>(
   indexOf?: (message: FramedMessage) => number | undefined,
 ): Promise<BatchStream<B>> {
   registerCompressionCodecs();
-  const messages = framer[Symbol.asyncIterator]();
-  const state: DecodeState = {
-    url,
-    feed: new MessageFeed(),
-    rewrite: null,
-    current: null,
-    unread: [],
-    yielded: 0,
+  const decoder = new MessageDecoder<B>(framer, url, indexOf);
+  const { schema, layout } = await decoder.open();
+
+  async function* batches(): AsyncGenerator<DecodedBatch<B>> {
+    try {
+      for (let message = await decoder.pull(); message; message = await decoder.pull()) {
+        const readAt = performance.now();
+        const index = indexOf?.(message) ?? decoder.state.yielded;
+        const batch = decoder.batchOf(message, index, stream.direct);
+        if (batch === null) continue;
+        decoder.state.yielded++;
+        yield decodedBatch(message, batch, index, readAt);
+      }
+      decoder.decodeTrailingDictionaries();
+    } finally {
+      decoder.close();
+    }
+  }
+
+  const { rewrite } = decoder.state;
+  const stream: BatchStream<B> = {
+    schema,
+    layout,
+    unreadable: rewrite?.columns ?? [],
+    runEndEncoded: rewrite?.runEndEncoded ?? [],
+    batches: batches(),
+    direct: null,
+    get decodeMs() {
+      return decoder.decodeMs;
+    },
+    get fetchWaitMs() {
+      return decoder.fetchWaitMs;
+    },
   };
-  const timing = { decodeMs: 0, fetchWaitMs: 0 };
-  const pull = async (): Promise<FramedMessage | null> => {
+  return stream;
+}
+
+/**
+ * One source's framed messages, decoded in turn by apache-arrow's reader (or a direct reader), with the
+ * time spent waiting and decoding counted and what the decoding throws named as `CORRUPT`.
+ */
+class MessageDecoder<B> {
+  readonly state: DecodeState;
+  decodeMs = 0;
+  fetchWaitMs = 0;
+  readonly #messages: AsyncIterator<FramedMessage>;
+  readonly #indexOf?: (message: FramedMessage) => number | undefined;
+  #reader: Iterator<RecordBatch> | null = null;
+  /**
+   * Whether a direct reader may take record batches: apache-arrow keeps no state across those of a
+   * schema without dictionaries, read as is (see `BatchStream.direct`).
+   */
+  #mayDirect = false;
+
+  constructor(
+    framer: AsyncIterable<FramedMessage>,
+    url: string,
+    indexOf?: (message: FramedMessage) => number | undefined,
+  ) {
+    this.#messages = framer[Symbol.asyncIterator]();
+    this.#indexOf = indexOf;
+    this.state = { url, feed: new MessageFeed(), rewrite: null, current: null, unread: [], yielded: 0 };
+  }
+
+  /** Reads the schema from the first message; `NOT_ARROW` when there is none. */
+  async open(): Promise<{ schema: Schema; layout: SchemaLayout | null }> {
+    const { state } = this;
+    const first = await this.pull();
+    if (first) feedMessage(first, state);
+    const reader = first ? this.#decode(() => RecordBatchReader.from(state.feed).open()) : null;
+    state.unread = [];
+    const schema = reader?.schema as Schema | undefined;
+    if (!reader || !schema) {
+      const { url } = state;
+      throw new DecodeError('NOT_ARROW', `${url} holds no Arrow schema message`, { url, byteOffset: 0 });
+    }
+    this.#reader = reader[Symbol.iterator]();
+    this.#mayDirect = state.rewrite === null && schema.dictionaries.size === 0;
+    return { schema, layout: first?.header.layout ?? null };
+  }
+
+  /** The next framed message, or `null` after the last. */
+  async pull(): Promise<FramedMessage | null> {
     const started = performance.now();
-    const next = await messages.next();
-    timing.fetchWaitMs += performance.now() - started;
+    const next = await this.#messages.next();
+    this.fetchWaitMs += performance.now() - started;
     return next.done ? null : next.value;
-  };
-  const decode = <T>(step: () => T): T => {
+  }
+
+  /**
+   * The batch of `message` (record batch `index`): `direct`'s when it takes it, else apache-arrow's;
+   * `null` for any other message (a dictionary batch is decoded with the next record batch).
+   */
+  batchOf(message: FramedMessage, index: number, direct: DirectRead<B> | null): RecordBatch | B | null {
+    const { state } = this;
+    // A schema message after the first lays out the batches after it anew (apache-arrow's reader resets
+    // to it): those are apache-arrow's to read, and checked against the plans as its batches are.
+    if (message.header.kind === MessageKind.Schema) this.#mayDirect = false;
+    const isBatch = message.header.kind === MessageKind.RecordBatch;
+    if (isBatch && direct && this.#mayDirect) {
+      state.current = message;
+      const batch = this.#decode(() => direct(message, index));
+      if (batch !== null) return batch;
+    }
+    if (!feedMessage(message, state) || !isBatch) return null;
+    const next = this.#decode(() => (this.#reader as Iterator<RecordBatch>).next());
+    if (next.done) failDecode(new Error('the stream ended before the batch'), state, this.#indexOf);
+    state.unread = [];
+    return next.value as RecordBatch;
+  }
+
+  /** Decodes (and so checks) the dictionary batches after the last record batch. */
+  decodeTrailingDictionaries(): void {
+    if (this.state.feed.pending) this.#decode(() => this.#reader?.next());
+  }
+
+  close(): void {
+    this.#reader?.return?.();
+  }
+
+  /** Runs a decoding step, timed; what it throws becomes `CORRUPT` naming the message. */
+  #decode<T>(step: () => T): T {
     const started = performance.now();
     try {
       return step();
     } catch (error) {
-      return failDecode(error, state, indexOf);
+      return failDecode(error, this.state, this.#indexOf);
     } finally {
-      timing.decodeMs += performance.now() - started;
-    }
-  };
-
-  const first = await pull();
-  if (first) feedMessage(first, state);
-  const reader = first ? decode(() => RecordBatchReader.from(state.feed).open()) : null;
-  state.unread = [];
-  const schema = reader?.schema as Schema | undefined;
-  if (!reader || !schema) {
-    throw new DecodeError('NOT_ARROW', `${url} holds no Arrow schema message`, { url, byteOffset: 0 });
-  }
-  const iterator = reader[Symbol.iterator]();
-
-  // apache-arrow keeps no state across record batches of a schema without dictionaries, read as is: a
-  // direct reader may take them (see `BatchStream.direct`).
-  let mayDirect = state.rewrite === null && schema.dictionaries.size === 0;
-  /** The batch a direct reader makes of a record batch message; `null` when there is none or it declines. */
-  const readDirect = (message: FramedMessage, index: number): B | null => {
-    // A schema message after the first lays out the batches after it anew (apache-arrow's reader resets
-    // to it): those are apache-arrow's to read, and checked against the plans as its batches are.
-    if (message.header.kind === MessageKind.Schema) mayDirect = false;
-    const direct = mayDirect && message.header.kind === MessageKind.RecordBatch ? stream.direct : null;
-    if (!direct) return null;
-    state.current = message;
-    return decode(() => direct(message, index));
-  };
-
-  async function* batches(): AsyncGenerator<DecodedBatch<B>> {
-    try {
-      for (let message = await pull(); message; message = await pull()) {
-        const readAt = performance.now();
-        const index = indexOf?.(message) ?? state.yielded;
-        let batch: RecordBatch | B | null = readDirect(message, index);
-        if (batch === null) {
-          if (!feedMessage(message, state) || message.header.kind !== MessageKind.RecordBatch) continue;
-          const next = decode(() => iterator.next());
-          if (next.done) failDecode(new Error('the stream ended before the batch'), state, indexOf);
-          batch = next.value as RecordBatch;
-        }
-        state.unread = [];
-        state.yielded++;
-        yield decodedBatch(message, batch, index, readAt);
-      }
-      // Dictionary batches after the last record batch are decoded (and checked) all the same.
-      if (state.feed.pending) decode(() => iterator.next());
-    } finally {
-      iterator.return?.();
+      this.decodeMs += performance.now() - started;
     }
   }
-
-  const stream: BatchStream<B> = {
-    schema,
-    layout: first?.header.layout ?? null,
-    unreadable: state.rewrite?.columns ?? [],
-    runEndEncoded: state.rewrite?.runEndEncoded ?? [],
-    batches: batches(),
-    direct: null,
-    get decodeMs() {
-      return timing.decodeMs;
-    },
-    get fetchWaitMs() {
-      return timing.fetchWaitMs;
-    },
-  };
-  return stream;
 }
 
 /** `batch` as the stream yields it, with where its message lay and what holds its body. */
