@@ -70,7 +70,10 @@ export interface LoadProgress {
 export interface StageTimes {
   /** Waiting for bytes from the source. */
   fetchWaitMs: number;
-  /** apache-arrow decoding messages into batches (network wait excluded). */
+  /**
+   * Decoding messages into batches: apache-arrow's reader, or the loader's own for flat columns (network
+   * wait excluded).
+   */
   decodeMs: number;
   /** Writing column values (widened, split, encoded) into staging memory or `writeBuffer`. */
   encodeMs: number;

@@ -50,7 +50,7 @@ export interface BatchStream<B = never> {
    * without dictionaries, read as is (no column taken out or rewritten).
    */
   direct: DirectRead<B> | null;
-  /** Milliseconds apache-arrow spent decoding, waiting for bytes excluded. */
+  /** Milliseconds spent decoding (apache-arrow or the direct reader), waiting for bytes excluded. */
   readonly decodeMs: number;
   /** Milliseconds spent waiting for bytes from the source. */
   readonly fetchWaitMs: number;
@@ -60,8 +60,8 @@ export interface BatchStream<B = never> {
  * Decodes framed IPC messages with apache-arrow's synchronous stream reader, a message at a time: each
  * record batch is decoded as soon as its own message is framed, with no await between its bytes and its
  * batch. The framer has already checked every length, so apache-arrow only ever sees whole, in-bounds
- * messages; anything it still throws becomes a `CORRUPT` error naming the batch and byte offset.
- * `framer` is an `IpcFramer`, or its `schemaOnly()` for the schema alone; `indexOf` numbers record
+ * messages; anything it still throws becomes a `CORRUPT` error naming the batch and byte offset. A
+ * `direct` reader set on the stream may take record batches instead. `framer` is an `IpcFramer`, or its `schemaOnly()` for the schema alone; `indexOf` numbers record
  * batches when `framer` holds only some of the source's.
  */
 export async function openBatchStream<B = never>(

@@ -535,7 +535,7 @@ class Load {
     plans: readonly ColumnPlan[],
   ): Promise<void> {
     const { url } = this.#input;
-    // Decode workers check their batches; batches decoded here are checked here.
+    // Decode workers and the direct reader check their batches; apache-arrow's are checked here.
     const batches: AsyncIterable<QueuedBatch> = 'close' in stream ? stream.batches(plans) : stream.batches;
     for await (const decoded of batches) {
       if (!('slices' in decoded.batch)) {
