@@ -2,11 +2,12 @@
 // stream memory, as decode workers do during a load. A load's copy into mapped staging memory runs beside
 // its decode workers; this shows how much of the ring's speed that costs, apart from any decoding.
 // Each line is a ring (or a plain copy into ordinary memory) of the same bytes, with 0…n threads that
-// copy 64 MiB buffers in a loop meanwhile; lines rotate their order each repetition.
+// copy 64 MiB buffers in a loop meanwhile; lines change their order each repetition (`runOrder`).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PIECE_BYTES, ringLineTable, stagingCeiling } from './ceilings.js';
+import { orderFor } from './run-order.js';
 
 /** What the contention run needs from bench/node.ts. */
 export interface CopyContentionBench {
@@ -86,8 +87,7 @@ export async function runCopyContentionBench(bench: CopyContentionBench): Promis
   const ms = new Map(lines.map((line) => [line.name, [] as number[]]));
   await stagingCeiling(device, source, source.byteLength); // warm-up, not counted
   for (let rep = 0; rep < bench.reps; rep++) {
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[(i + rep) % lines.length] as (typeof lines)[number];
+    for (const line of orderFor(lines, rep)) {
       const run = line.gpu
         ? () => stagingCeiling(device, source, source.byteLength)
         : async () => plainCopy(source);

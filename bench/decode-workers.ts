@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type { LoaderService } from '../src/core/service/loader-service.js';
 import { stagingCeiling } from './ceilings.js';
+import { orderFor } from './run-order.js';
 
 /** What the decode-workers run needs from bench/node.ts. */
 export interface DecodeWorkersBench {
@@ -91,7 +92,7 @@ function variantName(variant: string): string {
   return `${count} decode worker(s)${READS_NAMES[(reads ?? 'default') as Reads]}`;
 }
 
-/** Runs every worker count and the ring ceiling `reps` times, rotating their order each repetition. */
+/** Runs every worker count and the ring ceiling `reps` times, in `runOrder`'s order each repetition. */
 export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<void> {
   const pooled = bench.counts.filter((n) => n > 1);
   const loaderReads = bench.workersReadBodies ? pooled.map((n) => `workers:${n}:loader-reads`) : [];
@@ -122,8 +123,7 @@ export async function runDecodeWorkersBench(bench: DecodeWorkersBench): Promise<
   console.log(`warm-up with ${most} decode workers: ${(await load(most)).toFixed(0)} ms`);
   const gc = gcClock();
   for (let rep = 0; rep < bench.reps; rep++) {
-    for (let i = 0; i < variants.length; i++) {
-      const variant = variants[(i + rep) % variants.length] as string;
+    for (const variant of orderFor(variants, rep)) {
       let ms: number;
       const loop = performance.eventLoopUtilization();
       const gcBefore = await gc.read();

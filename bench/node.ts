@@ -20,6 +20,7 @@ import { runDecodeWorkersBench } from './decode-workers.js';
 import { runQueryBench } from './queries.js';
 import { printReport, type Sample, summarizeInput } from './report.js';
 import { runRingReadsBench } from './ring-reads.js';
+import { orderFor } from './run-order.js';
 import type { RunResult, VariantId } from './variants.js';
 
 const { values: args } = parseArgs({
@@ -212,8 +213,7 @@ const source = variants.some((v) => v.startsWith('ceil:')) ? sourceBytes(gpuByte
 const samples: Sample[] = [];
 await mkdir(args.out, { recursive: true });
 for (let rep = 0; rep < reps; rep++) {
-  for (let i = 0; i < variants.length; i++) {
-    const variant = variants[(i + rep) % variants.length] as VariantId;
+  for (const variant of orderFor(variants, rep)) {
     const result = await run(variant);
     samples.push({
       rep,

@@ -48,6 +48,7 @@ import {
   toMarkdown,
   writeChart,
 } from './report.js';
+import { orderFor } from './run-order.js';
 import { heapTarget, type RunResult, VARIANTS, type VariantId } from './variants.js';
 
 const { values: args } = parseArgs({
@@ -104,9 +105,7 @@ try {
     const fileBytes = (await stat(join(BENCH_DATA_DIR, input.name))).size;
     const samples: Sample[] = [];
     for (let rep = 0; rep < reps; rep++) {
-      // Rotate the order every repetition so that no variant always runs first (or right after another).
-      const order = variants.map((_, i) => variants[(i + rep) % variants.length] as VariantId);
-      for (const variant of order) {
+      for (const variant of orderFor(variants, rep)) {
         samples.push({ rep, variant, ...(await runOnce(page, sampler, variant, input)) });
         process.stdout.write('.');
       }
