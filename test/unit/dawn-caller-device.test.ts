@@ -5,7 +5,11 @@ import { ArrowGpuError } from '../../src/core/errors.js';
 import { BufferTracker } from '../../src/core/gpu/buffer-tracker.js';
 import { GpuContext } from '../../src/core/gpu/device-context.js';
 import type { ScopedGpuError } from '../../src/core/gpu/error-scope.js';
-import { ChunkStager, MIN_STAGED_CHUNK_BYTES } from '../../src/core/gpu/remote/chunk-stager.js';
+import {
+  ChunkStager,
+  LARGE_LOAD_BYTES,
+  MIN_STAGED_CHUNK_BYTES,
+} from '../../src/core/gpu/remote/chunk-stager.js';
 import type { DeviceChannel, RemoteDeviceInfo } from '../../src/core/gpu/remote/device-channel.js';
 import { DeviceWriter } from '../../src/core/gpu/remote/device-writer.js';
 import { RemoteBuffer } from '../../src/core/gpu/remote/remote-buffer.js';
@@ -607,6 +611,36 @@ describe('DeviceWriter through the caller’s staging ring', () => {
       await ring.prepared();
       expect(stager.ready(false)).toBe(true);
       ring.destroy();
+    });
+  });
+
+  it('has a cold ring make its buffer as soon as loads made buffers for two full chunks, so their first chunk is staged', async () => {
+    await withDevice(async (device, probe) => {
+      const tracker = new BufferTracker(device);
+      const ring = new StagingRing(device, tracker);
+      const options = { ring, minStagedBytes: 64, slicer: new TaskSlicer(1000), stagingIdleMs: 20 };
+      const writer = new DeviceWriter(device, tracker, options);
+      const half = LARGE_LOAD_BYTES / 2;
+      expect(await writer.create({ id: 1, label: 'a', size: half, usage })).toBeNull();
+      await ring.prepared();
+      expect(ring.warm, 'buffers for one chunk: a small load, left to writeBuffer').toBe(false);
+      expect(await writer.create({ id: 2, label: 'b', size: half, usage })).toBeNull();
+      await ring.prepared();
+      expect(ring.warm, 'buffers for two chunks: the ring makes its buffer before any write').toBe(true);
+      const source = new Uint32Array(1024).map((_, i) => 5 * i + 1);
+      const { bytes, writes } = chunkOf(source, 0);
+      const writesBefore = probe.writes;
+      const first = await writer.write(bytes, writes, 4);
+      expect(first.error).toBeNull();
+      expect(await writer.done(4)).toBeNull();
+      expect(probe.writes - writesBefore, 'the first chunk staged: no writeBuffer').toBe(0);
+      expect(await columnWords(device, writer, 4096)).toEqual(source);
+      // Counted from the last load's end: the next small load leaves the trimmed ring cold again.
+      await writer.trimStaging();
+      expect(await writer.create({ id: 3, label: 'c', size: half, usage })).toBeNull();
+      await ring.prepared();
+      expect(ring.warm, 'a new count once no load writes').toBe(false);
+      await release(writer);
     });
   });
 

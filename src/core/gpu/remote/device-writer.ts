@@ -94,6 +94,8 @@ export class DeviceWriter implements DeviceChannel {
   #closed = false;
   #chain: Promise<unknown> = Promise.resolve();
   #releaseScheduled = false;
+  /** Bytes of buffers made since no load was writing: those of the loads starting or under way. */
+  #madeBytes = 0;
   /**
    * Why nothing is made or written from now on (the device was lost, or the worker whose loads these
    * are is gone): calls still queued, or arriving late, then make nothing that no one would destroy.
@@ -143,6 +145,7 @@ export class DeviceWriter implements DeviceChannel {
       this.#buffers.set(id, buffer);
       const failure = await error;
       if (failure) this.#drop(id);
+      else this.#stager?.expect((this.#madeBytes += size));
       return failure;
     });
   }
@@ -188,7 +191,10 @@ export class DeviceWriter implements DeviceChannel {
         this.#sessions.delete(session);
         // A buffer made for this load and never used (it ended, or failed, first) goes with it.
         await this.#stager?.ring.discardPrepared();
-        if (this.#sessions.size === 0) this.#trimLater();
+        if (this.#sessions.size === 0) {
+          this.#madeBytes = 0;
+          this.#trimLater();
+        }
       }
       return own ? settle(own) : null;
     });
