@@ -144,9 +144,13 @@ export class DeviceWriter implements DeviceChannel {
       this.#tracker.adopt(buffer, size);
       this.#buffers.set(id, buffer);
       const failure = await error;
-      if (failure) this.#drop(id);
-      else this.#stager?.expect((this.#madeBytes += size));
-      return failure;
+      if (failure) {
+        this.#drop(id);
+        return failure;
+      }
+      this.#madeBytes += size;
+      this.#stager?.expect(this.#madeBytes);
+      return null;
     });
   }
 
