@@ -184,7 +184,9 @@ async function profileInput(
   input: BenchInput,
 ): Promise<string[]> {
   const out: string[] = [];
-  for (const variant of variants.filter((v) => heapTarget(v) === 'loader-worker')) {
+  // The page's own loaders: every thread is profiled, so the page's device's loader is too.
+  const profiled = (v: VariantId) => heapTarget(v) === 'loader-worker' || v === 'ours:device';
+  for (const variant of variants.filter(profiled)) {
     const url = `/bench-data/${input.name}`;
     const { result, summaries } = await profileDuring(
       sampler,

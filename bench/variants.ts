@@ -57,6 +57,8 @@ export function heapTarget(variant: VariantId): 'loader-worker' | 'bench-worker'
   // A new loader's worker, or a second loader's (the sampler follows the first loader's worker).
   if (variant === 'ours:cold' || variant === 'ours:cold-one-decoder') return null;
   if (variant === 'ours:read-worker' || variant === 'ours:no-read-worker') return null;
+  // The page's device has a loader of its own, whose worker the sampler cannot tell from the first.
+  if (variant === 'ours:device') return null;
   if (variant.startsWith('ours:')) return 'loader-worker';
   if (variant === 'naive:main' || variant === 'naive:flechette') return 'page';
   return 'bench-worker';
