@@ -51,9 +51,11 @@ export async function profileDuring<T>(
   const result = await work();
   const summaries: ProfileSummary[] = [];
   for (const thread of threads) {
-    const { profile } = (await thread.send('Profiler.stop')) as { profile: CpuProfile };
+    // A worker that ended during the run (a decode worker let go, say) answers nothing: it is left out.
+    const stopped = (await thread.send('Profiler.stop')) as { profile: CpuProfile } | undefined;
+    if (!stopped) continue;
     await thread.send('Profiler.disable');
-    summaries.push(summarize(profile, thread.name, topCount));
+    summaries.push(summarize(stopped.profile, thread.name, topCount));
   }
   return { result, summaries };
 }
