@@ -162,7 +162,10 @@ export interface Loader {
   adapterInfo(): Promise<AdapterSummary>;
   /** GPU buffers alive on the loader's device, the worker's or the caller's (tables, staging buffers). */
   memory(): Promise<MemoryInfo>;
-  /** Releases the staging buffers now; they are released anyway about a second after the last load. */
+  /**
+   * Releases the staging buffers now (and, on the caller's device, the worker's transfer buffers); they
+   * are released anyway about a second after the last load.
+   */
   trim(): Promise<void>;
   /** Destroys every buffer and terminates the worker. */
   close(): Promise<void>;

@@ -13,6 +13,7 @@ import {
 import type { DeviceChannel, RemoteDeviceInfo } from '../../src/core/gpu/remote/device-channel.js';
 import { DeviceWriter } from '../../src/core/gpu/remote/device-writer.js';
 import { RemoteBuffer } from '../../src/core/gpu/remote/remote-buffer.js';
+import type { RemoteDevice } from '../../src/core/gpu/remote/remote-device.js';
 import { RemoteGpu } from '../../src/core/gpu/remote/remote-gpu.js';
 import { RemoteErrorScopes } from '../../src/core/gpu/remote/remote-scopes.js';
 import { RemoteTransport } from '../../src/core/gpu/remote/remote-transport.js';
@@ -122,6 +123,41 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
       });
     });
   }
+
+  it('fills a load’s chunks with those of the loads before it, until the loader lets them go', async () => {
+    const bytes = encodeDataset(SPEC);
+    await withDevice(async (device) => {
+      const tables = new CallerTables(device);
+      const { channel } = loopback(tables);
+      const worker = await remoteContext(channel, device);
+      const remote = worker.device as unknown as RemoteDevice;
+      const transports: RemoteTransport[] = [];
+      const transport = remote.transport.bind(remote);
+      remote.transport = () => {
+        transports.push(transport());
+        return transports.at(-1) as RemoteTransport;
+      };
+      const load = async () => {
+        const table = await runPipeline({
+          ...{ gpu: worker, source: streamed(bytes, 4096), url: 'test://byod', bytesTotal: bytes.byteLength },
+          ...{ columns: NAMES, upload: 'staging' },
+        });
+        const loaded = tables.loaded(tables.add(remoteTableSpec(table)).tableId);
+        const images = await readColumns(device, tables.context.tracker, loaded.numRows, loaded.columns);
+        expectSameColumns(images, expectedColumns([...batchesOf(SPEC)], NAMES));
+        return transports.at(-1) as RemoteTransport;
+      };
+      const first = await load();
+      expect(first.chunksMade, 'the first load makes its chunks').toBeGreaterThan(0);
+      expect(remote.chunks.size, 'and leaves them to the next').toBe(first.chunksMade);
+      expect((await load()).chunksMade, 'the second load makes none').toBe(0);
+      expect(remote.chunks.size).toBeLessThanOrEqual(2);
+      worker.trim();
+      expect(remote.chunks.size, 'an idle loader keeps none').toBe(0);
+      expect((await load()).chunksMade, 'the next load makes them again').toBeGreaterThan(0);
+      tables.close();
+    });
+  });
 
   for (const fault of ['creating a buffer', 'writing a chunk'] as const) {
     it(`a validation error ${fault} on the caller’s device fails the load with GPU_VALIDATION and leaves no buffer`, async () => {

@@ -22,6 +22,8 @@ export class GpuContext {
   lastUncapturedError: string | null = null;
   /** How loads upload when the device lives on another thread (a `RemoteDevice`); absent otherwise. */
   readonly transport: (() => UploadTransport) | undefined;
+  /** The device on another thread, when it is one. */
+  readonly #remote: RemoteDevice | null;
   /** Whether `destroy` destroys the device too (not a device the caller owns). */
   readonly #owned: boolean;
 
@@ -34,6 +36,7 @@ export class GpuContext {
     this.device = device;
     this.#owned = owned;
     const remote = device as unknown;
+    this.#remote = remote instanceof RemoteDevice ? remote : null;
     this.transport = remote instanceof RemoteDevice ? () => remote.transport() : undefined;
     this.summary = summary;
     // A device on another thread releases its own destroyed buffers (its writer does).
@@ -45,6 +48,15 @@ export class GpuContext {
       this.uncapturedErrors++;
       this.lastUncapturedError = (event as GPUUncapturedErrorEvent).error.message;
     });
+  }
+
+  /**
+   * Lets go of what loads keep between them (an idle loader then holds only its tables): the staging
+   * ring's free buffers, or the chunks kept for a device on another thread.
+   */
+  trim(): void {
+    this.ring.trim();
+    this.#remote?.chunks.clear();
   }
 
   /**

@@ -76,7 +76,7 @@ export class DeviceManager {
     const context = await this.opened();
     await context?.ring.prepared(); // a buffer made for a load that ended first is released too
     if (this.#activeLoads > 0 || !context) return;
-    context.ring.trim();
+    context.trim();
     context.tracker.releaseDestroyed();
   }
 

@@ -1,7 +1,9 @@
+import { MAX_IN_FLIGHT } from '../upload/transport.js';
+import { ChunkPool } from './chunk-pool.js';
 import type { DeviceChannel, RemoteDeviceInfo } from './device-channel.js';
 import { RemoteBuffer, remoteIdOf } from './remote-buffer.js';
 import { RemoteErrorScopes } from './remote-scopes.js';
-import { RemoteTransport } from './remote-transport.js';
+import { REMOTE_CHUNK_BYTES, RemoteTransport } from './remote-transport.js';
 
 /** The part of `GPUQueue` a load uses, forwarded to the caller's device. */
 class RemoteQueue {
@@ -52,6 +54,8 @@ export class RemoteDevice {
   readonly lost: Promise<GPUDeviceLostInfo>;
   readonly #channel: DeviceChannel;
   readonly #scopes = new RemoteErrorScopes();
+  /** Chunks kept between loads (see `ChunkPool`), let go with the staging buffers of an idle loader. */
+  readonly chunks = new ChunkPool(REMOTE_CHUNK_BYTES, MAX_IN_FLIGHT);
   #nextId = 1;
   #nextSession = 1;
 
@@ -84,7 +88,8 @@ export class RemoteDevice {
 
   /** A transport that fills chunks here and has them written on the caller's thread. */
   transport(): RemoteTransport {
-    return new RemoteTransport(this.#channel, this.#nextSession++);
+    const session = this.#nextSession++;
+    return new RemoteTransport(this.#channel, session, REMOTE_CHUNK_BYTES, MAX_IN_FLIGHT, this.chunks);
   }
 
   /** Takes an `uncapturederror` listener: it hears of the errors no scope caught. */

@@ -1,5 +1,6 @@
 import { gpuFailure, type ScopedGpuError } from '../error-scope.js';
 import { type Fill, MAX_IN_FLIGHT, type UploadTransport } from '../upload/transport.js';
+import type { ChunkPool } from './chunk-pool.js';
 import type { DeviceChannel, RemoteWrite, WrittenChunk } from './device-channel.js';
 import { remoteIdOf } from './remote-buffer.js';
 
@@ -32,20 +33,31 @@ export class RemoteTransport implements UploadTransport {
   #pendingBytes = 0;
   #maxInFlight = 0;
   #waitMs = 0;
+  /** Where chunks come from before new ones are made, and go once the load no longer needs them. */
+  readonly #pool: ChunkPool | null;
+  /** The load finished or was released: chunks coming back go to the pool. */
+  #ended = false;
+  /** Chunks made new (not taken from the pool). */
+  chunksMade = 0;
 
   readonly #session: number;
 
-  /** `session` names this transport's writes (one load's), so that their errors are told to it alone. */
+  /**
+   * `session` names this transport's writes (one load's), so that their errors are told to it alone;
+   * `pool` holds chunks between loads.
+   */
   constructor(
     channel: DeviceChannel,
     session: number,
     chunkBytes = REMOTE_CHUNK_BYTES,
     slots = MAX_IN_FLIGHT,
+    pool: ChunkPool | null = null,
   ) {
     this.#channel = channel;
     this.#session = session;
     this.maxChunkBytes = chunkBytes;
     this.#slots = slots;
+    this.#pool = pool?.chunkBytes === chunkBytes ? pool : null;
   }
 
   get pendingBytes(): number {
@@ -109,6 +121,7 @@ export class RemoteTransport implements UploadTransport {
     this.flush();
     const started = performance.now();
     await Promise.all(this.#posted);
+    this.#end();
     const error = await this.#channel.done(this.#session);
     this.#failure ??= error;
     this.#waitMs += performance.now() - started;
@@ -128,6 +141,7 @@ export class RemoteTransport implements UploadTransport {
   /** Drops the chunk being filled; posted ones come back to a transport no one uses. */
   release(): void {
     this.#open = null;
+    this.#end();
     void this.#channel.done(this.#session).catch(() => {}); // forgets the load's writes there
   }
 
@@ -141,13 +155,23 @@ export class RemoteTransport implements UploadTransport {
     const free = this.#free.pop();
     if (free) return free;
     this.#made++;
+    const kept = this.#pool?.take();
+    if (kept) return kept;
+    this.chunksMade++;
     return new ArrayBuffer(this.maxChunkBytes);
   }
 
   #returned({ bytes, error }: WrittenChunk): void {
     if (error) this.#failure ??= error;
-    if (bytes.byteLength === this.maxChunkBytes) this.#free.push(bytes);
+    if (this.#ended) this.#pool?.give(bytes);
+    else if (bytes.byteLength === this.maxChunkBytes) this.#free.push(bytes);
     else this.#made--; // detached or foreign: make another when needed
+  }
+
+  /** The load needs no more chunks: those free now, and those still coming back, go to the pool. */
+  #end(): void {
+    this.#ended = true;
+    for (const bytes of this.#free.splice(0)) this.#pool?.give(bytes);
   }
 
   #room(byteLength: number): OpenChunk {
