@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ChunkPool } from '../../src/core/gpu/remote/chunk-pool.js';
 
 describe('ChunkPool', () => {
-  it('keeps at most `max` whole chunks and hands back the last one kept first', () => {
+  it('keeps at most `max` whole chunks, none between a clear and the next take, and hands back the last one kept first', () => {
     const step = fc.oneof(
       fc.record({ give: fc.constantFrom(64, 64, 64, 32, 0) }),
       fc.constant({ take: true as const }),
@@ -13,17 +13,21 @@ describe('ChunkPool', () => {
       fc.property(fc.integer({ min: 0, max: 3 }), fc.array(step, { maxLength: 40 }), (max, steps) => {
         const pool = new ChunkPool(64, max);
         const model: ArrayBuffer[] = [];
+        let keeping = true;
         for (const s of steps) {
           if ('give' in s) {
             const buffer = new ArrayBuffer(s.give);
             pool.give(buffer);
-            // Only whole chunks, and only while there is room: a detached buffer has no bytes.
-            if (s.give === 64 && model.length < max) model.push(buffer);
+            // Only whole chunks, only while there is room (a detached buffer has no bytes), and none
+            // from a cleared pool until a load takes again.
+            if (keeping && s.give === 64 && model.length < max) model.push(buffer);
           } else if ('take' in s) {
+            keeping = true;
             expect(pool.take()).toBe(model.pop());
           } else {
             pool.clear();
             model.length = 0;
+            keeping = false;
           }
           expect(pool.size).toBe(model.length);
           expect(pool.size).toBeLessThanOrEqual(max);

@@ -77,10 +77,12 @@ export class ChunkStager {
    * Has a cold ring make its buffer now, in the background: loads just made buffers of `madeBytes` in
    * all, and once that passes `LARGE_LOAD_BYTES` their chunks are many. The buffer is then ready by the
    * first chunk instead of the third (the first two went by `writeBuffer`: 16 MiB at about a quarter of
-   * the staging speed, Chromium on an H100 host).
+   * the staging speed, Chromium on an H100 host). Whether it asked for one.
    */
-  expect(madeBytes: number): void {
-    if (madeBytes >= LARGE_LOAD_BYTES && !this.ring.warm) this.ring.prepare();
+  expect(madeBytes: number): boolean {
+    if (madeBytes < LARGE_LOAD_BYTES || this.ring.warm) return false;
+    this.ring.prepare();
+    return true;
   }
 
   /**

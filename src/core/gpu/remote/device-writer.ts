@@ -149,7 +149,7 @@ export class DeviceWriter implements DeviceChannel {
         return failure;
       }
       this.#madeBytes += size;
-      this.#stager?.expect(this.#madeBytes);
+      if (this.#stager?.expect(this.#madeBytes)) this.#trimLater();
       return null;
     });
   }
@@ -220,7 +220,11 @@ export class DeviceWriter implements DeviceChannel {
     });
   }
 
-  /** Trims the staging ring once no load has written for `stagingIdleMs`. */
+  /**
+   * Trims the staging ring once no load has written for `stagingIdleMs`: after the last load's end, and
+   * after a buffer made ahead (a load that never writes, or buffers made as a failed load is undone,
+   * leaves it to this).
+   */
   #trimLater(): void {
     clearTimeout(this.#trimTimer);
     if (!this.#stager || this.#closed || this.#stopped !== null) return;
