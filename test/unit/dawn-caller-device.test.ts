@@ -196,7 +196,7 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
       const released = new RemoteTransport(channel, 1, 256, 2, pool);
       await fill(released)();
       released.release();
-      held.splice(0).forEach((answer) => answer());
+      for (const answer of held.splice(0)) answer();
       await settle();
       expect(pool.size, 'a chunk posted when its load was released comes back to the pool').toBe(1);
 
@@ -205,7 +205,7 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
       expect(before.chunksMade, 'taken from the pool').toBe(0);
       before.release();
       pool.clear(); // the loader let go while that chunk was still posted
-      held.splice(0).forEach((answer) => answer());
+      for (const answer of held.splice(0)) answer();
       await settle();
       expect(pool.size, 'not kept once let go').toBe(0);
       tables.close();
