@@ -139,6 +139,33 @@ describe('LoaderService on Dawn: decode workers by default only for record batch
     return { service, spawned: () => spawned };
   }
 
+  it('init loads its warm-up tables, the one of about 2 MiB included, and leaves no buffer on the device', async () => {
+    const { service } = serviceOf(new Map());
+    try {
+      await service.init({ upload: 'staging' });
+      const context = await service.devices.current();
+      const made: { size: number; usage: number }[] = [];
+      const probe = new DeviceProbe(context.device);
+      const create = context.device.createBuffer.bind(context.device);
+      context.device.createBuffer = (descriptor) => {
+        made.push({ size: descriptor.size, usage: descriptor.usage });
+        return create(descriptor);
+      };
+      // Again on a device already open: the buffers the warm-up loads make, seen from here.
+      await service.init({ upload: 'staging' });
+      const columns = made.filter((b) => b.usage & GPUBufferUsage.STORAGE && b.size === (1 << 17) * 4);
+      expect(columns.length, 'the 2 MiB table’s four columns of 2^17 words').toBe(4);
+      const staging = made.filter((b) => b.usage & GPUBufferUsage.MAP_WRITE);
+      expect(Math.max(...staging.map((b) => b.size)), 'a staging buffer its batch fits in').toBeGreaterThan(
+        2 << 20,
+      );
+      expect(context.tracker.count, 'every buffer of the warm-up gone, staging included').toBe(0);
+      expect(probe.live().map((b) => b.label)).toEqual([]);
+    } finally {
+      await service.close();
+    }
+  });
+
   it('init starts the default decode workers (a warm-up load through them); none with fewer than 2', async () => {
     const bytes = new Map([['test://large', encodeDataset(large)]]);
     const two = serviceOf(bytes);

@@ -1,3 +1,4 @@
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { openBatchStream } from './decode.js';
 import { IpcFramer } from './framer.js';
 
@@ -30,4 +31,22 @@ export async function warmUpDecoder(): Promise<number> {
   let rows = 0;
   for await (const decoded of stream.batches) rows += decoded.batch.numRows;
   return rows;
+}
+
+/** Rows of the warm-up table of `warmUpTableBytes`: about 2.25 MiB of record batch body. */
+const WARM_UP_TABLE_ROWS = 1 << 17;
+
+/**
+ * A stream of one record batch of about 2.25 MiB (Float32, Float64, Int32 and Uint16 columns of zeros),
+ * as large as a small file dashboards load: a new loader loads it once, from memory, before its first
+ * load (see `LoaderService`).
+ */
+export function warmUpTableBytes(rows = WARM_UP_TABLE_ROWS): Uint8Array {
+  const zeros = {
+    f32: new Float32Array(rows),
+    f64: new Float64Array(rows),
+    i32: new Int32Array(rows),
+    u16: new Uint16Array(rows),
+  };
+  return tableToIPC(tableFromArrays(zeros), 'stream');
 }

@@ -33,7 +33,7 @@ import { ArgumentError, asArrowGpuError, loadAborted } from '../errors.js';
 import type { GpuContext } from '../gpu/device-context.js';
 import type { DeviceChannel } from '../gpu/remote/device-channel.js';
 import { RemoteGpu } from '../gpu/remote/remote-gpu.js';
-import { warmUpBytes, warmUpDataUrl, warmUpDecoder } from '../ipc/warm-up.js';
+import { warmUpBytes, warmUpDataUrl, warmUpDecoder, warmUpTableBytes } from '../ipc/warm-up.js';
 import { inspectSchema } from '../pipeline/inspect.js';
 import { type LoadedTable, openPipeline, type PipelineInput, runPipeline } from '../pipeline/load.js';
 import { DecodePool } from '../pipeline/pool/decode-pool.js';
@@ -134,7 +134,9 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
    * against 60–66 ms without). Then an `open` of the same table, whose lone batch goes by `writeBuffer`
    * and is published as it lands: a new loader's first live batch otherwise took 6–7 ms from its last byte
    * to the GPU against about 1 ms for the next loads' (Chromium, H100), 2 of them compiling that path and
-   * the rest the device's first `writeBuffer`. Its staging buffer goes too: an idle loader holds no GPU
+   * the rest the device's first `writeBuffer`. Last, a table of about 2 MiB from memory: a new loader's
+   * first small file (1.6 MB) otherwise waited for its bytes 8–9 ms against 4–6 (Chromium, SwiftShader;
+   * one of 657 KB before it did not help). Its staging buffer goes too: an idle loader holds no GPU
    * memory. Not on a caller's device: nothing is made there before the caller's first load.
    */
   async #warmUpLoad(): Promise<void> {
@@ -143,14 +145,18 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     const pooled = this.#decodePool && this.#decodeWorkers >= 2 ? [this.#decodeWorkers] : [];
     await Promise.all([0, ...pooled].map((decodeWorkers, i) => this.#warmUpOnce(i, decodeWorkers)));
     await this.#warmUpOnce(2, 0, true);
+    await this.#warmUpOnce(3, 0, false, warmUpTableBytes());
     await this.devices.trim();
   }
 
-  /** One warm-up load (`n`: which) on `decodeWorkers` (0: this thread), through `open` if `opened`. */
-  async #warmUpOnce(n: number, decodeWorkers: number, opened = false): Promise<void> {
+  /**
+   * One warm-up load (`n`: which) on `decodeWorkers` (0: this thread), through `open` if `opened`, of
+   * `bytes`, or else of the one-row warm-up stream.
+   */
+  async #warmUpOnce(n: number, decodeWorkers: number, opened = false, bytes?: Uint8Array): Promise<void> {
     // In a browser the load fetches a `data:` URL, so that fetching and streaming are compiled too.
-    const inBrowser = typeof (globalThis as { location?: unknown }).location !== 'undefined';
-    const source = inBrowser ? undefined : { kind: 'bytes' as const, bytes: warmUpBytes() };
+    const inBrowser = typeof (globalThis as { location?: unknown }).location !== 'undefined' && !bytes;
+    const source = inBrowser ? undefined : { kind: 'bytes' as const, bytes: bytes ?? warmUpBytes() };
     const url = inBrowser ? warmUpDataUrl() : 'warm-up';
     const request = { loadId: WARM_UP_LOAD_ID - n, url, source, upload: this.#upload, decodeWorkers };
     // Only a head start: a page whose policy refuses `data:` fetches, say, still gets its loader.
