@@ -35,9 +35,9 @@ export class GpuContext {
   ) {
     this.device = device;
     this.#owned = owned;
-    const remote = device as unknown;
-    this.#remote = remote instanceof RemoteDevice ? remote : null;
-    this.transport = remote instanceof RemoteDevice ? () => remote.transport() : undefined;
+    const remote = (device as unknown) instanceof RemoteDevice ? (device as unknown as RemoteDevice) : null;
+    this.#remote = remote;
+    this.transport = remote ? () => remote.transport() : undefined;
     this.summary = summary;
     // A device on another thread releases its own destroyed buffers (its writer does).
     this.tracker = new BufferTracker(device, maxBufferBytes, this.transport === undefined);

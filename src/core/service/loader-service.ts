@@ -154,10 +154,12 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
    * `bytes`, or else of the one-row warm-up stream.
    */
   async #warmUpOnce(n: number, decodeWorkers: number, opened = false, bytes?: Uint8Array): Promise<void> {
-    // In a browser the load fetches a `data:` URL, so that fetching and streaming are compiled too.
-    const inBrowser = typeof (globalThis as { location?: unknown }).location !== 'undefined' && !bytes;
-    const source = inBrowser ? undefined : { kind: 'bytes' as const, bytes: bytes ?? warmUpBytes() };
-    const url = inBrowser ? warmUpDataUrl() : 'warm-up';
+    // In a browser the one-row stream is fetched from a `data:` URL, so that fetching and streaming are
+    // compiled too.
+    const inBrowser = typeof (globalThis as { location?: unknown }).location !== 'undefined';
+    const fetched = inBrowser && !bytes;
+    const source = fetched ? undefined : { kind: 'bytes' as const, bytes: bytes ?? warmUpBytes() };
+    const url = fetched ? warmUpDataUrl() : 'warm-up';
     const request = { loadId: WARM_UP_LOAD_ID - n, url, source, upload: this.#upload, decodeWorkers };
     // Only a head start: a page whose policy refuses `data:` fetches, say, still gets its loader.
     const loaded = opened ? this.#openedAndLoaded(request) : this.load(request);
