@@ -17,6 +17,8 @@ export interface LiveRun {
   lastByteToGpuMs: number[];
   /** The batch of each `lastByteToGpuMs` figure. */
   lastByteBatches: number[];
+  /** Of each `lastByteToGpuMs` figure, the time from the copy's submission to the GPU's report (`msOnGpu`). */
+  onGpuMs: number[];
 }
 
 /** Wall-clock milliseconds, comparable with the server's `performance.timeOrigin + now()`. */
@@ -36,6 +38,7 @@ export async function liveRun(
   const landed = new Map<number, number>();
   const lastByteToGpuMs: number[] = [];
   const lastByteBatches: number[] = [];
+  const onGpuMs: number[] = [];
   const t0 = performance.now();
   let firstDataMs = -1;
   const land = (batch: number) => {
@@ -46,11 +49,12 @@ export async function liveRun(
   let table: Lib.GpuTable;
   if (typeof loader.open === 'function') {
     table = await loader.open(url, {
-      onBatch: ({ batch, msFromLastByte }) => {
+      onBatch: ({ batch, msFromLastByte, msOnGpu }) => {
         land(batch);
         if (typeof msFromLastByte !== 'number') return;
         lastByteToGpuMs.push(msFromLastByte);
         lastByteBatches.push(batch);
+        onGpuMs.push(typeof msOnGpu === 'number' ? msOnGpu : Number.NaN);
       },
     });
     await table.done;
@@ -66,5 +70,5 @@ export async function liveRun(
   const batchMs = [...landed].map(([batch, at]) => at - (log.sent[batch + 1] as number));
   const msToFirstBatch = table.stats.msToFirstBatch;
   await table.destroy();
-  return { firstDataMs, msToFirstBatch, batchMs, lastByteToGpuMs, lastByteBatches };
+  return { firstDataMs, msToFirstBatch, batchMs, lastByteToGpuMs, lastByteBatches, onGpuMs };
 }

@@ -47,6 +47,8 @@ export interface LiveReport {
    * (copy done, published), over every batch of every run; `null` for a build without the figure.
    */
   lastByteToGpuMs: BatchSpread | null;
+  /** Of those, the copy submitted → the GPU's report that it is done, over the same batches. */
+  onGpuMs: BatchSpread | null;
   /** The slowest of those batches: which load (a new loader's first, or its second) and which batch. */
   slowest: SlowBatch[];
   /** First rows visible on the page, from the call. */
@@ -58,14 +60,21 @@ export interface LiveReport {
 /** One batch's last byte → on the GPU, with where it was. */
 export interface SlowBatch {
   ms: number;
+  /** Of `ms`, the copy submitted → done on the GPU (NaN for a build without the figure). */
+  onGpuMs: number;
   load: 'cold' | 'warm';
   batch: number;
 }
 
 /** The `n` slowest batches, last byte → on the GPU, over the runs. */
-function slowestOf(runs: { load: 'cold' | 'warm'; run: LiveRun }[], n = 5): SlowBatch[] {
+function slowestOf(runs: { load: 'cold' | 'warm'; run: LiveRun }[], n = 8): SlowBatch[] {
   const all = runs.flatMap(({ load, run }) =>
-    run.lastByteToGpuMs.map((ms, i) => ({ ms, load, batch: run.lastByteBatches?.[i] ?? -1 })),
+    run.lastByteToGpuMs.map((ms, i) => ({
+      ms,
+      onGpuMs: run.onGpuMs?.[i] ?? Number.NaN,
+      load,
+      batch: run.lastByteBatches?.[i] ?? -1,
+    })),
   );
   return all.sort((a, b) => b.ms - a.ms).slice(0, n);
 }
@@ -108,6 +117,7 @@ export async function runLive(page: Page, input: BenchInput, reps: number): Prom
     reps,
     batchMs: spread(runs.flatMap((r) => r.batchMs)),
     lastByteToGpuMs: spread(runs.flatMap((r) => r.lastByteToGpuMs)),
+    onGpuMs: spread(runs.flatMap((r) => r.onGpuMs ?? []).filter(Number.isFinite)),
     slowest: slowestOf([
       ...cold.map((run) => ({ load: 'cold' as const, run })),
       ...warm.map((run) => ({ load: 'warm' as const, run })),
@@ -129,6 +139,11 @@ const fmt = (s: Summary | null) =>
 const spreadCells = (b: BatchSpread | null) =>
   b ? `${b.median.toFixed(1)} (${b.min.toFixed(1)}–${b.max.toFixed(1)}) | ${b.p95.toFixed(1)}` : '– | –';
 
+const slowCell = (s: SlowBatch) =>
+  `${s.ms.toFixed(1)} ms (batch ${s.batch}, ${s.load}${
+    Number.isFinite(s.onGpuMs) ? `; ${s.onGpuMs.toFixed(1)} of it on the GPU` : ''
+  })`;
+
 /** The live line as Markdown (also printed). */
 export function liveMarkdown(r: LiveReport): string {
   const b = r.batchMs;
@@ -141,13 +156,12 @@ export function liveMarkdown(r: LiveReport): string {
     '| --- | --- | --- |',
     `| a batch handed to the server's socket → its \`onBatch\` on the page (${b?.n ?? 0} batches) | ${spreadCells(b)} |`,
     `| the last byte of a batch's message read by the loader → the batch on the GPU, in the worker (${g?.n ?? 0} batches) | ${spreadCells(g)} |`,
+    `| of which: its copy submitted → the GPU's report that it is done | ${spreadCells(r.onGpuMs ?? null)} |`,
     `| \`open\` → first \`onBatch\`, cold loader | ${fmt(r.firstDataMs.cold)} | |`,
     `| \`open\` → first \`onBatch\`, warm loader | ${fmt(r.firstDataMs.warm)} | |`,
     `| \`stats.msToFirstBatch\` (worker), cold / warm | ${fmt(r.msToFirstBatch.cold)} / ${fmt(r.msToFirstBatch.warm)} | |`,
     '',
-    `The slowest batches, last byte → on the GPU: ${
-      (r.slowest ?? []).map((s) => `${s.ms.toFixed(1)} ms (batch ${s.batch}, ${s.load})`).join(', ') || '–'
-    }.`,
+    `The slowest batches, last byte → on the GPU: ${(r.slowest ?? []).map(slowCell).join(', ') || '–'}.`,
     '',
   ].join('\n');
 }

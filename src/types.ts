@@ -161,6 +161,11 @@ export interface BatchLanded {
    * to its rows on the GPU (the copy that wrote them done); the time to reach the page is not included.
    */
   msFromLastByte: number;
+  /**
+   * Of `msFromLastByte`, the milliseconds from the copy's submission to the GPU to the worker hearing
+   * that it is done: the rest is the worker's reading, decoding and writing.
+   */
+  msOnGpu: number;
 }
 
 /** Rows `[rowOffset, rowOffset + rows)` of a column, in one GPU buffer of `byteLength` bytes. */

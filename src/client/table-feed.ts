@@ -58,8 +58,8 @@ export class TableFeed {
     (this.#apply as (update: TableUpdateMessage) => void)(update);
     for (const landed of update.batches) {
       try {
-        const { batch, rows, msFromLastByte } = landed;
-        this.#onBatch?.({ batch, rows, msFromLastByte });
+        const { batch, rows, msFromLastByte, msOnGpu } = landed;
+        this.#onBatch?.({ batch, rows, msFromLastByte, msOnGpu });
       } catch (error) {
         // The page's callback failing is the page's error: reported as uncaught, the feed goes on.
         queueMicrotask(() => {

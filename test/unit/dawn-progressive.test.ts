@@ -212,10 +212,13 @@ describe('a table being loaded, on Dawn', () => {
           // Each batch's time from its last byte read to its rows published lies within what the test
           // saw from outside: its bytes were not handed out before their release, and it was heard after.
           log.updates.forEach((u, i) => {
-            for (const { batch, msFromLastByte } of u.batches) {
+            for (const { batch, msFromLastByte, msOnGpu } of u.batches) {
               const outside = (log.heardAt[i] as number) - (releasedAt[batch] as number);
               expect(msFromLastByte, `batch ${batch}`).toBeGreaterThanOrEqual(0);
               expect(msFromLastByte, `batch ${batch}`).toBeLessThanOrEqual(outside);
+              // The GPU's share is part of it: its write was submitted after its last byte was read.
+              expect(msOnGpu, `batch ${batch}`).toBeGreaterThanOrEqual(0);
+              expect(msOnGpu, `batch ${batch}`).toBeLessThanOrEqual(msFromLastByte);
             }
           });
           expect(table.columns[0]?.values.length, 'chunks of x').toBeGreaterThan(1);

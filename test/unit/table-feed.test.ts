@@ -11,7 +11,12 @@ function update(seq: number, batches: number[]): TableUpdateMessage {
   return {
     seq,
     numRows: (last + 1) * 10,
-    batches: batches.map((batch) => ({ batch, rows: (batch + 1) * 10, msFromLastByte: batch + 0.5 })),
+    batches: batches.map((batch) => ({
+      batch,
+      rows: (batch + 1) * 10,
+      msFromLastByte: batch + 0.5,
+      msOnGpu: batch + 0.25,
+    })),
     columns: [],
   };
 }
@@ -24,8 +29,8 @@ describe('TableFeed', () => {
   it('holds updates that come before the table, then delivers every batch once, in order, after the rows', () => {
     const heard: string[] = [];
     let rows = 0;
-    const feed = new TableFeed(({ batch, rows: through, msFromLastByte }) =>
-      heard.push(`batch ${batch} (${through}, ${msFromLastByte} ms) at ${rows}`),
+    const feed = new TableFeed(({ batch, rows: through, msFromLastByte, msOnGpu }) =>
+      heard.push(`batch ${batch} (${through}, ${msFromLastByte} ms, ${msOnGpu} on the GPU) at ${rows}`),
     );
     feed.receive(update(1, [0]));
     feed.receive(update(2, [1, 2]));
@@ -35,10 +40,10 @@ describe('TableFeed', () => {
     });
     feed.receive(update(3, [3]));
     expect(heard).toEqual([
-      'batch 0 (10, 0.5 ms) at 10',
-      'batch 1 (20, 1.5 ms) at 30',
-      'batch 2 (30, 2.5 ms) at 30',
-      'batch 3 (40, 3.5 ms) at 40',
+      'batch 0 (10, 0.5 ms, 0.25 on the GPU) at 10',
+      'batch 1 (20, 1.5 ms, 1.25 on the GPU) at 30',
+      'batch 2 (30, 2.5 ms, 2.25 on the GPU) at 30',
+      'batch 3 (40, 3.5 ms, 3.25 on the GPU) at 40',
     ]);
   });
 

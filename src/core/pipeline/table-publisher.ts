@@ -7,6 +7,8 @@ export interface BatchLanded {
   rows: number;
   /** Milliseconds from the loader reading the last byte of the batch's message to its rows published. */
   msFromLastByte: number;
+  /** Of those, the milliseconds from its write's submission to its rows published (the GPU's share). */
+  msOnGpu: number;
 }
 
 /** A batch appended and not yet published. */
@@ -96,9 +98,10 @@ export class TablePublisher {
     if (batches.length === 0) return;
     this.#appended = [];
     const rows = (batches[batches.length - 1] as AppendedBatch).rows;
+    const submittedAt = performance.now();
     const done = this.#landed();
     done.catch(() => {}); // awaited through the chain below
-    this.#chain = this.#chain.then(() => done).then(() => this.#publish(rows, batches));
+    this.#chain = this.#chain.then(() => done).then(() => this.#publish(rows, batches, submittedAt));
     this.#chain.catch(() => {}); // a lost device or a failed write fails the load elsewhere; settled() reports it
   }
 
@@ -112,13 +115,14 @@ export class TablePublisher {
     this.#stopped = true;
   }
 
-  #publish(rows: number, appended: AppendedBatch[]): void {
+  #publish(rows: number, appended: AppendedBatch[], submittedAt: number): void {
     if (this.#stopped) return;
     const now = performance.now();
     const batches = appended.map(({ batch, rows, readAt }) => ({
       batch,
       rows,
       msFromLastByte: now - readAt,
+      msOnGpu: now - submittedAt,
     }));
     const columns = this.#columns(rows);
     this.#table.numRows = rows;
