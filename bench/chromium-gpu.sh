@@ -2,15 +2,16 @@
 # `npm run bench` in Chromium on a real GPU, on a Linux machine that has the GPU's driver but no Node.js,
 # npm, browser or display (the lent NVIDIA machine). Three steps:
 #
-#   bash bench/chromium-gpu.sh pack     # here: writes .cgpu/1, .cgpu/2 and .cgpu/3 (ignored by git)
+#   bash bench/chromium-gpu.sh pack     # here: writes .cgpu/1 to .cgpu/4 (ignored by git)
 #   bash bench/chromium-gpu.sh unpack   # there, once per part, each part sent by one call in turn
 #   bash bench/chromium-gpu.sh run --inputs … --reps 5 --out NAME   # there: npm run bench's flags
 #
 # What travels: Debian's Chromium with the shared libraries it links and its resources, Xvfb (Chromium
 # reaches a real GPU's Vulkan only through a window system: headless, it asks the driver for
 # VK_EXT_headless_surface, which NVIDIA's lacks, and WebGPU then falls back to SwiftShader), Node itself,
-# the node_modules the benchmark loads, and dist/ (name it in the third call's carry). Chromium alone is
-# more than one call carries, so it is split over the first two parts. Each part unpacks into /tmp/cgpu,
+# the node_modules the benchmark loads, and dist/ (name it in the fourth call's carry, which can run the
+# benchmark too). Each call carries the working tree as well, so every part stays under about 55 MB:
+# Chromium is split over the first, second and fourth parts. Each part unpacks into /tmp/cgpu,
 # which lasts while the machine is held. `run` starts Xvfb and runs the benchmark with
 # BENCH_CHROMIUM_ARGS (ANGLE and WebGPU on Vulkan, presented through X11), and copies the results to $OUT.
 set -euo pipefail
@@ -24,12 +25,14 @@ pack() {
     chrome=$(dirname "$(realpath "$CHROME_PATH")")
   fi
   work=$(mktemp -d)
-  rm -rf .cgpu && mkdir -p .cgpu/1 .cgpu/2 .cgpu/3 "$work/aux/lib" "$work/aux/chromium" "$work/x"
-  xz -T0 -6 -c "$chrome/chromium" | split -b 58000000 -d - .cgpu/1/chromium.xz.
-  # The first part travels alone; the others with the second part's files. `unpack` joins them once all
-  # have come (their number is in chromium.parts).
+  rm -rf .cgpu && mkdir -p .cgpu/1 .cgpu/2 .cgpu/3 .cgpu/4 "$work/aux/lib" "$work/aux/chromium" "$work/x"
+  xz -T0 -6 -c "$chrome/chromium" | split -b 18000000 -d - .cgpu/1/chromium.xz.
+  # Three pieces travel alone, the fourth with the second part's files, the rest with dist/. `unpack`
+  # joins them once all have come (their number is in chromium.parts).
   find .cgpu/1 -name 'chromium.xz.*' | wc -l >.cgpu/1/chromium.parts
-  for part in .cgpu/1/chromium.xz.*; do [ "$part" = .cgpu/1/chromium.xz.00 ] || mv "$part" .cgpu/2/; done
+  for part in .cgpu/1/chromium.xz.*; do
+    case ${part##*.} in 00 | 01 | 02) ;; 03) mv "$part" .cgpu/2/ ;; *) mv "$part" .cgpu/4/ ;; esac
+  done
   # The libraries Chromium links, less glibc's own (the machine's loader must match its libc), and NSS's
   # modules, which it opens at run time.
   ldd "$chrome/chromium" | awk '$3 ~ /^\// {print $3}' | grep -Ev '/(libc|libm|libpthread|libdl|librt|libresolv)\.so' |
