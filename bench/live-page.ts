@@ -19,6 +19,11 @@ export interface LiveRun {
   lastByteBatches: number[];
   /** Of each `lastByteToGpuMs` figure, the time from the copy's submission to the GPU's report (`msOnGpu`). */
   onGpuMs: number[];
+  /**
+   * Worker side: milliseconds from the load's start to the last byte of batch 0 read (`msToFirstBatch`
+   * less batch 0's `msFromLastByte`), the wait for the first bytes; NaN for a build without the figures.
+   */
+  firstReadMs: number;
 }
 
 /** Wall-clock milliseconds, comparable with the server's `performance.timeOrigin + now()`. */
@@ -70,5 +75,7 @@ export async function liveRun(
   const batchMs = [...landed].map(([batch, at]) => at - (log.sent[batch + 1] as number));
   const msToFirstBatch = table.stats.msToFirstBatch;
   await table.destroy();
-  return { firstDataMs, msToFirstBatch, batchMs, lastByteToGpuMs, lastByteBatches, onGpuMs };
+  const first = lastByteBatches.indexOf(0);
+  const firstReadMs = first < 0 ? Number.NaN : msToFirstBatch - (lastByteToGpuMs[first] as number);
+  return { firstDataMs, msToFirstBatch, batchMs, lastByteToGpuMs, lastByteBatches, onGpuMs, firstReadMs };
 }

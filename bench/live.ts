@@ -55,6 +55,8 @@ export interface LiveReport {
   firstDataMs: { cold: Summary | null; warm: Summary | null };
   /** `stats.msToFirstBatch` (worker side). */
   msToFirstBatch: { cold: Summary | null; warm: Summary | null };
+  /** Of it, the load's start → the last byte of batch 0 read (worker side). */
+  firstReadMs: { cold: Summary | null; warm: Summary | null };
 }
 
 /** One batch's last byte → on the GPU, with where it was. */
@@ -130,6 +132,10 @@ export async function runLive(page: Page, input: BenchInput, reps: number): Prom
       cold: summarize(cold.map((r) => r.msToFirstBatch)),
       warm: summarize(warm.map((r) => r.msToFirstBatch)),
     },
+    firstReadMs: {
+      cold: summarize(cold.map((r) => r.firstReadMs ?? Number.NaN).filter(Number.isFinite)),
+      warm: summarize(warm.map((r) => r.firstReadMs ?? Number.NaN).filter(Number.isFinite)),
+    },
   };
 }
 
@@ -160,6 +166,7 @@ export function liveMarkdown(r: LiveReport): string {
     `| \`open\` → first \`onBatch\`, cold loader | ${fmt(r.firstDataMs.cold)} | |`,
     `| \`open\` → first \`onBatch\`, warm loader | ${fmt(r.firstDataMs.warm)} | |`,
     `| \`stats.msToFirstBatch\` (worker), cold / warm | ${fmt(r.msToFirstBatch.cold)} / ${fmt(r.msToFirstBatch.warm)} | |`,
+    `| of which: the load's start → batch 0's last byte read, cold / warm | ${fmt(r.firstReadMs?.cold ?? null)} / ${fmt(r.firstReadMs?.warm ?? null)} | |`,
     '',
     `The slowest batches, last byte → on the GPU: ${(r.slowest ?? []).map(slowCell).join(', ') || '–'}.`,
     '',
