@@ -401,9 +401,12 @@ test('open on the page device: rows and chunks appear as batches land, a buffer 
     const { loader, live } = window.byod;
     const seen: Array<{ rows: number; buffers: GPUBuffer[] }> = [];
     let batches = 0;
+    // The time on the GPU (the page's thread writing the batch, the GPU copying it) is part of the batch's.
+    const timesInOrder: boolean[] = [];
     const table = await loader.open(url, {
-      onBatch: () => {
+      onBatch: ({ msFromLastByte, msOnGpu }) => {
         batches++;
+        timesInOrder.push(msOnGpu >= 0 && msOnGpu <= msFromLastByte);
         seen.push({
           rows: table.numRows,
           buffers: table.columns.flatMap((c) => c.buffers.values.map((b) => b.buffer)),
@@ -423,6 +426,7 @@ test('open on the page device: rows and chunks appear as batches land, a buffer 
     for (let i = 0; i < 50 && live.size > 0; i++) await new Promise((r) => setTimeout(r, 20));
     return {
       batches,
+      timesInOrder,
       growing: seen.map((s) => s.rows),
       kept,
       rows: table.numRows,
@@ -432,6 +436,7 @@ test('open on the page device: rows and chunks appear as batches land, a buffer 
     };
   }, `/data/${fixture}`);
   expect(result.batches).toBe(61);
+  expect(result.timesInOrder).toEqual(Array(61).fill(true));
   expect(result.growing[0]).toBeLessThan(result.rows);
   expect(result.growing).toEqual([...result.growing].sort((a, b) => a - b));
   expect(result.kept).toBe(true);

@@ -162,8 +162,9 @@ export interface BatchLanded {
    */
   msFromLastByte: number;
   /**
-   * Of `msFromLastByte`, the milliseconds from the copy's submission to the GPU to the worker hearing
-   * that it is done: the rest is the worker's reading, decoding and writing.
+   * Of `msFromLastByte`, the milliseconds from the copy's submission to the worker hearing that the GPU
+   * did it (on your own device: from the worker posting the bytes to your thread, which writes them); the
+   * rest is the worker's framing, decoding and encoding.
    */
   msOnGpu: number;
 }
