@@ -195,7 +195,8 @@ describe('nodeFileSource', () => {
   it('frames a file as the same messages as its bytes, bodies read into pooled buffers, and closes on abort', async () => {
     const bytes = dataset(200_000);
     await withFile(bytes, async (path) => {
-      const source = await nodeFileSource(path);
+      const request = new AbortController();
+      const source = await nodeFileSource(path, request.signal);
       expect(source.bytesTotal).toBe(bytes.byteLength);
       const ahead = new ReadAhead(source.body, 32 << 20);
       const got = await frame(ahead, new BytePool());
@@ -211,6 +212,7 @@ describe('nodeFileSource', () => {
       controller.abort();
       const after = await (aborted.body as ByobBody).readInto(new Uint8Array(16));
       expect(after.byteLength).toBe(0);
+      request.abort();
     });
   });
 });
@@ -219,7 +221,8 @@ describe('nodeFileSource: bodies skipped for decode workers', () => {
   it('a framer that defers record batch bodies yields every message at its offsets, deferred bodies empty and unread', async () => {
     const bytes = dataset(50_000);
     await withFile(bytes, async (path) => {
-      const source = await nodeFileSource(path);
+      const request = new AbortController();
+      const source = await nodeFileSource(path, request.signal);
       expect(source.bodyFile?.path).toBe(path);
       const ahead = new ReadAhead(source.body, 32 << 20);
       const framer = new IpcFramer(ahead, 'mem');
@@ -244,6 +247,7 @@ describe('nodeFileSource: bodies skipped for decode workers', () => {
       // Header chunks are read, the bodies between them not: far fewer bytes than the file.
       expect(ahead.directBytes).toBe(0);
       expect(bytes.byteLength - bodies).toBeLessThan(bytes.byteLength / 10);
+      request.abort(); // the framer stops at the end-of-stream marker: the file is closed as a load closes it
     });
   });
 

@@ -469,11 +469,15 @@ describe('decode pool: failures while workers read the bodies', () => {
     const bytes = encodeDataset({ rows: 40_000, batchRows: 500, format: 'stream', columns });
     const path = join(dir, 'data.arrow');
     await writeFile(path, bytes);
-    const source = await nodeFileSource(path);
+    const request = new AbortController();
+    const source = await nodeFileSource(path, request.signal);
     return {
       bytes,
       source,
-      more: { readTail: source.readTail, bodyFile: source.bodyFile, minDeferredBodyBytes: 0 },
+      more: {
+        ...{ readTail: source.readTail, bodyFile: source.bodyFile, minDeferredBodyBytes: 0 },
+        closeSource: () => request.abort(), // as a loader closes it, when its messages end or it fails
+      },
     };
   }
 
