@@ -32,6 +32,7 @@ export class GpuContext {
     summary: AdapterSummary,
     maxBufferBytes: number | undefined,
     owned = true,
+    stagingSlotBytes?: number,
   ) {
     this.device = device;
     this.#owned = owned;
@@ -41,7 +42,7 @@ export class GpuContext {
     this.summary = summary;
     // A device on another thread releases its own destroyed buffers (its writer does).
     this.tracker = new BufferTracker(device, maxBufferBytes, this.transport === undefined);
-    this.ring = new StagingRing(device, this.tracker);
+    this.ring = new StagingRing(device, this.tracker, undefined, stagingSlotBytes);
     // Every upload call runs in an error scope; anything else the device reports still fails the loads
     // in flight (a table the GPU may not have written is never handed out).
     device.addEventListener('uncapturederror', (event) => {
@@ -118,6 +119,7 @@ export class GpuContext {
     device: GPUDevice,
     onLost: (context: GpuContext) => void,
     maxBufferBytes?: number,
+    stagingSlotBytes?: number,
   ): GpuContext {
     const info = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo;
     const summary: AdapterSummary = {
@@ -128,7 +130,7 @@ export class GpuContext {
       maxBufferSize: device.limits.maxBufferSize,
       maxStorageBufferBindingSize: device.limits.maxStorageBufferBindingSize,
     };
-    const context = new GpuContext(device, summary, maxBufferBytes, false);
+    const context = new GpuContext(device, summary, maxBufferBytes, false, stagingSlotBytes);
     void device.lost.then((lost) => {
       context.lostReason = lost.message || String(lost.reason);
       context.ring.destroy(context.lostError());

@@ -4,6 +4,7 @@ import type { MemoryInfo } from '../../types.js';
 import type { ArrowGpuError } from '../errors.js';
 import { GpuContext } from '../gpu/device-context.js';
 import { DeviceWriter, type DeviceWriterOptions } from '../gpu/remote/device-writer.js';
+import { REMOTE_CHUNK_BYTES } from '../gpu/remote/remote-transport.js';
 import type { LoadedTable } from '../pipeline/load.js';
 import { columnsOnDevice, fieldsOf, type RemoteColumn, type RemoteTableSpec } from './remote-table.js';
 import { TableStore } from './table-store.js';
@@ -30,6 +31,8 @@ export class CallerTables {
         lost.tracker.destroyAll();
       },
       maxBufferBytes,
+      // The worker's chunks are staged one a buffer: a buffer their size, not twice it (see `minSlotBytes`).
+      REMOTE_CHUNK_BYTES,
     );
     this.writer = new DeviceWriter(device, this.context.tracker, { ring: this.context.ring, ...writer });
   }

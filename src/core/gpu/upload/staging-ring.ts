@@ -52,11 +52,24 @@ export class StagingRing {
   readonly #remaps = new Set<Promise<void>>();
   /** Most slots ever held or pending at once. */
   maxInFlight = 0;
+  /**
+   * The smallest buffer a slot is made with (a power of two, at most `MAX_STAGING_BYTES`). Every submit
+   * unmaps and maps again the whole buffer, which the browser copies through its GPU process each way:
+   * a ring that is handed chunks of a known size (the caller's device, `REMOTE_CHUNK_BYTES`) makes its
+   * buffers that size, not larger.
+   */
+  readonly minSlotBytes: number;
 
-  constructor(device: GPUDevice, tracker: BufferTracker, slots = MAX_IN_FLIGHT) {
+  constructor(
+    device: GPUDevice,
+    tracker: BufferTracker,
+    slots = MAX_IN_FLIGHT,
+    minSlotBytes = MIN_STAGING_BYTES,
+  ) {
     this.#device = device;
     this.#tracker = tracker;
     this.#slots = Array.from({ length: slots }, () => ({ buffer: null, mapped: null, state: 'free' }));
+    this.minSlotBytes = Math.min(MAX_STAGING_BYTES, minSlotBytes);
   }
 
   /** Slots held by a writer or waiting for the GPU. */
@@ -95,7 +108,7 @@ export class StagingRing {
    * the batch does not wait for a staging buffer to be made (a cold loader has none). A small `floor`
    * keeps a small load from making a buffer far larger than it needs.
    */
-  prepare(minBytes = MIN_STAGING_BYTES, floor = MIN_STAGING_BYTES): void {
+  prepare(minBytes = this.minSlotBytes, floor = this.minSlotBytes): void {
     if (this.#failure) return;
     const wanted = Math.min(MAX_STAGING_BYTES, minBytes);
     const next = (this.#preparing ?? Promise.resolve()).then(() => this.#prepareOne(wanted, floor));
@@ -143,7 +156,7 @@ export class StagingRing {
 
   /**
    * Waits for a mapped slot of at least `minBytes` (capped at `MAX_STAGING_BYTES`) and holds it. A slot
-   * smaller than `MIN_STAGING_BYTES` is made larger, unless `anyThatFits` (a load's first batch, which
+   * smaller than `minSlotBytes` is made larger, unless `anyThatFits` (a load's first batch, which
    * takes the slot prepared for it as it is); a buffer made here is never smaller than that.
    */
   async acquire(minBytes: number, signal?: AbortSignal, anyThatFits = false): Promise<StagingSlot> {
@@ -156,7 +169,7 @@ export class StagingRing {
       // What `#fit` would make of the slot: a slot already that large is taken before one to remake.
       const wanted = Math.min(
         MAX_STAGING_BYTES,
-        anyThatFits ? minBytes : Math.max(minBytes, MIN_STAGING_BYTES),
+        anyThatFits ? minBytes : Math.max(minBytes, this.minSlotBytes),
       );
       const slot =
         free.find((s) => s.buffer && s.buffer.size >= wanted) ?? free.find((s) => s.buffer) ?? free[0];
@@ -166,7 +179,7 @@ export class StagingRing {
         this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
         try {
           const fits = slot.buffer !== null && slot.buffer.size >= wanted;
-          await this.#fit(slot, minBytes, anyThatFits && fits ? 0 : MIN_STAGING_BYTES);
+          await this.#fit(slot, minBytes, anyThatFits && fits ? 0 : this.minSlotBytes);
         } catch (error) {
           this.#release(slot);
           throw error;
