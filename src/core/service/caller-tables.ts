@@ -31,7 +31,8 @@ export class CallerTables {
         lost.tracker.destroyAll();
       },
       maxBufferBytes,
-      // The worker's chunks are staged one a buffer: a buffer their size, not twice it (see `minSlotBytes`).
+      // The worker's chunks are staged one a buffer: buffers their size hold half the memory of the
+      // default's, and each submit moves no more than that through the browser (see `minSlotBytes`).
       REMOTE_CHUNK_BYTES,
     );
     this.writer = new DeviceWriter(device, this.context.tracker, { ring: this.context.ring, ...writer });
