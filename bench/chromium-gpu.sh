@@ -50,7 +50,7 @@ pack() {
   (cd "$work" && apt-get download -qq xvfb libxfont2 libfontenc1 libxkbfile1 libunwind8 libxshmfence1 \
     libxcvt0 x11-xkb-utils xkb-data libgl1 libglx0 libglvnd0 libaudit1 libcap-ng0 libpixman-1-0)
   for deb in "$work"/*.deb; do dpkg -x "$deb" "$work/x"; done
-  # With the third part: the second, sent with the tracked files, comes near what one call carries.
+  # In the third part: the second, with its Chromium piece, is as much as one call carries beside the tree.
   tar -C "$work/x" -cJf .cgpu/3/x.tar.xz .
   xz -T0 -6 -c "$(command -v node)" >.cgpu/3/node.xz
   node_modules_for vite @playwright/test tsx vitest apache-arrow comlink fzstd @uwdata/flechette |

@@ -162,9 +162,10 @@ export interface BatchLanded {
    */
   msFromLastByte: number;
   /**
-   * Of `msFromLastByte`, the milliseconds from the copy's submission to the worker hearing that the GPU
-   * did it (on your own device: from the worker posting the bytes to your thread, which writes them); the
-   * rest is the worker's framing, decoding and encoding.
+   * Of `msFromLastByte`, the milliseconds from the submit that the batch's rows were published after to
+   * the worker hearing that the GPU did it (on your own device: from the worker posting the bytes to your
+   * thread, which writes them); the rest is the worker's framing, decoding and encoding. Batches
+   * published together share that submit (an earlier one's copies may have gone in an earlier one).
    */
   msOnGpu: number;
 }

@@ -197,22 +197,25 @@ describe('nodeFileSource', () => {
     await withFile(bytes, async (path) => {
       const request = new AbortController();
       const source = await nodeFileSource(path, request.signal);
-      expect(source.bytesTotal).toBe(bytes.byteLength);
-      const ahead = new ReadAhead(source.body, 32 << 20);
-      const got = await frame(ahead, new BytePool());
-      expect(got.map(({ pooled, ...rest }) => rest)).toEqual(
-        (await frame(whole(bytes), null)).map(({ pooled, ...rest }) => rest),
-      );
-      expect(ahead.directBytes).toBeGreaterThan(0);
-      expect([...(await (source.readTail as (n: number) => Promise<Uint8Array>)(10))]).toEqual([
-        ...bytes.subarray(bytes.byteLength - 10),
-      ]);
-      const controller = new AbortController();
-      const aborted = await nodeFileSource(path, controller.signal);
-      controller.abort();
-      const after = await (aborted.body as ByobBody).readInto(new Uint8Array(16));
-      expect(after.byteLength).toBe(0);
-      request.abort();
+      try {
+        expect(source.bytesTotal).toBe(bytes.byteLength);
+        const ahead = new ReadAhead(source.body, 32 << 20);
+        const got = await frame(ahead, new BytePool());
+        expect(got.map(({ pooled, ...rest }) => rest)).toEqual(
+          (await frame(whole(bytes), null)).map(({ pooled, ...rest }) => rest),
+        );
+        expect(ahead.directBytes).toBeGreaterThan(0);
+        expect([...(await (source.readTail as (n: number) => Promise<Uint8Array>)(10))]).toEqual([
+          ...bytes.subarray(bytes.byteLength - 10),
+        ]);
+        const controller = new AbortController();
+        const aborted = await nodeFileSource(path, controller.signal);
+        controller.abort();
+        const after = await (aborted.body as ByobBody).readInto(new Uint8Array(16));
+        expect(after.byteLength).toBe(0);
+      } finally {
+        request.abort(); // the framer stops at the end-of-stream marker: closed as a load closes it
+      }
     });
   });
 });
@@ -223,31 +226,34 @@ describe('nodeFileSource: bodies skipped for decode workers', () => {
     await withFile(bytes, async (path) => {
       const request = new AbortController();
       const source = await nodeFileSource(path, request.signal);
-      expect(source.bodyFile?.path).toBe(path);
-      const ahead = new ReadAhead(source.body, 32 << 20);
-      const framer = new IpcFramer(ahead, 'mem');
-      framer.pool = new BytePool();
-      framer.deferBody = () => true;
-      const skipped: FramedMessage[] = [];
-      for await (const message of framer as AsyncIterable<FramedMessage>) skipped.push(message);
-      const reference: FramedMessage[] = [];
-      for await (const message of new IpcFramer(whole(bytes), 'mem')) reference.push(message);
-      expect(skipped.map((m) => [m.header.kind, m.byteOffset, m.bodyOffset, m.endOffset])).toEqual(
-        reference.map((m) => [m.header.kind, m.byteOffset, m.bodyOffset, m.endOffset]),
-      );
-      const batches = reference.filter((m) => m.header.kind === MessageKind.RecordBatch);
-      expect(batches.length).toBe(8);
-      for (const message of skipped) {
-        const isBatch = message.header.kind === MessageKind.RecordBatch;
-        expect(message.deferred === true, `message at ${message.byteOffset}`).toBe(isBatch);
-        if (isBatch) expect(message.body.byteLength).toBe(0);
+      try {
+        expect(source.bodyFile?.path).toBe(path);
+        const ahead = new ReadAhead(source.body, 32 << 20);
+        const framer = new IpcFramer(ahead, 'mem');
+        framer.pool = new BytePool();
+        framer.deferBody = () => true;
+        const skipped: FramedMessage[] = [];
+        for await (const message of framer as AsyncIterable<FramedMessage>) skipped.push(message);
+        const reference: FramedMessage[] = [];
+        for await (const message of new IpcFramer(whole(bytes), 'mem')) reference.push(message);
+        expect(skipped.map((m) => [m.header.kind, m.byteOffset, m.bodyOffset, m.endOffset])).toEqual(
+          reference.map((m) => [m.header.kind, m.byteOffset, m.bodyOffset, m.endOffset]),
+        );
+        const batches = reference.filter((m) => m.header.kind === MessageKind.RecordBatch);
+        expect(batches.length).toBe(8);
+        for (const message of skipped) {
+          const isBatch = message.header.kind === MessageKind.RecordBatch;
+          expect(message.deferred === true, `message at ${message.byteOffset}`).toBe(isBatch);
+          if (isBatch) expect(message.body.byteLength).toBe(0);
+        }
+        const bodies = batches.reduce((n, m) => n + m.body.byteLength, 0);
+        expect(framer.deferredBytes).toBe(bodies);
+        // Header chunks are read, the bodies between them not: far fewer bytes than the file.
+        expect(ahead.directBytes).toBe(0);
+        expect(bytes.byteLength - bodies).toBeLessThan(bytes.byteLength / 10);
+      } finally {
+        request.abort(); // the framer stops at the end-of-stream marker: closed as a load closes it
       }
-      const bodies = batches.reduce((n, m) => n + m.body.byteLength, 0);
-      expect(framer.deferredBytes).toBe(bodies);
-      // Header chunks are read, the bodies between them not: far fewer bytes than the file.
-      expect(ahead.directBytes).toBe(0);
-      expect(bytes.byteLength - bodies).toBeLessThan(bytes.byteLength / 10);
-      request.abort(); // the framer stops at the end-of-stream marker: the file is closed as a load closes it
     });
   });
 

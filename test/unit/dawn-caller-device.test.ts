@@ -45,7 +45,8 @@ const NAMES = ['x', 'y', 'id', 'kind', 'small'];
 /** A channel to `tables`' writer that moves chunks as a transfer would, and counts chunks posted and not back. */
 function loopback(tables: CallerTables) {
   const writer = tables.writer;
-  const state = { posted: 0, maxPosted: 0, chunks: new Set<number>() };
+  /** `ends`: where each posted chunk's bytes end (how full it was). */
+  const state = { posted: 0, maxPosted: 0, chunks: new Set<number>(), ends: [] as number[] };
   const move = (bytes: ArrayBuffer) => structuredClone(bytes, { transfer: [bytes] });
   const channel: DeviceChannel = {
     create: (spec) => writer.create(spec),
@@ -53,6 +54,7 @@ function loopback(tables: CallerTables) {
       state.posted++;
       state.maxPosted = Math.max(state.maxPosted, state.posted);
       state.chunks.add(bytes.byteLength);
+      state.ends.push(Math.max(0, ...writes.map((w) => w.srcOffset + w.byteLength)));
       const written = await writer.write(move(bytes), writes, session);
       state.posted--;
       return { ...written, bytes: move(written.bytes) };
@@ -148,6 +150,7 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
         ...{ columns: ['x', 'id'], upload: 'staging' },
       });
       expect(state.chunks, 'chunks posted').toEqual(new Set([REMOTE_CHUNK_BYTES]));
+      expect(Math.max(...state.ends), 'a chunk filled past half').toBeGreaterThan(REMOTE_CHUNK_BYTES / 2);
       const staging = probe.buffers.filter((b) => b.usage & GPUBufferUsage.MAP_WRITE);
       expect(staging.length, 'staging buffers made').toBeGreaterThan(0);
       expect(staging.map((b) => b.size)).toEqual(staging.map(() => REMOTE_CHUNK_BYTES));
@@ -160,11 +163,12 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
   });
 
   it('fills a load’s chunks with those of the loads before it, until the loader lets them go', async () => {
-    // More GPU bytes than one chunk holds (2 × 600,000 words): every load fills two chunks, whatever the
-    // timing of its flushes, so the second load finds both of the first's in the pool.
+    // One batch of more GPU bytes than a chunk holds (2 × 1.2 M words): its first piece fills a chunk, and
+    // the next takes another at once (the first still posted), so every load uses two chunks whatever the
+    // timing, and the second load finds both of the first's in the pool.
     const spec: DatasetSpec = {
       rows: 1_200_000,
-      batchRows: 1 << 16,
+      batchRows: 1_200_000,
       format: 'stream',
       columns: { x: 'f32', id: 'i32' },
     };

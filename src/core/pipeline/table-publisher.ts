@@ -7,7 +7,7 @@ export interface BatchLanded {
   rows: number;
   /** Milliseconds from the loader reading the last byte of the batch's message to its rows published. */
   msFromLastByte: number;
-  /** Of those, the milliseconds from its write's submission to its rows published (the GPU's share). */
+  /** Of those, the milliseconds from the submit it was published after to its rows published (the GPU's share). */
   msOnGpu: number;
 }
 

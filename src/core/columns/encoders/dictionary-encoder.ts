@@ -120,7 +120,7 @@ export class DictionaryEncoder extends FixedWidthEncoder {
     const first = chunks[0];
     if (!first) return new Uint32Array(0);
     let grown = this.#grown.get(first);
-    if (!grown || !grown.isPrefixOf(chunks)) {
+    if (!grown?.isPrefixOf(chunks)) {
       grown = new GrowingRemap();
       this.#grown.set(first, grown);
     }
