@@ -76,6 +76,30 @@ function remoteContext(channel: DeviceChannel, device: GPUDevice): Promise<GpuCo
   return GpuContext.open(new RemoteGpu(channel, infoOf(device), new Promise(() => {})).asGpu(), () => {});
 }
 
+/**
+ * Loads the `x` and `id` columns of `bytes` through `worker` onto the caller's device of `tables`, by
+ * staging, and checks what its buffers hold against `expected`.
+ */
+async function loadXid(
+  worker: GpuContext,
+  tables: CallerTables,
+  bytes: Uint8Array,
+  expected: ReturnType<typeof expectedColumns>,
+): Promise<void> {
+  const table = await runPipeline({
+    ...{ gpu: worker, source: streamed(bytes, 1 << 20), url: 'test://byod', bytesTotal: bytes.byteLength },
+    ...{ columns: ['x', 'id'], upload: 'staging' },
+  });
+  const loaded = tables.loaded(tables.add(remoteTableSpec(table)).tableId);
+  const images = await readColumns(
+    tables.context.device,
+    tables.context.tracker,
+    loaded.numRows,
+    loaded.columns,
+  );
+  expectSameColumns(images, expected);
+}
+
 describe('loads onto the caller’s device through a DeviceChannel, on Dawn', () => {
   // The table's chunks are far under MIN_STAGED_CHUNK_BYTES: the default writes them all by writeBuffer.
   for (const [how, minStagedBytes] of [
@@ -140,24 +164,13 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
       const tables = new CallerTables(device);
       const { channel, state } = loopback(tables);
       const worker = await remoteContext(channel, device);
-      const table = await runPipeline({
-        ...{
-          gpu: worker,
-          source: streamed(bytes, 1 << 20),
-          url: 'test://byod',
-          bytesTotal: bytes.byteLength,
-        },
-        ...{ columns: ['x', 'id'], upload: 'staging' },
-      });
+      await loadXid(worker, tables, bytes, expectedColumns([...batchesOf(spec)], ['x', 'id']));
       expect(state.chunks, 'chunks posted').toEqual(new Set([REMOTE_CHUNK_BYTES]));
       expect(Math.max(...state.ends), 'a chunk filled past half').toBeGreaterThan(REMOTE_CHUNK_BYTES / 2);
       const staging = probe.buffers.filter((b) => b.usage & GPUBufferUsage.MAP_WRITE);
       expect(staging.length, 'staging buffers made').toBeGreaterThan(0);
       expect(staging.map((b) => b.size)).toEqual(staging.map(() => REMOTE_CHUNK_BYTES));
       expect(probe.maxMapWritePending, 'chunks staged').toBeGreaterThan(0);
-      const loaded = tables.loaded(tables.add(remoteTableSpec(table)).tableId);
-      const images = await readColumns(device, tables.context.tracker, loaded.numRows, loaded.columns);
-      expectSameColumns(images, expectedColumns([...batchesOf(spec)], ['x', 'id']));
       tables.close();
     });
   });
@@ -186,18 +199,7 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
         return transports.at(-1) as RemoteTransport;
       };
       const load = async () => {
-        const table = await runPipeline({
-          ...{
-            gpu: worker,
-            source: streamed(bytes, 1 << 20),
-            url: 'test://byod',
-            bytesTotal: bytes.byteLength,
-          },
-          ...{ columns: ['x', 'id'], upload: 'staging' },
-        });
-        const loaded = tables.loaded(tables.add(remoteTableSpec(table)).tableId);
-        const images = await readColumns(device, tables.context.tracker, loaded.numRows, loaded.columns);
-        expectSameColumns(images, expected);
+        await loadXid(worker, tables, bytes, expected);
         return transports.at(-1) as RemoteTransport;
       };
       expect((await load()).chunksMade, 'the first load makes its two chunks').toBe(2);
