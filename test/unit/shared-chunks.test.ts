@@ -6,7 +6,10 @@ import { openBatchStream } from '../../src/core/ipc/decode.js';
 import { IpcFramer } from '../../src/core/ipc/framer.js';
 import { BytePool } from '../../src/core/source/byte-pool.js';
 import { markOwned } from '../../src/core/source/owned-buffers.js';
+import { ReadAhead } from '../../src/core/source/read-ahead.js';
+import { ReadBuffers } from '../../src/core/source/read-buffers.js';
 import { holdShared, passShared, pinShared, releaseShared } from '../../src/core/source/shared-chunks.js';
+import { readStream } from '../../src/core/source/stream-source.js';
 import { encodeDataset } from '../support/byte-sources.js';
 import { valuesOf } from '../support/decode.js';
 
@@ -158,6 +161,51 @@ describe('chunks shared by several messages', () => {
     expect(home.backChunks, 'the chunk of the dictionary').not.toContain(1);
     // The reader passes the last chunks as it reads the end-of-stream marker: no batch is read after.
     expect(home.backChunks.length).toBeGreaterThanOrEqual(sizes.length - 3);
+  });
+});
+
+describe('a byte stream read into buffers that come back', () => {
+  /** `bytes` as a byte stream (as fetch bodies are), in pieces of `size` bytes. */
+  function byteStream(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
+    let at = 0;
+    return new ReadableStream({
+      type: 'bytes',
+      pull(controller) {
+        if (at >= bytes.byteLength) {
+          controller.close();
+          controller.byobRequest?.respond(0);
+          return;
+        }
+        controller.enqueue(bytes.slice(at, at + size));
+        at += size;
+      },
+    });
+  }
+
+  it('reads each chunk into a buffer given back once the framer is done with it; held batches keep their values', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 100, max: 6000 }),
+        fc.integer({ min: 0, max: 4 }),
+        async (size, window) => {
+          // Buffers of 8 KiB: the reads of `size` bytes land in them, and the next reads overwrite a
+          // buffer given back, so a batch still reading one would read other values.
+          const buffers = new ReadBuffers(8192);
+          const signal = new AbortController().signal;
+          // A read-ahead of two buffers, as a load's of 1 MiB holds about one 1 MiB read.
+          const stream = readStream(byteStream(ipc, size), 'bytes', signal, undefined, buffers);
+          const source = new ReadAhead(stream, 2 * 8192);
+          const { checked, held } = await decodeHolding(source, expected, window);
+          expect(checked).toBe(expected.length);
+          expect(held, 'pooled bodies not released').toBe(0);
+          // Those in use at once (the read-ahead's, the reader's, the held batches', a dictionary's, which
+          // stays), and a few let go while the spares were full: far fewer than the reads.
+          const reads = Math.ceil(ipc.byteLength / size);
+          expect(buffers.made, `buffers made for ${reads} reads`).toBeLessThanOrEqual(12 + reads / 4);
+        },
+      ),
+      { numRuns: 20 },
+    );
   });
 });
 

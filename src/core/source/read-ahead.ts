@@ -1,5 +1,6 @@
 import { type ByobBody, fillFrom, isByob } from './byob.js';
 import { END_OF_STREAM_MARKER, isEndOfStreamMarker } from './end-of-stream-marker.js';
+import { giveBackBuffer } from './owned-buffers.js';
 
 /**
  * How far a read-ahead runs ahead of a source that reads into given buffers: bodies go straight into
@@ -165,7 +166,11 @@ export class ReadAhead implements ByobBody {
     this.#starving = false;
   }
 
-  /** Copies held chunks into `target` while they fit (a chunk that does not is split); bytes copied. */
+  /**
+   * Copies held chunks into `target` while they fit (a chunk that does not is split); bytes copied. A
+   * chunk copied to its end goes back where it came from, if it has a way back: no view of it was
+   * handed out (held chunks reach a reader whole, or not at all).
+   */
   #drainInto(target: Uint8Array): number {
     let at = 0;
     while (at < target.byteLength) {
@@ -175,8 +180,12 @@ export class ReadAhead implements ByobBody {
       target.set(chunk.subarray(0, n), at);
       at += n;
       this.#buffered -= n;
-      if (n === chunk.byteLength) this.#chunks.shift();
-      else this.#chunks[0] = chunk.subarray(n);
+      if (n < chunk.byteLength) {
+        this.#chunks[0] = chunk.subarray(n);
+        continue;
+      }
+      this.#chunks.shift();
+      giveBackBuffer(chunk.buffer as ArrayBuffer);
     }
     return at;
   }

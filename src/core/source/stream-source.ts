@@ -1,6 +1,7 @@
 import { ArgumentError, loadAborted, NetworkError } from '../errors.js';
 import type { ByobBody } from './byob.js';
 import type { ByteSource } from './byte-source.js';
+import { ReadBuffers } from './read-buffers.js';
 import { StallTimer } from './stall-timer.js';
 
 /** How a stream is read: a stall limit, and the length announced for it (a Response's Content-Length). */
@@ -23,9 +24,6 @@ export function streamSource(
   };
 }
 
-/** Bytes a chunk read of a byte stream asks for (bodies are read into their own buffers). */
-const BYOB_CHUNK_BYTES = 1 << 20;
-
 /**
  * The chunks of `stream`, as byte views; `name` names it in errors. A byte stream (a `fetch` body, a
  * Blob's stream) is read with a BYOB reader, and the result can then read into a given buffer too
@@ -40,6 +38,7 @@ export function readStream(
   name: string,
   signal: AbortSignal,
   timeoutMs?: number,
+  buffers = new ReadBuffers(),
 ): AsyncGenerator<Uint8Array> & Partial<ByobBody> {
   if (stream.locked) throw lockedStream(name);
   const byob = byobReader(stream);
@@ -67,7 +66,7 @@ export function readStream(
     let next: ReadableStreamReadResult<unknown>;
     try {
       next = byob
-        ? await byob.read(view ?? new Uint8Array(BYOB_CHUNK_BYTES))
+        ? await byob.read(view ?? buffers.take())
         : await (reader as ReadableStreamDefaultReader<unknown>).read();
     } catch (error) {
       throw readFailure(error, name, state.received, signal, stall);
@@ -91,7 +90,10 @@ export function readStream(
       for (;;) {
         const { chunk, done } = await readOnce();
         if (done) return;
-        if (chunk.byteLength > 0) yield chunk;
+        if (chunk.byteLength === 0) continue;
+        // Read into a buffer of `buffers`: it goes back there once the framer is done with it.
+        if (byob) buffers.own(chunk);
+        yield chunk;
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
