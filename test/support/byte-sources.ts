@@ -167,3 +167,24 @@ export function gated(
   };
   return { source: source(), state, release, asked };
 }
+
+/** `bytes` as a byte stream (`type: 'bytes'`, as fetch bodies are) of `size`-byte pulls; may fail at `failAt`. */
+export function byteStream(bytes: Uint8Array, size: number, failAt?: number): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    type: 'bytes',
+    pull(controller) {
+      if (failAt !== undefined && at >= failAt) {
+        controller.error(new Error('connection reset'));
+        return;
+      }
+      if (at >= bytes.byteLength) {
+        controller.close();
+        controller.byobRequest?.respond(0);
+        return;
+      }
+      controller.enqueue(bytes.slice(at, at + size));
+      at += size;
+    },
+  });
+}

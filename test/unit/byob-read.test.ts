@@ -13,7 +13,7 @@ import { BytePool } from '../../src/core/source/byte-pool.js';
 import { ReadAhead } from '../../src/core/source/read-ahead.js';
 import { readStream } from '../../src/core/source/stream-source.js';
 import { nodeFileSource } from '../../workers/node-file-source.js';
-import { encodeDataset, whole } from '../support/byte-sources.js';
+import { byteStream, encodeDataset, whole } from '../support/byte-sources.js';
 
 /** What a memory BYOB source did: reads into given buffers, chunks handed out, and whether it was closed. */
 interface Seen {
@@ -296,27 +296,6 @@ describe('nodeFileSource: bodies skipped for decode workers', () => {
     });
   });
 });
-
-/** `bytes` as a byte stream (`type: 'bytes'`, as fetch bodies are) of `size`-byte pulls; may fail at `failAt`. */
-function byteStream(bytes: Uint8Array, size: number, failAt?: number): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream({
-    type: 'bytes',
-    pull(controller) {
-      if (failAt !== undefined && at >= failAt) {
-        controller.error(new Error('connection reset'));
-        return;
-      }
-      if (at >= bytes.byteLength) {
-        controller.close();
-        controller.byobRequest?.respond(0);
-        return;
-      }
-      controller.enqueue(bytes.slice(at, at + size));
-      at += size;
-    },
-  });
-}
 
 describe('readStream over a byte stream', () => {
   it('reads bodies into their pooled buffers (a default stream: joined), both framing the same messages', async () => {

@@ -10,7 +10,7 @@ import { ReadAhead } from '../../src/core/source/read-ahead.js';
 import { ReadBuffers } from '../../src/core/source/read-buffers.js';
 import { holdShared, passShared, pinShared, releaseShared } from '../../src/core/source/shared-chunks.js';
 import { readStream } from '../../src/core/source/stream-source.js';
-import { encodeDataset } from '../support/byte-sources.js';
+import { byteStream, encodeDataset } from '../support/byte-sources.js';
 import { valuesOf } from '../support/decode.js';
 
 // A read worker chunk that holds several messages goes back to the read worker once the reader has
@@ -165,23 +165,6 @@ describe('chunks shared by several messages', () => {
 });
 
 describe('a byte stream read into buffers that come back', () => {
-  /** `bytes` as a byte stream (as fetch bodies are), in pieces of `size` bytes. */
-  function byteStream(bytes: Uint8Array, size: number): ReadableStream<Uint8Array> {
-    let at = 0;
-    return new ReadableStream({
-      type: 'bytes',
-      pull(controller) {
-        if (at >= bytes.byteLength) {
-          controller.close();
-          controller.byobRequest?.respond(0);
-          return;
-        }
-        controller.enqueue(bytes.slice(at, at + size));
-        at += size;
-      },
-    });
-  }
-
   it('reads each chunk into a buffer given back once the framer is done with it; held batches keep their values', async () => {
     await fc.assert(
       fc.asyncProperty(
