@@ -97,6 +97,16 @@ function spread(values: readonly number[]): BatchSpread | null {
   };
 }
 
+/** A figure of each run summarized over the new loaders' loads and over their second ones (no figure: NaN). */
+function coldAndWarm(
+  cold: readonly LiveRun[],
+  warm: readonly LiveRun[],
+  figure: (run: LiveRun) => number,
+): { cold: Summary | null; warm: Summary | null } {
+  const of = (runs: readonly LiveRun[]) => summarize(runs.map(figure).filter(Number.isFinite));
+  return { cold: of(cold), warm: of(warm) };
+}
+
 /** Runs the live line `reps` times, each a new loader's cold load then its warm one. */
 export async function runLive(page: Page, input: BenchInput, reps: number): Promise<LiveReport> {
   const cold: LiveRun[] = [];
@@ -124,18 +134,9 @@ export async function runLive(page: Page, input: BenchInput, reps: number): Prom
       ...cold.map((run) => ({ load: 'cold' as const, run })),
       ...warm.map((run) => ({ load: 'warm' as const, run })),
     ]),
-    firstDataMs: {
-      cold: summarize(cold.map((r) => r.firstDataMs)),
-      warm: summarize(warm.map((r) => r.firstDataMs)),
-    },
-    msToFirstBatch: {
-      cold: summarize(cold.map((r) => r.msToFirstBatch)),
-      warm: summarize(warm.map((r) => r.msToFirstBatch)),
-    },
-    firstReadMs: {
-      cold: summarize(cold.map((r) => r.firstReadMs ?? Number.NaN).filter(Number.isFinite)),
-      warm: summarize(warm.map((r) => r.firstReadMs ?? Number.NaN).filter(Number.isFinite)),
-    },
+    firstDataMs: coldAndWarm(cold, warm, (r) => r.firstDataMs),
+    msToFirstBatch: coldAndWarm(cold, warm, (r) => r.msToFirstBatch),
+    firstReadMs: coldAndWarm(cold, warm, (r) => r.firstReadMs ?? Number.NaN),
   };
 }
 
