@@ -11,8 +11,17 @@ import { ByteReader } from '../../src/core/source/byte-reader.js';
 import { isOwnedWhole, markOwned } from '../../src/core/source/owned-buffers.js';
 import { NO_CUTS } from '../../src/core/source/read-worker/chunk-cuts.js';
 import { ChunkStock, newChunk, stockSize } from '../../src/core/source/read-worker/chunk-stock.js';
-import { READ_CHUNK_BYTES } from '../../src/core/source/read-worker/hosted-read.js';
-import { READ_WORKER_AHEAD_BYTES, ReadWorkerClient } from '../../src/core/source/read-worker/read-client.js';
+import {
+  HostedRead,
+  type PostToLoader,
+  READ_CHUNK_BYTES,
+} from '../../src/core/source/read-worker/hosted-read.js';
+import {
+  LOW_WATER_BYTES,
+  PULL_BYTES,
+  READ_WORKER_AHEAD_BYTES,
+  ReadWorkerClient,
+} from '../../src/core/source/read-worker/read-client.js';
 import { releaseShared } from '../../src/core/source/shared-chunks.js';
 import { readStream } from '../../src/core/source/stream-source.js';
 import { chunked } from '../support/byte-sources.js';
@@ -136,9 +145,9 @@ describe('read worker', () => {
     let taken = 0;
     for (let i = 0; i < 8; i++) taken += ((await iterator.next()).value as Uint8Array).byteLength;
     await new Promise((resolve) => setTimeout(resolve, 200));
-    // The worker's read-ahead, one read past it, and what this side holds: up to half the read-ahead
-    // before it asks again, and the read-ahead it then gets.
-    const bound = READ_WORKER_AHEAD_BYTES * 2.5 + (1 << 20);
+    // The worker's read-ahead and one read past it, and what this side holds: up to the low water before
+    // it asks again, and a pull's whole chunks past that.
+    const bound = READ_WORKER_AHEAD_BYTES + (1 << 20) + LOW_WATER_BYTES + PULL_BYTES + READ_CHUNK_BYTES;
     expect(state.pulled - taken).toBeGreaterThan(0);
     expect(state.pulled - taken).toBeLessThanOrEqual(bound);
     const before = state.pulled;
@@ -147,6 +156,35 @@ describe('read worker', () => {
     controller.abort();
     await expect(iterator.next()).rejects.toMatchObject({ code: 'ABORTED' });
     client.terminate();
+  });
+
+  it('a pull brings about pullBytes of the bytes held, in whole chunks and in order; the rest wait on the read worker', async () => {
+    const sent: Uint8Array[][] = [];
+    const post: PostToLoader = (message) => {
+      if (message.type === 'chunks') sent.push(message.chunks);
+    };
+    const limits = { maxBytes: 32 << 20, pullBytes: 8 << 20 };
+    const read = new HostedRead(1, post, limits, NO_CUTS);
+    let n = 0;
+    async function* counting(): AsyncGenerator<Uint8Array> {
+      for (;;) yield new Uint8Array(1 << 20).fill(n++ & 255);
+    }
+    const running = read.run(async () => ({ body: counting(), bytesTotal: null }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sent.length, 'the first bytes, as soon as read (the open asks for them)').toBe(1);
+    const bytesOf = (chunks: Uint8Array[]) => chunks.reduce((sum, c) => sum + c.byteLength, 0);
+    for (let pull = 0; pull < 4; pull++) {
+      read.pull();
+      const chunks = sent.at(-1) as Uint8Array[];
+      expect(bytesOf(chunks)).toBeGreaterThanOrEqual(limits.pullBytes);
+      expect(bytesOf(chunks)).toBeLessThan(limits.pullBytes + READ_CHUNK_BYTES);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    // Every byte in order: each MiB read is filled with its number.
+    const got = concat(sent.flat());
+    for (let mib = 0; mib < got.byteLength >> 20; mib++) expect(got[mib << 20], `MiB ${mib}`).toBe(mib & 255);
+    read.cancel();
+    await running;
   });
 
   it('a failed request is its typed error; a failure mid-body comes after the bytes before it', async () => {
@@ -416,10 +454,11 @@ describe('buffers given back to the read worker', () => {
   });
 
   it('chunks shared by small batches go back once their batches are done, and later bytes are read into them', async () => {
-    // 48 MiB (more than the read worker and the loader hold ahead) in batches of 256 KiB: none gets a
-    // chunk of its own.
+    // Twice what the read worker and the loader hold ahead, in batches of 256 KiB: none gets a chunk of
+    // its own.
     const rows = 65_536;
-    const batches = Array.from({ length: 192 }, (_, b) =>
+    const ahead = READ_WORKER_AHEAD_BYTES + LOW_WATER_BYTES + PULL_BYTES;
+    const batches = Array.from({ length: (2 * ahead) / (rows * 4) }, (_, b) =>
       tableFromArrays({ v: Int32Array.from({ length: rows }, (_, i) => i * 7 + b) }),
     );
     const ipc = tableToIPC(new Table(batches.flatMap((t) => t.batches)), 'stream');

@@ -91,6 +91,8 @@ export interface PipelineInput {
   startedAt?: number;
   /** Bytes read ahead of decoding plus bytes of queued batches (default 32 MiB; the read-ahead keeps ≥ 4 MiB). */
   readAheadBytes?: number;
+  /** `source` is read ahead on another thread (`ByteSource.readsAhead`): the read-ahead here keeps 4 MiB. */
+  sourceReadsAhead?: boolean;
   limits?: FramerLimits;
   /**
    * Decode workers for this load; fewer than 2 workers: decoded on this thread. With `minBatchBytes`, only
@@ -209,13 +211,14 @@ class Load {
     this.#t0 = input.startedAt ?? performance.now();
     // Bytes read ahead and batches queued share one budget: large batches already buffer the network in
     // the queue, so the read-ahead shrinks for them and the worker's memory stays flat whatever the file size.
-    // A read worker reads ahead too (16 MiB), yet this one still pays: capped at 4 MiB when reading from
-    // it, 64 KiB batches and the dashboard table loaded 9–29% slower (Chromium on an H100 host), likely
-    // because the read worker stops reading while its 16 MiB wait for a pull.
+    // A source read ahead on another thread (a read worker) holds the lead there: this read-ahead then
+    // keeps a chunk, and this thread's memory no longer grows with the lead a long load builds.
     const budget = input.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
+    const cap = input.sourceReadsAhead ? MIN_READ_AHEAD_BYTES : Number.POSITIVE_INFINITY;
     // Batches out at decode workers count as queued.
     const queued = () => this.#queuedBytes + (this.#pooled?.inFlightBytes ?? 0);
-    this.#readAhead = new ReadAhead(input.source, () => Math.max(MIN_READ_AHEAD_BYTES, budget - queued()));
+    const readAheadBytes = () => Math.min(cap, Math.max(MIN_READ_AHEAD_BYTES, budget - queued()));
+    this.#readAhead = new ReadAhead(input.source, readAheadBytes);
     this.#framer = new IpcFramer(
       this.#readAhead,
       input.url,

@@ -327,6 +327,7 @@ export class LoaderService implements Omit<LoaderWorkerApi, 'ping'> {
     return {
       gpu: context,
       source: source.body,
+      sourceReadsAhead: source.readsAhead,
       readTail: source.readTail,
       bodyFile: source.bodyFile,
       readAt: source.readAt,

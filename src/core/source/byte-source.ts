@@ -8,6 +8,11 @@ export interface ByteSource {
   body: AsyncIterable<Uint8Array>;
   /** From `Content-Length`, the Blob's size or the bytes' length; `null` when unknown. */
   bytesTotal: number | null;
+  /**
+   * Another thread reads `body` ahead of this one (a read worker): the loader's own read-ahead then
+   * keeps a chunk only, rather than a second lead on this thread.
+   */
+  readsAhead?: boolean;
   /** Reads the last bytes (for files whose schema is only in their footer). */
   readTail?: ReadTail;
   /**

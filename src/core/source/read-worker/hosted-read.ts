@@ -19,15 +19,28 @@ export const READ_CHUNK_BYTES = 4 << 20;
 /** Bytes one read of the response asks for. */
 const READ_BYTES = 1 << 20;
 
+/** How far a read runs ahead of the loader, and how much one pull takes. */
+export interface HostedReadLimits {
+  /** Bytes held unasked at most: reading waits past them. */
+  maxBytes: number;
+  /**
+   * Bytes one pull sends: held chunks, whole and in order, until at least this many went. The rest stay
+   * here, so that the lead lives on this thread and not on the loader's.
+   */
+  pullBytes: number;
+}
+
 /**
  * One response read on the read worker. Its body is read ahead, copied into chunks of
- * `READ_CHUNK_BYTES`, while less than `maxBytes` wait unasked; each `pull` of the loader sends all that
- * is held at once, or the next bytes as soon as they are read. The bytes keep the body's order.
+ * `READ_CHUNK_BYTES`, while less than `maxBytes` wait unasked; each `pull` of the loader sends about
+ * `pullBytes` of what is held, or the next bytes as soon as they are read when none is. The bytes keep
+ * the body's order.
  */
 export class HostedRead {
   readonly #id: number;
   readonly #post: PostToLoader;
   readonly #maxBytes: number;
+  readonly #pullBytes: number;
   readonly #controller = new AbortController();
   /** Full chunks and copied-out tails, in order, not yet sent. */
   #held: Uint8Array[] = [];
@@ -46,11 +59,12 @@ export class HostedRead {
   /** Buffers the loader gave back, for later chunks of about their sizes. */
   readonly #stock: ChunkStock | null;
 
-  constructor(id: number, post: PostToLoader, maxBytes: number, cuts: ChunkCuts, stock?: ChunkStock) {
+  constructor(id: number, post: PostToLoader, limits: HostedReadLimits, cuts: ChunkCuts, stock?: ChunkStock) {
     this.#id = id;
     this.#cuts = cuts;
     this.#post = post;
-    this.#maxBytes = maxBytes;
+    this.#maxBytes = limits.maxBytes;
+    this.#pullBytes = limits.pullBytes;
     this.#stock = stock ?? null;
     this.#chunk = this.#newChunk();
   }
@@ -177,6 +191,16 @@ export class HostedRead {
     return this.#stock?.take(READ_CHUNK_BYTES) ?? newChunk(READ_CHUNK_BYTES);
   }
 
+  /** The held chunks from the first, until at least `bytes` are taken (all of them when fewer are held). */
+  #takeHeld(bytes: number): Uint8Array[] {
+    let taken = 0;
+    let count = 0;
+    while (count < this.#held.length && taken < bytes)
+      taken += (this.#held[count++] as Uint8Array).byteLength;
+    this.#heldBytes -= taken;
+    return this.#held.splice(0, count);
+  }
+
   /** Adds a finished chunk to those waiting to be sent. */
   #hold(chunk: Uint8Array): void {
     this.#held.push(chunk);
@@ -198,19 +222,18 @@ export class HostedRead {
   }
 
   /**
-   * Sends what is held, if anything (always at the end: `end` says the body ended after it). `last`: no
-   * more bytes come, so a body's own chunk goes too, however little of it came.
+   * Sends a pull's worth of what is held, if anything (always at the end: `end` says the body ended
+   * after it). `last`: no more bytes come, so all of it goes, a body's own chunk too, however little
+   * of it came. The chunk being filled goes only when the full ones fall short.
    */
   #send(end: boolean, last = end): void {
-    this.#seal();
+    if (last || this.#heldBytes < this.#pullBytes) this.#seal();
     if (last && this.#body) {
       this.#hold(this.#body.chunk.subarray(0, this.#body.filled));
       this.#body = null;
     }
     if (this.#held.length === 0 && !end) return;
-    const chunks = this.#held;
-    this.#held = [];
-    this.#heldBytes = 0;
+    const chunks = last ? this.#takeHeld(Number.POSITIVE_INFINITY) : this.#takeHeld(this.#pullBytes);
     this.#wanted = false;
     const transfer = chunks.map((chunk) => chunk.buffer as ArrayBuffer);
     this.#post({ type: 'chunks', id: this.#id, chunks, end }, transfer);

@@ -11,7 +11,8 @@ import type { RequestSpec } from '../source-spec.js';
 export type ToReader =
   /**
    * Fetches `url` and reads its body ahead, holding at most `maxBytes` that the loader did not ask for;
-   * its first bytes are sent as soon as they are read (an implied `pull`).
+   * its first bytes are sent as soon as they are read (an implied `pull`). Each pull takes about
+   * `pullBytes` (see `HostedReadLimits`).
    */
   | {
       type: 'open';
@@ -20,8 +21,9 @@ export type ToReader =
       timeoutMs?: number;
       request?: RequestSpec;
       maxBytes: number;
+      pullBytes: number;
     }
-  /** The loader wants bytes: all that is held goes at once, else the next bytes read as soon as they come. */
+  /** The loader wants bytes: about `pullBytes` of those held go at once, else the next bytes read as soon as they come. */
   | { type: 'pull'; id: number }
   /** Closes the request (the load ended, failed or was cancelled); nothing more is sent for it. */
   | { type: 'cancel'; id: number }

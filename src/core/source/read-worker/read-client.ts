@@ -5,12 +5,16 @@ import { RemoteRead } from './remote-read.js';
 
 /**
  * Bytes the read worker reads ahead of a response's consumer: enough to keep the download going through
- * the loader thread's longest stretch of work (a few milliseconds at GB/s).
+ * the loader thread's longest stretch of work (tens of milliseconds at GB/s). The lead is held there,
+ * not on the loader's thread, whose own read-ahead keeps only a chunk beside such a source.
  */
-export const READ_WORKER_AHEAD_BYTES = 16 << 20;
+export const READ_WORKER_AHEAD_BYTES = 32 << 20;
 
-/** Bytes below which the loader thread asks for more (so about half the read-ahead is on its way). */
-const LOW_WATER_BYTES = 8 << 20;
+/** Bytes below which the loader thread asks for more: covers a pull's round trip at GB/s. */
+export const LOW_WATER_BYTES = 8 << 20;
+
+/** Bytes one pull brings (whole chunks): the loader's thread holds at most about these plus the low water. */
+export const PULL_BYTES = 8 << 20;
 
 /** How a loader reads URLs on a read worker: its `open`, how to start it early, and whether loads use it unless told. */
 export interface ReadWorkerSource {
@@ -60,10 +64,11 @@ export class ReadWorkerClient {
     };
     signal.addEventListener('abort', close, { once: true });
     const { timeoutMs, request } = options;
-    port.post({ type: 'open', id, url, maxBytes: READ_WORKER_AHEAD_BYTES, timeoutMs, request });
+    const limits = { maxBytes: READ_WORKER_AHEAD_BYTES, pullBytes: PULL_BYTES };
+    port.post({ type: 'open', id, url, ...limits, timeoutMs, request });
     const bytesTotal = await read.opened;
     const body = read.body();
-    return { body, bytesTotal } satisfies ByteSource;
+    return { body, bytesTotal, readsAhead: true } satisfies ByteSource;
   };
 
   /** Ends the worker; reads under way fail with `WORKER_FAILED`. */

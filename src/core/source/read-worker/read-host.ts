@@ -23,7 +23,8 @@ export function serveReads(
   return (message) => {
     switch (message.type) {
       case 'open': {
-        const read = new HostedRead(message.id, post, message.maxBytes, cuts(), stock);
+        const { maxBytes, pullBytes } = message;
+        const read = new HostedRead(message.id, post, { maxBytes, pullBytes }, cuts(), stock);
         reads.set(message.id, read);
         const { url, timeoutMs, request } = message;
         const options = request ? { timeoutMs, request } : { timeoutMs };
