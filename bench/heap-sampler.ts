@@ -118,9 +118,15 @@ export class HeapSampler {
 
   /** Bytes of JS heap and ArrayBuffers in the page, or in the worker whose URL contains `workerUrlPart`. */
   async usage(workerUrlPart: string | null): Promise<number> {
+    const { js, buffers } = await this.usageParts(workerUrlPart);
+    return js + buffers;
+  }
+
+  /** `usage` in its two parts: the JS heap, and the ArrayBuffers' memory beside it. */
+  async usageParts(workerUrlPart: string | null): Promise<{ js: number; buffers: number }> {
     const result = (await this.#call(workerUrlPart, 'Runtime.getHeapUsage')) as HeapUsage | undefined;
-    if (result === undefined) return 0; // the worker went away meanwhile
-    return result.usedSize + (result.backingStorageSize ?? 0);
+    if (result === undefined) return { js: 0, buffers: 0 }; // the worker went away meanwhile
+    return { js: result.usedSize, buffers: result.backingStorageSize ?? 0 };
   }
 
   /** Runs a full garbage collection in the page or the worker. */
@@ -129,27 +135,33 @@ export class HeapSampler {
   }
 
   /**
-   * Peak `usage` while `work` runs, sampled every `intervalMs`. A busy worker answers between its tasks
-   * only, so a short load is sampled a few times at best: every 20 ms missed the peak of a 90 ms load.
+   * Peak `usage` while `work` runs, sampled every `intervalMs`, and the ArrayBuffers' part of it. A busy
+   * worker answers between its tasks only, so a short load is sampled a few times at best: every 20 ms
+   * missed the peak of a 90 ms load.
    */
   async peakDuring<T>(
     workerUrlPart: string | null,
     work: Promise<T>,
     intervalMs = 5,
-  ): Promise<{ result: T; peak: number }> {
-    let peak = await this.usage(workerUrlPart);
+  ): Promise<{ result: T; peak: number; peakBuffers: number }> {
+    let peak = { js: 0, buffers: 0 };
+    const sample = async () => {
+      // A sample that fails (the worker's session closing) only misses that sample.
+      const parts = await this.usageParts(workerUrlPart).catch(() => ({ js: 0, buffers: 0 }));
+      if (parts.js + parts.buffers > peak.js + peak.buffers) peak = parts;
+    };
+    await sample();
     let done = false;
     const sampling = (async () => {
       while (!done) {
-        // A sample that fails (the worker's session closing) only misses that sample.
-        peak = Math.max(peak, await this.usage(workerUrlPart).catch(() => 0));
+        await sample();
         await new Promise((resolve) => setTimeout(resolve, intervalMs));
       }
     })();
     try {
       const result = await work;
-      peak = Math.max(peak, await this.usage(workerUrlPart));
-      return { result, peak };
+      await sample();
+      return { result, peak: peak.js + peak.buffers, peakBuffers: peak.buffers };
     } finally {
       done = true;
       await sampling;

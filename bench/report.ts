@@ -11,6 +11,8 @@ export type Sample = RunResult & {
   rep: number;
   variant: VariantId;
   heapBytes: number;
+  /** The ArrayBuffers' part of `heapBytes` (the rest is the JS heap); absent from runs that sample none. */
+  heapBuffersBytes?: number;
   heapAfterBytes: number;
 };
 
@@ -22,6 +24,8 @@ export interface VariantReport {
   msToFirstProgress: Summary | null;
   /** `null` where the heap was not sampled (a new loader's worker). */
   heapMiB: Summary | null;
+  /** The ArrayBuffers' part of each run's peak (`heapMiB` less the JS heap). */
+  heapBuffersMiB?: Summary | null;
   /** The same heap after the run and a forced collection: what stays. */
   heapAfterMiB: Summary | null;
   /** `ours:cold`: milliseconds `createLoader` took. */
@@ -116,6 +120,11 @@ export function summarizeInput(
       msToFirstBatch: numbers((s) => s.msToFirstBatch),
       msToFirstProgress: numbers((s) => s.msToFirstProgress),
       heapMiB: numbers((s) => (Number.isFinite(s.heapBytes) ? s.heapBytes / MiB : null)),
+      heapBuffersMiB: numbers((s) =>
+        s.heapBuffersBytes !== undefined && Number.isFinite(s.heapBuffersBytes)
+          ? s.heapBuffersBytes / MiB
+          : null,
+      ),
       heapAfterMiB: numbers((s) => (Number.isFinite(s.heapAfterBytes) ? s.heapAfterBytes / MiB : null)),
       msCreate: numbers((s) => s.msCreate),
       longTasks: Math.max(...runs.map((s) => s.longTasks)),
@@ -182,6 +191,12 @@ export function summarizeInput(
 const fmt = (s: Summary | null | undefined, digits = 0) =>
   s ? `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})` : '–';
 
+/** A run's peak heap, with the ArrayBuffers' part of it where known: "35 (29–41); buffers 30". */
+function heapCell(v: VariantReport): string {
+  const buffers = v.heapBuffersMiB?.median;
+  return buffers === undefined ? fmt(v.heapMiB) : `${fmt(v.heapMiB)}; buffers ${buffers.toFixed(0)}`;
+}
+
 /** Prints one input's table. */
 export function printReport(r: InputReport): void {
   console.log(
@@ -194,7 +209,7 @@ export function printReport(r: InputReport): void {
     'total ms': fmt(v.msTotal),
     'first batch ms': fmt(v.msToFirstBatch),
     'first progress ms': fmt(v.msToFirstProgress, 1),
-    'heap MiB': fmt(v.heapMiB),
+    'heap MiB': heapCell(v),
     'heap after MiB': fmt(v.heapAfterMiB, 1),
     'long tasks': v.fps ? `${v.longTasks} (max ${v.longestTaskMs.toFixed(0)} ms)` : '–',
     fps: fmt(v.fps),
@@ -342,7 +357,7 @@ export function toMarkdown(result: {
     for (const [id, v] of Object.entries(r.variants) as Array<[VariantId, VariantReport]>) {
       const stages = stagesCell(v.stages, v.decodeWorkers);
       lines.push(
-        `| ${id} | ${fmt(v.mbps)} | ${fmt(v.msTotal)} | ${fmt(v.msToFirstBatch)} | ${fmt(v.msToFirstProgress)} | ${fmt(v.heapMiB)} | ${fmt(v.heapAfterMiB, 1)} | ` +
+        `| ${id} | ${fmt(v.mbps)} | ${fmt(v.msTotal)} | ${fmt(v.msToFirstBatch)} | ${fmt(v.msToFirstProgress)} | ${heapCell(v)} | ${fmt(v.heapAfterMiB, 1)} | ` +
           `${v.fps ? `${v.longTasks} (${v.longestTaskMs.toFixed(0)})` : '–'} | ${fmt(v.fps)} | ${stages} |`,
       );
     }

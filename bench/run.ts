@@ -212,7 +212,7 @@ async function runOnce(
   sampler: HeapSampler,
   variant: VariantId,
   input: BenchInput,
-): Promise<RunResult & { heapBytes: number; heapAfterBytes: number }> {
+): Promise<RunResult & { heapBytes: number; heapBuffersBytes: number; heapAfterBytes: number }> {
   const target = heapTarget(variant);
   const worker =
     target === 'page' || target === null
@@ -237,12 +237,13 @@ async function runOnce(
   if (target === null || args['no-heap']) {
     const result = await work;
     await collectNaiveGarbage(sampler, variant);
-    return { ...result, heapBytes: Number.NaN, heapAfterBytes: Number.NaN };
+    return { ...result, heapBytes: Number.NaN, heapBuffersBytes: Number.NaN, heapAfterBytes: Number.NaN };
   }
-  const { result, peak } = await sampler.peakDuring(worker, work);
+  const { result, peak, peakBuffers } = await sampler.peakDuring(worker, work);
   // What the load left behind, apart from garbage not yet collected (which the peak includes).
   await sampler.collectGarbage(worker);
-  return { ...result, heapBytes: peak, heapAfterBytes: await sampler.usage(worker) };
+  const heapAfterBytes = await sampler.usage(worker);
+  return { ...result, heapBytes: peak, heapBuffersBytes: peakBuffers, heapAfterBytes };
 }
 
 /**
