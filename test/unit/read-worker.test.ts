@@ -417,12 +417,17 @@ describe('buffers given back to the read worker', () => {
     const pool = new BytePool();
     pool.release(shared.subarray(0, 1024));
     expect(back.length, 'a part of a chunk: other views may still read it').toBe(0);
-    pool.release(whole);
+    const before = pool.inUse;
+    pool.release(pool.adopt(whole)); // taken whole as a body, as the byte reader does
+    expect(pool.inUse, 'adopted, then released').toBe(before);
     expect(back.map((b) => b.byteLength)).toEqual([1 << 16]);
     expect(new Uint8Array(back[0] as ArrayBuffer)[100], 'the bytes moved, not copied').toBe(7);
     expect(whole.byteLength, 'detached here').toBe(0);
     const next = pool.acquire(1 << 16);
     expect(next.buffer, 'nor does the pool keep it').not.toBe(whole.buffer);
+    expect(pool.inUse).toBe(before + 1);
+    pool.release(next);
+    expect(pool.inUse).toBe(before);
   });
 
   it('later bodies of about a size are read into the buffers of earlier ones given back, and every byte arrives unchanged', async () => {

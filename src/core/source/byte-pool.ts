@@ -32,6 +32,15 @@ export class BytePool {
   }
 
   /**
+   * Counts `view`, a whole chunk that is the load's own taken as a body, as handed out: it is released
+   * here as an acquired buffer is (and goes back where it came from).
+   */
+  adopt(view: Uint8Array): Uint8Array {
+    this.inUse++;
+    return view;
+  }
+
+  /**
    * Returns a view's buffer to the pool, or a whole chunk of the read worker's back to it; the view must
    * not be used afterwards.
    */

@@ -154,8 +154,9 @@ export class ByteReader {
   /** A read within the chunk at hand; a pooled one that takes a whole chunk of the load's own is counted. */
   #takeWithin(length: number, pool: BytePool | undefined): Uint8Array {
     const view = this.#take(length, true);
-    if (pool && length > 0 && isOwnedWhole(view)) this.ownReads++;
-    return view;
+    if (!pool || length === 0 || !isOwnedWhole(view)) return view;
+    this.ownReads++;
+    return pool.adopt(view);
   }
 
   /** The next `length` bytes of the chunk at hand; `returned`: the view goes to the caller as it is. */
