@@ -26,6 +26,7 @@ import { releaseShared } from '../../src/core/source/shared-chunks.js';
 import { readStream } from '../../src/core/source/stream-source.js';
 import { chunked } from '../support/byte-sources.js';
 import { concat } from '../support/ipc-bytes.js';
+import { messageEnds } from '../support/ipc-groups.js';
 import { toLegacyFraming } from '../support/legacy-ipc.js';
 import { channelReadWorker as channelWorker } from '../support/read-worker.js';
 import { cutAt } from '../support/web-streams.js';
@@ -354,6 +355,22 @@ describe('large bodies in chunks of their own', () => {
     );
     expect(NO_CUTS.scan(new Uint8Array(5))).toEqual({ passed: 5, ownChunk: 0 });
   });
+
+  it('knows whether the bytes it scanned end inside a message, whatever the pieces', () => {
+    const ipc = tableToIPC(small, 'stream');
+    const ends = messageEnds(ipc).map((m) => m.end);
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 4 }), (sizes) => {
+        const cuts = new BodyCuts();
+        let at = 0;
+        for (const piece of cutAt(ipc, sizes)) {
+          expect(cuts.scan(piece).passed).toBe(piece.byteLength);
+          at += piece.byteLength;
+          expect(cuts.midMessage(), `after ${at} bytes`).toBe(!ends.includes(at) && at < ipc.byteLength);
+        }
+      }),
+    );
+  });
 });
 
 describe('buffers given back to the read worker', () => {
@@ -529,6 +546,84 @@ class CountingStock extends ChunkStock {
     return this.#bySize.get(size) ?? 0;
   }
 }
+
+describe('chunks that start aligned', () => {
+  it('every record batch body lies 8-byte aligned in its chunk, whatever the read sizes and the pace; none waits for bytes held back', async () => {
+    const batches = Array.from({ length: 40 }, (_, b) =>
+      tableFromArrays({ v: Float64Array.from({ length: 500 + b * 37 }, (_, i) => i * 0.5 + b) }),
+    );
+    const ipc = tableToIPC(new Table(batches.flatMap((t) => t.batches)), 'stream');
+    await fc.assert(
+      fc.asyncProperty(
+        // Pieces larger than most bodies (4-16 KB), so that many lie in one chunk, taken as views.
+        fc.array(fc.integer({ min: 20_001, max: 80_001 }), { minLength: 1, maxLength: 8 }),
+        async (sizes) => {
+          // The response in pieces of odd sizes, a turn apart: the loader, reading as fast as they come,
+          // asks for bytes before a chunk is full, again and again.
+          const pieces = async function* () {
+            for (let at = 0, i = 0; at < ipc.byteLength; i++) {
+              const size = sizes[i % sizes.length] as number;
+              await new Promise((resolve) => setTimeout(resolve, 0));
+              yield ipc.slice(at, at + size);
+              at += size;
+            }
+          };
+          const { client, source } = await readThroughWorker(pieces(), ipc.byteLength, new ChunkStock());
+          const framer = new IpcFramer(source.body, 'http://localhost/aligned');
+          framer.pool = new BytePool();
+          const stream = await openBatchStream(framer, 'http://localhost/aligned');
+          let index = 0;
+          let views = 0;
+          for await (const { batch, heldBody, pooledBody } of stream.batches) {
+            const want = batches[index++]?.getChild('v')?.toArray() as Float64Array;
+            expect(Array.from(batch.getChild('v')?.toArray() as Float64Array)).toEqual(Array.from(want));
+            if (heldBody) {
+              views++;
+              expect(heldBody.byteOffset % 8, `batch ${index - 1}`).toBe(0);
+              releaseShared(heldBody);
+            }
+            if (pooledBody) framer.pool.release(pooledBody);
+          }
+          expect(index).toBe(batches.length);
+          expect(views, 'bodies taken as views of the chunks').toBeGreaterThan(0);
+          client.terminate();
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('a batch whose bytes have all come is handed over while the stream pauses after it, in pieces of any size', async () => {
+    const ipc = tableToIPC(
+      tableFromArrays({ v: Float64Array.from({ length: 1001 }, (_, i) => i) }),
+      'stream',
+    );
+    const schemaAndBatch = ipc.byteLength - 8; // all but the end-of-stream marker
+    for (const piece of [1, 3, 7, 13, 1000]) {
+      let release: () => void = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const paused = async function* () {
+        for (let at = 0; at < schemaAndBatch; at += piece) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          yield ipc.slice(at, Math.min(at + piece, schemaAndBatch));
+        }
+        await gate; // a live stream: the next batch is not written yet
+        yield ipc.slice(schemaAndBatch);
+      };
+      const { client, source } = await readThroughWorker(paused(), ipc.byteLength, new ChunkStock());
+      const framer = new IpcFramer(source.body, 'http://localhost/live');
+      const stream = await openBatchStream(framer, 'http://localhost/live');
+      const batches = stream.batches[Symbol.asyncIterator]();
+      const first = await batches.next();
+      expect(first.done, `pieces of ${piece}`).toBe(false);
+      release();
+      expect((await batches.next()).done).toBe(true);
+      client.terminate();
+    }
+  });
+});
 
 describe('a chunk read to its end and given back', () => {
   it('leaves the reader nothing of its buffer: reading on at the end of the source gives no bytes, and no error', async () => {

@@ -63,6 +63,16 @@ export class BodyCuts implements ChunkCuts {
     return { passed: at, ownChunk: 0 };
   }
 
+  /**
+   * Whether the bytes scanned end inside a message: its prefix, metadata or body begun and not done. At
+   * a message's end, or once the framing is not followed, it is `false`.
+   */
+  midMessage(): boolean {
+    if (this.#state === 'off') return false;
+    if (this.#state === 'body') return true;
+    return this.#have > 0 || this.#state === 'metadata';
+  }
+
   /** The current state's bytes are all in: moves on; a body's length when its metadata was read. */
   #gatheredAll(): number {
     const view = new DataView(this.#gathered.buffer, 0, this.#have);

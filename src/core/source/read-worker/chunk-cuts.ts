@@ -9,6 +9,8 @@ export interface ChunkCuts {
    * (its bytes are then not scanned: the next call starts after them).
    */
   scan(bytes: Uint8Array): { passed: number; ownChunk: number };
+  /** Whether the bytes scanned so far end inside a message (absent: not known). */
+  midMessage?(): boolean;
 }
 
 /** No cuts: chunks end only when full. */

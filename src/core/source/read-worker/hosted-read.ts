@@ -54,6 +54,8 @@ export class HostedRead {
   #body: { chunk: Uint8Array; filled: number } | null = null;
   /** The loader asked for bytes and got none yet (it wants the first ones from the start). */
   #wanted = true;
+  /** Where in an 8-byte word of the body the chunk being filled starts. */
+  #start = 0;
   #wake: (() => void) | null = null;
 
   /** Buffers the loader gave back, for later chunks of about their sizes. */
@@ -141,7 +143,7 @@ export class HostedRead {
       this.#copy(bytes.subarray(at, at + passed));
       at += passed;
       if (ownChunk > 0) {
-        this.#seal();
+        this.#seal(true); // the bytes before the body, whatever their length
         this.#body = { chunk: this.#stock?.take(ownChunk) ?? newChunk(ownChunk), filled: 0 };
       }
     }
@@ -156,6 +158,7 @@ export class HostedRead {
     body.filled += n;
     if (body.filled === body.chunk.byteLength) {
       this.#hold(body.chunk);
+      this.#start = (this.#start + body.filled) % 8;
       this.#body = null;
     }
     return n;
@@ -173,17 +176,29 @@ export class HostedRead {
     }
   }
 
-  /** Moves the chunk being filled to the held ones: as it is when at least half full, else copied out. */
-  #seal(): void {
+  /**
+   * Moves the chunk being filled to the held ones: as it is when at least half full, else copied out.
+   * Unless `all`, a chunk that ends inside a message ends on a multiple of 8 bytes of the body, its
+   * last few bytes starting the next chunk: chunks then start 8-byte aligned, and so does each record
+   * batch body in them (bodies are aligned in the stream), which the loader reads in place rather than
+   * copying it to align its columns. Bytes held back never complete a message: none waits for them.
+   */
+  #seal(all = false): void {
     const filled = this.#filled;
-    if (filled === 0) return;
-    if (filled * 2 >= READ_CHUNK_BYTES) {
-      this.#hold(this.#chunk.subarray(0, filled));
+    const hold = !all && this.#cuts.midMessage?.() === true ? (this.#start + filled) % 8 : 0;
+    const sealed = Math.max(0, filled - hold);
+    if (sealed === 0) return;
+    this.#start = (this.#start + sealed) % 8;
+    if (sealed * 2 >= READ_CHUNK_BYTES) {
+      const chunk = this.#chunk;
+      this.#hold(chunk.subarray(0, sealed));
       this.#chunk = this.#newChunk();
+      this.#chunk.set(chunk.subarray(sealed, filled));
     } else {
-      this.#hold(this.#chunk.slice(0, filled));
+      this.#hold(this.#chunk.slice(0, sealed));
+      this.#chunk.copyWithin(0, sealed, filled);
     }
-    this.#filled = 0;
+    this.#filled = filled - sealed;
   }
 
   /** A chunk of `READ_CHUNK_BYTES` to copy bytes into: one the loader gave back if there is one. */
@@ -227,7 +242,7 @@ export class HostedRead {
    * of it came. The chunk being filled goes only when the full ones fall short.
    */
   #send(end: boolean, last = end): void {
-    if (last || this.#heldBytes < this.#pullBytes) this.#seal();
+    if (last || this.#heldBytes < this.#pullBytes) this.#seal(last);
     if (last && this.#body) {
       this.#hold(this.#body.chunk.subarray(0, this.#body.filled));
       this.#body = null;
