@@ -65,6 +65,8 @@ async function decodeHolding(source: AsyncIterable<Uint8Array>, expected: Record
   const stream = await openBatchStream(framer, 'test://shared');
   const held: DecodedBatch[] = [];
   let checked = 0;
+  /** Bodies taken as views of a chunk, and those of them not on 8 bytes (copied to be read). */
+  const views = { all: 0, misaligned: 0 };
   const letGo = (decoded: DecodedBatch) => {
     expect(valuesOf([decoded.batch]), `batch ${decoded.index}`).toEqual(
       valuesOf([expected[decoded.index] as RecordBatch]),
@@ -74,11 +76,15 @@ async function decodeHolding(source: AsyncIterable<Uint8Array>, expected: Record
     if (decoded.heldBody) releaseShared(decoded.heldBody);
   };
   for await (const decoded of stream.batches) {
+    if (decoded.heldBody) {
+      views.all++;
+      if (decoded.heldBody.byteOffset % 8 !== 0) views.misaligned++;
+    }
     held.push(decoded);
     if (held.length > window) letGo(held.shift() as DecodedBatch);
   }
   for (const decoded of held.splice(0)) letGo(decoded);
-  return { checked, held: pool.inUse };
+  return { checked, held: pool.inUse, views };
 }
 
 const spec = {
@@ -165,7 +171,7 @@ describe('chunks shared by several messages', () => {
 });
 
 describe('a byte stream read into buffers that come back', () => {
-  it('reads each chunk into a buffer given back once the framer is done with it; held batches keep their values', async () => {
+  it('reads each chunk into a buffer given back once the framer is done with it, aligned as in the stream; held batches keep their values', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 100, max: 6000 }),
@@ -178,9 +184,11 @@ describe('a byte stream read into buffers that come back', () => {
           // A read-ahead of two buffers, as a load's of 1 MiB holds about one 1 MiB read.
           const stream = readStream(byteStream(ipc, size), 'bytes', signal, undefined, buffers);
           const source = new ReadAhead(stream, 2 * 8192);
-          const { checked, held } = await decodeHolding(source, expected, window);
+          const { checked, held, views } = await decodeHolding(source, expected, window);
           expect(checked).toBe(expected.length);
           expect(held, 'pooled bodies not released').toBe(0);
+          // Each read lands where its first byte lies in an 8-byte word: bodies lie aligned in them.
+          expect(views.misaligned, `of ${views.all} bodies read in place`).toBe(0);
           // Those in use at once (the read-ahead's, the reader's, the held batches', a dictionary's, which
           // stays), and a few let go while the spares were full: far fewer than the reads.
           const reads = Math.ceil(ipc.byteLength / size);

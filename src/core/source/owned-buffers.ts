@@ -14,12 +14,12 @@ const giveBacks = new WeakMap<ArrayBuffer, GiveBack>();
 
 /**
  * Marks `chunk`'s buffer as the load's own, `chunk` (at its start) being what it holds; `giveBack`, if
- * given, takes it back once released. A chunk that does not start its buffer is left unmarked.
+ * given, takes it back once released. A chunk that does not start its buffer is never taken whole (it
+ * is not marked as owned), but it still goes back.
  */
 export function markOwned(chunk: Uint8Array, giveBack?: GiveBack): void {
-  if (chunk.byteOffset !== 0) return;
   const buffer = chunk.buffer as ArrayBuffer;
-  owned.set(buffer, chunk.byteLength);
+  if (chunk.byteOffset === 0) owned.set(buffer, chunk.byteLength);
   if (giveBack) giveBacks.set(buffer, giveBack);
 }
 

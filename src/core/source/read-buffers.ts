@@ -28,7 +28,7 @@ export class ReadBuffers {
     return new Uint8Array(this.bytes);
   }
 
-  /** `chunk` was read into a buffer from `take`, from its start: it comes back here once done with. */
+  /** `chunk` was read into a buffer from `take` (from its start, or a few bytes in): it comes back here once done with. */
   own(chunk: Uint8Array): void {
     markOwned(chunk, (buffer) => this.#give(buffer));
   }

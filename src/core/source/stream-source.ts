@@ -66,7 +66,7 @@ export function readStream(
     let next: ReadableStreamReadResult<unknown>;
     try {
       next = byob
-        ? await byob.read(view ?? buffers.take())
+        ? await byob.read(view ?? alignedAt(buffers.take(), state.received))
         : await (reader as ReadableStreamDefaultReader<unknown>).read();
     } catch (error) {
       throw readFailure(error, name, state.received, signal, stall);
@@ -107,6 +107,15 @@ export function readStream(
     return (await readOnce(target)).chunk;
   };
   return Object.assign(generator, { readInto });
+}
+
+/**
+ * `buffer` from where byte `position` of the stream would lie in an 8-byte word: a chunk read into it
+ * keeps the stream's alignment, so that a record batch body (aligned in the stream) lies aligned in the
+ * chunk and is read in place, not copied to align its columns.
+ */
+function alignedAt(buffer: Uint8Array, position: number): Uint8Array {
+  return buffer.subarray(position % 8);
 }
 
 /** A BYOB reader of `stream` when it is a byte stream, else `null` (the default reader then). */
