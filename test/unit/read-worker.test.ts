@@ -188,6 +188,38 @@ describe('read worker', () => {
     await running;
   });
 
+  it('once the body is read to its end, the rest still goes a pull at a time, the last saying so', async () => {
+    const sent: Array<{ bytes: number; end: boolean }> = [];
+    const got: Uint8Array[] = [];
+    const post: PostToLoader = (message) => {
+      if (message.type !== 'chunks') return;
+      sent.push({ bytes: message.chunks.reduce((sum, c) => sum + c.byteLength, 0), end: message.end });
+      got.push(...message.chunks);
+    };
+    const limits = { maxBytes: 32 << 20, pullBytes: 4 << 20 };
+    const read = new HostedRead(1, post, limits, NO_CUTS);
+    const bytes = new Uint8Array(20 << 20);
+    for (let i = 0; i < bytes.byteLength; i += 4096) bytes[i] = (i >> 12) & 255;
+    const body = async function* () {
+      for (let at = 0; at < bytes.byteLength; at += 1 << 20) yield bytes.slice(at, at + (1 << 20));
+    };
+    let finished = false;
+    const running = read.run(async () => ({ body: body(), bytesTotal: bytes.byteLength }));
+    void running.then(() => {
+      finished = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sent.length, 'the first bytes, which the open asks for; the rest waits').toBe(1);
+    while (!(sent.at(-1) as { end: boolean }).end) {
+      expect(finished, 'the read lasts until its last bytes went').toBe(false);
+      read.pull();
+      expect((sent.at(-1) as { bytes: number }).bytes).toBeLessThan(limits.pullBytes + READ_CHUNK_BYTES);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    await running;
+    expect(Buffer.compare(concat(got), bytes)).toBe(0);
+  });
+
   it('a failed request is its typed error; a failure mid-body comes after the bytes before it', async () => {
     const worker = channelWorker(async (url) => {
       if (url.endsWith('/missing'))
@@ -356,7 +388,7 @@ describe('large bodies in chunks of their own', () => {
     expect(NO_CUTS.scan(new Uint8Array(5))).toEqual({ passed: 5, ownChunk: 0 });
   });
 
-  it('knows whether the bytes it scanned end inside a message, whatever the pieces', () => {
+  it('knows how many of the bytes it scanned belong to a message not yet complete, whatever the pieces', () => {
     const ipc = tableToIPC(small, 'stream');
     const ends = messageEnds(ipc).map((m) => m.end);
     fc.assert(
@@ -366,7 +398,9 @@ describe('large bodies in chunks of their own', () => {
         for (const piece of cutAt(ipc, sizes)) {
           expect(cuts.scan(piece).passed).toBe(piece.byteLength);
           at += piece.byteLength;
-          expect(cuts.midMessage(), `after ${at} bytes`).toBe(!ends.includes(at) && at < ipc.byteLength);
+          // Bytes since the last message's end; none at a message's end or once the stream ended.
+          const since = at - Math.max(0, ...ends.filter((end) => end <= at));
+          expect(cuts.messageBytes(), `after ${at} bytes`).toBe(at < ipc.byteLength ? since : 0);
         }
       }),
     );
@@ -591,6 +625,53 @@ describe('chunks that start aligned', () => {
       ),
       { numRuns: 15 },
     );
+  });
+
+  it('holds back no byte of a message that is complete, even from a writer that does not pad to 8 bytes', async () => {
+    // A stream whose schema message is 4 bytes short of its padding: the framer reads it all the same.
+    // A column name that leaves 4 bytes of padding at the end of the schema's metadata.
+    const streams = Array.from({ length: 16 }, (_, n) =>
+      tableToIPC(
+        tableFromArrays({ ['c'.repeat(n + 1)]: Float64Array.from({ length: 10 }, (_, i) => i) }),
+        'stream',
+      ),
+    );
+    const lengthOf = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset).getInt32(4, true);
+    const ipc = streams.find((s) => s.subarray(8 + lengthOf(s) - 4, 8 + lengthOf(s)).every((b) => b === 0));
+    if (!ipc) throw new Error('no schema with 4 bytes of padding');
+    const length = lengthOf(ipc);
+    const odd = new Uint8Array(ipc.byteLength - 4);
+    odd.set(ipc.subarray(0, 8 + length - 4));
+    odd.set(ipc.subarray(8 + length), 8 + length - 4);
+    new DataView(odd.buffer).setInt32(4, length - 4, true);
+    const schemaEnd = 8 + length - 4;
+    let sent = 0;
+    const post: PostToLoader = (message) => {
+      if (message.type === 'chunks') for (const chunk of message.chunks) sent += chunk.byteLength;
+    };
+    const read = new HostedRead(1, post, { maxBytes: 1 << 30, pullBytes: 4 << 20 }, new BodyCuts());
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const body = async function* () {
+      yield odd.slice(0, 3); // the open's first pull takes these: the next ask finds a chunk begun
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      yield odd.slice(3, schemaEnd + 1);
+      await gate;
+      yield odd.slice(schemaEnd + 1);
+    };
+    const running = read.run(async () => ({ body: body(), bytesTotal: null }));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    read.pull();
+    expect(sent, `the schema ends at byte ${schemaEnd}`).toBeGreaterThanOrEqual(schemaEnd);
+    release();
+    while (read.signal.aborted === false && sent < odd.byteLength) {
+      read.pull();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    await running;
+    expect(sent).toBe(odd.byteLength);
   });
 
   it('a batch whose bytes have all come is handed over while the stream pauses after it, in pieces of any size', async () => {

@@ -35,6 +35,8 @@ export class BodyCuts implements ChunkCuts {
   #bodyLeft = 0;
   /** The framing has the continuation marker: a message without it is the file's footer. */
   #marker = false;
+  /** Bytes scanned of the message under way (0 at a message's end). */
+  #inMessage = 0;
 
   scan(bytes: Uint8Array): { passed: number; ownChunk: number } {
     let at = 0;
@@ -44,17 +46,23 @@ export class BodyCuts implements ChunkCuts {
         const n = Math.min(this.#bodyLeft, bytes.byteLength - at);
         at += n;
         this.#bodyLeft -= n;
-        if (this.#bodyLeft === 0) this.#expect('prefix', 4);
+        this.#inMessage += n;
+        if (this.#bodyLeft === 0) this.#messageEnd();
         continue;
       }
       const n = Math.min(this.#need - this.#have, bytes.byteLength - at);
       this.#gathered.set(bytes.subarray(at, at + n), this.#have);
       this.#have += n;
+      this.#inMessage += n;
       at += n;
       if (this.#have < this.#need) continue;
       const body = this.#gatheredAll();
+      if (this.#state === 'prefix' && this.#have === 0 && body === 0) this.#inMessage = 0; // no body follows
       // The caller passes the body's bytes into its own chunk; the next message's prefix follows them.
-      if (body >= OWN_CHUNK_MIN_BYTES && body <= OWN_CHUNK_MAX_BYTES) return { passed: at, ownChunk: body };
+      if (body >= OWN_CHUNK_MIN_BYTES && body <= OWN_CHUNK_MAX_BYTES) {
+        this.#inMessage = 0; // its message ends with those bytes
+        return { passed: at, ownChunk: body };
+      }
       if (body > 0) {
         this.#state = 'body';
         this.#bodyLeft = body;
@@ -64,13 +72,17 @@ export class BodyCuts implements ChunkCuts {
   }
 
   /**
-   * Whether the bytes scanned end inside a message: its prefix, metadata or body begun and not done. At
-   * a message's end, or once the framing is not followed, it is `false`.
+   * How many of the bytes scanned belong to a message begun and not done (its prefix, metadata or
+   * body); 0 at a message's end, and once the framing is not followed.
    */
-  midMessage(): boolean {
-    if (this.#state === 'off') return false;
-    if (this.#state === 'body') return true;
-    return this.#have > 0 || this.#state === 'metadata';
+  messageBytes(): number {
+    return this.#state === 'off' ? 0 : this.#inMessage;
+  }
+
+  /** A message's body was passed to its end: the next message's prefix follows. */
+  #messageEnd(): void {
+    this.#expect('prefix', 4);
+    this.#inMessage = 0;
   }
 
   /** The current state's bytes are all in: moves on; a body's length when its metadata was read. */

@@ -9,8 +9,11 @@ export interface ChunkCuts {
    * (its bytes are then not scanned: the next call starts after them).
    */
   scan(bytes: Uint8Array): { passed: number; ownChunk: number };
-  /** Whether the bytes scanned so far end inside a message (absent: not known). */
-  midMessage?(): boolean;
+  /**
+   * How many of the bytes scanned so far belong to a message not yet complete (0 at a message's end;
+   * absent, or 0, when not known): bytes that can wait for the rest of their message.
+   */
+  messageBytes?(): number;
 }
 
 /** No cuts: chunks end only when full. */

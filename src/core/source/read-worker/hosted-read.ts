@@ -56,6 +56,10 @@ export class HostedRead {
   #wanted = true;
   /** Where in an 8-byte word of the body the chunk being filled starts. */
   #start = 0;
+  /** The body was read to its end: what is held is all there is, sent as the loader pulls it. */
+  #ended = false;
+  /** The last bytes went, with `end`. */
+  #done = false;
   #wake: (() => void) | null = null;
 
   /** Buffers the loader gave back, for later chunks of about their sizes. */
@@ -76,7 +80,10 @@ export class HostedRead {
     return this.#controller.signal;
   }
 
-  /** Sends the response's length, then its body as the loader pulls it; a failure goes as its typed error. */
+  /**
+   * Sends the response's length, then its body as the loader pulls it, to its last bytes; a failure
+   * goes as its typed error.
+   */
   async run(open: () => Promise<ByteSource>): Promise<void> {
     try {
       const source = await open();
@@ -84,10 +91,11 @@ export class HostedRead {
       this.#post({ type: 'opened', id: this.#id, bytesTotal: source.bytesTotal }, []);
       await this.#readAll(source.body);
       if (this.signal.aborted) return;
-      this.#send(true);
+      this.#finish();
+      await this.#sentAll();
     } catch (error) {
       if (this.signal.aborted) return;
-      this.#send(false, true); // the bytes before the failure, so that its byte offset stays true
+      this.#flush(); // the bytes before the failure, so that its byte offset stays true
       const typed = error instanceof ArrowGpuError ? error : asArrowGpuError(error);
       this.#post({ type: 'failed', id: this.#id, error: serializeError(typed) }, []);
     }
@@ -96,7 +104,7 @@ export class HostedRead {
   /** The loader asks for bytes. */
   pull(): void {
     this.#wanted = true;
-    this.#send(false);
+    this.#send();
     this.#wake?.();
   }
 
@@ -147,7 +155,7 @@ export class HostedRead {
         this.#body = { chunk: this.#stock?.take(ownChunk) ?? newChunk(ownChunk), filled: 0 };
       }
     }
-    if (this.#wanted) this.#send(false);
+    if (this.#wanted) this.#send();
   }
 
   /** Copies into the body's own chunk what of `bytes` belongs to it; held once full. The bytes taken. */
@@ -181,11 +189,12 @@ export class HostedRead {
    * Unless `all`, a chunk that ends inside a message ends on a multiple of 8 bytes of the body, its
    * last few bytes starting the next chunk: chunks then start 8-byte aligned, and so does each record
    * batch body in them (bodies are aligned in the stream), which the loader reads in place rather than
-   * copying it to align its columns. Bytes held back never complete a message: none waits for them.
+   * copying it to align its columns. Bytes held back are of a message not yet complete: none waits for them.
    */
   #seal(all = false): void {
     const filled = this.#filled;
-    const hold = !all && this.#cuts.midMessage?.() === true ? (this.#start + filled) % 8 : 0;
+    // Only bytes of a message still to complete wait (at most its bytes so far): none of a whole one.
+    const hold = all ? 0 : Math.min((this.#start + filled) % 8, this.#cuts.messageBytes?.() ?? 0);
     const sealed = Math.max(0, filled - hold);
     if (sealed === 0) return;
     this.#start = (this.#start + sealed) % 8;
@@ -236,20 +245,54 @@ export class HostedRead {
     return !this.signal.aborted;
   }
 
-  /**
-   * Sends a pull's worth of what is held, if anything (always at the end: `end` says the body ended
-   * after it). `last`: no more bytes come, so all of it goes, a body's own chunk too, however little
-   * of it came. The chunk being filled goes only when the full ones fall short.
-   */
-  #send(end: boolean, last = end): void {
-    if (last || this.#heldBytes < this.#pullBytes) this.#seal(last);
-    if (last && this.#body) {
+  /** The body ended: every byte is held now, and goes as the loader pulls it (at once if it waits). */
+  #finish(): void {
+    this.#ended = true;
+    this.#closeChunks();
+    if (this.#wanted || this.#held.length === 0) this.#send();
+  }
+
+  /** Holds the chunk being filled and a body's own chunk, however little of them came. */
+  #closeChunks(): void {
+    this.#seal(true);
+    if (this.#body) {
       this.#hold(this.#body.chunk.subarray(0, this.#body.filled));
       this.#body = null;
     }
-    if (this.#held.length === 0 && !end) return;
-    const chunks = last ? this.#takeHeld(Number.POSITIVE_INFINITY) : this.#takeHeld(this.#pullBytes);
+  }
+
+  /** Waits until the last bytes went, or the read was cancelled. */
+  async #sentAll(): Promise<void> {
+    while (!this.#done && !this.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+      this.#wake = null;
+    }
+  }
+
+  /** Sends every byte held at once: the read failed, and they come before its error. */
+  #flush(): void {
+    this.#closeChunks();
+    if (this.#held.length === 0) return;
+    const chunks = this.#takeHeld(Number.POSITIVE_INFINITY);
+    const transfer = chunks.map((chunk) => chunk.buffer as ArrayBuffer);
+    this.#post({ type: 'chunks', id: this.#id, chunks, end: false }, transfer);
+  }
+
+  /**
+   * Sends a pull's worth of what is held (whole chunks), if anything; the chunk being filled goes only
+   * when the full ones fall short. Once the body ended, the send that empties what is held says so
+   * (`end`), even with no bytes: the loader's thread never holds more than a pull's worth at once.
+   */
+  #send(): void {
+    if (this.#done) return;
+    if (!this.#ended && this.#heldBytes < this.#pullBytes) this.#seal(false);
+    if (this.#held.length === 0 && !this.#ended) return;
+    const chunks = this.#takeHeld(this.#pullBytes);
+    const end = this.#ended && this.#held.length === 0;
     this.#wanted = false;
+    this.#done = end;
     const transfer = chunks.map((chunk) => chunk.buffer as ArrayBuffer);
     this.#post({ type: 'chunks', id: this.#id, chunks, end }, transfer);
   }
