@@ -236,13 +236,18 @@ export class HostedRead {
    * it is full: the loader can use none of it before.
    */
   async #room(): Promise<boolean> {
-    while (this.#heldBytes + this.#filled >= this.#maxBytes && !this.signal.aborted) {
+    await this.#waitWhile(() => this.#heldBytes + this.#filled >= this.#maxBytes);
+    return !this.signal.aborted;
+  }
+
+  /** Waits, woken by each pull, while `busy` holds and the read is not cancelled. */
+  async #waitWhile(busy: () => boolean): Promise<void> {
+    while (busy() && !this.signal.aborted) {
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
       });
       this.#wake = null;
     }
-    return !this.signal.aborted;
   }
 
   /** The body ended: every byte is held now, and goes as the loader pulls it (at once if it waits). */
@@ -262,22 +267,14 @@ export class HostedRead {
   }
 
   /** Waits until the last bytes went, or the read was cancelled. */
-  async #sentAll(): Promise<void> {
-    while (!this.#done && !this.signal.aborted) {
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = null;
-    }
+  #sentAll(): Promise<void> {
+    return this.#waitWhile(() => !this.#done);
   }
 
   /** Sends every byte held at once: the read failed, and they come before its error. */
   #flush(): void {
     this.#closeChunks();
-    if (this.#held.length === 0) return;
-    const chunks = this.#takeHeld(Number.POSITIVE_INFINITY);
-    const transfer = chunks.map((chunk) => chunk.buffer as ArrayBuffer);
-    this.#post({ type: 'chunks', id: this.#id, chunks, end: false }, transfer);
+    if (this.#held.length > 0) this.#postChunks(this.#takeHeld(Number.POSITIVE_INFINITY), false);
   }
 
   /**
@@ -293,6 +290,11 @@ export class HostedRead {
     const end = this.#ended && this.#held.length === 0;
     this.#wanted = false;
     this.#done = end;
+    this.#postChunks(chunks, end);
+  }
+
+  /** Moves `chunks` to the loader; `end`: the body ends after them. */
+  #postChunks(chunks: Uint8Array[], end: boolean): void {
     const transfer = chunks.map((chunk) => chunk.buffer as ArrayBuffer);
     this.#post({ type: 'chunks', id: this.#id, chunks, end }, transfer);
   }
