@@ -135,19 +135,22 @@ export class HeapSampler {
   }
 
   /**
-   * Peak `usage` while `work` runs, sampled every `intervalMs`, and the ArrayBuffers' part of it. A busy
-   * worker answers between its tasks only, so a short load is sampled a few times at best: every 20 ms
-   * missed the peak of a 90 ms load.
+   * Peak `usage` while `work` runs, sampled every `intervalMs`, the ArrayBuffers' part of it, and how
+   * many samples were answered while it ran. A busy worker answers between its tasks only, so a short
+   * load is sampled a few times at best (every 20 ms missed the peak of a 90 ms load), and a peak of
+   * fewer samples is likelier to fall short of the true one.
    */
   async peakDuring<T>(
     workerUrlPart: string | null,
     work: Promise<T>,
     intervalMs = 5,
-  ): Promise<{ result: T; peak: number; peakBuffers: number }> {
+  ): Promise<{ result: T; peak: number; peakBuffers: number; samples: number }> {
     let peak = { js: 0, buffers: 0 };
+    let samples = 0;
     const sample = async () => {
       // A sample that fails (the worker's session closing) only misses that sample.
       const parts = await this.usageParts(workerUrlPart).catch(() => ({ js: 0, buffers: 0 }));
+      samples++;
       if (parts.js + parts.buffers > peak.js + peak.buffers) peak = parts;
     };
     await sample();
@@ -160,8 +163,10 @@ export class HeapSampler {
     })();
     try {
       const result = await work;
+      // Answered while the work ran: the first sample and this last one are taken outside it.
+      const during = Math.max(0, samples - 1);
       await sample();
-      return { result, peak: peak.js + peak.buffers, peakBuffers: peak.buffers };
+      return { result, peak: peak.js + peak.buffers, peakBuffers: peak.buffers, samples: during };
     } finally {
       done = true;
       await sampling;

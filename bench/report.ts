@@ -13,6 +13,8 @@ export type Sample = RunResult & {
   heapBytes: number;
   /** The ArrayBuffers' part of `heapBytes` (the rest is the JS heap); absent from runs that sample none. */
   heapBuffersBytes?: number;
+  /** Heap samples the worker answered while the run went on (see `HeapSampler.peakDuring`). */
+  heapSamples?: number;
   heapAfterBytes: number;
 };
 
@@ -26,6 +28,8 @@ export interface VariantReport {
   heapMiB: Summary | null;
   /** The ArrayBuffers' part of each run's peak (`heapMiB` less the JS heap). */
   heapBuffersMiB?: Summary | null;
+  /** Samples each run's peak is the largest of: a short run's peak, of fewer samples, may fall short. */
+  heapSamples?: Summary | null;
   /** The same heap after the run and a forced collection: what stays. */
   heapAfterMiB: Summary | null;
   /** `ours:cold`: milliseconds `createLoader` took. */
@@ -125,6 +129,7 @@ export function summarizeInput(
           ? s.heapBuffersBytes / MiB
           : null,
       ),
+      heapSamples: numbers((s) => s.heapSamples),
       heapAfterMiB: numbers((s) => (Number.isFinite(s.heapAfterBytes) ? s.heapAfterBytes / MiB : null)),
       msCreate: numbers((s) => s.msCreate),
       longTasks: Math.max(...runs.map((s) => s.longTasks)),
@@ -191,10 +196,18 @@ export function summarizeInput(
 const fmt = (s: Summary | null | undefined, digits = 0) =>
   s ? `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})` : '–';
 
-/** A run's peak heap, with the ArrayBuffers' part of it where known: "35 (29–41); buffers 30". */
+/**
+ * A run's peak heap, with the ArrayBuffers' part of it and the samples taken during a run where known:
+ * "35 (29–41); buffers 30; 12 samples".
+ */
 function heapCell(v: VariantReport): string {
   const buffers = v.heapBuffersMiB?.median;
-  return buffers === undefined ? fmt(v.heapMiB) : `${fmt(v.heapMiB)}; buffers ${buffers.toFixed(0)}`;
+  const samples = v.heapSamples?.median;
+  return (
+    fmt(v.heapMiB) +
+    (buffers === undefined ? '' : `; buffers ${buffers.toFixed(0)}`) +
+    (samples === undefined ? '' : `; ${samples.toFixed(0)} samples`)
+  );
 }
 
 /** Prints one input's table. */

@@ -212,7 +212,9 @@ async function runOnce(
   sampler: HeapSampler,
   variant: VariantId,
   input: BenchInput,
-): Promise<RunResult & { heapBytes: number; heapBuffersBytes: number; heapAfterBytes: number }> {
+): Promise<
+  RunResult & { heapBytes: number; heapBuffersBytes: number; heapAfterBytes: number; heapSamples?: number }
+> {
   const target = heapTarget(variant);
   const worker =
     target === 'page' || target === null
@@ -239,11 +241,11 @@ async function runOnce(
     await collectNaiveGarbage(sampler, variant);
     return { ...result, heapBytes: Number.NaN, heapBuffersBytes: Number.NaN, heapAfterBytes: Number.NaN };
   }
-  const { result, peak, peakBuffers } = await sampler.peakDuring(worker, work);
+  const { result, peak, peakBuffers, samples } = await sampler.peakDuring(worker, work);
   // What the load left behind, apart from garbage not yet collected (which the peak includes).
   await sampler.collectGarbage(worker);
   const heapAfterBytes = await sampler.usage(worker);
-  return { ...result, heapBytes: peak, heapBuffersBytes: peakBuffers, heapAfterBytes };
+  return { ...result, heapBytes: peak, heapBuffersBytes: peakBuffers, heapAfterBytes, heapSamples: samples };
 }
 
 /**
