@@ -24,6 +24,13 @@ export interface LiveRun {
    * less batch 0's `msFromLastByte`), the wait for the first bytes; NaN for a build without the figures.
    */
   firstReadMs: number;
+  /**
+   * Milliseconds from the `open` call to the request's arrival at the server (wall clocks of one machine);
+   * NaN where the server's log has none.
+   */
+  requestMs: number;
+  /** Batch 0: handed to the server's socket → its `onBatch` on the page. */
+  firstBatchMs: number;
 }
 
 /** Wall-clock milliseconds, comparable with the server's `performance.timeOrigin + now()`. */
@@ -45,6 +52,7 @@ export async function liveRun(
   const lastByteBatches: number[] = [];
   const onGpuMs: number[] = [];
   const t0 = performance.now();
+  const openedAt = wallNow();
   let firstDataMs = -1;
   const land = (batch: number) => {
     if (landed.has(batch)) return;
@@ -70,12 +78,17 @@ export async function liveRun(
       },
     });
   }
-  const log: { sent: number[] } = await (await fetch(`/live-log/${id}`)).json();
+  const log: { sent: number[]; requested?: number } = await (await fetch(`/live-log/${id}`)).json();
   // Group 0 is the schema; group k + 1 is batch k.
   const batchMs = [...landed].map(([batch, at]) => at - (log.sent[batch + 1] as number));
   const msToFirstBatch = table.stats.msToFirstBatch;
   await table.destroy();
   const first = lastByteBatches.indexOf(0);
   const firstReadMs = first < 0 ? Number.NaN : msToFirstBatch - (lastByteToGpuMs[first] as number);
-  return { firstDataMs, msToFirstBatch, batchMs, lastByteToGpuMs, lastByteBatches, onGpuMs, firstReadMs };
+  const requestMs = log.requested === undefined ? Number.NaN : log.requested - openedAt;
+  const firstBatchMs = landed.has(0) ? (landed.get(0) as number) - (log.sent[1] as number) : Number.NaN;
+  return {
+    ...{ firstDataMs, msToFirstBatch, batchMs, lastByteToGpuMs, lastByteBatches, onGpuMs, firstReadMs },
+    ...{ requestMs, firstBatchMs },
+  };
 }

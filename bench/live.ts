@@ -57,6 +57,10 @@ export interface LiveReport {
   msToFirstBatch: { cold: Summary | null; warm: Summary | null };
   /** Of it, the load's start → the last byte of batch 0 read (worker side). */
   firstReadMs: { cold: Summary | null; warm: Summary | null };
+  /** The `open` call → the request at the server. */
+  requestMs?: { cold: Summary | null; warm: Summary | null };
+  /** Batch 0 handed to the server's socket → its `onBatch` on the page. */
+  firstBatchMs?: { cold: Summary | null; warm: Summary | null };
 }
 
 /** One batch's last byte → on the GPU, with where it was. */
@@ -137,6 +141,8 @@ export async function runLive(page: Page, input: BenchInput, reps: number): Prom
     firstDataMs: coldAndWarm(cold, warm, (r) => r.firstDataMs),
     msToFirstBatch: coldAndWarm(cold, warm, (r) => r.msToFirstBatch),
     firstReadMs: coldAndWarm(cold, warm, (r) => r.firstReadMs ?? Number.NaN),
+    requestMs: coldAndWarm(cold, warm, (r) => r.requestMs ?? Number.NaN),
+    firstBatchMs: coldAndWarm(cold, warm, (r) => r.firstBatchMs ?? Number.NaN),
   };
 }
 
@@ -168,6 +174,8 @@ export function liveMarkdown(r: LiveReport): string {
     `| \`open\` → first \`onBatch\`, warm loader | ${fmt(r.firstDataMs.warm)} | |`,
     `| \`stats.msToFirstBatch\` (worker), cold / warm | ${fmt(r.msToFirstBatch.cold)} / ${fmt(r.msToFirstBatch.warm)} | |`,
     `| of which: the load's start → batch 0's last byte read, cold / warm | ${fmt(r.firstReadMs?.cold ?? null)} / ${fmt(r.firstReadMs?.warm ?? null)} | |`,
+    `| \`open\` → the request at the server, cold / warm | ${fmt(r.requestMs?.cold ?? null)} / ${fmt(r.requestMs?.warm ?? null)} | |`,
+    `| batch 0 handed to the server's socket → its \`onBatch\`, cold / warm | ${fmt(r.firstBatchMs?.cold ?? null)} / ${fmt(r.firstBatchMs?.warm ?? null)} | |`,
     '',
     `The slowest batches, last byte → on the GPU: ${(r.slowest ?? []).map(slowCell).join(', ') || '–'}.`,
     '',

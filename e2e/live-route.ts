@@ -11,6 +11,8 @@ import { groupEnds } from '../test/support/ipc-groups.js';
 
 /** What was sent on one live stream, and what it waits for. */
 interface LiveStream {
+  /** When the request came (`performance.timeOrigin + now`). */
+  requested: number;
   /** When each group was handed to the socket (`performance.timeOrigin + now`), in order. */
   sent: number[];
   /** Groups the client released so far (the first `first` need none). */
@@ -47,10 +49,12 @@ export async function serveLive(
   headers: Record<string, string>,
   params: URLSearchParams,
 ): Promise<void> {
+  const requested = now();
   const { bytes, ends } = readStream(path);
   const id = params.get('id') ?? `${Math.random()}`;
   const pause = params.has('pause') ? Number(params.get('pause')) : null;
   const state: LiveStream = {
+    requested,
     sent: [],
     released: Number(params.get('first') ?? 2),
     groups: ends.length,
@@ -86,6 +90,8 @@ export function releaseLive(id: string, count: string | null): LiveLog | null {
 
 /** What a live stream sent so far. */
 export interface LiveLog {
+  /** When the request came, in the server's `timeOrigin + now` ms. */
+  requested: number;
   /** When each group was handed to the socket (schema first), in the server's `timeOrigin + now` ms. */
   sent: number[];
   groups: number;
@@ -94,7 +100,7 @@ export interface LiveLog {
 /** `/live-log/ID`: the stream's log, or `null` for an unknown id. */
 export function liveLog(id: string): LiveLog | null {
   const state = streams.get(id);
-  return state ? { sent: [...state.sent], groups: state.groups } : null;
+  return state ? { requested: state.requested, sent: [...state.sent], groups: state.groups } : null;
 }
 
 /** Handles `/live/<fixture>`, `/live-next/ID` and `/live-log/ID`; other requests go to `next`. */

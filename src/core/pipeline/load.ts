@@ -117,6 +117,12 @@ const MIN_SOURCE_WORDS_BYTES = 256 << 10;
 const MIN_READ_AHEAD_BYTES = 4 << 20;
 
 /**
+ * How far a load reads ahead of a source that another thread reads ahead (a read worker, which holds the
+ * lead): about one of that source's chunks, the next being on its way.
+ */
+const BESIDE_READ_AHEAD_BYTES = 2 << 20;
+
+/**
  * A table whose columns are on the GPU. While its load runs (a table from `openPipeline`), `numRows`,
  * `columns` and `stats` describe the rows that have landed so far, and `live` the load.
  */
@@ -214,7 +220,7 @@ class Load {
     // A source read ahead on another thread (a read worker) holds the lead there: this read-ahead then
     // keeps a chunk, and this thread's memory no longer grows with the lead a long load builds.
     const budget = input.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
-    const cap = input.sourceReadsAhead ? MIN_READ_AHEAD_BYTES : Number.POSITIVE_INFINITY;
+    const cap = input.sourceReadsAhead ? BESIDE_READ_AHEAD_BYTES : Number.POSITIVE_INFINITY;
     // Batches out at decode workers count as queued.
     const queued = () => this.#queuedBytes + (this.#pooled?.inFlightBytes ?? 0);
     const readAheadBytes = () => Math.min(cap, Math.max(MIN_READ_AHEAD_BYTES, budget - queued()));
