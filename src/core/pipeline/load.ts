@@ -91,7 +91,7 @@ export interface PipelineInput {
   startedAt?: number;
   /** Bytes read ahead of decoding plus bytes of queued batches (default 32 MiB; the read-ahead keeps ≥ 4 MiB). */
   readAheadBytes?: number;
-  /** `source` is read ahead on another thread (`ByteSource.readsAhead`): the read-ahead here keeps 4 MiB. */
+  /** `source` is read ahead on another thread (`ByteSource.readsAhead`): the read-ahead here keeps about a chunk of it. */
   sourceReadsAhead?: boolean;
   limits?: FramerLimits;
   /**
@@ -220,10 +220,11 @@ class Load {
     // A source read ahead on another thread (a read worker) holds the lead there: this read-ahead then
     // keeps a chunk, and this thread's memory no longer grows with the lead a long load builds.
     const budget = input.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
-    const cap = input.sourceReadsAhead ? BESIDE_READ_AHEAD_BYTES : Number.POSITIVE_INFINITY;
     // Batches out at decode workers count as queued.
     const queued = () => this.#queuedBytes + (this.#pooled?.inFlightBytes ?? 0);
-    const readAheadBytes = () => Math.min(cap, Math.max(MIN_READ_AHEAD_BYTES, budget - queued()));
+    const readAheadBytes = input.sourceReadsAhead
+      ? () => BESIDE_READ_AHEAD_BYTES
+      : () => Math.max(MIN_READ_AHEAD_BYTES, budget - queued());
     this.#readAhead = new ReadAhead(input.source, readAheadBytes);
     this.#framer = new IpcFramer(
       this.#readAhead,

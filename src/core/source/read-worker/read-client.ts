@@ -1,5 +1,6 @@
 import { loadAborted, WorkerFailedError } from '../../errors.js';
 import type { ByteSource, OpenSource } from '../byte-source.js';
+import { READ_CHUNK_BYTES } from './hosted-read.js';
 import type { ReadWorkerPort, SpawnReadWorker } from './protocol.js';
 import { RemoteRead } from './remote-read.js';
 
@@ -14,14 +15,14 @@ export const READ_WORKER_AHEAD_BYTES = 32 << 20;
  * Bytes below which the loader thread asks for more: a chunk (`READ_CHUNK_BYTES`), a millisecond or two
  * of work at GB/s, which covers a pull's round trip to a worker that has the bytes ready.
  */
-export const LOW_WATER_BYTES = 2 << 20;
+export const LOW_WATER_BYTES = READ_CHUNK_BYTES;
 
 /**
  * Bytes one pull brings (whole chunks): the loader's thread holds at most about these plus the low water.
  * A chunk, as the low water: against 4 MiB each (and 4 MiB chunks), the loader's worker peaked 4 MiB
  * lower in a 256 MiB load of 64 KiB batches on an H100 host, no slower; against 8 MiB, 3-4 MiB lower.
  */
-export const PULL_BYTES = 2 << 20;
+export const PULL_BYTES = READ_CHUNK_BYTES;
 
 /** How a loader reads URLs on a read worker: its `open`, how to start it early, and whether loads use it unless told. */
 export interface ReadWorkerSource {
