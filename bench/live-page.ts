@@ -88,7 +88,14 @@ export async function liveRun(
   const requestMs = log.requested === undefined ? Number.NaN : log.requested - openedAt;
   const firstBatchMs = landed.has(0) ? (landed.get(0) as number) - (log.sent[1] as number) : Number.NaN;
   return {
-    ...{ firstDataMs, msToFirstBatch, batchMs, lastByteToGpuMs, lastByteBatches, onGpuMs, firstReadMs },
-    ...{ requestMs, firstBatchMs },
+    firstDataMs,
+    msToFirstBatch,
+    batchMs,
+    lastByteToGpuMs,
+    lastByteBatches,
+    onGpuMs,
+    firstReadMs,
+    requestMs,
+    firstBatchMs,
   };
 }

@@ -21,6 +21,7 @@ import { BytePool } from '../source/byte-pool.js';
 import type { BodyFileSpec, ReadTail } from '../source/byte-source.js';
 import { END_OF_STREAM_MARKER } from '../source/end-of-stream-marker.js';
 import { ReadAhead } from '../source/read-ahead.js';
+import { READ_CHUNK_BYTES } from '../source/read-worker/hosted-read.js';
 import { releaseShared } from '../source/shared-chunks.js';
 import { abortable } from './async-utils.js';
 import { BoundedQueue } from './bounded-queue.js';
@@ -117,10 +118,10 @@ const MIN_SOURCE_WORDS_BYTES = 256 << 10;
 const MIN_READ_AHEAD_BYTES = 4 << 20;
 
 /**
- * How far a load reads ahead of a source that another thread reads ahead (a read worker, which holds the
- * lead): about one of that source's chunks, the next being on its way.
+ * How far a load reads ahead of a source that another thread reads ahead (the read worker, which holds
+ * the lead): one of that worker's chunks, the next being on its way.
  */
-const BESIDE_READ_AHEAD_BYTES = 2 << 20;
+const BESIDE_READ_AHEAD_BYTES = READ_CHUNK_BYTES;
 
 /**
  * A table whose columns are on the GPU. While its load runs (a table from `openPipeline`), `numRows`,
