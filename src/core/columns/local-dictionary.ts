@@ -1,5 +1,5 @@
 import { Data, type DataType, Dictionary, Int32, Type, type Vector } from 'apache-arrow';
-import { bitAt } from './encoders/byte-keys.js';
+import { bitAt, keyBytes } from './encoders/byte-keys.js';
 import { ByteTable } from './encoders/byte-table.js';
 
 /** A batch of a text or binary column coded into a dictionary of a decode worker's own (`splitDictionary`). */
@@ -19,22 +19,8 @@ export interface LocalDictionary {
  */
 export function splitDictionary(data: Data, table = new ByteTable()): LocalDictionary | null {
   if (!hasTextOffsets(data)) return null;
-  const offsets = data.valueOffsets as Int32Array | BigInt64Array;
-  const bytes = data.values;
   const before = table.size;
-  const indices = new Int32Array(data.length);
-  const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
-  for (let row = 0; row < data.length; row++) {
-    if (bitmap && !bitAt(bitmap, data.offset + row)) continue; // code 0
-    const start = Number(offsets[row]);
-    const end = Number(offsets[row + 1]);
-    let code = table.get(bytes, start, end);
-    if (code < 0) {
-      code = table.size;
-      table.add(bytes, start, end, code);
-    }
-    indices[row] = code;
-  }
+  const indices = codeRows(data, table);
   const keys = table.keysFrom(before);
   const codes = new Data(new Int32(), data.offset, data.length, data.nullCount, [
     undefined,
@@ -42,6 +28,30 @@ export function splitDictionary(data: Data, table = new ByteTable()): LocalDicti
     data.nullBitmap,
   ] as never);
   return { codes, added: valuesData(data.type, keys.offsets, keys.bytes) };
+}
+
+/** Each row's code in `table` (0 for null rows), adding the values not held yet. */
+function codeRows(data: Data, table: ByteTable): Int32Array {
+  const offsets = data.valueOffsets as Int32Array | BigInt64Array;
+  const source = keyBytes(data.values as Uint8Array);
+  // Read once: `Data`'s properties cost more than a row's bitmap bit when read a row.
+  const { length, offset } = data;
+  const indices = new Int32Array(length);
+  const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
+  // 64-bit offsets (large types) are bigints: made numbers once, so that the loop reads numbers only.
+  const starts = offsets instanceof Int32Array ? offsets : Float64Array.from(offsets, Number);
+  for (let row = 0; row < length; row++) {
+    if (bitmap && !bitAt(bitmap, offset + row)) continue; // code 0
+    const start = starts[row] as number;
+    const end = starts[row + 1] as number;
+    let code = table.get(source, start, end);
+    if (code < 0) {
+      code = table.size;
+      table.add(source, start, end, code);
+    }
+    indices[row] = code;
+  }
+  return indices;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { type Data, makeVector, Type, type Vector } from 'apache-arrow';
 import { formatBytes, LimitError } from '../../errors.js';
 import { hasTextOffsets } from '../local-dictionary.js';
-import { bitAt } from './byte-keys.js';
+import { bitAt, type KeyBytes, keyBytes } from './byte-keys.js';
 import { ByteTable } from './byte-table.js';
 import { type ColumnExtras, FixedWidthEncoder, type ValueArray } from './column-encoder.js';
 
@@ -160,7 +160,7 @@ export class DictionaryEncoder extends FixedWidthEncoder {
 
   /** `#writeValues` for text and binary with offsets: one hash and one compare of bytes a row. */
   #writeBytes(data: Data, first: number, count: number, out: Uint32Array, nullCode: number | null): void {
-    const bytes = data.values as Uint8Array;
+    const source = keyBytes(data.values as Uint8Array);
     const offsets = data.valueOffsets as Int32Array | BigInt64Array;
     const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
     const bit = data.offset + first;
@@ -173,8 +173,8 @@ export class DictionaryEncoder extends FixedWidthEncoder {
       }
       const row = first + i;
       out[i] = narrow
-        ? this.#codeOfBytes(bytes, narrow[row] as number, narrow[row + 1] as number)
-        : this.#codeOfBytes(bytes, Number(offsets[row]), Number(offsets[row + 1]));
+        ? this.#codeOfBytes(source, narrow[row] as number, narrow[row + 1] as number)
+        : this.#codeOfBytes(source, Number(offsets[row]), Number(offsets[row + 1]));
     }
   }
 
@@ -184,18 +184,18 @@ export class DictionaryEncoder extends FixedWidthEncoder {
 
   #codeOfValue(value: unknown): number {
     if (typeof value === 'string') return this.#codeOfText(value);
-    if (value instanceof Uint8Array) return this.#codeOfBytes(value, 0, value.length);
+    if (value instanceof Uint8Array) return this.#codeOfBytes(keyBytes(value), 0, value.length);
     return this.#codeOf(value as DictionaryValue);
   }
 
   #codeOfText(value: string): number {
     this.#text = true;
     const bytes = new TextEncoder().encode(value);
-    return this.#codeOfBytes(bytes, 0, bytes.length);
+    return this.#codeOfBytes(keyBytes(bytes), 0, bytes.length);
   }
 
-  #codeOfBytes(bytes: Uint8Array, start: number, end: number): number {
-    const known = this.#bytes.get(bytes, start, end);
+  #codeOfBytes(source: KeyBytes, start: number, end: number): number {
+    const known = this.#bytes.get(source, start, end);
     if (known >= 0) return known;
     if (this.#bytes.full(start, end)) {
       const { column } = this.#options;
@@ -205,8 +205,8 @@ export class DictionaryEncoder extends FixedWidthEncoder {
         { column, expected: max, actual: this.#bytes.byteLength + (end - start) },
       );
     }
-    const code = this.#add(bytes.slice(start, end));
-    this.#bytes.add(bytes, start, end, code);
+    const code = this.#add(source.bytes.slice(start, end));
+    this.#bytes.add(source, start, end, code);
     return code;
   }
 
