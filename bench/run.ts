@@ -48,7 +48,7 @@ import {
   toMarkdown,
   writeChart,
 } from './report.js';
-import { orderFor } from './run-order.js';
+import { orderApart } from './run-order.js';
 import { heapTarget, type RunResult, VARIANTS, type VariantId } from './variants.js';
 
 const { values: args } = parseArgs({
@@ -105,7 +105,7 @@ try {
     const fileBytes = (await stat(join(BENCH_DATA_DIR, input.name))).size;
     const samples: Sample[] = [];
     for (let rep = 0; rep < reps; rep++) {
-      for (const variant of orderFor(variants, rep)) {
+      for (const variant of orderApart(variants, rep, isNaive)) {
         samples.push({ rep, variant, ...(await runOnce(page, sampler, variant, input)) });
         process.stdout.write('.');
       }
@@ -248,6 +248,11 @@ async function runOnce(
   return { ...result, heapBytes: peak, heapBuffersBytes: peakBuffers, heapAfterBytes, heapSamples: samples };
 }
 
+/** One of the naive paths (run after the others in each repetition: `orderApart`). */
+function isNaive(variant: VariantId): boolean {
+  return variant.startsWith('naive:');
+}
+
 /**
  * After a naive variant, collects the garbage it left where it ran (the page, or the benchmark's worker):
  * the file, its decoded table and its columns, hundreds of MiB. Left there, it is collected during
@@ -255,7 +260,7 @@ async function runOnce(
  * `writeBuffer`). `--leave-garbage` skips it.
  */
 async function collectNaiveGarbage(sampler: HeapSampler, variant: VariantId): Promise<void> {
-  if (args['leave-garbage'] || !variant.startsWith('naive:')) return;
+  if (args['leave-garbage'] || !isNaive(variant)) return;
   await sampler.collectGarbage(variant === 'naive:worker' ? 'bench.worker' : null);
 }
 

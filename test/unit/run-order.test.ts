@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { orderFor, runOrder } from '../../bench/run-order.js';
+import { orderApart, orderFor, runOrder } from '../../bench/run-order.js';
 
 /** Repetitions after which the design is balanced. */
 const cycle = (count: number) => (count % 2 ? 2 * count : count);
@@ -57,5 +57,18 @@ describe("the benchmark's run order", () => {
     };
     const seen = new Set([0, 1, 2, 3, 4].map(before));
     expect(seen.size).toBeGreaterThanOrEqual(4);
+  });
+
+  it('runs each variant once, those set apart after all the others', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string(), { maxLength: 20 }), fc.nat(100), (items, rep) => {
+        const last = (item: string) => item.startsWith('n');
+        const order = orderApart(items, rep, last);
+        const rest = items.filter((item) => !last(item)).length;
+        expect([...order].sort()).toEqual([...items].sort());
+        expect(order.slice(0, rest).some(last)).toBe(false);
+        expect(order.slice(rest).every(last)).toBe(true);
+      }),
+    );
   });
 });
