@@ -121,4 +121,44 @@ describe('staging ring prepared for a size, on Dawn', () => {
       expect(tracker.count).toBe(0);
     });
   });
+
+  it("prepareSpare() makes a full slot beside the first batch's: the first batch takes its own, the next the full one, none made again", async () => {
+    await withDevice(async (device, probe) => {
+      const tracker = new BufferTracker(device);
+      const ring = new StagingRing(device, tracker);
+      const made = () => probe.buffers.filter((b) => (b.usage & GPUBufferUsage.MAP_WRITE) !== 0);
+      ring.prepare(300_000, 0);
+      ring.prepareSpare();
+      await ring.prepared();
+      expect(
+        made()
+          .map((b) => b.size)
+          .sort((a, b) => a - b),
+      ).toEqual([2 ** 19, MIN_STAGING_BYTES]);
+      const first = await ring.acquire(250_000, undefined, true);
+      expect(first.buffer.size).toBe(2 ** 19);
+      const next = await ring.acquire(250_000); // while the first is held, as the second batch's would be
+      expect(next.buffer.size).toBe(MIN_STAGING_BYTES);
+      ring.release(first);
+      ring.release(next);
+      ring.prepareSpare(); // no slot without a buffer: nothing is made
+      await ring.prepared();
+      expect(made()).toHaveLength(2);
+      ring.destroy();
+      expect(tracker.count).toBe(0);
+    });
+  });
+
+  it('a spare slot no load took is destroyed by discardPrepared (a load that failed before its first batch)', async () => {
+    await withDevice(async (device, probe) => {
+      const tracker = new BufferTracker(device);
+      const ring = new StagingRing(device, tracker);
+      ring.prepareSpare();
+      await ring.discardPrepared();
+      const staging = probe.buffers.filter((b) => (b.usage & GPUBufferUsage.MAP_WRITE) !== 0);
+      expect(staging.map((b) => [b.size, b.destroyed])).toEqual([[MIN_STAGING_BYTES, true]]);
+      expect(tracker.count).toBe(0);
+      ring.destroy();
+    });
+  });
 });

@@ -522,8 +522,11 @@ class Load {
     if (bytes > header.bodyLength * 16 + (1 << 20)) return;
     uploader.prepareFirstBatch(header.rows);
     // The slot's first use is this batch alone (later ones are made larger, to coalesce batches).
-    const { gpu, upload } = this.#input;
-    if (upload === 'staging' && !gpu.transport) gpu.ring.prepare(bytes + SLOT_SLACK_BYTES, 0);
+    const { gpu, upload, bytesTotal } = this.#input;
+    if (upload !== 'staging' || gpu.transport) return;
+    gpu.ring.prepare(bytes + SLOT_SLACK_BYTES, 0);
+    // A load that fills more than one full slot makes the other now too, unless the ring has one.
+    if ((bytesTotal ?? 0) > gpu.ring.minSlotBytes) gpu.ring.prepareSpare();
   }
 
   /**

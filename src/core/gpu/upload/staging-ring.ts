@@ -48,6 +48,8 @@ export class StagingRing {
   #failure: unknown = null;
   /** A slot being made ahead of its first use (see `prepare`). */
   #preparing: Promise<void> | null = null;
+  /** Slots being made beside it, for the batches after a load's first (see `prepareSpare`). */
+  readonly #spares = new Set<Promise<void>>();
   /** Slots submitted and not yet mapped again. */
   readonly #remaps = new Set<Promise<void>>();
   /** Most slots ever held or pending at once. */
@@ -136,9 +138,35 @@ export class StagingRing {
     }
   }
 
+  /**
+   * Makes a full buffer (`minSlotBytes`) for a free slot that has none, in the background and apart from
+   * `prepare`'s slot, which `acquire` waits for: the batch at hand waits for this one only if it needs its
+   * slot. A large load on a cold ring calls it after `prepare` at its first header, so that its second
+   * batch finds a staging buffer made while the first one's body arrived, not one made only once that
+   * batch was copied.
+   */
+  prepareSpare(): void {
+    const slot = this.#slots.find((s) => s.state === 'free' && !s.buffer);
+    if (this.#failure || !slot) return;
+    slot.state = 'held';
+    const making: Promise<void> = this.#fit(slot, this.minSlotBytes, this.minSlotBytes)
+      .then(
+        () => {
+          slot.prepared = true;
+        },
+        () => {}, // a load's own acquire meets the same failure and reports it
+      )
+      .finally(() => {
+        this.#spares.delete(making);
+        this.#release(slot);
+      });
+    this.#spares.add(making);
+  }
+
   /** Resolves once no slot is being prepared (so that `trim` finds it free). */
   async prepared(): Promise<void> {
     await this.#preparing;
+    await Promise.all(this.#spares);
   }
 
   /**
@@ -146,7 +174,7 @@ export class StagingRing {
    * batch leaves nothing behind.
    */
   async discardPrepared(): Promise<void> {
-    await this.#preparing;
+    await this.prepared();
     for (const slot of this.#slots) {
       if (!slot.prepared || slot.state !== 'free' || !slot.buffer) continue;
       this.#tracker.destroy(slot.buffer);
@@ -171,8 +199,10 @@ export class StagingRing {
         MAX_STAGING_BYTES,
         anyThatFits ? minBytes : Math.max(minBytes, this.minSlotBytes),
       );
-      const slot =
-        free.find((s) => s.buffer && s.buffer.size >= wanted) ?? free.find((s) => s.buffer) ?? free[0];
+      const fitting = free.filter((s) => s.buffer && s.buffer.size >= wanted);
+      // A load's first batch takes the smallest that fits (the slot prepared for it), leaving a full one
+      // (`prepareSpare`) to the batches after it.
+      const slot = (anyThatFits ? smallest(fitting) : fitting[0]) ?? free.find((s) => s.buffer) ?? free[0];
       if (slot) {
         slot.state = 'held';
         slot.prepared = false;
@@ -310,6 +340,13 @@ export class StagingRing {
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** The slot of `slots` with the smallest buffer (all have one). */
+function smallest(slots: readonly Slot[]): Slot | undefined {
+  let best: Slot | undefined;
+  for (const slot of slots) if (!best || (slot.buffer?.size ?? 0) < (best.buffer?.size ?? 0)) best = slot;
+  return best;
 }
 
 function nextPowerOfTwo(n: number): number {
