@@ -1,5 +1,5 @@
 import { Data, type DataType, Dictionary, Int32, Type, type Vector } from 'apache-arrow';
-import { bitAt, keyBytes } from './encoders/byte-keys.js';
+import { bitAt, keyBytes, offsetNumbers } from './encoders/byte-keys.js';
 import { ByteTable } from './encoders/byte-table.js';
 
 /** A batch of a text or binary column coded into a dictionary of a decode worker's own (`splitDictionary`). */
@@ -32,14 +32,12 @@ export function splitDictionary(data: Data, table = new ByteTable()): LocalDicti
 
 /** Each row's code in `table` (0 for null rows), adding the values not held yet. */
 function codeRows(data: Data, table: ByteTable): Int32Array {
-  const offsets = data.valueOffsets as Int32Array | BigInt64Array;
   const source = keyBytes(data.values as Uint8Array);
   // Read once: `Data`'s properties cost more than a row's bitmap bit when read a row.
   const { length, offset } = data;
   const indices = new Int32Array(length);
   const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
-  // 64-bit offsets (large types) are bigints: made numbers once, so that the loop reads numbers only.
-  const starts = offsets instanceof Int32Array ? offsets : Float64Array.from(offsets, Number);
+  const starts = offsetNumbers(data.valueOffsets as Int32Array | BigInt64Array, 0, length);
   for (let row = 0; row < length; row++) {
     if (bitmap && !bitAt(bitmap, offset + row)) continue; // code 0
     const start = starts[row] as number;

@@ -29,6 +29,20 @@ export function hashKey(source: KeyBytes, start: number, end: number): number {
   return (hash ^ (hash >>> 16)) | 0;
 }
 
+/**
+ * Offsets `[first, first + count]` of text or binary rows as numbers, entry 0 being row `first`'s start:
+ * a view of 32-bit offsets, a copy of 64-bit ones (large types, bigints), made numbers once so that a
+ * row loop reads numbers only.
+ */
+export function offsetNumbers(
+  offsets: Int32Array | BigInt64Array,
+  first: number,
+  count: number,
+): Int32Array | Float64Array {
+  const rows = offsets.subarray(first, first + count + 1);
+  return rows instanceof Int32Array ? rows : Float64Array.from(rows, Number);
+}
+
 /** Whether bit `bit` of an Arrow bitmap is set (LSB first). */
 export function bitAt(bitmap: Uint8Array, bit: number): boolean {
   return (((bitmap[bit >> 3] as number) >> (bit & 7)) & 1) === 1;

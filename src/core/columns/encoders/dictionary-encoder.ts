@@ -1,7 +1,7 @@
 import { type Data, makeVector, Type, type Vector } from 'apache-arrow';
 import { formatBytes, LimitError } from '../../errors.js';
 import { hasTextOffsets } from '../local-dictionary.js';
-import { bitAt, type KeyBytes, keyBytes } from './byte-keys.js';
+import { bitAt, type KeyBytes, keyBytes, offsetNumbers } from './byte-keys.js';
 import { ByteTable } from './byte-table.js';
 import { type ColumnExtras, FixedWidthEncoder, type ValueArray } from './column-encoder.js';
 
@@ -161,20 +161,14 @@ export class DictionaryEncoder extends FixedWidthEncoder {
   /** `#writeValues` for text and binary with offsets: one hash and one compare of bytes a row. */
   #writeBytes(data: Data, first: number, count: number, out: Uint32Array, nullCode: number | null): void {
     const source = keyBytes(data.values as Uint8Array);
-    const offsets = data.valueOffsets as Int32Array | BigInt64Array;
+    const starts = offsetNumbers(data.valueOffsets as Int32Array | BigInt64Array, first, count);
     const bitmap = data.nullCount > 0 ? (data.nullBitmap as Uint8Array) : null;
     const bit = data.offset + first;
-    // 32-bit offsets are read as numbers; 64-bit ones (large types) are bigints, converted a row.
-    const narrow = offsets instanceof Int32Array ? offsets : null;
     for (let i = 0; i < count; i++) {
-      if (bitmap && !bitAt(bitmap, bit + i)) {
-        out[i] = this.#nullCode(nullCode);
-        continue;
-      }
-      const row = first + i;
-      out[i] = narrow
-        ? this.#codeOfBytes(source, narrow[row] as number, narrow[row + 1] as number)
-        : this.#codeOfBytes(source, Number(offsets[row]), Number(offsets[row + 1]));
+      out[i] =
+        bitmap && !bitAt(bitmap, bit + i)
+          ? this.#nullCode(nullCode)
+          : this.#codeOfBytes(source, starts[i] as number, starts[i + 1] as number);
     }
   }
 
