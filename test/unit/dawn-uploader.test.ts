@@ -228,3 +228,113 @@ describe('TableUploader on Dawn: error scopes around the writes', () => {
     expect(new Set(depths)).toEqual(new Set([0]));
   });
 });
+
+describe("TableUploader on Dawn: a batch's new chunks are written before the device has answered for them", () => {
+  const COLUMN = /^column "/;
+
+  /**
+   * Holds back the device's answers about the column buffers made from now on (the error scopes around
+   * their creation) until `release`; every other answer comes as usual.
+   */
+  function holdCreationAnswers(device: GPUDevice): { held: () => number; release: () => void } {
+    const createBuffer = device.createBuffer.bind(device);
+    const popErrorScope = device.popErrorScope.bind(device);
+    let creationPops = 0;
+    let held = 0;
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    device.createBuffer = (descriptor) => {
+      // `withErrorScope` pops its two scopes right after the creation.
+      if (COLUMN.test(descriptor.label ?? '')) creationPops = 2;
+      return createBuffer(descriptor);
+    };
+    device.popErrorScope = () => {
+      const answer = popErrorScope();
+      if (creationPops === 0) return answer;
+      creationPops--;
+      held++;
+      return gate.then(() => answer);
+    };
+    return { held: () => held, release };
+  }
+
+  for (const strategy of ['staging', 'writeBuffer'] as const) {
+    it(`${strategy}: every batch is appended while its chunks' creation is unanswered; the watch waits for the answers; the rows read back equal the source`, async () => {
+      await withDevice(async (device) => {
+        const answers = holdCreationAnswers(device);
+        const tracker = new BufferTracker(device);
+        const ring = new StagingRing(device, tracker);
+        const watch = new GpuErrorWatch(device);
+        const transport = transportFor(strategy, device, ring, watch, false);
+        const batches = await decodedBatches(SPEC);
+        const { plans } = planColumns((batches[0] as RecordBatch).schema, { columns: NUMERIC }, URL);
+        const uploader = new TableUploader(device, tracker, transport, watch, plans);
+        // No size is known: each batch that needs a chunk makes it, and writes into it at once.
+        const appendAll = async () => {
+          for (const batch of batches) await uploader.append(batch);
+          transport.flush();
+          return 'appended';
+        };
+        const late = new Promise((resolve) => setTimeout(() => resolve('waited for the answers'), 5000));
+        expect(await Promise.race([appendAll(), late])).toBe('appended');
+        expect(answers.held(), 'creation answers held back while the batches were appended').toBeGreaterThan(
+          2,
+        );
+        let settled = false;
+        const settling = watch.settle().then(() => {
+          settled = true;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(settled, 'the watch waits for the creation answers').toBe(false);
+        answers.release();
+        await settling;
+        await transport.finish();
+        await watch.settle();
+        const columns = uploader.columns();
+        const actual = await readColumns(device, tracker, uploader.rows, columns);
+        expectSameColumns(actual, expectedColumns([...batchesOf(SPEC)], NUMERIC));
+        destroyColumns(tracker, columns);
+        ring.destroy();
+        expect(tracker.count).toBe(0);
+      });
+    });
+
+    it(`${strategy}: a chunk the device refuses fails the upload with that refusal, not with the writes into it; nothing is left`, async () => {
+      await withDevice(async (device, probe) => {
+        const createBuffer = device.createBuffer.bind(device);
+        let refused = false;
+        device.createBuffer = (descriptor) => {
+          if (refused || descriptor.label !== 'column "f64"') return createBuffer(descriptor);
+          refused = true;
+          // A usage Dawn rejects: the buffer is invalid, and so is every write into it.
+          return createBuffer({ ...descriptor, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.MAP_WRITE });
+        };
+        const tracker = new BufferTracker(device);
+        const ring = new StagingRing(device, tracker);
+        const watch = new GpuErrorWatch(device);
+        const transport = transportFor(strategy, device, ring, watch, false);
+        const batches = await decodedBatches(SPEC);
+        const { plans } = planColumns((batches[0] as RecordBatch).schema, { columns: NUMERIC }, URL);
+        const uploader = new TableUploader(device, tracker, transport, watch, plans);
+        const failure = await (async () => {
+          await uploader.append(batches[0] as RecordBatch);
+          transport.flush(); // the staged copy into the refused buffer is submitted, and fails too
+          await watch.settle();
+        })().then(
+          () => null,
+          (error: unknown) => error,
+        );
+        expect(refused).toBe(true);
+        expect(failure).toMatchObject({ code: 'GPU_VALIDATION', details: { column: 'f64' } });
+        expect((failure as Error).message).toContain('column "f64": creating a GPU buffer');
+        await transport.finish().catch(() => {});
+        await uploader.destroy();
+        ring.destroy();
+        expect(tracker.count).toBe(0);
+        expect(probe.live().filter((b) => COLUMN.test(b.label))).toEqual([]);
+      });
+    });
+  }
+});

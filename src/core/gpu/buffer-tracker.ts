@@ -54,8 +54,23 @@ export class BufferTracker {
    */
   async create(
     descriptor: GPUBufferDescriptor & { label: string },
-    { limit = this.deviceLimit, details = {} }: { limit?: BufferLimit; details?: ErrorDetails } = {},
+    options: { limit?: BufferLimit; details?: ErrorDetails } = {},
   ): Promise<GPUBuffer> {
+    const { buffer, created } = this.createNow(descriptor, options);
+    await created;
+    return buffer;
+  }
+
+  /**
+   * `create`, with the buffer handed out before the device has answered: GPU calls may use it at once
+   * (WebGPU orders them after its creation), and `created` rejects as `create` would when the device
+   * refused it (the buffer is then destroyed, and the calls that used it failed too). Over `limit`, it
+   * throws `LIMIT_EXCEEDED` at once.
+   */
+  createNow(
+    descriptor: GPUBufferDescriptor & { label: string },
+    { limit = this.deviceLimit, details = {} }: { limit?: BufferLimit; details?: ErrorDetails } = {},
+  ): { buffer: GPUBuffer; created: Promise<void> } {
     const { size, label } = descriptor;
     const max = Math.min(limit.bytes, this.deviceLimit.bytes);
     if (size > max) {
@@ -70,15 +85,15 @@ export class BufferTracker {
     );
     this.#live.set(buffer, size);
     this.#bytes += size;
-    const failure = await error;
-    if (failure) {
+    const created = error.then((failure) => {
+      if (!failure) return;
       this.destroy(buffer);
       throw gpuFailure(failure, `${label}: creating a GPU buffer of ${formatBytes(size)}`, {
         ...details,
         actual: size,
       });
-    }
-    return buffer;
+    });
+    return { buffer, created };
   }
 
   /** Counts a buffer made elsewhere on this device (in its own error scope) as this tracker's. */

@@ -48,18 +48,30 @@ export class ChunkedBuffer {
     this.#details = details;
   }
 
-  /** Makes the buffers of the layout's chunks that have none yet, each at its final size. */
-  async allocate(): Promise<void> {
+  /**
+   * Makes, now, the buffers of the layout's chunks that have none yet, each at its final size; resolves
+   * once the device has made them all, or rejects with its refusal (see `BufferTracker.createNow`). A
+   * chunk over the loader's or the device's limit throws `LIMIT_EXCEEDED` at once.
+   */
+  allocate(): Promise<void> {
     const chunks = this.#layout.chunks;
-    while (this.#buffers.length < chunks.length) {
-      const { capacity } = chunks[this.#buffers.length] as { capacity: number };
-      const size = Math.max(4, this.bytesOf(capacity));
-      const buffer = await this.#tracker.create(
-        { label: this.label, size, usage: COLUMN_USAGE() },
-        { limit: this.#tracker.columnLimit, details: this.#details },
-      );
-      this.#buffers.push(buffer);
+    const created: Promise<void>[] = [];
+    try {
+      while (this.#buffers.length < chunks.length) {
+        const { capacity } = chunks[this.#buffers.length] as { capacity: number };
+        const size = Math.max(4, this.bytesOf(capacity));
+        const made = this.#tracker.createNow(
+          { label: this.label, size, usage: COLUMN_USAGE() },
+          { limit: this.#tracker.columnLimit, details: this.#details },
+        );
+        this.#buffers.push(made.buffer);
+        created.push(made.created);
+      }
+    } catch (error) {
+      for (const c of created) c.catch(() => {}); // the throw is the failure; these buffers go with the column
+      throw error;
     }
+    return Promise.all(created).then(() => {});
   }
 
   /** The chunk holding row `row`. */

@@ -66,7 +66,9 @@ export async function rejectOnGpuError(
 export class GpuErrorWatch {
   readonly #device: GPUDevice;
   readonly #pending = new Set<Promise<void>>();
-  #failure: GpuError | null = null;
+  /** The failure of the earliest work that failed, by the order the work was done (`seq`). */
+  #failure: { seq: number; error: GpuError } | null = null;
+  #seq = 0;
 
   constructor(device: GPUDevice) {
     this.#device = device;
@@ -75,9 +77,43 @@ export class GpuErrorWatch {
   /** Runs `work` (synchronous GPU calls) in an error scope whose error, if any, is reported as `what`. */
   run<T>(what: string, details: ErrorDetails, work: () => T): T {
     const { result, error } = withErrorScope(this.#device, work);
-    const check: Promise<void> = error.then(
-      (failure) => {
-        if (failure) this.#failure ??= gpuFailure(failure, what, details);
+    this.#follow(error.then((failure) => (failure ? gpuFailure(failure, what, details) : null)));
+    return result;
+  }
+
+  /**
+   * Follows GPU work checked elsewhere (a buffer's creation, whose buffer is used before the device has
+   * answered): its `GpuError` is reported as `run`'s are, ahead of the failures of work done after it
+   * (a write into a buffer the device refused fails too, less tellingly).
+   */
+  track(check: Promise<unknown>): void {
+    this.#follow(
+      check.then(
+        () => null,
+        (error: unknown) => {
+          if (error instanceof GpuError) return error;
+          throw error;
+        },
+      ),
+    );
+  }
+
+  /** Throws the first GPU error seen so far. */
+  throwIfFailed(): void {
+    if (this.#failure) throw this.#failure.error;
+  }
+
+  /** Waits for every scope opened so far (not those opened later); throws the first GPU error seen by then. */
+  async settle(): Promise<void> {
+    await Promise.all(this.#pending);
+    this.throwIfFailed();
+  }
+
+  #follow(outcome: Promise<GpuError | null>): void {
+    const seq = this.#seq++;
+    const check: Promise<void> = outcome.then(
+      (error) => {
+        if (error && (!this.#failure || seq < this.#failure.seq)) this.#failure = { seq, error };
         this.#pending.delete(check);
       },
       () => {
@@ -85,17 +121,5 @@ export class GpuErrorWatch {
       },
     );
     this.#pending.add(check);
-    return result;
-  }
-
-  /** Throws the first GPU error seen so far. */
-  throwIfFailed(): void {
-    if (this.#failure) throw this.#failure;
-  }
-
-  /** Waits for every scope opened so far (not those opened later); throws the first GPU error seen by then. */
-  async settle(): Promise<void> {
-    await Promise.all(this.#pending);
-    this.throwIfFailed();
   }
 }

@@ -47,10 +47,20 @@ export class ColumnSink {
     return this.validity;
   }
 
-  /** Makes the buffers of the layout's new chunks (values, and validity once it has nulls). */
-  async allocate(): Promise<void> {
-    if (this.hasValues) await this.values.allocate();
-    await this.validity?.allocate();
+  /**
+   * Makes, now, the buffers of the layout's new chunks (values, and validity once it has nulls); resolves
+   * once the device has made them (see `ChunkedBuffer.allocate`).
+   */
+  allocate(): Promise<void> {
+    const values = this.hasValues ? this.values.allocate() : Promise.resolve();
+    let validity: Promise<void>;
+    try {
+      validity = this.validity?.allocate() ?? Promise.resolve();
+    } catch (error) {
+      values.catch(() => {}); // the throw is the failure
+      throw error;
+    }
+    return Promise.all([values, validity]).then(() => {});
   }
 
   /** Fails with `LIMIT_EXCEEDED` when `rows` rows of this column would pass the loader's `maxBufferBytes`. */

@@ -67,8 +67,12 @@ export class TableUploader {
   bytesUploaded = 0;
   /** Milliseconds spent encoding values into transport memory. */
   encodeMs = 0;
-  /** Buffers being made ahead of the rows that need them (see `prepareFirstBatch`, `reserveAhead`). */
-  #allocating: Promise<void> = Promise.resolve();
+  /**
+   * Buffers being made ahead of the rows that need them (see `prepareFirstBatch`, `reserveAhead`): settles
+   * once they exist here (the device's answers for them are the watch's), or rejects with a chunk over
+   * the limits.
+   */
+  #made: Promise<void> = Promise.resolve();
   /** Set once the rows are all in (or the load failed): nothing more is made ahead. */
   #closed = false;
 
@@ -130,9 +134,9 @@ export class TableUploader {
 
   /**
    * Makes, in the background, the chunks that one more batch of `batchRows` rows would need, when the
-   * room left would not hold it: making a buffer waits for the GPU, which the next batch of a table read
-   * while it loads would otherwise wait for too. Called once the rows so far are on the GPU, so that
-   * making (and clearing) the buffer does not hold them back.
+   * room left would not hold it: the device makes the buffer (allocates, and a software GPU zeroes, its
+   * memory) between batches rather than in front of the next batch's copy. Called once the rows so far
+   * are on the GPU, so that making the buffer does not hold them back.
    */
   growAhead(batchRows: number): void {
     const rowsAfterNext = this.rows + batchRows;
@@ -169,14 +173,15 @@ export class TableUploader {
 
   /**
    * Makes the first chunk of every column before any batch, for `rows` rows (a hint of the table's
-   * size, within one chunk), so that the first batch finds its buffers made.
+   * size, within one chunk), so that the first batch finds its buffers made (the device's answer for
+   * them is the watch's).
    */
   async prepare(rows: number): Promise<void> {
     if (rows <= 0 || this.layout.capacity > 0 || this.#sinks.length === 0) return;
     // A hint past the cap is not an error yet: the rows that come may be fewer than it says.
     this.layout.extend(Math.min(rows, this.layout.maxChunkRows, this.layout.maxRows), rows);
     this.#allocateAhead();
-    await this.#allocating;
+    await this.#made;
   }
 
   /**
@@ -210,7 +215,7 @@ export class TableUploader {
   /** Destroys the buffers of chunks that hold no row (made ahead for rows that never came). */
   async releaseUnused(): Promise<void> {
     this.#closed = true;
-    await this.#allocating;
+    await this.#made;
     if (this.layout.truncate(this.rows) === 0) return;
     for (const sink of this.#sinks) sink.dropTruncated();
   }
@@ -219,31 +224,40 @@ export class TableUploader {
   async destroy(): Promise<void> {
     this.#closed = true;
     for (const sink of this.#sinks) sink.destroy();
-    await this.#allocating.catch(() => {});
+    await this.#made.catch(() => {});
     for (const sink of this.#sinks) sink.destroy();
   }
 
-  /** Starts making the layout's new chunks; a failure surfaces at the next `append`. */
+  /**
+   * Makes the layout's new chunks, a task step later (after the caller's own changes to the layout); a
+   * chunk over the limits is thrown by the next `append`, a refusal of the device reported by the watch.
+   */
   #allocateAhead(): void {
-    this.#chain(() => this.#allocate());
+    this.#made = this.#made.then(() => this.#follow(this.#allocate()));
+    this.#made.catch(() => {}); // thrown by the next reserve
   }
 
-  /** Runs `make` after the buffers already being made: one creation at a time, none made twice. */
-  #chain(make: () => Promise<void>): void {
-    this.#allocating = this.#allocating.then(make);
-    this.#allocating.catch(() => {}); // awaited (and thrown) by the next reserve
-  }
-
-  /** Makes the buffers of the layout's new chunks, every column at once (each creation waits for the GPU). */
-  async #allocate(): Promise<void> {
-    const made = await Promise.allSettled(this.#sinks.map((sink) => sink.allocate()));
-    const failed = made.find((m) => m.status === 'rejected');
-    if (failed) throw failed.reason; // what was made is destroyed with the uploader
+  /**
+   * Makes, now, the buffers of the layout's new chunks, every column's; resolves once the device has made
+   * them all. A chunk over the limits throws at once.
+   */
+  #allocate(): Promise<void> {
+    const made: Promise<void>[] = [];
+    try {
+      for (const sink of this.#sinks) made.push(sink.allocate());
+    } catch (error) {
+      for (const m of made) m.catch(() => {}); // the throw is the failure; what was made goes with the uploader
+      throw error;
+    }
+    return Promise.allSettled(made).then((settled) => {
+      const failed = settled.find((m) => m.status === 'rejected');
+      if (failed) throw failed.reason;
+    });
   }
 
   /** Makes the chunks `rowsAfter` rows need, and validity buffers for columns whose first null came. */
   async #reserve(columns: ColumnSlice[], rowsAfter: number): Promise<void> {
-    await this.#allocating;
+    await this.#made;
     const firstNulls = this.#sinks.filter(
       (s, i) => s.validity === null && (columns[i] as ColumnSlice).nullCount > 0,
     );
@@ -255,10 +269,9 @@ export class TableUploader {
       const quick = this.layout.capacity === 0 && (this.#options.quickFirstChunk || expected === 0);
       const target = quick ? Math.min(expected || Number.POSITIVE_INFINITY, rowsAfter * 2) : expected;
       this.layout.extend(rowsAfter, target);
-      this.#allocateAhead();
-      await this.#allocating;
+      this.#follow(this.#allocate());
     }
-    for (const sink of firstNulls) await this.#startValidity(sink);
+    for (const sink of firstNulls) this.#startValidity(sink);
   }
 
   /** The rows to size buffers for; 0 when unknown. */
@@ -266,11 +279,21 @@ export class TableUploader {
     return this.#options.expectedRows?.(rowsAfter) ?? 0;
   }
 
+  /**
+   * Hands the device's answer for buffers just made to the watch. Their rows are written at once, before
+   * that answer: a round trip to the GPU less for a batch that needs a new chunk (a live stream's first
+   * batch waited 1–2 ms for the chunks made at its header). A refusal fails the load before any row is
+   * published, since rows land once the watch settles.
+   */
+  #follow(created: Promise<void>): void {
+    created.catch(() => {}); // reported by the watch
+    this.#watch.track(created);
+  }
+
   /** A column's first null: earlier rows were all valid, so its bitmap starts as ones up to here. */
-  async #startValidity(sink: ColumnSink): Promise<void> {
+  #startValidity(sink: ColumnSink): void {
     const validity = sink.startValidity();
-    this.#chain(() => validity.allocate());
-    await this.#allocating;
+    this.#follow(validity.allocate());
     if (this.rows === 0) return;
     const words = new Uint32Array(sink.packer.wordsFor(this.rows));
     sink.packer.append(null, 0, this.rows, words);
