@@ -8,6 +8,7 @@ import { FlatbufferView } from '../../src/core/ipc/flatbuffer-view.js';
 import { IpcFramer } from '../../src/core/ipc/framer.js';
 import { BytePool } from '../../src/core/source/byte-pool.js';
 import { ByteReader } from '../../src/core/source/byte-reader.js';
+import { isEndOfStreamMarker } from '../../src/core/source/end-of-stream-marker.js';
 import { isOwnedWhole, markOwned } from '../../src/core/source/owned-buffers.js';
 import { NO_CUTS } from '../../src/core/source/read-worker/chunk-cuts.js';
 import { ChunkStock, newChunk, stockSize } from '../../src/core/source/read-worker/chunk-stock.js';
@@ -175,7 +176,7 @@ describe('read worker', () => {
     expect(sent.length, 'the first bytes, as soon as read (the open asks for them)').toBe(1);
     const bytesOf = (chunks: Uint8Array[]) => chunks.reduce((sum, c) => sum + c.byteLength, 0);
     for (let pull = 0; pull < 4; pull++) {
-      read.pull();
+      read.pull(false, sent.length);
       const chunks = sent.at(-1) as Uint8Array[];
       expect(bytesOf(chunks)).toBeGreaterThanOrEqual(limits.pullBytes);
       expect(bytesOf(chunks)).toBeLessThan(limits.pullBytes + READ_CHUNK_BYTES);
@@ -212,7 +213,7 @@ describe('read worker', () => {
     expect(sent.length, 'the first bytes, which the open asks for; the rest waits').toBe(1);
     while (!(sent.at(-1) as { end: boolean }).end) {
       expect(finished, 'the read lasts until its last bytes went').toBe(false);
-      read.pull();
+      read.pull(false, sent.length);
       expect((sent.at(-1) as { bytes: number }).bytes).toBeLessThan(limits.pullBytes + READ_CHUNK_BYTES);
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
@@ -646,8 +647,13 @@ describe('chunks that start aligned', () => {
     new DataView(odd.buffer).setInt32(4, length - 4, true);
     const schemaEnd = 8 + length - 4;
     let sent = 0;
+    let messages = 0;
+    let ended = false;
     const post: PostToLoader = (message) => {
-      if (message.type === 'chunks') for (const chunk of message.chunks) sent += chunk.byteLength;
+      if (message.type !== 'chunks') return;
+      messages++;
+      ended ||= message.end;
+      for (const chunk of message.chunks) sent += chunk.byteLength;
     };
     const read = new HostedRead(1, post, { maxBytes: 1 << 30, pullBytes: 4 << 20 }, new BodyCuts());
     let release: () => void = () => {};
@@ -663,11 +669,12 @@ describe('chunks that start aligned', () => {
     };
     const running = read.run(async () => ({ body: body(), bytesTotal: null }));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    read.pull();
+    read.pull(true, messages);
     expect(sent, `the schema ends at byte ${schemaEnd}`).toBeGreaterThanOrEqual(schemaEnd);
     release();
-    while (read.signal.aborted === false && sent < odd.byteLength) {
-      read.pull();
+    // Read to its end: past the end-of-stream marker too, since this side keeps asking.
+    while (read.signal.aborted === false && !ended) {
+      read.pull(true, messages);
       await new Promise((resolve) => setTimeout(resolve, 0));
     }
     await running;
@@ -723,5 +730,72 @@ describe('a chunk read to its end and given back', () => {
     expect(moved.length).toBe(1);
     const after = await reader.read(4);
     expect(after.byteLength, 'the source ended').toBe(0);
+  });
+});
+
+describe('a stream read to its end-of-stream marker', () => {
+  /** A stream of `batches` record batches of Int32 values, the last ones `tailValues`. */
+  function int32Stream(batches: number, tailValues: number[]): Uint8Array {
+    const tables = Array.from({ length: batches }, (_, b) =>
+      tableFromArrays({
+        v: Int32Array.from([...Array.from({ length: 64 }, (_, i) => i + b), ...tailValues]),
+      }),
+    );
+    return tableToIPC(new Table(tables.flatMap((t) => t.batches)), 'stream');
+  }
+
+  /** A source of `bytes` in reads that end at `cuts`, noting each read it was asked for; `more` after them. */
+  function countedSource(bytes: Uint8Array, cuts: number[], more: Uint8Array | null) {
+    const state = { reads: 0 };
+    async function* body(): AsyncGenerator<Uint8Array> {
+      let at = 0;
+      for (const end of [...cuts, bytes.byteLength]) {
+        state.reads++;
+        yield bytes.slice(at, end);
+        at = end;
+      }
+      if (!more) return;
+      state.reads++; // asked past the marker: a chunked response would now be read to its end
+      yield more;
+    }
+    return { state, body };
+  }
+
+  it('once the bytes read end with the marker, the worker reads no further, and the loader closes the request', async () => {
+    const ipc = int32Stream(3, [7]);
+    const { state, body } = countedSource(ipc, [ipc.byteLength - 100], new Uint8Array(8));
+    const worker = channelWorker(async () => ({ body: body(), bytesTotal: null }));
+    const client = new ReadWorkerClient(worker.spawn);
+    const controller = new AbortController();
+    const source = await client.open('http://localhost/ends', controller.signal, {});
+    const stream = await openBatchStream(new IpcFramer(source.body, 'http://localhost/ends'), 'ends');
+    let rows = 0;
+    for await (const { batch } of stream.batches) rows += batch.numRows;
+    expect(rows).toBe(3 * 65);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(state.reads, 'the reads up to the marker, none after it').toBe(2);
+    controller.abort(); // as the load does once its messages end
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(worker.state.signals[0]?.aborted, 'the request closed on the worker').toBe(true);
+    expect(client.active).toBe(0);
+    client.terminate();
+  });
+
+  it('body bytes that end a read as a marker would only hold the next read until the loader has no byte left', async () => {
+    // A batch whose values end with -1, 0 (0xFFFFFFFF 0x00000000, a marker's bytes), cut right after them.
+    const ipc = int32Stream(4, [-1, 0]);
+    const fake: number[] = [];
+    for (let at = 0; at + 8 <= ipc.byteLength - 8; at += 4) {
+      if (isEndOfStreamMarker(ipc, at)) fake.push(at + 8);
+    }
+    expect(fake.length, 'marker-like bytes inside the batches').toBeGreaterThan(0);
+    const { state, body } = countedSource(ipc, fake, null);
+    const worker = channelWorker(async () => ({ body: body(), bytesTotal: null }));
+    const client = new ReadWorkerClient(worker.spawn);
+    const source = await client.open('http://localhost/fake', new AbortController().signal, {});
+    const received = concat(await readAll(source.body));
+    expect(Buffer.compare(received, ipc), 'every byte, in order').toBe(0);
+    expect(state.reads).toBe(fake.length + 1);
+    client.terminate();
   });
 });

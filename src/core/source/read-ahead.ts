@@ -1,5 +1,5 @@
 import { type ByobBody, fillFrom, isByob } from './byob.js';
-import { END_OF_STREAM_MARKER, isEndOfStreamMarker } from './end-of-stream-marker.js';
+import { MarkerTail } from './marker-tail.js';
 import { giveBackBuffer } from './owned-buffers.js';
 
 /**
@@ -45,9 +45,12 @@ export class ReadAhead implements ByobBody {
   #skipping = false;
   /** Bytes read straight into callers' buffers. */
   directBytes = 0;
-  /** The last bytes pulled (up to 8), to see whether they end with an end-of-stream marker. */
-  readonly #tail = new Uint8Array(END_OF_STREAM_MARKER.byteLength);
-  #tailLength = 0;
+  /**
+   * The last bytes pulled. Once they end with an end-of-stream marker, the pump reads no further until a
+   * consumer runs out of bytes: a stream's messages end there, and the load closes the request instead
+   * of reading it to its end, which would hold back the last rows (see `MarkerTail`).
+   */
+  readonly #tail = new MarkerTail();
   /** A consumer waits for a chunk that none holds. */
   #starving = false;
 
@@ -98,7 +101,7 @@ export class ReadAhead implements ByobBody {
       const byob = this.#byob;
       const out = await fillFrom((view) => byob.readInto(view), target, copied);
       const direct = out.byteLength - copied;
-      this.#keepTail(out.subarray(copied));
+      this.#tail.push(out.subarray(copied));
       this.received += direct;
       this.directBytes += direct;
       if (out.byteLength < target.byteLength) this.#done = true;
@@ -128,7 +131,7 @@ export class ReadAhead implements ByobBody {
       if (this.#error) throw this.#error.reason;
       if (this.#done || this.#cancelled) return dropped;
       const skipped = await (source.skip as (length: number) => Promise<number>)(length - dropped);
-      if (skipped > 0) this.#tailLength = 0; // bytes never seen: no marker is known to end them
+      if (skipped > 0) this.#tail.reset(); // bytes never seen: no marker is known to end them
       this.received += skipped;
       if (skipped < length - dropped) this.#done = true;
       return dropped + skipped;
@@ -198,7 +201,7 @@ export class ReadAhead implements ByobBody {
         while (
           ((this.#buffered >= this.#maxBytes() && this.#buffered > 0) ||
             (this.#direct > 0 && this.#byob !== null) ||
-            (this.#atMarker() && !this.#starving)) &&
+            (this.#tail.atMarker && !this.#starving)) &&
           !this.#cancelled
         ) {
           await new Promise<void>((resolve) => {
@@ -219,33 +222,12 @@ export class ReadAhead implements ByobBody {
     this.#wakeConsumer?.();
   }
 
-  /** Keeps the last bytes pulled so far, across chunks. */
-  #keepTail(chunk: Uint8Array): void {
-    const tail = this.#tail;
-    const n = Math.min(chunk.byteLength, tail.byteLength);
-    const kept = Math.min(this.#tailLength, tail.byteLength - n);
-    tail.copyWithin(0, this.#tailLength - kept, this.#tailLength);
-    tail.set(chunk.subarray(chunk.byteLength - n), kept);
-    this.#tailLength = kept + n;
-  }
-
-  /**
-   * Whether the bytes pulled so far end with an end-of-stream marker. The pump then reads no further
-   * until a consumer runs out of bytes: a stream's messages end there, and the load closes the request
-   * instead. Reading a fetch body to its end costs Chromium about 2.5 ms a MB of a chunked response on
-   * this thread, which would hold back the last rows. (Body bytes that look like a marker only make the
-   * next read wait for the consumer.)
-   */
-  #atMarker(): boolean {
-    return this.#tailLength === this.#tail.byteLength && isEndOfStreamMarker(this.#tail, 0);
-  }
-
   /** Pulls one chunk into the FIFO; `false` at the end of the source (or once cancelled). */
   async #pull(): Promise<boolean> {
     const next = await this.#source.next();
     if (next.done || this.#cancelled) return false;
     this.#chunks.push(next.value);
-    this.#keepTail(next.value);
+    this.#tail.push(next.value);
     this.#buffered += next.value.byteLength;
     this.received += next.value.byteLength;
     this.peakBytes = Math.max(this.peakBytes, this.#buffered);

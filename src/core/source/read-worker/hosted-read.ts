@@ -1,6 +1,7 @@
 import { ArrowGpuError, asArrowGpuError, serializeError } from '../../errors.js';
 import { isByob } from '../byob.js';
 import type { ByteSource } from '../byte-source.js';
+import { MarkerTail } from '../marker-tail.js';
 import type { ChunkCuts } from './chunk-cuts.js';
 import { type ChunkStock, newChunk } from './chunk-stock.js';
 import type { FromReader } from './protocol.js';
@@ -56,12 +57,23 @@ export class HostedRead {
   #body: { chunk: Uint8Array; filled: number } | null = null;
   /** The loader asked for bytes and got none yet (it wants the first ones from the start). */
   #wanted = true;
+  /** Of that, it holds none of the body's bytes left: it waits for the next ones. */
+  #starving = true;
   /** Where in an 8-byte word of the body the chunk being filled starts. */
   #start = 0;
   /** The body was read to its end: what is held is all there is, sent as the loader pulls it. */
   #ended = false;
   /** The last bytes went, with `end`. */
   #done = false;
+  /** `chunks` messages sent. */
+  #sends = 0;
+  /**
+   * The last bytes read: once they end with an end-of-stream marker, nothing more is read until the
+   * loader asks for bytes and none is held. Its messages end there, and it closes the request rather
+   * than have this thread read the response to its end (see `MarkerTail`), which would hold up the
+   * next load's request behind it.
+   */
+  readonly #tail = new MarkerTail();
   #wake: (() => void) | null = null;
 
   /** Buffers the loader gave back, for later chunks of about their sizes. */
@@ -103,9 +115,14 @@ export class HostedRead {
     }
   }
 
-  /** The loader asks for bytes. */
-  pull(): void {
+  /**
+   * The loader asks for bytes; `starving`: it has none left. `received`: the sends it had then; one
+   * that has not come to it yet answers the pull.
+   */
+  pull(starving: boolean, received: number): void {
+    if (received < this.#sends) return;
     this.#wanted = true;
+    if (starving) this.#starving = true;
     this.#send();
     this.#wake?.();
   }
@@ -157,6 +174,7 @@ export class HostedRead {
         this.#body = { chunk: this.#stock?.take(ownChunk) ?? newChunk(ownChunk), filled: 0 };
       }
     }
+    this.#tail.push(bytes);
     if (this.#wanted) this.#send();
   }
 
@@ -234,11 +252,14 @@ export class HostedRead {
   }
 
   /**
-   * Waits while `maxBytes` wait unasked; `false` once cancelled. A body's own chunk does not count until
-   * it is full: the loader can use none of it before.
+   * Waits while `maxBytes` wait unasked, or the bytes read end with an end-of-stream marker and the
+   * loader is not starving; `false` once cancelled. A body's own chunk does not count until it is full:
+   * the loader can use none of it before.
    */
   async #room(): Promise<boolean> {
-    await this.#waitWhile(() => this.#heldBytes + this.#filled >= this.#maxBytes);
+    await this.#waitWhile(
+      () => this.#heldBytes + this.#filled >= this.#maxBytes || (this.#tail.atMarker && !this.#starving),
+    );
     return !this.signal.aborted;
   }
 
@@ -291,6 +312,7 @@ export class HostedRead {
     const chunks = this.#takeHeld(this.#pullBytes);
     const end = this.#ended && this.#held.length === 0;
     this.#wanted = false;
+    this.#starving = false;
     this.#done = end;
     this.#postChunks(chunks, end);
   }
@@ -298,6 +320,7 @@ export class HostedRead {
   /** Moves `chunks` to the loader; `end`: the body ends after them. */
   #postChunks(chunks: Uint8Array[], end: boolean): void {
     const transfer = chunks.map((chunk) => chunk.buffer as ArrayBuffer);
+    this.#sends++;
     this.#post({ type: 'chunks', id: this.#id, chunks, end }, transfer);
   }
 }

@@ -23,8 +23,13 @@ export type ToReader =
       maxBytes: number;
       pullBytes: number;
     }
-  /** The loader wants bytes: about `pullBytes` of those held go at once, else the next bytes read as soon as they come. */
-  | { type: 'pull'; id: number }
+  /**
+   * The loader wants bytes: about `pullBytes` of those held go at once, else the next bytes read as soon
+   * as they come. `starving`: it holds none of the response's bytes left (not only fewer than it likes);
+   * `received`: the `chunks` messages of this response it had then (a pull sent before chunks already
+   * on their way came is answered by them).
+   */
+  | { type: 'pull'; id: number; starving: boolean; received: number }
   /** Closes the request (the load ended, failed or was cancelled); nothing more is sent for it. */
   | { type: 'cancel'; id: number }
   /**

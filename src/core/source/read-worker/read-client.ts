@@ -64,7 +64,8 @@ export class ReadWorkerClient {
     const giveBack = (buffer: ArrayBuffer) => {
       if (this.#port === port) port.post({ type: 'recycle', buffers: [buffer] }, [buffer]);
     };
-    const read = new RemoteRead(() => port.post({ type: 'pull', id }), LOW_WATER_BYTES, giveBack);
+    const pull = (starving: boolean, received: number) => port.post({ type: 'pull', id, starving, received });
+    const read = new RemoteRead(pull, LOW_WATER_BYTES, giveBack);
     this.#reads.set(id, { url, read });
     const close = () => {
       if (this.#reads.delete(id)) port.post({ type: 'cancel', id });

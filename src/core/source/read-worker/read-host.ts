@@ -35,7 +35,7 @@ export function serveReads(
         if (reads.size > 0) stock.give(message.buffers);
         return;
       case 'pull':
-        reads.get(message.id)?.pull();
+        reads.get(message.id)?.pull(message.starving, message.received);
         return;
       case 'cancel':
         reads.get(message.id)?.cancel();

@@ -5,15 +5,19 @@ import type { FromReader } from './protocol.js';
 /**
  * One response as the loader thread reads it from the read worker: the chunks it sent, in order, and
  * a `pull` whenever fewer than `lowWaterBytes` wait here, so that the next bytes are on their way
- * before these run out.
+ * before these run out; a starving one when none is left (the worker may hold its reads until then).
  */
 export class RemoteRead {
-  readonly #pull: () => void;
+  readonly #pull: (starving: boolean, received: number) => void;
+  /** `chunks` messages received. */
+  #received = 0;
   readonly #lowWaterBytes: number;
   #chunks: Uint8Array[] = [];
   #heldBytes = 0;
-  /** A pull is on its way and unanswered (an `open` asks for the first bytes). */
+  /** A pull is on its way and unanswered (an `open` asks for the first bytes, starving). */
   #asked = true;
+  /** Of those, a starving one. */
+  #askedStarving = true;
   #ended = false;
   #error: { reason: unknown } | null = null;
   #wake: (() => void) | null = null;
@@ -22,9 +26,12 @@ export class RemoteRead {
   /** The response's announced length, once its headers came; rejects when it fails first. */
   readonly opened: Promise<number | null>;
 
-  /** `giveBack` returns a chunk's buffer to the worker once the load is done with it. */
+  /**
+   * `pull(starving, received)` asks the worker for bytes; `giveBack` returns a chunk's buffer to the
+   * worker once the load is done with it.
+   */
   constructor(
-    pull: () => void,
+    pull: (starving: boolean, received: number) => void,
     lowWaterBytes: number,
     readonly giveBack?: GiveBack,
   ) {
@@ -49,7 +56,9 @@ export class RemoteRead {
         this.#settleOpen = null;
         return;
       case 'chunks':
+        this.#received++;
         this.#asked = false;
+        this.#askedStarving = false;
         for (const chunk of message.chunks) {
           markOwned(chunk, this.giveBack); // moved here: nothing else refers to it
           this.#chunks.push(chunk);
@@ -94,6 +103,7 @@ export class RemoteRead {
       }
       if (this.#error) throw this.#error.reason;
       if (this.#ended) return;
+      this.#askStarving();
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
       });
@@ -104,6 +114,14 @@ export class RemoteRead {
   #askIfLow(): void {
     if (this.#asked || this.settled || this.#heldBytes >= this.#lowWaterBytes) return;
     this.#asked = true;
-    this.#pull();
+    this.#pull(false, this.#received);
+  }
+
+  /** Every byte here is read: the worker is told so, once until its next bytes come. */
+  #askStarving(): void {
+    if (this.#askedStarving) return;
+    this.#asked = true;
+    this.#askedStarving = true;
+    this.#pull(true, this.#received);
   }
 }
