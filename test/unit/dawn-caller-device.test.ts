@@ -297,6 +297,11 @@ describe('loads onto the caller’s device through a DeviceChannel, on Dawn', ()
         );
         expect(error).toBeInstanceOf(ArrowGpuError);
         expect(error).toMatchObject({ code: 'GPU_VALIDATION' });
+        // The refusal itself, naming the column: not a write into the buffer it refused.
+        if (fault === 'creating a buffer') {
+          expect((error as Error).message).toContain('creating a GPU buffer');
+          expect((error as ArrowGpuError).details.column).toBeDefined();
+        }
         await channel.done(); // the destroys the failed load sent are applied in order
         expect(tables.writer.liveBuffers).toBe(0);
         expect(tables.context.tracker.count).toBe(0);

@@ -301,6 +301,49 @@ describe("TableUploader on Dawn: a batch's new chunks are written before the dev
       });
     });
 
+    it(`${strategy}: rows wait for the answers about chunks they are written into, not about chunks made ahead`, async () => {
+      await withDevice(async (device) => {
+        const tracker = new BufferTracker(device);
+        const ring = new StagingRing(device, tracker);
+        const watch = new GpuErrorWatch(device);
+        const transport = transportFor(strategy, device, ring, watch, false);
+        const batches = await decodedBatches(SPEC);
+        const { plans } = planColumns((batches[0] as RecordBatch).schema, { columns: NUMERIC }, URL);
+        const uploader = new TableUploader(device, tracker, transport, watch, plans);
+        await uploader.append(batches[0] as RecordBatch); // its chunk: room for twice its rows
+        transport.flush();
+        await watch.settle();
+        const answers = holdCreationAnswers(device);
+        uploader.growAhead(uploader.layout.capacity); // a chunk ahead, past the rows of the next batch
+        await uploader.append(batches[1] as RecordBatch);
+        transport.flush();
+        expect(answers.held(), 'answers about the chunk made ahead, held back').toBeGreaterThan(0);
+        const late = new Promise((resolve) => setTimeout(() => resolve('waited for the chunk ahead'), 5000));
+        expect(await Promise.race([watch.settle().then(() => 'settled'), late])).toBe('settled');
+        // A batch written into that chunk waits for its answer.
+        for (const batch of batches.slice(2, 5)) await uploader.append(batch);
+        transport.flush();
+        expect(uploader.rows).toBeGreaterThan(uploader.layout.chunks[0]?.capacity ?? 0);
+        let settled = false;
+        const settling = watch.settle().then(() => {
+          settled = true;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(settled, 'the rows in the chunk made ahead wait for its answer').toBe(false);
+        answers.release();
+        await settling;
+        for (const batch of batches.slice(5)) await uploader.append(batch);
+        await transport.finish();
+        await watch.settle();
+        const columns = uploader.columns();
+        const actual = await readColumns(device, tracker, uploader.rows, columns);
+        expectSameColumns(actual, expectedColumns([...batchesOf(SPEC)], NUMERIC));
+        destroyColumns(tracker, columns);
+        ring.destroy();
+        expect(tracker.count).toBe(0);
+      });
+    });
+
     it(`${strategy}: a chunk the device refuses fails the upload with that refusal, not with the writes into it; nothing is left`, async () => {
       await withDevice(async (device, probe) => {
         const createBuffer = device.createBuffer.bind(device);

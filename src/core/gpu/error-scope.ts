@@ -65,7 +65,8 @@ export async function rejectOnGpuError(
  */
 export class GpuErrorWatch {
   readonly #device: GPUDevice;
-  readonly #pending = new Set<Promise<void>>();
+  /** Checks not answered yet, by `seq`. */
+  readonly #pending = new Map<number, Promise<void>>();
   /** The failure of the earliest work that failed, by the order the work was done (`seq`). */
   #failure: { seq: number; error: GpuError } | null = null;
   #seq = 0;
@@ -98,14 +99,20 @@ export class GpuErrorWatch {
     );
   }
 
-  /** Throws the first GPU error seen so far. */
+  /**
+   * Throws the failure of the earliest work that failed, once no work before it is still unanswered (it
+   * might have failed too, and say better why).
+   */
   throwIfFailed(): void {
-    if (this.#failure) throw this.#failure.error;
+    const failure = this.#failure;
+    if (!failure) return;
+    for (const seq of this.#pending.keys()) if (seq < failure.seq) return;
+    throw failure.error;
   }
 
   /** Waits for every scope opened so far (not those opened later); throws the first GPU error seen by then. */
   async settle(): Promise<void> {
-    await Promise.all(this.#pending);
+    await Promise.all(this.#pending.values());
     this.throwIfFailed();
   }
 
@@ -114,12 +121,12 @@ export class GpuErrorWatch {
     const check: Promise<void> = outcome.then(
       (error) => {
         if (error && (!this.#failure || seq < this.#failure.seq)) this.#failure = { seq, error };
-        this.#pending.delete(check);
+        this.#pending.delete(seq);
       },
       () => {
-        this.#pending.delete(check); // the device is gone: its loss is reported instead
+        this.#pending.delete(seq); // the device is gone: its loss is reported instead
       },
     );
-    this.#pending.add(check);
+    this.#pending.set(seq, check);
   }
 }

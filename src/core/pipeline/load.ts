@@ -460,6 +460,7 @@ class Load {
       maxDictionary: this.#input.maxDictionary,
       chunkBytes: this.#input.chunkBytes,
       quickFirstChunk: this.readWhileLoading,
+      awaitCreation: gpu.transport !== undefined,
     });
     this.#uploader = uploader;
     return uploader;

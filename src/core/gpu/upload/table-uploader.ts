@@ -45,6 +45,12 @@ export interface UploaderOptions extends EncoderOptions {
    * For tables read while they load; otherwise the fewest chunks win (one, when the estimate holds).
    */
   quickFirstChunk?: boolean;
+  /**
+   * Wait for the device's answer about new buffers before writing into them. For a device on another
+   * thread, whose writer drops a buffer the device refused: the writes into it would fail first, and
+   * less tellingly. Otherwise rows are written at once, and the answer comes before they are published.
+   */
+  awaitCreation?: boolean;
 }
 
 /**
@@ -69,10 +75,17 @@ export class TableUploader {
   encodeMs = 0;
   /**
    * Buffers being made ahead of the rows that need them (see `prepareFirstBatch`, `reserveAhead`): settles
-   * once they exist here (the device's answers for them are the watch's), or rejects with a chunk over
-   * the limits.
+   * once they exist here (with `awaitCreation`, once the device has answered for them), or rejects with
+   * a chunk over the limits or the device's refusal.
    */
   #made: Promise<void> = Promise.resolve();
+  /** Rows of the chunks whose buffers are made. */
+  #madeRows = 0;
+  /**
+   * The device's answers for chunks made ahead, from the first row they hold: each goes to the watch once
+   * a row is written there, so that publishing rows never waits for a buffer none of them is in.
+   */
+  #unanswered: MadeChunks[] = [];
   /** Set once the rows are all in (or the load failed): nothing more is made ahead. */
   #closed = false;
 
@@ -233,8 +246,21 @@ export class TableUploader {
    * chunk over the limits is thrown by the next `append`, a refusal of the device reported by the watch.
    */
   #allocateAhead(): void {
-    this.#made = this.#made.then(() => this.#follow(this.#allocate()));
+    this.#made = this.#made.then(() => {
+      const made = this.#makeChunks();
+      if (this.#options.awaitCreation) return made.created;
+      this.#unanswered.push(made);
+    });
     this.#made.catch(() => {}); // thrown by the next reserve
+  }
+
+  /** Makes, now, the buffers of the layout's chunks that have none; a chunk over the limits throws at once. */
+  #makeChunks(): MadeChunks {
+    const firstRow = this.#madeRows;
+    const created = this.#allocate();
+    created.catch(() => {}); // awaited here, or reported by the watch
+    this.#madeRows = this.layout.capacity;
+    return { firstRow, created };
   }
 
   /**
@@ -269,9 +295,12 @@ export class TableUploader {
       const quick = this.layout.capacity === 0 && (this.#options.quickFirstChunk || expected === 0);
       const target = quick ? Math.min(expected || Number.POSITIVE_INFINITY, rowsAfter * 2) : expected;
       this.layout.extend(rowsAfter, target);
-      this.#follow(this.#allocate());
+      const made = this.#makeChunks();
+      if (this.#options.awaitCreation) await made.created;
+      else this.#unanswered.push(made);
     }
-    for (const sink of firstNulls) this.#startValidity(sink);
+    this.#followWritten(rowsAfter);
+    for (const sink of firstNulls) await this.#startValidity(sink);
   }
 
   /** The rows to size buffers for; 0 when unknown. */
@@ -280,20 +309,26 @@ export class TableUploader {
   }
 
   /**
-   * Hands the device's answer for buffers just made to the watch. Their rows are written at once, before
-   * that answer: a round trip to the GPU less for a batch that needs a new chunk (a live stream's first
-   * batch waited 1–2 ms for the chunks made at its header). A refusal fails the load before any row is
-   * published, since rows land once the watch settles.
+   * Hands the watch the device's answers for the chunks that rows below `rowsAfter` are about to be
+   * written into. Those rows are written at once, before the answer: a round trip to the GPU less for a
+   * batch that needs a new chunk (a live stream's first batch waited 1–2 ms for the chunks made at its
+   * header). A refusal fails the load before any of them is published, since rows land once the watch
+   * settles.
    */
-  #follow(created: Promise<void>): void {
-    created.catch(() => {}); // reported by the watch
-    this.#watch.track(created);
+  #followWritten(rowsAfter: number): void {
+    const due = this.#unanswered.filter((made) => made.firstRow < rowsAfter);
+    if (due.length === 0) return;
+    this.#unanswered = this.#unanswered.filter((made) => made.firstRow >= rowsAfter);
+    for (const made of due) this.#watch.track(made.created);
   }
 
   /** A column's first null: earlier rows were all valid, so its bitmap starts as ones up to here. */
-  #startValidity(sink: ColumnSink): void {
+  async #startValidity(sink: ColumnSink): Promise<void> {
     const validity = sink.startValidity();
-    this.#follow(validity.allocate());
+    const created = validity.allocate();
+    created.catch(() => {}); // awaited here, or reported by the watch
+    if (this.#options.awaitCreation) await created;
+    else this.#watch.track(created);
     if (this.rows === 0) return;
     const words = new Uint32Array(sink.packer.wordsFor(this.rows));
     sink.packer.append(null, 0, this.rows, words);
@@ -332,6 +367,12 @@ export class TableUploader {
     this.bytesUploaded += bytes;
     this.encodeMs += performance.now() - started;
   }
+}
+
+/** Buffers made for the layout's chunks from `firstRow` on, and the device's answer for them. */
+interface MadeChunks {
+  firstRow: number;
+  created: Promise<void>;
 }
 
 /** `reserveAhead` makes chunks only for an estimate at least this many times the rows made room for. */
