@@ -111,13 +111,23 @@ async function uploadAndCompare(test: Case): Promise<void> {
     await transport.finish();
     await watch.settle();
     expect(uploader.rows).toBe(SPEC.rows);
-    const columns = uploader.columns();
-    const actual = await readColumns(device, tracker, uploader.rows, columns);
-    expectSameColumns(actual, expectedColumns([...batchesOf(SPEC)], NUMERIC));
-    destroyColumns(tracker, columns);
-    ring.destroy();
-    expect(tracker.count).toBe(0);
+    await expectSourceAndDestroy(device, tracker, ring, uploader);
   });
+}
+
+/** Reads every column back and compares it with the source; then destroys the columns and the ring. */
+async function expectSourceAndDestroy(
+  device: GPUDevice,
+  tracker: BufferTracker,
+  ring: StagingRing,
+  uploader: TableUploader,
+): Promise<void> {
+  const columns = uploader.columns();
+  const actual = await readColumns(device, tracker, uploader.rows, columns);
+  expectSameColumns(actual, expectedColumns([...batchesOf(SPEC)], NUMERIC));
+  destroyColumns(tracker, columns);
+  ring.destroy();
+  expect(tracker.count).toBe(0);
 }
 
 describe('TableUploader on Dawn: every column and validity bitmap read back equals the source', () => {
@@ -260,56 +270,76 @@ describe("TableUploader on Dawn: a batch's new chunks are written before the dev
     return { held: () => held, release };
   }
 
+  /** An uploader of the numeric columns on `device`, with its transport, watch and the data set's batches. */
+  async function uploaderOn(device: GPUDevice, strategy: Strategy) {
+    const tracker = new BufferTracker(device);
+    const ring = new StagingRing(device, tracker);
+    const watch = new GpuErrorWatch(device);
+    const transport = transportFor(strategy, device, ring, watch, false);
+    const batches = await decodedBatches(SPEC);
+    const { plans } = planColumns((batches[0] as RecordBatch).schema, { columns: NUMERIC }, URL);
+    const uploader = new TableUploader(device, tracker, transport, watch, plans);
+    return { tracker, ring, watch, transport, batches, uploader };
+  }
+
+  type Upload = Awaited<ReturnType<typeof uploaderOn>>;
+
+  /** Appends the rest of the batches, reads every column back, compares it with the source, destroys it all. */
+  async function finishAndCompare(device: GPUDevice, upload: Upload, from: number): Promise<void> {
+    const { tracker, ring, watch, transport, batches, uploader } = upload;
+    for (const batch of batches.slice(from)) await uploader.append(batch);
+    await transport.finish();
+    await watch.settle();
+    await expectSourceAndDestroy(device, tracker, ring, uploader);
+  }
+
+  /** Resolves to `label`, or to a note that it took over 5 s (it waited for answers held back). */
+  const within5s = (work: Promise<unknown>, label: string) =>
+    Promise.race([
+      work.then(() => label),
+      new Promise((resolve) => setTimeout(() => resolve('waited for the answers held back'), 5000)),
+    ]);
+
+  /** Checks that the watch does not settle while `answers` are held, then releases them and lets it settle. */
+  async function expectSettledOnceReleased(
+    watch: GpuErrorWatch,
+    answers: { release: () => void },
+    what: string,
+  ): Promise<void> {
+    let settled = false;
+    const settling = watch.settle().then(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(settled, what).toBe(false);
+    answers.release();
+    await settling;
+  }
+
   for (const strategy of ['staging', 'writeBuffer'] as const) {
     it(`${strategy}: every batch is appended while its chunks' creation is unanswered; the watch waits for the answers; the rows read back equal the source`, async () => {
       await withDevice(async (device) => {
         const answers = holdCreationAnswers(device);
-        const tracker = new BufferTracker(device);
-        const ring = new StagingRing(device, tracker);
-        const watch = new GpuErrorWatch(device);
-        const transport = transportFor(strategy, device, ring, watch, false);
-        const batches = await decodedBatches(SPEC);
-        const { plans } = planColumns((batches[0] as RecordBatch).schema, { columns: NUMERIC }, URL);
-        const uploader = new TableUploader(device, tracker, transport, watch, plans);
+        const upload = await uploaderOn(device, strategy);
+        const { transport, batches, uploader } = upload;
         // No size is known: each batch that needs a chunk makes it, and writes into it at once.
         const appendAll = async () => {
           for (const batch of batches) await uploader.append(batch);
           transport.flush();
-          return 'appended';
         };
-        const late = new Promise((resolve) => setTimeout(() => resolve('waited for the answers'), 5000));
-        expect(await Promise.race([appendAll(), late])).toBe('appended');
+        expect(await within5s(appendAll(), 'appended')).toBe('appended');
         expect(answers.held(), 'creation answers held back while the batches were appended').toBeGreaterThan(
           2,
         );
-        let settled = false;
-        const settling = watch.settle().then(() => {
-          settled = true;
-        });
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        expect(settled, 'the watch waits for the creation answers').toBe(false);
-        answers.release();
-        await settling;
-        await transport.finish();
-        await watch.settle();
-        const columns = uploader.columns();
-        const actual = await readColumns(device, tracker, uploader.rows, columns);
-        expectSameColumns(actual, expectedColumns([...batchesOf(SPEC)], NUMERIC));
-        destroyColumns(tracker, columns);
-        ring.destroy();
-        expect(tracker.count).toBe(0);
+        await expectSettledOnceReleased(upload.watch, answers, 'the watch waits for the creation answers');
+        await finishAndCompare(device, upload, batches.length);
       });
     });
 
     it(`${strategy}: rows wait for the answers about chunks they are written into, not about chunks made ahead`, async () => {
       await withDevice(async (device) => {
-        const tracker = new BufferTracker(device);
-        const ring = new StagingRing(device, tracker);
-        const watch = new GpuErrorWatch(device);
-        const transport = transportFor(strategy, device, ring, watch, false);
-        const batches = await decodedBatches(SPEC);
-        const { plans } = planColumns((batches[0] as RecordBatch).schema, { columns: NUMERIC }, URL);
-        const uploader = new TableUploader(device, tracker, transport, watch, plans);
+        const upload = await uploaderOn(device, strategy);
+        const { watch, transport, batches, uploader } = upload;
         await uploader.append(batches[0] as RecordBatch); // its chunk: room for twice its rows
         transport.flush();
         await watch.settle();
@@ -318,29 +348,17 @@ describe("TableUploader on Dawn: a batch's new chunks are written before the dev
         await uploader.append(batches[1] as RecordBatch);
         transport.flush();
         expect(answers.held(), 'answers about the chunk made ahead, held back').toBeGreaterThan(0);
-        const late = new Promise((resolve) => setTimeout(() => resolve('waited for the chunk ahead'), 5000));
-        expect(await Promise.race([watch.settle().then(() => 'settled'), late])).toBe('settled');
-        // A batch written into that chunk waits for its answer.
+        expect(await within5s(watch.settle(), 'settled')).toBe('settled');
+        // Batches written into that chunk wait for its answer.
         for (const batch of batches.slice(2, 5)) await uploader.append(batch);
         transport.flush();
         expect(uploader.rows).toBeGreaterThan(uploader.layout.chunks[0]?.capacity ?? 0);
-        let settled = false;
-        const settling = watch.settle().then(() => {
-          settled = true;
-        });
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        expect(settled, 'the rows in the chunk made ahead wait for its answer').toBe(false);
-        answers.release();
-        await settling;
-        for (const batch of batches.slice(5)) await uploader.append(batch);
-        await transport.finish();
-        await watch.settle();
-        const columns = uploader.columns();
-        const actual = await readColumns(device, tracker, uploader.rows, columns);
-        expectSameColumns(actual, expectedColumns([...batchesOf(SPEC)], NUMERIC));
-        destroyColumns(tracker, columns);
-        ring.destroy();
-        expect(tracker.count).toBe(0);
+        await expectSettledOnceReleased(
+          watch,
+          answers,
+          'the rows in the chunk made ahead wait for its answer',
+        );
+        await finishAndCompare(device, upload, 5);
       });
     });
 
@@ -354,13 +372,7 @@ describe("TableUploader on Dawn: a batch's new chunks are written before the dev
           // A usage Dawn rejects: the buffer is invalid, and so is every write into it.
           return createBuffer({ ...descriptor, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.MAP_WRITE });
         };
-        const tracker = new BufferTracker(device);
-        const ring = new StagingRing(device, tracker);
-        const watch = new GpuErrorWatch(device);
-        const transport = transportFor(strategy, device, ring, watch, false);
-        const batches = await decodedBatches(SPEC);
-        const { plans } = planColumns((batches[0] as RecordBatch).schema, { columns: NUMERIC }, URL);
-        const uploader = new TableUploader(device, tracker, transport, watch, plans);
+        const { tracker, ring, watch, transport, batches, uploader } = await uploaderOn(device, strategy);
         const failure = await (async () => {
           await uploader.append(batches[0] as RecordBatch);
           transport.flush(); // the staged copy into the refused buffer is submitted, and fails too
