@@ -1,6 +1,7 @@
 import { type ErrorDetails, formatBytes, LimitError } from '../errors.js';
 import type { BufferTracker } from './buffer-tracker.js';
 import type { ChunkLayout } from './chunk-layout.js';
+import { settleAll } from './settle-all.js';
 
 /** Usage of every column buffer: bindable as storage or vertex data, copyable both ways. */
 export const COLUMN_USAGE = (): GPUBufferUsageFlags =>
@@ -54,24 +55,22 @@ export class ChunkedBuffer {
    * chunk over the loader's or the device's limit throws `LIMIT_EXCEEDED` at once.
    */
   allocate(): Promise<void> {
+    return settleAll(this.#createMissing());
+  }
+
+  /** Creates the missing buffers one by one, as the answers about them are taken. */
+  *#createMissing(): Generator<Promise<void>> {
     const chunks = this.#layout.chunks;
-    const created: Promise<void>[] = [];
-    try {
-      while (this.#buffers.length < chunks.length) {
-        const { capacity } = chunks[this.#buffers.length] as { capacity: number };
-        const size = Math.max(4, this.bytesOf(capacity));
-        const made = this.#tracker.createNow(
-          { label: this.label, size, usage: COLUMN_USAGE() },
-          { limit: this.#tracker.columnLimit, details: this.#details },
-        );
-        this.#buffers.push(made.buffer);
-        created.push(made.created);
-      }
-    } catch (error) {
-      for (const c of created) c.catch(() => {}); // the throw is the failure; these buffers go with the column
-      throw error;
+    while (this.#buffers.length < chunks.length) {
+      const { capacity } = chunks[this.#buffers.length] as { capacity: number };
+      const size = Math.max(4, this.bytesOf(capacity));
+      const made = this.#tracker.createNow(
+        { label: this.label, size, usage: COLUMN_USAGE() },
+        { limit: this.#tracker.columnLimit, details: this.#details },
+      );
+      this.#buffers.push(made.buffer);
+      yield made.created;
     }
-    return Promise.all(created).then(() => {});
   }
 
   /** The chunk holding row `row`. */

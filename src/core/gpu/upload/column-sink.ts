@@ -7,6 +7,7 @@ import { validityWordCount } from '../../columns/words.js';
 import type { BufferTracker } from '../buffer-tracker.js';
 import type { ChunkLayout } from '../chunk-layout.js';
 import { ChunkedBuffer } from '../chunked-buffer.js';
+import { settleAll } from '../settle-all.js';
 import type { UploadTransport } from './transport.js';
 
 /** Bytes of `rows` validity bits, in whole words. */
@@ -52,15 +53,12 @@ export class ColumnSink {
    * once the device has made them (see `ChunkedBuffer.allocate`).
    */
   allocate(): Promise<void> {
-    const values = this.hasValues ? this.values.allocate() : Promise.resolve();
-    let validity: Promise<void>;
-    try {
-      validity = this.validity?.allocate() ?? Promise.resolve();
-    } catch (error) {
-      values.catch(() => {}); // the throw is the failure
-      throw error;
-    }
-    return Promise.all([values, validity]).then(() => {});
+    return settleAll(this.#allocations());
+  }
+
+  *#allocations(): Generator<Promise<void>> {
+    if (this.hasValues) yield this.values.allocate();
+    if (this.validity) yield this.validity.allocate();
   }
 
   /** Fails with `LIMIT_EXCEEDED` when `rows` rows of this column would pass the loader's `maxBufferBytes`. */

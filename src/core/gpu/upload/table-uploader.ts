@@ -10,6 +10,7 @@ import type { BufferTracker } from '../buffer-tracker.js';
 import { ChunkLayout, rowsWithin } from '../chunk-layout.js';
 import type { ColumnChunk } from '../chunked-buffer.js';
 import type { GpuErrorWatch } from '../error-scope.js';
+import { settleAll } from '../settle-all.js';
 import { ColumnSink } from './column-sink.js';
 import type { UploadTransport } from './transport.js';
 
@@ -268,17 +269,7 @@ export class TableUploader {
    * them all. A chunk over the limits throws at once.
    */
   #allocate(): Promise<void> {
-    const made: Promise<void>[] = [];
-    try {
-      for (const sink of this.#sinks) made.push(sink.allocate());
-    } catch (error) {
-      for (const m of made) m.catch(() => {}); // the throw is the failure; what was made goes with the uploader
-      throw error;
-    }
-    return Promise.allSettled(made).then((settled) => {
-      const failed = settled.find((m) => m.status === 'rejected');
-      if (failed) throw failed.reason;
-    });
+    return settleAll(allocations(this.#sinks));
   }
 
   /** Makes the chunks `rowsAfter` rows need, and validity buffers for columns whose first null came. */
@@ -367,6 +358,11 @@ export class TableUploader {
     this.bytesUploaded += bytes;
     this.encodeMs += performance.now() - started;
   }
+}
+
+/** Each sink's new buffers, made as its answer is taken. */
+function* allocations(sinks: readonly ColumnSink[]): Generator<Promise<void>> {
+  for (const sink of sinks) yield sink.allocate();
 }
 
 /** Buffers made for the layout's chunks from `firstRow` on, and the device's answer for them. */
